@@ -1,0 +1,127 @@
+"""Canonical datasets and their fields, in the programme's words.
+
+Each dataset is what a user uploads (``--dataset`` on the command line, a choice on the
+Data page). A field lists the header names real tools use for it (``synonyms``), which
+the column mapper matches against a file's headers. Templates are built from these too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    required: bool
+    help: str
+    synonyms: tuple[str, ...] = field(default=())
+    kind: str = "text"  # text | date | number | bool | partner | partners
+
+
+DATASETS: dict[str, tuple[Field, ...]] = {
+    "survey": (
+        Field("respondent_id", "Respondent id", False,
+              "The tool's id for one response; pseudonymised before it is stored. Without it, "
+              "a response is keyed by its answers.",
+              ("ResponseId", "Response ID", "Respondent ID", "Respondent", "ID", "Record ID",
+               "Submission ID", "Response Id", "RespondentId")),
+        Field("partner", "Partner organisation", True,
+              "Which partner organisation the respondent works for.",
+              ("Partner", "Organisation", "Organization", "Company", "Employer",
+               "Which organisation do you work for?", "Which organization do you work for?",
+               "Your organisation", "Org"), "partner"),
+        Field("response_date", "Response date", False,
+              "When the response was completed; gives the wave when no wave column is mapped.",
+              ("RecordedDate", "EndDate", "End Date", "Completion time", "Timestamp",
+               "Date Modified", "Submitted", "Submitted at", "Date", "Response date"), "date"),
+        Field("wave", "Wave", False,
+              "Survey wave such as 2025-Q3 or 2025-03; or set one wave for the whole file.",
+              ("Wave", "Survey wave", "Period", "Round", "Pulse"), "text"),
+    ),
+    "instrument": (
+        Field("item_id", "Item id", True, "Short id of the question, as the survey export names it.",
+              ("Item", "Item ID", "Question ID", "QID", "Code", "Id")),
+        Field("text", "Question text", True, "The statement respondents rate.",
+              ("Question", "Question text", "Statement", "Wording", "Text")),
+        Field("factor", "Factor", True,
+              "One of: shared goals, joint governance, psychological safety, open communication, "
+              "mutual accountability.", ("Factor", "Dimension", "Construct", "Scale")),
+        Field("scale_min", "Scale minimum", True, "Lowest answer value, usually 1.",
+              ("Scale min", "Min", "Minimum", "Low"), "number"),
+        Field("scale_max", "Scale maximum", True, "Highest answer value, 5 or 7.",
+              ("Scale max", "Max", "Maximum", "High", "Points"), "number"),
+        Field("reverse_scored", "Reverse-scored", True,
+              "Yes when agreeing means less collaboration.",
+              ("Reverse", "Reverse scored", "Reversed", "Negative", "Reverse-scored"), "bool"),
+    ),
+    "milestones": (
+        Field("milestone_id", "Milestone id", True, "Unique id of the milestone in the schedule.",
+              ("ID", "Unique ID", "Task ID", "Activity ID", "Milestone ID", "WBS", "Row ID", "Ref")),
+        Field("title", "Title", False, "Name of the milestone.",
+              ("Name", "Task Name", "Activity Name", "Milestone", "Title", "Description")),
+        Field("owners", "Owner partner(s)", True,
+              "Partner that owns the milestone; several separated by ';' for a joint milestone.",
+              ("Owner", "Owners", "Partner", "Resource Names", "Responsible", "Assigned To",
+               "Owner organisation", "Delivery partner"), "partners"),
+        Field("baseline_date", "Baseline date", True, "The date it was planned for.",
+              ("Baseline Finish", "Baseline", "Baseline Date", "Planned Finish", "BL Finish",
+               "Baseline End", "Planned Date", "Due Date"), "date"),
+        Field("forecast_date", "Forecast date", False, "The date it is now expected.",
+              ("Finish", "Forecast Finish", "Forecast", "Forecast Date", "End Date", "End"), "date"),
+        Field("actual_date", "Actual date", False, "The date it was achieved; blank if not yet.",
+              ("Actual Finish", "Actual Date", "Actual", "Completed", "Actual End",
+               "Date Completed"), "date"),
+        Field("status", "Status", False, "Not started, in progress, complete, ...",
+              ("Status", "State", "Progress", "RAG")),
+    ),
+    "issues": (
+        Field("issue_id", "Issue id", True, "Unique id of the issue, risk or dispute.",
+              ("Issue key", "Key", "ID", "Ref", "Reference", "Issue ID", "RAID ID", "Risk ID")),
+        Field("title", "Title", False, "Short description.",
+              ("Summary", "Title", "Description", "Issue", "Subject")),
+        Field("kind", "Kind", False, "Issue, risk, dispute, ...",
+              ("Issue Type", "Type", "Category", "RAID type", "Kind")),
+        Field("raised_by", "Raised by (partner)", True, "Partner organisation that raised it.",
+              ("Raised by", "Raised By Partner", "Reporter Organisation", "Raised by organisation",
+               "Originator", "Custom field (Raised by partner)"), "partner"),
+        Field("owned_by", "Owned by (partner)", False, "Partner organisation whose work it concerns.",
+              ("Owned by", "Owner", "Owner Organisation", "Responsible partner", "Action owner",
+               "Custom field (Owning partner)", "Component/s"), "partner"),
+        Field("raised_date", "Raised date", True, "When it was raised.",
+              ("Created", "Date raised", "Raised", "Raised on", "Date logged", "Opened"), "date"),
+        Field("resolved_date", "Resolved date", False, "When it was resolved; blank if open.",
+              ("Resolved", "Date resolved", "Resolution date", "Closed", "Date closed",
+               "Closed on"), "date"),
+        Field("severity", "Severity", False, "Low, medium, high, critical (or a RAG colour).",
+              ("Priority", "Severity", "Impact", "RAG", "Rating")),
+        Field("status", "Status", False, "Open, in progress, resolved, closed, ...",
+              ("Status", "State", "Resolution")),
+        Field("escalated", "Escalated", False, "Whether it went to the steering group.",
+              ("Escalated", "Escalation", "Escalated?", "Escalated to board",
+               "Custom field (Escalated)"), "bool"),
+    ),
+    "partners": (
+        Field("name", "Partner name", True, "The name to show for the partner.",
+              ("Partner", "Name", "Organisation", "Organization", "Company")),
+        Field("aliases", "Other names", False,
+              "Other spellings used in exports, separated by ';'.",
+              ("Aliases", "Also known as", "Other names", "AKA")),
+    ),
+}
+
+DATASET_LABELS = {
+    "survey": "Pulse survey responses",
+    "instrument": "Survey instrument (questions)",
+    "milestones": "Delivery milestones",
+    "issues": "Issue / risk / dispute log",
+    "partners": "Partners and their other names",
+}
+
+
+def field_names(dataset: str) -> tuple[str, ...]:
+    return tuple(f.name for f in DATASETS[dataset])
+
+
+def required_fields(dataset: str) -> tuple[str, ...]:
+    return tuple(f.name for f in DATASETS[dataset] if f.required)

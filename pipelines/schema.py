@@ -1,0 +1,119 @@
+"""The canonical store's schema, as an ordered list of migrations.
+
+Each migration runs once, in its own transaction, and ``meta.schema_version`` records
+the last one applied; a database written by an older version is brought up to date in
+place when it is opened. Never edit a migration that has shipped: add a new one.
+
+Versioning of rows: every data row carries the ``batch_id`` that loaded it and a
+``current`` flag. Loads and undos draw their numbers from one sequence, so a number is
+a moment in the store's history; ``asof`` queries rebuild the rows visible at such a
+moment from ``batch_id`` and ``batches.undone_version`` (see ``store.visible``).
+"""
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "canonical tables", [
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+        "CREATE SEQUENCE IF NOT EXISTS version_seq START 1",
+        """CREATE TABLE batches (
+            batch_id INTEGER PRIMARY KEY,
+            dataset TEXT NOT NULL,
+            source_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            encoding TEXT,
+            rows_in INTEGER NOT NULL,
+            rows_accepted INTEGER NOT NULL,
+            rows_rejected INTEGER NOT NULL,
+            loaded_at TIMESTAMP NOT NULL,
+            is_demo BOOLEAN NOT NULL DEFAULT FALSE,
+            undone_version INTEGER,
+            undone_at TIMESTAMP,
+            summary TEXT
+        )""",
+        """CREATE TABLE partners (
+            partner_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_batch INTEGER
+        )""",
+        """CREATE TABLE partner_aliases (
+            alias_key TEXT PRIMARY KEY,
+            alias TEXT NOT NULL,
+            partner_id INTEGER NOT NULL
+        )""",
+        """CREATE TABLE instrument_items (
+            item_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            factor TEXT NOT NULL,
+            scale_min INTEGER NOT NULL,
+            scale_max INTEGER NOT NULL,
+            reverse_scored BOOLEAN NOT NULL,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE survey_responses (
+            respondent_key TEXT NOT NULL,
+            partner_id INTEGER NOT NULL,
+            wave TEXT NOT NULL,
+            wave_start DATE NOT NULL,
+            item_id TEXT NOT NULL,
+            value DOUBLE NOT NULL,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE milestones (
+            milestone_id TEXT NOT NULL,
+            title TEXT,
+            owner_partner_ids INTEGER[] NOT NULL,
+            baseline_date DATE NOT NULL,
+            forecast_date DATE,
+            actual_date DATE,
+            status TEXT,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE issues (
+            issue_id TEXT NOT NULL,
+            title TEXT,
+            kind TEXT,
+            raised_by_partner_id INTEGER NOT NULL,
+            owned_by_partner_id INTEGER,
+            raised_date DATE NOT NULL,
+            resolved_date DATE,
+            severity TEXT,
+            status TEXT,
+            escalated BOOLEAN NOT NULL,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE rejected_rows (
+            batch_id INTEGER NOT NULL,
+            source_row INTEGER,
+            column_name TEXT,
+            check_name TEXT NOT NULL,
+            value TEXT,
+            message TEXT NOT NULL
+        )""",
+    ]),
+    (2, "remembered column mappings and load provenance", [
+        """CREATE TABLE mapping_memory (
+            fingerprint TEXT PRIMARY KEY,
+            dataset TEXT NOT NULL,
+            mapping JSON NOT NULL,
+            saved_at TIMESTAMP NOT NULL
+        )""",
+        "ALTER TABLE batches ADD COLUMN mapping JSON",
+        "ALTER TABLE batches ADD COLUMN read_notes TEXT",
+        "CREATE INDEX IF NOT EXISTS survey_current ON survey_responses (current)",
+    ]),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+# Natural keys: a row with the same key as an earlier one replaces it.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "instrument_items": ("item_id",),
+    "survey_responses": ("respondent_key", "wave", "item_id"),
+    "milestones": ("milestone_id",),
+    "issues": ("issue_id",),
+}
+VERSIONED_TABLES = tuple(NATURAL_KEYS)

@@ -1,0 +1,124 @@
+"""Every setting of the product: one table of name, default and help.
+
+A setting is read from the environment variable ``PARTNERSHIP_<NAME>`` (upper case);
+nothing else configures the product. ``README.md`` documents the same table, and a
+test keeps the two in step.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FACTORS: tuple[str, ...] = (
+    "shared_goals",
+    "joint_governance",
+    "psychological_safety",
+    "open_communication",
+    "mutual_accountability",
+)
+FACTOR_LABELS: dict[str, str] = {
+    "shared_goals": "Shared goals",
+    "joint_governance": "Joint governance",
+    "psychological_safety": "Psychological safety",
+    "open_communication": "Open communication",
+    "mutual_accountability": "Mutual accountability",
+}
+BANDS: tuple[str, ...] = ("cooperating", "transitioning", "collaborating")
+MIN_ANONYMITY_K = 3
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env_var(self) -> str:
+        return f"PARTNERSHIP_{self.name.upper()}"
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.replace(";", ",").split(",") if part.strip())
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", str(ROOT / "data" / "partnership.duckdb"),
+            "Path of the DuckDB file that holds the programme."),
+    Setting("anonymity_k", 5,
+            "Smallest number of respondents a survey group needs before it is shown (never below 3).",
+            int),
+    Setting("band_thresholds", (50.0, 70.0),
+            "Two scores on the 0-100 scale where 'transitioning' and 'collaborating' begin.",
+            _floats),
+    Setting("index_weights", (0.2, 0.2, 0.2, 0.2, 0.2),
+            "Weights of the five factors in the collaboration index, in factor order.",
+            _floats),
+    Setting("wave_frequency", "quarterly",
+            "How survey dates group into waves when a file gives dates: 'quarterly' or 'monthly'."),
+    Setting("salt_file", str(ROOT / "data" / "secret_salt"),
+            "File holding the secret salt that pseudonymises respondent ids; created on first start."),
+    Setting("upload_limit_mb", 50,
+            "Largest file accepted for upload, in megabytes; larger files are refused before reading.",
+            int),
+    Setting("lock_wait_seconds", 30.0,
+            "How long a command waits for the database held by another process before it gives up.",
+            float),
+    Setting("future_tolerance_days", 31,
+            "How far past today a date may lie before it is rejected as a typing error.", int),
+    Setting("demo", "auto",
+            "'auto' loads the demo programme into an empty database on start; 'off' never does."),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def get(name: str) -> Any:
+    setting = SETTINGS_BY_NAME[name]
+    raw = os.environ.get(setting.env_var)
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        return setting.parse(raw)
+    except ValueError as error:
+        raise ValueError(f"{setting.env_var}={raw!r} is not valid: {setting.help}") from error
+
+
+def anonymity_k() -> int:
+    k = int(get("anonymity_k"))
+    if k < MIN_ANONYMITY_K:
+        raise ValueError(
+            f"PARTNERSHIP_ANONYMITY_K={k} is below {MIN_ANONYMITY_K}: groups that small could "
+            f"identify people. Set it to {MIN_ANONYMITY_K} or more."
+        )
+    return k
+
+
+def band_thresholds() -> tuple[float, float]:
+    low, high = get("band_thresholds")
+    if not 0 <= low < high <= 100:
+        raise ValueError("PARTNERSHIP_BAND_THRESHOLDS needs two rising numbers between 0 and 100.")
+    return float(low), float(high)
+
+
+def index_weights() -> dict[str, float]:
+    weights = get("index_weights")
+    if len(weights) != len(FACTORS) or any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError("PARTNERSHIP_INDEX_WEIGHTS needs five non-negative numbers, not all zero.")
+    return dict(zip(FACTORS, (float(w) for w in weights)))
+
+
+def band_of(score: float | None, thresholds: tuple[float, float] | None = None) -> str | None:
+    """Band of a 0-100 score; a score on a threshold belongs to the higher band."""
+    if score is None or score != score:
+        return None
+    low, high = thresholds or band_thresholds()
+    if score >= high:
+        return "collaborating"
+    if score >= low:
+        return "transitioning"
+    return "cooperating"

@@ -1,0 +1,156 @@
+"""The one module that owns the database: where it lives, how it is opened, its schema.
+
+One ``Store`` per process holds one DuckDB connection; each script run or thread takes
+its own ``cursor()`` (a shared cursor across threads gives wrong answers). Writes in a
+process go through ``write()``, which serialises them. DuckDB lets one process at a
+time open the file read-write; another process that finds it held waits up to
+``lock_wait_seconds`` and then raises ``StoreBusy`` naming the holder (the command line
+then hands its work to that process, see ``pipelines.handoff``).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from . import settings
+from .schema import MIGRATIONS, NATURAL_KEYS, SCHEMA_VERSION
+
+
+class StoreBusy(RuntimeError):
+    """The database file is held read-write by another process."""
+
+    def __init__(self, path: Path, holder_pid: int | None, waited: float):
+        self.path, self.holder_pid, self.waited = path, holder_pid, waited
+        who = f"process {holder_pid}" if holder_pid else "another process"
+        super().__init__(
+            f"The database {path} is in use by {who} (waited {waited:.0f} s). "
+            "Close the other program (for example the app or another load) or try again later."
+        )
+
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def db_path() -> Path:
+    return Path(settings.get("db")).expanduser().resolve()
+
+
+class Store:
+    def __init__(self, path: str | Path | None = None, *, wait_seconds: float | None = None):
+        self.path = Path(path).expanduser().resolve() if path else db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_lock = threading.RLock()
+        self.connection = self._connect(
+            settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds
+        )
+        self.migrate()
+
+    def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+        started = time.monotonic()
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as error:
+                message = str(error)
+                if "lock" not in message.lower():
+                    raise
+                waited = time.monotonic() - started
+                if waited >= wait_seconds:
+                    match = _LOCK_PID.search(message)
+                    raise StoreBusy(self.path, int(match.group(1)) if match else None, waited) from None
+                time.sleep(min(delay, max(wait_seconds - waited, 0.01)))
+                delay = min(delay * 2, 1.0)
+
+    # -- schema ---------------------------------------------------------------
+    def schema_version(self) -> int:
+        cursor = self.connection.cursor()
+        exists = cursor.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        row = cursor.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self, upto: int = SCHEMA_VERSION) -> int:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer version of Partnership Health "
+                f"(schema {current}; this one knows {SCHEMA_VERSION}). Upgrade before opening it."
+            )
+        for version, _title, statements in MIGRATIONS:
+            if version <= current or version > upto:
+                continue
+            with self.write() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+                cursor.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+                )
+        return self.schema_version()
+
+    # -- access ---------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.connection.cursor()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction on its own cursor, serialised with every other write here."""
+        with self._write_lock:
+            cursor = self.connection.cursor()
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            else:
+                cursor.execute("COMMIT")
+            finally:
+                cursor.close()
+
+    def data_version(self, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
+        """The latest load or undo: changes whenever what queries see may change."""
+        cursor = cursor or self.cursor()
+        return int(cursor.execute(
+            "SELECT coalesce(max(greatest(batch_id, coalesce(undone_version, 0))), 0) FROM batches"
+        ).fetchone()[0])
+
+    def is_empty(self) -> bool:
+        return self.cursor().execute("SELECT count(*) FROM batches").fetchone()[0] == 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def visible(table: str, asof: int | None) -> tuple[str, list]:
+    """SQL (and its parameters) for the rows of ``table`` visible at version ``asof``.
+
+    ``asof=None`` is the latest state, kept in the ``current`` flag. A pinned version
+    rebuilds the state from history: rows loaded up to it, by batches not undone by
+    then, the latest per natural key.
+    """
+    if table not in NATURAL_KEYS:
+        raise ValueError(f"not a versioned table: {table}")
+    if asof is None:
+        return f"(SELECT * FROM {table} WHERE current)", []
+    keys = ", ".join(f"t.{column}" for column in NATURAL_KEYS[table])
+    sql = f"""(SELECT * EXCLUDE (version_rank) FROM (
+        SELECT t.*, row_number() OVER (PARTITION BY {keys} ORDER BY t.batch_id DESC) AS version_rank
+        FROM {table} t JOIN batches b ON b.batch_id = t.batch_id
+        WHERE t.batch_id <= ? AND (b.undone_version IS NULL OR b.undone_version > ?)
+    ) WHERE version_rank = 1)"""
+    return sql, [asof, asof]
+
+
+def open_store(path: str | Path | None = None, **kwargs) -> Store:
+    return Store(path or os.environ.get("PARTNERSHIP_DB") or None, **kwargs)
