@@ -38,7 +38,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         """CREATE TABLE partner_aliases (
             alias_key TEXT PRIMARY KEY,
             alias TEXT NOT NULL,
-            partner_id INTEGER NOT NULL
+            partner_id INTEGER NOT NULL,
+            created_batch INTEGER
         )""",
         """CREATE TABLE instrument_items (
             item_id TEXT NOT NULL,

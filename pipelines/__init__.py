@@ -1,0 +1,1 @@
+"""Partnership Health's library: store, pipelines and query layer (no Streamlit here)."""

@@ -1,0 +1,38 @@
+"""Pseudonymising respondent ids with a secret salt that lives outside the database."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import pandas as pd
+
+from . import settings
+
+
+def salt(path: str | Path | None = None) -> bytes:
+    """The programme's secret salt, created on first use (mode 0600), never logged.
+
+    Losing it means re-uploaded survey files no longer match the respondents already
+    stored: their answers would be stored again under new keys.
+    """
+    path = Path(path or settings.get("salt_file"))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    text = path.read_text().strip()
+    if len(text) < 32:
+        raise ValueError(f"The salt in {path} is too short; it must be at least 32 characters.")
+    return text.encode()
+
+
+def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256 of each id, 20 hex characters: stable per programme, not reversible."""
+    unique = pd.unique(ids)
+    digests = {value: hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:20]
+               for value in unique}
+    return ids.map(digests)
