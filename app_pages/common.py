@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pipelines import bootstrap, ingest, scores
+from pipelines import bootstrap, cli, handoff, ingest, scores
 from pipelines.store import Store, db_path
 
 
@@ -16,6 +16,8 @@ from pipelines.store import Store, db_path
 def _store(path: str) -> Store:
     store = Store(path)
     bootstrap.ensure_ready(store)
+    # Commands run while the app holds the file are handed to this process (see handoff).
+    handoff.JobRunner(store.path, lambda argv, out, err: cli.main(argv, store=store, out=out, err=err)).start()
     return store
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 
 from . import bootstrap, ingest, settings
 from .fields import DATASETS
-from .store import Store, StoreBusy
+from . import handoff
+from .store import Store, StoreBusy, db_path
 
 EXIT_OK, EXIT_INVALID, EXIT_NEEDS_DECISION, EXIT_BUSY, EXIT_USAGE = 0, 1, 2, 3, 64
 
@@ -77,12 +78,22 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     if args.verb == "template":
         out.write(ingest.template(args.dataset).decode("utf-8-sig"))
         return EXIT_OK
-    try:
-        own = store is None
-        store = store or Store(args.db)
-    except StoreBusy as busy:
-        print(str(busy), file=err)
-        return EXIT_BUSY
+    own = store is None
+    if own:
+        path = Path(args.db).expanduser().resolve() if args.db else db_path()
+        try:
+            store = Store(path, wait_seconds=0)
+        except StoreBusy:
+            if handoff.owner_taking_jobs(path):
+                code, text, problems = handoff.submit(path, _portable(list(argv or sys.argv[1:])))
+                out.write(text)
+                err.write(problems)
+                return code
+            try:
+                store = Store(path)
+            except StoreBusy as busy:
+                print(str(busy), file=err)
+                return EXIT_BUSY
     try:
         return VERBS[args.verb](store, args, out, err)
     except (ValueError, ingest.NotReady) as problem:
@@ -91,6 +102,25 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     finally:
         if own:
             store.close()
+
+
+def _portable(argv: list[str]) -> list[str]:
+    """The same command for another process: file paths made absolute, --db left out."""
+    portable, skip = [], False
+    for position, token in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if token == "--db":
+            skip = True
+            continue
+        if token.startswith("--db="):
+            continue
+        previous = argv[position - 1] if position else ""
+        if Path(token).exists() or previous == "--write-mapping":
+            token = str(Path(token).resolve())
+        portable.append(token)
+    return portable
 
 
 def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
@@ -157,7 +187,7 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
 def _print_failures(failures: pd.DataFrame, name: str, err: TextIO, limit: int = 50) -> None:
     for row in failures.head(limit).itertuples(index=False):
         value = "" if row.value is None else f" (value: {row.value!r})"
-        print(f"{name}: row {row.source_row}, {row.field}: {row.message}{value}", file=err)
+        print(f"{name}: row {row.source_row}, column '{row.column}': {row.message}{value}", file=err)
     if len(failures) > limit:
         print(f"... and {len(failures) - limit} more problems.", file=err)
 

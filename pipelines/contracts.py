@@ -38,12 +38,16 @@ class SurveyAnswers(pa.DataFrameModel):
     wave: Series[str] = pa.Field(nullable=False, str_matches=r"^\d{4}-(Q[1-4]|(0[1-9]|1[0-2]))$")
     wave_start: Series[pd.Timestamp] = pa.Field(nullable=False)
     item_id: Series[str] = pa.Field(nullable=False)
-    value: Series[float] = pa.Field(nullable=False)
+    value: Series[float] = pa.Field(nullable=True)
     value_raw: Series[str] = pa.Field(nullable=True)
     scale_min: Series[int]
     scale_max: Series[int]
     response_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     response_date_raw: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(name="answer_is_a_number")
+    def answer_is_a_number(cls, df: pd.DataFrame) -> pd.Series:
+        return df["value"].notna() | df["value_raw"].isna()
 
     @pa.dataframe_check(name="answer_within_scale")
     def answer_within_scale(cls, df: pd.DataFrame) -> pd.Series:
@@ -206,6 +210,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
 
 # check name -> (the field it is about, what is wrong in plain words, how to fix it)
 MESSAGES: dict[str, tuple[str | None, str]] = {
+    "answer_is_a_number": ("value", "The answer is not a number or a scale label we know. Use the scale's numbers or its labels (Strongly disagree ... Strongly agree)."),
     "answer_within_scale": ("value", "The answer is outside the question's scale. Use a value on the scale, or leave it blank if the question was skipped."),
     "answer_is_a_scale_point": ("value", "The answer is not a whole scale point. Use one of the scale's points."),
     "response_date_is_readable": ("response_date", "The response date could not be read as a date. Use a date such as 2025-03-31 or 31/03/2025."),
@@ -238,7 +243,7 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
 class Validation:
     """Outcome of checking one canonical frame: the rows that passed, and every failure."""
     valid: pd.DataFrame
-    failures: pd.DataFrame  # source_row, field, check, value, message
+    failures: pd.DataFrame  # position (row of the checked frame), source_row, field, check, value, message
     rows_checked: int
 
     @property
@@ -250,7 +255,7 @@ class Validation:
         return self.failures.empty
 
 
-FAILURE_COLUMNS = ["source_row", "field", "check", "value", "message"]
+FAILURE_COLUMNS = ["position", "source_row", "field", "check", "value", "message"]
 
 
 def _check_key(check: str) -> str:
@@ -293,7 +298,7 @@ def validate(dataset: str, frame: pd.DataFrame) -> Validation:
             frame.at[position, field] if field in frame else case.failure_case)
         rows.append((position, int(frame.at[position, "source_row"]), field,
                      _check_key(str(case.check)), None if pd.isna(value) else str(value), message))
-    failures = pd.DataFrame(rows, columns=["position"] + FAILURE_COLUMNS)
+    failures = pd.DataFrame(rows, columns=FAILURE_COLUMNS)
     bad = sorted(set(failures["position"]))
-    failures = failures.drop(columns="position").sort_values(["source_row", "field"], kind="stable")
+    failures = failures.sort_values(["source_row", "field"], kind="stable")
     return Validation(frame.drop(index=bad), failures.reset_index(drop=True), len(frame))

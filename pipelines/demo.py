@@ -77,7 +77,8 @@ class DemoPartner:
     drifts: dict[str, float] = field(default_factory=dict)   # per factor, points per wave
 
 
-def _f(sg: float = 0, jg: float = 0, ps: float = 0, oc: float = 0, ma: float = 0) -> dict[str, float]:
+def _f(sg: float = 0, jg: float = 0, ps: float = 0, oc: float = 0,
+       ma: float = 0) -> dict[str, float]:
     return dict(zip(FACTORS, (float(sg), float(jg), float(ps), float(oc), float(ma))))
 
 
@@ -203,6 +204,11 @@ def _iso(day: date | None) -> str:
 
 def _rng(seed: int, component: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), component])
+
+
+def _gamma_days(rng: np.random.Generator, mean: float) -> int:
+    """A right-skewed whole number of days, at least 1, with the given mean."""
+    return max(1, int(round(rng.gamma(2.0, mean / 2))))
 
 
 # ------------------------------------------------------------------------------- partners
@@ -336,15 +342,19 @@ def _milestones(seed: int, lookup: dict[tuple[str, int, str], float]) -> pd.Data
                 finish = baseline - timedelta(days=int(rng.integers(0, 8)))
             else:
                 mean_slip = 12 + (100 - accountability) * 0.7
-                finish = baseline + timedelta(days=max(1, int(round(rng.gamma(2.0, mean_slip / 2)))))
+                if rng.random() < 0.5 * (1 - accountability / 100):
+                    mean_slip *= 5  # a long overrun: the milestone is re-planned, not recovered
+                finish = baseline + timedelta(days=_gamma_days(rng, mean_slip))
             phases = _MILESTONE_PHASES["joint" if len(owners) > 1 else partner.domain]
             title = (f"{phases[int(rng.integers(len(phases)))]}: "
                      f"{_LOCATIONS[int(rng.integers(len(_LOCATIONS)))]}")
             if finish <= DEMO_AS_OF:
                 actual, forecast, status = finish, finish, "Complete"
             else:
-                actual, forecast = None, finish
-                status = "In progress" if baseline <= DEMO_AS_OF + timedelta(days=60) else "Not started"
+                # A schedule forecasts the baseline date until a slip is known.
+                actual, forecast = None, max(finish, baseline)
+                started = baseline <= DEMO_AS_OF + timedelta(days=60)
+                status = "In progress" if started else "Not started"
             rows.append((baseline, title, "; ".join(owners), forecast, actual, status))
     rows.sort(key=lambda row: (row[0], row[1], row[2]))
     return pd.DataFrame([
@@ -358,7 +368,9 @@ def _milestones(seed: int, lookup: dict[tuple[str, int, str], float]) -> pd.Data
 def _issues(seed: int, lookup: dict[tuple[str, int, str], float]) -> pd.DataFrame:
     rng = _rng(seed, 3)
     domains = {partner.name: partner.domain for partner in PARTNERS}
-    periods = list(WAVES) + [wave_of(DEMO_AS_OF)] if wave_of(DEMO_AS_OF) > WAVES[-1] else list(WAVES)
+    periods = list(WAVES)
+    if wave_of(DEMO_AS_OF) > WAVES[-1]:
+        periods.append(wave_of(DEMO_AS_OF))  # the quarter in progress
     rows = []
     for partner in PARTNERS:
         for period in periods:
@@ -391,7 +403,7 @@ def _issues(seed: int, lookup: dict[tuple[str, int, str], float]) -> pd.DataFram
                              * (0.6, 1.0, 1.4, 1.8)[severity] * (1.3 if escalated else 1.0))
                 if rng.random() < 0.15 * (1 - accountability / 100):
                     mean_days *= 8  # stuck: nobody drives it to a close
-                resolved = raised + timedelta(days=max(1, int(round(rng.gamma(2.0, mean_days / 2)))))
+                resolved = raised + timedelta(days=_gamma_days(rng, mean_days))
                 domain = domains[owner]
                 if kind == "Risk":
                     subjects = _RISK_SUBJECTS[domain]
@@ -426,6 +438,7 @@ def demo_files(seed: int = DEMO_SEED) -> list[DemoFile]:
     files = [DemoFile("partners", "northline-partners.csv", partners_csv())]
     for wave, frame in zip(WAVES, _survey_waves(seed, lookup)):
         files.append(DemoFile("survey", f"northline-pulse-{wave}.csv", _csv(frame), wave))
-    files.append(DemoFile("milestones", "northline-milestones.csv", _csv(_milestones(seed, lookup))))
+    files.append(DemoFile("milestones", "northline-milestones.csv",
+                          _csv(_milestones(seed, lookup))))
     files.append(DemoFile("issues", "northline-raid-log.csv", _csv(_issues(seed, lookup))))
     return files

@@ -57,7 +57,7 @@ DATASETS: dict[str, tuple[Field, ...]] = {
     ),
     "milestones": (
         Field("milestone_id", "Milestone id", True, "Unique id of the milestone in the schedule.",
-              ("ID", "Unique ID", "Task ID", "Activity ID", "Milestone ID", "WBS", "Row ID", "Ref")),
+              ("Unique ID", "ID", "Task ID", "Activity ID", "Milestone ID", "WBS", "Row ID", "Ref")),
         Field("title", "Title", False, "Name of the milestone.",
               ("Name", "Task Name", "Activity Name", "Milestone", "Title", "Description")),
         Field("owners", "Owner partner(s)", True,

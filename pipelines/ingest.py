@@ -152,7 +152,25 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     canonical = _resolve_partners(cursor, dataset, canonical, preview, options)
     canonical = canonical.reset_index(drop=True)
     preview.validation = contracts.validate(dataset, canonical)
+    failures = preview.validation.failures
+    failures["column"] = _source_columns(dataset, preview, canonical)
+    preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
+                                                       ignore_index=True)
     return preview
+
+
+def _source_columns(dataset: str, preview: Preview, canonical: pd.DataFrame) -> pd.Series:
+    """Name each failure by the column of the user's file, not by our field name."""
+    failures = preview.validation.failures
+    by_field = preview.mapping_used()
+    if dataset == "survey":
+        item_column = {item: column for column, item in preview.item_columns.items()}
+        items = canonical["item_id"].reindex(failures["position"]).to_numpy()
+        columns = [item_column.get(item) if field == "value" else by_field.get(field, field)
+                   for field, item in zip(failures["field"], items)]
+    else:
+        columns = [by_field.get(field, field) for field in failures["field"]]
+    return pd.Series(columns, index=failures.index, dtype=object)
 
 
 def _mapping(cursor, dataset: str, frame: pd.DataFrame, preview: Preview,
@@ -292,9 +310,10 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     answers.columns = [matched.columns[c] for c in answers.columns]
     answers.index = rows.index
     long = answers.melt(ignore_index=False, var_name="item_id", value_name="value_raw")
-    long["value_raw"] = long["value_raw"].astype(object).map(
-        lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else str(v).strip())
-    long = long[long["value_raw"].notna()]
+    text = long["value_raw"].astype("string").str.strip()
+    keep = (text.notna() & (text != "")).to_numpy()
+    long = long[keep].copy()
+    long["value_raw"] = text.to_numpy()[keep].astype(object)
     long = rows.join(long, how="inner").reset_index(drop=True)
     scales = items.set_index("item_id")[["scale_min", "scale_max"]]
     long["scale_min"] = long["item_id"].map(scales["scale_min"]).astype("int64")
@@ -314,8 +333,9 @@ def _respondent_keys(frame, id_column, answers, rows) -> pd.Series:
     else:
         ids = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     # Without an id, a response is known by its content, so re-uploading it matches itself.
-    content = (rows["partner"].astype(str) + "|" + rows["response_date_raw"].astype(str) + "|"
-               + answers.astype(str).agg("|".join, axis=1))
+    content = rows["partner"].fillna("").astype(str) + "|" + rows["response_date_raw"].fillna("").astype(str)
+    for column in answers.columns:
+        content = content + "|" + answers[column].fillna("").astype(str)
     basis = ("id:" + ids.astype(str)).where(ids.notna(), "row:" + content)
     return privacy.pseudonymise(basis, key)
 
@@ -492,7 +512,7 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
         if len(failures):
             cursor.register("failures_frame", failures)
             cursor.execute("""INSERT INTO rejected_rows
-                SELECT ?, source_row, field, "check", value, message FROM failures_frame""", [batch_id])
+                SELECT ?, source_row, "column", "check", value, message FROM failures_frame""", [batch_id])
             cursor.unregister("failures_frame")
         rows_in = preview.rows_read
         rejected = validation.invalid_rows
@@ -527,7 +547,7 @@ def _add_partners(cursor, batch_id: int, preview: Preview, valid: pd.DataFrame) 
     if preview.dataset == "partners":
         needed = [n for n in valid["name"] if n not in existing]
     else:
-        for column in PARTNER_COLUMNS[preview.dataset]:
+        for column in PARTNER_COLUMNS.get(preview.dataset, ()):
             series = valid[column].dropna()
             if column == "owners":
                 series = series.map(_split_owners).explode().dropna()
@@ -667,7 +687,7 @@ def history(cursor) -> pd.DataFrame:
 
 
 def rejected_rows(cursor, batch_id: int) -> pd.DataFrame:
-    return cursor.execute("""SELECT source_row AS row, column_name AS field, check_name AS "check", value, message
+    return cursor.execute("""SELECT source_row AS row, column_name AS "column", check_name AS "check", value, message
         FROM rejected_rows WHERE batch_id = ? ORDER BY source_row""", [batch_id]).df()
 
 

@@ -48,8 +48,9 @@ DEFAULT_INSTRUMENT: tuple[InstrumentItem, ...] = (
                    "joint_governance"),
     InstrumentItem("JG3", "The views of the smaller partners carry real weight in programme "
                    "decisions.", "joint_governance"),
-    InstrumentItem("JG4", "My organisation usually hears about decisions that change our work "
-                   "only after they have been taken.", "joint_governance", reverse_scored=True),
+    InstrumentItem("JG4", "My organisation usually hears about other partners' decisions that "
+                   "change our work only after they have been taken.", "joint_governance",
+                   reverse_scored=True),
     # Psychological safety: safe to speak up, admit a mistake, challenge.
     InstrumentItem("PS1", "People in my organisation can admit a mistake to the other partners "
                    "without it being used against us.", "psychological_safety"),

@@ -152,7 +152,8 @@ def _band(scores: pd.Series, thresholds: tuple[float, float]) -> pd.Series:
 def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
     keys = ["wave_start", "wave"]
     if with_factor:
-        frame = frame.assign(_f=frame["factor"].map({f: i for i, f in enumerate(settings.FACTORS)}))
+        frame = frame.assign(_f=frame["factor"].map(
+            {f: i for i, f in enumerate((*settings.FACTORS, INDEX))}))
         keys.append("_f")
     frame = frame.assign(_p=frame["partner_id"].notna(), _name=frame["partner"])
     frame = frame.sort_values(keys + ["_p", "_name"], kind="stable")
@@ -284,7 +285,7 @@ def _index_frame(factors: pd.DataFrame, weights: dict[str, float],
                 wave_start=("wave_start", "first"), factors=("factor", "nunique"),
                 any_hidden=("suppressed", "any"), any_primary=("primary", "any"),
                 n=("_n", "min"), score=("_ws", "sum"), ci_low=("_wl", "sum"),
-                ci_high=("_wh", "sum"), se=("_wse", "sum")).reset_index(drop=True)
+                ci_high=("_wh", "sum"), se=("_wse", "sum")).reset_index().drop(columns="_key")
     agg = agg[agg["factors"] == len(needed)].copy()
     hidden = agg["any_hidden"].to_numpy(dtype=bool)
     for column in ("score", "ci_low", "ci_high", "se", "n"):
@@ -292,9 +293,8 @@ def _index_frame(factors: pd.DataFrame, weights: dict[str, float],
     agg["n"] = agg["n"].astype("Int64")
     agg["partner_id"] = agg["partner_id"].astype("Int64")
     agg["suppressed"] = hidden
-    agg["suppression_reason"] = np.where(
-        agg["any_primary"], REASON_SMALL, REASON_COMPLEMENT).astype(object)
-    agg.loc[~hidden, "suppression_reason"] = None
+    reason = np.where(agg["any_primary"].to_numpy(dtype=bool), REASON_SMALL, REASON_COMPLEMENT)
+    agg["suppression_reason"] = pd.Series(reason, index=agg.index, dtype="object").where(hidden, None)
     agg["band"] = _band(agg["score"], thresholds)
     agg["factor"] = INDEX
     return agg
@@ -370,7 +370,7 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
     if waves is not None:
         merged = merged[merged["wave"].isin([str(w) for w in waves])]
     merged = _filter_partners(merged, partners, programme)
-    return _order(merged, with_factor=False)[CHANGE_COLUMNS]
+    return _order(merged, with_factor=True)[CHANGE_COLUMNS]
 
 
 def waves(cursor, asof: int | None = None) -> pd.DataFrame:

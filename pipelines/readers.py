@@ -1,0 +1,683 @@
+"""Read an uploaded export, unedited, into a table of strings.
+
+``read_file(name, data)`` turns the raw bytes of a CSV / TSV / TXT / XLSX export into a
+:class:`RawTable`: one column per source column, every cell a Python ``str`` or ``None``.
+Nothing is parsed here (no dates, no numbers); that is ``values.py``'s job. What this module
+does work out:
+
+* the encoding (UTF-8 with or without BOM, UTF-16 "Unicode text", cp1252 / Latin-1 from Excel
+  on Windows, and files mixing UTF-8 with a few cp1252 lines, repaired line by line);
+* the delimiter (``,`` ``;`` tab ``|``), by how consistently each splits the rows;
+* the header: title / date / blank rows above it are skipped; Qualtrics (3 header rows) and
+  SurveyMonkey (2 header rows) exports are recognised and their question text kept;
+* the sheet of a workbook (the one that looks most like a table, unless ``sheet=`` is given);
+* blank rows and empty trailing columns are dropped; duplicate and blank header names are made
+  unique ("Labels (2)", "Column 7").
+
+Every problem is a :class:`ReadError` whose message says, in plain words, what is wrong, where,
+and how to fix it. Everything the reader decided on the user's behalf is in ``RawTable.notes``.
+"""
+from __future__ import annotations
+
+import bisect
+import codecs
+import csv
+import datetime as _dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS"]
+
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".tab")
+EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+DELIMITERS = (",", ";", "\t", "|")
+_DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or a password-protected workbook
+_ZIP_MAGIC = b"PK\x03\x04"
+
+# how many rows at the top are searched for the header / survey header rows
+_HEADER_SEARCH_ROWS = 25
+# how many rows below a header candidate it is compared with
+_HEADER_LOOKAHEAD = 30
+_SNIFF_CHARS = 128 * 1024
+
+
+class ReadError(ValueError):
+    """The file cannot be read; the message says what is wrong, where, and how to fix it."""
+
+
+@dataclass
+class RawTable:
+    frame: pd.DataFrame
+    source_rows: list[int]
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None
+    sheets: list[str]
+    header_rows: int
+    source_format: str
+    question_text: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------------
+def read_file(name: str, data: bytes, *, sheet: str | None = None,
+              max_bytes: int | None = None) -> RawTable:
+    """Read an export's bytes into a :class:`RawTable` of strings.
+
+    ``name`` is the uploaded file name (its extension chooses text or workbook reading);
+    ``sheet`` picks a workbook sheet by name; ``max_bytes`` refuses larger files before any
+    parsing.
+    """
+    name = name or "the file"
+    size = len(data)
+    if max_bytes is not None and size > max_bytes:
+        raise ReadError(
+            f"'{name}' is {_human_size(size)}, over the upload limit of {_human_size(max_bytes)}. "
+            "Export fewer rows or columns (for example one wave or one date range at a time), "
+            "or save it as CSV, which is smaller than Excel.")
+    if size == 0:
+        raise ReadError(f"The file is empty: '{name}' has no content (0 bytes). "
+                        "Export it again from the tool and upload the new file.")
+
+    ext = _extension(name)
+    notes: list[str] = []
+    if data.startswith(_OLE_MAGIC):
+        raise ReadError(
+            f"'{name}' is an old-style Excel workbook (.xls) or a password-protected workbook, "
+            "which cannot be read. Open it in Excel, remove any password, and save it as "
+            "'Excel Workbook (.xlsx)' or 'CSV UTF-8', then upload that file.")
+    if ext == ".xls":
+        raise ReadError(
+            f"'{name}' is an .xls file, the old Excel format, which cannot be read. Open it in "
+            "Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8', then upload that file.")
+    if ext in EXCEL_EXTENSIONS:
+        if not data.startswith(_ZIP_MAGIC):
+            raise ReadError(
+                f"'{name}' is named .xlsx but is not an Excel workbook (an .xlsx file is a zip "
+                "archive and this one is not). It may be damaged or be another format renamed. "
+                "Open it in Excel and save it again as .xlsx, or export CSV from the tool.")
+        return _read_xlsx(name, data, sheet, notes)
+    if data.startswith(_ZIP_MAGIC) and _is_workbook_zip(data):
+        notes.append(f"'{name}' is an Excel workbook despite its name: read it as .xlsx.")
+        return _read_xlsx(name, data, sheet, notes)
+    if ext not in TEXT_EXTENSIONS and ext:
+        notes.append(f"Read '{name}' as delimited text (its extension '{ext}' is not one of "
+                     ".csv, .tsv, .txt, .xlsx).")
+    return _read_text(name, data, ext, notes)
+
+
+# --------------------------------------------------------------------------------------------
+# text files
+# --------------------------------------------------------------------------------------------
+def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
+    text, encoding, repaired_lines = _decode(name, data, notes)
+    text = text.replace("\x00", "") if "\x00" in text else text
+
+    # Excel's "sep=;" hint line
+    delimiter = None
+    skip_first_line = False
+    m = re.match(r"\A\s*sep=(.)\s*?(\r\n|\n|\r)", text[:20], re.IGNORECASE)
+    if m and m.group(1) in DELIMITERS:
+        delimiter = m.group(1)
+        skip_first_line = True
+        notes.append(f"The first line 'sep={delimiter}' (an Excel hint) names the delimiter; "
+                     "it is not part of the table.")
+    if delimiter is None:
+        delimiter = _sniff_delimiter(text, ext)
+    if delimiter != ",":
+        notes.append(f"Columns are separated by {_DELIM_NAMES[delimiter]}s.")
+
+    # Drop trailing blank lines (including ',,,,' lines) in one C-level call.
+    text = text.rstrip("\r\n \t" + delimiter)
+    if not text.strip():
+        raise ReadError(f"The file is empty: '{name}' contains only blank lines.")
+
+    if csv.field_size_limit() < (1 << 30):  # long free-text cells (process-wide setting)
+        csv.field_size_limit(1 << 30)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        if repaired_lines:
+            records: list[list[str]] = []
+            line_ends: list[int] = []
+            for rec in reader:
+                records.append(rec)
+                line_ends.append(reader.line_num)
+        else:
+            records = list(reader)
+    except csv.Error as exc:  # pragma: no cover - csv is lenient with strict=False
+        raise ReadError(f"'{name}' could not be read as {_DELIM_NAMES[delimiter]}-separated text "
+                        f"near line {reader.line_num}: {exc}. Export it again from the tool.")
+
+    if repaired_lines:
+        rows_fixed = sorted({bisect.bisect_left(line_ends, ln) + 1 for ln in repaired_lines})
+        rows_fixed = [r for r in rows_fixed if r <= len(records)]
+        notes.append(
+            f"{'Row' if len(rows_fixed) == 1 else 'Rows'} {_list_numbers(rows_fixed)} "
+            f"{'was' if len(rows_fixed) == 1 else 'were'} not valid UTF-8 like the rest of the "
+            "file: read as cp1252 (Windows). Check accented letters and symbols there.")
+
+    first_row = 1 if skip_first_line else 0
+    if skip_first_line:
+        records = records[1:]
+    rows = _TextRows(records, offset=first_row)
+    return _build(name, rows, encoding=encoding, delimiter=delimiter, sheet=None, sheets=[],
+                  notes=notes)
+
+
+def _decode(name: str, data: bytes, notes: list[str]) -> tuple[str, str, list[int]]:
+    """Return (text, encoding, physical line numbers repaired as cp1252)."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig", []
+        except UnicodeDecodeError:
+            text, lines = _decode_mixed(data[3:])
+            return text, "utf-8-sig", lines
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        text = data.decode("utf-16", errors="replace")
+        notes.append("Read as UTF-16 (Excel 'Unicode text').")
+        if "\ufffd" in text:
+            notes.append("Some characters could not be decoded as UTF-16 and show as '\ufffd'.")
+        return text, "utf-16", []
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        notes.append(f"Read as {utf16.upper()} (Unicode text without a byte-order mark).")
+        return data.decode(utf16, errors="replace"), utf16, []
+    if _looks_binary(data):
+        raise ReadError(
+            f"'{name}' is not a text (CSV) file: it contains binary data. If it is an Excel "
+            "workbook, upload it with its .xlsx name; otherwise export the data again from the "
+            "tool as CSV.")
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    text, lines = _decode_mixed(data)
+    if lines is None:  # no valid UTF-8 beyond ASCII: a Windows (cp1252) file throughout
+        try:
+            text = data.decode("cp1252")
+            notes.append("Read as cp1252 (Windows Excel CSV).")
+            return text, "cp1252", []
+        except UnicodeDecodeError:
+            notes.append("Read as Latin-1 (ISO-8859-1).")
+            return data.decode("latin-1"), "latin-1", []
+    return text, "utf-8", lines
+
+
+def _decode_mixed(data: bytes) -> tuple[str, list[int] | None]:
+    """Decode line by line: UTF-8 where valid, cp1252 elsewhere.
+
+    Returns the physical line numbers (1-based) decoded as cp1252, or None when no line
+    holds valid non-ASCII UTF-8 (then the whole file is single-byte encoded).
+    """
+    parts = data.split(b"\n")
+    out: list[str] = []
+    bad: list[int] = []
+    good_utf8 = 0
+    for i, part in enumerate(parts):
+        if part.isascii():
+            out.append(part.decode("ascii"))
+            continue
+        try:
+            out.append(part.decode("utf-8"))
+            good_utf8 += 1
+        except UnicodeDecodeError:
+            bad.append(i + 1)
+            try:
+                out.append(part.decode("cp1252"))
+            except UnicodeDecodeError:
+                out.append(part.decode("latin-1"))
+    if good_utf8 == 0:
+        return "", None
+    return "\n".join(out), bad
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nul = sample[0::2].count(0)
+    odd_nul = sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd_nul > 0.6 * half and even_nul < 0.1 * half:
+        return "utf-16-le"
+    if even_nul > 0.6 * half and odd_nul < 0.1 * half:
+        return "utf-16-be"
+    return None
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return True
+    control = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13, 26))
+    return control > max(4, len(sample) // 100)
+
+
+def _sniff_delimiter(text: str, ext: str) -> str:
+    """Pick the delimiter that splits the first rows most consistently (outside quotes)."""
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS:  # cut at a line end; a broken last record does not matter
+        cut = sample.rfind("\n")
+        if cut > 0:
+            sample = sample[:cut]
+    best, best_score = None, (0, 0)
+    for d in DELIMITERS:
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample, newline=""), delimiter=d)
+                      if r and any(c.strip() for c in r)][:200]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        values, freq = np.unique(np.array(counts), return_counts=True)
+        # most frequent field count above 1 (title rows split into 1 field by every delimiter)
+        multi = [(f, v) for v, f in zip(values.tolist(), freq.tolist()) if v > 1]
+        if not multi:
+            continue
+        f, v = max(multi)
+        score = (f, v)  # rows that agree, then how many columns they make
+        if score > best_score:
+            best, best_score = d, score
+    if best is None:  # one column: the extension decides
+        return "\t" if ext in (".tsv", ".tab") else ","
+    return best
+
+
+class _TextRows:
+    """Records of a text file; row numbers are record positions (what Excel shows)."""
+
+    def __init__(self, records: list[list[str]], offset: int):
+        self.records = records
+        self.offset = offset
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def row_number(self, i: int) -> int:
+        return i + 1 + self.offset
+
+    def cells(self, i: int) -> list[str | None]:
+        return [c if c and not c.isspace() else None for c in self.records[i]]
+
+    def nonblank(self) -> list[int]:
+        return [i for i, r in enumerate(self.records) if "".join(r).strip()]
+
+    def raw(self, indices: list[int]) -> list[list[str]]:
+        recs = self.records
+        return [recs[i] for i in indices]
+
+
+# --------------------------------------------------------------------------------------------
+# workbooks
+# --------------------------------------------------------------------------------------------
+def _is_workbook_zip(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "xl/workbook.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _read_xlsx(name: str, data: bytes, sheet: str | None, notes: list[str]) -> RawTable:
+    import openpyxl  # imported here: text-only callers do not pay for it
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # BadZipFile, KeyError, InvalidFileException, XML errors
+        raise ReadError(
+            f"'{name}' could not be opened as an Excel workbook ({type(exc).__name__}). It may be "
+            "damaged, or another format with an .xlsx name. Open it in Excel and save it again "
+            "as 'Excel Workbook (.xlsx)', or export CSV from the tool.") from None
+    try:
+        sheets = list(wb.sheetnames)
+        worksheets = {ws.title: ws for ws in wb.worksheets}
+        if sheet is not None:
+            chosen = _match_sheet(sheet, sheets)
+            if chosen is None:
+                raise ReadError(
+                    f"'{name}' has no sheet named '{sheet}'. Its sheets are: "
+                    f"{', '.join(repr(s) for s in sheets)}. Choose one of those.")
+            if chosen not in worksheets:
+                raise ReadError(f"Sheet '{chosen}' of '{name}' is a chart, not a table of cells. "
+                                "Choose another sheet.")
+            rows = _sheet_rows(worksheets[chosen])
+        else:
+            chosen, rows, best = None, None, None
+            for title, ws in worksheets.items():
+                candidate = _sheet_rows(ws)
+                score = candidate.table_score()
+                if best is None or score > best:
+                    chosen, rows, best = title, candidate, score
+            if chosen is None:
+                raise ReadError(f"'{name}' has no worksheets with cells. "
+                                "Export the data again from the tool.")
+            if len(sheets) > 1:
+                notes.append(f"Read sheet '{chosen}' (it looks most like a table); the workbook "
+                             f"has {len(sheets)} sheets: {', '.join(repr(s) for s in sheets)}. "
+                             "Choose another sheet if this is not the data.")
+    finally:
+        wb.close()
+    return _build(name, rows, encoding=None, delimiter=None, sheet=chosen, sheets=sheets,
+                  notes=notes, where=f"sheet '{chosen}' of '{name}'")
+
+
+def _match_sheet(wanted: str, sheets: list[str]) -> str | None:
+    if wanted in sheets:
+        return wanted
+    folded = [s for s in sheets if s.strip().casefold() == wanted.strip().casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _sheet_rows(ws) -> "_SheetRows":
+    ws.reset_dimensions()  # the stored dimension is often wrong; read every real cell
+    rows: list[list[str | None]] = []
+    for values in ws.iter_rows(values_only=True):
+        if not values or values.count(None) == len(values):
+            rows.append([])
+            continue
+        rows.append([_cell_text(v) for v in values])
+    return _SheetRows(rows)
+
+
+def _cell_text(v) -> str | None:
+    t = type(v)
+    if t is str:
+        return v if v and not v.isspace() else None
+    if v is None:
+        return None
+    if t is bool:
+        return "TRUE" if v else "FALSE"
+    if t is int:
+        return str(v)
+    if t is float:
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        if v.is_integer() and abs(v) < 1e16:
+            return str(int(v))
+        return repr(v)
+    if t is _dt.datetime:
+        if v.microsecond >= 500_000:
+            v = v + _dt.timedelta(microseconds=1_000_000 - v.microsecond)
+        v = v.replace(microsecond=0)
+        if v.hour == v.minute == v.second == 0:
+            return v.strftime("%Y-%m-%d")
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if t is _dt.date:
+        return v.isoformat()
+    if t is _dt.time:
+        return v.replace(microsecond=0).isoformat()
+    if t is _dt.timedelta:
+        return str(v)
+    if isinstance(v, (int, float)):  # numpy / decimal-like subclasses
+        return _cell_text(float(v)) if isinstance(v, float) else str(int(v))
+    return str(v)
+
+
+class _SheetRows:
+    """Converted rows of a worksheet; row numbers are the sheet's own (1-based)."""
+
+    def __init__(self, rows: list[list[str | None]]):
+        self.records = rows
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def row_number(self, i: int) -> int:
+        return i + 1
+
+    def cells(self, i: int) -> list[str | None]:
+        return self.records[i]
+
+    def nonblank(self) -> list[int]:
+        return [i for i, r in enumerate(self.records) if r and r.count(None) != len(r)]
+
+    def raw(self, indices: list[int]) -> list[list[str | None]]:
+        recs = self.records
+        return [recs[i] for i in indices]
+
+    def table_score(self) -> tuple[int, int]:
+        counts = [len(r) - r.count(None) for r in self.records if r]
+        return (sum(1 for c in counts if c >= 2), sum(1 for c in counts if c))
+
+
+# --------------------------------------------------------------------------------------------
+# header detection and the table
+# --------------------------------------------------------------------------------------------
+_NUMBERISH = re.compile(r"^[\s$£€¥%+\-−.,:/0-9()]*[0-9][\s$£€¥%+\-−.,:/0-9()apmAPM]*$")
+_SM_RESPONSE = {"response", "open-ended response"}
+
+
+def _is_texty(cell: str) -> bool:
+    return not _NUMBERISH.match(cell)
+
+
+def _norm_header(cell: str | None) -> str:
+    if cell is None:
+        return ""
+    return " ".join(cell.replace("\ufeff", "").split())
+
+
+def _find_header(top: list[list[str | None]]) -> tuple[int, str, int]:
+    """Return (index in ``top`` of the header row, source_format, header_rows)."""
+    n = len(top)
+    # Qualtrics: the third header row holds {"ImportId": ...} JSON
+    for i in range(2, min(n, _HEADER_SEARCH_ROWS)):
+        cells = [c for c in top[i] if c]
+        hits = sum(1 for c in cells if c.lstrip().startswith('{"ImportId"'))
+        if hits and hits * 2 >= len(cells):
+            return i - 2, "qualtrics", 3
+    # SurveyMonkey: 'Respondent ID' in the questions row, 'Response' cells in the next
+    for i in range(0, min(n - 1, _HEADER_SEARCH_ROWS)):
+        row1 = {(_norm_header(c)).casefold() for c in top[i] if c}
+        hits = sum(1 for c in top[i + 1] if c and _norm_header(c).casefold() in _SM_RESPONSE)
+        if hits and ("respondent id" in row1 or hits >= 2):
+            return i, "surveymonkey", 2
+    # plain: first row that is wide and mostly text compared with the rows that follow
+    counts = [sum(1 for c in r if c) for r in top]
+    for i in range(min(n, _HEADER_SEARCH_ROWS)):
+        c = counts[i]
+        if c == 0:
+            continue
+        ref = max(counts[i:i + _HEADER_LOOKAHEAD])
+        cells = [x for x in top[i] if x]
+        texty = sum(1 for x in cells if _is_texty(x))
+        if c >= max(1, 0.6 * ref) and texty >= 0.6 * c and (c >= 2 or ref <= 1):
+            return i, "plain", 1
+    return next((i for i, c in enumerate(counts) if c), 0), "plain", 1
+
+
+def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
+           where: str | None = None) -> RawTable:
+    where = where or f"'{name}'"
+    keep = rows.nonblank()
+    if not keep:
+        raise ReadError(f"The file is empty: {where} has no cells with content. "
+                        "Export the data again from the tool.")
+
+    top_idx = keep[:_HEADER_SEARCH_ROWS + _HEADER_LOOKAHEAD]
+    top = [rows.cells(i) for i in top_idx]
+    h, source_format, header_rows = _find_header(top)
+    header_idx = [top_idx[h + k] for k in range(header_rows) if h + k < len(top_idx)]
+    if len(header_idx) < header_rows:
+        raise ReadError(f"{where} looks like a {source_format} export but its header rows are "
+                        "incomplete and it has no data rows. Export the responses again.")
+    header_row_no = rows.row_number(header_idx[0])
+    skipped = h  # non-blank rows above the header
+    if skipped:
+        notes.append(f"Skipped {_plural(skipped, 'title row')} above the header; "
+                     f"the header is row {header_row_no}.")
+
+    data_idx = keep[h + header_rows:]
+    if not data_idx:
+        raise ReadError(f"{where} has a header row (row {header_row_no}) but no data rows "
+                        "below it. Export again including the responses or rows, not only the "
+                        "column names.")
+    first_data = rows.row_number(data_idx[0])
+    last_data = rows.row_number(data_idx[-1])
+    blank_inside = (last_data - first_data + 1) - len(data_idx)
+    if blank_inside:
+        notes.append(f"Left out {_plural(blank_inside, 'blank row')} between the data rows.")
+
+    header_cells = [rows.cells(i) for i in header_idx]
+    names, texts = _column_names(header_cells, source_format)
+    if source_format == "qualtrics":
+        notes.append(f"Read as a Qualtrics export: 3 header rows (column ids, question text, "
+                     f"import ids); data starts on row {first_data}.")
+    elif source_format == "surveymonkey":
+        notes.append(f"Read as a SurveyMonkey export: 2 header rows (questions, then answer "
+                     f"options or statements); data starts on row {first_data}.")
+
+    # columns: data cells to a column-major object array, '' and whitespace -> None
+    raw = rows.raw(data_idx)
+    width = max(len(names), max(map(len, raw)))
+    columns = list(_columns(raw, width))
+    del raw
+
+    names = names + [""] * (width - len(names))
+    texts = texts + [""] * (width - len(texts))
+    has_data = [bool(len(c) - _count_none(c)) for c in columns]
+    keep_cols: list[int] = []
+    last_useful = max((j for j in range(width) if names[j] or has_data[j]), default=-1)
+    dropped_inside: list[int] = []
+    unnamed: list[int] = []
+    for j in range(width):
+        if names[j]:
+            keep_cols.append(j)
+        elif has_data[j]:
+            names[j] = f"Column {j + 1}"
+            unnamed.append(j + 1)
+            keep_cols.append(j)
+        elif j < last_useful:
+            dropped_inside.append(j + 1)
+    if unnamed:
+        notes.append(f"{_plural(len(unnamed), 'column')} ha{'s' if len(unnamed) == 1 else 've'} "
+                     f"no header: read as {', '.join(repr(f'Column {k}') for k in unnamed)}.")
+    if dropped_inside:
+        notes.append(f"Left out {_plural(len(dropped_inside), 'column')} with no header and no "
+                     f"data (column {_list_numbers(dropped_inside)}).")
+    final_names = _dedupe([names[j] for j in keep_cols], notes)
+    question_text = {final_names[k]: texts[j] for k, j in enumerate(keep_cols) if texts[j]}
+
+    frame = pd.DataFrame({final_names[k]: columns[j] for k, j in enumerate(keep_cols)},
+                         dtype=object, copy=False)
+    if len(frame.columns) != len(final_names):  # pragma: no cover - names are unique
+        raise AssertionError("duplicate column names after dedupe")
+    frame.index = pd.RangeIndex(len(frame))
+    source_rows = [rows.row_number(i) for i in data_idx]
+    return RawTable(frame=frame, source_rows=source_rows, encoding=encoding,
+                    delimiter=delimiter, sheet=sheet, sheets=sheets, header_rows=header_rows,
+                    source_format=source_format, question_text=question_text, notes=notes)
+
+
+def _count_none(arr: np.ndarray) -> int:
+    return int((arr == None).sum())  # noqa: E711 - elementwise on an object array
+
+
+def _columns(raw: list[list], width: int):
+    """Yield one object array per column; short rows are padded with None."""
+    if not raw:
+        return
+    padded = raw
+    lengths = set(map(len, raw))
+    if len(lengths) > 1 or width not in lengths:
+        padded = [r + [None] * (width - len(r)) if len(r) < width else r for r in raw]
+    for col in zip(*padded):
+        yield np.array([c if c and not c.isspace() else None for c in col], dtype=object)
+
+
+def _column_names(header: list[list[str | None]], source_format: str
+                  ) -> tuple[list[str], list[str]]:
+    """Column names and, per position, the question text ('' where the file has none)."""
+    if source_format == "qualtrics":
+        ids, texts = header[0], header[1]
+        names = [_norm_header(c) for c in ids]
+        qt = [(_norm_header(texts[j]) if j < len(texts) else "") for j in range(len(names))]
+        return names, qt
+    if source_format == "surveymonkey":
+        questions, subs = header[0], header[1]
+        width = max(len(questions), len(subs))
+        names: list[str] = []
+        qt: list[str] = []
+        current = ""
+        for j in range(width):
+            q = _norm_header(questions[j]) if j < len(questions) else ""
+            s = _norm_header(subs[j]) if j < len(subs) else ""
+            if q:
+                current = q
+            if not s:  # metadata column (Respondent ID, dates, ...) or unnamed
+                names.append(q)
+                qt.append("")
+                continue
+            question = q or current
+            if s.casefold() in _SM_RESPONSE:
+                name = question or s
+            else:
+                name = f"{question} - {s}" if question else s
+            names.append(name)
+            qt.append(name)
+        return names, qt
+    names = [_norm_header(c) for c in header[0]]
+    return names, [""] * len(names)
+
+
+def _dedupe(names: list[str], notes: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    taken = {n.casefold() for n in names}
+    out: list[str] = []
+    renamed: dict[str, list[str]] = {}
+    for n in names:
+        key = n.casefold()
+        if key not in seen:
+            seen[key] = 1
+            out.append(n)
+            continue
+        k = seen[key]
+        while True:
+            k += 1
+            candidate = f"{n} ({k})"
+            if candidate.casefold() not in taken:
+                break
+        seen[key] = k
+        taken.add(candidate.casefold())
+        out.append(candidate)
+        renamed.setdefault(n, [n]).append(candidate)
+    for n, variants in renamed.items():
+        notes.append(f"Column '{n}' appears {len(variants)} times: read as "
+                     f"{', '.join(repr(v) for v in variants)}.")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------
+def _extension(name: str) -> str:
+    base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return ("." + base.rsplit(".", 1)[-1].lower()) if "." in base else ""
+
+
+def _human_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} bytes"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _list_numbers(nums: list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(x) for x in nums[:limit])
+    if len(nums) > limit:
+        shown += f" and {len(nums) - limit} more"
+    return shown
