@@ -29,6 +29,7 @@ DATASET_TABLES = {
     "issues": "issues",
 }
 POLICIES = ("all_or_nothing", "valid_only")
+REMEMBERED = "remembered from an earlier upload"
 _LIST_SEPARATORS = re.compile(r"\s*[;|,\n]\s*")
 _ALLOCATION = re.compile(r"\[[^\]]*\]")  # MS Project "Kestrel Design[50%]"
 
@@ -76,6 +77,17 @@ class Preview:
     already_loaded: int | None = None
     notes: list[str] = field(default_factory=list)
     options: Options = field(default_factory=Options)
+    ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
+
+    @property
+    def columns(self) -> list[str]:
+        """The file's columns a field can be mapped to (personal-data columns are gone)."""
+        return [] if self.raw is None else _mapped_frame_columns(self)
+
+    @property
+    def remembered(self) -> bool:
+        """The mapping came from an earlier confirmed upload of a file with the same headers."""
+        return any(s.reason == REMEMBERED for s in self.mapping.values())
 
     @property
     def rows_read(self) -> int:
@@ -182,7 +194,7 @@ def _mapping(cursor, dataset: str, frame: pd.DataFrame, preview: Preview,
     remembered = json.loads(row[0]) if row else {}
     for name, column in remembered.items():
         if name in suggestions and (column is None or column in frame.columns):
-            suggestions[name] = mapping.Suggestion(name, column, 1.0, "remembered from an earlier upload")
+            suggestions[name] = mapping.Suggestion(name, column, 1.0, REMEMBERED)
     for name, column in options.mapping.items():
         if name not in suggestions:
             raise ValueError(f"'{name}' is not a field of {dataset}. Fields: {', '.join(suggestions)}.")
@@ -200,6 +212,13 @@ def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
     return stripped.where(stripped.notna() & (stripped != ""), None)
 
 
+def _value_text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    """Text of a parsed field (date, flag, level): 'NA', 'N/A', '-' and 'None' mean no value."""
+    text = _text(frame, column)
+    empty = text.str.casefold().isin(values.EMPTY_TOKENS).to_numpy(dtype=bool)
+    return text.where(~empty, None)
+
+
 def _source_rows(preview: Preview) -> pd.Series:
     return pd.Series(preview.raw.source_rows, dtype="int64")
 
@@ -209,6 +228,7 @@ def _dates(preview: Preview, options: Options, column: str | None, text: pd.Seri
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     parsed = values.parse_dates(text, order=options.date_order)
     if parsed.order == "ambiguous":
+        preview.ambiguous_date_columns.append(column)
         preview.questions.append(
             f"Column '{column}' has dates such as {text.dropna().iloc[0]} that could be day-first or "
             "month-first, and no value decides it. Choose the date order.")
@@ -224,7 +244,7 @@ def _reshape_instrument(store, cursor, frame, preview, options) -> pd.DataFrame:
     out["factor"] = out["factor_raw"].map(_factor_key).astype(object)
     for name in ("scale_min", "scale_max"):
         out[name], _failed = values.parse_numbers(_text(frame, cols.get(name)))
-    out["reverse_scored_raw"] = _text(frame, cols.get("reverse_scored"))
+    out["reverse_scored_raw"] = _value_text(frame, cols.get("reverse_scored"))
     out["reverse_scored"], _unknown = values.parse_bool(out["reverse_scored_raw"])
     return out
 
@@ -244,7 +264,7 @@ def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
     out["owners"] = _text(frame, cols.get("owners"))
     out["status"] = _text(frame, cols.get("status"))
     for name in ("baseline_date", "forecast_date", "actual_date"):
-        out[f"{name}_raw"] = _text(frame, cols.get(name))
+        out[f"{name}_raw"] = _value_text(frame, cols.get(name))
         out[name] = _dates(preview, options, cols.get(name), out[f"{name}_raw"])
     return out
 
@@ -255,12 +275,12 @@ def _reshape_issues(store, cursor, frame, preview, options) -> pd.DataFrame:
     for name in ("issue_id", "title", "kind", "raised_by", "owned_by", "status"):
         out[name] = _text(frame, cols.get(name))
     for name in ("raised_date", "resolved_date"):
-        out[f"{name}_raw"] = _text(frame, cols.get(name))
+        out[f"{name}_raw"] = _value_text(frame, cols.get(name))
         out[name] = _dates(preview, options, cols.get(name), out[f"{name}_raw"])
-    out["severity_raw"] = _text(frame, cols.get("severity"))
+    out["severity_raw"] = _value_text(frame, cols.get("severity"))
     out["severity"], _unknown = values.parse_severity(out["severity_raw"])
     out["severity"] = out["severity"].astype(object).where(out["severity"].notna(), None)
-    out["escalated_raw"] = _text(frame, cols.get("escalated"))
+    out["escalated_raw"] = _value_text(frame, cols.get("escalated"))
     out["escalated"], _unknown = values.parse_bool(out["escalated_raw"])
     return out
 
@@ -295,7 +315,7 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
 
     rows = pd.DataFrame({"source_row": _source_rows(preview)})
     rows["partner"] = _text(frame, cols.get("partner")) if not options.partner else options.partner
-    rows["response_date_raw"] = _text(frame, cols.get("response_date"))
+    rows["response_date_raw"] = _value_text(frame, cols.get("response_date"))
     rows["response_date"] = _dates(preview, options, cols.get("response_date"), rows["response_date_raw"])
     if options.wave:
         rows["wave"] = _wave_label(pd.Series([options.wave] * len(rows)))
@@ -710,9 +730,17 @@ def is_demo(cursor) -> bool:
         "SELECT count(*) FROM batches WHERE is_demo AND undone_version IS NULL").fetchone()[0])
 
 
-def template(dataset: str) -> bytes:
-    """A CSV with the dataset's fields as headers: a starting point for a spreadsheet."""
+def template(dataset: str, cursor=None) -> bytes:
+    """A CSV with the dataset's fields as headers: a starting point for a spreadsheet.
+
+    With a cursor, the survey template also has one column per current instrument item."""
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
     labels = [f.label for f in DATASETS[dataset]]
+    if dataset == "survey" and cursor is not None:
+        items_sql, params = visible("instrument_items", None)
+        labels += [r[0] for r in cursor.execute(f"SELECT item_id FROM {items_sql} ORDER BY item_id",
+                                                params).fetchall()]
     return (",".join(f'"{label}"' for label in labels) + "\r\n").encode("utf-8-sig")
 
 
@@ -727,3 +755,15 @@ def freshness(cursor) -> pd.DataFrame:
             UNION ALL SELECT 'issues', max(coalesce(resolved_date, raised_date)) FROM issues WHERE current)
         SELECT l.dataset, l.loaded_at AS last_loaded, l.batches, n.newest AS newest_data
         FROM live l LEFT JOIN newest n USING (dataset) ORDER BY l.dataset""").df()
+
+
+def versions(cursor) -> pd.DataFrame:
+    """Every version a view can be pinned to: each load, and each undo, with a label."""
+    return cursor.execute("""
+        SELECT version, label FROM (
+            SELECT batch_id AS version, 'batch ' || batch_id || ' (' || strftime(loaded_at, '%Y-%m-%d %H:%M')
+                   || ')' AS label FROM batches
+            UNION ALL
+            SELECT undone_version, 'undo of batch ' || batch_id || ' (' || strftime(undone_at, '%Y-%m-%d %H:%M')
+                   || ')' FROM batches WHERE undone_version IS NOT NULL)
+        ORDER BY version DESC""").df()
