@@ -1,10 +1,23 @@
 """Partnership Health: the entry file only routes."""
 import streamlit as st
 
+from app_pages import common
+
 st.set_page_config(page_title="Partnership Health", page_icon=":material/handshake:", layout="wide")
 
 pages = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
             default=True),
+    st.Page("app_pages/partner.py", title="Partner profile", icon=":material/apartment:", url_path="partner"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/grid_view:", url_path="compare"),
+    st.Page("app_pages/whatif.py", title="What-if", icon=":material/tune:", url_path="what-if"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
 ]
-st.navigation(pages).run()
+who = common.current_access()  # local mode, signed out, viewer or editor (pipelines/access.py)
+if who.must_sign_in:
+    common.sign_in_page(who, st.navigation(pages, position="hidden"))
+page = st.navigation([p for p in pages if who.may_open(p.url_path)])
+common.resume_linked_view()
+common.sidebar()
+common.access_sidebar(who)
+page.run()

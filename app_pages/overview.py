@@ -1,24 +1,127 @@
-"""Overview: where every partner stands now, and how fresh the data is."""
+"""Overview: where every partner stands in a wave, who moved, what to look at, how fresh the data is."""
+import pandas as pd
 import streamlit as st
 
 from app_pages import common
+from pipelines import charts
 
 st.title("Partnership Health")
 common.demo_banner()
 
-index = common.index_scores()
-if index.empty:
-    st.warning("No survey responses yet. Load a pulse survey export on the Data page.")
-    st.stop()
+asof = common.asof()
+k = common.anonymity_k()
+thresholds = common.thresholds()
+waves = common.waves(asof=asof)
+if not waves:
+    common.no_data("No survey responses yet, so there is nothing to score. Load a pulse survey export "
+                   "(and the partners, milestones and issue log) on the Data page.")
 
-latest_wave = index.sort_values("wave_start")["wave"].iloc[-1]
-latest = index[(index["wave"] == latest_wave) & index["partner_id"].notna()].sort_values("partner")
-st.subheader(f"Collaboration index, {latest_wave}")
-table = latest[["partner", "score", "n", "band", "suppression_reason"]].rename(columns={
-    "partner": "Partner", "score": "Index (0-100)", "n": "Respondents", "band": "Band",
-    "suppression_reason": "Not shown because"})
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"Index (0-100)": st.column_config.NumberColumn(format="%.1f")})
+bad_wave = common.dropped_param("wave", waves)
+wave = st.columns([1, 2])[0].selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
+                    help="The wave the spectrum, movers and alerts describe. The link keeps it.")
+if bad_wave:
+    common.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
+previous = common.previous_wave(wave, asof=asof)
 
+index = common.index_scores_shown(asof=asof)
+changes = common.changes(asof=asof)
+colours = common.colours()
+in_wave = index[index["wave"] == wave]
+changes_in_wave = changes[changes["wave"] == wave]
+programme = in_wave[in_wave["partner_id"].isna()]
+programme_change = changes_in_wave[changes_in_wave["partner_id"].isna()
+                                   & (changes_in_wave["factor"] == "collaboration_index")]
+
+# -- headline ---------------------------------------------------------------------------
+left, middle, right = st.columns(3)
+if not programme.empty and not bool(programme["suppressed"].iloc[0]):
+    row = programme.iloc[0]
+    delta = None
+    if not programme_change.empty and pd.notna(programme_change["change"].iloc[0]):
+        delta = f"{programme_change['change'].iloc[0]:+.1f} since {previous}"
+    left.metric(f"Collaboration index, {wave}", f"{row['score']:.1f}", delta=delta,
+                help=f"Programme, all partners: n = {int(row['n'])} respondents (smallest factor), "
+                     f"95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.")
+    middle.metric("Programme band", str(row["band"]).capitalize(),
+                  help=charts.band_labels(thresholds)[row["band"]])
+else:
+    reason = programme["suppression_reason"].iloc[0] if not programme.empty else "no responses"
+    left.metric(f"Collaboration index, {wave}", "not shown", help=f"Not shown: {reason}.")
+    middle.metric("Programme band", "not shown")
+partner_rows = in_wave[in_wave["partner_id"].notna()]
+shown_partners = int((~partner_rows["suppressed"].astype(bool)).sum())
+right.metric("Partners shown", f"{shown_partners} of {len(partner_rows)}",
+             help=f"A partner is shown when every factor has at least {k} responses and it cannot "
+                  "be worked out from the others.")
+
+# -- the spectrum -------------------------------------------------------------------------
+st.subheader(f"From cooperation to collaboration, {wave}")
+st.caption("Each partner's collaboration index (dot) and its 95% interval (line), on one 0-100 scale; "
+           "the programme is the grey diamond. Hover a dot for n and the change since the previous wave.")
+shown_rows = in_wave[~in_wave["suppressed"].astype(bool)]
+if shown_rows.empty:
+    st.warning(f"No group can be shown for {wave}: every partner (and the programme) has fewer than "
+               f"{k} responses on some factor, or is hidden to protect one that has.")
+else:
+    common.show_chart(f"spectrum-{wave}", "spectrum", in_wave, colours, thresholds, k, changes=changes_in_wave)
+hidden = charts.suppressed_list(in_wave)
+if not hidden.empty:
+    lines = "\n".join(f"- **{p}**: {r}" for p, r in zip(hidden["partner"], hidden["suppression_reason"]))
+    st.markdown(f"**Not shown in {wave}:**\n{lines}")
+
+# -- movers and alerts ----------------------------------------------------------------------
+movers_col, alerts_col = st.columns([5, 4], gap="large")
+with movers_col:
+    st.subheader("Biggest movers")
+    if previous is None:
+        st.caption(f"{wave} is the first wave: there is nothing to compare it with yet.")
+    else:
+        movers = charts.movers(changes, wave)
+        st.caption(f"Largest changes since {previous} among shown partners (index and factors). "
+                   "'Beyond noise': the change is larger than both waves' sampling uncertainty allows.")
+        if movers.empty:
+            st.write("No partner is shown in both waves, so no change can be given.")
+        else:
+            st.dataframe(movers, hide_index=True, width="stretch", column_config={
+                "Change": st.column_config.NumberColumn(format="%+.1f"),
+                "Beyond noise": st.column_config.TextColumn(
+                    help="Is the change larger than the two waves' 95% uncertainty allows?"),
+                "From": st.column_config.NumberColumn(format="%.1f"),
+                "To": st.column_config.NumberColumn(format="%.1f")})
+            common.csv_download(movers, f"movers-{wave}")
+with alerts_col:
+    st.subheader("Alerts")
+    alerts = []
+    for _, row in charts.falls(changes, wave).iterrows():
+        alerts.append(f":material/trending_down: **{row['partner']}**: {charts.factor_label(row['factor']).lower()} "
+                      f"fell {abs(row['change']):.1f} points since {row['previous_wave']} "
+                      f"({row['previous_score']:.1f} to {row['score']:.1f}), beyond its uncertainty.")
+    agreement = common.agreement(asof=asof, wave=wave)
+    for _, row in agreement[agreement["disagrees"]].iterrows():
+        alerts.append(f":material/compare_arrows: **{row['partner']}**, "
+                      f"{charts.factor_label(row['factor']).lower()}: survey and evidence disagree. "
+                      f"{row['note']}.")
+    if alerts:
+        st.markdown("\n".join(f"- {a}" for a in alerts))
+    else:
+        st.write(f"Nothing to flag in {wave}: no factor fell beyond its uncertainty, and survey and "
+                 "delivery evidence do not markedly disagree for any partner.")
+
+# -- the programme over time ---------------------------------------------------------------
+st.subheader("Programme collaboration index over time")
+common.show_chart("programme-index", "index_over_time", index, thresholds, k, waves=waves)
+
+# -- freshness -------------------------------------------------------------------------------
 st.subheader("Data freshness")
-st.dataframe(common.freshness(), hide_index=True, width="stretch")
+fresh = common.freshness()
+if asof is not None:
+    st.caption("This view is pinned to an earlier data version; the table shows the latest loads.")
+if fresh.empty:
+    st.write("Nothing loaded yet.")
+else:
+    table = fresh.rename(columns={"dataset": "Dataset", "last_loaded": "Last loaded",
+                                  "batches": "Loads", "newest_data": "Newest date in the data"})
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "Last loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "Newest date in the data": st.column_config.DateColumn(format="YYYY-MM-DD")})
+    common.csv_download(table, "data-freshness")

@@ -12,6 +12,7 @@ import pandas as pd
 from . import bootstrap, ingest, settings
 from .fields import DATASETS
 from . import handoff
+from .lake import LakeBusyError
 from .store import Store, StoreBusy, db_path
 
 EXIT_OK, EXIT_INVALID, EXIT_NEEDS_DECISION, EXIT_BUSY, EXIT_USAGE = 0, 1, 2, 3, 64
@@ -62,6 +63,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo = verbs.add_parser("demo", help="Load the demo programme (or remove it with --remove).")
     demo.add_argument("--remove", action="store_true", help="Delete the demo programme in one step.")
 
+    pack = verbs.add_parser("pack", help="Write a steering pack (PowerPoint or PDF) of the programme or of a page's view.",
+                            description="Write a steering pack: the programme pack (cover, index over time, "
+                                        "spectrum, heatmap, movers, one slide per partner, scores) or the "
+                                        "view of one page. The options are those of the page's link.")
+    pack.add_argument("--format", choices=["pptx", "pdf"], default="pptx", help="File format.")
+    pack.add_argument("--out", required=True, metavar="FILE", help="Where to write the pack.")
+    pack.add_argument("--page", choices=["programme", "overview", "partner", "compare", "what-if"],
+                      default="programme", help="The whole programme (default) or one page's view.")
+    pack.add_argument("--wave", help="Survey wave, e.g. 2026-Q3 (default: the latest).")
+    pack.add_argument("--partner", help="Partner name (partner page; the programme pack keeps only its slide).")
+    pack.add_argument("--factors", action="append", metavar="FACTOR",
+                      help="Factor to show (repeatable; default: all five).")
+    pack.add_argument("--sort", metavar="ORDER", help="Order of partners in the heatmap: 'Partner name' "
+                      "(default), 'Collaboration index' or a factor (highest first).")
+    pack.add_argument("--asof", type=int, metavar="VERSION",
+                      help="Pin the data to a version (a batch from `history`): later loads and undos do not count.")
+    pack.add_argument("--base-url", metavar="URL",
+                      help="Address of the app (e.g. https://health.example.org), for the links on every slide.")
+    pack.add_argument("--wi-partner", metavar="PARTNER", help="Add a what-if scenario for this partner.")
+    pack.add_argument("--delta", action="append", default=[], metavar="FACTOR=POINTS",
+                      help="What-if: move a factor by POINTS (repeatable).")
+    pack.add_argument("--weight", action="append", default=[], metavar="FACTOR=WEIGHT",
+                      help="What-if: index weight of a factor (repeatable; others keep theirs).")
+
     template = verbs.add_parser("template", help="Print a CSV template for a dataset.")
     template.add_argument("dataset", choices=list(DATASETS))
     return parser
@@ -99,6 +124,9 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     except (ValueError, ingest.NotReady) as problem:
         print(str(problem), file=err)
         return EXIT_INVALID
+    except LakeBusyError as busy:
+        print(str(busy), file=err)
+        return EXIT_BUSY
     finally:
         if own:
             store.close()
@@ -117,7 +145,7 @@ def _portable(argv: list[str]) -> list[str]:
         if token.startswith("--db="):
             continue
         previous = argv[position - 1] if position else ""
-        if Path(token).exists() or previous == "--write-mapping":
+        if Path(token).exists() or previous in ("--write-mapping", "--out"):
             token = str(Path(token).resolve())
         portable.append(token)
     return portable
@@ -143,9 +171,11 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     if args.new_partner:
         options.partner_links.update({name: name for name in args.new_partner})
     limit = int(settings.get("upload_limit_mb"))
-    if path.stat().st_size > limit * 1024 * 1024:
-        print(f"{path.name} is larger than the upload limit of {limit} MB (PARTNERSHIP_UPLOAD_LIMIT_MB).",
-              file=err)
+    size = path.stat().st_size
+    if size > limit * 1024 * 1024:  # refused before the file is read
+        print(f"{path.name} is {size / 1024 / 1024:.1f} MB, larger than the upload limit of {limit} MB "
+              "(PARTNERSHIP_UPLOAD_LIMIT_MB); nothing was loaded. Export fewer rows (for example one wave "
+              "or one date range at a time), or raise PARTNERSHIP_UPLOAD_LIMIT_MB.", file=err)
         return EXIT_INVALID
     try:
         preview = ingest.prepare(store, args.dataset, path.name, path.read_bytes(), options)
@@ -165,6 +195,9 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%})"
                   for s in preview.mapping.values() if s.confidence < ingest.mapping.HIGH
                   and s.field in ingest.required_fields(args.dataset)]
+        for question in preview.questions:
+            if question.startswith("This file looks like"):  # the wrong dataset was chosen
+                print(f"Not loaded: {question}", file=err)
         print(f"Not loaded: these fields need a decision: {'; '.join(unsure)}. The inferred mapping is in "
               f"{target}; edit it and run again with --mapping {target}.", file=err)
         return EXIT_NEEDS_DECISION
@@ -186,7 +219,9 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 def _print_failures(failures: pd.DataFrame, name: str, err: TextIO, limit: int = 50) -> None:
     for row in failures.head(limit).itertuples(index=False):
-        value = "" if row.value is None else f" (value: {row.value!r})"
+        shown = row.value if row.value is None or len(row.value) <= 80 else (
+            f"{row.value[:60]}... ({len(row.value)} characters)")
+        value = "" if row.value is None else f" (value: {shown!r})"
         print(f"{name}: row {row.source_row}, column '{row.column}': {row.message}{value}", file=err)
     if len(failures) > limit:
         print(f"... and {len(failures) - limit} more problems.", file=err)
@@ -241,6 +276,38 @@ def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from . import pack
+
+    def pairs(items: list[str], what: str) -> dict[str, float]:
+        values = {}
+        for item in items:
+            name, _, number = item.partition("=")
+            try:
+                values[pack._factor_key(name)] = float(number)
+            except ValueError:
+                raise ValueError(f"--{what} needs FACTOR=NUMBER, not '{item}'.") from None
+        return values
+
+    scenarios = ()
+    if args.wi_partner or args.delta or args.weight:
+        if not args.wi_partner:
+            print("--delta and --weight need --wi-partner.", file=err)
+            return EXIT_USAGE
+        weights = pairs(args.weight, "weight")
+        scenarios = (pack.Scenario(args.wi_partner, pairs(args.delta, "delta"),
+                                   {**settings.index_weights(), **weights} if weights else None),)
+    view = pack.PackView(page=args.page, partner=args.partner, wave=args.wave,
+                         factors=tuple(args.factors) if args.factors else None, sort=args.sort,
+                         asof=args.asof, scenarios=scenarios)
+    data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=args.base_url)
+    target = Path(args.out).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    print(f"Wrote {target} ({len(data) // 1024} KB).", file=out)
+    return EXIT_OK
+
+
 def _safe_csv(frame: pd.DataFrame) -> str:
     from .exports import neutralise_formulas
 
@@ -248,4 +315,4 @@ def _safe_csv(frame: pd.DataFrame) -> str:
 
 
 VERBS = {"load": _load, "history": _history, "undo": _undo, "rejected": _rejected, "scores": _scores,
-         "demo": _demo}
+         "demo": _demo, "pack": _pack}

@@ -12,17 +12,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines.pandas_engine import Engine
 from pandera.typing.pandas import Series
 
 from . import settings
 
 LEVELS = ("low", "medium", "high", "critical")
+MAX_ID_CHARS = 200  # an id or a partner name longer than this is a pasted paragraph, not a name
+MAX_OWNERS_CHARS = 1000  # several partner names of a joint milestone
 
 
 def _latest_allowed() -> pd.Timestamp:
     return pd.Timestamp(dt.date.today() + dt.timedelta(days=int(settings.get("future_tolerance_days"))))
+
+
+def _short(df: pd.DataFrame, field: str, limit: int = MAX_ID_CHARS) -> pd.Series:
+    """Ids and names are short: free text pasted into them would become a partner or a key."""
+    return df[field].isna() | (df[field].astype(str).str.len() <= limit)
 
 
 def _readable(df: pd.DataFrame, field: str) -> pd.Series:
@@ -44,6 +53,10 @@ class SurveyAnswers(pa.DataFrameModel):
     scale_max: Series[int]
     response_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     response_date_raw: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(name="partner_name_is_short")
+    def partner_name_is_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "partner")
 
     @pa.dataframe_check(name="answer_is_a_number")
     def answer_is_a_number(cls, df: pd.DataFrame) -> pd.Series:
@@ -85,6 +98,10 @@ class InstrumentItems(pa.DataFrameModel):
     reverse_scored: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     reverse_scored_raw: Series[str] = pa.Field(nullable=True)
 
+    @pa.dataframe_check(name="item_id_is_short")
+    def item_id_is_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "item_id")
+
     @pa.dataframe_check(name="factor_is_one_of_the_five")
     def factor_is_one_of_the_five(cls, df: pd.DataFrame) -> pd.Series:
         return df["factor"].isin(settings.FACTORS)
@@ -114,6 +131,14 @@ class Milestones(pa.DataFrameModel):
     actual_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     actual_date_raw: Series[str] = pa.Field(nullable=True)
     status: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(name="milestone_id_is_short")
+    def milestone_id_is_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "milestone_id")
+
+    @pa.dataframe_check(name="owners_are_short")
+    def owners_are_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "owners", MAX_OWNERS_CHARS)
 
     @pa.dataframe_check(name="baseline_date_is_given")
     def baseline_date_is_given(cls, df: pd.DataFrame) -> pd.Series:
@@ -157,6 +182,18 @@ class Issues(pa.DataFrameModel):
     escalated: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     escalated_raw: Series[str] = pa.Field(nullable=True)
 
+    @pa.dataframe_check(name="issue_id_is_short")
+    def issue_id_is_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "issue_id")
+
+    @pa.dataframe_check(name="raised_by_is_short")
+    def raised_by_is_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "raised_by")
+
+    @pa.dataframe_check(name="owned_by_is_short")
+    def owned_by_is_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "owned_by")
+
     @pa.dataframe_check(name="raised_date_is_given")
     def raised_date_is_given(cls, df: pd.DataFrame) -> pd.Series:
         return df["raised_date"].notna() | df["raised_date_raw"].notna()
@@ -196,6 +233,10 @@ class Partners(pa.DataFrameModel):
     name: Series[str] = pa.Field(nullable=False, unique=True, str_length={"min_value": 1})
     aliases: Series[str] = pa.Field(nullable=True)
 
+    @pa.dataframe_check(name="name_is_short")
+    def name_is_short(cls, df: pd.DataFrame) -> pd.Series:
+        return _short(df, "name")
+
     class Config:
         strict = False
 
@@ -231,6 +272,14 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "resolved_not_before_raised": ("resolved_date", "The issue is resolved before it was raised. Check both dates."),
     "severity_is_known": ("severity", "The severity is not one we know. Use Low, Medium, High or Critical (or Red/Amber/Green)."),
     "escalated_is_yes_or_no": ("escalated", "Escalated must be Yes or No (or Y/N, True/False, 1/0)."),
+    "partner_name_is_short": ("partner", f"The partner name is longer than {MAX_ID_CHARS} characters, so it is not a name (text pasted into the wrong column?). Put the organisation's name here."),
+    "item_id_is_short": ("item_id", f"The item id is longer than {MAX_ID_CHARS} characters. Use a short id such as SG1."),
+    "milestone_id_is_short": ("milestone_id", f"The milestone id is longer than {MAX_ID_CHARS} characters (text pasted into the wrong column?). Use the schedule's short id."),
+    "owners_are_short": ("owners", f"The owner partners are longer than {MAX_OWNERS_CHARS} characters, so they are not partner names. Put the owning partners' names here."),
+    "issue_id_is_short": ("issue_id", f"The issue id is longer than {MAX_ID_CHARS} characters (text pasted into the wrong column?). Use the log's short id such as PH-101."),
+    "raised_by_is_short": ("raised_by", f"The raised-by partner is longer than {MAX_ID_CHARS} characters, so it is not a partner name. Put the organisation's name here."),
+    "owned_by_is_short": ("owned_by", f"The owning partner is longer than {MAX_ID_CHARS} characters, so it is not a partner name. Put the organisation's name here."),
+    "name_is_short": ("name", f"The partner name is longer than {MAX_ID_CHARS} characters. Use the organisation's name."),
     "not_nullable": (None, "This value is missing, and it is required."),
     "field_uniqueness": (None, "This id appears more than once in the file; ids must be unique."),
     "str_length": (None, "This value is empty, and it is required."),
@@ -270,29 +319,115 @@ def _message(check: str) -> tuple[str | None, str]:
     return None, f"Failed the check '{check}'."
 
 
+# Built-in column checks whose outcome for a cell depends on that cell's value alone: they can be
+# evaluated once per distinct value (a wave label, a partner name) instead of once per row.
+_PER_VALUE_CHECKS = frozenset({
+    "str_length", "str_matches", "str_contains", "str_startswith", "str_endswith", "isin", "notin",
+    "greater_than", "greater_than_or_equal_to", "less_than", "less_than_or_equal_to", "in_range",
+    "equal_to", "not_equal_to",
+})
+
+
+def _failing(result) -> np.ndarray | None:
+    """Rows a check's output fails (a boolean per row), or None when it passes as a whole."""
+    output = result.check_output if hasattr(result, "check_output") else result
+    if isinstance(output, (bool, np.bool_)):
+        return None if output else np.ones(0, dtype=bool)
+    return ~np.asarray(pd.Series(output).fillna(False).to_numpy(dtype=bool))
+
+
+def _screen(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> np.ndarray | None:
+    """Positions of every row that can fail the model, found by running the model's own checks
+    vectorised (per distinct value where a check depends on the value alone), without Pandera's
+    per-row bookkeeping. A superset of the failing rows: all members of a duplicate group are in
+    it, so Pandera run on just these rows reports exactly what it would report on the whole frame.
+    None when the screen cannot decide (a missing column, an unexpected dtype, a column check it
+    does not know): then Pandera checks the whole frame."""
+    schema = model.to_schema()
+    if schema.index is not None or schema.unique or schema.coerce or schema.strict:
+        return None
+    n = len(frame)
+    bad = np.zeros(n, dtype=bool)
+    for name, column in schema.columns.items():
+        if column.regex or column.coerce or name not in frame.columns:
+            return None
+        series = frame[name]
+        if column.dtype is not None:
+            if series.dtype == object and str(column.dtype) in ("str", "string", "string[pyarrow]"):
+                if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+                    return None
+            else:
+                ok = column.dtype.check(Engine.dtype(series.dtype), series)
+                if not (ok if isinstance(ok, (bool, np.bool_)) else bool(np.all(np.asarray(ok)))):
+                    return None
+        missing = series.isna().to_numpy()
+        if not column.nullable:
+            bad |= missing
+        if column.unique:
+            bad |= series.duplicated(keep=False).to_numpy() & ~missing
+        if not column.checks:
+            continue
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        for check in column.checks:
+            if check.name in _PER_VALUE_CHECKS and check.ignore_na and not check.n_failure_cases:
+                failing = _failing(check(pd.Series(uniques, dtype=series.dtype)))
+                if failing is None:
+                    continue
+                if failing.size == 0:
+                    return None
+                fails = np.append(failing, False)  # code -1 (missing) passes: ignore_na
+                bad |= fails[codes]
+            else:
+                return None
+    for check in schema.checks:
+        failing = _failing(check(frame))
+        if failing is None:
+            continue
+        if failing.size != n:
+            return None
+        bad |= failing
+    return np.flatnonzero(bad)
+
+
 def validate(dataset: str, frame: pd.DataFrame) -> Validation:
-    """Check every row against the dataset's model; collect every failure, not the first."""
+    """Check every row against the dataset's model; collect every failure, not the first.
+
+    The model is the contract and Pandera reports the failures; to stay fast on large files the
+    model's checks are first run vectorised over the whole frame (``_screen``) and Pandera then
+    validates only the rows that screen flags (none, for a clean file)."""
     model = MODELS[dataset]
     if frame.empty:
         return Validation(frame, pd.DataFrame(columns=FAILURE_COLUMNS), 0)
     try:
-        model.validate(frame, lazy=True)
+        suspects = _screen(model, frame)
+    except Exception:  # a check that cannot run on this frame: Pandera reports it
+        suspects = None
+    if suspects is not None and suspects.size == 0:
+        return Validation(frame, pd.DataFrame(columns=FAILURE_COLUMNS), len(frame))
+    checked = frame if suspects is None or suspects.size == len(frame) else frame.iloc[suspects]
+    try:
+        model.validate(checked, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     else:
         return Validation(frame, pd.DataFrame(columns=FAILURE_COLUMNS), len(frame))
+    cases = cases.reset_index(drop=True)
+    unplaced = cases["index"].isna().to_numpy()
+    if unplaced.any():
+        check = cases["check"].iloc[int(np.argmax(unplaced))]
+        raise ValueError(f"{dataset}: the data does not fit the {model.__name__} contract: {check}")
+    # A dataframe check fails once per column of a failing row: keep the first case of each
+    # (row, field, check), as they come, before the per-case work below.
+    named = {check: _message(check) for check in cases["check"].astype(str).unique()}
+    checks = cases["check"].astype(str)
+    fields = [named[c][0] or str(col) for c, col in zip(checks, cases["column"])]
+    cases = cases.assign(_field=fields, _key=checks.map(_check_key),
+                         _position=cases["index"].astype("int64"))
+    cases = cases[~cases.duplicated(["_position", "_field", "_key"], keep="first")]
     rows = []
-    seen: set[tuple] = set()
-    for case in cases.itertuples(index=False):
-        if case.index is None or pd.isna(case.index):
-            raise ValueError(f"{dataset}: the data does not fit the {model.__name__} contract: {case.check}")
-        position = int(case.index)
-        field, message = _message(str(case.check))
-        field = field or str(case.column)
-        key = (position, field, _check_key(str(case.check)))
-        if key in seen:
-            continue
-        seen.add(key)
+    for case, field, position in zip(cases.itertuples(index=False), cases["_field"], cases["_position"]):
+        position = int(position)
+        message = named[str(case.check)][1]
         raw_column = f"{field}_raw"
         value = frame.at[position, raw_column] if raw_column in frame else (
             frame.at[position, field] if field in frame else case.failure_case)

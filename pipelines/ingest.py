@@ -124,6 +124,9 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     if dataset not in DATASETS:
         raise ValueError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
     options = options or Options()
+    limit = int(settings.get("upload_limit_mb")) * 1024 * 1024
+    if len(data) > limit:  # refused before hashing or parsing (the reader says so in the same words)
+        readers.read_file(source_name, data, max_bytes=limit)
     preview = Preview(dataset, source_name, hashlib.sha256(data).hexdigest(), options=options)
     cursor = store.cursor()
     loaded = cursor.execute(
@@ -134,7 +137,6 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         preview.notes.append(f"This file was already loaded as batch {loaded[0]}; loading it again changes nothing.")
         return preview
 
-    limit = int(settings.get("upload_limit_mb")) * 1024 * 1024
     preview.raw = readers.read_file(source_name, data, sheet=options.sheet, max_bytes=limit)
     frame = preview.raw.frame
     preview.notes.extend(preview.raw.notes)
@@ -156,6 +158,9 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         label = next(f.label for f in DATASETS[dataset] if f.name == name)
         preview.questions.append(f"Which column holds '{label}'? None of the file's columns matched it.")
     if missing:
+        likely = _likely_dataset(dataset, frame, preview)
+        if likely:
+            preview.questions.insert(0, likely)
         return preview
 
     canonical = _RESHAPERS[dataset](store, cursor, frame, preview, options)
@@ -169,6 +174,25 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
                                                        ignore_index=True)
     return preview
+
+
+def _likely_dataset(chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
+    """When a file lacks the chosen dataset's columns, name the dataset it does look like."""
+    for other in DATASETS:
+        if other in (chosen, "partners"):
+            continue
+        suggestions = mapping.suggest_mapping(other, frame, preview.raw.question_text)
+        if mapping.confident(suggestions, other):
+            columns = [s.column for s in suggestions.values() if s.column][:4]
+            return (f"This file looks like {_DATASET_WORDS.get(other, other)} (its columns "
+                    + ", ".join(f"'{c}'" for c in columns)
+                    + f"), not {_DATASET_WORDS.get(chosen, chosen)}. Check the file, or choose the "
+                    f"dataset '{other}' instead.")
+    return None
+
+
+_DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
+                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list"}
 
 
 def _source_columns(dataset: str, preview: Preview, canonical: pd.DataFrame) -> pd.Series:
@@ -326,23 +350,35 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     answers = frame[list(matched.columns)].astype(object)
     answers = answers.where(answers.notna(), None)
     rows["respondent_key"] = _respondent_keys(frame, cols.get("respondent_id"), answers, rows)
+    return _melt_answers(rows, answers, [matched.columns[c] for c in answers.columns], items)
 
-    answers.columns = [matched.columns[c] for c in answers.columns]
-    answers.index = rows.index
-    long = answers.melt(ignore_index=False, var_name="item_id", value_name="value_raw")
-    text = long["value_raw"].astype("string").str.strip()
+
+def _melt_answers(rows: pd.DataFrame, answers: pd.DataFrame, item_ids: list[str],
+                  items: pd.DataFrame) -> pd.DataFrame:
+    """Wide answers (one column per item) to one row per non-blank answer, respondent by
+    respondent in item order, each with its respondent's fields, scale and parsed value.
+    Built with positional takes over the flattened answer matrix (no melt, no join)."""
+    width = len(item_ids)
+    text = pd.Series(answers.to_numpy(dtype=object).ravel(), dtype=object).astype("string").str.strip()
     keep = (text.notna() & (text != "")).to_numpy()
-    long = long[keep].copy()
+    cells = np.flatnonzero(keep)
+    row_of, item_of = np.divmod(cells, width)
+    long = rows.take(row_of).reset_index(drop=True)
+    long["item_id"] = pd.Series(pd.Index(item_ids).take(item_of))  # the dtype melt gave it
     long["value_raw"] = text.to_numpy()[keep].astype(object)
-    long = rows.join(long, how="inner").reset_index(drop=True)
     scales = items.set_index("item_id")[["scale_min", "scale_max"]]
-    long["scale_min"] = long["item_id"].map(scales["scale_min"]).astype("int64")
-    long["scale_max"] = long["item_id"].map(scales["scale_max"]).astype("int64")
-    long["value"] = np.nan
-    for (low, high), group in long.groupby(["scale_min", "scale_max"]).groups.items():
-        parsed, _failed = values.parse_likert(long.loc[group, "value_raw"], int(low), int(high))
-        long.loc[group, "value"] = parsed.astype(float).to_numpy()
-    long["wave_start"] = _wave_start(long["wave"])
+    scale_min = np.array([scales.at[i, "scale_min"] for i in item_ids], dtype="int64")
+    scale_max = np.array([scales.at[i, "scale_max"] for i in item_ids], dtype="int64")
+    long["scale_min"] = scale_min[item_of]
+    long["scale_max"] = scale_max[item_of]
+    value = np.full(len(long), np.nan)
+    for low, high in sorted(set(zip(scale_min.tolist(), scale_max.tolist()))):
+        same = np.flatnonzero((scale_min == low) & (scale_max == high))
+        group = np.flatnonzero(np.isin(item_of, same))
+        parsed, _failed = values.parse_likert(long["value_raw"].take(group), int(low), int(high))
+        value[group] = parsed.astype(float).to_numpy()
+    long["value"] = value
+    long["wave_start"] = _wave_start(rows["wave"]).to_numpy()[row_of]
     return long
 
 
@@ -353,10 +389,14 @@ def _respondent_keys(frame, id_column, answers, rows) -> pd.Series:
     else:
         ids = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     # Without an id, a response is known by its content, so re-uploading it matches itself.
-    content = rows["partner"].fillna("").astype(str) + "|" + rows["response_date_raw"].fillna("").astype(str)
-    for column in answers.columns:
-        content = content + "|" + answers[column].fillna("").astype(str)
-    basis = ("id:" + ids.astype(str)).where(ids.notna(), "row:" + content)
+    no_id = ids.isna().to_numpy()
+    basis = ("id:" + ids.astype(str)).astype(object)
+    if no_id.any():
+        part = rows[no_id]
+        content = part["partner"].fillna("").astype(str) + "|" + part["response_date_raw"].fillna("").astype(str)
+        for column in answers.columns:
+            content = content + "|" + answers.loc[no_id, column].fillna("").astype(str)
+        basis[no_id] = ("row:" + content).to_numpy(dtype=object)
     return privacy.pseudonymise(basis, key)
 
 
@@ -447,8 +487,9 @@ def _resolve_partners(cursor, dataset: str, canonical: pd.DataFrame, preview: Pr
         series = canonical[column].dropna()
         if column == "owners":
             series = series.map(_split_owners).explode().dropna()
-        for name, count in series.map(_tidy_name).value_counts().items():
-            counts[name] = counts.get(name, 0) + int(count)
+        for name, count in series.value_counts().items():  # per distinct spelling, then tidied
+            tidy = _tidy_name(name)
+            counts[tidy] = counts.get(tidy, 0) + int(count)
     resolved: dict[str, str] = {}
     by_key: dict[str, str] = {}
     for name in sorted(counts):
@@ -488,9 +529,10 @@ def _resolve_partners(cursor, dataset: str, canonical: pd.DataFrame, preview: Pr
             canonical[column] = canonical[column].map(
                 lambda text: "; ".join(dict.fromkeys(resolved.get(n, n) for n in _split_owners(text))) or None
                 if text is not None else None)
-        else:
-            canonical[column] = canonical[column].map(
-                lambda n: resolved.get(_tidy_name(n), n) if n is not None else None).astype(object)
+        else:  # resolved once per distinct name, then spread over the rows
+            codes, uniques = pd.factorize(canonical[column], use_na_sentinel=True)
+            names_of = np.array([resolved.get(_tidy_name(n), n) for n in uniques] + [None], dtype=object)
+            canonical[column] = pd.Series(names_of[codes], index=canonical.index, dtype=object)
     return canonical
 
 
@@ -522,7 +564,7 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
         if again:
             return LoadResult(int(again[0]), preview.dataset, preview.source_name, 0, 0, 0, [],
                               f"{preview.source_name} was already loaded as batch {again[0]}; nothing changed.")
-        batch_id = int(cursor.execute("SELECT nextval('version_seq')").fetchone()[0])
+        batch_id = store.next_version(cursor)
         report(0.2, "Adding partners")
         new_partners = _add_partners(cursor, batch_id, preview, valid)
         report(0.4, "Loading rows")
@@ -548,9 +590,10 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
             [batch_id, preview.dataset, preview.source_name, preview.sha256,
              preview.raw.encoding if preview.raw else None, rows_in, accepted, rejected, is_demo, summary,
              json.dumps(preview.mapping_used()), "\n".join(preview.notes)])
-        cursor.execute("INSERT OR REPLACE INTO mapping_memory VALUES (?, ?, ?, now())",
-                       [mapping.fingerprint(list(_mapped_frame_columns(preview))), preview.dataset,
-                        json.dumps(preview.mapping_used())])
+        fingerprint = mapping.fingerprint(list(_mapped_frame_columns(preview)))
+        cursor.execute("DELETE FROM mapping_memory WHERE fingerprint = ?", [fingerprint])
+        cursor.execute("INSERT INTO mapping_memory VALUES (?, ?, ?, now())",
+                       [fingerprint, preview.dataset, json.dumps(preview.mapping_used())])
     report(1.0, "Done")
     return LoadResult(batch_id, preview.dataset, preview.source_name, rows_in, accepted, rejected,
                       new_partners, summary)
@@ -678,7 +721,7 @@ def undo(store: Store, batch_id: int) -> str:
         dataset, source_name, undone = row
         if undone is not None:
             raise ValueError(f"Batch {batch_id} ({source_name}) was already undone.")
-        version = int(cursor.execute("SELECT nextval('version_seq')").fetchone()[0])
+        version = store.next_version(cursor)
         cursor.execute("UPDATE batches SET undone_version = ?, undone_at = now() WHERE batch_id = ?",
                        [version, batch_id])
         cursor.execute("DELETE FROM partner_aliases WHERE created_batch = ?", [batch_id])

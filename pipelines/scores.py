@@ -75,6 +75,25 @@ INDEX = "collaboration_index"
 REASON_SMALL = "fewer than k responses"
 REASON_COMPLEMENT = "hidden so a smaller group cannot be worked out by subtraction"
 
+
+def reason_small(k: int) -> str:
+    """The primary suppression reason in plain words, with the real k."""
+    return f"fewer than {int(k)} responses"
+
+
+def with_real_k(frame: pd.DataFrame, k: int | None = None,
+                columns: Sequence[str] = ("suppression_reason", "note", "reason")) -> pd.DataFrame:
+    """The frame with ``REASON_SMALL`` (which keeps the letter k as the stable code that
+    callers compare against) spelled out with the real k, for display and export."""
+    real = reason_small(_k(k))
+    out = frame.copy()
+    for column in columns:
+        if column in out and len(out):
+            text = out[column].astype(object)
+            is_text = text.map(lambda v: isinstance(v, str))
+            out[column] = text.where(~is_text, text.astype(str).str.replace(REASON_SMALL, real, regex=False))
+    return out
+
 FACTOR_COLUMNS = [
     "partner_id", "partner", "wave", "wave_start", "factor", "score", "n",
     "ci_low", "ci_high", "band", "suppressed", "suppression_reason",

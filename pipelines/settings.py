@@ -49,7 +49,11 @@ def _floats(text: str) -> tuple[float, ...]:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", str(ROOT / "data" / "partnership.duckdb"),
-            "Path of the DuckDB file that holds the programme."),
+            "Path of the DuckDB file that holds the programme, or a DuckLake store shared by several "
+            "app servers: 'ducklake:postgres:dbname=NAME host=HOST port=PORT user=USER'."),
+    Setting("lake_data_path", "",
+            "DuckLake store only: the folder, on a disk every app server reaches, where its Parquet files "
+            "live; needed when the store is created."),
     Setting("anonymity_k", 5,
             "Smallest number of respondents a survey group needs before it is shown (never below 3).",
             int),
@@ -73,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
             "How far past today a date may lie before it is rejected as a typing error.", int),
     Setting("demo", "auto",
             "'auto' loads the demo programme into an empty database on start; 'off' never does."),
+    Setting("editors", "",
+            "Who may load and undo data when sign-in is configured: emails and @domains, comma-separated."),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -6,6 +6,12 @@ process go through ``write()``, which serialises them. DuckDB lets one process a
 time open the file read-write; another process that finds it held waits up to
 ``lock_wait_seconds`` and then raises ``StoreBusy`` naming the holder (the command line
 then hands its work to that process, see ``pipelines.handoff``).
+
+The location may instead name a DuckLake store (``ducklake:postgres:<connection>`` plus
+``PARTNERSHIP_LAKE_DATA_PATH``): a PostgreSQL catalog and Parquet files that several
+processes open at once. ``pipelines.lake`` holds what differs; the SQL above the store
+is the same. A lake never raises ``StoreBusy`` on opening, so nothing is handed off;
+its writes are serialised across processes by a lock on the catalog.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from typing import Iterator
 
 import duckdb
 
-from . import settings
+from . import lake, settings
 from .schema import MIGRATIONS, NATURAL_KEYS, SCHEMA_VERSION
 
 
@@ -38,19 +44,40 @@ class StoreBusy(RuntimeError):
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
-def db_path() -> Path:
-    return Path(settings.get("db")).expanduser().resolve()
+def db_path() -> Path | str:
+    """The database file, or the DuckLake location (a string) when the setting names one."""
+    location = settings.get("db")
+    return lake.location_of(location) or Path(location).expanduser().resolve()
+
+
+def is_lake(location: str | Path | None = None) -> bool:
+    return lake.location_of(settings.get("db") if location is None else location) is not None
 
 
 class Store:
+    lake: str | None = None  # the DuckLake location, when the store is one
+
     def __init__(self, path: str | Path | None = None, *, wait_seconds: float | None = None):
-        self.path = Path(path).expanduser().resolve() if path else db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lake = lake.location_of(path if path else settings.get("db"))
         self._write_lock = threading.RLock()
-        self.connection = self._connect(
-            settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds
-        )
+        self._write_depth = 0
+        if self.lake:
+            self.location = self.lake
+            self.path = lake.local_folder(self.lake)  # local bookkeeping only; the data is in the lake
+            self.connection = lake.connect(self.lake, settings.get("lake_data_path") or None)
+            self._lake_lock = lake.WriteLock(self.connection, self.lake)
+        else:
+            self.path = Path(path).expanduser().resolve() if path else db_path()
+            self.location = str(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.connection = self._connect(
+                settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds
+            )
         self.migrate()
+
+    @property
+    def is_lake(self) -> bool:
+        return self.lake is not None
 
     def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
@@ -70,10 +97,11 @@ class Store:
                 delay = min(delay * 2, 1.0)
 
     # -- schema ---------------------------------------------------------------
-    def schema_version(self) -> int:
-        cursor = self.connection.cursor()
+    def schema_version(self, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
+        cursor = cursor or self.cursor()
         exists = cursor.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' "
+            "AND table_catalog = current_database()"
         ).fetchone()[0]
         if not exists:
             return 0
@@ -84,27 +112,34 @@ class Store:
         current = self.schema_version()
         if current > SCHEMA_VERSION:
             raise RuntimeError(
-                f"{self.path} was written by a newer version of Partnership Health "
+                f"{self.lake or self.path} was written by a newer version of Partnership Health "
                 f"(schema {current}; this one knows {SCHEMA_VERSION}). Upgrade before opening it."
             )
-        for version, _title, statements in MIGRATIONS:
+        migrations = lake.lake_migrations(MIGRATIONS) if self.lake else MIGRATIONS
+        for version, _title, statements in migrations:
             if version <= current or version > upto:
                 continue
             with self.write() as cursor:
+                if self.schema_version(cursor) >= version:
+                    continue  # another process sharing the lake applied it meanwhile
                 for statement in statements:
                     cursor.execute(statement)
-                cursor.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
-                )
+                cursor.execute("DELETE FROM meta WHERE key = 'schema_version'")
+                cursor.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version)])
         return self.schema_version()
 
     # -- access ---------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.connection.cursor()
+        cursor = self.connection.cursor()
+        return lake.use_lake(cursor) if self.lake else cursor
 
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One transaction on its own cursor, serialised with every other write here."""
+        if self.lake:
+            with self._write_lock, self._lake_write() as cursor:
+                yield cursor
+            return
         with self._write_lock:
             cursor = self.connection.cursor()
             cursor.execute("BEGIN TRANSACTION")
@@ -117,6 +152,40 @@ class Store:
                 cursor.execute("COMMIT")
             finally:
                 cursor.close()
+
+    @contextlib.contextmanager
+    def _lake_write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A lake write: the catalog lock (other processes), then one transaction.
+
+        Under the lock no other cooperating process commits, so the transaction cannot
+        meet a write conflict from one; a conflict with an outside writer (DuckLake retries
+        those that do not touch the same rows by itself) rolls back and raises, nothing half done.
+        """
+        outermost = self._write_depth == 0
+        if outermost:
+            self._lake_lock.acquire(float(settings.get("lock_wait_seconds")))
+        self._write_depth += 1
+        cursor = self.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            else:
+                cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+            self._write_depth -= 1
+            if outermost:
+                self._lake_lock.release()
+
+    def next_version(self, cursor: duckdb.DuckDBPyConnection) -> int:
+        """Inside a write: the next number of the store's history (a load or an undo)."""
+        if self.lake:
+            return lake.next_version(cursor)
+        return int(cursor.execute("SELECT nextval('version_seq')").fetchone()[0])
 
     def data_version(self, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
         """The latest load or undo: changes whenever what queries see may change."""

@@ -41,7 +41,7 @@ def load(store, table: str, rows: pd.DataFrame | Sequence[Mapping], *, source: s
     frame = pd.DataFrame(rows).copy()
     keys = NATURAL_KEYS[table]
     with store.write() as cur:
-        batch_id = int(cur.execute("SELECT nextval('version_seq')").fetchone()[0])
+        batch_id = store.next_version(cur)
         cur.execute(
             "INSERT INTO batches (batch_id, dataset, source_name, sha256, rows_in, rows_accepted,"
             " rows_rejected, loaded_at) VALUES (?, ?, ?, ?, ?, ?, 0, now())",
@@ -61,7 +61,7 @@ def undo(store, batch_id: int) -> int:
     """Undo a batch at a new version (returned); its rows stop being current and the
     latest row of each key from a batch not undone becomes current again."""
     with store.write() as cur:
-        version = int(cur.execute("SELECT nextval('version_seq')").fetchone()[0])
+        version = store.next_version(cur)
         table = {v: k for k, v in _DATASET.items()}[cur.execute(
             "SELECT dataset FROM batches WHERE batch_id = ?", [batch_id]).fetchone()[0]]
         keys = NATURAL_KEYS[table]

@@ -6,7 +6,6 @@ Fixtures in tests/fixtures/exports/ are small synthetic files in the shapes the 
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import openpyxl
@@ -437,26 +436,22 @@ def test_xlsx_wrong_stored_dimension_still_reads_all_cells():
     assert t.frame.values.tolist() == [["1", "2", "3"], ["4", "5", "6"]]
 
 
-# ---------------------------------------------------------------------------- performance
-def test_five_million_cells_in_a_few_seconds():
+# ---------------------------------------------------------------------------- large files
+# Speed is measured in benchmarks/, not asserted here: these check large inputs read right.
+def test_five_million_cells_read_whole():
     cols = 50
     header = ",".join(f"Question {i}" for i in range(cols))
     line = ",".join(f"answer {i}" if i % 4 else "" for i in range(cols))
     data = (header + "\r\n" + "\r\n".join([line] * 100_000) + "\r\n").encode("utf-8")
-    start = time.perf_counter()
     t = read_file("big.csv", data)
-    elapsed = time.perf_counter() - start
     assert t.frame.shape == (100_000, 50)
     assert t.frame.iloc[-1, 1] == "answer 1" and t.frame.iloc[-1, 0] is None
     assert t.source_rows[-1] == 100_001
-    assert elapsed < 12, elapsed  # about 2-3 s on a laptop; generous for CI
 
 
-def test_a_million_blank_rows_are_cheap():
+def test_a_million_blank_rows_are_dropped():
     data = b"A,B,C\n1,2,3\n\n,,\n4,5,6\n" + b",,\r\n" * 1_000_000
-    start = time.perf_counter()
     t = read_file("x.csv", data)
-    assert time.perf_counter() - start < 3
     assert t.frame.values.tolist() == [["1", "2", "3"], ["4", "5", "6"]]
     assert t.source_rows == [2, 5]
     assert t.notes == ["Left out 2 blank rows between the data rows."]

@@ -1,0 +1,88 @@
+"""Compare: every partner x factor in one wave, with the change since the previous wave."""
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from pipelines import charts, settings
+
+st.title("Compare partners")
+common.demo_banner()
+
+asof = common.asof()
+k = common.anonymity_k()
+thresholds = common.thresholds()
+waves = common.waves(asof=asof)
+if not waves:
+    common.no_data("No survey responses yet, so there is nothing to compare. Load a pulse survey export "
+                   "on the Data page.")
+
+SORTS = ["partner", "collaboration_index", *settings.FACTORS]
+SORT_LABELS = {"partner": "Partner name", **{f: charts.factor_label(f) for f in SORTS[1:]}}
+
+bad_wave = common.dropped_param("wave", waves)
+bad_sort = common.dropped_param("sort", SORT_LABELS.values())
+left, right = st.columns(2)
+wave = left.selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
+                      help="The wave to compare. Arrows show the change since the wave before it.")
+sort = right.selectbox("Sort partners by", SORTS, index=0, key="sort", bind="query-params",
+                       format_func=SORT_LABELS.get,
+                       help="Partner name (A to Z), or a score (highest first; partners not shown last).")
+if bad_wave:
+    common.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
+if bad_sort:
+    common.bad_link_notice("sort order", bad_sort, "partners by name")
+previous = common.previous_wave(wave, asof=asof)
+
+factors = common.factor_scores(asof=asof)
+index = common.index_scores_shown(asof=asof)
+changes = common.changes(asof=asof)
+cells = charts.heatmap_frame(factors[factors["wave"] == wave], index[index["wave"] == wave],
+                             changes[changes["wave"] == wave], k)
+if cells.empty:
+    st.info(f"No partner answered the survey in {wave}.")
+    st.stop()
+
+if sort == "partner":
+    order = sorted(cells["partner"].unique(), key=str.casefold)
+else:
+    ranked = cells[cells["factor"] == sort].sort_values(["score", "partner"], ascending=[False, True],
+                                                        na_position="last", kind="stable")
+    order = list(ranked["partner"])
+    order += sorted(set(cells["partner"]) - set(order), key=str.casefold)
+
+st.subheader(f"Partners × factors, {wave}")
+st.caption(("Arrows: change since " + previous if previous else f"{wave} is the first wave: no change yet")
+           + f". Hover a cell for its n and 95% interval. A grey cell is not shown: fewer than {k} "
+             "responses, or hidden so a smaller group cannot be worked out by subtraction.")
+event = common.show_chart(f"compare-{wave}", "heatmap", cells, tuple(order), thresholds, k,
+                          key="heatmap", on_select="rerun")
+picked = (event.selection.get("pick") or []) if event is not None else []
+if picked and picked[0].get("partner"):
+    st.switch_page("app_pages/partner.py", query_params=common.link_params(partner=picked[0]["partner"],
+                                                                           wave=wave))
+
+st.markdown("**Open a partner's profile:**")
+links = st.columns(min(len(order), 4) or 1)
+for n, name in enumerate(order):
+    links[n % len(links)].page_link("app_pages/partner.py", label=name, icon=":material/apartment:",
+                                    query_params=common.link_params(partner=name, wave=wave))
+
+hidden = charts.suppressed_list(index[index["wave"] == wave])
+if not hidden.empty:
+    st.markdown("**Not shown in " + wave + ":**\n" + "\n".join(
+        f"- **{p}**: {r}" for p, r in zip(hidden["partner"], hidden["suppression_reason"])))
+
+# -- the same numbers as a table ------------------------------------------------------------
+scores_wide = cells.pivot_table(index="partner", columns="column", values="score", aggfunc="first",
+                                dropna=False)
+columns = [charts.factor_label(f) for f in (*settings.FACTORS, "collaboration_index")]
+scores_wide = scores_wide.reindex(index=order, columns=columns).round(1)
+index_rows = cells[cells["factor"] == "collaboration_index"].set_index("partner").reindex(order)
+table = scores_wide.reset_index().rename(columns={"partner": "Partner"})
+table["Respondents"] = index_rows["n"].to_numpy()
+table["Index change"] = index_rows["change"].round(1).to_numpy()
+table["Not shown because"] = index_rows["suppression_reason"].to_numpy()
+with st.expander("The same numbers as a table"):
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in columns})
+    common.csv_download(table, f"compare-{wave}")

@@ -1,0 +1,148 @@
+"""Warm page reruns under AppTest against their charts-alone floor, and one what-if slider move.
+
+``python -m benchmarks.pages '<json spec>'`` builds a programme store (default instrument,
+``answers`` long survey rows over 200 partners x 40 waves inserted with SQL, and the 200k-row
+issue log through the product's ingest), then for every page ``app.py`` routes:
+
+* warm rerun: ``AppTest.from_file("app.py")``, ``switch_page``, one run to warm the caches, then the
+  median of ``reruns`` timed ``run()`` calls;
+* charts-alone floor: while the page's first (cold) run happens, every call of a
+  ``pipelines.charts`` builder that returns an Altair chart is recorded with its (already
+  computed, in-memory) arguments; a script that only rebuilds those charts from those frames and
+  shows them with ``st.altair_chart`` is then timed the same way under AppTest.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR: list[tuple[str, tuple, dict]] = []  # the charts of the page being measured
+
+FLOOR_SCRIPT = """
+import streamlit as st
+from benchmarks import pages
+from pipelines import charts
+for builder, args, kwargs in pages.FLOOR:
+    st.altair_chart(getattr(charts, builder)(*args, **kwargs), width="stretch")
+"""
+
+
+def page_paths() -> list[str]:
+    """The pages app.py routes, in its order (read from its st.Page calls)."""
+    return re.findall(r"st\.Page\(\s*\"([^\"]+)\"", (ROOT / "app.py").read_text())
+
+
+def build_store(work: str, answers: int, issues_csv: str | None) -> float:
+    from benchmarks import generate
+    from pipelines import bootstrap, ingest
+    from pipelines.store import Store
+
+    started = time.perf_counter()
+    store = Store(os.environ["PARTNERSHIP_DB"])
+    bootstrap.ensure_instrument(store)
+    with store.write() as cursor:
+        generate.insert_long_rows(cursor, answers)
+    if issues_csv:
+        with open(issues_csv, "rb") as handle:
+            preview = ingest.prepare(store, "issues", "issues.csv", handle.read())
+        ingest.commit(store, preview, policy="valid_only")
+    store.close()
+    return time.perf_counter() - started
+
+
+def _record_charts():
+    import altair as alt
+
+    from pipelines import charts
+
+    calls: list[tuple[str, tuple, dict]] = []
+    originals = {}
+    for name in dir(charts):
+        fn = getattr(charts, name)
+        if name.startswith("_") or not callable(fn) or getattr(fn, "__module__", "") != charts.__name__:
+            continue
+
+        def wrapper(*args, __fn=fn, __name=name, **kwargs):
+            out = __fn(*args, **kwargs)
+            if isinstance(out, alt.TopLevelMixin):
+                calls.append((__name, args, kwargs))
+            return out
+        originals[name] = fn
+        setattr(charts, name, wrapper)
+
+    def restore():
+        for name, fn in originals.items():
+            setattr(charts, name, fn)
+    return calls, restore
+
+
+def _timed(at, reruns: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(reruns):
+        t = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def measure(answers: int, reruns: int, issues_csv: str | None = None) -> dict:
+    work = tempfile.mkdtemp(prefix="bench-pages-")
+    os.environ.update(PARTNERSHIP_DB=os.path.join(work, "programme.duckdb"),
+                      PARTNERSHIP_SALT_FILE=os.path.join(work, "salt"), PARTNERSHIP_DEMO="off",
+                      PARTNERSHIP_UPLOAD_LIMIT_MB="100000")
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    setup = build_store(work, answers, issues_csv)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    results = {"setup_s": setup, "pages": {}}
+    for path in page_paths():
+        entry: dict = {}
+        calls, restore = _record_charts()
+        try:
+            at.switch_page(path)
+            t = time.perf_counter()
+            at.run()
+            entry["cold_s"] = time.perf_counter() - t
+        finally:
+            restore()
+        if at.exception:
+            entry["error"] = str(at.exception[0].value)[:300]
+        entry["warm_s"], entry["runs"] = _timed(at, reruns)
+        entry["charts"] = [c[0] for c in calls]
+        if calls:
+            FLOOR[:] = calls
+            floor = AppTest.from_string(FLOOR_SCRIPT, default_timeout=300)
+            floor.run()
+            entry["floor_s"], _ = _timed(floor, reruns)
+            if floor.exception:
+                entry["floor_error"] = str(floor.exception[0].value)[:300]
+        sliders = [s for s in at.slider if s.key and s.key.startswith("d_")] or list(at.slider)
+        if "whatif" in path and sliders:
+            slider = sliders[0]
+            low, high = slider.min, slider.max
+            values = [low + (high - low) * f for f in (0.6, 0.4)]
+            moves = []
+            for i in range(reruns):
+                value = type(slider.value)(values[i % 2]) if slider.value is not None else values[i % 2]
+                t = time.perf_counter()
+                at.slider(key=slider.key).set_value(value).run() if slider.key else slider.set_value(value).run()
+                moves.append(time.perf_counter() - t)
+            entry["slider"] = slider.key or slider.label
+            entry["slider_move_s"] = statistics.median(moves)
+        results["pages"][path] = entry
+    return results
+
+
+if __name__ == "__main__":
+    spec = json.loads(sys.argv[1])
+    print("RESULT " + json.dumps(measure(**spec)))

@@ -1,0 +1,174 @@
+"""``python -m benchmarks [--quick] [--only ingest|scores|pages] [--scale 1|10]``
+
+Every measured case runs in a fresh subprocess (peak RSS = that process's VmHWM). Product and
+baseline run alternately, so both see the same machine load; medians over ``--repeats`` runs.
+Results: ``benchmarks/results/scale<N>.json`` and ``.md`` (the tables of ``README.md``).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+DATA = Path(os.environ.get("PARTNERSHIP_BENCH_DATA", "/tmp/partnership-bench-data"))
+ITEMS = 20
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    free = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip()
+    return {"date": dt.date.today().isoformat(), "nproc": os.cpu_count(), "cpu": cpu,
+            "free": free, "load_before": os.getloadavg(), "python": platform.python_version()}
+
+
+def _case(spec: dict, timeout: float = 900) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cases", json.dumps(spec)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"case {spec} failed:\n{proc.stderr[-3000:]}")
+
+
+def data_file(kind: str, rows: int, invalid: float) -> Path:
+    from benchmarks import generate
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"{kind}-{rows}-{invalid:g}.csv"
+    if not path.exists():
+        data = generate.survey_csv(rows, invalid) if kind == "survey" else generate.issues_csv(rows, invalid)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.rename(path)
+    return path
+
+
+def bench_ingest(scale: int, repeats: int, quick: bool) -> list[dict]:
+    answers = [1_000_000 * scale] if quick else [1_000_000 * scale, 5_000_000 * scale]
+    cases = [("survey", a // ITEMS, inv) for a in answers for inv in (0.0, 0.01)]
+    cases += [("issues", 200_000 * scale, inv) for inv in (0.0, 0.01)]
+    out = []
+    for dataset, rows, invalid in cases:
+        path = data_file(dataset, rows, invalid)
+        policy = "valid_only" if invalid else "all_or_nothing"
+        product, baseline = [], []
+        for _ in range(repeats):
+            product.append(_case({"kind": "ingest_product", "path": str(path), "dataset": dataset,
+                                  "policy": policy}))
+            baseline.append(_case({"kind": "ingest_duckdb", "path": str(path), "dataset": dataset}))
+        p = statistics.median(r["seconds"] for r in product)
+        b = statistics.median(r["seconds"] for r in baseline)
+        row = {"dataset": dataset, "rows": rows, "answers": rows * ITEMS if dataset == "survey" else rows,
+               "invalid": invalid, "policy": policy, "mb": round(path.stat().st_size / 2**20, 1),
+               "product_s": p, "baseline_s": b, "ratio": p / b,
+               "prepare_s": statistics.median(r["prepare"] for r in product),
+               "commit_s": statistics.median(r["commit"] for r in product),
+               "product_peak_mb": max(r["peak_mb"] for r in product),
+               "baseline_peak_mb": max(r["peak_mb"] for r in baseline),
+               "accepted": product[0]["accepted"], "rejected": product[0]["rejected"], "runs": repeats}
+        print(json.dumps(row), flush=True)
+        out.append(row)
+    return out
+
+
+def bench_scores(scale: int, repeats: int, quick: bool) -> list[dict]:
+    answers = [1_000_000 * scale] if quick else [1_000_000 * scale, 5_000_000 * scale]
+    out = []
+    for a in answers:
+        r = _case({"kind": "scores", "answers": a, "repeats": repeats})
+        row = {"answers": a, **r, "ratio": r["product"] / r["bare"]}
+        print(json.dumps(row), flush=True)
+        out.append(row)
+    return out
+
+
+def bench_pages(scale: int, repeats: int, quick: bool) -> list[dict]:
+    answers = [1_000_000 * scale] if quick else [1_000_000 * scale, 5_000_000 * scale]
+    issues = data_file("issues", 200_000, 0.0)
+    out = []
+    for a in answers:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        spec = {"answers": a, "reruns": repeats, "issues_csv": str(issues)}
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.pages", json.dumps(spec)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=1800, env=env)
+        result = next((json.loads(l[7:]) for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+        if result is None:
+            raise RuntimeError(proc.stderr[-3000:])
+        row = {"answers": a, **result}
+        print(json.dumps(row), flush=True)
+        out.append(row)
+    return out
+
+
+def _ms(s):
+    return "–" if s is None else f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [f"Run {m['date']} on {m['nproc']} cores ({m['cpu']}), load average before the run "
+             f"{', '.join(f'{x:.1f}' for x in m['load_before'])}; command: `{results['command']}`.", ""]
+    if results.get("ingest"):
+        lines += ["| file | answers / rows | MB | invalid | product (prepare + commit) | DuckDB read_csv (+ UNPIVOT) | ratio | target | peak RSS product | peak RSS DuckDB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+        for r in results["ingest"]:
+            target = "≤ 2×" + (" , < 1.5 GB" if r["answers"] >= 5_000_000 and r["dataset"] == "survey" else "")
+            lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} ({r['rejected']} rows) | "
+                         f"{_ms(r['product_s'])} ({_ms(r['prepare_s'])} + {_ms(r['commit_s'])}) | {_ms(r['baseline_s'])} | "
+                         f"**{r['ratio']:.1f}×** | {target} | {r['product_peak_mb']:.0f} MB | {r['baseline_peak_mb']:.0f} MB |")
+        lines.append("")
+    if results.get("scores"):
+        lines += ["| answers | factor_scores with suppression | bare GROUP BY | ratio | groups out | suppressed | runs |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in results["scores"]:
+            lines.append(f"| {r['answers']:,} | {_ms(r['product'])} | {_ms(r['bare'])} | **{r['ratio']:.1f}×** | "
+                         f"{r['rows_out']:,} | {r['suppressed']} | {r['runs']} |")
+        lines.append("")
+    if results.get("pages"):
+        lines += ["| answers | page | cold run | warm rerun | charts-alone floor | ratio | charts | what-if slider move |",
+                  "|---:|---|---:|---:|---:|---:|---|---:|"]
+        for r in results["pages"]:
+            for path, p in r["pages"].items():
+                ratio = f"{p['warm_s'] / p['floor_s']:.1f}×" if p.get("floor_s") else "–"
+                lines.append(f"| {r['answers']:,} | {path}{' (error: ' + p['error'] + ')' if p.get('error') else ''} | "
+                             f"{_ms(p.get('cold_s'))} | {_ms(p['warm_s'])} | {_ms(p.get('floor_s'))} | {ratio} | "
+                             f"{', '.join(p.get('charts', [])) or '–'} | {_ms(p.get('slider_move_s'))} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1M answers only, one run each")
+    parser.add_argument("--only", choices=("ingest", "scores", "pages"))
+    parser.add_argument("--scale", type=int, choices=(1, 10), default=1)
+    parser.add_argument("--repeats", type=int, default=None, help="runs per case (default 3, quick 1)")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if args.quick else 3)
+    sections = [args.only] if args.only else ["ingest", "scores", "pages"]
+    command = "python -m benchmarks " + " ".join(a for a in (argv if argv is not None else sys.argv[1:]))
+    results = {"machine": machine(), "command": command.strip()}
+    RESULTS.mkdir(exist_ok=True)
+    name = f"scale{args.scale}" + (f"-{args.only}" if args.only else "") + ("-quick" if args.quick else "")
+    for section in sections:
+        started = time.perf_counter()
+        results[section] = {"ingest": bench_ingest, "scores": bench_scores, "pages": bench_pages}[section](
+            args.scale, repeats, args.quick)
+        print(f"{section}: {time.perf_counter() - started:.0f} s", flush=True)
+        (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
+    results["machine"]["load_after"] = os.getloadavg()
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
+    (RESULTS / f"{name}.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0

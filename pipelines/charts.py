@@ -1,0 +1,536 @@
+"""The dashboard's charts: pure Altair builders (no Streamlit) that take frames and return charts.
+
+Conventions every chart follows
+-------------------------------
+* One colour per partner everywhere (``partner_colours``): partners take the Okabe-Ito
+  colour-blind-safe palette in ``partner_id`` order, so a partner keeps its colour when
+  others are added; the programme is dark grey.
+* The three bands (``settings.BANDS``) are drawn as light backgrounds of one blue ramp
+  (colour-blind safe, and readable in grey) and labelled with their thresholds.
+* Every tooltip carries the respondents ``n`` and the 95% interval; a suppressed group
+  is drawn as a marker with its reason, never as zero or a silent gap.
+* Fonts are large enough for a projector (``_style``).
+
+The frame helpers at the end (``movers``, ``alerts``, ``heatmap_frame``...) only select
+and format rows the query layer has already computed and suppressed; they add no numbers.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from . import settings
+
+PROGRAMME = "Programme"
+PROGRAMME_COLOUR = "#333333"
+# Okabe & Ito (2008) without yellow (unreadable on white) and black (the programme),
+# then Paul Tol's muted scheme for programmes with more than six partners.
+PALETTE: tuple[str, ...] = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7",
+    "#882255", "#44AA99", "#999933", "#AA4499", "#117733", "#DDCC77",
+)
+BAND_COLOURS: dict[str, str] = {
+    "cooperating": "#e8f1fa", "transitioning": "#bcd7ee", "collaborating": "#7fb2dd",
+}
+HEAT_COLOURS: dict[str, str] = {
+    "cooperating": "#deebf7", "transitioning": "#9ecae1", "collaborating": "#3182bd",
+    "not shown": "#f0f0f0",
+}
+FONT = "Source Sans Pro, Arial, sans-serif"
+INDEX_LABEL = "Collaboration index"
+
+
+# -- colours, bands, style -------------------------------------------------------
+
+def partner_colours(partners: pd.DataFrame) -> dict[str, str]:
+    """Partner name -> colour, stable by partner_id; 'Programme' -> dark grey.
+
+    ``partners`` has partner_id and name (``scores.partners``)."""
+    ordered = partners.sort_values("partner_id", kind="stable")
+    colours = {str(name): PALETTE[i % len(PALETTE)] for i, name in enumerate(ordered["name"])}
+    colours[PROGRAMME] = PROGRAMME_COLOUR
+    return colours
+
+
+def _colour_scale(colours: dict[str, str], names: Iterable[str] | None = None) -> alt.Scale:
+    names = list(colours) if names is None else [n for n in colours if n in set(names)]
+    return alt.Scale(domain=names, range=[colours[n] for n in names])
+
+
+def band_labels(thresholds: tuple[float, float]) -> dict[str, str]:
+    low, high = thresholds
+    return {
+        "cooperating": f"Cooperating (<{low:g})",
+        "transitioning": f"Transitioning ({low:g}–{high:g})",
+        "collaborating": f"Collaborating (≥{high:g})",
+    }
+
+
+def bands_frame(thresholds: tuple[float, float]) -> pd.DataFrame:
+    low, high = thresholds
+    labels = band_labels(thresholds)
+    return pd.DataFrame({
+        "band": list(settings.BANDS),
+        "label": [labels[b] for b in settings.BANDS],
+        "start": [0.0, low, high],
+        "end": [low, high, 100.0],
+        "mid": [low / 2, (low + high) / 2, (high + 100) / 2],
+    })
+
+
+def factor_label(factor: str) -> str:
+    if factor == "collaboration_index":
+        return INDEX_LABEL
+    return settings.FACTOR_LABELS.get(factor, factor)
+
+
+CONFIG = alt.Config(
+    font=FONT,
+    axis=alt.AxisConfig(labelFontSize=14, titleFontSize=15, labelLimit=260, gridOpacity=0.5),
+    legend=alt.LegendConfig(labelFontSize=14, titleFontSize=14, labelLimit=320, symbolSize=160),
+    title=alt.TitleConfig(fontSize=18, anchor="start", subtitleFontSize=14),
+    header=alt.HeaderConfig(labelFontSize=16, titleFontSize=16),
+    view=alt.ViewConfig(stroke=None),
+)
+
+
+def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Projector-friendly fonts and no chart border (set in place: ``configure`` deep-copies
+    the whole chart, which is slow for small multiples)."""
+    chart.config = CONFIG
+    if not isinstance(chart, (alt.ConcatChart, alt.HConcatChart, alt.VConcatChart, alt.FacetChart)):
+        # fit the width to the page; the height is the plot's own, so a legend or a long
+        # title never squeezes the rows
+        chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return chart
+
+
+def _interval_text(low, high) -> pd.Series:
+    low = pd.Series(low, dtype="float64")
+    high = pd.Series(high, dtype="float64")
+    text = low.round(1).map("{:.1f}".format) + " to " + high.round(1).map("{:.1f}".format)
+    return text.where(low.notna() & high.notna(), "")
+
+
+def _signed(values) -> pd.Series:
+    values = pd.Series(values, dtype="float64")
+    return values.map(lambda v: "" if pd.isna(v) else f"{v:+.1f}")
+
+
+def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Tooltip columns shared by every chart: score, n and interval as text."""
+    out = frame.copy()
+    out["score_text"] = out["score"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    out["n_text"] = out["n"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    out["interval"] = _interval_text(out["ci_low"], out["ci_high"]).to_numpy()
+    reason = out["suppression_reason"] if "suppression_reason" in out else pd.Series(None, index=out.index)
+    out["status"] = reason.where(out["suppressed"].astype(bool), "shown").fillna(f"fewer than {k} responses")
+    for column in ("ci_low", "ci_high", "score"):
+        out[column] = out[column].astype("float64")
+    out["n"] = out["n"].astype("float64")
+    if "wave_start" in out:
+        out["wave_start"] = pd.to_datetime(out["wave_start"]).dt.strftime("%Y-%m-%d")
+    return out
+
+
+def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
+    """Light band backgrounds (and their labels) along the score axis.
+
+    Each band is its own layer with a fixed colour, so it never shares a colour scale with
+    the partner colours of the chart it sits behind."""
+    bands = bands_frame(thresholds)
+    layers = []
+    for _, band in bands.iterrows():
+        one = alt.Chart(pd.DataFrame([band]))
+        if orient == "y":
+            layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.5).encode(
+                y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q"))
+        else:
+            layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.6).encode(
+                x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100])), x2="end:Q"))
+    if label:
+        base = alt.Chart(bands)
+        if orient == "y":
+            # outside the plot, to the right, so the data never runs over them
+            layers.append(base.mark_text(align="left", baseline="middle", dx=8, fontSize=13,
+                                         color="#1d3b57", fontWeight="bold").encode(
+                y="mid:Q", x=alt.value("width"), text="label:N"))
+        else:
+            layers.append(base.mark_text(baseline="bottom", dy=-6, fontSize=14, color="#1d3b57",
+                                         fontWeight="bold").encode(
+                x="mid:Q", y=alt.value(0), text="label:N"))
+    rules = alt.Chart(bands.iloc[1:])
+    if orient == "y":
+        layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.6).encode(y="start:Q"))
+    else:
+        layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.8).encode(x="start:Q"))
+    return layers
+
+
+# -- Overview ----------------------------------------------------------------------
+
+def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int,
+                    *, waves: Sequence[str] | None = None, width: int = 760,
+                    height: int = 340) -> alt.TopLevelMixin:
+    """The programme's collaboration index per wave with its 95% interval band.
+
+    ``index`` is ``scores.index_scores`` output; only the programme rows are drawn.
+    A wave whose programme index is hidden is marked at the foot of the chart."""
+    data = _display(index[index["partner_id"].isna()], k)
+    order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
+    x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
+    tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("score_text:N", title="Index"),
+               alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("interval:N", title="95% interval"), alt.Tooltip("status:N", title="Status")]
+    shown = data[~data["suppressed"].astype(bool)]
+    hidden = data[data["suppressed"].astype(bool)].assign(y=2.0)
+    y = alt.Y("score:Q", title="Collaboration index (0-100)", scale=alt.Scale(domain=[0, 100]))
+    layers = _band_layers(thresholds)
+    layers += [
+        alt.Chart(shown).mark_area(opacity=0.25, color=PROGRAMME_COLOUR).encode(
+            x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Collaboration index (0-100)"),
+            y2="ci_high:Q", tooltip=tooltip),
+        alt.Chart(shown).mark_line(color=PROGRAMME_COLOUR, strokeWidth=3).encode(x=x, y=y),
+        alt.Chart(shown).mark_point(color=PROGRAMME_COLOUR, filled=True, size=110).encode(
+            x=x, y=y, tooltip=tooltip),
+    ]
+    if not hidden.empty:
+        layers.append(alt.Chart(hidden).mark_text(text="✕ not shown", fontSize=13, color="#8a2d2d",
+                                                  baseline="bottom").encode(
+            x=x, y=alt.Y("y:Q"), tooltip=tooltip))
+    chart = alt.layer(*layers).properties(
+        width=width, height=height,
+        title=alt.Title("Programme collaboration index", subtitle="Line: mean of all respondents; "
+                        "shaded: 95% interval. Backgrounds: bands."))
+    return _style(chart)
+
+
+def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[float, float], k: int,
+             *, changes: pd.DataFrame | None = None, width: int = 900) -> alt.TopLevelMixin:
+    """Every shown partner (and the programme) on one cooperation -> collaboration strip.
+
+    ``index``: ``scores.index_scores`` rows of one wave. Partners sit on their own lane
+    of the same 0-100 strip (so close scores never hide each other), ordered by score.
+    ``changes``: ``scores.changes`` rows (collaboration_index) of that wave, for tooltips."""
+    data = _display(index, k)
+    if changes is not None and not changes.empty:
+        ch = changes[changes["factor"] == "collaboration_index"]
+        ch = ch.assign(_key=ch["partner_id"].fillna(-1).astype("int64"))[["_key", "change", "beyond_uncertainty"]]
+        data = data.assign(_key=data["partner_id"].fillna(-1).astype("int64")).merge(ch, on="_key", how="left")
+    else:
+        data = data.assign(change=np.nan, beyond_uncertainty=pd.NA)
+    data["change_text"] = _signed(data["change"])
+    data["beyond"] = data["beyond_uncertainty"].map(
+        lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
+    shown = data[~data["suppressed"].astype(bool)].sort_values("score", ascending=False)
+    order = list(shown["partner"])
+    lane = alt.Y("partner:N", sort=order, title=None,
+                 axis=alt.Axis(labelFontSize=15, labelFontWeight="bold", ticks=False, domain=False))
+    x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(values=list(range(0, 101, 10))),
+              title="Cooperation (0) → collaboration (100): collaboration index")
+    tooltip = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("score_text:N", title="Index"),
+               alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("interval:N", title="95% interval"),
+               alt.Tooltip("change_text:N", title="Change since previous wave"),
+               alt.Tooltip("beyond:N", title="Change beyond uncertainty")]
+    colour = alt.Color("partner:N", scale=_colour_scale(colours, order), legend=None)
+    height = max(60, 52 * len(order)) + 40
+    layers = _band_layers(thresholds, orient="x")
+    if not shown.empty:
+        layers += [
+            alt.Chart(shown).mark_rule(strokeWidth=3, opacity=0.7).encode(
+                x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 100])), x2="ci_high:Q", y=lane,
+                color=colour, tooltip=tooltip),
+            alt.Chart(shown).mark_point(filled=True, size=320, opacity=1, stroke="white",
+                                        strokeWidth=1.5).encode(
+                x=x, y=lane, color=colour,
+                shape=alt.condition(alt.datum.partner == PROGRAMME, alt.value("diamond"),
+                                    alt.value("circle")),
+                tooltip=tooltip),
+            alt.Chart(shown).mark_text(align="left", dx=12, dy=-13, fontSize=14, fontWeight="bold").encode(
+                x="ci_high:Q", y=lane, text="score_text:N", color=colour),
+        ]
+    chart = alt.layer(*layers).properties(width=width, height=height)
+    return _style(chart)
+
+
+# -- Partner profile ------------------------------------------------------------------
+
+def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, str],
+                      thresholds: tuple[float, float], k: int, *,
+                      which: Sequence[str] | None = None, waves: Sequence[str] | None = None,
+                      columns: int = 3, width: int = 225, height: int = 200) -> alt.TopLevelMixin:
+    """Small multiples: each factor over time, the partner against the programme.
+
+    ``factors``: ``scores.factor_scores`` rows of this partner and the programme. Lines
+    with 95% interval bands; a suppressed wave of the partner is a marked cross at the
+    foot of its panel with the reason in the tooltip."""
+    which = list(which or settings.FACTORS)
+    data = _display(factors[factors["factor"].isin(which)], k)
+    order = list(waves) if waves is not None else list(
+        data.drop_duplicates("wave").sort_values("wave_start")["wave"])
+    names = [n for n in (partner, PROGRAMME) if n in set(data["partner"])]
+    scale = _colour_scale(colours, names)
+    colour = alt.Color("partner:N", scale=scale, legend=None)
+    legend_colour = alt.Color("partner:N", scale=scale, legend=alt.Legend(
+        title=None, orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4))
+    x = alt.X("wave:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=12))
+    y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)")
+    tooltip = [alt.Tooltip("partner:N", title="Group"), alt.Tooltip("wave:N", title="Wave"),
+               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("interval:N", title="95% interval"), alt.Tooltip("status:N", title="Status")]
+    low, high = thresholds
+    panels = []
+    for factor in which:
+        rows = data[data["factor"] == factor]
+        shown = rows[~rows["suppressed"].astype(bool)]
+        hidden = rows[rows["suppressed"].astype(bool) & (rows["partner"] == partner)].assign(y=3.0)
+        thresholds_frame = pd.DataFrame({"y": [low, high], "label": [f"{low:g}", f"{high:g}"]})
+        layers = _band_layers(thresholds, label=False) + [
+            alt.Chart(thresholds_frame).mark_text(align="left", dx=2, dy=-6, fontSize=11,
+                                                  color="#1d3b57").encode(
+                y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), x=alt.value(0), text="label:N"),
+            alt.Chart(rows).mark_area(opacity=0.18).encode(
+                x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
+                y2="ci_high:Q", color=colour),
+            alt.Chart(rows).mark_line(strokeWidth=2.5).encode(
+                x=x, y=y, color=legend_colour,
+                strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value([5, 3]), alt.value([1, 0]))),
+            alt.Chart(shown).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour, tooltip=tooltip),
+        ]
+        if not hidden.empty:
+            layers.append(alt.Chart(hidden).mark_point(shape="cross", size=140, color="#8a2d2d",
+                                                       filled=True).encode(
+                x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), tooltip=tooltip))
+        panels.append(alt.layer(*layers).properties(width=width, height=height,
+                                                    title=factor_label(factor)))
+    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared")
+    return _style(chart)
+
+
+def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
+                   thresholds: tuple[float, float], k: int, *, width: int = 760) -> alt.TopLevelMixin:
+    """One wave as a profile across the five factors: the partner (dot and interval)
+    against the programme (grey tick); a hidden factor says why at the left edge."""
+    data = _display(factors, k)
+    data["factor_label"] = data["factor"].map(factor_label)
+    order = [factor_label(f) for f in settings.FACTORS]
+    y = alt.Y("factor_label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15))
+    x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)",
+              axis=alt.Axis(values=list(range(0, 101, 10))))
+    tooltip = [alt.Tooltip("partner:N", title="Group"), alt.Tooltip("factor_label:N", title="Factor"),
+               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("interval:N", title="95% interval"), alt.Tooltip("status:N", title="Status")]
+    mine = data[data["partner"] == partner]
+    programme = data[(data["partner"] == PROGRAMME) & ~data["suppressed"].astype(bool)]
+    shown = mine[~mine["suppressed"].astype(bool)]
+    hidden = mine[mine["suppressed"].astype(bool)].assign(x=1.0,
+                                                           label=lambda f: "✕ not shown: " + f["status"])
+    colour = colours.get(partner, PALETTE[0])
+    layers = _band_layers(thresholds, orient="x")
+    layers += [
+        alt.Chart(programme).mark_tick(color=PROGRAMME_COLOUR, thickness=4, size=34).encode(
+            x=x, y=y, tooltip=tooltip),
+        alt.Chart(shown).mark_rule(color=colour, strokeWidth=4).encode(
+            x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 100])), x2="ci_high:Q", y=y, tooltip=tooltip),
+        alt.Chart(shown).mark_point(color=colour, filled=True, size=300, opacity=1).encode(
+            x=x, y=y, tooltip=tooltip),
+        alt.Chart(shown).mark_text(align="right", dx=-8, fontSize=15, fontWeight="bold",
+                                   color=colour).encode(x="ci_low:Q", y=y, text="score_text:N"),
+    ]
+    if not hidden.empty:
+        layers.append(alt.Chart(hidden).mark_text(align="left", fontSize=14, color="#8a2d2d").encode(
+            x=alt.X("x:Q", scale=alt.Scale(domain=[0, 100])), y=y, text="label:N", tooltip=tooltip))
+    chart = alt.layer(*layers).properties(
+        width=width, height=5 * 56 + 30,
+        title=alt.Title(f"{partner} across the five factors",
+                        subtitle="Dot and line: the partner and its 95% interval; grey tick: the programme."))
+    return _style(chart)
+
+
+def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, str], k: int, *,
+                         waves: Sequence[str] | None = None, width: int = 640) -> alt.TopLevelMixin:
+    """Respondents per wave (the index n: the smallest factor n). A hidden wave is a
+    labelled marker, never a zero bar."""
+    data = _display(index[index["partner"] == partner], k)
+    order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
+    x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
+    tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("status:N", title="Status")]
+    shown = data[~data["suppressed"].astype(bool)]
+    hidden = data[data["suppressed"].astype(bool)].assign(y=0)
+    hidden["label"] = np.where(hidden["status"].str.startswith("fewer than"), f"< {k}", "protected")
+    top = max(float(shown["n"].max()) if not shown.empty else 0.0, float(k)) * 1.2
+    y = alt.Y("n:Q", title="Respondents", scale=alt.Scale(domain=[0, top]))
+    layers = [
+        alt.Chart(pd.DataFrame({"k": [k], "label": [f"k = {k}: smallest group shown"]})).mark_rule(
+            color="#8a2d2d", strokeDash=[4, 3]).encode(y=alt.Y("k:Q", scale=alt.Scale(domain=[0, top]))),
+        alt.Chart(shown).mark_bar(color=colours.get(partner, PALETTE[0]), size=28).encode(
+            x=x, y=y, tooltip=tooltip),
+        alt.Chart(shown).mark_text(dy=-8, fontSize=13).encode(x=x, y=y, text="n_text:N"),
+    ]
+    if not hidden.empty:
+        layers.append(alt.Chart(hidden).mark_text(baseline="bottom", dy=-4, fontSize=13, color="#8a2d2d",
+                                                  fontWeight="bold").encode(
+            x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, top])), text="label:N", tooltip=tooltip))
+    chart = alt.layer(*layers).properties(
+        width=width, height=260,
+        title=alt.Title("Respondents per wave",
+                        subtitle=f"Smallest factor n. '< {k}': fewer than {k} responses; 'protected': "
+                                 "hidden so a smaller group cannot be worked out by subtraction."))
+    return _style(chart)
+
+
+# -- Compare -----------------------------------------------------------------------------
+
+def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFrame,
+                  k: int) -> pd.DataFrame:
+    """Partner x (factors + index) cells of one wave, with change arrows; no programme."""
+    cells = pd.concat([factors[factors["partner_id"].notna()],
+                       index[index["partner_id"].notna()].assign(factor="collaboration_index")],
+                      ignore_index=True)
+    ch = changes[changes["partner_id"].notna()][["partner_id", "factor", "change", "beyond_uncertainty"]]
+    cells = cells.merge(ch, on=["partner_id", "factor"], how="left")
+    cells = _display(cells, k)
+    cells["column"] = cells["factor"].map(factor_label)
+
+    def arrow(row) -> str:
+        if pd.isna(row["change"]):
+            return ""
+        sign = "▲" if row["change"] > 0 else ("▼" if row["change"] < 0 else "•")
+        mark = "" if pd.isna(row["beyond_uncertainty"]) or not row["beyond_uncertainty"] else " *"
+        return f"{sign}{abs(row['change']):.1f}{mark}"
+
+    cells["arrow"] = cells.apply(arrow, axis=1) if not cells.empty else pd.Series(dtype=object)
+    hidden = cells["suppressed"].astype(bool)
+    small = cells["status"].astype(str).str.startswith("fewer than")
+    cells.loc[hidden, "arrow"] = np.where(small[hidden], f"< {k} responses", "protects a group")
+    cells["change_text"] = _signed(cells["change"]).to_numpy()
+    cells["cell"] = np.where(hidden, "not shown", cells["score_text"])
+    cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")
+    return cells
+
+
+def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, float], k: int,
+            *, columns: Sequence[str] | None = None, select: str | None = "pick",
+            width: int = 900) -> alt.TopLevelMixin:
+    """Partners (rows, in ``order``) x factors + index (columns): band colour, score and
+    the change since the previous wave (▲/▼, * when beyond uncertainty). ``select``
+    names a point selection on partner (clicking a row picks the partner)."""
+    columns = list(columns or [factor_label(f) for f in (*settings.FACTORS, "collaboration_index")])
+    cells = cells[cells["column"].isin(columns)]
+    labels = band_labels(thresholds)
+    domain = [*settings.BANDS, "not shown"]
+    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
+    expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
+    colour = alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
+                       legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
+    x = alt.X("column:N", sort=columns, title=None,
+              axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=14, labelLimit=170, labelFontWeight="bold",
+                            labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20, labelLineHeight=16,
+                            ticks=False, domain=False))
+    y = alt.Y("partner:N", sort=list(order), title=None, axis=alt.Axis(labelFontSize=15, labelLimit=260))
+    tooltip = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("column:N", title="Factor"),
+               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("interval:N", title="95% interval"),
+               alt.Tooltip("change_text:N", title="Change since previous wave"),
+               alt.Tooltip("status:N", title="Status")]
+    rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=2).encode(x=x, y=y, color=colour, tooltip=tooltip)
+    if select:
+        pick = alt.selection_point(name=select, fields=["partner"], on="click", clear="dblclick")
+        rect = rect.add_params(pick).encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)))
+    dark = alt.datum.heat == "collaborating"
+    score = alt.Chart(cells).mark_text(fontSize=17, fontWeight="bold", dy=-9).encode(
+        x=x, y=y, text="cell:N", color=alt.condition(dark, alt.value("white"), alt.value("#1b1b1b")),
+        tooltip=tooltip)
+    change = alt.Chart(cells).mark_text(fontSize=13, dy=11).encode(
+        x=x, y=y, text="arrow:N", color=alt.condition(dark, alt.value("white"), alt.value("#333333")),
+        tooltip=tooltip)
+    height = max(80, 58 * len(order))
+    chart = alt.layer(rect, score, change).properties(
+        width=width, height=height,
+        title=alt.Title("Partners × factors", subtitle="Score (0-100) and change since the previous wave; "
+                        "* change beyond its uncertainty. Click a row to open that partner."))
+    return _style(chart)
+
+
+# -- frame helpers (selection and formatting only) ---------------------------------------
+
+def movers(changes: pd.DataFrame, wave: str, *, limit: int = 8) -> pd.DataFrame:
+    """The biggest changes of shown partner groups (index and factors) into ``wave``."""
+    rows = changes[(changes["wave"] == wave) & changes["partner_id"].notna() & changes["change"].notna()]
+    rows = rows.assign(_abs=rows["change"].abs()).sort_values(
+        ["_abs", "partner"], ascending=[False, True], kind="stable").head(limit)
+    return pd.DataFrame({
+        "Partner": rows["partner"].to_numpy(),
+        "Measure": rows["factor"].map(factor_label).to_numpy(),
+        "From": rows["previous_score"].round(1).to_numpy(),
+        "To": rows["score"].round(1).to_numpy(),
+        "Change": rows["change"].round(1).to_numpy(),
+        "Beyond noise": rows["beyond_uncertainty"].map(
+            lambda v: "yes" if (not pd.isna(v) and v) else "no").to_numpy(),
+    })
+
+
+def falls(changes: pd.DataFrame, wave: str) -> pd.DataFrame:
+    """Groups (partners and programme, factors and index) that fell beyond their uncertainty."""
+    beyond = changes["beyond_uncertainty"].fillna(False).astype(bool)
+    rows = changes[(changes["wave"] == wave) & beyond & (changes["change"] < 0)]
+    return rows.sort_values("change", kind="stable")
+
+
+def suppressed_list(index: pd.DataFrame) -> pd.DataFrame:
+    rows = index[index["suppressed"].astype(bool) & index["partner_id"].notna()]
+    return rows[["partner", "suppression_reason"]].sort_values("partner").reset_index(drop=True)
+
+
+def evidence_frame(indicators: pd.DataFrame, partner: str, wave: str,
+                   previous: str | None) -> pd.DataFrame:
+    """One partner's indicators in ``wave`` (and the previous wave), with their factor."""
+    from .evidence import INDICATORS
+
+    meta = pd.DataFrame({"indicator": [i.name for i in INDICATORS], "label": [i.label for i in INDICATORS],
+                         "good": [i.good for i in INDICATORS], "unit": [i.unit for i in INDICATORS],
+                         "help": [i.help for i in INDICATORS], "factor": [i.factor for i in INDICATORS],
+                         "order": range(len(INDICATORS))})
+    mine = indicators[indicators["partner"] == partner]
+    now = mine[mine["wave"] == wave][["indicator", "value", "count"]]
+    before = mine[mine["wave"] == previous][["indicator", "value"]].rename(columns={"value": "previous"})
+    out = meta.merge(now, on="indicator", how="left").merge(before, on="indicator", how="left")
+    return out.sort_values("order").reset_index(drop=True)
+
+
+def format_indicator(value, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    if unit.startswith("share"):
+        return f"{value * 100:.0f}%"
+    if unit == "days":
+        return f"{value:.1f} days"
+    return f"{value:.0f}"
+
+
+# -- images --------------------------------------------------------------------------------
+
+def _spec(chart) -> str:
+    """The Vega-Lite JSON of a chart (or of its spec dict), with missing values (NaN) as null."""
+    import json
+
+    text = json.dumps(chart) if isinstance(chart, dict) else chart.to_json()
+    return json.dumps(json.loads(text, parse_constant=lambda _: None))
+
+
+def to_png(chart, scale: float = 2.0) -> bytes:
+    """The chart as a PNG (vl-convert; no browser), at ``scale`` times its pixel size."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(_spec(chart), scale=scale)
+
+
+def to_svg(chart) -> bytes:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(_spec(chart)).encode("utf-8")

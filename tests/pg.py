@@ -1,0 +1,103 @@
+"""A throwaway PostgreSQL server on loopback, for the DuckLake tests.
+
+Uses the binaries of Debian's ``postgresql`` package (``/usr/lib/postgresql/<n>/bin``):
+``initdb`` makes a cluster in a temporary folder, ``pg_ctl`` starts it on 127.0.0.1 on
+a free port with trust authentication (loopback only, never left running), and the
+database ``ph`` is created for the catalog. PostgreSQL refuses to run as root, so as
+root the server runs as the ``postgres`` system user (created with ``useradd`` when the
+package did not make it).
+"""
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+USER = "ph"
+DATABASE = "ph"
+
+
+def bin_dir() -> Path | None:
+    """The newest installed PostgreSQL's bin folder, or None when there is none."""
+    found = [Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin") if Path(p, "initdb").exists()]
+    if not found:
+        on_path = shutil.which("initdb")
+        return Path(on_path).parent if on_path and shutil.which("pg_ctl") else None
+    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _system_user() -> str | None:
+    """The user the server runs as: None (ourselves) unless we are root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+    return "postgres"
+
+
+class PostgresServer:
+    def __init__(self, bin_path: Path | None = None):
+        self.bin = bin_path or bin_dir()
+        if self.bin is None:
+            raise RuntimeError("PostgreSQL binaries not found (apt-get install postgresql)")
+        self.user = _system_user()
+        self.folder = Path(tempfile.mkdtemp(prefix="ph-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.started = False
+
+    def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = list(argv)
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> "PostgresServer":
+        if self.user:
+            shutil.chown(self.folder, self.user, self.user)
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
+                  "-E", "UTF8", "--no-sync")
+        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+                   f"-c unix_socket_directories={self.folder} -c fsync=off "
+                   "-c max_connections=200")
+        result = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
+                           str(self.folder / "server.log"), "-o", options, "-w", "-t", "60", "start",
+                           check=False)
+        if result.returncode != 0:
+            log = (self.folder / "server.log").read_text(errors="replace") if (self.folder / "server.log").exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {result.stderr}\n{log[-2000:]}")
+        self.started = True
+        self.psql("postgres", f"CREATE DATABASE {DATABASE}")
+        return self
+
+    def psql(self, database: str, sql: str) -> str:
+        return self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER,
+                         "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql).stdout
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database on this server (empty, or a copy of ``template``); its connection string."""
+        self.psql("postgres", f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        return self.dsn(name)
+
+    def dsn(self, database: str = DATABASE) -> str:
+        return f"dbname={database} host=127.0.0.1 port={self.port} user={USER}"
+
+    def stop(self) -> None:
+        if self.started:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop",
+                      check=False)
+            self.started = False
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,73 @@
+"""The Data page in the real app, in headless Chromium: upload an export, load it, see it in history."""
+from pathlib import Path
+
+import pytest
+
+from conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+EXPORTS = Path(__file__).resolve().parent / "fixtures" / "exports"
+
+
+def test_upload_a_jira_export_and_load_it(app_server, browser_page):
+    page = browser_page
+    page.goto(f"{app_server.url}/data")
+    wait_for_app(page, timeout=90_000)
+    main = page.locator('[data-testid="stMain"]')
+    assert "Load a file" in main.inner_text()
+
+    # choose the dataset
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="What is in the file?").click()
+    page.get_by_role("option", name="Issue / risk / dispute log").click()
+    wait_for_app(page)
+
+    # upload through the uploader's real <input type=file>
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        str(EXPORTS / "jira_issues.csv"))
+    page.get_by_text("Rows read").wait_for(timeout=30_000)
+    wait_for_app(page)
+    text = main.inner_text()
+    assert "Issue key" in text and "99% sure" in text
+    assert "Load all 3 rows" in text
+    page.set_viewport_size({"width": 1400, "height": 3200})  # the main area scrolls: show all of it
+    wait_for_app(page)
+    screenshot(page, "data-preview")
+
+    page.get_by_role("button", name="Load all 3 rows").click()
+    page.get_by_text("Loaded 3 of 3 rows of jira_issues.csv").wait_for(timeout=30_000)
+    wait_for_app(page)
+    history = page.locator('[data-testid="stDataFrame"]').first
+    history.wait_for()
+    assert "jira_issues.csv" in main.inner_text()  # in the history's undo choice and the table
+    screenshot(page, "data-loaded")
+
+
+def test_survey_upload_asks_about_a_partner_name_and_shows_invalid_rows(app_server, browser_page, tmp_path):
+    page = browser_page
+    survey = tmp_path / "pulse-export.csv"
+    survey.write_text("Response ID,Organisation,Email,Recorded Date,SG1,JG1,Comments\r\n"
+                      "x1,Kestrel Designs,a@example.org,2026-01-14,Agree,4,ok\r\n"
+                      "x2,Harbour Civils,,2026-01-14,Strongly agree,9,\r\n"
+                      "x3,Harbour Civils,,2026-01-15,3,2,\r\n", encoding="utf-8")
+    page.goto(f"{app_server.url}/data")
+    wait_for_app(page, timeout=90_000)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(survey))
+    page.get_by_text("Partner names in the file").wait_for(timeout=30_000)
+    wait_for_app(page)
+    main = page.locator('[data-testid="stMain"]')
+    text = main.inner_text()
+    assert "'Kestrel Designs'" in text and "looks like" in text
+    assert "dropped and never stored" in text and "Email" in text
+    assert "Before loading, answer" in text
+    page.set_viewport_size({"width": 1400, "height": 3600})  # the main area scrolls: show all of it
+    wait_for_app(page)
+    screenshot(page, "data-survey-question")
+    # answer: the same partner as Kestrel Design
+    page.get_by_role("combobox", name="'Kestrel Designs' is").click()
+    page.get_by_role("option", name="same as Kestrel Design").click()
+    page.get_by_role("button", name="Load the 2 valid rows").wait_for(timeout=30_000)
+    wait_for_app(page)
+    screenshot(page, "data-survey-preview")
+    page.get_by_role("button", name="Load the 2 valid rows").click()
+    page.get_by_text("Loaded 2 of 3 rows of pulse-export.csv").wait_for(timeout=30_000)

@@ -1,0 +1,358 @@
+"""Every export shape in tests/fixtures/exports, unedited, through ingest.prepare -> commit: the
+same path the Data page and `python -m pipelines load` take. Each test asserts what lands in the
+database (rows, partners, waves, values) and that no personal data gets there."""
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from pipelines import ingest
+from pipelines.store import Store
+
+EXPORTS = Path(__file__).parent / "fixtures" / "exports"
+D = dt.date
+
+# The survey fixtures ask three statements of a programme's own instrument (not the default one):
+# a programme can load its own instrument, and these tests do.
+ITEMS = (
+    "Item ID,Question text,Factor,Scale min,Scale max,Reverse-scored\r\n"
+    "SG1,We agreed the programme goals together,shared goals,1,5,No\r\n"
+    "JG1,Decisions are made jointly,joint governance,1,5,No\r\n"
+    "PS1,I can raise problems without blame,psychological safety,1,5,No\r\n"
+).encode()
+PARTNERS = ("Partner,Aliases\r\nNorthgate Housing,Northgate\r\nRiverside Health Trust,RHT\r\n"
+            "Eastfield Council,\r\n").encode()
+NAMES = ["Eastfield Council", "Northgate Housing", "Riverside Health Trust"]
+
+
+def fixture(name: str) -> bytes:
+    return (EXPORTS / name).read_bytes()
+
+
+def prepare(store, dataset, name, options=None, data=None):
+    return ingest.prepare(store, dataset, name, fixture(name) if data is None else data, options)
+
+
+def load(store, dataset, name, policy="all_or_nothing", options=None):
+    preview = prepare(store, dataset, name, options)
+    assert not preview.questions, preview.questions
+    return preview, ingest.commit(store, preview, policy=policy)
+
+
+def rows(store, sql, params=None):
+    return store.cursor().execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def programme(store):
+    ingest.commit(store, ingest.prepare(store, "instrument", "items.csv", ITEMS))
+    ingest.commit(store, ingest.prepare(store, "partners", "partners.csv", PARTNERS))
+    return store
+
+
+def answers(store):
+    return rows(store, """SELECT p.name, r.wave, r.item_id, r.value FROM survey_responses r
+        JOIN partners p USING (partner_id) WHERE r.current ORDER BY p.name, r.item_id""")
+
+
+# ------------------------------------------------------------------------------ surveys
+AGREE_3 = [  # the three respondents of the Qualtrics and SurveyMonkey fixtures
+    ("Eastfield Council", "2025-Q3", "JG1", 4.0), ("Eastfield Council", "2025-Q3", "PS1", 4.0),
+    ("Eastfield Council", "2025-Q3", "SG1", 5.0),
+    ("Northgate Housing", "2025-Q3", "JG1", 5.0), ("Northgate Housing", "2025-Q3", "PS1", 3.0),
+    ("Northgate Housing", "2025-Q3", "SG1", 4.0),
+    ("Riverside Health Trust", "2025-Q3", "JG1", 2.0), ("Riverside Health Trust", "2025-Q3", "PS1", 4.0),
+    ("Riverside Health Trust", "2025-Q3", "SG1", 2.0),
+]
+AGREE_2 = [a for a in AGREE_3 if a[2] != "PS1"]  # the Forms fixtures ask two of the statements
+GOOGLE = [  # Google Forms: numbers 1-5, not labels
+    ("Eastfield Council", "2025-Q3", "JG1", 4.0), ("Eastfield Council", "2025-Q3", "SG1", 5.0),
+    ("Northgate Housing", "2025-Q3", "JG1", 5.0), ("Northgate Housing", "2025-Q3", "SG1", 4.0),
+    ("Riverside Health Trust", "2025-Q3", "JG1", 2.0), ("Riverside Health Trust", "2025-Q3", "SG1", 2.0),
+]
+
+SURVEYS = {
+    # file: (respondent-id column, date column, personal columns dropped, unmatched columns, answers)
+    "qualtrics_pulse.csv": (
+        "ResponseId", "RecordedDate",
+        ["IPAddress", "RecipientLastName", "RecipientFirstName", "RecipientEmail", "ExternalReference"],
+        ["Q3"], AGREE_3),
+    "surveymonkey_pulse.csv": (
+        "Respondent ID", "End Date", ["IP Address", "Email Address", "First Name", "Last Name"],
+        ["Any other comments?"], AGREE_3),
+    "surveymonkey_pulse.xlsx": (
+        "Respondent ID", "End Date", ["IP Address", "Email Address", "First Name", "Last Name"],
+        ["Any other comments?"], AGREE_3),
+    "google_forms_pulse.csv": (
+        None, "Timestamp", ["Email Address"], ["What one thing would improve the partnership?"], GOOGLE),
+    "ms_forms_pulse.xlsx": (
+        "ID", "Completion time", ["Email", "Name"],
+        ["How confident are you in the partnership (0-10)?"], AGREE_2),
+}
+
+
+@pytest.mark.parametrize("name", list(SURVEYS))
+def test_survey_export_lands_long_with_partners_waves_and_values(programme, name):
+    id_column, date_column, personal, unmatched, expected = SURVEYS[name]
+    preview = prepare(programme, "survey", name)
+    assert preview.mapping_confident, {f: (s.column, s.confidence) for f, s in preview.mapping.items()}
+    assert preview.mapping["respondent_id"].column == id_column
+    assert preview.mapping["response_date"].column == date_column
+    assert preview.personal_columns == personal
+    assert preview.unmatched_columns == unmatched
+    assert sorted(preview.item_columns.values()) == sorted({a[2] for a in expected})
+    assert {p.name: p.kind for p in preview.partners} == dict.fromkeys(NAMES, "known")
+    assert not preview.questions and preview.validation.ok
+
+    result = ingest.commit(programme, preview)
+    assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (3, 3, 0)
+    assert result.new_partners == []
+    assert answers(programme) == expected
+    assert rows(programme, "SELECT DISTINCT wave, wave_start FROM survey_responses") == [("2025-Q3", D(2025, 7, 1))]
+    assert rows(programme, "SELECT count(DISTINCT respondent_key) FROM survey_responses") == [(3,)]
+    assert sorted(r[0] for r in rows(programme, "SELECT name FROM partners")) == NAMES
+
+
+def test_qualtrics_question_ids_are_matched_through_their_question_text(programme):
+    preview = prepare(programme, "survey", "qualtrics_pulse.csv")
+    assert preview.item_columns == {"Q2_1": "SG1", "Q2_2": "JG1", "Q2_3": "PS1"}
+    assert preview.mapping["partner"].column == "Q1"
+    assert preview.raw.header_rows == 3
+
+
+def test_survey_respondent_ids_are_pseudonymised(programme):
+    load(programme, "survey", "qualtrics_pulse.csv")
+    keys = [r[0] for r in rows(programme, "SELECT DISTINCT respondent_key FROM survey_responses")]
+    assert len(keys) == 3
+    assert not any(k.startswith("R_") or "1a2B3c" in k for k in keys)
+
+
+def test_survey_partner_aliases_and_one_partner_for_the_whole_file(programme):
+    data = ("Response ID,Wave,We agreed the programme goals together\r\n"
+            "a1,2025-09,Agree\r\na2,2025-09,Strongly disagree\r\n").encode()
+    preview = prepare(programme, "survey", "one-partner.csv", ingest.Options(partner="RHT"), data=data)
+    assert not preview.questions, preview.questions
+    ingest.commit(programme, preview)
+    assert answers(programme) == [("Riverside Health Trust", "2025-09", "SG1", 1.0),
+                                  ("Riverside Health Trust", "2025-09", "SG1", 4.0)]
+
+
+def test_survey_without_wave_or_date_asks_for_the_wave(programme):
+    data = b"Organisation,We agreed the programme goals together\r\nNorthgate,Agree\r\n"
+    preview = prepare(programme, "survey", "no-wave.csv", data=data)
+    assert any("Which wave" in q for q in preview.questions)
+    preview = prepare(programme, "survey", "no-wave.csv", ingest.Options(wave="Q2 2025"), data=data)
+    assert not preview.questions
+    ingest.commit(programme, preview)
+    assert answers(programme) == [("Northgate Housing", "2025-Q2", "SG1", 4.0)]
+
+
+def test_no_name_email_or_ip_address_anywhere_in_the_database(programme):
+    for name in SURVEYS:
+        load(programme, "survey", name)
+    assert rows(programme, "SELECT count(*) FROM survey_responses") == [(3 * 3 * 3 + 6 * 2,)]
+    personal = re.compile(r"@|192\.0\.2\.|R_1a2B3c|R_9z8Y7x|R_0q1W2e|1182345678|a\.person|b\.person"
+                          r"|Meetings run late|Clearer roles|Café meetings", re.IGNORECASE)
+    cursor = programme.cursor()
+    tables = [r[0] for r in cursor.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+    assert "survey_responses" in tables and "batches" in tables
+    for table in tables:
+        columns = [r[0] for r in cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()]
+        for column in columns:
+            for (value,) in cursor.execute(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM {table}').fetchall():
+                assert value is None or not personal.search(value), (table, column, value)
+
+
+# ------------------------------------------------------------------------------ issue logs
+ISSUES_SQL = """SELECT i.issue_id, i.title, i.kind, r.name, o.name, i.raised_date, i.resolved_date,
+        i.severity, i.status, i.escalated
+    FROM issues i JOIN partners r ON r.partner_id = i.raised_by_partner_id
+    LEFT JOIN partners o ON o.partner_id = i.owned_by_partner_id WHERE i.current ORDER BY i.issue_id"""
+
+
+def test_jira_export_with_repeated_columns(programme):
+    preview, result = load(programme, "issues", "jira_issues.csv")
+    assert preview.mapping_confident
+    assert "Labels (2)" in preview.raw.frame.columns
+    assert result.rows_accepted == 3 and result.new_partners == []
+    assert rows(programme, ISSUES_SQL) == [
+        ("PH-101", "Data sharing agreement not signed", "Risk", "Northgate Housing", "Riverside Health Trust",
+         D(2025, 8, 14), None, "high", "Open", True),
+        ("PH-102", "Referral volumes below plan", "Issue", "Eastfield Council", "Northgate Housing",
+         D(2025, 7, 2), None, "medium", "In Progress", False),
+        ("PH-103", "Disagreement on cost split", "Dispute", "Riverside Health Trust", "Eastfield Council",
+         D(2025, 5, 20), D(2025, 6, 30), "critical", "Done", True),
+    ]
+
+
+def test_raid_log_saved_from_windows_excel(store):
+    preview, result = load(store, "issues", "raid_log_windows.csv")
+    assert preview.raw.encoding == "cp1252"
+    assert any("title rows" in n for n in preview.notes)
+    assert sorted(result.new_partners) == NAMES
+    assert rows(store, ISSUES_SQL) == [
+        ("D-003", "Café venue booking, café staff", "Dependency", "Eastfield Council", "Northgate Housing",
+         D(2025, 4, 1), None, "low", "Open", False),
+        ("I-002", "Partner’s data not received", "Issue", "Riverside Health Trust", "Eastfield Council",
+         D(2025, 3, 17), None, "medium", "Closed", False),
+        ("R-001", "Budget shortfall of £40k in year 2", "Risk", "Northgate Housing", "Riverside Health Trust",
+         D(2025, 2, 3), None, "high", "Open", True),
+    ]
+    assert rows(store, "SELECT encoding FROM batches") == [("cp1252",)]
+
+
+def test_raid_log_with_semicolons_and_dotted_dates(programme):
+    preview, _ = load(programme, "issues", "raid_log_semicolon.csv")
+    assert preview.raw.delimiter == ";"
+    assert rows(programme, ISSUES_SQL) == [
+        ("R-010", "Staff turnover; two leads leaving", "Risk", "Eastfield Council", None, D(2025, 5, 12), None,
+         None, "Open", False),
+        ("R-011", "Venue, parking and access", "Risk", "Northgate Housing", None, D(2025, 5, 19), None,
+         None, "Open", False),
+    ]
+
+
+def test_raid_log_workbook_picks_the_log_sheet_or_the_one_chosen(programme):
+    wrong = prepare(programme, "issues", "raid_log.xlsx", ingest.Options(sheet="Lookups"))
+    assert wrong.raw.sheet == "Lookups"
+    assert any("Issue id" in q for q in wrong.questions)
+    preview, _ = load(programme, "issues", "raid_log.xlsx")
+    assert preview.raw.sheets == ["Read me", "RAID log", "Lookups"]
+    assert preview.raw.sheet == "RAID log"
+    assert rows(programme, ISSUES_SQL) == [
+        ("D-003", "Venue booking", "Dependency", "Eastfield Council", "Northgate Housing", D(2025, 4, 1), None,
+         "low", None, False),
+        ("I-002", "Data not received", "Issue", "Riverside Health Trust", "Eastfield Council", D(2025, 3, 17),
+         D(2025, 4, 2), "medium", None, False),
+        ("R-001", "Budget shortfall of £40k", "Risk", "Northgate Housing", "Riverside Health Trust",
+         D(2025, 2, 3), None, "high", None, False),
+    ]
+
+
+# ------------------------------------------------------------------------------ schedules
+MILESTONES_SQL = """SELECT m.milestone_id, m.title,
+        (SELECT list(p.name ORDER BY p.name) FROM partners p WHERE list_contains(m.owner_partner_ids, p.partner_id)),
+        m.baseline_date, m.forecast_date, m.actual_date, m.status
+    FROM milestones m WHERE m.current ORDER BY m.milestone_id"""
+
+
+def test_ms_project_csv_with_day_names_and_na(programme):
+    preview, result = load(programme, "milestones", "ms_project_milestones.csv")
+    assert preview.mapping_confident
+    assert preview.raw.encoding == "cp1252"
+    assert result.rows_accepted == 3
+    assert rows(programme, MILESTONES_SQL) == [
+        ("1", "Mobilisation complete", ["Northgate Housing"], D(2025, 8, 8), D(2025, 8, 14), D(2025, 8, 14), None),
+        ("2", "Joint referral pathway live", ["Northgate Housing", "Riverside Health Trust"],
+         D(2025, 8, 25), D(2025, 9, 1), None, None),
+        ("3", "Évaluation framework agreed", ["Eastfield Council"], D(2025, 10, 31), D(2025, 10, 31), None, None),
+    ]
+
+
+def test_smartsheet_summary_row_is_reported_and_the_rest_loads(programme):
+    preview = prepare(programme, "milestones", "smartsheet_plan.xlsx")
+    failures = preview.validation.failures
+    assert list(zip(failures["source_row"], failures["column"], failures["check"])) == [
+        (2, "Baseline Finish", "baseline_date_is_given"), (2, "Owner", "not_nullable")]
+    with pytest.raises(ingest.Refused):
+        ingest.commit(programme, preview)  # refuse the whole file: nothing lands
+    assert rows(programme, "SELECT count(*) FROM milestones") == [(0,)]
+    result = ingest.commit(programme, preview, policy="valid_only")
+    assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (3, 2, 1)
+    assert rows(programme, MILESTONES_SQL) == [
+        ("2", "Data sharing agreement signed", ["Northgate Housing"], D(2025, 6, 15), D(2025, 6, 30), None,
+         "Complete"),
+        ("3", "Joint triage hub live", ["Eastfield Council", "Riverside Health Trust"], D(2025, 9, 1),
+         D(2025, 9, 15), None, "In Progress"),
+    ]
+    rejected = ingest.rejected_rows(programme.cursor(), result.batch_id)
+    assert list(zip(rejected["row"], rejected["column"])) == [(2, "Baseline Finish"), (2, "Owner")]
+
+
+def test_unicode_text_milestones(programme):
+    preview, _ = load(programme, "milestones", "milestones_unicode.txt")
+    assert (preview.raw.encoding, preview.raw.delimiter) == ("utf-16", "\t")
+    assert rows(programme, MILESTONES_SQL) == [
+        ("M1", "Shared outcomes framework signed", ["Northgate Housing"], D(2025, 6, 30), D(2025, 6, 30),
+         D(2025, 6, 27), "Complete"),
+        ("M2", "Joint triage hub – go-live", ["Eastfield Council", "Riverside Health Trust"], D(2025, 9, 1),
+         D(2025, 9, 15), None, "At risk"),
+    ]
+
+
+def test_dates_the_file_cannot_settle_are_asked_not_guessed(programme):
+    data = ("Milestone ID,Owner,Baseline Date\r\nM1,Northgate Housing,03/04/2025\r\n"
+            "M2,Eastfield Council,05/06/2025\r\n").encode()
+    preview = prepare(programme, "milestones", "plan.csv", data=data)
+    assert preview.ambiguous_date_columns == ["Baseline Date"]
+    assert any("day-first or month-first" in q for q in preview.questions)
+    preview = prepare(programme, "milestones", "plan.csv", ingest.Options(date_order="dayfirst"), data=data)
+    assert not preview.questions
+    ingest.commit(programme, preview)
+    assert rows(programme, "SELECT milestone_id, baseline_date FROM milestones ORDER BY 1") == [
+        ("M1", D(2025, 4, 3)), ("M2", D(2025, 6, 5))]
+
+
+# ------------------------------------------------------------------------------ partners, memory
+def test_mixed_encoding_partner_list(store):
+    preview = prepare(store, "partners", "mixed_encoding.csv")
+    assert any("cp1252" in n for n in preview.notes)
+    assert list(preview.raw.frame["Comment"]) == [
+        "Réunion went well", "Café budget £5k", "“Quoted” text", "Partner’s view"]
+    failures = preview.validation.failures
+    assert list(zip(failures["source_row"], failures["value"])) == [(2, "Northgate Housing"),
+                                                                    (5, "Northgate Housing")]
+    result = ingest.commit(store, preview, policy="valid_only")
+    assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (4, 2, 2)
+    assert rows(store, "SELECT name FROM partners ORDER BY name") == [("Eastfield Council",),
+                                                                      ("Riverside Health Trust",)]
+
+
+def test_near_twin_partner_name_is_asked_then_remembered(programme):
+    data = fixture("jira_issues.csv").replace(b"Eastfield Council", b"Eastfield City Council")
+    preview = prepare(programme, "issues", "jira-sep.csv", data=data)
+    near = [p for p in preview.partners if p.kind == "near"]
+    assert [(p.name, p.partner) for p in near] == [("Eastfield City Council", "Eastfield Council")]
+    assert any("Eastfield City Council" in q for q in preview.questions)
+    with pytest.raises(ingest.NotReady):
+        ingest.commit(programme, preview)
+    options = ingest.Options(partner_links={"Eastfield City Council": "Eastfield Council"})
+    preview = prepare(programme, "issues", "jira-sep.csv", options, data=data)
+    assert not preview.questions
+    ingest.commit(programme, preview)
+    assert rows(programme, "SELECT count(*) FROM partners") == [(3,)]
+    # next time the alias is known without asking
+    again = prepare(programme, "issues", "jira-oct.csv", data=data.replace(b"PH-103", b"PH-104"))
+    assert not again.questions
+    assert ("Eastfield City Council", "known", "Eastfield Council") in [(p.name, p.kind, p.partner)
+                                                                       for p in again.partners]
+
+
+def test_confirmed_mapping_is_remembered_for_the_next_export(programme):
+    first = prepare(programme, "issues", "raid_log_semicolon.csv",
+                    ingest.Options(mapping={"owned_by": "Raised by", "title": "Type", "kind": "Description"}))
+    ingest.commit(programme, first)
+    assert not first.remembered
+    next_month = fixture("raid_log_semicolon.csv").replace(b"R-011", b"R-012")
+    second = prepare(programme, "issues", "raid-next.csv", data=next_month)
+    assert second.remembered
+    assert second.mapping["title"].column == "Type"
+    assert second.mapping["title"].reason == ingest.REMEMBERED
+
+
+def test_same_export_twice_changes_nothing(programme):
+    _, first = load(programme, "issues", "jira_issues.csv")
+    preview = prepare(programme, "issues", "jira_issues (1).csv", data=fixture("jira_issues.csv"))
+    assert preview.already_loaded == first.batch_id
+    assert "changes nothing" in " ".join(preview.notes)
+    ingest.commit(programme, preview)
+    assert rows(programme, "SELECT count(*) FROM issues") == [(3,)]
+
+
+def test_survey_template_has_the_instrument_item_ids(programme):
+    text = ingest.template("survey", programme.cursor()).decode("utf-8-sig")
+    assert text == '"Respondent id","Partner organisation","Response date","Wave","JG1","PS1","SG1"\r\n'
+    assert ingest.template("issues").decode("utf-8-sig").startswith('"Issue id","Title","Kind"')

@@ -1,0 +1,184 @@
+"""The browsing pages (Overview, Partner profile, Compare) in Streamlit's AppTest.
+
+Each test opens its own database file (``_store`` is cached by path), on the demo
+programme, an empty database, or a programme where every group is suppressed."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["app_pages/overview.py", "app_pages/partner.py", "app_pages/compare.py"]
+TIMEOUT = 120
+
+
+def _app(query: dict | None = None, page: str | None = None, settle: bool = True) -> AppTest:
+    """The app opened (like a browser opening a link) on ``page`` with ``query`` in its URL."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.query_params.clear()
+        at.query_params.update(query or {})
+        at.run()
+        # AppTest cannot open a non-default page cold: its first run after switch_page hands
+        # widgets shared with the previous page their defaults once. A second run settles
+        # them, as a browser opening the URL does at once (tests/test_browser_pages.py).
+        if settle:
+            at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [h.value for h in at.subheader]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info] + [t.value for t in at.title]
+    parts += [f"{m.label}: {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def demo(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARTNERSHIP_DEMO", "auto")
+    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "demo.duckdb"))
+
+
+@pytest.fixture
+def all_suppressed(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARTNERSHIP_DEMO", "auto")
+    monkeypatch.setenv("PARTNERSHIP_ANONYMITY_K", "1000")
+    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "suppressed.duckdb"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_the_demo(demo, page):
+    at = _app(page=page)
+    text = _texts(at)
+    assert "Demo programme" in text
+    assert "fewer than k" not in text  # reasons spell out the real k
+    if page.endswith("overview.py"):
+        assert "Collaboration index, 2026-Q3: 64.2" in text
+        assert "Pipwell Ecology**: fewer than 5 responses" in text
+        assert "Biggest movers" in text and "Alerts" in text and "Data freshness" in text
+        assert len(at.dataframe) >= 2  # movers and freshness
+    elif page.endswith("partner.py"):
+        assert at.selectbox(key="partner").value == "Brackwater Systems"
+        assert at.selectbox(key="wave").value == "2026-Q3"
+        assert "Five factors over time, against the programme" in text
+        assert "Evidence beside each factor, 2026-Q3" in text
+    else:
+        assert "Partners × factors, 2026-Q3" in text
+        assert len(at.get("page_link")) >= 6  # one link per partner to its profile
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_on_an_empty_database_says_there_is_no_data(tmp_path, monkeypatch, page):
+    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "empty.duckdb"))
+    at = _app(page=page)
+    assert not at.error
+    assert any("Data page" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_where_every_group_is_suppressed(all_suppressed, page):
+    at = _app(page=page)
+    text = _texts(at)
+    assert "fewer than 1000 responses" in text
+    if page.endswith("overview.py"):
+        assert "Collaboration index, 2026-Q3: not shown" in text
+        assert "Partners shown: 0 of 6" in text
+        assert "No group can be shown" in text
+    elif page.endswith("partner.py"):
+        assert "Collaboration index, 2026-Q3: not shown" in text
+        assert "Respondents: < 1000" in text
+    else:
+        assert "Not shown in 2026-Q3" in text
+
+
+def test_overview_url_sets_the_wave(demo):
+    at = _app({"wave": "2025-Q2"})
+    assert at.selectbox(key="wave").value == "2025-Q2"
+    assert "Collaboration index, 2025-Q2" in _texts(at)
+    assert at.query_params.get("wave") == "2025-Q2"
+
+
+def test_partner_url_sets_every_widget(demo):
+    at = _app({"partner": "Harbour Civils", "wave": "2025-Q4",
+               "factors": ["Shared goals", "Open communication"]}, page="app_pages/partner.py")
+    assert at.selectbox(key="partner").value == "Harbour Civils"
+    assert at.selectbox(key="wave").value == "2025-Q4"
+    assert at.multiselect(key="factors").value == ["shared_goals", "open_communication"]
+    assert "Profile across the five factors, 2025-Q4" in _texts(at)
+    assert not at.warning or all("disagree" in w.value for w in at.warning)
+
+
+def test_compare_url_sets_every_widget(demo):
+    at = _app({"wave": "2026-Q1", "sort": "Collaboration index"}, page="app_pages/compare.py")
+    assert at.selectbox(key="wave").value == "2026-Q1"
+    assert at.selectbox(key="sort").value == "collaboration_index"
+    assert "Partners × factors, 2026-Q1" in _texts(at)
+
+
+def test_pinned_url_sets_the_data_version(demo):
+    at = _app()
+    labels = at.selectbox(key="asof").options
+    pinned = labels[3]  # an earlier batch, as the URL spells it
+    at = _app({"asof": pinned})
+    assert at.selectbox(key="asof").value is not None
+    assert "Pinned to" in "\n".join(c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("page,query,named", [
+    ("app_pages/overview.py", {"wave": "1999-Q9"}, "1999-Q9"),
+    ("app_pages/partner.py", {"partner": "Nobody Ltd"}, "Nobody Ltd"),
+    ("app_pages/compare.py", {"sort": "height"}, "height"),
+])
+def test_a_bad_link_opens_with_a_notice_and_defaults(demo, page, query, named):
+    # (a bad wave on the partner and compare pages, opened cold, is in test_browser_pages: AppTest
+    # always runs the overview first, which registers the shared wave widget)
+    at = _app(query, page=page, settle=False)  # the notice shows on the run that drops the value
+    notices = [w.value for w in at.warning]
+    assert any(named in n for n in notices), notices
+    if "wave" in query:
+        assert at.selectbox(key="wave").value == "2026-Q3"
+    if "partner" in query:
+        assert at.selectbox(key="partner").value == "Brackwater Systems"
+    if "sort" in query:
+        assert at.selectbox(key="sort").value == "partner"
+
+
+def test_an_unknown_pin_opens_the_latest_data_with_a_notice(demo):
+    at = _app({"asof": "batch 999 (2020-01-01 00:00)"}, page="app_pages/partner.py")
+    assert at.selectbox(key="asof").value is None
+    assert any("batch 999" in w.value for w in at.sidebar.warning)
+
+
+@pytest.mark.parametrize("page,keys", [
+    ("app_pages/overview.py", {"wave": "selectbox", "asof": "selectbox"}),
+    ("app_pages/partner.py", {"partner": "selectbox", "wave": "selectbox", "factors": "multiselect"}),
+    ("app_pages/compare.py", {"wave": "selectbox", "sort": "selectbox"}),
+])
+def test_every_control_is_bound_to_the_url(demo, page, keys):
+    """The browser writes a bound widget's value into the URL (test_browser_pages checks that);
+    here: every control of the page is bound, under its agreed parameter name."""
+    at = _app(page=page)
+    for key, kind in keys.items():
+        widget = getattr(at, kind)(key=key)
+        assert widget.proto.query_param_key == key
+
+
+def test_changing_a_widget_reruns_the_view(demo):
+    at = _app(page="app_pages/compare.py")
+    at.selectbox(key="wave").set_value("2025-Q3").run()
+    assert "Partners × factors, 2025-Q3" in _texts(at)
+    at.selectbox(key="sort").set_value("shared_goals").run()
+    assert not at.exception
+
+
+def test_compare_links_open_the_partner_with_the_same_wave_and_pin(demo):
+    at = _app({"wave": "2026-Q2"}, page="app_pages/compare.py")
+    links = at.get("page_link")
+    harbour = [link for link in links if link.proto.label == "Harbour Civils"]
+    assert harbour and "partner=Harbour+Civils" in harbour[0].proto.query_string
+    assert "wave=2026-Q2" in harbour[0].proto.query_string

@@ -1,0 +1,136 @@
+"""The What-if page in Streamlit's AppTest: a seeded URL reproduces a scenario, a slider
+move changes the projection, kept scenarios carry their own links, hidden partners and
+short histories get no projection."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines import bootstrap, settings, whatif
+from pipelines.store import Store
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("whatif-demo")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
+    store = Store(folder / "demo.duckdb")
+    bootstrap.load_demo(store)
+    store.close()
+    mp.undo()
+    return folder
+
+
+@pytest.fixture
+def demo(demo_db, monkeypatch):
+    monkeypatch.setenv("PARTNERSHIP_DB", str(demo_db / "demo.duckdb"))
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+    return demo_db
+
+
+def open_whatif(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("app_pages/whatif.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def delivery(at):
+    return next(d.value for d in at.dataframe if "With this scenario" in d.value.columns).merge(next(d.value for d in at.dataframe if "Rests on" in d.value.columns), on="Indicator")
+
+
+def expected_index(demo, partner, deltas, weights):
+    store = Store(demo / "demo.duckdb")
+    current = whatif.current_scores(store.cursor())
+    store.close()
+    row = current[current["partner"] == partner].iloc[0]
+    return whatif.project_index({f: row[f] for f in settings.FACTORS}, deltas, weights)
+
+
+def test_seeded_url_reproduces_the_scenario(demo):
+    at = open_whatif(wi_partner="Kestrel Design", d_psychological_safety="12",
+                     d_open_communication="-5", w_shared_goals="0.5")
+    assert at.selectbox(key="wi_partner").value == "Kestrel Design"
+    assert at.slider(key="d_psychological_safety").value == 12
+    assert at.slider(key="d_open_communication").value == -5
+    assert at.slider(key="w_shared_goals").value == pytest.approx(0.5)
+    weights = settings.index_weights() | {"shared_goals": 0.5}
+    index, band = expected_index(demo, "Kestrel Design",
+                                 {"psychological_safety": 12, "open_communication": -5}, weights)
+    assert metric(at, "Projected index").value == f"{index:.1f}"
+    assert metric(at, "Band").value == band.capitalize()
+    table = delivery(at)
+    assert len(table) == 3 and table["Rests on"].str.contains("partner-waves").all()
+    text = " ".join(c.value for c in at.caption)
+    assert "not a promise" in text
+    # the same URL again gives the same page
+    again = open_whatif(wi_partner="Kestrel Design", d_psychological_safety="12",
+                        d_open_communication="-5", w_shared_goals="0.5")
+    assert metric(again, "Projected index").value == metric(at, "Projected index").value
+    assert delivery(again).equals(table)
+
+
+def test_moving_a_slider_changes_the_projection(demo):
+    at = open_whatif(wi_partner="Brackwater Systems")
+    before_index = metric(at, "Projected index").value
+    before = delivery(at)
+    at.slider(key="d_mutual_accountability").set_value(25).run()
+    assert not at.exception
+    assert metric(at, "Projected index").value != before_index
+    after = delivery(at)
+    assert not after["With this scenario"].equals(before["With this scenario"])
+    assert (after["Expected"] == before["Expected"]).all()
+    # a weight moves the index too
+    moved_index = metric(at, "Projected index").value
+    at.slider(key="w_mutual_accountability").set_value(1.0).run()
+    assert metric(at, "Projected index").value != moved_index
+    index, _ = expected_index(demo, "Brackwater Systems", {"mutual_accountability": 25},
+                              settings.index_weights() | {"mutual_accountability": 1.0})
+    assert metric(at, "Projected index").value == f"{index:.1f}"
+
+
+def test_kept_scenarios_have_their_own_links(demo):
+    at = open_whatif(wi_partner="Harbour Civils")
+    keep = lambda: next(b for b in at.button if b.label == "Keep this scenario").click().run()
+    at.slider(key="d_shared_goals").set_value(10).run()
+    keep()
+    at.slider(key="d_shared_goals").set_value(-10).run()
+    keep()
+    kept = next(d.value for d in at.dataframe if "Link" in d.value.columns)
+    assert list(kept["Scenario"]) == ["A", "B"]
+    assert "d_shared_goals=10" in kept["Link"].iloc[0]
+    assert "d_shared_goals=-10" in kept["Link"].iloc[1]
+    assert all("wi_partner=Harbour+Civils" in link for link in kept["Link"])
+    assert kept["Index"].iloc[0] != kept["Index"].iloc[1]
+
+
+def test_a_hidden_partner_gets_no_projection(demo):
+    at = open_whatif(wi_partner="Pipwell Ecology")
+    assert any("not shown" in w.value for w in at.warning)
+    assert not [m for m in at.metric if m.label == "Projected index"]
+    assert all(s.disabled for s in at.slider if s.key.startswith("d_"))
+
+
+def test_short_history_says_so_and_projects_no_delivery(tmp_path, monkeypatch):
+    from test_whatif import generate
+
+    store = Store(tmp_path / "short.duckdb")
+    generate(store, partners=4, waves=3)
+    store.close()
+    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "short.duckdb"))
+    at = open_whatif(wi_partner="P1")
+    assert any("too short" in i.value for i in at.info)
+    assert not [d for d in at.dataframe if "With this scenario" in d.value.columns]
+    assert metric(at, "Projected index")  # the index itself needs no model
