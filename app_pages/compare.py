@@ -32,6 +32,7 @@ if bad_wave:
 if bad_sort:
     common.bad_link_notice("sort order", bad_sort, "partners by name")
 previous = common.previous_wave(wave, asof=asof)
+common.steering_pack("compare")  # this view as PowerPoint or PDF
 
 factors = common.factor_scores(asof=asof)
 index = common.index_scores_shown(asof=asof)

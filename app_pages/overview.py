@@ -22,6 +22,7 @@ wave = st.columns([1, 2])[0].selectbox("Survey wave", waves, index=len(waves) - 
 if bad_wave:
     common.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
 previous = common.previous_wave(wave, asof=asof)
+common.steering_pack("overview")  # this view or the programme, as PowerPoint or PDF
 
 index = common.index_scores_shown(asof=asof)
 changes = common.changes(asof=asof)

@@ -81,6 +81,7 @@ def factors_over_time() -> None:
     chosen = st.multiselect("Factors", list(settings.FACTORS), default=list(settings.FACTORS),
                             format_func=charts.factor_label, key="factors", bind="query-params",
                             help="Which factors to draw. The link keeps the choice.")
+    common.steering_pack("partner")  # in the fragment, so the pack follows the factors chosen
     if not chosen:
         st.info("Choose at least one factor to draw.")
         return

@@ -177,6 +177,7 @@ def what_if() -> None:
             for f in FACTORS:
                 st.slider(LABELS[f], 0.0, 1.0, DEFAULT_WEIGHTS[f], step=0.05, key=f"w_{f}",
                           bind="query-params", format="%.2f")
+        common.steering_pack("what-if")  # this scenario, or the programme with the kept ones
 
     with right:
         if hidden:

@@ -31,14 +31,41 @@ def machine() -> dict:
             "free": free, "load_before": os.getloadavg(), "python": platform.python_version()}
 
 
-def _case(spec: dict, timeout: float = 900) -> dict:
+def _case(spec: dict, timeout: float = 900, module: str = "benchmarks.cases") -> dict:
+    """One case in a fresh process. A failure or timeout is returned as {"error": ...} (and
+    printed) instead of raised, so one broken case does not lose the rest of the run."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.cases", json.dumps(spec)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    load = os.getloadavg()[0]
+    try:
+        proc = subprocess.run([sys.executable, "-m", module, json.dumps(spec)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        print(f"TIMEOUT after {timeout:.0f} s: {spec}", file=sys.stderr, flush=True)
+        return {"error": f"timeout after {timeout:.0f} s", "load": load}
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"case {spec} failed:\n{proc.stderr[-3000:]}")
+            return {**json.loads(line[7:]), "load": load}
+    print(f"case {spec} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}", file=sys.stderr, flush=True)
+    return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1][:300],
+            "load": load}
+
+
+def _median(runs: list[dict], key: str):
+    values = [r[key] for r in runs if key in r and r[key] is not None]
+    return statistics.median(values) if values else None
+
+
+def _paired(product: list[dict], baseline: list[dict], key: str):
+    """Median of the per-pair ratios (product run i / the baseline run right after it): less
+    sensitive than the ratio of medians to load that changes during the run."""
+    pairs = [p[key] / b[key] for p, b in zip(product, baseline) if p.get(key) and b.get(key)]
+    return statistics.median(pairs) if pairs else None
+
+
+def _sizes(scale: int, quick: bool, answers: list[int] | None) -> list[int]:
+    if answers:
+        return [a * scale for a in answers]
+    return [1_000_000 * scale] if quick else [1_000_000 * scale, 5_000_000 * scale]
 
 
 def data_file(kind: str, rows: int, invalid: float) -> Path:
@@ -54,10 +81,11 @@ def data_file(kind: str, rows: int, invalid: float) -> Path:
     return path
 
 
-def bench_ingest(scale: int, repeats: int, quick: bool) -> list[dict]:
-    answers = [1_000_000 * scale] if quick else [1_000_000 * scale, 5_000_000 * scale]
-    cases = [("survey", a // ITEMS, inv) for a in answers for inv in (0.0, 0.01)]
-    cases += [("issues", 200_000 * scale, inv) for inv in (0.0, 0.01)]
+def bench_ingest(scale: int, repeats: int, quick: bool, answers: list[int] | None = None,
+                 issues: bool = True) -> list[dict]:
+    cases = [("survey", a // ITEMS, inv) for a in _sizes(scale, quick, answers) for inv in (0.0, 0.01)]
+    if issues:
+        cases += [("issues", 200_000 * scale, inv) for inv in (0.0, 0.01)]
     out = []
     for dataset, rows, invalid in cases:
         path = data_file(dataset, rows, invalid)
@@ -67,45 +95,44 @@ def bench_ingest(scale: int, repeats: int, quick: bool) -> list[dict]:
             product.append(_case({"kind": "ingest_product", "path": str(path), "dataset": dataset,
                                   "policy": policy}))
             baseline.append(_case({"kind": "ingest_duckdb", "path": str(path), "dataset": dataset}))
-        p = statistics.median(r["seconds"] for r in product)
-        b = statistics.median(r["seconds"] for r in baseline)
+        p, b = _median(product, "seconds"), _median(baseline, "seconds")
+        ok = [r for r in product if "error" not in r]
         row = {"dataset": dataset, "rows": rows, "answers": rows * ITEMS if dataset == "survey" else rows,
                "invalid": invalid, "policy": policy, "mb": round(path.stat().st_size / 2**20, 1),
-               "product_s": p, "baseline_s": b, "ratio": p / b,
-               "prepare_s": statistics.median(r["prepare"] for r in product),
-               "commit_s": statistics.median(r["commit"] for r in product),
-               "product_peak_mb": max(r["peak_mb"] for r in product),
-               "baseline_peak_mb": max(r["peak_mb"] for r in baseline),
-               "accepted": product[0]["accepted"], "rejected": product[0]["rejected"], "runs": repeats}
+               "product_s": p, "baseline_s": b, "ratio": p / b if p and b else None,
+               "prepare_s": _median(product, "prepare"), "commit_s": _median(product, "commit"),
+               "product_peak_mb": max((r["peak_mb"] for r in ok), default=None),
+               "baseline_peak_mb": max((r["peak_mb"] for r in baseline if "error" not in r), default=None),
+               "accepted": ok[0]["accepted"] if ok else None, "rejected": ok[0]["rejected"] if ok else None,
+               "paired_ratio": _paired(product, baseline, "seconds"),
+               "runs": repeats, "product_runs": [r.get("seconds") for r in product],
+               "baseline_runs": [r.get("seconds") for r in baseline],
+               "load": [r["load"] for r in product + baseline],
+               "errors": sorted({r["error"] for r in product + baseline if "error" in r})}
         print(json.dumps(row), flush=True)
         out.append(row)
     return out
 
 
-def bench_scores(scale: int, repeats: int, quick: bool) -> list[dict]:
-    answers = [1_000_000 * scale] if quick else [1_000_000 * scale, 5_000_000 * scale]
+def bench_scores(scale: int, repeats: int, quick: bool, answers: list[int] | None = None,
+                 issues: bool = True) -> list[dict]:
     out = []
-    for a in answers:
-        r = _case({"kind": "scores", "answers": a, "repeats": repeats})
-        row = {"answers": a, **r, "ratio": r["product"] / r["bare"]}
+    for a in _sizes(scale, quick, answers):
+        r = _case({"kind": "scores", "answers": a, "repeats": repeats}, timeout=1800)
+        row = {"answers": a, **r, "ratio": r["product"] / r["bare"] if "error" not in r else None}
         print(json.dumps(row), flush=True)
         out.append(row)
     return out
 
 
-def bench_pages(scale: int, repeats: int, quick: bool) -> list[dict]:
-    answers = [1_000_000 * scale] if quick else [1_000_000 * scale, 5_000_000 * scale]
-    issues = data_file("issues", 200_000, 0.0)
+def bench_pages(scale: int, repeats: int, quick: bool, answers: list[int] | None = None,
+                issues: bool = True) -> list[dict]:
+    issues_path = data_file("issues", 200_000 * scale, 0.0) if issues else None
     out = []
-    for a in answers:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        spec = {"answers": a, "reruns": repeats, "issues_csv": str(issues)}
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.pages", json.dumps(spec)], cwd=ROOT,
-                              capture_output=True, text=True, timeout=1800, env=env)
-        result = next((json.loads(l[7:]) for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
-        if result is None:
-            raise RuntimeError(proc.stderr[-3000:])
-        row = {"answers": a, **result}
+    for a in _sizes(scale, quick, answers):
+        spec = {"answers": a, "reruns": repeats, "issues_csv": str(issues_path) if issues_path else None}
+        result = _case(spec, timeout=3000, module="benchmarks.pages")
+        row = {"answers": a, **result, "pages": result.get("pages", {})}
         print(json.dumps(row), flush=True)
         out.append(row)
     return out
@@ -123,6 +150,10 @@ def markdown(results: dict) -> str:
         lines += ["| file | answers / rows | MB | invalid | product (prepare + commit) | DuckDB read_csv (+ UNPIVOT) | ratio | target | peak RSS product | peak RSS DuckDB |",
                   "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
         for r in results["ingest"]:
+            if r["product_s"] is None or r["baseline_s"] is None:
+                lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} | "
+                             f"{_ms(r['product_s'])} | {_ms(r['baseline_s'])} | – | | | (errors: {'; '.join(r['errors'])}) |")
+                continue
             target = "≤ 2×" + (" , < 1.5 GB" if r["answers"] >= 5_000_000 and r["dataset"] == "survey" else "")
             lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} ({r['rejected']} rows) | "
                          f"{_ms(r['product_s'])} ({_ms(r['prepare_s'])} + {_ms(r['commit_s'])}) | {_ms(r['baseline_s'])} | "
@@ -132,6 +163,9 @@ def markdown(results: dict) -> str:
         lines += ["| answers | factor_scores with suppression | bare GROUP BY | ratio | groups out | suppressed | runs |",
                   "|---:|---:|---:|---:|---:|---:|---:|"]
         for r in results["scores"]:
+            if "error" in r:
+                lines.append(f"| {r['answers']:,} | error: {r['error']} | | | | | |")
+                continue
             lines.append(f"| {r['answers']:,} | {_ms(r['product'])} | {_ms(r['bare'])} | **{r['ratio']:.1f}×** | "
                          f"{r['rows_out']:,} | {r['suppressed']} | {r['runs']} |")
         lines.append("")
@@ -154,19 +188,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("ingest", "scores", "pages"))
     parser.add_argument("--scale", type=int, choices=(1, 10), default=1)
     parser.add_argument("--repeats", type=int, default=None, help="runs per case (default 3, quick 1)")
+    parser.add_argument("--answers", type=lambda v: [int(float(x) * 1_000_000) for x in v.split(",")],
+                        default=None, help="sizes in millions of answers, e.g. 1,5 (before --scale)")
+    parser.add_argument("--no-issues", action="store_true",
+                        help="skip the issue-log ingest cases and the issue log of the pages' store")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     sections = [args.only] if args.only else ["ingest", "scores", "pages"]
     command = "python -m benchmarks " + " ".join(a for a in (argv if argv is not None else sys.argv[1:]))
     results = {"machine": machine(), "command": command.strip()}
     RESULTS.mkdir(exist_ok=True)
-    name = f"scale{args.scale}" + (f"-{args.only}" if args.only else "") + ("-quick" if args.quick else "")
+    name = (f"scale{args.scale}" + (f"-{args.only}" if args.only else "") + ("-quick" if args.quick else "")
+            + (f"-{'+'.join(f'{a / 1e6:g}M' for a in args.answers)}" if args.answers else ""))
     for section in sections:
         started = time.perf_counter()
         results[section] = {"ingest": bench_ingest, "scores": bench_scores, "pages": bench_pages}[section](
-            args.scale, repeats, args.quick)
+            args.scale, repeats, args.quick, args.answers, not args.no_issues)
         print(f"{section}: {time.perf_counter() - started:.0f} s", flush=True)
         (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
+        (RESULTS / f"{name}.md").write_text(markdown(results))
     results["machine"]["load_after"] = os.getloadavg()
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
     (RESULTS / f"{name}.md").write_text(markdown(results))

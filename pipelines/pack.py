@@ -1121,6 +1121,9 @@ class _Builder:
             raise ValueError(f"No partner named '{scenario.partner}'. Partners: {', '.join(self.names)}.")
         weights = dict(scenario.weights) if scenario.weights is not None else settings.index_weights()
         weights = {f: float(weights.get(f, 0.0) or 0.0) for f in settings.FACTORS}
+        if min(weights.values()) < 0 or sum(weights.values()) <= 0:
+            raise ValueError("Every index weight is zero (or one is negative). Give at least one "
+                             "factor a positive weight.")
         deltas = {f: float(scenario.deltas.get(f, 0.0) or 0.0) for f in settings.FACTORS}
         for f, d in scenario.deltas.items():
             if f not in settings.FACTORS:

@@ -62,6 +62,7 @@ correlated, which only makes this test more cautious.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -179,18 +180,20 @@ def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
     return frame.drop(columns=[c for c in ("_f", "_p", "_name") if c in frame]).reset_index(drop=True)
 
 
+# One SQL pass: answers -> respondent x factor scores -> partner and programme groups
+# (GROUPING SETS) -> suppression (window aggregates over wave x factor) -> names, wave
+# starts and the display order. Python only adds the intervals and bands (numpy).
 _GROUPS_SQL = """
 WITH items AS (
     SELECT item_id, factor, scale_min, scale_max, reverse_scored FROM {items} i
     WHERE list_contains(?::VARCHAR[], factor) AND scale_max > scale_min
 ),
-resp AS (
+resp AS {materialized} (
     SELECT respondent_key, partner_id, wave, wave_start, item_id, value FROM {responses} r
     WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], wave)
 ),
-wave_starts AS (SELECT wave, min(wave_start) AS wave_start FROM resp GROUP BY wave),
 scored AS (
-    SELECT r.partner_id, r.wave, r.respondent_key, i.factor,
+    SELECT r.partner_id, r.wave, i.factor,
            avg(CASE WHEN i.reverse_scored
                     THEN 100.0 - (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min)
                     ELSE (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min) END) AS s
@@ -204,37 +207,65 @@ groups AS (
     GROUP BY GROUPING SETS ((partner_id, wave, factor), (wave, factor))
 ),
 ctx AS (
-    SELECT g.*, g.n < ? AS primary_sup,
-           sum(CASE WHEN NOT g.is_total AND g.n < ? THEN 1 ELSE 0 END) OVER w AS n_primary,
-           sum(CASE WHEN NOT g.is_total AND g.n >= ? THEN 1 ELSE 0 END) OVER w AS n_shown_partners,
-           bool_or(g.is_total AND g.n < ?) OVER w AS total_primary,
-           row_number() OVER (PARTITION BY g.wave, g.factor, (g.is_total OR g.n < ?)
-                              ORDER BY g.n, g.partner_id) AS size_rank
+    SELECT g.*, g.n < $k AS primary_sup,
+           count(*) FILTER (WHERE NOT g.is_total AND g.n < $k) OVER w AS n_primary,
+           count(*) FILTER (WHERE NOT g.is_total AND g.n >= $k) OVER w AS n_shown_partners,
+           bool_or(g.is_total AND g.n < $k) OVER w AS total_primary,
+           -- the smallest shown partner group (ties: lowest partner_id)
+           min({{'n': g.n, 'p': g.partner_id}}) FILTER (WHERE NOT g.is_total AND g.n >= $k)
+               OVER w AS smallest_shown
     FROM groups g
     WINDOW w AS (PARTITION BY g.wave, g.factor)
+),
+wave_starts AS (SELECT wave, min(wave_start) AS wave_start FROM resp GROUP BY wave),
+decided AS (
+    SELECT c.partner_id, c.wave, c.factor, c.n, c.mean, c.sd, c.is_total,
+           CASE WHEN c.primary_sup THEN 'primary'
+                WHEN c.n_primary = 1 AND NOT c.total_primary AND NOT c.is_total
+                     AND {{'n': c.n, 'p': c.partner_id}} = c.smallest_shown THEN 'secondary'
+                WHEN c.n_primary = 1 AND NOT c.total_primary AND c.is_total
+                     AND c.n_shown_partners = 0 THEN 'secondary'
+           END AS sup
+    FROM ctx c
+    WHERE {partner_filter}
 )
-SELECT c.partner_id, CASE WHEN c.is_total THEN 'Programme' ELSE p.name END AS partner,
-       c.wave, ws.wave_start, c.factor, c.n, c.mean, c.sd, c.is_total,
-       CASE WHEN c.primary_sup THEN 'primary'
-            WHEN c.n_primary = 1 AND NOT c.total_primary AND NOT c.is_total AND c.size_rank = 1
-                THEN 'secondary'
-            WHEN c.n_primary = 1 AND NOT c.total_primary AND c.is_total AND c.n_shown_partners = 0
-                THEN 'secondary'
-       END AS sup
-FROM ctx c
-JOIN wave_starts ws ON ws.wave = c.wave
-LEFT JOIN partners p ON p.partner_id = c.partner_id
+SELECT d.partner_id, CASE WHEN d.is_total THEN 'Programme' ELSE p.name END AS partner,
+       d.wave, ws.wave_start, d.factor, d.n, d.mean, d.sd, d.sup
+FROM decided d
+JOIN wave_starts ws ON ws.wave = d.wave
+LEFT JOIN partners p ON p.partner_id = d.partner_id
+ORDER BY ws.wave_start, d.wave, list_position($factor_order, d.factor), NOT d.is_total,
+         partner, d.partner_id
 """
 
 
-def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None) -> pd.DataFrame:
-    """All groups, suppression decided; internal (keeps sd/se and n of hidden rows)."""
+def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None,
+            partners: Iterable[int] | None = None, programme: bool = True) -> pd.DataFrame:
+    """All groups, suppression decided, in display order; internal (keeps sd and the n of
+    hidden rows). ``partners``/``programme`` only drop rows after suppression is decided."""
     items_sql, items_params = visible("instrument_items", asof)
     resp_sql, resp_params = visible("survey_responses", asof)
     wave_list = None if waves is None else [str(w) for w in waves]
-    sql = _GROUPS_SQL.format(items=items_sql, responses=resp_sql)
-    params = (items_params + [list(settings.FACTORS)] + resp_params + [wave_list, wave_list]
-              + [k] * 5)
+    conditions = []
+    if partners is not None:
+        ids = sorted({int(p) for p in partners})
+        conditions.append("(c.is_total OR list_contains($partners, c.partner_id))")
+    if not programme:
+        conditions.append("NOT c.is_total")
+    # the latest state is a plain scan (read twice, cheaply); a pinned version is a window
+    # over the history, worth computing once
+    sql = _GROUPS_SQL.format(items=items_sql, responses=resp_sql,
+                             materialized="NOT MATERIALIZED" if asof is None else "MATERIALIZED",
+                             partner_filter=" AND ".join(conditions) or "true")
+    # positional parameters first ($k and friends are named; DuckDB needs one style)
+    params = {"k": k, "factor_order": [*settings.FACTORS, INDEX]}
+    if partners is not None:
+        params["partners"] = ids
+    positional = items_params + [list(settings.FACTORS)] + resp_params + [wave_list, wave_list]
+    for i, value in enumerate(positional):
+        params[f"p{i}"] = value
+    counter = iter(range(len(positional)))
+    sql = re.sub(r"\?", lambda m: f"$p{next(counter)}", sql)
     frame = cursor.execute(sql, params).df()
     frame["partner_id"] = frame["partner_id"].astype("Int64")
     frame["n"] = frame["n"].astype("int64")
@@ -249,31 +280,39 @@ def _finish(frame: pd.DataFrame, thresholds: tuple[float, float]) -> pd.DataFram
         se = sd / np.sqrt(n)
     half = t975(n - 1) * se
     mean = frame["mean"].to_numpy(dtype="float64")
-    hidden = frame["sup"].notna().to_numpy()
+    sup = frame["sup"].to_numpy(dtype=object, na_value=None)
+    primary = sup == "primary"
+    hidden = primary | (sup == "secondary")
+    n_out = pd.array(frame["n"].to_numpy(), dtype="Int64")
+    n_out[hidden] = pd.NA
+    reason = np.full(len(frame), None, dtype=object)
+    reason[primary] = REASON_SMALL
+    reason[hidden & ~primary] = REASON_COMPLEMENT
+    score = np.where(hidden, np.nan, mean)
     out = pd.DataFrame({
         "partner_id": frame["partner_id"],
         "partner": frame["partner"],
         "wave": frame["wave"],
         "wave_start": frame["wave_start"],
         "factor": frame["factor"],
-        "score": np.where(hidden, np.nan, mean),
-        "n": pd.array(np.where(hidden, 0, frame["n"].to_numpy()), dtype="Int64"),
+        "score": score,
+        "n": n_out,
         "ci_low": np.where(hidden, np.nan, np.clip(mean - half, 0.0, 100.0)),
         "ci_high": np.where(hidden, np.nan, np.clip(mean + half, 0.0, 100.0)),
         "se": np.where(hidden, np.nan, se),
         "suppressed": hidden,
-        "suppression_reason": frame["sup"].map({"primary": REASON_SMALL,
-                                                "secondary": REASON_COMPLEMENT}),
-        "primary": (frame["sup"] == "primary").to_numpy(),
-    })
-    out.loc[hidden, "n"] = pd.NA
+        "suppression_reason": pd.Series(reason, index=frame.index, dtype=object),
+        "primary": primary,
+    }, index=frame.index)
     out["band"] = _band(out["score"], thresholds)
-    out["suppression_reason"] = out["suppression_reason"].astype("object").where(hidden, None)
     return out
 
 
-def _factor_frame(cursor, asof, k, waves, thresholds) -> pd.DataFrame:
-    return _finish(_groups(cursor, asof, _k(k), waves), thresholds or settings.band_thresholds())
+def _factor_frame(cursor, asof, k, waves, thresholds, partners=None, programme=True) -> pd.DataFrame:
+    """Factor groups in display order (see ``_order``), suppression decided over every
+    partner before ``partners``/``programme`` drop rows."""
+    return _finish(_groups(cursor, asof, _k(k), waves, partners, programme),
+                   thresholds or settings.band_thresholds())
 
 
 def _filter_partners(frame: pd.DataFrame, partners: Iterable[int] | None,
@@ -332,9 +371,9 @@ def factor_scores(cursor, *, asof: int | None = None, k: int | None = None,
     rows carry no score, n, interval or band. ``partners`` (ids) and ``waves`` only
     filter the result; suppression is decided over every partner.
     """
-    frame = _factor_frame(cursor, asof, k, waves, thresholds)
-    frame = _filter_partners(frame, partners, programme)
-    return _order(frame, with_factor=True)[FACTOR_COLUMNS]
+    # already in display order from SQL (the order _order gives), filters applied there
+    frame = _factor_frame(cursor, asof, k, waves, thresholds, partners, programme)
+    return frame[FACTOR_COLUMNS]
 
 
 def index_scores(cursor, *, asof: int | None = None, k: int | None = None,
