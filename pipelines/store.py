@@ -142,14 +142,9 @@ class Store:
             return
         with self._write_lock:
             cursor = self.connection.cursor()
-            cursor.execute("BEGIN TRANSACTION")
             try:
-                yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            else:
-                cursor.execute("COMMIT")
+                with _transaction(cursor):
+                    yield cursor
             finally:
                 cursor.close()
 
@@ -167,14 +162,8 @@ class Store:
         self._write_depth += 1
         cursor = self.cursor()
         try:
-            cursor.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(cursor):
                 yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            else:
-                cursor.execute("COMMIT")
         finally:
             cursor.close()
             self._write_depth -= 1
@@ -199,6 +188,18 @@ class Store:
 
     def close(self) -> None:
         self.connection.close()
+
+
+@contextlib.contextmanager
+def _transaction(cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All of the block's statements, or none of them."""
+    cursor.execute("BEGIN TRANSACTION")
+    try:
+        yield cursor
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    cursor.execute("COMMIT")
 
 
 def visible(table: str, asof: int | None) -> tuple[str, list]:
