@@ -92,6 +92,68 @@ def _timed(at, reruns: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
+def _measure_page(at, path: str, reruns: int, calls: list, cold: float | None = None) -> dict:
+    """Cold run (unless the caller already did it: the default page), then warm reruns of the
+    page alternating with reruns of its charts-alone floor (so both see the same machine
+    load), then (what-if) slider moves. ``calls``: the chart-builder calls recorded so far;
+    the page's are those its cold run adds (the pages cache chart specs, so later runs add
+    none)."""
+    from streamlit.testing.v1 import AppTest
+
+    entry: dict = {}
+    if cold is None:
+        calls.clear()
+        at.switch_page(path)
+        t = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - t
+    entry["cold_s"] = cold
+    if at.exception:
+        entry["error"] = str(at.exception[0].value)[:300]
+    calls = list(calls)
+    entry["charts"] = [c[0] for c in calls]
+    floor = None
+    if calls:
+        FLOOR[:] = calls
+        floor = AppTest.from_string(FLOOR_SCRIPT, default_timeout=300)
+        floor.run()  # warm-up, like the page's cold run
+        if floor.exception:
+            entry["floor_error"] = str(floor.exception[0].value)[:300]
+        # the floor must really draw the page's charts (guards against an empty FLOOR)
+        entry["floor_charts_drawn"] = len(floor.get("arrow_vega_lite_chart"))
+    at.run()  # first warm run (fills caches keyed on widget state), not timed
+    warm, floors = [], []
+    for _ in range(reruns):
+        t = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - t)
+        if floor is not None:
+            t = time.perf_counter()
+            floor.run()
+            floors.append(time.perf_counter() - t)
+    entry["warm_s"], entry["runs"] = statistics.median(warm), warm
+    if floors:
+        entry["floor_s"], entry["floor_runs"] = statistics.median(floors), floors
+        entry["paired_ratio"] = statistics.median(w / f for w, f in zip(warm, floors))
+    sliders = [s for s in at.slider if s.key and s.key.startswith("d_")] or list(at.slider)
+    if "whatif" in path and sliders and all(s.disabled for s in sliders):
+        entry["slider_error"] = "every what-if slider is disabled (the default partner is hidden)"
+    sliders = [s for s in sliders if not s.disabled]
+    if "whatif" in path and sliders:
+        slider = sliders[0]
+        low, high = slider.min, slider.max
+        values = [low + (high - low) * f for f in (0.6, 0.4)]
+        moves = []
+        for i in range(reruns):
+            value = type(slider.value)(values[i % 2]) if slider.value is not None else values[i % 2]
+            t = time.perf_counter()
+            (at.slider(key=slider.key) if slider.key else slider).set_value(value).run()
+            moves.append(time.perf_counter() - t)
+        entry["slider"] = slider.key or slider.label
+        entry["slider_move_s"], entry["slider_runs"] = statistics.median(moves), moves
+    return entry
+
+
 def measure(answers: int, reruns: int, issues_csv: str | None = None) -> dict:
     work = tempfile.mkdtemp(prefix="bench-pages-")
     os.environ.update(PARTNERSHIP_DB=os.path.join(work, "programme.duckdb"),
@@ -102,47 +164,25 @@ def measure(answers: int, reruns: int, issues_csv: str | None = None) -> dict:
     setup = build_store(work, answers, issues_csv)
     from streamlit.testing.v1 import AppTest
 
+    calls, _restore = _record_charts()  # for the whole run (the chart specs are cached)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.run()
-    results = {"setup_s": setup, "pages": {}}
-    for path in page_paths():
-        entry: dict = {}
-        calls, restore = _record_charts()
+    t = time.perf_counter()
+    at.run()  # the default page's cold run
+    first = time.perf_counter() - t
+    results = {"setup_s": setup, "first_run_s": first, "pages": {}}
+    for number, path in enumerate(page_paths()):
         try:
-            at.switch_page(path)
-            t = time.perf_counter()
-            at.run()
-            entry["cold_s"] = time.perf_counter() - t
-        finally:
-            restore()
-        if at.exception:
-            entry["error"] = str(at.exception[0].value)[:300]
-        entry["warm_s"], entry["runs"] = _timed(at, reruns)
-        entry["charts"] = [c[0] for c in calls]
-        if calls:
-            FLOOR[:] = calls
-            floor = AppTest.from_string(FLOOR_SCRIPT, default_timeout=300)
-            floor.run()
-            entry["floor_s"], _ = _timed(floor, reruns)
-            if floor.exception:
-                entry["floor_error"] = str(floor.exception[0].value)[:300]
-        sliders = [s for s in at.slider if s.key and s.key.startswith("d_")] or list(at.slider)
-        if "whatif" in path and sliders:
-            slider = sliders[0]
-            low, high = slider.min, slider.max
-            values = [low + (high - low) * f for f in (0.6, 0.4)]
-            moves = []
-            for i in range(reruns):
-                value = type(slider.value)(values[i % 2]) if slider.value is not None else values[i % 2]
-                t = time.perf_counter()
-                at.slider(key=slider.key).set_value(value).run() if slider.key else slider.set_value(value).run()
-                moves.append(time.perf_counter() - t)
-            entry["slider"] = slider.key or slider.label
-            entry["slider_move_s"] = statistics.median(moves)
-        results["pages"][path] = entry
+            results["pages"][path] = _measure_page(at, path, reruns, calls,
+                                                   cold=first if number == 0 else None)
+        except Exception as exc:  # one broken page must not lose the others' figures
+            results["pages"][path] = {"error": f"{type(exc).__name__}: {exc}"[:300], "warm_s": None}
+        print(f"{path}: {json.dumps(results['pages'][path])}", file=sys.stderr, flush=True)
     return results
 
 
 if __name__ == "__main__":
+    # the floor script imports benchmarks.pages: make that this module, not a second copy
+    # with an empty FLOOR
+    sys.modules["benchmarks.pages"] = sys.modules[__name__]
     spec = json.loads(sys.argv[1])
     print("RESULT " + json.dumps(measure(**spec)))

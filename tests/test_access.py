@@ -1,8 +1,7 @@
 """Who may see what: the rules (pipelines.access) and the real app under AppTest's simulated users.
 
-The sign-in flow itself (st.login against an OIDC provider) is not driven here: it needs the
-Authlib package and a provider; see SECURITY.md. These tests drive the gating the app does
-around it: signed-out visitors see only the sign-in screen, viewers never get the Data page,
+The sign-in round trip against a real (local) OIDC provider is in tests/test_oidc_signin.py.
+These tests drive the gating the app does around it: signed-out visitors see only the sign-in screen, viewers never get the Data page,
 editors do, and without an [auth] section the app runs in local mode and says so.
 """
 import json

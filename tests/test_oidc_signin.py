@@ -205,7 +205,8 @@ def test_the_access_scripts_survive_st_html_sanitising(monkeypatch, user):
                            "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}}
     at.user = user
     at.query_params["wave"] = "<script>alert(1)</script>"
-    at.switch_page("app_pages/compare.py") if not user["is_logged_in"] else None
+    if not user["is_logged_in"]:
+        at.switch_page("app_pages/compare.py")
     at.run()
     assert not at.exception
     scripts = [body for h in at.html for body in re.findall(r"<script>(.*?)</script>", h.value, re.S)]
