@@ -24,6 +24,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR: list[tuple[str, tuple, dict]] = []  # the charts of the page being measured
+SPECS: list[dict] = []  # the same charts as finished Vega-Lite specs
+
+# what the page's warm rerun does for its charts: the pages cache the finished spec
+# (common._chart_spec), so a warm rerun only hands the spec to st.vega_lite_chart
+SPECS_SCRIPT = """
+import streamlit as st
+from benchmarks import pages
+for spec in pages.SPECS:
+    st.vega_lite_chart(spec, theme=None)
+"""
 
 FLOOR_SCRIPT = """
 import streamlit as st
@@ -112,17 +122,22 @@ def _measure_page(at, path: str, reruns: int, calls: list, cold: float | None = 
         entry["error"] = str(at.exception[0].value)[:300]
     calls = list(calls)
     entry["charts"] = [c[0] for c in calls]
-    floor = None
+    floor = specs = None
     if calls:
+        from pipelines import charts
+
         FLOOR[:] = calls
+        SPECS[:] = [getattr(charts, b)(*a, **k).to_dict() for b, a, k in calls]
+        specs = AppTest.from_string(SPECS_SCRIPT, default_timeout=300)
+        specs.run()
         floor = AppTest.from_string(FLOOR_SCRIPT, default_timeout=300)
         floor.run()  # warm-up, like the page's cold run
         if floor.exception:
             entry["floor_error"] = str(floor.exception[0].value)[:300]
         # the floor must really draw the page's charts (guards against an empty FLOOR)
-        entry["floor_charts_drawn"] = len(floor.get("arrow_vega_lite_chart"))
+        entry["floor_charts_drawn"] = len(floor.get("vega_lite_chart"))
     at.run()  # first warm run (fills caches keyed on widget state), not timed
-    warm, floors = [], []
+    warm, floors, spec_floors = [], [], []
     for _ in range(reruns):
         t = time.perf_counter()
         at.run()
@@ -131,10 +146,15 @@ def _measure_page(at, path: str, reruns: int, calls: list, cold: float | None = 
             t = time.perf_counter()
             floor.run()
             floors.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            specs.run()
+            spec_floors.append(time.perf_counter() - t)
     entry["warm_s"], entry["runs"] = statistics.median(warm), warm
     if floors:
         entry["floor_s"], entry["floor_runs"] = statistics.median(floors), floors
         entry["paired_ratio"] = statistics.median(w / f for w, f in zip(warm, floors))
+        entry["spec_floor_s"], entry["spec_floor_runs"] = statistics.median(spec_floors), spec_floors
+        entry["spec_paired_ratio"] = statistics.median(w / f for w, f in zip(warm, spec_floors))
     sliders = [s for s in at.slider if s.key and s.key.startswith("d_")] or list(at.slider)
     if "whatif" in path and sliders and all(s.disabled for s in sliders):
         entry["slider_error"] = "every what-if slider is disabled (the default partner is hidden)"

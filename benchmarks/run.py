@@ -170,14 +170,17 @@ def markdown(results: dict) -> str:
                          f"{r['rows_out']:,} | {r['suppressed']} | {r['runs']} |")
         lines.append("")
     if results.get("pages"):
-        lines += ["| answers | page | cold run | warm rerun | charts-alone floor | ratio | charts | what-if slider move |",
-                  "|---:|---|---:|---:|---:|---:|---|---:|"]
+        lines += ["| answers | page | cold run | warm rerun | charts-alone floor (build + draw) | ratio | paired | draw cached specs only | ratio | charts | what-if slider move |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
         for r in results["pages"]:
             for path, p in r["pages"].items():
-                ratio = f"{p['warm_s'] / p['floor_s']:.1f}×" if p.get("floor_s") else "–"
+                ratio = f"{p['warm_s'] / p['floor_s']:.2f}×" if p.get("floor_s") and p.get("warm_s") else "–"
+                paired = f"{p['paired_ratio']:.2f}×" if p.get("paired_ratio") else "–"
+                sratio = f"{p['warm_s'] / p['spec_floor_s']:.2f}×" if p.get("spec_floor_s") and p.get("warm_s") else "–"
                 lines.append(f"| {r['answers']:,} | {path}{' (error: ' + p['error'] + ')' if p.get('error') else ''} | "
-                             f"{_ms(p.get('cold_s'))} | {_ms(p['warm_s'])} | {_ms(p.get('floor_s'))} | {ratio} | "
-                             f"{', '.join(p.get('charts', [])) or '–'} | {_ms(p.get('slider_move_s'))} |")
+                             f"{_ms(p.get('cold_s'))} | {_ms(p['warm_s'])} | {_ms(p.get('floor_s'))} | {ratio} | {paired} | "
+                             f"{_ms(p.get('spec_floor_s'))} | {sratio} | "
+                             f"{', '.join(p.get('charts', [])) or '–'} | {_ms(p.get('slider_move_s')) if p.get('slider_move_s') else p.get('slider_error', '–')} |")
         lines.append("")
     return "\n".join(lines)
 

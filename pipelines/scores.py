@@ -181,7 +181,7 @@ def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
 
 
 # One SQL pass: answers -> respondent x factor scores -> partner and programme groups
-# (GROUPING SETS) -> suppression (window aggregates over wave x factor) -> names, wave
+# (GROUPING SETS) -> suppression (a summary per wave x factor, joined back) -> names, wave
 # starts and the display order. Python only adds the intervals and bands (numpy).
 _GROUPS_SQL = """
 WITH items AS (
@@ -206,27 +206,26 @@ groups AS (
     FROM scored
     GROUP BY GROUPING SETS ((partner_id, wave, factor), (wave, factor))
 ),
-ctx AS (
-    SELECT g.*, g.n < $k AS primary_sup,
-           count(*) FILTER (WHERE NOT g.is_total AND g.n < $k) OVER w AS n_primary,
-           count(*) FILTER (WHERE NOT g.is_total AND g.n >= $k) OVER w AS n_shown_partners,
-           bool_or(g.is_total AND g.n < $k) OVER w AS total_primary,
-           -- the smallest shown partner group (ties: lowest partner_id)
-           min({{'n': g.n, 'p': g.partner_id}}) FILTER (WHERE NOT g.is_total AND g.n >= $k)
-               OVER w AS smallest_shown
-    FROM groups g
-    WINDOW w AS (PARTITION BY g.wave, g.factor)
+-- per wave x factor: how many partner groups are under k or shown, whether the total is
+-- under k, and the smallest shown partner group (ties: lowest partner_id)
+cells AS (
+    SELECT wave, factor,
+           count(*) FILTER (WHERE NOT is_total AND n < $k) AS n_primary,
+           count(*) FILTER (WHERE NOT is_total AND n >= $k) AS n_shown_partners,
+           bool_or(is_total AND n < $k) AS total_primary,
+           min({{'n': n, 'p': partner_id}}) FILTER (WHERE NOT is_total AND n >= $k) AS smallest_shown
+    FROM groups GROUP BY wave, factor
 ),
 wave_starts AS (SELECT wave, min(wave_start) AS wave_start FROM resp GROUP BY wave),
 decided AS (
-    SELECT c.partner_id, c.wave, c.factor, c.n, c.mean, c.sd, c.is_total,
-           CASE WHEN c.primary_sup THEN 'primary'
-                WHEN c.n_primary = 1 AND NOT c.total_primary AND NOT c.is_total
-                     AND {{'n': c.n, 'p': c.partner_id}} = c.smallest_shown THEN 'secondary'
-                WHEN c.n_primary = 1 AND NOT c.total_primary AND c.is_total
+    SELECT g.partner_id, g.wave, g.factor, g.n, g.mean, g.sd, g.is_total,
+           CASE WHEN g.n < $k THEN 'primary'
+                WHEN c.n_primary = 1 AND NOT c.total_primary AND NOT g.is_total
+                     AND {{'n': g.n, 'p': g.partner_id}} = c.smallest_shown THEN 'secondary'
+                WHEN c.n_primary = 1 AND NOT c.total_primary AND g.is_total
                      AND c.n_shown_partners = 0 THEN 'secondary'
            END AS sup
-    FROM ctx c
+    FROM groups g JOIN cells c ON c.wave = g.wave AND c.factor = g.factor
     WHERE {partner_filter}
 )
 SELECT d.partner_id, CASE WHEN d.is_total THEN 'Programme' ELSE p.name END AS partner,
@@ -249,9 +248,9 @@ def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None,
     conditions = []
     if partners is not None:
         ids = sorted({int(p) for p in partners})
-        conditions.append("(c.is_total OR list_contains($partners, c.partner_id))")
+        conditions.append("(g.is_total OR list_contains($partners, g.partner_id))")
     if not programme:
-        conditions.append("NOT c.is_total")
+        conditions.append("NOT g.is_total")
     # the latest state is a plain scan (read twice, cheaply); a pinned version is a window
     # over the history, worth computing once
     sql = _GROUPS_SQL.format(items=items_sql, responses=resp_sql,

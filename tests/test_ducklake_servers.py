@@ -1,0 +1,184 @@
+"""Two app servers over one DuckLake, driven in headless Chromium.
+
+One PostgreSQL server (``tests/pg.py``) holds one catalog; the data path and the salt
+file are shared, as the README's "Running for a whole organisation" asks. Two
+``streamlit run app.py`` processes (``conftest.AppServer``) on two ports open that store:
+
+* a file uploaded and loaded through server A's Data page is listed in server B's load
+  history (B had the page open, empty, before the load);
+* a load through A's page while a command-line load runs against the lake at the same
+  time loses nothing: the history on either server lists every batch, and the store's
+  batch numbers, version counter and partner ids stay unique.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import pg
+from conftest import AppServer, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPORTS = Path(__file__).resolve().parent / "fixtures" / "exports"
+ISSUE_HEADER = "Issue ID,Title,Type,Raised by,Owned by,Raised date,Resolved date,Severity,Status,Escalated\n"
+
+
+def issue_log(partner: str, prefix: str, rows: int) -> str:
+    return ISSUE_HEADER + "".join(
+        f"{prefix}-{n},Item {n},Issue,{partner},{partner},2025-01-{(n % 27) + 1:02d},,High,Open,No\n"
+        for n in range(1, rows + 1))
+
+
+@pytest.fixture(scope="module")
+def lake_servers(tmp_path_factory, chromium):
+    """PostgreSQL, one migrated lake, and two app servers on it: (A, B, env, folder)."""
+    if pg.bin_dir() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL binaries are missing; CI must install Debian's postgresql package.")
+        pytest.skip("PostgreSQL binaries not found (apt-get install -y postgresql): DuckLake tests need a catalog")
+    folder = tmp_path_factory.mktemp("lake-servers")
+    server = pg.PostgresServer().start()
+    servers: list[AppServer] = []
+    try:
+        env = {"PARTNERSHIP_DB": f"ducklake:postgres:{server.dsn()}",
+               "PARTNERSHIP_LAKE_DATA_PATH": str(folder / "lake-data"),
+               "PARTNERSHIP_SALT_FILE": str(folder / "shared-salt"),
+               "PARTNERSHIP_DEMO": "off"}
+        # create and migrate the lake once, as the first replica of a deployment would
+        created = subprocess.run([sys.executable, "-c", "from pipelines.store import Store; Store().close()"],
+                                 cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+        assert created.returncode == 0, created.stderr
+        started: dict[str, AppServer | BaseException] = {}
+
+        def start(name: str) -> None:
+            try:
+                started[name] = AppServer(folder / f"{name}.unused", folder / "shared-salt", env=env)
+            except BaseException as error:  # noqa: BLE001 (reported below)
+                started[name] = error
+
+        threads = [threading.Thread(target=start, args=(name,)) for name in ("a", "b")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        servers = [s for s in started.values() if isinstance(s, AppServer)]
+        for value in started.values():
+            if isinstance(value, BaseException):
+                raise value
+        yield started["a"], started["b"], env, folder
+    finally:
+        for app in servers:
+            app.stop()
+        server.stop()
+
+
+def open_data_page(page, url: str) -> None:
+    page.goto(f"{url}/data")
+    wait_for_app(page, timeout=60_000)
+
+
+def history_labels(page) -> list[str]:
+    """The batches the Data page's history offers to undo (``batch N: file``), newest first."""
+    main = page.locator('[data-testid="stMain"]')
+    if "Nothing loaded yet" in main.inner_text():
+        return []
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Undo a batch").click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=10_000)
+    labels = options.all_inner_texts()
+    page.keyboard.press("Escape")
+    return [label.strip() for label in labels]
+
+
+def upload(page, path: Path) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="What is in the file?").click()
+    page.get_by_role("option", name="Issue / risk / dispute log").click()
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text("Rows read").wait_for(timeout=30_000)
+    wait_for_app(page)
+
+
+def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_lose_nothing(
+        lake_servers, chromium, tmp_path):
+    server_a, server_b, env, _folder = lake_servers
+    began = time.monotonic()
+    contexts = [chromium.new_context(viewport={"width": 1400, "height": 2000}) for _ in range(2)]
+    try:
+        page_a, page_b = (context.new_page() for context in contexts)
+        # B has the Data page open before anything is loaded: its history is empty
+        open_data_page(page_b, server_b.url)
+        assert "Nothing loaded yet" in page_b.locator('[data-testid="stMain"]').inner_text()
+
+        # 1. upload and load through A
+        open_data_page(page_a, server_a.url)
+        upload(page_a, EXPORTS / "jira_issues.csv")
+        page_a.get_by_role("button", name="Load all 3 rows").click()
+        page_a.get_by_text("Loaded 3 of 3 rows of jira_issues.csv").wait_for(timeout=30_000)
+        wait_for_app(page_a)
+        screenshot(page_a, "lake-a-loaded")
+
+        # ... and B, already open, lists it on its next page view
+        open_data_page(page_b, server_b.url)
+        assert history_labels(page_b) == ["batch 1: jira_issues.csv"]
+        screenshot(page_b, "lake-b-sees-a")
+
+        # 2. a load through A's page while a command-line load runs against the lake
+        through_page = tmp_path / "raid-page.csv"
+        through_page.write_text(issue_log("Quarry Signals", "QS", 40))
+        through_cli = tmp_path / "raid-cli.csv"
+        through_cli.write_text(issue_log("Meridian Tunnelling", "MT", 3000))
+        open_data_page(page_a, server_a.url)
+        upload(page_a, through_page)
+        button = page_a.get_by_role("button", name="Load all 40 rows")
+        button.wait_for(timeout=30_000)
+        cli = subprocess.Popen([sys.executable, "-m", "pipelines", "load", str(through_cli), "--dataset", "issues"],
+                               cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.5)  # the command line is importing and opening the lake when the page loads
+            button.click()
+            page_a.get_by_text("Loaded 40 of 40 rows of raid-page.csv").wait_for(timeout=60_000)
+            out, problems = cli.communicate(timeout=90)
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+        assert cli.returncode == 0, out + problems
+
+        expected = {"jira_issues.csv", "raid-page.csv", "raid-cli.csv"}
+        for name, page, url in (("a", page_a, server_a.url), ("b", page_b, server_b.url)):
+            open_data_page(page, url)
+            labels = history_labels(page)
+            assert len(labels) == 3 and {label.split(": ", 1)[1] for label in labels} == expected, labels
+            assert sorted(int(label.split(":")[0].split()[1]) for label in labels) == [1, 2, 3], labels
+            page.set_viewport_size({"width": 1400, "height": 2400})
+            wait_for_app(page)
+            screenshot(page, f"lake-{name}-both-loads")
+
+        # the store itself: three batches, the counter at 3, every row and partner once
+        check = subprocess.run([sys.executable, "-c", (
+            "from pipelines.store import Store\n"
+            "c = Store().cursor()\n"
+            "print(c.execute(\"SELECT count(*), count(DISTINCT batch_id), max(batch_id) FROM batches\").fetchone())\n"
+            "print(c.execute(\"SELECT value FROM meta WHERE key = 'version_counter'\").fetchone())\n"
+            "print(c.execute(\"SELECT count(*), count(DISTINCT issue_id) FROM issues WHERE current\").fetchone())\n"
+            "print(c.execute(\"SELECT count(*), count(DISTINCT partner_id), count(DISTINCT name) FROM partners\").fetchone())\n"
+        )], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stderr
+        batches, counter, issues, partners = check.stdout.split("\n")[:4]
+        assert batches == "(3, 3, 3)" and counter == "('3',)", check.stdout
+        assert issues == "(3043, 3043)", check.stdout
+        count, ids, names = eval(partners)  # a tuple printed by Python
+        assert count == ids == names, partners
+    finally:
+        for context in contexts:
+            context.close()
+    assert time.monotonic() - began < 90
