@@ -32,7 +32,7 @@ def cursor():
 
 
 def data_version() -> int:
-    return store().data_version(cursor())
+    return store().data_version()
 
 
 def _key() -> tuple[str, int]:

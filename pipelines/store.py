@@ -54,8 +54,14 @@ def is_lake(location: str | Path | None = None) -> bool:
     return lake.location_of(settings.get("db") if location is None else location) is not None
 
 
+# Other processes write to a shared lake, so a lake's data version is re-read this often;
+# a file is written by this process only, so its version is re-read only after our own writes.
+LAKE_VERSION_SECONDS = 1.0
+
+
 class Store:
     lake: str | None = None  # the DuckLake location, when the store is one
+    _known_version: tuple[int, float] | None = None  # (data version, when it was read)
 
     def __init__(self, path: str | Path | None = None, *, wait_seconds: float | None = None):
         self.lake = lake.location_of(path if path else settings.get("db"))
@@ -136,17 +142,20 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One transaction on its own cursor, serialised with every other write here."""
-        if self.lake:
-            with self._write_lock, self._lake_write() as cursor:
-                yield cursor
-            return
-        with self._write_lock:
-            cursor = self.connection.cursor()
-            try:
-                with _transaction(cursor):
+        try:
+            if self.lake:
+                with self._write_lock, self._lake_write() as cursor:
                     yield cursor
-            finally:
-                cursor.close()
+                return
+            with self._write_lock:
+                cursor = self.connection.cursor()
+                try:
+                    with _transaction(cursor):
+                        yield cursor
+                finally:
+                    cursor.close()
+        finally:
+            self._known_version = None
 
     @contextlib.contextmanager
     def _lake_write(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -177,11 +186,20 @@ class Store:
         return int(cursor.execute("SELECT nextval('version_seq')").fetchone()[0])
 
     def data_version(self, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
-        """The latest load or undo: changes whenever what queries see may change."""
+        """The latest load or undo: changes whenever what queries see may change.
+
+        Pages key their caches on it several times a run, so it is remembered until this
+        store writes (a file has no other writer) or, on a lake, for LAKE_VERSION_SECONDS.
+        """
+        known = self._known_version
+        if known is not None and (not self.lake or time.monotonic() - known[1] < LAKE_VERSION_SECONDS):
+            return known[0]
         cursor = cursor or self.cursor()
-        return int(cursor.execute(
+        version = int(cursor.execute(
             "SELECT coalesce(max(greatest(batch_id, coalesce(undone_version, 0))), 0) FROM batches"
         ).fetchone()[0])
+        self._known_version = (version, time.monotonic())
+        return version
 
     def is_empty(self) -> bool:
         return self.cursor().execute("SELECT count(*) FROM batches").fetchone()[0] == 0

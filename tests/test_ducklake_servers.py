@@ -4,8 +4,11 @@ One PostgreSQL server (``tests/pg.py``) holds one catalog; the data path and the
 file are shared, as the README's "Running for a whole organisation" asks. Two
 ``streamlit run app.py`` processes (``conftest.AppServer``) on two ports open that store:
 
+* both servers' first page views at once put the default instrument in the empty store
+  once (batch 1);
 * a file uploaded and loaded through server A's Data page is listed in server B's load
-  history (B had the page open, empty, before the load);
+  history (B had the page open before the load, and serves it from a process that had
+  already read the store);
 * a load through A's page while a command-line load runs against the lake at the same
   time loses nothing: the history on either server lists every batch, and the store's
   batch numbers, version counter and partner ids stay unique.
@@ -28,6 +31,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORTS = Path(__file__).resolve().parent / "fixtures" / "exports"
+INSTRUMENT = "batch 1: default-instrument.csv (built in)"  # put in by the first page view
 ISSUE_HEADER = "Issue ID,Title,Type,Raised by,Owned by,Raised date,Resolved date,Severity,Status,Escalated\n"
 
 
@@ -114,12 +118,16 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
     contexts = [chromium.new_context(viewport={"width": 1400, "height": 2000}) for _ in range(2)]
     try:
         page_a, page_b = (context.new_page() for context in contexts)
-        # B has the Data page open before anything is loaded: its history is empty
-        open_data_page(page_b, server_b.url)
-        assert "Nothing loaded yet" in page_b.locator('[data-testid="stMain"]').inner_text()
+        # both servers' first page views at once (each puts the default instrument in an
+        # empty store; the lake's write lock makes that happen once); B keeps its Data page open
+        page_a.goto(f"{server_a.url}/data", wait_until="commit")
+        page_b.goto(f"{server_b.url}/data", wait_until="commit")
+        for page in (page_a, page_b):
+            wait_for_app(page, timeout=60_000)
+        assert history_labels(page_b) == [INSTRUMENT], history_labels(page_b)
+        screenshot(page_b, "lake-b-before")
 
         # 1. upload and load through A
-        open_data_page(page_a, server_a.url)
         upload(page_a, EXPORTS / "jira_issues.csv")
         page_a.get_by_role("button", name="Load all 3 rows").click()
         page_a.get_by_text("Loaded 3 of 3 rows of jira_issues.csv").wait_for(timeout=30_000)
@@ -128,7 +136,7 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
 
         # ... and B, already open, lists it on its next page view
         open_data_page(page_b, server_b.url)
-        assert history_labels(page_b) == ["batch 1: jira_issues.csv"]
+        assert history_labels(page_b) == ["batch 2: jira_issues.csv", INSTRUMENT], history_labels(page_b)
         screenshot(page_b, "lake-b-sees-a")
 
         # 2. a load through A's page while a command-line load runs against the lake
@@ -145,6 +153,7 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
                                stderr=subprocess.PIPE, text=True)
         try:
             time.sleep(1.5)  # the command line is importing and opening the lake when the page loads
+            assert cli.poll() is None, "the command-line load finished before the page's load began"
             button.click()
             page_a.get_by_text("Loaded 40 of 40 rows of raid-page.csv").wait_for(timeout=60_000)
             out, problems = cli.communicate(timeout=90)
@@ -153,12 +162,12 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
                 cli.kill()
         assert cli.returncode == 0, out + problems
 
-        expected = {"jira_issues.csv", "raid-page.csv", "raid-cli.csv"}
+        expected = {"jira_issues.csv", "raid-page.csv", "raid-cli.csv", INSTRUMENT.split(": ", 1)[1]}
         for name, page, url in (("a", page_a, server_a.url), ("b", page_b, server_b.url)):
             open_data_page(page, url)
             labels = history_labels(page)
-            assert len(labels) == 3 and {label.split(": ", 1)[1] for label in labels} == expected, labels
-            assert sorted(int(label.split(":")[0].split()[1]) for label in labels) == [1, 2, 3], labels
+            assert len(labels) == 4 and {label.split(": ", 1)[1] for label in labels} == expected, labels
+            assert sorted(int(label.split(":")[0].split()[1]) for label in labels) == [1, 2, 3, 4], labels
             page.set_viewport_size({"width": 1400, "height": 2400})
             wait_for_app(page)
             screenshot(page, f"lake-{name}-both-loads")
@@ -174,7 +183,7 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
         )], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
         assert check.returncode == 0, check.stderr
         batches, counter, issues, partners = check.stdout.split("\n")[:4]
-        assert batches == "(3, 3, 3)" and counter == "('3',)", check.stdout
+        assert batches == "(4, 4, 4)" and counter == "('4',)", check.stdout
         assert issues == "(3043, 3043)", check.stdout
         count, ids, names = eval(partners)  # a tuple printed by Python
         assert count == ids == names, partners
