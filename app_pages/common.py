@@ -298,11 +298,11 @@ def show_chart(name: str, builder: str, *args, key: str | None = None, on_select
 
 
 def chart_downloads(chart, name: str) -> None:
-    left, right, _ = st.columns([1, 1, 6], gap="small")
-    left.download_button("PNG", data=lambda: _charts.to_png(chart), file_name=f"{name}.png",
+    row = st.container(horizontal=True, gap="small")  # buttons keep their width in narrow columns
+    row.download_button("PNG", data=lambda: _charts.to_png(chart), file_name=f"{name}.png",
                          mime="image/png", on_click="ignore", icon=":material/image:",
                          key=f"png-{name}", help="Download this chart as a PNG image")
-    right.download_button("SVG", data=lambda: _charts.to_svg(chart), file_name=f"{name}.svg",
+    row.download_button("SVG", data=lambda: _charts.to_svg(chart), file_name=f"{name}.svg",
                           mime="image/svg+xml", on_click="ignore", icon=":material/draw:",
                           key=f"svg-{name}", help="Download this chart as an SVG (vector) image")
 

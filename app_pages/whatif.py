@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from pipelines import settings, whatif
+from pipelines import charts, settings, whatif
 
 FACTORS = settings.FACTORS
 LABELS = settings.FACTOR_LABELS
@@ -18,7 +17,6 @@ LOW, HIGH = whatif.DELTA_RANGE
 MAX_KEPT = 3
 KEPT = "wi_kept"
 DEFAULT_WEIGHTS = settings.index_weights()
-BAND_COLOURS = {"cooperating": "#f6dcc4", "transitioning": "#d6e4f0", "collaborating": "#cfe8d6"}
 
 st.title("What-if")
 st.caption("Move a partner's factor scores and see what would follow: its collaboration index "
@@ -71,54 +69,6 @@ def scenario_link(partner: str, moved: dict[str, int], w: dict[str, float]) -> s
 def describe(moved: dict[str, int]) -> str:
     changes = [f"{LABELS[f]} {v:+d}" for f, v in moved.items() if v]
     return ", ".join(changes) or "no change"
-
-
-# -- the strip chart -------------------------------------------------------------------
-
-def strip_chart(partner: str, now: float, projected: float, others: dict[str, float]) -> alt.Chart:
-    low, high = THRESHOLDS
-    bands = pd.DataFrame({"band": list(settings.BANDS), "start": [0, low, high],
-                          "end": [low, high, 100],
-                          "label": [f"cooperating (< {low:g})", f"transitioning ({low:g}–{high:g})",
-                                    f"collaborating (≥ {high:g})"]})
-    x = alt.X("start:Q", scale=alt.Scale(domain=[0, 100]),
-              title="Collaboration index (0 = cooperating, 100 = collaborating)")
-    rects = alt.Chart(bands).mark_rect(opacity=0.9).encode(
-        x=x, x2="end:Q",
-        color=alt.Color("band:N", scale=alt.Scale(domain=list(BAND_COLOURS),
-                                                  range=list(BAND_COLOURS.values())), legend=None),
-        tooltip=[alt.Tooltip("label:N", title="Band")])
-    band_text = alt.Chart(bands).mark_text(align="left", baseline="top", dx=4, y=4, fontSize=11,
-                                           color="#444").encode(x="start:Q", text="label:N")
-    rules = alt.Chart(pd.DataFrame({"t": [low, high]})).mark_rule(
-        color="#888", strokeDash=[4, 3]).encode(x="t:Q")
-    other = pd.DataFrame({"partner": list(others), "index": list(others.values())})
-    other = other.sort_values("index").reset_index(drop=True)
-    other["dy"] = [18 if i % 2 == 0 else 30 for i in range(len(other))]
-    other_marks = alt.Chart(other).mark_circle(size=90, color="#9aa0a6").encode(
-        x="index:Q", tooltip=[alt.Tooltip("partner:N", title="Partner"),
-                              alt.Tooltip("index:Q", title=f"Index now ({WAVE})", format=".1f")])
-    other_text = (alt.Chart(other[other["dy"] == 18]).mark_text(dy=18, fontSize=10, color="#555")
-                  .encode(x="index:Q", text="partner:N")
-                  + alt.Chart(other[other["dy"] == 30]).mark_text(dy=30, fontSize=10, color="#555")
-                  .encode(x="index:Q", text="partner:N"))
-    own = pd.DataFrame({"what": ["now", "with this scenario"], "index": [now, projected],
-                        "partner": [partner, partner]})
-    arrow = alt.Chart(pd.DataFrame({"a": [now], "b": [projected]})).mark_rule(
-        color="#0b6e99", strokeWidth=2).encode(x="a:Q", x2="b:Q")
-    own_marks = alt.Chart(own).mark_point(size=160, filled=True, opacity=1).encode(
-        x="index:Q",
-        shape=alt.Shape("what:N", scale=alt.Scale(domain=["now", "with this scenario"],
-                                                  range=["circle", "diamond"]),
-                        legend=alt.Legend(title=partner, orient="bottom")),
-        color=alt.Color("what:N", scale=alt.Scale(domain=["now", "with this scenario"],
-                                                  range=["#6b9fbf", "#08415c"]), legend=None),
-        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title=""),
-                 alt.Tooltip("index:Q", title="Index", format=".1f")])
-    own_text = alt.Chart(own[own["what"] != "now"]).mark_text(
-        dy=-18, fontSize=12, fontWeight="bold", color="#08415c").encode(x="index:Q", text="partner:N")
-    return (rects + band_text + rules + other_marks + other_text + arrow + own_marks + own_text
-            ).resolve_scale(color="independent", shape="independent").properties(height=150)
 
 
 # -- keeping scenarios -----------------------------------------------------------------
@@ -211,7 +161,8 @@ def what_if() -> None:
                   delta=f"now {rank_now} of {of}", delta_color="off", delta_arrow="off",
                   help=f"Rank of the projected index among the other partners' {WAVE} index "
                        "(partners whose scores are hidden are left out).")
-        st.altair_chart(strip_chart(partner, now, projected, others), width="stretch")
+        common.show_chart("what-if-spectrum", "whatif_strip", partner, now, projected, others, THRESHOLDS,
+                          WAVE, common.colours().get(partner, charts.PROGRAMME_COLOUR))
 
         st.subheader("Projected delivery, next period")
         table = None

@@ -515,6 +515,48 @@ def format_indicator(value, unit: str) -> str:
 
 # -- images --------------------------------------------------------------------------------
 
+def whatif_strip(partner: str, now: float, projected: float, others: dict[str, float],
+                 thresholds: tuple[float, float], wave: str, colour: str) -> alt.Chart:
+    """One partner's index now and with a what-if scenario, among the others, on the bands."""
+    bands = bands_frame(thresholds)
+    x = alt.X("start:Q", scale=alt.Scale(domain=[0, 100]),
+              title="Collaboration index (0 = cooperating, 100 = collaborating)")
+    rects = alt.Chart(bands).mark_rect().encode(
+        x=x, x2="end:Q",
+        color=alt.Color("band:N", scale=alt.Scale(domain=list(BAND_COLOURS),
+                                                  range=list(BAND_COLOURS.values())), legend=None),
+        tooltip=[alt.Tooltip("label:N", title="Band")])
+    band_text = alt.Chart(bands).mark_text(align="left", baseline="top", dx=4, y=4, fontSize=12,
+                                           color="#1f3b57").encode(x="start:Q", text="label:N")
+    rules = alt.Chart(pd.DataFrame({"t": list(thresholds)})).mark_rule(
+        color="#555", strokeDash=[4, 3]).encode(x="t:Q")
+    other = pd.DataFrame({"partner": list(others), "index": list(others.values())})
+    other = other.sort_values("index").reset_index(drop=True)
+    other["dy"] = [18 if i % 2 == 0 else 30 for i in range(len(other))]
+    other_marks = alt.Chart(other).mark_circle(size=90, color="#8a9099").encode(
+        x="index:Q", tooltip=[alt.Tooltip("partner:N", title="Partner"),
+                              alt.Tooltip("index:Q", title=f"Index now ({wave})", format=".1f")])
+    other_text = alt.layer(*[
+        alt.Chart(other[other["dy"] == dy]).mark_text(dy=dy, fontSize=11, color="#444")
+        .encode(x="index:Q", text="partner:N") for dy in (18, 30)])
+    own = pd.DataFrame({"what": ["now", "with this scenario"], "index": [now, projected],
+                        "partner": [partner, partner]})
+    arrow = alt.Chart(pd.DataFrame({"a": [now], "b": [projected]})).mark_rule(
+        color=colour, strokeWidth=2).encode(x="a:Q", x2="b:Q")
+    own_marks = alt.Chart(own).mark_point(size=170, filled=True, opacity=1, color=colour,
+                                          stroke="white", strokeWidth=1).encode(
+        x="index:Q",
+        shape=alt.Shape("what:N", scale=alt.Scale(domain=["now", "with this scenario"],
+                                                  range=["circle", "diamond"]),
+                        legend=alt.Legend(title=partner, orient="bottom")),
+        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title=""),
+                 alt.Tooltip("index:Q", title="Index", format=".1f")])
+    own_text = alt.Chart(own[own["what"] != "now"]).mark_text(
+        dy=-18, fontSize=13, fontWeight="bold", color=colour).encode(x="index:Q", text="partner:N")
+    return _style((rects + band_text + rules + other_marks + other_text + arrow + own_marks + own_text
+                   ).resolve_scale(color="independent", shape="independent").properties(height=170))
+
+
 def _spec(chart) -> str:
     """The Vega-Lite JSON of a chart (or of its spec dict), with missing values (NaN) as null."""
     import json
