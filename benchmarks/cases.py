@@ -104,6 +104,8 @@ def scores(answers: int, repeats: int) -> dict:
         groups = cursor.execute(bare_sql).df()
         bare.append(time.perf_counter() - t)
     return {"product": statistics.median(product), "bare": statistics.median(bare), "setup": setup,
+            "paired_ratio": statistics.median(p / b for p, b in zip(product, bare)),
+            "product_runs": product, "bare_runs": bare,
             "rows_out": len(frame), "groups": len(groups), "suppressed": int(frame["suppressed"].sum()),
             "runs": repeats, "peak_mb": _peak_mb()}
 

@@ -162,10 +162,12 @@ def _measure_page(at, path: str, reruns: int, calls: list, cold: float | None = 
     if "whatif" in path and sliders:
         slider = sliders[0]
         low, high = slider.min, slider.max
-        values = [low + (high - low) * f for f in (0.6, 0.4)]
+        # a value not used before on every move (alternating two values would time the
+        # cache of the second visit, not the move)
+        values = [low + (high - low) * (0.55 + 0.4 * i / max(reruns - 1, 1)) for i in range(reruns)]
         moves = []
         for i in range(reruns):
-            value = type(slider.value)(values[i % 2]) if slider.value is not None else values[i % 2]
+            value = type(slider.value)(values[i]) if slider.value is not None else values[i]
             t = time.perf_counter()
             (at.slider(key=slider.key) if slider.key else slider).set_value(value).run()
             moves.append(time.perf_counter() - t)

@@ -147,26 +147,27 @@ def markdown(results: dict) -> str:
     lines = [f"Run {m['date']} on {m['nproc']} cores ({m['cpu']}), load average before the run "
              f"{', '.join(f'{x:.1f}' for x in m['load_before'])}; command: `{results['command']}`.", ""]
     if results.get("ingest"):
-        lines += ["| file | answers / rows | MB | invalid | product (prepare + commit) | DuckDB read_csv (+ UNPIVOT) | ratio | target | peak RSS product | peak RSS DuckDB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+        lines += ["| file | answers / rows | MB | invalid | product (prepare + commit) | DuckDB read_csv (+ UNPIVOT) | ratio | paired | target | peak RSS product | peak RSS DuckDB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
         for r in results["ingest"]:
             if r["product_s"] is None or r["baseline_s"] is None:
                 lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} | "
-                             f"{_ms(r['product_s'])} | {_ms(r['baseline_s'])} | – | | | (errors: {'; '.join(r['errors'])}) |")
+                             f"{_ms(r['product_s'])} | {_ms(r['baseline_s'])} | – | – | | | (errors: {'; '.join(r['errors'])}) |")
                 continue
             target = "≤ 2×" + (" , < 1.5 GB" if r["answers"] >= 5_000_000 and r["dataset"] == "survey" else "")
             lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} ({r['rejected']} rows) | "
                          f"{_ms(r['product_s'])} ({_ms(r['prepare_s'])} + {_ms(r['commit_s'])}) | {_ms(r['baseline_s'])} | "
-                         f"**{r['ratio']:.1f}×** | {target} | {r['product_peak_mb']:.0f} MB | {r['baseline_peak_mb']:.0f} MB |")
+                         f"**{r['ratio']:.1f}×** | {(r.get('paired_ratio') or 0):.1f}× | {target} | {r['product_peak_mb']:.0f} MB | {r['baseline_peak_mb']:.0f} MB |")
         lines.append("")
     if results.get("scores"):
-        lines += ["| answers | factor_scores with suppression | bare GROUP BY | ratio | groups out | suppressed | runs |",
-                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["| answers | factor_scores with suppression | bare GROUP BY | ratio | paired | groups out | suppressed | runs |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in results["scores"]:
             if "error" in r:
                 lines.append(f"| {r['answers']:,} | error: {r['error']} | | | | | |")
                 continue
-            lines.append(f"| {r['answers']:,} | {_ms(r['product'])} | {_ms(r['bare'])} | **{r['ratio']:.1f}×** | "
+            lines.append(f"| {r['answers']:,} | {_ms(r['product'])} | {_ms(r['bare'])} | **{r['ratio']:.2f}×** | "
+                         f"{r['paired_ratio']:.2f}× | "
                          f"{r['rows_out']:,} | {r['suppressed']} | {r['runs']} |")
         lines.append("")
     if results.get("pages"):
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {"machine": machine(), "command": command.strip()}
     RESULTS.mkdir(exist_ok=True)
     name = (f"scale{args.scale}" + (f"-{args.only}" if args.only else "") + ("-quick" if args.quick else "")
-            + (f"-{'+'.join(f'{a / 1e6:g}M' for a in args.answers)}" if args.answers else ""))
+            + (f"-{'+'.join(f'{a * args.scale / 1e6:g}M' for a in args.answers)}" if args.answers else ""))
     for section in sections:
         started = time.perf_counter()
         results[section] = {"ingest": bench_ingest, "scores": bench_scores, "pages": bench_pages}[section](

@@ -185,24 +185,48 @@ def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
 # starts and the display order. Python only adds the intervals and bands (numpy).
 _GROUPS_SQL = """
 WITH items AS (
-    SELECT item_id, factor, scale_min, scale_max, reverse_scored FROM {items} i
+    SELECT item_id, list_position(?::VARCHAR[], factor)::UTINYINT AS factor_no,
+           scale_min, scale_max, reverse_scored FROM {items} i
     WHERE list_contains(?::VARCHAR[], factor) AND scale_max > scale_min
 ),
-resp AS {materialized} (
+resp AS (
     SELECT respondent_key, partner_id, wave, wave_start, item_id, value FROM {responses} r
     WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], wave)
 ),
-scored AS (
-    SELECT r.partner_id, r.wave, i.factor,
-           avg(CASE WHEN i.reverse_scored
-                    THEN 100.0 - (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min)
-                    ELSE (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min) END) AS s
-    FROM resp r JOIN items i ON i.item_id = r.item_id
-    GROUP BY r.partner_id, r.wave, r.respondent_key, i.factor
+-- a respondent's factor scores: one group per respondent (and partner x wave) with one
+-- filtered mean per factor (five times fewer groups than grouping by factor too), then
+-- unpivoted to one row per answered factor (UNPIVOT drops the factors not answered).
+-- The LEFT JOIN keeps answers to items that are not scored, so wave_start (the earliest
+-- answer of the wave) comes from the same pass instead of a second scan.
+answers AS (
+    SELECT r.partner_id, r.wave, r.respondent_key, r.wave_start, i.factor_no,
+           CASE WHEN i.reverse_scored
+                THEN 100.0 - (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min)
+                ELSE (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min) END AS x
+    FROM resp r LEFT JOIN items i ON i.item_id = r.item_id
 ),
+by_respondent AS (
+    SELECT partner_id, wave, respondent_key, min(wave_start) AS wave_start,
+           {factor_means}
+    FROM answers
+    GROUP BY partner_id, wave, respondent_key
+),
+wave_starts AS (
+    SELECT wave, wave_start, row_number() OVER (ORDER BY wave_start, wave) AS wave_no
+    FROM (SELECT wave, min(wave_start) AS wave_start FROM by_respondent GROUP BY wave)
+),
+-- partners in name order (ties: partner_id), so the final sort compares integers
+names AS (SELECT partner_id, name, row_number() OVER (ORDER BY name, partner_id) AS name_no
+          FROM partners),
+scored AS (
+    SELECT partner_id, wave, factor, s
+    FROM (UNPIVOT by_respondent ON {factor_names} INTO NAME factor VALUE s)
+),
+-- fsum (compensated summation): the mean no longer depends on the order the respondents
+-- arrive in, so repeated runs give the same last digit (avg could differ run to run)
 groups AS (
     SELECT partner_id, wave, factor, grouping(partner_id) = 1 AS is_total,
-           count(*) AS n, avg(s) AS mean, stddev_samp(s) AS sd
+           count(*) AS n, fsum(s) / count(*) AS mean, stddev_samp(s) AS sd
     FROM scored
     GROUP BY GROUPING SETS ((partner_id, wave, factor), (wave, factor))
 ),
@@ -216,7 +240,6 @@ cells AS (
            min({{'n': n, 'p': partner_id}}) FILTER (WHERE NOT is_total AND n >= $k) AS smallest_shown
     FROM groups GROUP BY wave, factor
 ),
-wave_starts AS (SELECT wave, min(wave_start) AS wave_start FROM resp GROUP BY wave),
 decided AS (
     SELECT g.partner_id, g.wave, g.factor, g.n, g.mean, g.sd, g.is_total,
            CASE WHEN g.n < $k THEN 'primary'
@@ -232,10 +255,14 @@ SELECT d.partner_id, CASE WHEN d.is_total THEN 'Programme' ELSE p.name END AS pa
        d.wave, ws.wave_start, d.factor, d.n, d.mean, d.sd, d.sup
 FROM decided d
 JOIN wave_starts ws ON ws.wave = d.wave
-LEFT JOIN partners p ON p.partner_id = d.partner_id
-ORDER BY ws.wave_start, d.wave, list_position($factor_order, d.factor), NOT d.is_total,
-         partner, d.partner_id
+LEFT JOIN names p ON p.partner_id = d.partner_id
+ORDER BY ws.wave_no, list_position($factor_order, d.factor), NOT d.is_total, p.name_no,
+         d.partner_id
 """
+
+
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None,
@@ -251,16 +278,20 @@ def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None,
         conditions.append("(g.is_total OR list_contains($partners, g.partner_id))")
     if not programme:
         conditions.append("NOT g.is_total")
-    # the latest state is a plain scan (read twice, cheaply); a pinned version is a window
-    # over the history, worth computing once
+    names = [_ident(f) for f in settings.FACTORS]
     sql = _GROUPS_SQL.format(items=items_sql, responses=resp_sql,
-                             materialized="NOT MATERIALIZED" if asof is None else "MATERIALIZED",
+                             factor_means=",\n           ".join(
+                                 f"avg(x) FILTER (WHERE factor_no = {n}) AS {name}"
+                                 for n, name in enumerate(names, start=1)),
+                             factor_names=", ".join(names),
                              partner_filter=" AND ".join(conditions) or "true")
-    # positional parameters first ($k and friends are named; DuckDB needs one style)
+    # DuckDB takes one parameter style per statement: the template's and store.visible()'s
+    # `?` become $p0, $p1, ... in order, next to the named $k, $partners, $factor_order
     params = {"k": k, "factor_order": [*settings.FACTORS, INDEX]}
     if partners is not None:
         params["partners"] = ids
-    positional = items_params + [list(settings.FACTORS)] + resp_params + [wave_list, wave_list]
+    positional = ([list(settings.FACTORS)] + items_params + [list(settings.FACTORS)] + resp_params
+                  + [wave_list, wave_list])
     for i, value in enumerate(positional):
         params[f"p{i}"] = value
     counter = iter(range(len(positional)))
