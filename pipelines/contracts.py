@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 from pandera.engines.pandas_engine import Engine
 from pandera.typing.pandas import Series
 
@@ -437,3 +439,127 @@ def validate(dataset: str, frame: pd.DataFrame) -> Validation:
     bad = sorted(set(failures["position"]))
     failures = failures.sort_values(["source_row", "field"], kind="stable")
     return Validation(frame.drop(index=bad), failures.reset_index(drop=True), len(frame))
+
+
+# ---------------------------------------------------------------------------- the same contract in SQL
+# Large survey files are checked where their answers live (DuckDB) instead of in a frame. The models
+# stay the contract: the column rules below are generated from each model's schema, and every
+# dataframe check has a twin here over the same column names. tests/test_contracts_sql.py runs both
+# engines on the same frames and asserts the same failures, and that no check lacks a twin.
+SQL_TWINS: dict[str, str] = {
+    "partner_name_is_short": "partner IS NULL OR length(partner) <= $max_id_chars",
+    "answer_is_a_number": "value IS NOT NULL OR value_raw IS NULL",
+    "answer_within_scale": "value IS NULL OR value BETWEEN scale_min AND scale_max",
+    "answer_is_a_scale_point": "value IS NULL OR value = round(value)",
+    "response_date_is_readable": "response_date IS NOT NULL OR response_date_raw IS NULL",
+    "response_date_not_in_future": "response_date IS NULL OR response_date <= $latest_allowed",
+    "one_answer_per_respondent_item_wave": "count(*) OVER (PARTITION BY respondent_key, wave, item_id) = 1",
+    "issue_id_is_short": "issue_id IS NULL OR length(issue_id) <= $max_id_chars",
+    "raised_by_is_short": "raised_by IS NULL OR length(raised_by) <= $max_id_chars",
+    "owned_by_is_short": "owned_by IS NULL OR length(owned_by) <= $max_id_chars",
+    "raised_date_is_given": "raised_date IS NOT NULL OR raised_date_raw IS NOT NULL",
+    "raised_date_is_readable": "raised_date IS NOT NULL OR raised_date_raw IS NULL",
+    "resolved_date_is_readable": "resolved_date IS NOT NULL OR resolved_date_raw IS NULL",
+    "raised_date_not_in_future": "raised_date IS NULL OR raised_date <= $latest_allowed",
+    "resolved_not_before_raised": "raised_date IS NULL OR resolved_date IS NULL OR resolved_date >= raised_date",
+    "severity_is_known": "severity IS NOT NULL OR severity_raw IS NULL",
+    "escalated_is_yes_or_no": "escalated IS NOT NULL OR escalated_raw IS NULL",
+}
+SQL_DATASETS = ("survey", "issues")  # the datasets whose large files are checked in DuckDB
+SQL_ROWS = 5000  # an issue log this long is checked in DuckDB (a survey's answers always are)
+
+
+def _quoted(name: str, allowed: set[str]) -> str:
+    if name not in allowed:  # identifiers come from the model, never from a file
+        raise ValueError(f"'{name}' is not a column of the contract")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_rules(dataset: str) -> tuple[list[tuple[str, str | None, str]], dict[str, object]]:
+    """Every check of the dataset's model as (check, field, SQL true for a valid row), with the
+    named parameters those SQL expressions use."""
+    schema = MODELS[dataset].to_schema()
+    allowed = set(schema.columns)
+    params: dict[str, object] = {"max_id_chars": MAX_ID_CHARS,
+                                 "latest_allowed": _latest_allowed().to_pydatetime()}
+    rules: list[tuple[str, str | None, str]] = []
+    for number, (name, column) in enumerate(schema.columns.items()):
+        q = _quoted(name, allowed)
+        if not column.nullable:
+            rules.append(("not_nullable", name, f"{q} IS NOT NULL"))
+        if column.unique:
+            rules.append(("field_uniqueness", name, f"{q} IS NULL OR count(*) OVER (PARTITION BY {q}) = 1"))
+        for check in column.checks:
+            stats = check.statistics
+            param = f"p{number}_{check.name}"
+            if check.name == "str_length":
+                low, high = stats.get("min_value"), stats.get("max_value")
+                parts = ([f"length({q}) >= {int(low)}"] if low is not None else []) + (
+                    [f"length({q}) <= {int(high)}"] if high is not None else [])
+                rules.append((check.name, name, f"{q} IS NULL OR ({' AND '.join(parts) or 'true'})"))
+            elif check.name == "str_matches":  # Pandera matches at the start, like re.match
+                params[param] = "^(?:" + stats["pattern"] + ")"
+                rules.append((check.name, name, f"{q} IS NULL OR regexp_matches({q}, ${param})"))
+            elif check.name == "isin":
+                params[param] = list(stats["allowed_values"])
+                rules.append((check.name, name, f"{q} IS NULL OR list_contains(${param}, {q})"))
+            else:
+                raise NotImplementedError(f"{dataset}.{name}: no SQL form for the check '{check.name}'")
+    for check in schema.checks:
+        if check.name not in SQL_TWINS:
+            raise NotImplementedError(f"{dataset}: the check '{check.name}' has no SQL twin in SQL_TWINS")
+        rules.append((check.name, MESSAGES[check.name][0], SQL_TWINS[check.name]))
+    return rules, params
+
+
+def validate_in_duckdb(dataset: str, frame: pd.DataFrame) -> Validation:
+    """``validate`` executed by DuckDB over the frame (as Arrow): the same model and failures,
+    without a Python call per cell, for the large files of SQL_DATASETS."""
+    if frame.empty:
+        return Validation(frame, pd.DataFrame(columns=FAILURE_COLUMNS), 0)
+    frame = frame.reset_index(drop=True)
+    con = duckdb.connect()
+    try:
+        con.register("checked_rows", pyarrow.Table.from_pandas(
+            frame.assign(position=np.arange(len(frame))), preserve_index=False))
+        failures = validate_sql(dataset, con, "checked_rows", keep=("position",))
+    finally:
+        con.close()
+    failures = failures.sort_values(["source_row", "field"], kind="stable", ignore_index=True)
+    return Validation(frame.drop(index=sorted(set(failures["position"]))), failures, len(frame))
+
+
+def validate_sql(dataset: str, con, relation: str, *, rules: list | None = None,
+                 keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every failure of the rows of ``relation`` (a table or view on ``con`` holding the model's
+    columns that ``rules`` use) against the dataset's model, or against the given subset of
+    ``sql_rules(dataset)``, checked by DuckDB in one pass: a frame with FAILURE_COLUMNS (position
+    empty; source_row empty if the relation has none) plus the ``keep`` columns of each failing row."""
+    all_rules, params = sql_rules(dataset)
+    rules = all_rules if rules is None else rules
+    if not rules:
+        return pd.DataFrame(columns=list(dict.fromkeys(FAILURE_COLUMNS + list(keep))))
+    columns = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()]
+    flags = ", ".join(f"coalesce(({sql}), false) AS ok_{i}" for i, (_, _, sql) in enumerate(rules))
+    everything = " AND ".join(f"ok_{i}" for i in range(len(rules)))
+    used = {name: value for name, value in params.items() if f"${name}" in flags}
+    failing = con.execute(f"SELECT * FROM (SELECT *, {flags} FROM {relation}) WHERE NOT ({everything})",
+                          used).df()
+    rows = []
+    for i, (check, field, _) in enumerate(rules):
+        bad = failing[~failing[f"ok_{i}"].astype(bool)]
+        if bad.empty:
+            continue
+        shown = f"{field}_raw" if f"{field}_raw" in columns else (field if field in columns else None)
+        values = bad[shown] if shown else pd.Series([None] * len(bad), index=bad.index)
+        part = pd.DataFrame({"position": pd.NA,
+                             "source_row": bad["source_row"].astype("int64") if "source_row" in columns else pd.NA,
+                             "field": field, "check": check,
+                             "value": [None if pd.isna(v) else str(v) for v in values],
+                             "message": _message(check)[1]}, index=bad.index)
+        for name in keep:
+            part[name] = bad[name].to_numpy()
+        rows.append(part)
+    if not rows:
+        return pd.DataFrame(columns=list(dict.fromkeys(FAILURE_COLUMNS + list(keep))))
+    return pd.concat(rows, ignore_index=True)

@@ -16,8 +16,9 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from . import contracts, mapping, privacy, readers, settings, values
+from . import contracts, mapping, privacy, readers, settings, survey_answers, values
 from .fields import DATASETS, required_fields
 from .schema import NATURAL_KEYS
 from .store import Store, visible
@@ -78,6 +79,7 @@ class Preview:
     notes: list[str] = field(default_factory=list)
     options: Options = field(default_factory=Options)
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
+    staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
 
     @property
     def columns(self) -> list[str]:
@@ -168,12 +170,31 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         return preview
     canonical = _resolve_partners(cursor, dataset, canonical, preview, options)
     canonical = canonical.reset_index(drop=True)
-    preview.validation = contracts.validate(dataset, canonical)
+    if preview.staged is not None:
+        preview.validation = survey_answers.validate(preview.staged, canonical)
+    elif dataset in contracts.SQL_DATASETS and len(canonical) >= contracts.SQL_ROWS:
+        preview.validation = contracts.validate_in_duckdb(dataset, canonical)
+    else:
+        preview.validation = contracts.validate(dataset, canonical)
     failures = preview.validation.failures
     failures["column"] = _source_columns(dataset, preview, canonical)
+    # one line per cell and check: a respondent's unreadable date is one failure, not one per answer
+    failures = failures.drop_duplicates(["source_row", "column", "check"])
+    failures = _without_knock_on(failures, derived_wave=dataset == "survey" and not (
+        options.wave or preview.mapping_used().get("wave")))
     preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
-                                                       ignore_index=True)
+                                                       ignore_index=True)[contracts.FAILURE_COLUMNS + ["column"]]
     return preview
+
+
+def _without_knock_on(failures: pd.DataFrame, derived_wave: bool) -> pd.DataFrame:
+    """Leave out failures that only repeat another one of the same row: a wave start is missing
+    because the wave is, and a wave worked out from the date is missing because the date is."""
+    failed = failures.groupby("source_row")["field"].agg(set)
+    causes = {"wave_start": "wave", "wave": "response_date"} if derived_wave else {"wave_start": "wave"}
+    knock_on = [field in causes and causes[field] in failed.get(row, ())
+                for row, field in zip(failures["source_row"], failures["field"])]
+    return failures[~np.array(knock_on, dtype=bool)] if any(knock_on) else failures
 
 
 def _likely_dataset(chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
@@ -199,11 +220,10 @@ def _source_columns(dataset: str, preview: Preview, canonical: pd.DataFrame) -> 
     """Name each failure by the column of the user's file, not by our field name."""
     failures = preview.validation.failures
     by_field = preview.mapping_used()
-    if dataset == "survey":
-        item_column = {item: column for column, item in preview.item_columns.items()}
-        items = canonical["item_id"].reindex(failures["position"]).to_numpy()
+    if preview.staged is not None:
+        item_column = preview.staged.column_of_item()
         columns = [item_column.get(item) if field == "value" else by_field.get(field, field)
-                   for field, item in zip(failures["field"], items)]
+                   for field, item in zip(failures["field"], failures["item_id"])]
     else:
         columns = [by_field.get(field, field) for field in failures["field"]]
     return pd.Series(columns, index=failures.index, dtype=object)
@@ -239,8 +259,9 @@ def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
 def _value_text(frame: pd.DataFrame, column: str | None) -> pd.Series:
     """Text of a parsed field (date, flag, level): 'NA', 'N/A', '-' and 'None' mean no value."""
     text = _text(frame, column)
-    empty = text.str.casefold().isin(values.EMPTY_TOKENS).to_numpy(dtype=bool)
-    return text.where(~empty, None)
+    codes, distinct = pd.factorize(text)  # a long column repeats few texts: look at each once
+    empty = pd.Series(distinct, dtype=object).str.casefold().isin(values.EMPTY_TOKENS).to_numpy(dtype=bool)
+    return text.where(~np.append(empty, False)[codes], None)
 
 
 def _source_rows(preview: Preview) -> pd.Series:
@@ -347,39 +368,12 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
         rows["wave"] = _wave_label(_text(frame, cols["wave"]))
     else:
         rows["wave"] = _wave_of_dates(rows["response_date"])
-    answers = frame[list(matched.columns)].astype(object)
-    answers = answers.where(answers.notna(), None)
+    answers = frame[list(matched.columns)]
     rows["respondent_key"] = _respondent_keys(frame, cols.get("respondent_id"), answers, rows)
-    return _melt_answers(rows, answers, [matched.columns[c] for c in answers.columns], items)
-
-
-def _melt_answers(rows: pd.DataFrame, answers: pd.DataFrame, item_ids: list[str],
-                  items: pd.DataFrame) -> pd.DataFrame:
-    """Wide answers (one column per item) to one row per non-blank answer, respondent by
-    respondent in item order, each with its respondent's fields, scale and parsed value.
-    Built with positional takes over the flattened answer matrix (no melt, no join)."""
-    width = len(item_ids)
-    text = pd.Series(answers.to_numpy(dtype=object).ravel(), dtype=object).astype("string").str.strip()
-    keep = (text.notna() & (text != "")).to_numpy()
-    cells = np.flatnonzero(keep)
-    row_of, item_of = np.divmod(cells, width)
-    long = rows.take(row_of).reset_index(drop=True)
-    long["item_id"] = pd.Series(pd.Index(item_ids).take(item_of))  # the dtype melt gave it
-    long["value_raw"] = text.to_numpy()[keep].astype(object)
-    scales = items.set_index("item_id")[["scale_min", "scale_max"]]
-    scale_min = np.array([scales.at[i, "scale_min"] for i in item_ids], dtype="int64")
-    scale_max = np.array([scales.at[i, "scale_max"] for i in item_ids], dtype="int64")
-    long["scale_min"] = scale_min[item_of]
-    long["scale_max"] = scale_max[item_of]
-    value = np.full(len(long), np.nan)
-    for low, high in sorted(set(zip(scale_min.tolist(), scale_max.tolist()))):
-        same = np.flatnonzero((scale_min == low) & (scale_max == high))
-        group = np.flatnonzero(np.isin(item_of, same))
-        parsed, _failed = values.parse_likert(long["value_raw"].take(group), int(low), int(high))
-        value[group] = parsed.astype(float).to_numpy()
-    long["value"] = value
-    long["wave_start"] = _wave_start(rows["wave"]).to_numpy()[row_of]
-    return long
+    rows["wave_start"] = _wave_start(rows["wave"])
+    preview.staged = survey_answers.stage(rows["source_row"], answers,
+                                         [matched.columns[c] for c in answers.columns], items)
+    return rows
 
 
 def _respondent_keys(frame, id_column, answers, rows) -> pd.Series:
@@ -568,11 +562,11 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
         report(0.2, "Adding partners")
         new_partners = _add_partners(cursor, batch_id, preview, valid)
         report(0.4, "Loading rows")
-        loaded = _LOADERS[preview.dataset](cursor, batch_id, valid)
+        loaded = _LOADERS[preview.dataset](cursor, batch_id, valid, preview.staged)
         report(0.8, "Recording the batch")
         failures = validation.failures
         if len(failures):
-            cursor.register("failures_frame", failures)
+            cursor.register("failures_frame", _arrow(failures))
             cursor.execute("""INSERT INTO rejected_rows
                 SELECT ?, source_row, "column", "check", value, message FROM failures_frame""", [batch_id])
             cursor.unregister("failures_frame")
@@ -636,6 +630,11 @@ def _add_partners(cursor, batch_id: int, preview: Preview, valid: pd.DataFrame) 
     return new
 
 
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame as Arrow for DuckDB to scan: a frame of Python strings would be converted per cell."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
 def _replace(cursor, table: str, batch_id: int) -> None:
     """Rows of this batch replace current rows with the same natural key."""
     keys = NATURAL_KEYS[table]
@@ -645,20 +644,15 @@ def _replace(cursor, table: str, batch_id: int) -> None:
             SELECT 1 FROM {table} n WHERE n.batch_id = ? AND {match})""", [batch_id, batch_id])
 
 
-def _load_survey(cursor, batch_id: int, valid: pd.DataFrame) -> int:
-    frame = valid[["respondent_key", "partner", "wave", "wave_start", "item_id", "value"]]
-    cursor.register("staged_answers", frame)
-    cursor.execute("""INSERT INTO survey_responses
-        SELECT s.respondent_key, p.partner_id, s.wave, CAST(s.wave_start AS DATE), s.item_id, s.value, ?, true
-        FROM staged_answers s JOIN partners p ON p.name = s.partner""", [batch_id])
-    cursor.unregister("staged_answers")
+def _load_survey(cursor, batch_id: int, valid: pd.DataFrame, staged) -> int:
+    loaded = survey_answers.load(cursor, staged, valid, batch_id)
     _replace(cursor, "survey_responses", batch_id)
-    return len(frame)
+    return loaded
 
 
-def _load_instrument(cursor, batch_id: int, valid: pd.DataFrame) -> int:
+def _load_instrument(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
     frame = valid[["item_id", "text", "factor", "scale_min", "scale_max", "reverse_scored"]]
-    cursor.register("staged_items", frame)
+    cursor.register("staged_items", _arrow(frame))
     cursor.execute("""INSERT INTO instrument_items
         SELECT item_id, text, factor, CAST(scale_min AS INTEGER), CAST(scale_max AS INTEGER),
                CAST(reverse_scored AS BOOLEAN), ?, true FROM staged_items""", [batch_id])
@@ -667,12 +661,12 @@ def _load_instrument(cursor, batch_id: int, valid: pd.DataFrame) -> int:
     return len(frame)
 
 
-def _load_milestones(cursor, batch_id: int, valid: pd.DataFrame) -> int:
+def _load_milestones(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
     _, names = known_partners(cursor)
     ids = {name: pid for pid, name in names.items()}
     frame = valid[["milestone_id", "title", "baseline_date", "forecast_date", "actual_date", "status"]].copy()
     frame["owner_ids"] = valid["owners"].map(lambda text: [ids[n] for n in _split_owners(text)])
-    cursor.register("staged_milestones", frame)
+    cursor.register("staged_milestones", _arrow(frame))
     cursor.execute("""INSERT INTO milestones
         SELECT milestone_id, title, CAST(owner_ids AS INTEGER[]), CAST(baseline_date AS DATE),
                CAST(forecast_date AS DATE), CAST(actual_date AS DATE), status, ?, true
@@ -682,11 +676,11 @@ def _load_milestones(cursor, batch_id: int, valid: pd.DataFrame) -> int:
     return len(frame)
 
 
-def _load_issues(cursor, batch_id: int, valid: pd.DataFrame) -> int:
+def _load_issues(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
     frame = valid[["issue_id", "title", "kind", "raised_by", "owned_by", "raised_date", "resolved_date",
                    "severity", "status", "escalated"]].copy()
     frame["escalated"] = frame["escalated"].astype("boolean").fillna(False).astype(bool)
-    cursor.register("staged_issues", frame)
+    cursor.register("staged_issues", _arrow(frame))
     cursor.execute("""INSERT INTO issues
         SELECT s.issue_id, s.title, s.kind, r.partner_id, o.partner_id, CAST(s.raised_date AS DATE),
                CAST(s.resolved_date AS DATE), s.severity, s.status, s.escalated, ?, true
@@ -697,11 +691,11 @@ def _load_issues(cursor, batch_id: int, valid: pd.DataFrame) -> int:
     return len(frame)
 
 
-def _load_partners(cursor, batch_id: int, valid: pd.DataFrame) -> int:
+def _load_partners(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
     return len(valid)  # partners and their aliases were added by _add_partners
 
 
-_LOADERS: dict[str, Callable] = {
+_LOADERS: dict[str, Callable] = {  # (cursor, batch_id, valid rows, staged survey answers or None)
     "survey": _load_survey,
     "instrument": _load_instrument,
     "milestones": _load_milestones,

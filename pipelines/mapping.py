@@ -126,9 +126,13 @@ _IPV6 = r"^[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$"
 
 
 def _sample(series: pd.Series) -> pd.Series:
-    text = series.astype("str").str.strip()
-    text = text[text.notna() & ~text.str.casefold().isin(values.EMPTY_TOKENS)]
-    return text.iloc[:SAMPLE]
+    """The column's first SAMPLE values that are not blank (nor 'NA', 'N/A', ...)."""
+    for stop in (4 * SAMPLE, None):  # a long column is rarely mostly blank: try its top first
+        part = series.iloc[:stop]
+        text = part.astype("str").str.strip()
+        text = text[text.notna() & ~text.str.casefold().isin(values.EMPTY_TOKENS)]
+        if len(text) >= SAMPLE or len(part) == len(series):
+            return text.iloc[:SAMPLE]
 
 
 def _profile(series: pd.Series) -> _Profile:

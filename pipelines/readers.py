@@ -1,7 +1,8 @@
 """Read an uploaded export, unedited, into a table of strings.
 
 ``read_file(name, data)`` turns the raw bytes of a CSV / TSV / TXT / XLSX export into a
-:class:`RawTable`: one column per source column, every cell a Python ``str`` or ``None``.
+:class:`RawTable`: one column per source column, every cell a Python ``str`` or ``None`` (a large
+plain text file: pandas ``str`` columns held by Arrow, missing cells NaN; see _read_large_text).
 Nothing is parsed here (no dates, no numbers); that is ``values.py``'s job. What this module
 does work out:
 
@@ -25,11 +26,15 @@ import csv
 import datetime as _dt
 import io
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS"]
 
@@ -46,6 +51,8 @@ _HEADER_SEARCH_ROWS = 25
 # how many rows below a header candidate it is compared with
 _HEADER_LOOKAHEAD = 30
 _SNIFF_CHARS = 128 * 1024
+# text files at least this long have their data rows read by DuckDB (see _read_large_text)
+LARGE_TEXT_CHARS = 1024 * 1024
 
 
 class ReadError(ValueError):
@@ -143,6 +150,10 @@ def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
 
     if csv.field_size_limit() < (1 << 30):  # long free-text cells (process-wide setting)
         csv.field_size_limit(1 << 30)
+    if not repaired_lines and len(text) >= LARGE_TEXT_CHARS:
+        large = _read_large_text(name, text, delimiter, skip_first_line, encoding, notes)
+        if large is not None:
+            return large
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         if repaired_lines:
@@ -171,6 +182,65 @@ def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
     rows = _TextRows(records, offset=first_row)
     return _build(name, rows, encoding=encoding, delimiter=delimiter, sheet=None, sheets=[],
                   notes=notes)
+
+
+def _read_large_text(name: str, text: str, delimiter: str, skip_first_line: bool, encoding: str,
+                     notes: list[str]) -> RawTable | None:
+    """A large file read without a Python string per cell: its header is found from its first
+    records as for any file, and its data records are read by DuckDB's CSV reader into Arrow
+    columns. None (the general reader then reads the file) unless every data line is one record of
+    at most the header's width and no data row is blank: a line break inside a quoted cell or a
+    blank line would shift the row numbers that messages give."""
+    whole = len(text) <= _SNIFF_CHARS
+    head_end = len(text) - 1 if whole else text.rfind("\n", 0, _SNIFF_CHARS)
+    if head_end < 0:
+        return None
+    lines = io.StringIO(text[:head_end + 1], newline="").readlines()
+    starts = np.concatenate([[0], np.cumsum([len(line) for line in lines])])
+    reader = csv.reader(iter(lines), delimiter=delimiter)
+    records, ends = [], []
+    for record in reader:
+        records.append(record)
+        ends.append(reader.line_num)
+    first = 1 if skip_first_line else 0
+    rows = _TextRows(records[first:] if whole else records[first:-1], offset=first)  # may run past the cut
+    tried = list(notes)
+    try:
+        located = _locate(rows, f"'{name}'", tried)
+    except ReadError:
+        return None
+    start_record = first + located.data_idx[0]
+    data = text[int(starts[ends[start_record - 1]]):]
+    width = len(located.names)
+    # c0, c1, ... and VARCHAR are ours, the delimiter one of DELIMITERS: nothing from the file
+    columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(width)) + "}"
+    with tempfile.NamedTemporaryFile(suffix=".csv") as handle:
+        handle.write(data.encode("utf-8"))
+        handle.flush()
+        con = duckdb.connect()
+        try:
+            table = con.execute(
+                f"""SELECT * FROM read_csv(?, header = false, auto_detect = false, delim = ?, quote = '"',
+                    escape = '"', null_padding = true, columns = {columns})""",
+                [handle.name, delimiter]).to_arrow_table()
+        except duckdb.Error:
+            return None
+        finally:
+            con.close()
+    if table.num_rows != data.count("\n") + 1:
+        return None
+    cells = [pc.if_else(pc.utf8_is_space(column), None, column) for column in table.columns]
+    blank = pc.and_kleene(*[pc.is_null(c) for c in cells[:2]]) if cells else None
+    for column in cells[2:]:
+        blank = pc.and_kleene(blank, pc.is_null(column))
+    if blank is not None and pc.any(blank).as_py():
+        return None
+    strings = pd.StringDtype("pyarrow", na_value=np.nan)
+    columns_out = [pd.Series(c.to_pandas(types_mapper={pa.string(): strings}.get)) for c in cells]
+    first_row = rows.row_number(located.data_idx[0])
+    notes[:] = tried
+    return _table(located, columns_out, range(first_row, first_row + table.num_rows), encoding=encoding,
+                  delimiter=delimiter, sheet=None, sheets=[], notes=notes)
 
 
 def _decode(name: str, data: bytes, notes: list[str]) -> tuple[str, str, list[int]]:
@@ -498,6 +568,27 @@ def _find_header(top: list[list[str | None]]) -> tuple[int, str, int]:
 def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
            where: str | None = None) -> RawTable:
     where = where or f"'{name}'"
+    located = _locate(rows, where, notes)
+    raw = rows.raw(located.data_idx)
+    width = max(len(located.names), max(map(len, raw)))
+    columns = list(_columns(raw, width))
+    del raw
+    source_rows = [rows.row_number(i) for i in located.data_idx]
+    return _table(located, columns, source_rows, encoding=encoding, delimiter=delimiter, sheet=sheet,
+                  sheets=sheets, notes=notes)
+
+
+@dataclass
+class _Located:
+    """Where a file's table is: its header rows, their column names, and its data rows."""
+    source_format: str
+    header_rows: int
+    names: list[str]
+    texts: list[str]  # per position, the question text ('' where the file has none)
+    data_idx: list[int]
+
+
+def _locate(rows, where: str, notes: list[str]) -> _Located:
     keep = rows.nonblank()
     if not keep:
         raise ReadError(f"The file is empty: {where} has no cells with content. "
@@ -527,23 +618,22 @@ def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
     if blank_inside:
         notes.append(f"Left out {_plural(blank_inside, 'blank row')} between the data rows.")
 
-    header_cells = [rows.cells(i) for i in header_idx]
-    names, texts = _column_names(header_cells, source_format)
+    names, texts = _column_names([rows.cells(i) for i in header_idx], source_format)
     if source_format == "qualtrics":
         notes.append(f"Read as a Qualtrics export: 3 header rows (column ids, question text, "
                      f"import ids); data starts on row {first_data}.")
     elif source_format == "surveymonkey":
         notes.append(f"Read as a SurveyMonkey export: 2 header rows (questions, then answer "
                      f"options or statements); data starts on row {first_data}.")
+    return _Located(source_format, header_rows, names, texts, data_idx)
 
-    # columns: data cells to a column-major object array, '' and whitespace -> None
-    raw = rows.raw(data_idx)
-    width = max(len(names), max(map(len, raw)))
-    columns = list(_columns(raw, width))
-    del raw
 
-    names = names + [""] * (width - len(names))
-    texts = texts + [""] * (width - len(texts))
+def _table(located: _Located, columns: list, source_rows, *, encoding, delimiter, sheet, sheets,
+           notes) -> RawTable:
+    """The RawTable of the located header's names over data ``columns`` (arrays, None = blank)."""
+    width = len(columns)
+    names = located.names + [""] * (width - len(located.names))
+    texts = located.texts + [""] * (width - len(located.texts))
     has_data = [bool(len(c) - _count_none(c)) for c in columns]
     keep_cols: list[int] = []
     last_useful = max((j for j in range(width) if names[j] or has_data[j]), default=-1)
@@ -568,17 +658,19 @@ def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
     question_text = {final_names[k]: texts[j] for k, j in enumerate(keep_cols) if texts[j]}
 
     frame = pd.DataFrame({final_names[k]: columns[j] for k, j in enumerate(keep_cols)},
-                         dtype=object, copy=False)
+                         dtype=None if columns and isinstance(columns[0], pd.Series) else object,
+                         copy=False)
     if len(frame.columns) != len(final_names):  # pragma: no cover - names are unique
         raise AssertionError("duplicate column names after dedupe")
     frame.index = pd.RangeIndex(len(frame))
-    source_rows = [rows.row_number(i) for i in data_idx]
     return RawTable(frame=frame, source_rows=source_rows, encoding=encoding,
-                    delimiter=delimiter, sheet=sheet, sheets=sheets, header_rows=header_rows,
-                    source_format=source_format, question_text=question_text, notes=notes)
+                    delimiter=delimiter, sheet=sheet, sheets=sheets, header_rows=located.header_rows,
+                    source_format=located.source_format, question_text=question_text, notes=notes)
 
 
-def _count_none(arr: np.ndarray) -> int:
+def _count_none(arr) -> int:
+    if isinstance(arr, pd.Series):
+        return int(arr.isna().sum())
     return int((arr == None).sum())  # noqa: E711 - elementwise on an object array
 
 

@@ -53,7 +53,7 @@ def programme(store):
 
 def answers(store):
     return rows(store, """SELECT p.name, r.wave, r.item_id, r.value FROM survey_responses r
-        JOIN partners p USING (partner_id) WHERE r.current ORDER BY p.name, r.item_id""")
+        JOIN partners p USING (partner_id) WHERE r.current ORDER BY p.name, r.item_id, r.value""")
 
 
 # ------------------------------------------------------------------------------ surveys

@@ -1,0 +1,131 @@
+"""Large text files take another road: their data rows are read by DuckDB (readers._read_large_text)
+and a survey's answers are reshaped and checked by DuckDB (pipelines/survey_answers.py). Whatever the
+road, the user must get the same table, the same row numbers, the same notes and the same failures:
+here every text export fixture goes both ways (the threshold lowered to 0) and the results are compared.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks import generate
+from pipelines import bootstrap, ingest, readers
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TEXT_FIXTURES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".csv", ".txt", ".tsv"))
+
+
+def read_both(name: str, data: bytes, monkeypatch) -> tuple[object, object]:
+    """(large-file road, general road): a RawTable each, or the ReadError message."""
+    def read():
+        try:
+            return readers.read_file(name, data)
+        except readers.ReadError as error:
+            return str(error)
+    monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 0)
+    large = read()
+    monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 10**12)
+    return large, read()
+
+
+def cells(frame: pd.DataFrame) -> list[list]:
+    return frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+
+
+def assert_same_table(large, general) -> None:
+    if isinstance(general, str):
+        assert large == general
+        return
+    assert list(large.frame.columns) == list(general.frame.columns)
+    assert cells(large.frame) == cells(general.frame)
+    assert list(large.source_rows) == list(general.source_rows)
+    assert (large.notes, large.question_text, large.header_rows, large.source_format, large.encoding,
+            large.delimiter) == (general.notes, general.question_text, general.header_rows,
+                                 general.source_format, general.encoding, general.delimiter)
+
+
+@pytest.mark.parametrize("path", TEXT_FIXTURES, ids=[p.name for p in TEXT_FIXTURES])
+def test_every_text_fixture_reads_the_same_on_both_roads(path, monkeypatch):
+    assert_same_table(*read_both(path.name, path.read_bytes(), monkeypatch))
+
+
+def took_the_large_road(table) -> bool:
+    return str(table.frame.dtypes.iloc[0]) == "str"
+
+
+@pytest.mark.parametrize("name", ["google_forms_pulse.csv",
+                                  "surveymonkey_pulse.csv", "raid_log_semicolon.csv"])
+def test_plain_exports_take_the_large_road(name, monkeypatch):
+    large, general = read_both(name, (FIXTURES / "exports" / name).read_bytes(), monkeypatch)
+    assert took_the_large_road(large) and not took_the_large_road(general)
+
+
+SHIFTING = {
+    "a line break inside a quoted cell": b'Issue ID,Title,Raised date\nA-1,"two\nlines",2025-01-02\nA-2,x,2025-01-03\n',
+    "a blank line between rows": b"Issue ID,Title,Raised date\nA-1,x,2025-01-02\n\nA-2,y,2025-01-03\n",
+    "a row of blank cells": b"Issue ID,Title,Raised date\nA-1,x,2025-01-02\n , ,\nA-2,y,2025-01-03\n",
+    "a row wider than the header": b"Issue ID,Title,Raised date\nA-1,x,2025-01-02,extra\nA-2,y,2025-01-03\n",
+    "old Mac line ends": b"Issue ID,Title,Raised date\rA-1,x,2025-01-02\rA-2,y,2025-01-03\r",
+}
+
+
+@pytest.mark.parametrize("data", SHIFTING.values(), ids=SHIFTING.keys())
+def test_files_whose_rows_are_not_one_per_line_take_the_general_road(data, monkeypatch):
+    large, general = read_both("log.csv", data, monkeypatch)
+    assert_same_table(large, general)
+    assert not took_the_large_road(large)
+
+
+def test_whitespace_cells_are_blank_and_short_rows_are_padded_on_the_large_road(monkeypatch):
+    data = "Issue ID;Title;Raised date\nA-1;\u00a0 ;2025-01-02\nA-2;y\n".encode()
+    large, general = read_both("log.csv", data, monkeypatch)
+    assert took_the_large_road(large)
+    assert_same_table(large, general)
+    assert cells(large.frame) == [["A-1", None, "2025-01-02"], ["A-2", "y", None]]
+
+
+def prepared_both(store, dataset: str, name: str, data: bytes, monkeypatch):
+    monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 0)
+    large = ingest.prepare(store, dataset, name, data)
+    monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 10**12)
+    return large, ingest.prepare(store, dataset, name, data)
+
+
+CASES = [("survey", "exports/qualtrics_pulse.csv"), ("survey", "exports/surveymonkey_pulse.csv"),
+         ("survey", "exports/google_forms_pulse.csv"), ("survey", "bad/survey_non_numeric.csv"),
+         ("survey", "bad/survey_out_of_scale.csv"), ("issues", "exports/jira_issues.csv"),
+         ("issues", "bad/duplicate_ids.csv"), ("issues", "bad/future_dates.csv"),
+         ("milestones", "exports/ms_project_milestones.csv")]
+
+
+@pytest.mark.parametrize("dataset, name", CASES, ids=[c[1] for c in CASES])
+def test_both_roads_give_the_same_preview(store, dataset, name, monkeypatch):
+    bootstrap.ensure_instrument(store)
+    large, general = prepared_both(store, dataset, Path(name).name, (FIXTURES / name).read_bytes(), monkeypatch)
+    assert (large.questions, large.notes, [p.__dict__ for p in large.partners]) == (
+        general.questions, general.notes, [p.__dict__ for p in general.partners])
+    if general.validation is None:
+        assert large.validation is None
+        return
+    pd.testing.assert_frame_equal(large.validation.failures, general.validation.failures)
+    assert large.validation.rows_checked == general.validation.rows_checked
+
+
+def test_a_generated_survey_loads_the_same_answers_on_both_roads(store, monkeypatch):
+    bootstrap.ensure_instrument(store)
+    data = generate.survey_csv(300, invalid=0.05)
+    large, general = prepared_both(store, "survey", "pulse.csv", data, monkeypatch)
+    pd.testing.assert_frame_equal(large.validation.failures, general.validation.failures)
+    assert large.validation.invalid_rows == 15
+    first = ingest.commit(store, general, policy="valid_only")
+    answers = store.cursor().execute(
+        "SELECT * EXCLUDE (batch_id) FROM survey_responses ORDER BY ALL").fetchall()
+    ingest.undo(store, first.batch_id)
+    second = ingest.commit(store, large, policy="valid_only")
+    again = store.cursor().execute(
+        "SELECT * EXCLUDE (batch_id) FROM survey_responses WHERE batch_id = ? ORDER BY ALL",
+        [second.batch_id]).fetchall()
+    assert (first.rows_accepted, first.rows_rejected) == (second.rows_accepted, second.rows_rejected) == (285, 15)
+    assert again == answers and len(answers) > 5000
