@@ -5,10 +5,13 @@ data version, so every page sees new data at once and reruns cost no query other
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 import streamlit as st
 
 from pipelines import bootstrap, cli, handoff, ingest, scores
+from pipelines.freshness import freshness as _freshness_of
 from pipelines.store import Store, db_path
 
 
@@ -49,12 +52,13 @@ def index_scores(asof: int | None = None) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _freshness(db: str, version: int) -> pd.DataFrame:
-    return ingest.freshness(cursor())
+def _freshness(db: str, version: int, asof: int | None) -> pd.DataFrame:
+    return _freshness_of(cursor(), asof)
 
 
-def freshness() -> pd.DataFrame:
-    return _freshness(*_key())
+def freshness(asof: int | None = None) -> pd.DataFrame:
+    """Per dataset: live loads and the newest date in the data, as of ``asof`` (freshness.freshness)."""
+    return _freshness(*_key(), asof)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -81,10 +85,15 @@ def asof() -> int | None:
     return st.session_state.get("asof")
 
 
+def version_labels() -> dict[int, str]:
+    """Every data version a view can be pinned to -> its label (as the URL spells it)."""
+    versions = _versions(*_key())
+    return {int(v): label for v, label in zip(versions["version"], versions["label"])}
+
+
 def sidebar() -> None:
     """Controls every page shares: which data the view shows, and its link."""
-    versions = _versions(*_key())
-    labels = {int(v): label for v, label in zip(versions["version"], versions["label"])}
+    labels = version_labels()
     requested = st.query_params.get("asof")
     with st.sidebar:
         st.selectbox("Data as of", [None, *labels], key="asof", bind="query-params",
@@ -266,8 +275,7 @@ def link_params(**values: str) -> dict[str, str]:
     params = {key: str(value) for key, value in values.items() if value is not None}
     pinned = asof()
     if pinned is not None:
-        versions = _versions(*_key())
-        labels = dict(zip(versions["version"].astype(int), versions["label"]))
+        labels = version_labels()
         if pinned in labels:
             params["asof"] = labels[pinned]
     return params
@@ -322,6 +330,41 @@ def no_data(message: str) -> None:
     except st.errors.StreamlitPageNotFoundError:
         pass
     st.stop()
+
+
+class PageContext(NamedTuple):
+    """What a browsing page needs before its controls (a tuple, so pages unpack it)."""
+    asof: int | None
+    k: int
+    thresholds: tuple[float, float]
+    waves: list[str]
+
+
+def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -> PageContext:
+    """The opening of Overview, Partner profile and Compare: the title, the demo banner, and
+    the view's pin, k, band thresholds and waves. Stops the page with ``no_partners`` when it
+    is given and no partner is known, then with ``no_waves`` when there are no survey waves."""
+    st.title(title)
+    demo_banner()
+    pinned = asof()
+    context = PageContext(pinned, anonymity_k(), thresholds(), waves(asof=pinned))
+    if no_partners is not None and partners().empty:
+        no_data(no_partners)
+    if not context.waves:
+        no_data(no_waves)
+    return context
+
+
+def index_metric(where, wave: str, row: pd.Series, change: pd.DataFrame, previous: str | None, *,
+                 programme: bool = False) -> None:
+    """A shown collaboration index in ``where`` (a column), with its change since ``previous``
+    when ``change`` (the group's index row of ``changes()`` in ``wave``) has one."""
+    delta = None
+    if not change.empty and pd.notna(change["change"].iloc[0]):
+        delta = f"{change['change'].iloc[0]:+.1f} since {previous}"
+    who = f"Programme, all partners: n = {int(row['n'])} respondents" if programme else f"n = {int(row['n'])}"
+    where.metric(f"Collaboration index, {wave}", f"{row['score']:.1f}", delta=delta,
+                 help=f"{who} (smallest factor), 95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.")
 
 
 # ===================================================================================

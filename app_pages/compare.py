@@ -1,20 +1,12 @@
 """Compare: every partner x factor in one wave, with the change since the previous wave."""
-import pandas as pd
 import streamlit as st
 
 from app_pages import common
 from pipelines import charts, settings
 
-st.title("Compare partners")
-common.demo_banner()
-
-asof = common.asof()
-k = common.anonymity_k()
-thresholds = common.thresholds()
-waves = common.waves(asof=asof)
-if not waves:
-    common.no_data("No survey responses yet, so there is nothing to compare. Load a pulse survey export "
-                   "on the Data page.")
+asof, k, thresholds, waves = common.page_context(
+    "Compare partners",
+    "No survey responses yet, so there is nothing to compare. Load a pulse survey export on the Data page.")
 
 SORTS = ["partner", "collaboration_index", *settings.FACTORS]
 SORT_LABELS = {"partner": "Partner name", **{f: charts.factor_label(f) for f in SORTS[1:]}}

@@ -1,20 +1,13 @@
 """Overview: where every partner stands in a wave, who moved, what to look at, how fresh the data is."""
-import pandas as pd
 import streamlit as st
 
 from app_pages import common
 from pipelines import charts
 
-st.title("Partnership Health")
-common.demo_banner()
-
-asof = common.asof()
-k = common.anonymity_k()
-thresholds = common.thresholds()
-waves = common.waves(asof=asof)
-if not waves:
-    common.no_data("No survey responses yet, so there is nothing to score. Load a pulse survey export "
-                   "(and the partners, milestones and issue log) on the Data page.")
+asof, k, thresholds, waves = common.page_context(
+    "Partnership Health",
+    "No survey responses yet, so there is nothing to score. Load a pulse survey export "
+    "(and the partners, milestones and issue log) on the Data page.")
 
 bad_wave = common.dropped_param("wave", waves)
 wave = st.columns([1, 2])[0].selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
@@ -37,12 +30,7 @@ programme_change = changes_in_wave[changes_in_wave["partner_id"].isna()
 left, middle, right = st.columns(3)
 if not programme.empty and not bool(programme["suppressed"].iloc[0]):
     row = programme.iloc[0]
-    delta = None
-    if not programme_change.empty and pd.notna(programme_change["change"].iloc[0]):
-        delta = f"{programme_change['change'].iloc[0]:+.1f} since {previous}"
-    left.metric(f"Collaboration index, {wave}", f"{row['score']:.1f}", delta=delta,
-                help=f"Programme, all partners: n = {int(row['n'])} respondents (smallest factor), "
-                     f"95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.")
+    common.index_metric(left, wave, row, programme_change, previous, programme=True)
     middle.metric("Programme band", str(row["band"]).capitalize(),
                   help=charts.band_labels(thresholds)[row["band"]])
 else:
@@ -71,7 +59,7 @@ if not hidden.empty:
     st.markdown(f"**Not shown in {wave}:**\n{lines}")
 
 # -- movers and alerts ----------------------------------------------------------------------
-movers_col, alerts_col = st.columns([5, 4], gap="large")
+movers_col, alerts_col = st.columns([2, 1], gap="medium")  # the movers table needs the width
 with movers_col:
     st.subheader("Biggest movers")
     if previous is None:
@@ -83,12 +71,13 @@ with movers_col:
         if movers.empty:
             st.write("No partner is shown in both waves, so no change can be given.")
         else:
+            # Fixed widths for the short columns, so the last one is readable beside the alerts.
             st.dataframe(movers, hide_index=True, width="stretch", column_config={
-                "Change": st.column_config.NumberColumn(format="%+.1f"),
+                "Change": st.column_config.NumberColumn(format="%+.1f", width=62),
                 "Beyond noise": st.column_config.TextColumn(
-                    help="Is the change larger than the two waves' 95% uncertainty allows?"),
-                "From": st.column_config.NumberColumn(format="%.1f"),
-                "To": st.column_config.NumberColumn(format="%.1f")})
+                    width=100, help="Is the change larger than the two waves' 95% uncertainty allows?"),
+                "From": st.column_config.NumberColumn(format="%.1f", width=50),
+                "To": st.column_config.NumberColumn(format="%.1f", width=50)})
             common.csv_download(movers, f"movers-{wave}")
 with alerts_col:
     st.subheader("Alerts")
@@ -114,9 +103,10 @@ common.show_chart("programme-index", "index_over_time", index, thresholds, k, wa
 
 # -- freshness -------------------------------------------------------------------------------
 st.subheader("Data freshness")
-fresh = common.freshness()
+fresh = common.freshness(asof=asof)
 if asof is not None:
-    st.caption("This view is pinned to an earlier data version; the table shows the latest loads.")
+    st.caption(f"As the data stood at {common.version_labels().get(asof, f'version {asof}')}, the "
+               "pinned version: later loads and undos are not counted.")
 if fresh.empty:
     st.write("Nothing loaded yet.")
 else:

@@ -5,19 +5,11 @@ import streamlit as st
 from app_pages import common
 from pipelines import charts, settings
 
-st.title("Partner profile")
-common.demo_banner()
-
-asof = common.asof()
-k = common.anonymity_k()
-thresholds = common.thresholds()
+asof, k, thresholds, waves = common.page_context(
+    "Partner profile",
+    "No survey responses yet, so there is no profile to draw. Load a pulse survey export on the Data page.",
+    no_partners="No partners yet. Load the partners list or a pulse survey export on the Data page.")
 names = [str(n) for n in common.partners()["name"]]
-waves = common.waves(asof=asof)
-if not names:
-    common.no_data("No partners yet. Load the partners list or a pulse survey export on the Data page.")
-if not waves:
-    common.no_data("No survey responses yet, so there is no profile to draw. Load a pulse survey export "
-                   "on the Data page.")
 
 bad_partner = common.dropped_param("partner", names)
 bad_wave = common.dropped_param("wave", waves)
@@ -56,12 +48,7 @@ else:
     row = now.iloc[0]
     change = changes[(changes["partner"] == partner) & (changes["wave"] == wave)
                      & (changes["factor"] == "collaboration_index")]
-    delta = None
-    if not change.empty and pd.notna(change["change"].iloc[0]):
-        delta = f"{change['change'].iloc[0]:+.1f} since {previous}"
-    c1.metric(f"Collaboration index, {wave}", f"{row['score']:.1f}", delta=delta,
-              help=f"n = {int(row['n'])} (smallest factor), 95% interval {row['ci_low']:.1f} to "
-                   f"{row['ci_high']:.1f}.")
+    common.index_metric(c1, wave, row, change, previous)
     c2.metric("Band", str(row["band"]).capitalize(), help=charts.band_labels(thresholds)[row["band"]])
     c3.metric("Respondents", int(row["n"]), help="Smallest number of respondents over the five factors.")
 

@@ -201,26 +201,21 @@ wide AS (
     LEFT JOIN raised r ON r.partner_id = k.partner_id AND r.wave = p.wave
     LEFT JOIN backlog bl ON bl.partner_id = k.partner_id AND bl.wave = p.wave
 )
-SELECT partner_id, partner, wave, wave_start, 'on_time_rate' AS indicator,
-       CASE WHEN due > 0 THEN on_time / due END AS value, due AS count FROM wide
-UNION ALL
-SELECT partner_id, partner, wave, wave_start, 'mean_slip_days',
-       CASE WHEN slip_n > 0 THEN slip END, slip_n FROM wide
-UNION ALL
-SELECT partner_id, partner, wave, wave_start, 'joint_share',
-       CASE WHEN due > 0 THEN joint / due END, due FROM wide
-UNION ALL
-SELECT partner_id, partner, wave, wave_start, 'median_days_to_resolve',
-       CASE WHEN resolved_n > 0 THEN resolve_days END, resolved_n FROM wide
-UNION ALL
-SELECT partner_id, partner, wave, wave_start, 'escalation_rate',
-       CASE WHEN owned_n > 0 THEN escalated_n / owned_n END, owned_n FROM wide
-UNION ALL
-SELECT partner_id, partner, wave, wave_start, 'self_raised_share',
-       CASE WHEN owned_n > 0 THEN self_n / owned_n END, owned_n FROM wide
-UNION ALL
-SELECT partner_id, partner, wave, wave_start, 'ageing_backlog', ageing_n, open_n FROM wide
 """
+
+# Each indicator's value and count (its denominator), as SQL over the ``wide`` rows above.
+_INDICATOR_SQL_VALUES: tuple[tuple[str, str, str], ...] = (
+    ("on_time_rate", "CASE WHEN due > 0 THEN on_time / due END", "due"),
+    ("mean_slip_days", "CASE WHEN slip_n > 0 THEN slip END", "slip_n"),
+    ("joint_share", "CASE WHEN due > 0 THEN joint / due END", "due"),
+    ("median_days_to_resolve", "CASE WHEN resolved_n > 0 THEN resolve_days END", "resolved_n"),
+    ("escalation_rate", "CASE WHEN owned_n > 0 THEN escalated_n / owned_n END", "owned_n"),
+    ("self_raised_share", "CASE WHEN owned_n > 0 THEN self_n / owned_n END", "owned_n"),
+    ("ageing_backlog", "ageing_n", "open_n"),
+)
+_INDICATORS_SQL += "UNION ALL\n".join(
+    f"SELECT partner_id, partner, wave, wave_start, '{name}' AS indicator, {value} AS value, "
+    f"{count} AS count FROM wide\n" for name, value, count in _INDICATOR_SQL_VALUES)
 
 
 def indicators(cursor, *, asof: int | None = None, partners: Iterable[int] | None = None,

@@ -4,6 +4,7 @@ Each test opens its own database file (``_store`` is cached by path), on the dem
 programme, an empty database, or a programme where every group is suppressed."""
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -146,6 +147,27 @@ def test_a_bad_link_opens_with_a_notice_and_defaults(demo, page, query, named):
         assert at.selectbox(key="partner").value == "Brackwater Systems"
     if "sort" in query:
         assert at.selectbox(key="sort").value == "partner"
+
+
+def _freshness(at: AppTest) -> dict[str, tuple]:
+    """The Overview's data freshness table: dataset -> (loads, newest date in the data)."""
+    table = next(d.value for d in at.dataframe if "Dataset" in d.value.columns)
+    return {r["Dataset"]: (int(r["Loads"]), None if pd.isna(r["Newest date in the data"])
+                           else str(pd.Timestamp(r["Newest date in the data"]).date()))
+            for _, r in table.iterrows()}
+
+
+def test_a_pinned_overview_shows_the_freshness_of_the_pinned_data(demo):
+    at = _app()
+    assert _freshness(at)["survey"] == (8, "2026-07-01")
+    assert {"issues", "milestones"} <= set(_freshness(at))
+    pinned = next(label for label in at.selectbox(key="asof").options if label.startswith("batch 8 ("))
+    at = _app({"asof": pinned})
+    fresh = _freshness(at)
+    # Batch 8 is the demo's sixth survey wave; the milestones and issue log loaded after it.
+    assert fresh["survey"] == (6, "2026-01-01")
+    assert "issues" not in fresh and "milestones" not in fresh
+    assert any(pinned in c.value and "later loads and undos are not counted" in c.value for c in at.caption)
 
 
 def test_an_unknown_pin_opens_the_latest_data_with_a_notice(demo):
