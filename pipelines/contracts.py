@@ -31,14 +31,29 @@ def _latest_allowed() -> pd.Timestamp:
     return pd.Timestamp(dt.date.today() + dt.timedelta(days=int(settings.get("future_tolerance_days"))))
 
 
-def _short(df: pd.DataFrame, field: str, limit: int = MAX_ID_CHARS) -> pd.Series:
+SQL_TWINS: dict[str, str] = {}  # check name -> the same check in SQL (see the end of this module)
+
+
+def _is_short(field: str, name: str | None = None, limit: int = MAX_ID_CHARS):
     """Ids and names are short: free text pasted into them would become a partner or a key."""
-    return df[field].isna() | (df[field].astype(str).str.len() <= limit)
+    name = name or f"{field}_is_short"
+    SQL_TWINS[name] = f"{field} IS NULL OR length({field}) <= {int(limit)}"
+
+    @pa.dataframe_check(name=name)
+    def check(cls, df: pd.DataFrame) -> pd.Series:
+        return df[field].isna() | (df[field].astype(str).str.len() <= limit)
+    return check
 
 
-def _readable(df: pd.DataFrame, field: str) -> pd.Series:
+def _is_readable(field: str, name: str | None = None):
     """A date or flag given as text must have been understood."""
-    return df[field].notna() | df[f"{field}_raw"].isna()
+    name = name or f"{field}_is_readable"
+    SQL_TWINS[name] = f"{field} IS NOT NULL OR {field}_raw IS NULL"
+
+    @pa.dataframe_check(name=name)
+    def check(cls, df: pd.DataFrame) -> pd.Series:
+        return df[field].notna() | df[f"{field}_raw"].isna()
+    return check
 
 
 class SurveyAnswers(pa.DataFrameModel):
@@ -56,9 +71,7 @@ class SurveyAnswers(pa.DataFrameModel):
     response_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     response_date_raw: Series[str] = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="partner_name_is_short")
-    def partner_name_is_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "partner")
+    partner_name_is_short = _is_short("partner", "partner_name_is_short")
 
     @pa.dataframe_check(name="answer_is_a_number")
     def answer_is_a_number(cls, df: pd.DataFrame) -> pd.Series:
@@ -72,9 +85,7 @@ class SurveyAnswers(pa.DataFrameModel):
     def answer_is_a_scale_point(cls, df: pd.DataFrame) -> pd.Series:
         return df["value"].isna() | (df["value"] == df["value"].round())
 
-    @pa.dataframe_check(name="response_date_is_readable")
-    def response_date_is_readable(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "response_date")
+    response_date_is_readable = _is_readable("response_date")
 
     @pa.dataframe_check(name="response_date_not_in_future")
     def response_date_not_in_future(cls, df: pd.DataFrame) -> pd.Series:
@@ -100,9 +111,7 @@ class InstrumentItems(pa.DataFrameModel):
     reverse_scored: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     reverse_scored_raw: Series[str] = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="item_id_is_short")
-    def item_id_is_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "item_id")
+    item_id_is_short = _is_short("item_id")
 
     @pa.dataframe_check(name="factor_is_one_of_the_five")
     def factor_is_one_of_the_five(cls, df: pd.DataFrame) -> pd.Series:
@@ -134,29 +143,19 @@ class Milestones(pa.DataFrameModel):
     actual_date_raw: Series[str] = pa.Field(nullable=True)
     status: Series[str] = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="milestone_id_is_short")
-    def milestone_id_is_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "milestone_id")
+    milestone_id_is_short = _is_short("milestone_id")
 
-    @pa.dataframe_check(name="owners_are_short")
-    def owners_are_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "owners", MAX_OWNERS_CHARS)
+    owners_are_short = _is_short("owners", "owners_are_short", limit=MAX_OWNERS_CHARS)
 
     @pa.dataframe_check(name="baseline_date_is_given")
     def baseline_date_is_given(cls, df: pd.DataFrame) -> pd.Series:
         return df["baseline_date"].notna() | df["baseline_date_raw"].notna()
 
-    @pa.dataframe_check(name="baseline_date_is_readable")
-    def baseline_date_is_readable(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "baseline_date")
+    baseline_date_is_readable = _is_readable("baseline_date")
 
-    @pa.dataframe_check(name="forecast_date_is_readable")
-    def forecast_date_is_readable(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "forecast_date")
+    forecast_date_is_readable = _is_readable("forecast_date")
 
-    @pa.dataframe_check(name="actual_date_is_readable")
-    def actual_date_is_readable(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "actual_date")
+    actual_date_is_readable = _is_readable("actual_date")
 
     @pa.dataframe_check(name="actual_date_not_in_future")
     def actual_date_not_in_future(cls, df: pd.DataFrame) -> pd.Series:
@@ -184,29 +183,19 @@ class Issues(pa.DataFrameModel):
     escalated: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     escalated_raw: Series[str] = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="issue_id_is_short")
-    def issue_id_is_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "issue_id")
+    issue_id_is_short = _is_short("issue_id")
 
-    @pa.dataframe_check(name="raised_by_is_short")
-    def raised_by_is_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "raised_by")
+    raised_by_is_short = _is_short("raised_by")
 
-    @pa.dataframe_check(name="owned_by_is_short")
-    def owned_by_is_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "owned_by")
+    owned_by_is_short = _is_short("owned_by")
 
     @pa.dataframe_check(name="raised_date_is_given")
     def raised_date_is_given(cls, df: pd.DataFrame) -> pd.Series:
         return df["raised_date"].notna() | df["raised_date_raw"].notna()
 
-    @pa.dataframe_check(name="raised_date_is_readable")
-    def raised_date_is_readable(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "raised_date")
+    raised_date_is_readable = _is_readable("raised_date")
 
-    @pa.dataframe_check(name="resolved_date_is_readable")
-    def resolved_date_is_readable(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "resolved_date")
+    resolved_date_is_readable = _is_readable("resolved_date")
 
     @pa.dataframe_check(name="raised_date_not_in_future")
     def raised_date_not_in_future(cls, df: pd.DataFrame) -> pd.Series:
@@ -217,13 +206,9 @@ class Issues(pa.DataFrameModel):
         both = df["raised_date"].notna() & df["resolved_date"].notna()
         return ~both | (df["resolved_date"] >= df["raised_date"])
 
-    @pa.dataframe_check(name="severity_is_known")
-    def severity_is_known(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "severity")
+    severity_is_known = _is_readable("severity", "severity_is_known")
 
-    @pa.dataframe_check(name="escalated_is_yes_or_no")
-    def escalated_is_yes_or_no(cls, df: pd.DataFrame) -> pd.Series:
-        return _readable(df, "escalated")
+    escalated_is_yes_or_no = _is_readable("escalated", "escalated_is_yes_or_no")
 
     class Config:
         strict = False
@@ -235,9 +220,7 @@ class Partners(pa.DataFrameModel):
     name: Series[str] = pa.Field(nullable=False, unique=True, str_length={"min_value": 1})
     aliases: Series[str] = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="name_is_short")
-    def name_is_short(cls, df: pd.DataFrame) -> pd.Series:
-        return _short(df, "name")
+    name_is_short = _is_short("name")
 
     class Config:
         strict = False
@@ -444,27 +427,19 @@ def validate(dataset: str, frame: pd.DataFrame) -> Validation:
 # ---------------------------------------------------------------------------- the same contract in SQL
 # Large survey files are checked where their answers live (DuckDB) instead of in a frame. The models
 # stay the contract: the column rules below are generated from each model's schema, and every
-# dataframe check has a twin here over the same column names. tests/test_contracts_sql.py runs both
+# dataframe check has an SQL twin over the same column names (made with the check by _is_short and
+# _is_readable, or written here). tests/test_contracts_sql.py runs both
 # engines on the same frames and asserts the same failures, and that no check lacks a twin.
-SQL_TWINS: dict[str, str] = {
-    "partner_name_is_short": "partner IS NULL OR length(partner) <= $max_id_chars",
+SQL_TWINS.update({
     "answer_is_a_number": "value IS NOT NULL OR value_raw IS NULL",
     "answer_within_scale": "value IS NULL OR value BETWEEN scale_min AND scale_max",
     "answer_is_a_scale_point": "value IS NULL OR value = round(value)",
-    "response_date_is_readable": "response_date IS NOT NULL OR response_date_raw IS NULL",
     "response_date_not_in_future": "response_date IS NULL OR response_date <= $latest_allowed",
     "one_answer_per_respondent_item_wave": "count(*) OVER (PARTITION BY respondent_key, wave, item_id) = 1",
-    "issue_id_is_short": "issue_id IS NULL OR length(issue_id) <= $max_id_chars",
-    "raised_by_is_short": "raised_by IS NULL OR length(raised_by) <= $max_id_chars",
-    "owned_by_is_short": "owned_by IS NULL OR length(owned_by) <= $max_id_chars",
     "raised_date_is_given": "raised_date IS NOT NULL OR raised_date_raw IS NOT NULL",
-    "raised_date_is_readable": "raised_date IS NOT NULL OR raised_date_raw IS NULL",
-    "resolved_date_is_readable": "resolved_date IS NOT NULL OR resolved_date_raw IS NULL",
     "raised_date_not_in_future": "raised_date IS NULL OR raised_date <= $latest_allowed",
     "resolved_not_before_raised": "raised_date IS NULL OR resolved_date IS NULL OR resolved_date >= raised_date",
-    "severity_is_known": "severity IS NOT NULL OR severity_raw IS NULL",
-    "escalated_is_yes_or_no": "escalated IS NOT NULL OR escalated_raw IS NULL",
-}
+})
 SQL_DATASETS = ("survey", "issues")  # the datasets whose large files are checked in DuckDB
 SQL_ROWS = 5000  # an issue log this long is checked in DuckDB (a survey's answers always are)
 
@@ -480,8 +455,7 @@ def sql_rules(dataset: str) -> tuple[list[tuple[str, str | None, str]], dict[str
     named parameters those SQL expressions use."""
     schema = MODELS[dataset].to_schema()
     allowed = set(schema.columns)
-    params: dict[str, object] = {"max_id_chars": MAX_ID_CHARS,
-                                 "latest_allowed": _latest_allowed().to_pydatetime()}
+    params: dict[str, object] = {"latest_allowed": _latest_allowed().to_pydatetime()}
     rules: list[tuple[str, str | None, str]] = []
     for number, (name, column) in enumerate(schema.columns.items()):
         q = _quoted(name, allowed)

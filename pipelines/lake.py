@@ -11,8 +11,10 @@ What differs, and is handled here:
 - Every cursor works in the lake catalog (``USE lake``; a DuckDB cursor starts elsewhere).
 - DuckLake has no sequences, PRIMARY KEY/UNIQUE constraints or indexes. The schema's
   migrations are translated (``lake_migrations``): keys become NOT NULL, sequences and
-  indexes are left out. The version counter lives in ``meta`` (key ``version_counter``)
-  and ``next_version`` draws from it inside the (locked) write transaction;
+  indexes are left out. In place of the sequence ``version_seq`` the lake has a table of
+  that name with one row per number drawn: ``next_version`` appends the next one inside
+  the (locked) write transaction, so a load or undo only adds rows, as on a file, and a
+  number is never drawn twice even after batches are deleted (``ingest.remove_demo``).
   ``Store.next_version`` is what callers use on either store.
 - Several processes may open one lake. Their writes are serialised by a PostgreSQL
   advisory lock on the catalog, taken before the write transaction begins and held
@@ -36,7 +38,7 @@ import duckdb
 PREFIX = "ducklake:"
 CATALOG = "lake"  # name the lake is attached under; every cursor USEs it
 LOCK_DATABASE = "ph_lake_lock"  # the catalog database attached once more, for the write lock
-COUNTER_KEY = "version_counter"
+VERSIONS = "version_seq"  # the lake's stand-in for the file's sequence of that name
 # PyPI package -> extension name DuckDB knows it by once installed.
 EXTENSION_PACKAGES: dict[str, str] = {
     "duckdb_extension_postgres": "postgres_scanner",
@@ -158,7 +160,7 @@ def use_lake(cursor: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 # -- schema -----------------------------------------------------------------------
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
 _PRIMARY_KEY = re.compile(r"(\w+)\s+[\w\[\]]+\s+PRIMARY\s+KEY", re.I)
-_UNSUPPORTED = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?(?:SEQUENCE|INDEX)\b", re.I)
+_UNSUPPORTED = re.compile(r"^\s*(?:CREATE\s+(?:UNIQUE\s+)?(?:SEQUENCE|INDEX)|DROP\s+INDEX)\b", re.I)
 
 
 def lake_statement(statement: str) -> str | None:
@@ -174,8 +176,10 @@ def lake_migrations(migrations: Sequence[tuple[int, str, list[str]]]) -> list[tu
     translated = []
     for number, (version, title, statements) in enumerate(migrations):
         kept = [s for s in (lake_statement(statement) for statement in statements) if s is not None]
-        if number == 0:
-            kept.append(f"INSERT INTO meta VALUES ('{COUNTER_KEY}', '0')")
+        if version == 3:  # the counter row of lakes made before: its numbers go on in version_seq
+            kept += [f"CREATE TABLE IF NOT EXISTS {VERSIONS} (version BIGINT NOT NULL)",
+                     f"INSERT INTO {VERSIONS} SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'version_counter'",
+                     "DELETE FROM meta WHERE key = 'version_counter'"]
         translated.append((version, title, kept))
     return translated
 
@@ -222,6 +226,9 @@ class WriteLock:
 
 
 def next_version(cursor: duckdb.DuckDBPyConnection) -> int:
-    """Inside a write (under the catalog lock): draw the next number from the counter in ``meta``."""
-    cursor.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = ?", [COUNTER_KEY])
-    return int(cursor.execute("SELECT value FROM meta WHERE key = ?", [COUNTER_KEY]).fetchone()[0])
+    """Inside a write (under the catalog lock): draw the next number, appended to ``version_seq``.
+
+    Appended, not a counter row updated in place: a load must change no existing row.
+    """
+    cursor.execute(f"INSERT INTO {VERSIONS} SELECT coalesce(max(version), 0) + 1 FROM {VERSIONS}")
+    return int(cursor.execute(f"SELECT max(version) FROM {VERSIONS}").fetchone()[0])

@@ -106,6 +106,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "ALTER TABLE batches ADD COLUMN read_notes TEXT",
         "CREATE INDEX IF NOT EXISTS survey_current ON survey_responses (current)",
     ]),
+    # An index on a true/false column helps no query (DuckDB scans with min/max zone maps) and made
+    # every load pay for it, and every replaced answer's `current = false` a delete plus an insert.
+    (3, "no index on the current flag", [
+        "DROP INDEX IF EXISTS survey_current",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,3 +1,4 @@
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -25,6 +26,42 @@ def store(tmp_path):
     yield store
     store.close()
 
+
+# -- DuckLake: a PostgreSQL catalog on loopback (tests/pg.py), shared by the lake modules --
+LAKE_TEMPLATE = "lake_template"
+_lake_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """The server, with a migrated empty lake as the template every test's catalog copies."""
+    import pg
+    from pipelines.store import Store
+
+    if pg.bin_dir() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL binaries are missing; CI must install Debian's postgresql package.")
+        pytest.skip("PostgreSQL binaries not found (apt-get install -y postgresql): DuckLake tests need a catalog")
+    server = pg.PostgresServer().start()
+    # One data folder for the session: the template's catalog records it, and DuckLake
+    # names every file uniquely, so the lakes copied from it never meet.
+    data = tmp_path_factory.mktemp("lake-data")
+    saved = {name: os.environ.get(name) for name in ("PARTNERSHIP_DB", "PARTNERSHIP_LAKE_DATA_PATH")}
+    try:
+        os.environ["PARTNERSHIP_LAKE_DATA_PATH"] = str(data)
+        Store(f"ducklake:postgres:{server.create_database(LAKE_TEMPLATE)}").close()  # creates and migrates
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+    server.data_path = str(data)
+    yield server
+    server.stop()
+
+
+def new_lake(postgres) -> str:
+    """A fresh, empty, migrated lake (a copy of the template catalog): its location."""
+    dsn = postgres.create_database(f"lake_{os.getpid()}_{next(_lake_numbers)}", template=LAKE_TEMPLATE)
+    return f"ducklake:postgres:{dsn}"
 
 # -- the real app in headless Chromium ------------------------------------------------
 import contextlib

@@ -8,7 +8,6 @@ once lose nothing, and a reader never sees half a batch.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -20,8 +19,9 @@ import pandas as pd
 import pytest
 
 import builders
-import pg
+from conftest import new_lake
 from pipelines import lake, scores
+from pipelines.schema import SCHEMA_VERSION
 from pipelines.store import Store, is_lake
 
 # The core flows, unchanged: with the `store` fixture below they run on the lake.
@@ -40,40 +40,12 @@ from test_scores import (  # noqa: F401
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-_numbers = itertools.count()
-
-
-TEMPLATE = "lake_template"
-
-
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory):
-    """The server, with a migrated empty lake as the template every test's catalog copies."""
-    if pg.bin_dir() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL binaries are missing; CI must install Debian's postgresql package.")
-        pytest.skip("PostgreSQL binaries not found (apt-get install -y postgresql): DuckLake tests need a catalog")
-    server = pg.PostgresServer().start()
-    # One data folder for the session: the template's catalog records it, and DuckLake
-    # names every file uniquely, so the lakes copied from it never meet.
-    data = tmp_path_factory.mktemp("lake-data")
-    saved = {name: os.environ.get(name) for name in ("PARTNERSHIP_DB", "PARTNERSHIP_LAKE_DATA_PATH")}
-    try:
-        os.environ["PARTNERSHIP_LAKE_DATA_PATH"] = str(data)
-        Store(f"ducklake:postgres:{server.create_database(TEMPLATE)}").close()  # creates and migrates
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
-    server.data_path = str(data)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
 def lake_location(postgres, monkeypatch) -> str:
-    """A fresh, empty, migrated lake (a copy of the template catalog), set as the store."""
-    dsn = postgres.create_database(f"lake_{os.getpid()}_{next(_numbers)}", template=TEMPLATE)
-    location = f"ducklake:postgres:{dsn}"
+    """A fresh, empty, migrated lake, set as the store (``postgres`` is in conftest)."""
+    location = new_lake(postgres)
     monkeypatch.setenv("PARTNERSHIP_DB", location)
     monkeypatch.setenv("PARTNERSHIP_LAKE_DATA_PATH", postgres.data_path)
     return location
@@ -96,7 +68,7 @@ def run_cli(*argv: str, env: dict | None = None, timeout: float = 120) -> subpro
 def test_the_setting_names_a_lake_and_the_store_opens_it(store, lake_location):
     assert is_lake() and store.is_lake and store.lake == lake_location
     assert store.cursor().execute("SELECT current_database()").fetchone() == ("lake",)
-    assert store.schema_version() == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     tables = {row[0] for row in store.cursor().execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lake'").fetchall()}
     assert {"batches", "partners", "survey_responses", "issues", "meta", "mapping_memory"} <= tables
@@ -107,7 +79,7 @@ def test_the_setting_names_a_lake_and_the_store_opens_it(store, lake_location):
 
 def test_a_second_open_of_the_same_lake_migrates_nothing(store, lake_location):
     again = Store(lake_location)
-    assert again.schema_version() == 2
+    assert again.schema_version() == SCHEMA_VERSION
     assert again.cursor().execute("SELECT count(*) FROM meta WHERE key = 'schema_version'").fetchone() == (1,)
     again.close()
 
@@ -120,6 +92,21 @@ def test_versions_count_on_across_writes_and_reopen(store, lake_location):
     reopened = Store(lake_location)
     assert builders.load(reopened, "instrument_items", builders.instrument()) == 3
     assert reopened.data_version() == 3
+    reopened.close()
+
+
+def test_a_lake_made_before_version_seq_keeps_counting_from_its_counter(store, lake_location):
+    """Schema 3 moves the lake's version counter out of meta: numbers go on, none drawn twice."""
+    builders.load(store, "instrument_items", builders.instrument())
+    with store.write() as cursor:  # the lake as schema 2 left it
+        cursor.execute("DROP TABLE version_seq")
+        cursor.execute("INSERT INTO meta VALUES ('version_counter', '7')")
+        cursor.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    store.close()
+    reopened = Store(lake_location)
+    assert reopened.schema_version() == SCHEMA_VERSION
+    assert builders.load(reopened, "instrument_items", builders.instrument()) == 8
+    assert reopened.cursor().execute("SELECT count(*) FROM meta WHERE key = 'version_counter'").fetchone() == (0,)
     reopened.close()
 
 
@@ -197,7 +184,7 @@ def test_loads_from_two_processes_at_once_lose_nothing(store, tmp_path):
         assert writer.returncode == 0, problems
     cursor = store.cursor()
     assert cursor.execute("SELECT count(*), count(DISTINCT batch_id), max(batch_id) FROM batches").fetchone() == (6, 6, 6)
-    assert cursor.execute("SELECT value FROM meta WHERE key = 'version_counter'").fetchone() == ("6",)
+    assert cursor.execute("SELECT count(*), count(DISTINCT version), max(version) FROM version_seq").fetchone() == (6, 6, 6)
     assert cursor.execute("SELECT count(*), count(DISTINCT issue_id) FROM issues WHERE current").fetchone() == (60, 60)
     partners = cursor.execute("SELECT partner_id, name FROM partners ORDER BY partner_id").fetchall()
     assert sorted(name for _, name in partners) == ["Meridian Tunnelling", "Quarry Signals"]

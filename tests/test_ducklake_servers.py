@@ -143,7 +143,7 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
         through_page = tmp_path / "raid-page.csv"
         through_page.write_text(issue_log("Quarry Signals", "QS", 40))
         through_cli = tmp_path / "raid-cli.csv"
-        through_cli.write_text(issue_log("Meridian Tunnelling", "MT", 3000))
+        through_cli.write_text(issue_log("Meridian Tunnelling", "MT", 60000))  # long enough to overlap
         open_data_page(page_a, server_a.url)
         upload(page_a, through_page)
         button = page_a.get_by_role("button", name="Load all 40 rows")
@@ -172,19 +172,19 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
             wait_for_app(page)
             screenshot(page, f"lake-{name}-both-loads")
 
-        # the store itself: three batches, the counter at 3, every row and partner once
+        # the store itself: four batches, versions drawn up to 4, every row and partner once
         check = subprocess.run([sys.executable, "-c", (
             "from pipelines.store import Store\n"
             "c = Store().cursor()\n"
             "print(c.execute(\"SELECT count(*), count(DISTINCT batch_id), max(batch_id) FROM batches\").fetchone())\n"
-            "print(c.execute(\"SELECT value FROM meta WHERE key = 'version_counter'\").fetchone())\n"
+            "print(c.execute(\"SELECT max(version) FROM version_seq\").fetchone())\n"
             "print(c.execute(\"SELECT count(*), count(DISTINCT issue_id) FROM issues WHERE current\").fetchone())\n"
             "print(c.execute(\"SELECT count(*), count(DISTINCT partner_id), count(DISTINCT name) FROM partners\").fetchone())\n"
         )], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
         assert check.returncode == 0, check.stderr
         batches, counter, issues, partners = check.stdout.split("\n")[:4]
-        assert batches == "(4, 4, 4)" and counter == "('4',)", check.stdout
-        assert issues == "(3043, 3043)", check.stdout
+        assert batches == "(4, 4, 4)" and counter == "(4,)", check.stdout
+        assert issues == "(60043, 60043)", check.stdout
         count, ids, names = eval(partners)  # a tuple printed by Python
         assert count == ids == names, partners
     finally:

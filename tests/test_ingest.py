@@ -204,7 +204,8 @@ def test_failed_load_leaves_the_database_as_it_was(programme, monkeypatch):
     assert after == before
 
 
-def test_migration_from_an_older_schema_keeps_data(tmp_path):
+@pytest.mark.parametrize("made_at", [1, 2])
+def test_migration_from_an_older_schema_keeps_data(tmp_path, made_at):
     path = tmp_path / "old.duckdb"
     old = Store.__new__(Store)
     old.path = path
@@ -212,12 +213,14 @@ def test_migration_from_an_older_schema_keeps_data(tmp_path):
     import duckdb
     old._write_lock = threading.RLock()
     old.connection = duckdb.connect(str(path))
-    old.migrate(upto=1)
-    assert old.schema_version() == 1
+    old.migrate(upto=made_at)
+    assert old.schema_version() == made_at
     old.connection.execute("INSERT INTO partners VALUES (1, 'Kestrel Design', NULL)")
     old.close()
     new = Store(path)
-    assert new.schema_version() == 2
+    assert new.schema_version() == 3
+    assert new.cursor().execute("SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'survey_current'"
+                                ).fetchone() == (0,)  # schema 3 dropped it
     assert new.cursor().execute("SELECT name FROM partners").fetchall() == [("Kestrel Design",)]
     assert new.cursor().execute("SELECT count(*) FROM mapping_memory").fetchone() == (0,)
     new.close()

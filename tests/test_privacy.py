@@ -31,11 +31,16 @@ WAVES = [("2024-Q1", "2024-01-01"), ("2024-Q2", "2024-04-01"), ("2024-Q3", "2024
 PARTNER_IDS = list(range(1, 7))
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("privacy") / "t.duckdb")
+def with_partners_and_instrument(store: Store) -> Store:
+    """What every example reloads its answers into (also the lake run's starting point)."""
     b.add_partners(store, [f"Partner {p}" for p in PARTNER_IDS])
     b.load(store, "instrument_items", b.instrument(reverse=REVERSED))
+    return store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = with_partners_and_instrument(Store(tmp_path_factory.mktemp("privacy") / "t.duckdb"))
     yield store
     store.close()
 
@@ -178,3 +183,14 @@ def test_k_minus_one_hidden_and_k_shown(store, k):
     assert q1["suppressed"].all() and (q1["suppression_reason"] == scores.REASON_SMALL).all()
     assert q1["n"].isna().all() and q1["score"].isna().all()
     assert not q2["suppressed"].any() and (q2["n"] == k).all()
+
+
+@pytest.mark.parametrize("key", [b"k" * 64, bytes(range(32)), b"x" * 100, b""])
+def test_pseudonyms_are_hmac_sha256_of_the_id(key):
+    import hashlib
+    import hmac
+
+    from pipelines import privacy
+    ids = pd.Series(["id:R_1a2B", "row:Acme|2025-01-02|4|5", "id:é", "id:R_1a2B"])
+    expected = [hmac.new(key, i.encode(), hashlib.sha256).hexdigest()[:20] for i in ids]
+    assert privacy.pseudonymise(ids, key).tolist() == expected
