@@ -71,3 +71,36 @@ def test_survey_upload_asks_about_a_partner_name_and_shows_invalid_rows(app_serv
     screenshot(page, "data-survey-preview")
     page.get_by_role("button", name="Load the 2 valid rows").click()
     page.get_by_text("Loaded 2 of 3 rows of pulse-export.csv").wait_for(timeout=30_000)
+
+
+def test_a_large_survey_export_takes_the_large_road_through_the_page(app_server, browser_page, tmp_path):
+    """20,000 respondents x 20 questions (1.6 MB): read, reshaped and checked by DuckDB, and the page
+    shows the same preview, invalid rows and load as for a small file."""
+    import numpy as np
+
+    from benchmarks import generate
+    from pipelines import readers
+
+    frame = generate.survey_frame(20_000, invalid=0.01)
+    names = np.array(["Alderney Trust", "Fenwick Works", "Oakmoor Health", "Tilbury Council"], dtype=object)
+    frame["Organisation"] = names[np.arange(len(frame)) % 4]
+    survey = tmp_path / "annual-pulse.csv"
+    survey.write_bytes(frame.to_csv(index=False, lineterminator="\n").encode())
+    assert survey.stat().st_size > readers.LARGE_TEXT_CHARS
+    page = browser_page
+    page.goto(f"{app_server.url}/data")
+    wait_for_app(page, timeout=90_000)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(survey))
+    button = page.get_by_role("button", name="Load the 19800 valid rows")
+    button.wait_for(timeout=90_000)
+    wait_for_app(page)
+    page.set_viewport_size({"width": 1400, "height": 3600})
+    wait_for_app(page)
+    screenshot(page, "data-large-survey-preview")
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Rows read\n\n20000" in text and "Valid rows\n\n19800" in text and "Invalid rows\n\n200" in text
+    assert "'Alderney Trust', 5000 rows" in text and "200 invalid rows" in text
+    button.click()
+    page.get_by_text("Loaded 19800 of 20000 rows of annual-pulse.csv").wait_for(timeout=90_000)
+    wait_for_app(page)
+    screenshot(page, "data-large-survey-loaded")
