@@ -33,6 +33,7 @@ if CURRENT.empty or CURRENT["wave"].isna().all():
 MODEL = common.whatif_model(ASOF)
 WAVE = str(CURRENT["wave"].dropna().iloc[0])
 THRESHOLDS = settings.band_thresholds()
+COLOURS = common.colours()  # read once per page run, not on every slider move
 
 
 # -- formatting ------------------------------------------------------------------------
@@ -143,9 +144,9 @@ def what_if() -> None:
         now = whatif.weighted_index(current, w)
         projected, band = whatif.project_index(current, moved, w, THRESHOLDS)
         band_now = settings.band_of(now, THRESHOLDS)
-        others = {r["partner"]: whatif.weighted_index({f: r[f] for f in FACTORS}, w)
-                  for _, r in CURRENT[~CURRENT["suppressed"] & (CURRENT["partner"] != partner)]
-                  .iterrows()}
+        others = {r["partner"]: whatif.weighted_index(r, w)
+                  for r in CURRENT.loc[~CURRENT["suppressed"] & (CURRENT["partner"] != partner),
+                                       ["partner", *FACTORS]].to_dict("records")}
         rank_now, of = whatif.placement(now, others)
         rank_new, _ = whatif.placement(projected, others)
 
@@ -161,8 +162,12 @@ def what_if() -> None:
                   delta=f"now {rank_now} of {of}", delta_color="off", delta_arrow="off",
                   help=f"Rank of the projected index among the other partners' {WAVE} index "
                        "(partners whose scores are hidden are left out).")
-        common.show_chart("what-if-spectrum", "whatif_strip", partner, now, projected, others, THRESHOLDS,
-                          WAVE, common.colours().get(partner, charts.PROGRAMME_COLOUR))
+        # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
+        # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads)
+        spectrum = charts.whatif_strip_spec(partner, now, projected, others, THRESHOLDS, WAVE,
+                                            COLOURS.get(partner, charts.PROGRAMME_COLOUR))
+        st.vega_lite_chart(spectrum, theme=None)
+        common.chart_downloads(spectrum, "what-if-spectrum")
 
         st.subheader("Projected delivery, next period")
         table = None
@@ -217,7 +222,7 @@ def what_if() -> None:
 def delivery_table(projection: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in projection.itertuples(index=False):
-        if r.declined:
+        if pd.notna(r.declined):  # a reason; a projected indicator has none (NaN in a frame)
             rows.append({"Indicator": r.label, "Last period": fmt(r.unit, r.last_value),
                          "Expected": "–", "With this scenario": "–",
                          "95% interval": "–", "Change": "–",

@@ -7,9 +7,10 @@ issue log through the product's ingest), then for every page ``app.py`` routes:
 * warm rerun: ``AppTest.from_file("app.py")``, ``switch_page``, one run to warm the caches, then the
   median of ``reruns`` timed ``run()`` calls;
 * charts-alone floor: while the page's first (cold) run happens, every call of a
-  ``pipelines.charts`` builder that returns an Altair chart is recorded with its (already
-  computed, in-memory) arguments; a script that only rebuilds those charts from those frames and
-  shows them with ``st.altair_chart`` is then timed the same way under AppTest.
+  ``pipelines.charts`` builder that returns an Altair chart (or a finished Vega-Lite spec, like
+  ``whatif_strip_spec``) is recorded with its (already computed, in-memory) arguments; a script
+  that only rebuilds those charts from those frames and shows them with ``st.altair_chart``
+  (a spec: ``st.vega_lite_chart``) is then timed the same way under AppTest.
 """
 from __future__ import annotations
 
@@ -40,8 +41,23 @@ import streamlit as st
 from benchmarks import pages
 from pipelines import charts
 for builder, args, kwargs in pages.FLOOR:
-    st.altair_chart(getattr(charts, builder)(*args, **kwargs), width="stretch")
+    chart = getattr(charts, builder)(*args, **kwargs)
+    if isinstance(chart, dict):
+        st.vega_lite_chart(chart, width="stretch")
+    else:
+        st.altair_chart(chart, width="stretch")
 """
+
+
+def _is_chart(out) -> bool:
+    """An Altair chart, or a finished Vega-Lite spec (a dict naming its schema)."""
+    import altair as alt
+
+    return isinstance(out, alt.TopLevelMixin) or (isinstance(out, dict) and "$schema" in out)
+
+
+def _as_spec(out) -> dict:
+    return out if isinstance(out, dict) else out.to_dict()
 
 
 def page_paths() -> list[str]:
@@ -68,8 +84,6 @@ def build_store(work: str, answers: int, issues_csv: str | None) -> float:
 
 
 def _record_charts():
-    import altair as alt
-
     from pipelines import charts
 
     calls: list[tuple[str, tuple, dict]] = []
@@ -81,7 +95,7 @@ def _record_charts():
 
         def wrapper(*args, __fn=fn, __name=name, **kwargs):
             out = __fn(*args, **kwargs)
-            if isinstance(out, alt.TopLevelMixin):
+            if _is_chart(out):
                 calls.append((__name, args, kwargs))
             return out
         originals[name] = fn
@@ -127,7 +141,7 @@ def _measure_page(at, path: str, reruns: int, calls: list, cold: float | None = 
         from pipelines import charts
 
         FLOOR[:] = calls
-        SPECS[:] = [getattr(charts, b)(*a, **k).to_dict() for b, a, k in calls]
+        SPECS[:] = [_as_spec(getattr(charts, b)(*a, **k)) for b, a, k in calls]
         specs = AppTest.from_string(SPECS_SCRIPT, default_timeout=300)
         specs.run()
         floor = AppTest.from_string(FLOOR_SCRIPT, default_timeout=300)

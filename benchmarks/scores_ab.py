@@ -8,7 +8,8 @@ old module from ``git show <rev>:pipelines/scores.py`` and compares every public
 (several k, partner/wave filters, programme off, pinned versions, weights) with the working
 tree's: non-float columns and dtypes exactly, float columns to 1e-11 (DuckDB's parallel
 float sums already differ in the last bits from one run of the old code to the next, which
-is printed alongside). Then times old, new and the bare GROUP BY alternately.
+is printed alongside). Then times old, new and the bare GROUP BY alternately: medians of wall
+time and of the process's CPU time (all threads; steadier than wall time on a busy machine).
 """
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def compare(old, new, cursor) -> int:
         ("factor_scores", {"partners": ids[:3]}), ("factor_scores", {"partners": ids[:2], "programme": False}),
         ("factor_scores", {"partners": []}), ("factor_scores", {"waves": waves[-2:]}),
         ("factor_scores", {"asof": latest}), ("factor_scores", {"asof": latest - 1}),
-        ("factor_scores", {"thresholds": (40.0, 60.0)}),
+        ("factor_scores", {"thresholds": (40.0, 60.0)}), ("factor_scores", {"waves": []}),
+        ("factor_scores", {"k": 9, "partners": ids[-3:], "waves": waves[:3]}),
         ("index_scores", {}), ("index_scores", {"k": 6, "partners": ids[:4]}),
         ("index_scores", {"weights": [1, 0, 2, 1, 1]}),
         ("changes", {}), ("changes", {"partners": ids[:5], "waves": waves[-3:]}),
@@ -90,16 +92,23 @@ def compare(old, new, cursor) -> int:
 def timing(old, new, cursor, repeats: int) -> dict:
     old.factor_scores(cursor), new.factor_scores(cursor), cursor.execute(BARE).df()
     runs = {"old": [], "new": [], "bare": []}
+    cpu = {"old": [], "new": [], "bare": []}  # CPU seconds, all threads: steadier under load
     for _ in range(repeats):
         for name, call in (("old", lambda: old.factor_scores(cursor)),
                            ("new", lambda: new.factor_scores(cursor)),
                            ("bare", lambda: cursor.execute(BARE).df())):
+            c = time.process_time()
             t = time.perf_counter()
             call()
             runs[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
     med = {k: statistics.median(v) for k, v in runs.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     return {**{f"{k}_ms": round(v * 1000, 1) for k, v in med.items()},
             "old_ratio": round(med["old"] / med["bare"], 2), "new_ratio": round(med["new"] / med["bare"], 2),
+            **{f"{k}_cpu_ms": round(v * 1000, 1) for k, v in med_cpu.items()},
+            "old_cpu_ratio": round(med_cpu["old"] / med_cpu["bare"], 2),
+            "new_cpu_ratio": round(med_cpu["new"] / med_cpu["bare"], 2),
             "load": os.getloadavg()}
 
 

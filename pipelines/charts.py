@@ -13,9 +13,15 @@ Conventions every chart follows
 
 The frame helpers at the end (``movers``, ``alerts``, ``heatmap_frame``...) only select
 and format rows the query layer has already computed and suppressed; they add no numbers.
+
+``whatif_strip_spec`` returns the finished Vega-Lite dict of ``whatif_strip`` instead of a
+chart: a what-if slider move draws a new scenario, and Altair's build and validation
+(~100 ms) would be most of the move.
 """
 from __future__ import annotations
 
+import functools
+import json
 from typing import Iterable, Sequence
 
 import altair as alt
@@ -513,11 +519,60 @@ def format_indicator(value, unit: str) -> str:
     return f"{value:.0f}"
 
 
-# -- images --------------------------------------------------------------------------------
+# -- What-if ---------------------------------------------------------------------------------
+
+# The strip's parts a scenario changes are drawn from these named datasets, so one spec per
+# partner serves every slider position (whatif_strip_spec).
+WHATIF_DATASETS = ("whatif-others", "whatif-own")
+
 
 def whatif_strip(partner: str, now: float, projected: float, others: dict[str, float],
-                 thresholds: tuple[float, float], wave: str, colour: str) -> alt.Chart:
+                 thresholds: tuple[float, float], wave: str, colour: str) -> alt.LayerChart:
     """One partner's index now and with a what-if scenario, among the others, on the bands."""
+    return _whatif_strip_layers(partner, thresholds, wave, colour).properties(
+        datasets=_whatif_strip_data(partner, now, projected, others))
+
+
+def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[str, float],
+                      thresholds: tuple[float, float], wave: str, colour: str) -> dict:
+    """``whatif_strip(...).to_dict()`` without building the chart: the scenario's data put
+    into the partner's spec, which Altair builds and validates once per process (a slider
+    move then costs no Altair work)."""
+    spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
+    spec.setdefault("datasets", {}).update(_whatif_strip_data(partner, now, projected, others))
+    return spec
+
+
+@functools.lru_cache(maxsize=64)
+def _whatif_strip_template(partner: str, thresholds: tuple[float, float], wave: str,
+                           colour: str) -> str:
+    # JSON text, so every caller gets its own dict to fill
+    return json.dumps(_whatif_strip_layers(partner, thresholds, wave, colour).to_dict())
+
+
+def _whatif_strip_data(partner: str, now: float, projected: float,
+                       others: dict[str, float]) -> dict[str, list[dict]]:
+    """The values of WHATIF_DATASETS: the other partners (each label on one of two rows, in
+    index order, so close neighbours do not overlap), and the partner now and moved."""
+    def number(value) -> float | None:
+        return None if value is None or value != value else float(value)
+
+    ranked = sorted(((str(p), number(v)) for p, v in others.items()),
+                    key=lambda item: (item[1] is None, item[1] or 0.0))
+    return {
+        "whatif-others": [{"partner": p, "index": v, "dy": 18 if i % 2 == 0 else 30}
+                          for i, (p, v) in enumerate(ranked)],
+        "whatif-own": [{"what": "now", "index": number(now), "partner": partner},
+                       {"what": "with this scenario", "index": number(projected), "partner": partner}],
+    }
+
+
+def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: str,
+                         colour: str) -> alt.LayerChart:
+    """The strip without its scenario: the bands carry their data, the rest reads
+    WHATIF_DATASETS. (Few datasets: Streamlit converts each one to Arrow on every draw.)"""
+    others, own = (alt.NamedData(name=name) for name in WHATIF_DATASETS)
+    thresholds = tuple(map(float, thresholds))  # 40 and 40.0 name the same dataset
     bands = bands_frame(thresholds)
     x = alt.X("start:Q", scale=alt.Scale(domain=[0, 100]),
               title="Collaboration index (0 = cooperating, 100 = collaborating)")
@@ -528,21 +583,16 @@ def whatif_strip(partner: str, now: float, projected: float, others: dict[str, f
         tooltip=[alt.Tooltip("label:N", title="Band")])
     band_text = alt.Chart(bands).mark_text(align="left", baseline="top", dx=4, y=4, fontSize=12,
                                            color="#1f3b57").encode(x="start:Q", text="label:N")
-    rules = alt.Chart(pd.DataFrame({"t": list(thresholds)})).mark_rule(
-        color="#555", strokeDash=[4, 3]).encode(x="t:Q")
-    other = pd.DataFrame({"partner": list(others), "index": list(others.values())})
-    other = other.sort_values("index").reset_index(drop=True)
-    other["dy"] = [18 if i % 2 == 0 else 30 for i in range(len(other))]
-    other_marks = alt.Chart(other).mark_circle(size=90, color="#8a9099").encode(
+    rules = alt.Chart(bands).transform_filter(alt.datum.start > 0).mark_rule(
+        color="#555", strokeDash=[4, 3]).encode(x="start:Q")
+    other_marks = alt.Chart(others).mark_circle(size=90, color="#8a9099").encode(
         x="index:Q", tooltip=[alt.Tooltip("partner:N", title="Partner"),
                               alt.Tooltip("index:Q", title=f"Index now ({wave})", format=".1f")])
     other_text = alt.layer(*[
-        alt.Chart(other[other["dy"] == dy]).mark_text(dy=dy, fontSize=11, color="#444")
+        alt.Chart(others).transform_filter(alt.datum.dy == dy).mark_text(dy=dy, fontSize=11, color="#444")
         .encode(x="index:Q", text="partner:N") for dy in (18, 30)])
-    own = pd.DataFrame({"what": ["now", "with this scenario"], "index": [now, projected],
-                        "partner": [partner, partner]})
-    arrow = alt.Chart(pd.DataFrame({"a": [now], "b": [projected]})).mark_rule(
-        color=colour, strokeWidth=2).encode(x="a:Q", x2="b:Q")
+    arrow = alt.Chart(own).transform_pivot("what", value="index").mark_rule(
+        color=colour, strokeWidth=2).encode(x="now:Q", x2="with this scenario:Q")
     own_marks = alt.Chart(own).mark_point(size=170, filled=True, opacity=1, color=colour,
                                           stroke="white", strokeWidth=1).encode(
         x="index:Q",
@@ -551,16 +601,16 @@ def whatif_strip(partner: str, now: float, projected: float, others: dict[str, f
                         legend=alt.Legend(title=partner, orient="bottom")),
         tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title=""),
                  alt.Tooltip("index:Q", title="Index", format=".1f")])
-    own_text = alt.Chart(own[own["what"] != "now"]).mark_text(
+    own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
         dy=-18, fontSize=13, fontWeight="bold", color=colour).encode(x="index:Q", text="partner:N")
     return _style((rects + band_text + rules + other_marks + other_text + arrow + own_marks + own_text
                    ).resolve_scale(color="independent", shape="independent").properties(height=170))
 
 
+# -- images --------------------------------------------------------------------------------
+
 def _spec(chart) -> str:
     """The Vega-Lite JSON of a chart (or of its spec dict), with missing values (NaN) as null."""
-    import json
-
     text = json.dumps(chart) if isinstance(chart, dict) else chart.to_json()
     return json.dumps(json.loads(text, parse_constant=lambda _: None))
 

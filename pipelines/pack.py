@@ -1192,7 +1192,7 @@ class _Builder:
             projection = whatif.project(model, now, deltas, partner_id=self.ids[scenario.partner])
             rows = []
             for p in projection.itertuples():
-                if p.declined:
+                if pd.notna(p.declined):  # a reason; a projected indicator has none (NaN)
                     rows.append([p.label, EM_DASH, EM_DASH, f"not projected: {p.declined}", f"{p.n}"])
                     continue
                 fmt = (lambda v: f"{v:.0%}") if p.unit == "share" else (lambda v: f"{v:.1f} days")

@@ -62,7 +62,6 @@ correlated, which only makes this test more cautious.
 """
 from __future__ import annotations
 
-import re
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -161,12 +160,18 @@ def _weights(weights: Mapping[str, float] | Sequence[float] | None) -> dict[str,
     return out
 
 
-def _band(scores: pd.Series, thresholds: tuple[float, float]) -> pd.Series:
+def _bands(values: np.ndarray, thresholds: tuple[float, float]) -> np.ndarray:
     low, high = thresholds
+    band = np.full(len(values), None, dtype=object)  # a missing score has no band
+    band[values < low] = "cooperating"
+    band[values >= low] = "transitioning"
+    band[values >= high] = "collaborating"
+    return band
+
+
+def _band(scores: pd.Series, thresholds: tuple[float, float]) -> pd.Series:
     values = scores.to_numpy(dtype="float64", na_value=np.nan)
-    band = np.select([values >= high, values >= low, values < low],
-                     ["collaborating", "transitioning", "cooperating"], default="")
-    return pd.Series(band, index=scores.index, dtype="object").where(~np.isnan(values), None)
+    return pd.Series(_bands(values, thresholds), index=scores.index, dtype="object")
 
 
 def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
@@ -180,9 +185,13 @@ def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
     return frame.drop(columns=[c for c in ("_f", "_p", "_name") if c in frame]).reset_index(drop=True)
 
 
-# One SQL pass: answers -> respondent x factor scores -> partner and programme groups
-# (GROUPING SETS) -> suppression (a summary per wave x factor, joined back) -> names, wave
-# starts and the display order. Python only adds the intervals and bands (numpy).
+# One SQL pass does the two aggregations a score needs (answers -> respondents, then
+# respondents -> partner and programme groups), each with one group per respondent / per
+# partner x wave and one aggregate per factor, so the factor never multiplies the groups
+# or the rows. Out comes one row per partner x wave and programme x wave (~8k rows at 1M
+# answers); numpy (`_long`) spreads the factors into rows, decides suppression per
+# wave x factor and puts the rows in display order: on those few rows that is cheaper
+# than the UNPIVOT, summary join and ORDER BY it replaced in SQL (benchmarks/README.md).
 _GROUPS_SQL = """
 WITH items AS (
     SELECT item_id, list_position(?::VARCHAR[], factor)::UTINYINT AS factor_no,
@@ -193,9 +202,6 @@ resp AS (
     SELECT respondent_key, partner_id, wave, wave_start, item_id, value FROM {responses} r
     WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], wave)
 ),
--- a respondent's factor scores: one group per respondent (and partner x wave) with one
--- filtered mean per factor (five times fewer groups than grouping by factor too), then
--- unpivoted to one row per answered factor (UNPIVOT drops the factors not answered).
 -- The LEFT JOIN keeps answers to items that are not scored, so wave_start (the earliest
 -- answer of the wave) comes from the same pass instead of a second scan.
 answers AS (
@@ -205,137 +211,145 @@ answers AS (
                 ELSE (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min) END AS x
     FROM resp r LEFT JOIN items i ON i.item_id = r.item_id
 ),
+-- a respondent's factor scores: the mean of their answered items per factor (NULL when the
+-- factor was not answered)
 by_respondent AS (
-    SELECT partner_id, wave, respondent_key, min(wave_start) AS wave_start,
+    SELECT partner_id, wave, min(wave_start) AS wave_start,
            {factor_means}
     FROM answers
     GROUP BY partner_id, wave, respondent_key
 ),
-wave_starts AS (
-    SELECT wave, wave_start, row_number() OVER (ORDER BY wave_start, wave) AS wave_no
-    FROM (SELECT wave, min(wave_start) AS wave_start FROM by_respondent GROUP BY wave)
-),
--- partners in name order (ties: partner_id), so the final sort compares integers
-names AS (SELECT partner_id, name, row_number() OVER (ORDER BY name, partner_id) AS name_no
-          FROM partners),
-scored AS (
-    SELECT partner_id, wave, factor, s
-    FROM (UNPIVOT by_respondent ON {factor_names} INTO NAME factor VALUE s)
-),
--- fsum (compensated summation): the mean no longer depends on the order the respondents
+-- per partner x wave and per wave (the programme): respondents, sum and sd per factor.
+-- fsum (compensated summation): the mean does not depend on the order the respondents
 -- arrive in, so repeated runs give the same last digit (avg could differ run to run)
 groups AS (
-    SELECT partner_id, wave, factor, grouping(partner_id) = 1 AS is_total,
-           count(*) AS n, fsum(s) / count(*) AS mean, stddev_samp(s) AS sd
-    FROM scored
-    GROUP BY GROUPING SETS ((partner_id, wave, factor), (wave, factor))
+    SELECT partner_id, wave, grouping(partner_id) = 1 AS is_total, min(wave_start) AS wave_start,
+           {factor_stats}
+    FROM by_respondent
+    GROUP BY GROUPING SETS ((partner_id, wave), (wave))
 ),
--- per wave x factor: how many partner groups are under k or shown, whether the total is
--- under k, and the smallest shown partner group (ties: lowest partner_id)
-cells AS (
-    SELECT wave, factor,
-           count(*) FILTER (WHERE NOT is_total AND n < $k) AS n_primary,
-           count(*) FILTER (WHERE NOT is_total AND n >= $k) AS n_shown_partners,
-           bool_or(is_total AND n < $k) AS total_primary,
-           min({{'n': n, 'p': partner_id}}) FILTER (WHERE NOT is_total AND n >= $k) AS smallest_shown
-    FROM groups GROUP BY wave, factor
-),
-decided AS (
-    SELECT g.partner_id, g.wave, g.factor, g.n, g.mean, g.sd, g.is_total,
-           CASE WHEN g.n < $k THEN 'primary'
-                WHEN c.n_primary = 1 AND NOT c.total_primary AND NOT g.is_total
-                     AND {{'n': g.n, 'p': g.partner_id}} = c.smallest_shown THEN 'secondary'
-                WHEN c.n_primary = 1 AND NOT c.total_primary AND g.is_total
-                     AND c.n_shown_partners = 0 THEN 'secondary'
-           END AS sup
-    FROM groups g JOIN cells c ON c.wave = g.wave AND c.factor = g.factor
-    WHERE {partner_filter}
-)
-SELECT d.partner_id, CASE WHEN d.is_total THEN 'Programme' ELSE p.name END AS partner,
-       d.wave, ws.wave_start, d.factor, d.n, d.mean, d.sd, d.sup
-FROM decided d
-JOIN wave_starts ws ON ws.wave = d.wave
-LEFT JOIN names p ON p.partner_id = d.partner_id
-ORDER BY ws.wave_no, list_position($factor_order, d.factor), NOT d.is_total, p.name_no,
-         d.partner_id
+-- partners in name order (ties: partner_id)
+names AS (SELECT partner_id, name, row_number() OVER (ORDER BY name, partner_id) AS name_no
+          FROM partners)
+SELECT g.*, CASE WHEN g.is_total THEN 'Programme' ELSE p.name END AS partner
+FROM groups g LEFT JOIN names p ON p.partner_id = g.partner_id
+ORDER BY g.wave, NOT g.is_total, p.name_no, g.partner_id
 """
 
 
-def _ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
 def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None,
-            partners: Iterable[int] | None = None, programme: bool = True) -> pd.DataFrame:
-    """All groups, suppression decided, in display order; internal (keeps sd and the n of
-    hidden rows). ``partners``/``programme`` only drop rows after suppression is decided."""
+            partners: Iterable[int] | None = None, programme: bool = True) -> dict:
+    """All groups, suppression decided, in display order, as columns (see ``_long``);
+    internal (keeps sd and the n of hidden rows). ``partners``/``programme`` only drop rows
+    after suppression is decided."""
     items_sql, items_params = visible("instrument_items", asof)
     resp_sql, resp_params = visible("survey_responses", asof)
     wave_list = None if waves is None else [str(w) for w in waves]
-    conditions = []
+    factors = range(1, len(settings.FACTORS) + 1)
+    sql = _GROUPS_SQL.format(
+        items=items_sql, responses=resp_sql,
+        factor_means=",\n           ".join(f"avg(x) FILTER (WHERE factor_no = {f}) AS f{f}"
+                                           for f in factors),
+        factor_stats=",\n           ".join(f"count(f{f}) AS n{f}, fsum(f{f}) AS s{f}, "
+                                           f"stddev_samp(f{f}) AS d{f}" for f in factors))
+    params = ([list(settings.FACTORS)] + items_params + [list(settings.FACTORS)] + resp_params
+              + [wave_list, wave_list])
+    wide = cursor.execute(sql, params).df()
+    return _long(wide, k, partners, programme)
+
+
+def _long(wide: pd.DataFrame, k: int, partners: Iterable[int] | None,
+          programme: bool) -> dict:
+    """Partner x wave rows (in blocks per wave: the programme row first, then the partners
+    in name order) -> one row per partner x wave x factor group with respondents, suppression
+    decided, in display order (wave_start, wave, factor, programme first, partner name,
+    partner_id). Columns as arrays; see the module docstring for the rules."""
+    factors = len(settings.FACTORS)
+
+    def per_factor(prefix: str) -> np.ndarray:  # rows x factors
+        return np.column_stack([wide[f"{prefix}{f}"].to_numpy(dtype="float64", na_value=np.nan)
+                                for f in range(1, factors + 1)])
+
+    n = per_factor("n").astype("int64")
+    total = wide["is_total"].to_numpy(dtype=bool)
+    partner_id = wide["partner_id"].to_numpy(dtype="int64", na_value=-1)  # -1: programme
+    starts = np.flatnonzero(total)  # every wave has a programme row, first in its block
+    block = np.cumsum(total) - 1
+
+    def in_block(reduce: np.ufunc, values: np.ndarray) -> np.ndarray:  # per wave, back on each row
+        return reduce.reduceat(values, starts, axis=0, dtype="int64")[block]
+
+    # one wave x factor per block x column: primary, then the complementary rule
+    partner = ~total[:, None]
+    exists = n > 0
+    primary = exists & (n < k)
+    shown = exists & (n >= k) & partner
+    one_primary = (in_block(np.add, primary & partner) == 1) & ~primary[starts][block]
+    big = np.iinfo(np.int64).max
+    smallest = shown & (n == in_block(np.minimum, np.where(shown, n, big)))
+    pid = partner_id[:, None]
+    smallest &= pid == in_block(np.minimum, np.where(smallest, pid, big))  # ties: lowest id
+    secondary = one_primary & (smallest | (~partner & (in_block(np.add, shown) == 0)))
+    # display order: waves by (wave_start, wave) (the blocks come in wave order), then
+    # factor, then the block's own order; the stable sort keeps the earlier keys' order
+    wave_start = wide["wave_start"].to_numpy()[starts]
+    wave_rank = np.empty(len(starts), dtype="int64")
+    wave_rank[np.argsort(wave_start, kind="stable")] = np.arange(len(starts))
+    keep = exists
     if partners is not None:
-        ids = sorted({int(p) for p in partners})
-        conditions.append("(g.is_total OR list_contains($partners, g.partner_id))")
+        keep = keep & (total | np.isin(partner_id, [int(p) for p in partners]))[:, None]
     if not programme:
-        conditions.append("NOT g.is_total")
-    names = [_ident(f) for f in settings.FACTORS]
-    sql = _GROUPS_SQL.format(items=items_sql, responses=resp_sql,
-                             factor_means=",\n           ".join(
-                                 f"avg(x) FILTER (WHERE factor_no = {n}) AS {name}"
-                                 for n, name in enumerate(names, start=1)),
-                             factor_names=", ".join(names),
-                             partner_filter=" AND ".join(conditions) or "true")
-    # DuckDB takes one parameter style per statement: the template's and store.visible()'s
-    # `?` become $p0, $p1, ... in order, next to the named $k, $partners, $factor_order
-    params = {"k": k, "factor_order": [*settings.FACTORS, INDEX]}
-    if partners is not None:
-        params["partners"] = ids
-    positional = ([list(settings.FACTORS)] + items_params + [list(settings.FACTORS)] + resp_params
-                  + [wave_list, wave_list])
-    for i, value in enumerate(positional):
-        params[f"p{i}"] = value
-    counter = iter(range(len(positional)))
-    sql = re.sub(r"\?", lambda m: f"$p{next(counter)}", sql)
-    frame = cursor.execute(sql, params).df()
-    frame["partner_id"] = frame["partner_id"].astype("Int64")
-    frame["n"] = frame["n"].astype("int64")
-    return frame
+        keep = keep & partner
+    cells = np.flatnonzero(keep.ravel())
+    key = (wave_rank[block][:, None] * factors + np.arange(factors)).ravel()[cells]
+    cells = cells[np.argsort(key, kind="stable")]
+    row, factor = np.divmod(cells, factors)
+    n = n.ravel()[cells]
+    text = wide["wave"].array
+    return {
+        "partner_id": pd.arrays.IntegerArray(partner_id[row], total[row]),
+        "partner": wide["partner"].array.take(row),
+        "wave": text.take(row),
+        "wave_start": wave_start[block[row]],
+        "factor": pd.array(list(settings.FACTORS), dtype=text.dtype).take(factor),
+        "n": n,
+        "mean": per_factor("s").ravel()[cells] / n,
+        "sd": per_factor("d").ravel()[cells],
+        "primary": primary.ravel()[cells],
+        "hidden": (primary | secondary).ravel()[cells],
+    }
 
 
-def _finish(frame: pd.DataFrame, thresholds: tuple[float, float]) -> pd.DataFrame:
+def _finish(groups: dict, thresholds: tuple[float, float]) -> pd.DataFrame:
     """Intervals, bands and the hiding of suppressed values (all vectorised)."""
-    n = frame["n"].to_numpy(dtype="float64")
-    sd = frame["sd"].to_numpy(dtype="float64", na_value=np.nan)
+    n = groups["n"].astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = sd / np.sqrt(n)
+        se = groups["sd"] / np.sqrt(n)
     half = t975(n - 1) * se
-    mean = frame["mean"].to_numpy(dtype="float64")
-    sup = frame["sup"].to_numpy(dtype=object, na_value=None)
-    primary = sup == "primary"
-    hidden = primary | (sup == "secondary")
-    n_out = pd.array(frame["n"].to_numpy(), dtype="Int64")
+    mean = groups["mean"]
+    primary, hidden = groups["primary"], groups["hidden"]
+    n_out = pd.array(groups["n"], dtype="Int64")
     n_out[hidden] = pd.NA
-    reason = np.full(len(frame), None, dtype=object)
+    reason = np.full(len(n), None, dtype=object)
     reason[primary] = REASON_SMALL
     reason[hidden & ~primary] = REASON_COMPLEMENT
     score = np.where(hidden, np.nan, mean)
-    out = pd.DataFrame({
-        "partner_id": frame["partner_id"],
-        "partner": frame["partner"],
-        "wave": frame["wave"],
-        "wave_start": frame["wave_start"],
-        "factor": frame["factor"],
+    return pd.DataFrame({
+        "partner_id": groups["partner_id"],
+        "partner": groups["partner"],
+        "wave": groups["wave"],
+        "wave_start": groups["wave_start"],
+        "factor": groups["factor"],
         "score": score,
         "n": n_out,
         "ci_low": np.where(hidden, np.nan, np.clip(mean - half, 0.0, 100.0)),
         "ci_high": np.where(hidden, np.nan, np.clip(mean + half, 0.0, 100.0)),
         "se": np.where(hidden, np.nan, se),
         "suppressed": hidden,
-        "suppression_reason": pd.Series(reason, index=frame.index, dtype=object),
+        "suppression_reason": pd.Series(reason, dtype=object),
         "primary": primary,
-    }, index=frame.index)
-    out["band"] = _band(out["score"], thresholds)
-    return out
+        "band": pd.Series(_bands(score, thresholds), dtype=object),
+    })
 
 
 def _factor_frame(cursor, asof, k, waves, thresholds, partners=None, programme=True) -> pd.DataFrame:

@@ -561,7 +561,10 @@ def project(model: FittedModel, partner_current: Mapping[str, float],
                      "low": float(_from_model_scale(name, low[0])),
                      "high": float(_from_model_scale(name, high[0])),
                      "change": float(new - now)})
-    return pd.DataFrame(rows, columns=PROJECTION_COLUMNS)
+    frame = pd.DataFrame(rows, columns=PROJECTION_COLUMNS)
+    # object, so a projected indicator's reason is None (pandas 3 would make it a NaN string column)
+    frame["declined"] = pd.Series([r["declined"] for r in rows], index=frame.index, dtype=object)
+    return frame
 
 
 def coefficients_frame(model: FittedModel) -> pd.DataFrame:

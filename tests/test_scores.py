@@ -296,3 +296,53 @@ def test_waves_partners_latest_and_export(store):
     assert (prog_q1["respondents"] == 7).all()
     sg = prog_q1[prog_q1["factor"] == "shared_goals"]["score"]
     assert (sg == 82.1).all()  # (5*75 + 2*100) / 7 = 82.14
+
+
+def test_rows_in_display_order_with_wave_start_from_every_answer(store):
+    # ids against name order (Beta 1, Alpha 2); wave labels sorting against their starts
+    ids = setup(store, partners=("Beta", "Alpha"))
+    quarter, month = "2024-Q1", "2024-02"
+    rows = []
+    for wave, start in ((month, "2024-02-01"), (quarter, "2024-01-01")):
+        for name in ("Beta", "Alpha"):
+            rows += b.responses(ids[name], wave, start, [b.all_items(4)] * 5, prefix=f"{name}{wave}")
+    # an answer to an item that is not scored adds no respondent but counts for the wave start
+    rows += b.responses(ids["Alpha"], quarter, "2023-12-15", [{"not_scored": 3}], prefix="early")
+    b.load(store, "survey_responses", rows)
+    cursor = store.cursor()
+    frame = scores.factor_scores(cursor, k=5)
+    assert list(zip(frame["wave"], frame["factor"], frame["partner"])) == [
+        (wave, factor, partner) for wave in (quarter, month) for factor in FACTORS
+        for partner in ("Programme", "Alpha", "Beta")]
+    assert (frame["n"] == frame["partner_id"].isna().map({True: 10, False: 5})).all()
+    waves = scores.waves(cursor)
+    assert list(waves["wave"]) == [quarter, month]
+    assert (frame["wave_start"] == frame["wave"].map(dict(zip(waves["wave"], waves["wave_start"])))).all()
+    assert (frame.loc[frame["wave"] == quarter, "wave_start"] == pd.Timestamp("2023-12-15")).all()
+
+
+def test_two_small_partners_need_no_complement_and_ties_hide_the_lowest_id(store):
+    # ids against name order: Gamma 1, Alpha 2, Beta 3, Delta 4
+    ids = setup(store, partners=("Gamma", "Alpha", "Beta", "Delta"))
+    rows = []
+    # Q1: two partners under k -> the total minus the shown partners mixes both: no complement
+    for name, n in (("Alpha", 2), ("Beta", 3), ("Gamma", 6), ("Delta", 6)):
+        rows += b.responses(ids[name], Q1, Q1_START, [b.all_items(4)] * n)
+    # Q2: one partner under k -> the smallest shown partner is hidden too; Gamma and Delta
+    # tie at 6 and Gamma has the lower id (though Delta comes first by name)
+    for name, n in (("Alpha", 2), ("Beta", 8), ("Gamma", 6), ("Delta", 6)):
+        rows += b.responses(ids[name], Q2, Q2_START, [b.all_items(4)] * n)
+    b.load(store, "survey_responses", rows)
+    frame = scores.factor_scores(store.cursor(), k=5)
+    reason = lambda name, factor, wave: row(frame, ids[name], factor, wave)["suppression_reason"]
+    for factor in FACTORS:
+        assert reason("Alpha", factor, Q1) == reason("Beta", factor, Q1) == scores.REASON_SMALL
+        assert reason("Gamma", factor, Q1) is None and reason("Delta", factor, Q1) is None
+        assert row(frame, None, factor, Q1)["n"] == 17
+        assert reason("Alpha", factor, Q2) == scores.REASON_SMALL
+        assert reason("Gamma", factor, Q2) == scores.REASON_COMPLEMENT
+        assert reason("Delta", factor, Q2) is None and reason("Beta", factor, Q2) is None
+        assert row(frame, None, factor, Q2)["n"] == 22
+    # a view of one partner keeps what was decided over all of them
+    gamma = scores.factor_scores(store.cursor(), k=5, partners=[ids["Gamma"]], programme=False)
+    assert list(gamma["suppressed"]) == [False] * len(FACTORS) + [True] * len(FACTORS)

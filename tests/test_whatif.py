@@ -280,3 +280,15 @@ def test_demo_programme_model(tmp_path):
     current = whatif.current_scores(store.cursor())
     assert current["suppressed"].sum() >= 1  # the tiny consultancy is hidden
     store.close()
+
+
+def test_a_projected_indicator_has_no_declined_reason():
+    """None, not NaN: callers test `if row.declined` (pandas 3 would make NaN of a str column)."""
+    import types
+
+    from pipelines import whatif as w
+    fake = types.SimpleNamespace(label="x", unit="share", good="low", last_value={}, n=1, partners=1,
+                                 declined="too few partner-waves")
+    model = types.SimpleNamespace(indicators={"a": fake}, x_mean=np.zeros(5), x_sd=np.ones(5))
+    frame = w.project(model, {f: 50.0 for f in w.FACTORS}, {}, partner_id=None)
+    assert frame["declined"].tolist() == ["too few partner-waves"] and frame["declined"].dtype == object

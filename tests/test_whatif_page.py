@@ -134,3 +134,51 @@ def test_short_history_says_so_and_projects_no_delivery(tmp_path, monkeypatch):
     assert any("too short" in i.value for i in at.info)
     assert not [d for d in at.dataframe if "With this scenario" in d.value.columns]
     assert metric(at, "Projected index")  # the index itself needs no model
+
+
+def strip(at) -> tuple[dict, dict]:
+    """The What-if strip on the page: its spec as sent, and its named datasets as rows."""
+    import json
+
+    import pyarrow as pa
+
+    chart = next(c for c in at.get("vega_lite_chart")
+                 if any(d.name == "whatif-own" for d in c.proto.datasets))
+    data = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pylist() for d in chart.proto.datasets}
+    return {"spec": json.loads(chart.proto.spec), "theme": chart.proto.theme}, data
+
+
+def test_a_slider_move_redraws_the_strip_with_the_scenario(demo):
+    at = open_whatif(wi_partner="Brackwater Systems")
+    before, data = strip(at)
+    assert before["theme"] == ""  # the chart's own fonts and colours, like every chart
+    assert [b.proto.label for b in at.get("download_button")][:2] == ["PNG", "SVG"]
+    at.slider(key="d_open_communication").set_value(-20).run()
+    assert not at.exception
+    after, moved = strip(at)
+    projected = float(metric(at, "Projected index").value)
+    own = {r["what"]: r for r in moved["whatif-own"]}
+    assert own["with this scenario"]["index"] == pytest.approx(projected, abs=0.05)
+    assert own["now"] == {r["what"]: r for r in data["whatif-own"]}["now"]
+    assert moved["whatif-others"] == data["whatif-others"]  # the same partners, same weights
+    assert "Brackwater Systems" not in {r["partner"] for r in moved["whatif-others"]}
+    assert after["spec"] == before["spec"]  # only the data changed: the browser keeps the chart
+
+
+def test_one_declined_indicator_leaves_the_others_projected(tmp_path, monkeypatch):
+    from test_whatif import generate
+
+    store = Store(tmp_path / "no-milestones.duckdb")
+    generate(store, partners=8, waves=10)
+    with store.write() as cursor:
+        cursor.execute("DELETE FROM milestones")  # no delivery record: on-time cannot be fitted
+    store.close()
+    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "no-milestones.duckdb"))
+    at = open_whatif(wi_partner="P1")
+    table = delivery(at).set_index("Indicator")
+    declined = table[table["Rests on"].str.startswith("not projected")]
+    assert len(declined) == 1 and "nan" not in declined["Rests on"].iloc[0]
+    projected = table.drop(declined.index)
+    assert len(projected) == 2
+    assert (projected["With this scenario"] != "–").all()
+    assert projected["Rests on"].str.contains("partner-waves").all()
