@@ -97,22 +97,21 @@ def run_case(spec: dict) -> dict:
         raise SystemExit(f"overview: {at.exception[0].value}")
     out["page_charts"] = len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart"))
     at.run()  # warm-up: fills the caches keyed on widget state
-    runs = []
-    for _ in range(spec["reruns"]):
-        started = time.perf_counter()
-        at.run()
-        runs.append(time.perf_counter() - started)
-    if at.exception:
-        raise SystemExit(f"overview rerun: {at.exception[0].value}")
+
+    def reruns(pause: float, what: str) -> list[float]:
+        times = []
+        for _ in range(spec["reruns"]):
+            time.sleep(pause)
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+        if at.exception:
+            raise SystemExit(f"overview {what}: {at.exception[0].value}")
+        return times
+    runs = reruns(0, "rerun")
     out["page_warm_s"], out["page_runs"] = statistics.median(runs), runs
-    spaced = []
-    for _ in range(spec["reruns"]):
-        time.sleep(LAKE_VERSION_SECONDS + 0.2)
-        started = time.perf_counter()
-        at.run()
-        spaced.append(time.perf_counter() - started)
-    if at.exception:
-        raise SystemExit(f"overview spaced rerun: {at.exception[0].value}")
+    # a reader's next click, after the lake's remembered data version has expired
+    spaced = reruns(LAKE_VERSION_SECONDS + 0.2, "spaced rerun")
     out["page_spaced_s"], out["page_spaced_runs"] = statistics.median(spaced), spaced
     out["peak_mb"], out["load_end"] = _peak_mb(), os.getloadavg()[0]
     return out

@@ -2,8 +2,8 @@
 
 A survey export has one row per respondent and one column per question. The respondent's own
 fields (partner, date, wave, pseudonymous key) are worked out per row in ``ingest``; the answers,
-twenty or so per row, stay in an Arrow table as the file gave them. Each answer column's distinct
-texts are parsed once (``values.parse_likert``), and DuckDB does the rest where the answers live:
+twenty or so per row, stay in an Arrow table as integer codes of each column's distinct texts, which
+are parsed once (``values.parse_likert``), and DuckDB does the rest where the answers live:
 ``UNPIVOT`` to one row per answer, the SurveyAnswers contract as SQL (``contracts.validate_sql``),
 and the insert into ``survey_responses``. No answer becomes a Python object on the way.
 """
