@@ -267,11 +267,15 @@ def _commit(preview: ingest.Preview, policy: str) -> None:
         st.error(str(error))
         return
     state["data_flash"] = ("success", result.message)
-    _finish()
+    _finish(result.batch_id)
 
 
-def _finish() -> None:
-    state.pop("data_undo_batch", None)  # offer the newest batch next
+def _finish(batch: int | None = None) -> None:
+    # Offer the batch just loaded: set, not just forgotten, or the browser sends back its old choice.
+    if batch is not None:
+        state["data_undo_batch"] = batch
+    else:
+        state.pop("data_undo_batch", None)
     state["data_round"] += 1
     state.pop("data_identity", None)
     _reset_flow()

@@ -104,3 +104,5 @@ def test_a_large_survey_export_takes_the_large_road_through_the_page(app_server,
     page.get_by_text("Loaded 19800 of 20000 rows of annual-pulse.csv").wait_for(timeout=90_000)
     wait_for_app(page)
     screenshot(page, "data-large-survey-loaded")
+    undo = page.get_by_role("combobox", name="Undo a batch")
+    assert "annual-pulse.csv" in undo.input_value()  # the batch just loaded is the one offered
