@@ -24,6 +24,7 @@ import bisect
 import codecs
 import csv
 import datetime as _dt
+import functools
 import io
 import re
 import tempfile
@@ -230,10 +231,8 @@ def _read_large_text(name: str, text: str, delimiter: str, skip_first_line: bool
     if table.num_rows != data.count("\n") + 1:
         return None
     cells = [pc.if_else(pc.utf8_is_space(column), None, column) for column in table.columns]
-    blank = pc.and_kleene(*[pc.is_null(c) for c in cells[:2]]) if cells else None
-    for column in cells[2:]:
-        blank = pc.and_kleene(blank, pc.is_null(column))
-    if blank is not None and pc.any(blank).as_py():
+    blank = functools.reduce(pc.and_, [pc.is_null(c) for c in cells])  # a row with no cell
+    if pc.any(blank).as_py():
         return None
     strings = pd.StringDtype("pyarrow", na_value=np.nan)
     columns_out = [pd.Series(c.to_pandas(types_mapper={pa.string(): strings}.get)) for c in cells]

@@ -78,6 +78,14 @@ def test_files_whose_rows_are_not_one_per_line_take_the_general_road(data, monke
     assert not took_the_large_road(large)
 
 
+def test_a_file_of_one_column_takes_the_large_road(monkeypatch):
+    large, general = read_both("ids.csv", b"Issue ID\nA-1\n \nA-2\n", monkeypatch)
+    assert_same_table(large, general)
+    large, general = read_both("ids.csv", b"Issue ID\nA-1\nA-2\n", monkeypatch)
+    assert took_the_large_road(large)
+    assert_same_table(large, general)
+
+
 def test_whitespace_cells_are_blank_and_short_rows_are_padded_on_the_large_road(monkeypatch):
     data = "Issue ID;Title;Raised date\nA-1;\u00a0 ;2025-01-02\nA-2;y\n".encode()
     large, general = read_both("log.csv", data, monkeypatch)
