@@ -177,7 +177,7 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     else:
         preview.validation = contracts.validate(dataset, canonical)
     failures = preview.validation.failures
-    failures["column"] = _source_columns(dataset, preview, canonical)
+    failures["column"] = _source_columns(preview)
     # one line per cell and check: a respondent's unreadable date is one failure, not one per answer
     failures = failures.drop_duplicates(["source_row", "column", "check"])
     failures = _without_knock_on(failures, derived_wave=dataset == "survey" and not (
@@ -216,7 +216,7 @@ _DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrumen
                   "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list"}
 
 
-def _source_columns(dataset: str, preview: Preview, canonical: pd.DataFrame) -> pd.Series:
+def _source_columns(preview: Preview) -> pd.Series:
     """Name each failure by the column of the user's file, not by our field name."""
     failures = preview.validation.failures
     by_field = preview.mapping_used()

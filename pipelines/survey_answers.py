@@ -111,9 +111,10 @@ def validate(staged: StagedAnswers, rows: pd.DataFrame) -> contracts.Validation:
         con.execute(f"CREATE VIEW survey_answers AS SELECT * FROM {relation}")
         con.register("answered", pa.table({"source_row": _answered_rows(staged)}))
         con.execute("CREATE VIEW answered_rows AS SELECT * FROM staged_rows SEMI JOIN answered USING (source_row)")
-        rules, _params = contracts.sql_rules("survey")
-        per_cell = [r for r in rules if "OVER" not in r[2] and _binds(con, "staged_cells", r[2])]
-        per_row = [r for r in rules if "OVER" not in r[2] and r not in per_cell and _binds(con, "staged_rows", r[2])]
+        rules, params = contracts.sql_rules("survey")
+        per_cell = [r for r in rules if "OVER" not in r[2] and _binds(con, "staged_cells", r[2], params)]
+        per_row = [r for r in rules
+                   if "OVER" not in r[2] and r not in per_cell and _binds(con, "staged_rows", r[2], params)]
         per_answer = [r for r in rules if r not in per_cell and r not in per_row]
         parts = [contracts.validate_sql("survey", con, "answered_rows", rules=per_row)]
         cells = contracts.validate_sql("survey", con, "staged_cells", rules=per_cell, keep=("code", "item_id"))
@@ -141,11 +142,11 @@ def validate(staged: StagedAnswers, rows: pd.DataFrame) -> contracts.Validation:
     return contracts.Validation(valid, failures, staged.answers_mapped)
 
 
-def _binds(con, relation: str, sql: str) -> bool:
+def _binds(con, relation: str, sql: str, params: dict) -> bool:
     """Whether a check's SQL reads only the columns of ``relation``."""
-    params = {name: value for name, value in contracts.sql_rules("survey")[1].items() if f"${name}" in sql}
     try:
-        con.execute(f"SELECT ({sql}) FROM {relation} LIMIT 0", params)
+        con.execute(f"SELECT ({sql}) FROM {relation} LIMIT 0",
+                    {name: value for name, value in params.items() if f"${name}" in sql})
     except duckdb.Error:
         return False
     return True
