@@ -41,20 +41,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.cases import _peak_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 _numbers = itertools.count()
 
 
 # -- one case (in its own process) ---------------------------------------------------
-def _peak_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def run_case(spec: dict) -> dict:
     """Ingest the two files into a fresh store, then time Overview's warm rerun."""
     os.environ.update(PARTNERSHIP_DB=spec["db"], PARTNERSHIP_SALT_FILE=spec["salt"], PARTNERSHIP_DEMO="off",

@@ -27,6 +27,29 @@ def store(tmp_path):
     store.close()
 
 
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """A folder with the demo programme's database and its salt, built once per test module."""
+    from pipelines import bootstrap
+    from pipelines.store import Store
+
+    folder = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
+        store = Store(folder / "demo.duckdb")
+        bootstrap.load_demo(store)
+        store.close()
+    return folder
+
+
+@pytest.fixture
+def demo(demo_db, monkeypatch):
+    """The app's settings pointed at the demo programme (the folder of ``demo_db``)."""
+    monkeypatch.setenv("PARTNERSHIP_DB", str(demo_db / "demo.duckdb"))
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+    return demo_db
+
+
 # -- DuckLake: a PostgreSQL catalog on loopback (tests/pg.py), shared by the lake modules --
 LAKE_TEMPLATE = "lake_template"
 _lake_numbers = itertools.count()

@@ -17,30 +17,9 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from pipelines import bootstrap
-from pipelines.store import Store
-
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 240
 PPTX_MAGIC, PDF_MAGIC = b"PK", b"%PDF"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pack-pages")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
-        store = Store(folder / "demo.duckdb")
-        bootstrap.load_demo(store)
-        store.close()
-    return folder
-
-
-@pytest.fixture
-def demo(demo_db, monkeypatch):
-    monkeypatch.setenv("PARTNERSHIP_DB", str(demo_db / "demo.duckdb"))
-    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
-    return demo_db
 
 
 @pytest.fixture

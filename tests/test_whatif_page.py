@@ -8,29 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import bootstrap, settings, whatif
+from pipelines import settings, whatif
 from pipelines.store import Store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("whatif-demo")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
-    store = Store(folder / "demo.duckdb")
-    bootstrap.load_demo(store)
-    store.close()
-    mp.undo()
-    return folder
-
-
-@pytest.fixture
-def demo(demo_db, monkeypatch):
-    monkeypatch.setenv("PARTNERSHIP_DB", str(demo_db / "demo.duckdb"))
-    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
-    return demo_db
 
 
 def open_whatif(**params) -> AppTest:
