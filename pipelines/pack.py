@@ -487,6 +487,21 @@ def _factor_label(factor: str) -> str:
     return settings.FACTOR_LABELS.get(factor, factor)
 
 
+def _shown(w: pd.DataFrame, factor: str) -> bool:
+    """Whether a wave's rows (indexed by factor) show this factor's score."""
+    return factor in w.index and not bool(w.at[factor, "suppressed"])
+
+
+def _score_cell(w: pd.DataFrame, factor: str, with_n: bool = False) -> str:
+    """A table cell: the factor's score (and n), or why there is none."""
+    if factor not in w.index:
+        return EM_DASH
+    if not _shown(w, factor):
+        return "not shown"
+    score = f"{w.at[factor, 'score']:.1f}"
+    return f"{score} (n {int(w.at[factor, 'n'])})" if with_n else score
+
+
 def _suppression_notes(frame: pd.DataFrame, k: int, *, waves: Sequence[str] | None = None,
                        factors: Sequence[str] | None = None) -> list[str]:
     """One line per partner and reason: 'Pipwell Ecology: fewer than 5 responses, not
@@ -1034,19 +1049,9 @@ class _Builder:
         data = pd.concat([frame, index.assign(factor=scores.INDEX)], ignore_index=True)
         rows, muted = [], []
         for wave in self.wave_list:
-            cells = [wave]
             w = data[data["wave"] == wave].set_index("factor")
-            hidden_all = True
-            for f in cols:
-                if f not in w.index:
-                    cells.append(EM_DASH)
-                elif bool(w.at[f, "suppressed"]):
-                    cells.append("not shown")
-                else:
-                    hidden_all = False
-                    cells.append(f"{w.at[f, 'score']:.1f} (n {int(w.at[f, 'n'])})")
-            rows.append(cells)
-            muted.append(hidden_all)
+            rows.append([wave] + [_score_cell(w, f, with_n=True) for f in cols])
+            muted.append(not any(_shown(w, f) for f in cols))
         width = (W - 2 * MARGIN - 110) / len(cols)
         table = Table(["Wave"] + [_factor_label(f) for f in cols], rows, [110] + [width] * len(cols),
                       ["l"] + ["r"] * len(cols), muted, None)
@@ -1087,16 +1092,8 @@ class _Builder:
                 w = data[(data["wave"] == wave) & (data["partner"] == partner)].set_index("factor")
                 if w.empty:
                     continue
-                cells, n = [wave, partner], None
-                for f in cols:
-                    if f not in w.index:
-                        cells.append(EM_DASH)
-                    elif bool(w.at[f, "suppressed"]):
-                        cells.append("not shown")
-                    else:
-                        cells.append(f"{w.at[f, 'score']:.1f}")
-                        if f != scores.INDEX:
-                            n = min(int(w.at[f, "n"]), n or 10**9)
+                cells = [wave, partner] + [_score_cell(w, f) for f in cols]
+                n = min((int(w.at[f, "n"]) for f in cols if f != scores.INDEX and _shown(w, f)), default=None)
                 cells.append(str(n) if n else EM_DASH)
                 rows.append(cells)
                 muted.append(n is None)
