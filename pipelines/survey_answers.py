@@ -173,12 +173,52 @@ def _repeated_rows(staged: StagedAnswers, rows: pd.DataFrame) -> list[int] | Non
 
 
 def load(cursor, staged: StagedAnswers, valid_rows: pd.DataFrame, batch_id: int) -> int:
-    """Insert the answers of the respondents' rows that passed, in the caller's transaction."""
-    relation = _register(cursor, staged, valid_rows)
+    """Insert the answers of the respondents' rows that passed, in the caller's transaction.
+
+    The long rows are laid out in Arrow (numpy takes over the staged codes), so DuckDB's insert
+    scans them without a join: joining each answer to its respondent's fields and its parsed value
+    cost as much as writing the rows."""
+    answers = _long_answers(cursor, staged, valid_rows)
+    cursor.register("staged_long_answers", answers)
     try:
-        loaded = cursor.execute(f"""INSERT INTO survey_responses
-            SELECT s.respondent_key, p.partner_id, s.wave, CAST(s.wave_start AS DATE), s.item_id, s.value, ?, true
-            FROM {relation} s JOIN partners p ON p.name = s.partner""", [batch_id]).fetchone()[0]
+        cursor.execute("""INSERT INTO survey_responses
+            SELECT respondent_key, partner_id, wave, wave_start, item_id, value, ?, true
+            FROM staged_long_answers""", [batch_id])
     finally:
-        _unregister(cursor)
-    return int(loaded)
+        cursor.unregister("staged_long_answers")
+    return answers.num_rows
+
+
+def _long_answers(cursor, staged: StagedAnswers, rows: pd.DataFrame) -> pa.Table:
+    """One row per non-blank answer of ``rows``, respondent by respondent in the rows' order and
+    item by item in the file's column order, with the columns of ``survey_responses``."""
+    position = pd.Index(staged.answers["source_row"].to_numpy()).get_indexer(rows["source_row"].to_numpy())
+    columns = list(staged.items["answer_column"])
+    codes = np.column_stack([staged.answers[name].fill_null(-1).to_numpy()[position] for name in columns]
+                            ) if columns else np.empty((len(rows), 0), dtype="int64")
+    flat = codes.ravel()  # row-major: respondent, then item
+    answered = flat >= 0
+    respondent = np.repeat(np.arange(len(rows), dtype="int32"), len(columns))[answered]
+    item = np.tile(np.arange(len(columns), dtype="int32"), len(rows))[answered]
+    value_of_code = np.full(int(staged.cells["code"].max()) + 1 if len(staged.cells) else 0, np.nan)
+    value_of_code[staged.cells["code"].to_numpy()] = staged.cells["value"].to_numpy(dtype=float)
+
+    partner_ids = dict(cursor.execute("SELECT name, partner_id FROM partners").fetchall())
+    partner = rows["partner"].map(partner_ids)
+    if partner.isna().any():  # _add_partners adds every partner first; never drop answers silently
+        raise ValueError("Partners missing from the store: " + ", ".join(sorted(set(rows["partner"][partner.isna()]))))
+    wave, wave_labels = pd.factorize(rows["wave"])
+    wave_start = pd.to_datetime(rows["wave_start"]).to_numpy().astype("datetime64[D]")
+    table = pa.table({
+        # repeated texts as dictionaries: each respondent's key and wave, and each item id, once
+        "respondent_key": pa.DictionaryArray.from_arrays(respondent, pa.array(rows["respondent_key"].astype(str))),
+        "partner_id": partner.to_numpy(dtype="int32")[respondent],
+        "wave": pa.DictionaryArray.from_arrays(wave.astype("int32")[respondent], pa.array(wave_labels.astype(str))),
+        "wave_start": pa.array(wave_start[respondent]),
+        "item_id": pa.DictionaryArray.from_arrays(item, pa.array(list(staged.items["item_id"]), pa.string())),
+        "value": value_of_code[flat[answered]],
+    })
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS))  # DuckDB scans batches in parallel
+
+
+_BATCH_ROWS = 122_880  # one DuckDB row group
