@@ -140,7 +140,7 @@ def insert_long_rows(cursor, answers: int, partners: int = PARTNERS, waves: int 
     # answers around a partner-level bias
     cursor.execute(f"""
         INSERT INTO survey_responses
-        SELECT 'k' || r, 1 + p, w.wave, w.wave_start, it.item_id,
+        SELECT hash(r), 1 + p, w.wave, w.wave_start, it.item_id,  -- 64-bit keys spread like pseudonyms
                least(5, greatest(1, round(3 + (p % 7 - 3) / 3.0 + (random() * 2 - 1) * 1.6))),
                {batch}, true
         FROM (SELECT r, ((r * 2654435761) % 4294967291 % {partners})::INTEGER AS p,

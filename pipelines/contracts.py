@@ -59,7 +59,7 @@ def _is_readable(field: str, name: str | None = None):
 class SurveyAnswers(pa.DataFrameModel):
     """One answer: a respondent's rating of one item in one wave (long form)."""
     source_row: Series[int]
-    respondent_key: Series[str] = pa.Field(nullable=False)
+    respondent_key: Series[pa.typing.UInt64] = pa.Field(nullable=False)  # privacy.pseudonymise
     partner: Series[str] = pa.Field(nullable=False, str_length={"min_value": 1})
     wave: Series[str] = pa.Field(nullable=False, str_matches=r"^\d{4}-(Q[1-4]|(0[1-9]|1[0-2]))$")
     wave_start: Series[pd.Timestamp] = pa.Field(nullable=False)

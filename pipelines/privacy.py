@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import settings
 
@@ -47,18 +49,22 @@ def _create(path: Path) -> None:
 
 
 def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 of each id, 20 hex characters: stable per programme, not reversible."""
-    unique = pd.unique(ids)
-    # HMAC by its definition (RFC 2104) with the key's two pads hashed once, not once per id:
-    # the same digests as hmac.new(key, id, sha256), a third faster on a large export.
+    """HMAC-SHA256 of each id, its first 64 bits as an unsigned integer: stable per programme,
+    not reversible. Two of a million respondents share a key with odds of about 1 in 37 million."""
+    codes, unique = pd.factorize(ids.astype(str))
+    # HMAC by its definition (RFC 2104), computed by DuckDB over the distinct ids: the same
+    # digests as hmac.new(key, id, sha256), in less time than hashlib one id at a time.
     block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-
-    def digest(value) -> str:
-        message = inner.copy()
-        message.update(str(value).encode())
-        result = outer.copy()
-        result.update(message.digest())
-        return result.hexdigest()[:20]
-    return ids.map({value: digest(value) for value in unique})
+    distinct = pa.table({"position": np.arange(len(unique)),
+                         "id": pa.array(np.asarray(unique, dtype=object), pa.string())})
+    con = duckdb.connect()
+    try:  # in batches, so every thread hashes
+        con.register("respondent_ids", pa.Table.from_batches(distinct.to_batches(max_chunksize=65_536)))
+        keys = con.execute("""
+            SELECT CAST('0x' || left(sha256($outer_pad || unhex(sha256($inner_pad || encode(id)))), 16) AS UBIGINT)
+            AS respondent_key FROM respondent_ids ORDER BY position""",
+            {"inner_pad": bytes(b ^ 0x36 for b in block), "outer_pad": bytes(b ^ 0x5C for b in block)}
+        ).fetchnumpy()["respondent_key"]
+    finally:
+        con.close()
+    return pd.Series(np.asarray(keys, dtype="uint64")[codes], index=ids.index)

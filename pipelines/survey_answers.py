@@ -210,8 +210,8 @@ def _long_answers(cursor, staged: StagedAnswers, rows: pd.DataFrame) -> pa.Table
     wave, wave_labels = pd.factorize(rows["wave"])
     wave_start = pd.to_datetime(rows["wave_start"]).to_numpy().astype("datetime64[D]")
     table = pa.table({
-        # repeated texts as dictionaries: each respondent's key and wave, and each item id, once
-        "respondent_key": pa.DictionaryArray.from_arrays(respondent, pa.array(rows["respondent_key"].astype(str))),
+        "respondent_key": rows["respondent_key"].to_numpy(dtype="uint64")[respondent],
+        # repeated texts as dictionaries: each wave and item id once
         "partner_id": partner.to_numpy(dtype="int32")[respondent],
         "wave": pa.DictionaryArray.from_arrays(wave.astype("int32")[respondent], pa.array(wave_labels.astype(str))),
         "wave_start": pa.array(wave_start[respondent]),

@@ -7,6 +7,7 @@ surviving row of each key current again. No mocks: this is plain SQL on DuckDB.
 """
 from __future__ import annotations
 
+import hashlib
 import sys
 from datetime import date
 from pathlib import Path
@@ -92,12 +93,17 @@ def instrument(items_per_factor: int = 2, scale: tuple[int, int] = (1, 5),
 
 def responses(partner_id: int, wave: str, wave_start: date | str,
               answers: Sequence[Mapping[str, float]], *, prefix: str | None = None) -> list[dict]:
-    """Long survey rows: one respondent per mapping of item_id -> value."""
+    """Long survey rows: one respondent per mapping of item_id -> value; respondent ``j`` is keyed
+    by the text '<prefix>-r<j>' as a 64-bit integer, as privacy.pseudonymise keys an id."""
     prefix = prefix or f"p{partner_id}-{wave}"
     start = pd.Timestamp(wave_start).date()
-    return [dict(respondent_key=f"{prefix}-r{j}", partner_id=partner_id, wave=wave,
+    return [dict(respondent_key=respondent_key(f"{prefix}-r{j}"), partner_id=partner_id, wave=wave,
                  wave_start=start, item_id=item, value=float(value))
             for j, answer in enumerate(answers) for item, value in answer.items()]
+
+
+def respondent_key(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=7).digest(), "big")  # fits int64 too
 
 
 def all_items(value: float, items_per_factor: int = 2) -> dict[str, float]:

@@ -88,14 +88,14 @@ def survey_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Respondent rows and their wide answers, with every way an answer can fail."""
     rows = pd.DataFrame({
         "source_row": [2, 3, 4, 5, 6],
-        "respondent_key": ["k1", "k2", "k3", "k3", "k5"],
+        "respondent_key": np.array([11, 12, 13, 13, 15], dtype="uint64"),
         "partner": ["Acme", "Acme", "y" * 201, "Bolt", "Bolt"],
         "wave": ["2025-Q1", "2025-Q1", "2025-Q1", "2025-Q1", None],
         "wave_start": pd.to_datetime(["2025-01-01"] * 4 + [None]),
         "response_date": pd.to_datetime(["2025-01-05", None, "2099-01-01", "2025-01-06", None]),
         "response_date_raw": ["05/01/2025", "31/02/2025", "2099-01-01", "2025-01-06", "soon"],
     })
-    for name in ("respondent_key", "partner", "wave", "response_date_raw"):
+    for name in ("partner", "wave", "response_date_raw"):
         rows[name] = rows[name].astype(object).where(rows[name].notna(), None)
     answers = pd.DataFrame({"We agree the goals": ["4", "Agree", "9", "2", "3"],
                             "Decisions are joint": ["2.5", " ", "lots", "5", None]}, dtype=object)
@@ -106,7 +106,7 @@ def long_frame(staged, rows) -> pd.DataFrame:
     con = duckdb.connect()
     relation = survey_answers._register(con, staged, rows)
     frame = con.execute(f"SELECT * FROM {relation} ORDER BY source_row, item_id").df()
-    for name in ("respondent_key", "partner", "wave", "item_id", "value_raw", "response_date_raw"):
+    for name in ("partner", "wave", "item_id", "value_raw", "response_date_raw"):
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return frame.astype({"scale_min": "int64", "scale_max": "int64", "wave_start": "datetime64[ns]",
                          "response_date": "datetime64[ns]"})

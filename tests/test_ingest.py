@@ -1,7 +1,10 @@
 """The pipeline end to end on small files: read -> map -> validate -> load, reload, replace, undo."""
+import datetime as dt
+
+import pandas as pd
 import pytest
 
-from pipelines import bootstrap, ingest
+from pipelines import bootstrap, ingest, privacy
 from pipelines.store import Store
 
 ITEMS = (
@@ -76,7 +79,7 @@ def test_survey_wide_file_lands_long_with_partner_aliases_and_wave(programme):
         ("Kestrel Design", "2025-Q1", "SG2", 1.0),
     ]
     keys = [r[0] for r in rows(programme, "SELECT DISTINCT respondent_key FROM survey_responses")]
-    assert len(keys) == 3 and "r1" not in keys
+    assert sorted(keys) == sorted(privacy.pseudonymise(pd.Series(["id:r1", "id:r2", "id:r3"]), privacy.salt()))
 
 
 def test_survey_scores_outside_scale_are_reported_with_row_and_column(programme):
@@ -204,23 +207,37 @@ def test_failed_load_leaves_the_database_as_it_was(programme, monkeypatch):
     assert after == before
 
 
-@pytest.mark.parametrize("made_at", [1, 2])
+@pytest.mark.parametrize("made_at", [1, 2, 3])
 def test_migration_from_an_older_schema_keeps_data(tmp_path, made_at):
+    import hashlib
+    import hmac
+    import threading
+
+    import duckdb
     path = tmp_path / "old.duckdb"
     old = Store.__new__(Store)
     old.path = path
-    import threading
-    import duckdb
     old._write_lock = threading.RLock()
     old.connection = duckdb.connect(str(path))
     old.migrate(upto=made_at)
     assert old.schema_version() == made_at
     old.connection.execute("INSERT INTO partners VALUES (1, 'Kestrel Design', NULL)")
+    salt = b"s" * 32  # before schema 4 a respondent's key was the first 20 hex digits of its HMAC
+    text_key = hmac.new(salt, b"id:r1", hashlib.sha256).hexdigest()[:20]
+    old.connection.execute("INSERT INTO survey_responses VALUES (?, 1, '2025-Q1', '2025-01-01', 'SG1', 4.0, 1, true)",
+                           [text_key])
     old.close()
     new = Store(path)
-    assert new.schema_version() == 3
-    assert new.cursor().execute("SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'survey_current'"
-                                ).fetchone() == (0,)  # schema 3 dropped it
-    assert new.cursor().execute("SELECT name FROM partners").fetchall() == [("Kestrel Design",)]
-    assert new.cursor().execute("SELECT count(*) FROM mapping_memory").fetchone() == (0,)
+    assert new.schema_version() == 4
+    cursor = new.cursor()
+    assert cursor.execute("SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'survey_current'"
+                          ).fetchone() == (0,)  # schema 3 dropped it
+    assert cursor.execute("SELECT name FROM partners").fetchall() == [("Kestrel Design",)]
+    assert cursor.execute("SELECT count(*) FROM mapping_memory").fetchone() == (0,)
+    # schema 4: the same respondent, the key a re-upload of the same file now computes
+    assert cursor.execute("SELECT * FROM survey_responses").fetchall() == [
+        (int(privacy.pseudonymise(pd.Series(["id:r1"]), salt)[0]), 1, "2025-Q1", dt.date(2025, 1, 1), "SG1", 4.0, 1, True)]
+    assert [c[:2] for c in cursor.execute("DESCRIBE survey_responses").fetchall()] == [
+        ("respondent_key", "UBIGINT"), ("partner_id", "INTEGER"), ("wave", "VARCHAR"), ("wave_start", "DATE"),
+        ("item_id", "VARCHAR"), ("value", "DOUBLE"), ("batch_id", "INTEGER"), ("current", "BOOLEAN")]
     new.close()
