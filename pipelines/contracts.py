@@ -374,6 +374,15 @@ def _screen(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> np.ndarray |
     return np.flatnonzero(bad)
 
 
+def _python_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text held by Arrow (an issue log's) as the Python strings the models' str columns are."""
+    held = [name for name, dtype in frame.dtypes.items() if isinstance(dtype, pd.StringDtype)]
+    if not held:
+        return frame
+    return frame.assign(**{name: frame[name].astype(object).where(frame[name].notna(), None)
+                            for name in held})
+
+
 def validate(dataset: str, frame: pd.DataFrame) -> Validation:
     """Check every row against the dataset's model; collect every failure, not the first.
 
@@ -381,6 +390,7 @@ def validate(dataset: str, frame: pd.DataFrame) -> Validation:
     model's checks are first run vectorised over the whole frame (``_screen``) and Pandera then
     validates only the rows that screen flags (none, for a clean file)."""
     model = MODELS[dataset]
+    frame = _python_text(frame)
     if frame.empty:
         return Validation(frame, pd.DataFrame(columns=FAILURE_COLUMNS), 0)
     try:
@@ -500,7 +510,8 @@ def validate_in_duckdb(dataset: str, frame: pd.DataFrame) -> Validation:
     finally:
         con.close()
     failures = failures.sort_values(["source_row", "field"], kind="stable", ignore_index=True)
-    return Validation(frame.drop(index=sorted(set(failures["position"]))), failures, len(frame))
+    bad = sorted(set(failures["position"]))
+    return Validation(frame.drop(index=bad) if bad else frame, failures, len(frame))
 
 
 def validate_sql(dataset: str, con, relation: str, *, rules: list | None = None,

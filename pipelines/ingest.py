@@ -263,10 +263,13 @@ def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
 
 def _value_text(frame: pd.DataFrame, column: str | None) -> pd.Series:
     """Text of a parsed field (date, flag, level): 'NA', 'N/A', '-' and 'None' mean no value."""
-    text = _text(frame, column)
+    return _without_empty_tokens(_text(frame, column))
+
+
+def _without_empty_tokens(text: pd.Series) -> pd.Series:
     codes, distinct = pd.factorize(text)  # a long column repeats few texts: look at each once
     empty = pd.Series(distinct, dtype=object).str.casefold().isin(values.EMPTY_TOKENS).to_numpy(dtype=bool)
-    return text.where(~np.append(empty, False)[codes], None)
+    return text.where(~np.append(empty, False)[codes], None) if empty.any() else text
 
 
 def _source_rows(preview: Preview) -> pd.Series:
@@ -320,19 +323,45 @@ def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
 
 
 def _reshape_issues(store, cursor, frame, preview, options) -> pd.DataFrame:
+    """The log's text stays in Arrow (pandas 'str' columns), so a large log reaches DuckDB's checks
+    and the issues table without a Python object per cell (contracts.validate hands Pandera
+    Python strings)."""
     cols = preview.mapping_used()
     out = pd.DataFrame({"source_row": _source_rows(preview)})
     for name in ("issue_id", "title", "kind", "raised_by", "owned_by", "status"):
-        out[name] = _text(frame, cols.get(name))
+        out[name] = _arrow_text(frame, cols.get(name))
     for name in ("raised_date", "resolved_date"):
-        out[f"{name}_raw"] = _value_text(frame, cols.get(name))
+        out[f"{name}_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get(name)))
         out[name] = _dates(preview, options, cols.get(name), out[f"{name}_raw"])
-    out["severity_raw"] = _value_text(frame, cols.get("severity"))
-    out["severity"], _unknown = values.parse_severity(out["severity_raw"])
-    out["severity"] = out["severity"].astype(object).where(out["severity"].notna(), None)
-    out["escalated_raw"] = _value_text(frame, cols.get("escalated"))
-    out["escalated"], _unknown = values.parse_bool(out["escalated_raw"])
+    out["severity_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get("severity")))
+    out["severity"] = _each_distinct(out["severity_raw"], values.parse_severity).astype(_ARROW_TEXT)
+    out["escalated_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get("escalated")))
+    out["escalated"] = _each_distinct(out["escalated_raw"], values.parse_bool)
     return out
+
+
+_ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # what readers gives a large file's cells
+
+
+def _arrow_text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    """_text held by Arrow: trimmed, blank cells missing."""
+    if column is None:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=_ARROW_TEXT)
+    series = frame[column]
+    if str(series.dtype) != "str":  # the general reader's Python strings
+        return _text(frame, column).astype(_ARROW_TEXT)
+    stripped = series.str.strip()
+    blank = stripped == ""
+    return stripped.mask(blank) if blank.any() else stripped  # a copy of every cell only when needed
+
+
+def _each_distinct(text: pd.Series, parse: Callable) -> pd.Series:
+    """The values ``parse`` gives a column of cells it reads one by one (a severity, a flag),
+    parsed once per distinct text."""
+    codes, distinct = pd.factorize(text)
+    parsed, _unknown = parse(pd.Series(list(distinct) + [None], dtype=object))
+    rows = np.where(codes < 0, len(distinct), codes)  # a missing cell reads as the None above
+    return pd.Series(parsed.array.take(rows), index=text.index, name=text.name)
 
 
 def _reshape_partners(store, cursor, frame, preview, options) -> pd.DataFrame:

@@ -273,12 +273,16 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         return DateParse(dates, false, "iso" if dates.notna().any() else "none",
                          ["datetime"] if dates.notna().any() else [], false.copy())
 
-    arr, empty = _text(series)
-    ns = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
-    parsed = np.zeros(n, dtype=bool)
-    ambiguous = np.zeros(n, dtype=bool)
-    failed = np.zeros(n, dtype=bool)
-    todo = np.flatnonzero(~empty)
+    rows, empty = _text(series)
+    # a long column repeats few dates: each distinct text is parsed once and counts for its rows
+    # (in the day/month vote and the formats found); an empty cell's code -1 is the spare last slot
+    codes, arr, weight = _distinct(rows, empty)
+    k = len(arr)
+    ns = np.full(k + 1, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    parsed = np.zeros(k + 1, dtype=bool)
+    ambiguous = np.zeros(k + 1, dtype=bool)
+    failed = np.zeros(k + 1, dtype=bool)
+    todo = np.arange(k)
     found: list[tuple[int, str]] = []  # (count, format)
     numeric_seen = False
     decided = order
@@ -286,7 +290,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
     for family, pattern in _FAMILIES.items():
         if todo.size == 0:
             break
-        sub = arr.take(pa.array(todo)) if todo.size != n else arr
+        sub = arr.take(pa.array(todo)) if todo.size != k else arr
         # a plain match (DFA, fast) first; capture groups only on the rows that match
         hit = _np_bool(pc.match_substring_regex(sub, pattern))
         if not hit.any():
@@ -306,8 +310,8 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
             code |= short * 16
             a, b = _ints(parts.field("a")), _ints(parts.field("b"))
             if decided is None:
-                votes_day = int(((a > 12) & (b <= 12)).sum())
-                votes_month = int(((b > 12) & (a <= 12)).sum())
+                votes_day = int(weight[pos][(a > 12) & (b <= 12)].sum())
+                votes_month = int(weight[pos][(b > 12) & (a <= 12)].sum())
                 if votes_day > votes_month:
                     decided = "dayfirst"
                 elif votes_month > votes_day:
@@ -317,8 +321,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
                 either &= clock.ok
                 ambiguous[pos[either]] = True
                 failed[pos[~either]] = True
-                for c, count in zip(*np.unique(((code << 7) | clock.code)[either],
-                                               return_counts=True)):
+                for c, count in _counts(((code << 7) | clock.code)[either], weight[pos[either]]):
                     found.append((int(count), _describe(family, "ambiguous", int(c))))
                 continue
             d, m = (a, b) if decided == "dayfirst" else (b, a)
@@ -336,7 +339,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         ns[pos[ok]] = (days * 86_400 * _NS_PER_S + clock.ns)[ok]
         parsed[pos[ok]] = True
         failed[pos[~ok]] = True
-        for c, count in zip(*np.unique(((code << 7) | clock.code)[ok], return_counts=True)):
+        for c, count in _counts(((code << 7) | clock.code)[ok], weight[pos[ok]]):
             found.append((int(count), _describe(family, decided or "", int(c))))
 
     failed[todo] = True
@@ -348,14 +351,32 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
     for _, fmt in sorted(found, key=lambda item: -item[0]):
         if fmt not in formats:
             formats.append(fmt)
-    dates = pd.Series(ns.view("datetime64[ns]"), index=index, name=series.name)
+    dates = pd.Series(ns[codes].view("datetime64[ns]"), index=index, name=series.name)
     return DateParse(
         dates=dates,
-        failed=pd.Series(failed, index=index, name=series.name),
+        failed=pd.Series(failed[codes], index=index, name=series.name),
         order=result_order,
         formats=formats,
-        ambiguous=pd.Series(ambiguous, index=index, name=series.name),
+        ambiguous=pd.Series(ambiguous[codes], index=index, name=series.name),
     )
+
+
+def _distinct(rows: pa.Array, empty: np.ndarray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """(each row's code, -1 where empty; the distinct texts of the other rows; rows per text)."""
+    filled = np.flatnonzero(~empty)
+    codes = np.full(len(rows), -1, dtype=np.int64)
+    if filled.size == 0:
+        return codes, rows.slice(0, 0), np.zeros(0, dtype=np.int64)
+    encoded = pc.dictionary_encode(rows.take(pa.array(filled)) if filled.size != len(rows) else rows)
+    codes[filled] = encoded.indices.to_numpy(zero_copy_only=False)
+    return codes, encoded.dictionary, np.bincount(codes[filled], minlength=len(encoded.dictionary))
+
+
+def _counts(keys: np.ndarray, weight: np.ndarray):
+    """(key, total weight) of each distinct key, in key order (np.unique's counts, weighted)."""
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    totals = np.bincount(inverse, weights=weight, minlength=len(distinct))
+    return zip(distinct, totals.astype(np.int64))
 
 
 # --------------------------------------------------------------------------------------------

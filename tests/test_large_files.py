@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import generate
-from pipelines import bootstrap, ingest, readers
+from pipelines import bootstrap, contracts, ingest, readers
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEXT_FIXTURES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".csv", ".txt", ".tsv"))
@@ -137,3 +137,21 @@ def test_a_generated_survey_loads_the_same_answers_on_both_roads(store, monkeypa
         [second.batch_id]).fetchall()
     assert (first.rows_accepted, first.rows_rejected) == (second.rows_accepted, second.rows_rejected) == (285, 15)
     assert again == answers and len(answers) > 5000
+
+
+def test_a_generated_issue_log_checked_by_duckdb_loads_the_same_issues_on_both_roads(store, monkeypatch):
+    data = generate.issues_csv(contracts.SQL_ROWS + 100, invalid=0.03)
+    large, general = prepared_both(store, "issues", "log.csv", data, monkeypatch)
+    assert took_the_large_road(large.raw) and not took_the_large_road(general.raw)
+    pd.testing.assert_frame_equal(large.validation.failures, general.validation.failures)
+    assert set(large.validation.failures["check"]) == {
+        "raised_date_is_readable", "severity_is_known", "resolved_not_before_raised"}
+    first = ingest.commit(store, general, policy="valid_only")
+    issues = store.cursor().execute("SELECT * EXCLUDE (batch_id) FROM issues ORDER BY ALL").fetchall()
+    ingest.undo(store, first.batch_id)
+    second = ingest.commit(store, large, policy="valid_only")
+    again = store.cursor().execute(
+        "SELECT * EXCLUDE (batch_id) FROM issues WHERE batch_id = ? ORDER BY ALL", [second.batch_id]).fetchall()
+    assert (first.rows_accepted, first.rows_rejected) == (second.rows_accepted, second.rows_rejected) == (
+        contracts.SQL_ROWS + 100 - 153, 153)
+    assert again == issues

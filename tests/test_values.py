@@ -197,6 +197,16 @@ def test_formats_listed_commonest_first():
     assert result.formats == ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]
 
 
+def test_a_date_repeated_on_many_rows_counts_once_per_row():
+    # each distinct text is parsed once: the vote and the formats still count rows, not texts
+    result = parse_dates(pd.Series(["02/27/2025"] * 3 + ["25/02/2025", "26/02/2025"]))
+    assert result.order == "monthfirst"
+    assert result.failed.tolist() == [False, False, False, True, True]
+    assert result.dates.tolist()[:3] == [T("2025-02-27")] * 3
+    result = parse_dates(pd.Series(["2025-03-11 10:00:00"] * 3 + ["2025-03-09", "2025-03-10", None]))
+    assert result.formats == ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
+
+
 def test_parse_dates_one_million_values():
     rng = np.random.default_rng(1)
     stamps = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**8, 1_000_000),
