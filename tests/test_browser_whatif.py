@@ -27,6 +27,14 @@ def test_slider_scenario_survives_a_shared_link(app_server, browser_page, chromi
     before = projected_index(page)
     screenshot(page, "whatif-before")
 
+    # every other partner is a dot on the strip that names itself on hover
+    dot = page.locator('[data-testid="stVegaLiteChart"] [aria-roledescription="circle"]').first
+    name = dot.get_attribute("aria-label").split(": ")[0]
+    assert name and name != "Kestrel Design"
+    dot.hover(force=True)
+    page.wait_for_function("(name) => { const t = document.getElementById('vg-tooltip-element');"
+                           " return t && t.innerText.includes(name); }", arg=name, timeout=15_000)
+
     thumb = slider_thumb(page, "Psychological safety")
     thumb.focus()
     for _ in range(8):

@@ -1,8 +1,9 @@
 """The What-if strip: the fast spec a slider move draws is exactly the chart Altair builds and
-validates, and it draws everything the chart shows."""
+validates, it draws everything the chart shows, and its names stay readable with 200 partners."""
 from __future__ import annotations
 
 import json
+import re
 
 import altair as alt
 import pytest
@@ -12,6 +13,8 @@ from pipelines import charts
 THRESHOLDS = (40.0, 65.0)
 OTHERS = {"Northline Infrastructure": 47.25, "Harbour Civils": 71.5, "Pipwell Ecology": 33.0,
           "Kestrel Design": 58.1, "Quarry Lane Trust": 58.1}
+# a large programme: 200 partners crowded between 30 and 75, some level with each other
+BIG = {f"Partner {i:03d} Infrastructure": round(30 + (i * 37 % 101) * 0.45, 2) for i in range(200)}
 
 
 def strip_args(**changes):
@@ -30,12 +33,16 @@ def strip_args(**changes):
     {"others": OTHERS | {"Hidden": float("nan")}},  # a missing index is left undrawn
     {"partner": "Kestrel Design", "colour": "#E69F00", "wave": "2025-Q4"},
     {"thresholds": [30, 70]},                   # thresholds from settings as a list of ints
+    {"others": BIG},                            # a large programme: a few named, the rest dots
+    {"projected": float("nan")},
 ])
 def test_the_fast_spec_is_the_chart_altair_builds(changes):
     args = strip_args(**changes)
     built = charts.whatif_strip(**args)
     assert isinstance(built, alt.TopLevelMixin)
-    assert charts.whatif_strip_spec(**args) == built.to_dict()  # to_dict validates against the schema
+    spec = charts.whatif_strip_spec(**args)
+    assert spec == built.to_dict()  # to_dict validates against the schema
+    assert charts.to_png(spec)[:8] == b"\x89PNG\r\n\x1a\n"  # and it draws (the PNG download)
 
 
 def test_the_fast_spec_validates_against_the_vega_lite_schema():
@@ -64,11 +71,83 @@ def test_only_the_data_changes_with_the_scenario():
         {"what": "with this scenario", "index": 80.0, "partner": "Brackwater Systems"}]
 
 
-def test_other_partners_alternate_label_rows_in_index_order():
-    rows = charts.whatif_strip_spec(**strip_args())["datasets"]["whatif-others"]
+def named(spec) -> dict[str, dict]:
+    return {r["partner"]: r for r in spec["datasets"]["whatif-others"] if r["label"] is not None}
+
+
+def test_every_partner_is_named_when_the_names_fit():
+    spec = charts.whatif_strip_spec(**strip_args())
+    rows = spec["datasets"]["whatif-others"]
     assert [r["partner"] for r in rows] == ["Pipwell Ecology", "Northline Infrastructure",
                                             "Kestrel Design", "Quarry Lane Trust", "Harbour Civils"]
-    assert [r["dy"] for r in rows] == [18, 30, 18, 30, 18]
+    assert named(spec)["Harbour Civils"]["label"] == "Harbour Civils (71.5)"
+    assert set(named(spec)) == set(OTHERS)
+    assert not any(r["picked"] for r in rows)  # no crowd to pick the named ones out of
+    assert rows[0]["group"] == "5 other partners"
+    # names below the projected index end at their dot, those above start at theirs, unless
+    # that would run off the scale
+    assert named(spec)["Kestrel Design"]["align"] == "right"
+    assert named(spec)["Harbour Civils"]["align"] == "right"
+    lower = named(charts.whatif_strip_spec(**strip_args(projected=40.0)))
+    assert lower["Pipwell Ecology"]["align"] == "right" and lower["Kestrel Design"]["align"] == "left"
+
+
+def test_a_large_programme_names_its_ends_and_the_partners_either_side_of_the_projection():
+    assert len(BIG) == 200
+    spec = charts.whatif_strip_spec(**strip_args(others=BIG, projected=50.0))
+    ranked = sorted(BIG, key=lambda p: (BIG[p], p))
+    below = max((p for p in BIG if BIG[p] <= 50.0), key=lambda p: (BIG[p], p))
+    above = min((p for p in BIG if BIG[p] > 50.0), key=lambda p: (BIG[p], p))
+    assert set(named(spec)) == {ranked[0], ranked[-1], below, above}
+    assert named(spec)[below]["align"] == "right" and named(spec)[above]["align"] == "left"
+    rows = spec["datasets"]["whatif-others"]
+    assert len(rows) == 200 and rows[0]["group"] == "200 other partners (4 named; the rest on hover)"
+    assert {r["partner"] for r in rows if r["picked"]} == set(named(spec))
+    # only those names are written on the chart; every partner is a dot that says who it is
+    svg = charts.to_svg(spec).decode()
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    drawn = [t for t in texts if any(t.startswith(p + " (") for p in BIG)]
+    assert sorted(drawn) == sorted(r["label"] for r in named(spec).values())
+    for partner in BIG:
+        assert f'aria-label="{partner}: ' in svg, partner
+    assert '"title": "Partner"' in json.dumps(spec)  # and its tooltip names it
+
+    moved = charts.whatif_strip_spec(**strip_args(others=BIG, projected=70.0))
+    assert set(named(moved)) != set(named(spec))  # the names follow the projected index
+    assert [r["y"] for r in moved["datasets"]["whatif-others"]] == [r["y"] for r in rows]  # dots stay
+
+
+def test_crowded_dots_stack_instead_of_hiding_each_other():
+    rows = charts.whatif_strip_spec(**strip_args(others=BIG))["datasets"]["whatif-others"]
+    gap = charts._DOT_GAP
+    by_row: dict[float, list[float]] = {}
+    for r in rows:
+        by_row.setdefault(r["y"], []).append(r["index"])
+    assert len(by_row) > 1
+    tops = {y for y in by_row if abs(y - charts._SWARM_Y) == charts._LANE * charts._LANES}
+    for y, values in by_row.items():
+        if y not in tops:  # only the outermost lanes may overlap, once every lane is full
+            assert all(b - a >= gap - 1e-9 for a, b in zip(values, values[1:])), y
+    assert max(abs(y - charts._SWARM_Y) for y in by_row) <= charts._LANE * charts._LANES
+
+
+def test_names_in_a_row_do_not_meet_on_a_narrow_page():
+    """Laid out for a _PLOT_PX-wide plot at _CHAR_PX per character (wider pages only add room)."""
+    for others, projected in ((OTHERS, 61.75), (BIG, 61.75), (BIG, 2.0), (BIG, 99.0),
+                              ({"A very long partner name indeed, Ltd": 1.0,
+                                "Another very long partner name, plc": 99.0}, 50.0)):
+        rows = named(charts.whatif_strip_spec(**strip_args(others=others, projected=projected)))
+        px = charts._PLOT_PX / 100
+        spans: dict[float, list[tuple[float, float]]] = {}
+        for r in rows.values():
+            width, dx = len(r["label"]) * charts._CHAR_PX, charts._LABEL_DX
+            x = r["index"] * px
+            span = (x - dx - width, x - dx) if r["align"] == "right" else (x + dx, x + dx + width)
+            assert -0.5 <= span[0] and span[1] <= charts._PLOT_PX + 0.5, r  # on the scale
+            assert r["label_y"] + charts._LABEL_SIZE <= charts._STRIP_HEIGHT  # in the plot
+            for other in spans.get(r["label_y"], []):
+                assert span[1] <= other[0] or other[1] <= span[0], (r, other)
+            spans.setdefault(r["label_y"], []).append(span)
 
 
 def test_the_strip_draws_bands_partners_marker_and_legend():
