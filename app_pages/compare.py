@@ -10,6 +10,7 @@ asof, k, thresholds, waves = common.page_context(
 
 SORTS = ["partner", "collaboration_index", *settings.FACTORS]
 SORT_LABELS = {"partner": "Partner name", **{f: charts.factor_label(f) for f in SORTS[1:]}}
+LINKS_SHOWN = 12  # partners; more than this get a chooser and one link
 
 bad_wave = common.dropped_param("wave", waves)
 bad_sort = common.dropped_param("sort", SORT_LABELS.values())
@@ -55,10 +56,17 @@ if picked and picked[0].get("partner"):
                                                                            wave=wave))
 
 st.markdown("**Open a partner's profile:**")
-links = st.columns(min(len(order), 4) or 1)
-for n, name in enumerate(order):
-    links[n % len(links)].page_link("app_pages/partner.py", label=name, icon=":material/apartment:",
-                                    query_params=common.link_params(partner=name, wave=wave))
+if len(order) <= LINKS_SHOWN:
+    links = st.columns(min(len(order), 4) or 1)
+    for n, name in enumerate(order):
+        links[n % len(links)].page_link("app_pages/partner.py", label=name, icon=":material/apartment:",
+                                        query_params=common.link_params(partner=name, wave=wave))
+else:  # a wall of links helps nobody (and slows every rerun): choose, then open
+    chooser, link = st.columns([3, 2], vertical_alignment="bottom")
+    name = chooser.selectbox("Partner", order, key="open_partner", label_visibility="collapsed",
+                             help="Partners in the order of the heatmap.")
+    link.page_link("app_pages/partner.py", label=f"Open {name}", icon=":material/apartment:",
+                   query_params=common.link_params(partner=name, wave=wave))
 
 hidden = charts.suppressed_list(index[index["wave"] == wave])
 if not hidden.empty:

@@ -204,3 +204,20 @@ def test_compare_links_open_the_partner_with_the_same_wave_and_pin(demo):
     harbour = [link for link in links if link.proto.label == "Harbour Civils"]
     assert harbour and "partner=Harbour+Civils" in harbour[0].proto.query_string
     assert "wave=2026-Q2" in harbour[0].proto.query_string
+
+
+def test_compare_with_many_partners_offers_a_chooser_and_one_link(tmp_path, monkeypatch):
+    from pipelines.store import Store
+    from test_whatif import generate
+
+    store = Store(tmp_path / "large.duckdb")
+    generate(store, partners=20, waves=2)
+    store.close()
+    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "large.duckdb"))
+    at = _app(page="app_pages/compare.py")
+    chooser = at.selectbox(key="open_partner")
+    assert len(chooser.options) == 20 and chooser.value == "P0"  # the heatmap's order: by name
+    assert [link.proto.label for link in at.get("page_link")] == ["Open P0"]
+    chooser.set_value("P7").run()
+    (link,) = at.get("page_link")
+    assert link.proto.label == "Open P7" and "partner=P7" in link.proto.query_string
