@@ -50,6 +50,23 @@ def demo(demo_db, monkeypatch):
     return demo_db
 
 
+@pytest.fixture
+def generated_programme(tmp_path, monkeypatch):
+    """``open(partners=, waves=)``: the app's settings pointed at a programme made by
+    ``test_whatif.generate`` (partners P0, P1, ...)."""
+    def open_programme(**kwargs) -> Path:
+        from pipelines.store import Store
+        from test_whatif import generate
+
+        path = tmp_path / "generated.duckdb"
+        store = Store(path)
+        generate(store, **kwargs)
+        store.close()
+        monkeypatch.setenv("PARTNERSHIP_DB", str(path))
+        return path
+    return open_programme
+
+
 # -- DuckLake: a PostgreSQL catalog on loopback (tests/pg.py), shared by the lake modules --
 LAKE_TEMPLATE = "lake_template"
 _lake_numbers = itertools.count()

@@ -206,14 +206,8 @@ def test_compare_links_open_the_partner_with_the_same_wave_and_pin(demo):
     assert "wave=2026-Q2" in harbour[0].proto.query_string
 
 
-def test_compare_with_many_partners_offers_a_chooser_and_one_link(tmp_path, monkeypatch):
-    from pipelines.store import Store
-    from test_whatif import generate
-
-    store = Store(tmp_path / "large.duckdb")
-    generate(store, partners=20, waves=2)
-    store.close()
-    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "large.duckdb"))
+def test_compare_with_many_partners_offers_a_chooser_and_one_link(generated_programme):
+    generated_programme(partners=20, waves=2)
     at = _app(page="app_pages/compare.py")
     chooser = at.selectbox(key="open_partner")
     assert len(chooser.options) == 20 and chooser.value == "P0"  # the heatmap's order: by name

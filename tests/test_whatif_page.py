@@ -104,13 +104,8 @@ def test_a_hidden_partner_gets_no_projection(demo):
     assert all(s.disabled for s in at.slider if s.key.startswith("d_"))
 
 
-def test_short_history_says_so_and_projects_no_delivery(tmp_path, monkeypatch):
-    from test_whatif import generate
-
-    store = Store(tmp_path / "short.duckdb")
-    generate(store, partners=4, waves=3)
-    store.close()
-    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "short.duckdb"))
+def test_short_history_says_so_and_projects_no_delivery(generated_programme):
+    generated_programme(partners=4, waves=3)
     at = open_whatif(wi_partner="P1")
     assert any("too short" in i.value for i in at.info)
     assert not [d for d in at.dataframe if "With this scenario" in d.value.columns]
@@ -149,13 +144,8 @@ def test_a_slider_move_redraws_the_strip_with_the_scenario(demo):
     assert after["spec"] == before["spec"]  # only the data changed: the browser keeps the chart
 
 
-def test_a_large_programme_strip_names_a_few_and_shows_every_partner(tmp_path, monkeypatch):
-    from test_whatif import generate
-
-    store = Store(tmp_path / "large.duckdb")
-    generate(store, partners=40, waves=2)
-    store.close()
-    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "large.duckdb"))
+def test_a_large_programme_strip_names_a_few_and_shows_every_partner(generated_programme):
+    generated_programme(partners=40, waves=2)
     at = open_whatif(wi_partner="P7")
     _, data = strip(at)
     others = data["whatif-others"]
