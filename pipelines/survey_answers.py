@@ -206,13 +206,14 @@ def _long_answers(cursor, staged: StagedAnswers, rows: pd.DataFrame) -> pa.Table
     partner_ids = dict(cursor.execute("SELECT name, partner_id FROM partners").fetchall())
     partner = rows["partner"].map(partner_ids)
     if partner.isna().any():  # _add_partners adds every partner first; never drop answers silently
-        raise ValueError("Partners missing from the store: " + ", ".join(sorted(set(rows["partner"][partner.isna()]))))
+        missing = sorted(set(rows["partner"][partner.isna()]))
+        raise ValueError("Partners missing from the store: " + ", ".join(missing))
     wave, wave_labels = pd.factorize(rows["wave"])
     wave_start = pd.to_datetime(rows["wave_start"]).to_numpy().astype("datetime64[D]")
     table = pa.table({
         "respondent_key": rows["respondent_key"].to_numpy(dtype="uint64")[respondent],
-        # repeated texts as dictionaries: each wave and item id once
         "partner_id": partner.to_numpy(dtype="int32")[respondent],
+        # repeated texts as dictionaries: each wave and item id once
         "wave": pa.DictionaryArray.from_arrays(wave.astype("int32")[respondent], pa.array(wave_labels.astype(str))),
         "wave_start": pa.array(wave_start[respondent]),
         "item_id": pa.DictionaryArray.from_arrays(item, pa.array(list(staged.items["item_id"]), pa.string())),
