@@ -253,9 +253,8 @@ def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
     series = frame[column]
     if str(series.dtype) == "str":  # Arrow-backed (a large file): trim there, then one conversion
-        stripped = series.str.strip()
-        blank = (stripped.isna() | (stripped == "")).to_numpy(dtype=bool)
-        return stripped.astype(object).where(~blank, None)
+        trimmed = _arrow_text(frame, column)
+        return trimmed.astype(object).where(trimmed.notna(), None)
     series = series.astype(object)
     stripped = series.where(series.isna(), series.astype(str).str.strip())
     return stripped.where(stripped.notna() & (stripped != ""), None)
