@@ -1,8 +1,7 @@
 """Partnership Health: the entry file only routes."""
 import streamlit as st
 
-from app_pages import common
-
+from app_pages.ui import access, links
 st.set_page_config(page_title="Partnership Health", page_icon=":material/handshake:", layout="wide")
 
 pages = [
@@ -13,11 +12,11 @@ pages = [
     st.Page("app_pages/whatif.py", title="What-if", icon=":material/tune:", url_path="what-if"),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
 ]
-who = common.current_access()  # local mode, signed out, viewer or editor (pipelines/access.py)
+who = access.current_access()  # local mode, signed out, viewer or editor (pipelines/access.py)
 if who.must_sign_in:
-    common.sign_in_page(who, st.navigation(pages, position="hidden"))
+    access.sign_in_page(who, st.navigation(pages, position="hidden"))
 page = st.navigation([p for p in pages if who.may_open(p.url_path)])
-common.resume_linked_view()
-common.sidebar()
-common.access_sidebar(who)
+links.resume_linked_view()
+links.sidebar()
+access.access_sidebar(who)
 page.run()

@@ -1,10 +1,11 @@
 """Compare: every partner x factor in one wave, with the change since the previous wave."""
 import streamlit as st
 
-from app_pages import common
-from pipelines import charts, settings
+from app_pages.ui import downloads, links, pack_control, page, queries
+from pipelines.present import charts
+from pipelines import settings
 
-asof, k, thresholds, waves = common.page_context(
+asof, k, thresholds, waves = page.page_context(
     "Compare partners",
     "No survey responses yet, so there is nothing to compare. Load a pulse survey export on the Data page.")
 
@@ -12,8 +13,8 @@ SORTS = ["partner", "collaboration_index", *settings.FACTORS]
 SORT_LABELS = {"partner": "Partner name", **{f: charts.factor_label(f) for f in SORTS[1:]}}
 LINKS_SHOWN = 12  # partners; more than this get a chooser and one link
 
-bad_wave = common.dropped_param("wave", waves)
-bad_sort = common.dropped_param("sort", SORT_LABELS.values())
+bad_wave = links.dropped_param("wave", waves)
+bad_sort = links.dropped_param("sort", SORT_LABELS.values())
 left, right = st.columns(2)
 wave = left.selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
                       help="The wave to compare. Arrows show the change since the wave before it.")
@@ -21,15 +22,15 @@ sort = right.selectbox("Sort partners by", SORTS, index=0, key="sort", bind="que
                        format_func=SORT_LABELS.get,
                        help="Partner name (A to Z), or a score (highest first; partners not shown last).")
 if bad_wave:
-    common.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
+    links.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
 if bad_sort:
-    common.bad_link_notice("sort order", bad_sort, "partners by name")
-previous = common.previous_wave(wave, asof=asof)
-common.steering_pack("compare")  # this view as PowerPoint or PDF
+    links.bad_link_notice("sort order", bad_sort, "partners by name")
+previous = queries.previous_wave(wave, asof=asof)
+pack_control.steering_pack("compare")  # this view as PowerPoint or PDF
 
-factors = common.factor_scores(asof=asof)
-index = common.index_scores_shown(asof=asof)
-changes = common.changes(asof=asof)
+factors = queries.factor_scores(asof=asof)
+index = queries.index_scores_shown(asof=asof)
+changes = queries.changes(asof=asof)
 cells = charts.heatmap_frame(factors[factors["wave"] == wave], index[index["wave"] == wave],
                              changes[changes["wave"] == wave], k)
 if cells.empty:
@@ -48,25 +49,25 @@ st.subheader(f"Partners × factors, {wave}")
 st.caption(("Arrows: change since " + previous if previous else f"{wave} is the first wave: no change yet")
            + f". Hover a cell for its n and 95% interval. A grey cell is not shown: fewer than {k} "
              "responses, or hidden so a smaller group cannot be worked out by subtraction.")
-event = common.show_chart(f"compare-{wave}", "heatmap", cells, tuple(order), thresholds, k,
+event = downloads.show_chart(f"compare-{wave}", "heatmap", cells, tuple(order), thresholds, k,
                           key="heatmap", on_select="rerun")
 picked = (event.selection.get("pick") or []) if event is not None else []
 if picked and picked[0].get("partner"):
-    st.switch_page("app_pages/partner.py", query_params=common.link_params(partner=picked[0]["partner"],
+    st.switch_page("app_pages/partner.py", query_params=links.link_params(partner=picked[0]["partner"],
                                                                            wave=wave))
 
 st.markdown("**Open a partner's profile:**")
 if len(order) <= LINKS_SHOWN:
-    links = st.columns(min(len(order), 4) or 1)
+    columns = st.columns(min(len(order), 4) or 1)
     for n, name in enumerate(order):
-        links[n % len(links)].page_link("app_pages/partner.py", label=name, icon=":material/apartment:",
-                                        query_params=common.link_params(partner=name, wave=wave))
+        columns[n % len(columns)].page_link("app_pages/partner.py", label=name, icon=":material/apartment:",
+                                        query_params=links.link_params(partner=name, wave=wave))
 else:  # a wall of links helps nobody (and slows every rerun): choose, then open
     chooser, link = st.columns([3, 2], vertical_alignment="bottom")
     name = chooser.selectbox("Partner", order, key="open_partner", label_visibility="collapsed",
                              help="Partners in the order of the heatmap.")
     link.page_link("app_pages/partner.py", label=f"Open {name}", icon=":material/apartment:",
-                   query_params=common.link_params(partner=name, wave=wave))
+                   query_params=links.link_params(partner=name, wave=wave))
 
 hidden = charts.suppressed_list(index[index["wave"] == wave])
 if not hidden.empty:
@@ -86,4 +87,4 @@ table["Not shown because"] = index_rows["suppression_reason"].to_numpy()
 with st.expander("The same numbers as a table"):
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.1f") for c in columns})
-    common.csv_download(table, f"compare-{wave}")
+    downloads.csv_download(table, f"compare-{wave}")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
-from pipelines import exports, ingest, readers, settings
-from pipelines.fields import DATASET_LABELS, DATASETS
+from app_pages.ui import access, page, queries
+from pipelines.present import exports
+from pipelines import ingest, settings
+from pipelines.ingest import readers
+from pipelines.ingest.fields import DATASET_LABELS, DATASETS
 
 NEW = "__new__"  # partner choice: a new partner
 _SHORT = {"survey": "Survey responses", "instrument": "Instrument", "milestones": "Milestones",
@@ -22,8 +24,8 @@ _FLOW_KEYS = ("data_map_", "data_pname_", "data_sheet", "data_wave", "data_whole
               "data_date_order")
 
 st.title("Data")
-common.demo_banner()
-if not common.current_access().can_edit:
+page.demo_banner()
+if not access.current_access().can_edit:
     st.error("Only an editor can load or undo data.")
     st.stop()
 
@@ -49,11 +51,11 @@ def _reset_flow() -> None:
 
 def _prepare(dataset: str, name: str, data: bytes, options: ingest.Options) -> ingest.Preview:
     """ingest.prepare, memoised for this upload: reruns (a click elsewhere) do not re-read the file."""
-    key = repr((dataset, name, common.data_version(), options))
+    key = repr((dataset, name, queries.data_version(), options))
     previews = state["data_previews"]
     if key not in previews:
         with st.spinner(f"Reading {name}..."):
-            previews[key] = ingest.prepare(common.store(), dataset, name, data, options)
+            previews[key] = ingest.prepare(queries.store(), dataset, name, data, options)
         while len(previews) > 4:
             previews.pop(next(iter(previews)))
     return previews[key]
@@ -131,7 +133,7 @@ def survey_controls(preview: ingest.Preview) -> None:
     if ask_wave:
         left.text_input("Wave for the whole file", key="data_wave", placeholder="e.g. 2025-Q3 or 2025-09",
                         help="The file has no wave or date column: every response belongs to this wave.")
-    names = common.partner_names()
+    names = queries.partner_names()
     (right if ask_wave else left).selectbox("Partner for the whole file (optional)", [None, *names], key="data_whole_partner",
                     accept_new_options=True, format_func=lambda n: "(from the file)" if n is None else n,
                     help="When everyone who answered works for one partner. Overrides the file's "
@@ -163,7 +165,7 @@ def questions_section(preview: ingest.Preview) -> None:
                  + " are", ["dayfirst", "monthfirst"], index=None, key="data_date_order", horizontal=True,
                  format_func={"dayfirst": "day first (3 April)", "monthfirst": "month first (March 4)"}.get,
                  help="No date in the column settles it (no day above 12), so choose; it is never guessed.")
-    names = common.partner_names()
+    names = queries.partner_names()
     links = {k[len("data_pname_"):] for k in state if isinstance(k, str) and k.startswith("data_pname_")}
     asked = [p for p in preview.partners if p.kind in ("near", "new") or p.name in links]
     known = [p for p in preview.partners if p not in asked]
@@ -251,7 +253,7 @@ def load_section(preview: ingest.Preview) -> None:
     if right.button("Refuse the whole file", key="data_refuse", icon=":material/block:",
                     help="Load nothing: fix the file and upload it again."):
         try:
-            ingest.commit(common.store(), preview, policy="all_or_nothing")
+            ingest.commit(queries.store(), preview, policy="all_or_nothing")
         except ingest.Refused as refused:
             state["data_flash"] = ("warning", str(refused))
         _finish()
@@ -260,7 +262,7 @@ def load_section(preview: ingest.Preview) -> None:
 def _commit(preview: ingest.Preview, policy: str) -> None:
     bar = st.progress(0.0, text="Loading...")
     try:
-        result = ingest.commit(common.store(), preview, policy=policy,
+        result = ingest.commit(queries.store(), preview, policy=policy,
                                progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text))
     except (ValueError, readers.ReadError) as error:
         bar.empty()
@@ -316,7 +318,7 @@ def upload_flow() -> None:
 # ------------------------------------------------------------------------------ 6. history
 def history_section() -> None:
     st.subheader("Load history")
-    history = common.load_history()
+    history = queries.load_history()
     if history.empty:
         st.caption("Nothing loaded yet.")
         return
@@ -347,7 +349,7 @@ def history_section() -> None:
                 if yes.button(f"Yes, undo batch {pending}", type="primary", key="data_undo_yes"):
                     state["data_undo_pending"] = None
                     try:
-                        state["data_flash"] = ("success", ingest.undo(common.store(), pending))
+                        state["data_flash"] = ("success", ingest.undo(queries.store(), pending))
                     except ValueError as error:
                         state["data_flash"] = ("error", str(error))
                     st.rerun()
@@ -358,7 +360,7 @@ def history_section() -> None:
             batch = st.selectbox("Invalid rows of a batch", rejected, key="data_rejected_batch",
                                  format_func=labels.get)
             st.download_button("Download its invalid rows (CSV)", key="data_rejected_csv", on_click="ignore",
-                               data=lambda: exports.to_csv_bytes(ingest.rejected_rows(common.cursor(), batch)),
+                               data=lambda: exports.to_csv_bytes(ingest.rejected_rows(queries.cursor(), batch)),
                                file_name=f"invalid-rows-batch-{batch}.csv", mime="text/csv",
                                icon=":material/download:")
 
@@ -372,13 +374,13 @@ def templates_section() -> None:
     for col, dataset in zip(cols, DATASETS):
         col.download_button(_SHORT[dataset], key=f"data_template_{dataset}", on_click="ignore",
                             help=f"A CSV template for {DATASET_LABELS[dataset].lower()}",
-                            data=lambda d=dataset: ingest.template(d, common.cursor()),
+                            data=lambda d=dataset: ingest.template(d, queries.cursor()),
                             file_name=f"{dataset}-template.csv", mime="text/csv", icon=":material/download:",
                             width="stretch")
 
 
 def demo_section() -> None:
-    if not common.has_demo():
+    if not queries.has_demo():
         return
     st.subheader("Demo programme")
     if not state["data_remove_demo_pending"]:
@@ -388,7 +390,7 @@ def demo_section() -> None:
     st.warning("Remove every demo batch, partner and answer? Your own loads stay.")
     yes, no = st.columns(2)
     if yes.button("Yes, remove the demo", type="primary", key="data_remove_demo_yes"):
-        removed = ingest.remove_demo(common.store())
+        removed = ingest.remove_demo(queries.store())
         state["data_remove_demo_pending"] = False
         st.cache_data.clear()  # removal deletes batches, so a data version can repeat
         state["data_flash"] = ("success", f"Removed the demo programme ({removed} batches).")

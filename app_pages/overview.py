@@ -1,25 +1,25 @@
 """Overview: where every partner stands in a wave, who moved, what to look at, how fresh the data is."""
 import streamlit as st
 
-from app_pages import common
-from pipelines import charts
+from app_pages.ui import downloads, links, pack_control, page, queries
+from pipelines.present import charts
 
-asof, k, thresholds, waves = common.page_context(
+asof, k, thresholds, waves = page.page_context(
     "Partnership Health",
     "No survey responses yet, so there is nothing to score. Load a pulse survey export "
     "(and the partners, milestones and issue log) on the Data page.")
 
-bad_wave = common.dropped_param("wave", waves)
+bad_wave = links.dropped_param("wave", waves)
 wave = st.columns([1, 2])[0].selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
                     help="The wave the spectrum, movers and alerts describe. The link keeps it.")
 if bad_wave:
-    common.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
-previous = common.previous_wave(wave, asof=asof)
-common.steering_pack("overview")  # this view or the programme, as PowerPoint or PDF
+    links.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
+previous = queries.previous_wave(wave, asof=asof)
+pack_control.steering_pack("overview")  # this view or the programme, as PowerPoint or PDF
 
-index = common.index_scores_shown(asof=asof)
-changes = common.changes(asof=asof)
-colours = common.colours()
+index = queries.index_scores_shown(asof=asof)
+changes = queries.changes(asof=asof)
+colours = queries.colours()
 in_wave = index[index["wave"] == wave]
 changes_in_wave = changes[changes["wave"] == wave]
 programme = in_wave[in_wave["partner_id"].isna()]
@@ -30,7 +30,7 @@ programme_change = changes_in_wave[changes_in_wave["partner_id"].isna()
 left, middle, right = st.columns(3)
 if not programme.empty and not bool(programme["suppressed"].iloc[0]):
     row = programme.iloc[0]
-    common.index_metric(left, wave, row, programme_change, previous, programme=True)
+    page.index_metric(left, wave, row, programme_change, previous, programme=True)
     middle.metric("Programme band", str(row["band"]).capitalize(),
                   help=charts.band_labels(thresholds)[row["band"]])
 else:
@@ -52,7 +52,7 @@ if shown_rows.empty:
     st.warning(f"No group can be shown for {wave}: every partner (and the programme) has fewer than "
                f"{k} responses on some factor, or is hidden to protect one that has.")
 else:
-    common.show_chart(f"spectrum-{wave}", "spectrum", in_wave, colours, thresholds, k, changes=changes_in_wave)
+    downloads.show_chart(f"spectrum-{wave}", "spectrum", in_wave, colours, thresholds, k, changes=changes_in_wave)
 hidden = charts.suppressed_list(in_wave)
 if not hidden.empty:
     lines = "\n".join(f"- **{p}**: {r}" for p, r in zip(hidden["partner"], hidden["suppression_reason"]))
@@ -78,7 +78,7 @@ with movers_col:
                     width=100, help="Is the change larger than the two waves' 95% uncertainty allows?"),
                 "From": st.column_config.NumberColumn(format="%.1f", width=50),
                 "To": st.column_config.NumberColumn(format="%.1f", width=50)})
-            common.csv_download(movers, f"movers-{wave}")
+            downloads.csv_download(movers, f"movers-{wave}")
 with alerts_col:
     st.subheader("Alerts")
     alerts = []
@@ -86,7 +86,7 @@ with alerts_col:
         alerts.append(f":material/trending_down: **{row['partner']}**: {charts.factor_label(row['factor']).lower()} "
                       f"fell {abs(row['change']):.1f} points since {row['previous_wave']} "
                       f"({row['previous_score']:.1f} to {row['score']:.1f}), beyond its uncertainty.")
-    agreement = common.agreement(asof=asof, wave=wave)
+    agreement = queries.agreement(asof=asof, wave=wave)
     for _, row in agreement[agreement["disagrees"]].iterrows():
         alerts.append(f":material/compare_arrows: **{row['partner']}**, "
                       f"{charts.factor_label(row['factor']).lower()}: survey and evidence disagree. "
@@ -99,13 +99,13 @@ with alerts_col:
 
 # -- the programme over time ---------------------------------------------------------------
 st.subheader("Programme collaboration index over time")
-common.show_chart("programme-index", "index_over_time", index, thresholds, k, waves=waves)
+downloads.show_chart("programme-index", "index_over_time", index, thresholds, k, waves=waves)
 
 # -- freshness -------------------------------------------------------------------------------
 st.subheader("Data freshness")
-fresh = common.freshness(asof=asof)
+fresh = queries.freshness(asof=asof)
 if asof is not None:
-    st.caption(f"As the data stood at {common.version_labels().get(asof, f'version {asof}')}, the "
+    st.caption(f"As the data stood at {queries.version_labels().get(asof, f'version {asof}')}, the "
                "pinned version: later loads and undos are not counted.")
 if fresh.empty:
     st.write("Nothing loaded yet.")
@@ -115,4 +115,4 @@ else:
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "Last loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "Newest date in the data": st.column_config.DateColumn(format="YYYY-MM-DD")})
-    common.csv_download(table, "data-freshness")
+    downloads.csv_download(table, "data-freshness")

@@ -2,32 +2,33 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
-from pipelines import charts, settings
+from app_pages.ui import downloads, links, pack_control, page, queries
+from pipelines.present import charts
+from pipelines import settings
 
-asof, k, thresholds, waves = common.page_context(
+asof, k, thresholds, waves = page.page_context(
     "Partner profile",
     "No survey responses yet, so there is no profile to draw. Load a pulse survey export on the Data page.",
     no_partners="No partners yet. Load the partners list or a pulse survey export on the Data page.")
-names = [str(n) for n in common.partners()["name"]]
+names = [str(n) for n in queries.partners()["name"]]
 
-bad_partner = common.dropped_param("partner", names)
-bad_wave = common.dropped_param("wave", waves)
+bad_partner = links.dropped_param("partner", names)
+bad_wave = links.dropped_param("wave", waves)
 left, right = st.columns([2, 1])
 partner = left.selectbox("Partner", names, index=0, key="partner", bind="query-params",
                          help="The partner organisation this page profiles. The link keeps it.")
 wave = right.selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
                        help="The wave of the profile and the evidence below.")
 if bad_partner:
-    common.bad_link_notice("partner", bad_partner, f"the first partner, {names[0]}")
+    links.bad_link_notice("partner", bad_partner, f"the first partner, {names[0]}")
 if bad_wave:
-    common.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
-previous = common.previous_wave(wave, asof=asof)
+    links.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
+previous = queries.previous_wave(wave, asof=asof)
 
-colours = common.colours()
-factors = common.factor_scores(asof=asof)
-index = common.index_scores_shown(asof=asof)
-changes = common.changes(asof=asof)
+colours = queries.colours()
+factors = queries.factor_scores(asof=asof)
+index = queries.index_scores_shown(asof=asof)
+changes = queries.changes(asof=asof)
 mine = factors[factors["partner"].isin([partner, charts.PROGRAMME])]
 my_index = index[index["partner"] == partner]
 now = my_index[my_index["wave"] == wave]
@@ -48,7 +49,7 @@ else:
     row = now.iloc[0]
     change = changes[(changes["partner"] == partner) & (changes["wave"] == wave)
                      & (changes["factor"] == "collaboration_index")]
-    common.index_metric(c1, wave, row, change, previous)
+    page.index_metric(c1, wave, row, change, previous)
     c2.metric("Band", str(row["band"]).capitalize(), help=charts.band_labels(thresholds)[row["band"]])
     c3.metric("Respondents", int(row["n"]), help="Smallest number of respondents over the five factors.")
 
@@ -68,13 +69,13 @@ def factors_over_time() -> None:
     chosen = st.multiselect("Factors", list(settings.FACTORS), default=list(settings.FACTORS),
                             format_func=charts.factor_label, key="factors", bind="query-params",
                             help="Which factors to draw. The link keeps the choice.")
-    common.steering_pack("partner")  # in the fragment, so the pack follows the factors chosen
+    pack_control.steering_pack("partner")  # in the fragment, so the pack follows the factors chosen
     if not chosen:
         st.info("Choose at least one factor to draw.")
         return
     st.caption(f"{partner} (solid) and the programme (dashed), with 95% intervals (shaded). "
                f"✕ at the foot of a panel: a wave where {partner} is not shown (hover for why).")
-    common.show_chart(f"factors-over-time-{partner}", "factors_over_time", mine, partner, colours, thresholds, k,
+    downloads.show_chart(f"factors-over-time-{partner}", "factors_over_time", mine, partner, colours, thresholds, k,
                       which=tuple(chosen), waves=tuple(waves))
 
 
@@ -83,15 +84,15 @@ factors_over_time()
 # -- the chosen wave as a profile ---------------------------------------------------------------
 st.subheader(f"Profile across the five factors, {wave}")
 in_wave = mine[mine["wave"] == wave]
-common.show_chart(f"profile-{partner}-{wave}", "factor_profile", in_wave, partner, colours, thresholds, k)
+downloads.show_chart(f"profile-{partner}-{wave}", "factor_profile", in_wave, partner, colours, thresholds, k)
 
 # -- evidence beside each factor -----------------------------------------------------------------
 st.subheader(f"Evidence beside each factor, {wave}")
 st.caption("Delivery and issue-log indicators for the same period, under the factor each corroborates; "
            "arrows compare with the previous wave. Where what people say and what the data shows "
            "disagree, it says so.")
-evidence = charts.evidence_frame(common.indicators(asof=asof), partner, wave, previous)
-agreement = common.agreement(asof=asof, wave=wave)
+evidence = charts.evidence_frame(queries.indicators(asof=asof), partner, wave, previous)
+agreement = queries.agreement(asof=asof, wave=wave)
 agreement = agreement[agreement["partner"] == partner].set_index("factor")
 my_changes = changes[(changes["partner"] == partner) & (changes["wave"] == wave)].set_index("factor")
 for factor in settings.FACTORS:
@@ -138,12 +139,12 @@ evidence_table = evidence.assign(factor=evidence["factor"].map(charts.factor_lab
     ["factor", "label", "value", "previous", "count", "good", "unit"]].rename(columns={
         "factor": "Factor", "label": "Indicator", "value": wave, "previous": previous or "previous wave",
         "count": "Based on", "good": "Better when", "unit": "Unit"})
-common.csv_download(evidence_table, f"evidence-{partner}-{wave}", label="Evidence as CSV")
+downloads.csv_download(evidence_table, f"evidence-{partner}-{wave}", label="Evidence as CSV")
 
 # -- respondents per wave -----------------------------------------------------------------------
 st.subheader("Respondents per wave")
 if not my_index.empty:
-    common.show_chart(f"respondents-{partner}", "respondents_per_wave", my_index, partner, colours, k,
+    downloads.show_chart(f"respondents-{partner}", "respondents_per_wave", my_index, partner, colours, k,
                       waves=tuple(waves))
     table = pd.DataFrame({
         "Wave": my_index["wave"].to_numpy(),
@@ -153,4 +154,4 @@ if not my_index.empty:
     })
     with st.expander("Scores per wave as a table"):
         st.dataframe(table, hide_index=True, width="stretch")
-        common.csv_download(table, f"waves-{partner}")
+        downloads.csv_download(table, f"waves-{partner}")

@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
-from pipelines import charts, settings, whatif
+from app_pages.ui import downloads, links, pack_control, page, queries
+from pipelines.present import charts
+from pipelines import settings
+from pipelines.query import whatif
 
 FACTORS = settings.FACTORS
 LABELS = settings.FACTOR_LABELS
@@ -22,18 +24,18 @@ st.title("What-if")
 st.caption("Move a partner's factor scores and see what would follow: its collaboration index "
            "and band at once, and the delivery the programme's own history associates with "
            "scores like that. Every slider is in the link.")
-common.demo_banner()
+page.demo_banner()
 
-ASOF = common.asof()
-CURRENT = common.whatif_current(ASOF)
+ASOF = queries.asof()
+CURRENT = queries.whatif_current(ASOF)
 if CURRENT.empty or CURRENT["wave"].isna().all():
     st.warning("No survey responses yet, so there is nothing to move. Load a pulse survey export "
                "on the Data page.")
     st.stop()
-MODEL = common.whatif_model(ASOF)
+MODEL = queries.whatif_model(ASOF)
 WAVE = str(CURRENT["wave"].dropna().iloc[0])
 THRESHOLDS = settings.band_thresholds()
-COLOURS = common.colours()  # read once per page run, not on every slider move
+COLOURS = queries.colours()  # read once per page run, not on every slider move
 
 
 # -- formatting ------------------------------------------------------------------------
@@ -62,7 +64,7 @@ def scenario_link(partner: str, moved: dict[str, int], w: dict[str, float]) -> s
     values = {"wi_partner": partner}
     values |= {f"d_{f}": str(v) for f, v in moved.items() if v}
     values |= {f"w_{f}": f"{v:g}" for f, v in w.items() if abs(v - DEFAULT_WEIGHTS[f]) > 1e-9}
-    params = common.link_params(**values)  # adds the data pin, spelled as the URL spells it
+    params = links.link_params(**values)  # adds the data pin, spelled as the URL spells it
     base = st.context.url or "what-if"
     return f"{base}?{urlencode(params)}"
 
@@ -128,7 +130,7 @@ def what_if() -> None:
             for f in FACTORS:
                 st.slider(LABELS[f], 0.0, 1.0, DEFAULT_WEIGHTS[f], step=0.05, key=f"w_{f}",
                           bind="query-params", format="%.2f")
-        common.steering_pack("what-if")  # this scenario, or the programme with the kept ones
+        pack_control.steering_pack("what-if")  # this scenario, or the programme with the kept ones
 
     with right:
         if hidden:
@@ -167,7 +169,7 @@ def what_if() -> None:
         spectrum = charts.whatif_strip_spec(partner, now, projected, others, THRESHOLDS, WAVE,
                                             COLOURS.get(partner, charts.PROGRAMME_COLOUR))
         st.vega_lite_chart(spectrum, theme=None)
-        common.chart_downloads(spectrum, "what-if-spectrum")
+        downloads.chart_downloads(spectrum, "what-if-spectrum")
 
         st.subheader("Projected delivery, next period")
         table = None

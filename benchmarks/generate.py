@@ -15,7 +15,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from pipelines.instrument import default_item_ids
+from pipelines.programme.instrument import default_item_ids
 
 SEED = 20261125
 PARTNERS = 200

@@ -7,7 +7,7 @@ issue log through the product's ingest), then for every page ``app.py`` routes:
 * warm rerun: ``AppTest.from_file("app.py")``, ``switch_page``, one run to warm the caches, then the
   median of ``reruns`` timed ``run()`` calls;
 * charts-alone floor: while the page's first (cold) run happens, every call of a
-  ``pipelines.charts`` builder that returns an Altair chart (or a finished Vega-Lite spec, like
+  ``pipelines.present.charts`` builder that returns an Altair chart (or a finished Vega-Lite spec, like
   ``whatif_strip_spec``) is recorded with its (already computed, in-memory) arguments; a script
   that only rebuilds those charts from those frames and shows them with ``st.altair_chart``
   (a cached spec builder is replaced by the Altair chart it stands for, ``ALTAIR_OF_SPEC``) is then
@@ -30,7 +30,7 @@ FLOOR: list[tuple[str, tuple, dict]] = []  # the charts of the page being measur
 SPECS: list[dict] = []  # the same charts as finished Vega-Lite specs
 
 # what the page's warm rerun does for its charts: the pages cache the finished spec
-# (common._chart_spec), so a warm rerun only hands the spec to st.vega_lite_chart
+# (downloads._chart_spec), so a warm rerun only hands the spec to st.vega_lite_chart
 SPECS_SCRIPT = """
 import streamlit as st
 from benchmarks import pages
@@ -54,7 +54,7 @@ def draw_floor(calls: list[tuple[str, tuple, dict]]) -> None:
     AppTest here and on a real server in ``benchmarks/floor_app.py``)."""
     import streamlit as st
 
-    from pipelines import charts
+    from pipelines.present import charts
     for builder, args, kwargs in calls:
         chart = getattr(charts, ALTAIR_OF_SPEC.get(builder, builder))(*args, **kwargs)
         if isinstance(chart, dict):
@@ -86,7 +86,8 @@ def page_paths() -> list[str]:
 
 def build_store(work: str, answers: int, issues_csv: str | None) -> float:
     from benchmarks import generate
-    from pipelines import bootstrap, ingest
+    from pipelines.programme import bootstrap
+    from pipelines import ingest
     from pipelines.store import Store
 
     started = time.perf_counter()
@@ -103,7 +104,7 @@ def build_store(work: str, answers: int, issues_csv: str | None) -> float:
 
 
 def _record_charts():
-    from pipelines import charts
+    from pipelines.present import charts
 
     calls: list[tuple[str, tuple, dict]] = []
     originals = {}
@@ -157,7 +158,7 @@ def _measure_page(at, path: str, reruns: int, calls: list, cold: float | None = 
     entry["charts"] = [c[0] for c in calls]
     floor = specs = None
     if calls:
-        from pipelines import charts
+        from pipelines.present import charts
 
         FLOOR[:] = calls
         with open(floor_file(os.path.dirname(os.environ["PARTNERSHIP_DB"]), Path(path).stem), "wb") as handle:

@@ -1,10 +1,10 @@
-"""A/B of ``pipelines/scores.py`` against another git revision of it: same outputs, and speed.
+"""A/B of ``pipelines/query/scores.py`` against another git revision of it: same outputs, and speed.
 
 ``python -m benchmarks.scores_ab [--rev 0556e94] [--answers 1000000] [--repeats 9] [--demo]``
 
 Builds a store (``--demo``: the demo programme through the product's ingest; otherwise
 ``--answers`` long rows over 200 partners x 40 waves, as in the scores benchmark), loads the
-old module from ``git show <rev>:pipelines/scores.py`` and compares every public function
+old module from ``git show <rev>:pipelines/query/scores.py`` and compares every public function
 (several k, partner/wave filters, programme off, pinned versions, weights) with the working
 tree's: non-float columns and dtypes exactly, float columns to 1e-11 (DuckDB's parallel
 float sums already differ in the last bits from one run of the old code to the next, which
@@ -33,7 +33,7 @@ BARE = """SELECT r.partner_id, r.wave, i.factor, avg(r.value) AS mean, count(*) 
 
 
 def old_module(rev: str):
-    source = subprocess.run(["git", "show", f"{rev}:pipelines/scores.py"], cwd=ROOT, check=True,
+    source = subprocess.run(["git", "show", f"{rev}:pipelines/query/scores.py"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp(prefix="scores-ab-")) / "scores_old.py"
     path.write_text(source)
@@ -125,7 +125,8 @@ def main() -> None:
     os.environ.update(PARTNERSHIP_SALT_FILE=os.path.join(work, "salt"), PARTNERSHIP_DEMO="off")
     sys.path.insert(0, str(ROOT))
     from benchmarks import generate
-    from pipelines import bootstrap, scores as new
+    from pipelines.programme import bootstrap
+    from pipelines.query import scores as new
     from pipelines.store import Store
 
     store = Store(os.path.join(work, "programme.duckdb"))

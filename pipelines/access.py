@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from . import settings
+from pipelines import settings
 
 LOCAL, SIGNED_OUT, VIEWER, EDITOR = "local", "signed_out", "viewer", "editor"
 EDITOR_PAGES = frozenset({"data"})  # url paths only an editor may open

@@ -9,11 +9,12 @@ from typing import Sequence, TextIO
 
 import pandas as pd
 
-from . import bootstrap, ingest, settings
-from .fields import DATASETS
-from . import handoff
-from .lake import LakeBusyError
-from .store import Store, StoreBusy, db_path
+from pipelines import ingest, settings
+from pipelines.ingest import mapping, readers
+from pipelines.ingest.fields import DATASETS, required_fields
+from pipelines.programme import bootstrap
+from pipelines.store import Store, StoreBusy, db_path, handoff, versions
+from pipelines.store.lake import LakeBusyError
 
 EXIT_OK, EXIT_INVALID, EXIT_NEEDS_DECISION, EXIT_BUSY, EXIT_USAGE = 0, 1, 2, 3, 64
 
@@ -179,7 +180,7 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         return EXIT_INVALID
     try:
         preview = ingest.prepare(store, args.dataset, path.name, path.read_bytes(), options)
-    except ingest.readers.ReadError as problem:
+    except readers.ReadError as problem:
         print(f"{path.name}: {problem}", file=err)
         return EXIT_INVALID
     if preview.already_loaded is not None:
@@ -193,8 +194,8 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         target = Path(args.write_mapping or f"{path}.mapping.json")
         target.write_text(json.dumps({f: s.column for f, s in preview.mapping.items()}, indent=2) + "\n")
         unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%})"
-                  for s in preview.mapping.values() if s.confidence < ingest.mapping.HIGH
-                  and s.field in ingest.required_fields(args.dataset)]
+                  for s in preview.mapping.values() if s.confidence < mapping.HIGH
+                  and s.field in required_fields(args.dataset)]
         for question in preview.questions:
             if question.startswith("This file looks like"):  # the wrong dataset was chosen
                 print(f"Not loaded: {question}", file=err)
@@ -228,7 +229,7 @@ def _print_failures(failures: pd.DataFrame, name: str, err: TextIO, limit: int =
 
 
 def _history(store: Store, args, out: TextIO, err: TextIO) -> int:
-    frame = ingest.history(store.cursor())
+    frame = versions.history(store.cursor())
     if frame.empty:
         print("No batches loaded yet.", file=out)
         return EXIT_OK
@@ -250,7 +251,7 @@ def _rejected(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from . import scores
+    from pipelines.query import scores
 
     frame = scores.scores_export(store.cursor(), asof=args.asof)
     if args.format == "json":
@@ -267,7 +268,7 @@ def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
         print(f"Removed the demo programme ({removed} batches)." if removed else "No demo data to remove.",
               file=out)
         return EXIT_OK
-    if ingest.is_demo(store.cursor()):
+    if versions.is_demo(store.cursor()):
         print("The demo programme is already loaded.", file=out)
         return EXIT_OK
     results = bootstrap.load_demo(store)
@@ -277,7 +278,7 @@ def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from . import pack
+    from pipelines.present import pack
 
     def pairs(items: list[str], what: str) -> dict[str, float]:
         values = {}
@@ -309,7 +310,7 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _safe_csv(frame: pd.DataFrame) -> str:
-    from .exports import neutralise_formulas
+    from pipelines.present.exports import neutralise_formulas
 
     return neutralise_formulas(frame).to_csv(index=False)
 

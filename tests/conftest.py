@@ -30,7 +30,7 @@ def store(tmp_path):
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """A folder with the demo programme's database and its salt, built once per test module."""
-    from pipelines import bootstrap
+    from pipelines.programme import bootstrap
     from pipelines.store import Store
 
     folder = tmp_path_factory.mktemp("demo")
@@ -105,7 +105,6 @@ def new_lake(postgres) -> str:
 
 # -- the real app in headless Chromium ------------------------------------------------
 import contextlib
-import shutil
 import socket
 import subprocess
 import time

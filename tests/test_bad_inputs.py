@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import bootstrap, cli, exports, ingest, readers
-from pipelines.contracts import MAX_ID_CHARS
+from pipelines.programme import bootstrap
+from pipelines import cli, ingest
+from pipelines.present import exports
+from pipelines.ingest import preview, readers
+from pipelines.ingest.contracts import MAX_ID_CHARS
 
 BAD = Path(__file__).resolve().parent / "fixtures" / "bad"
 PARTNERS = b"Partner,Aliases\r\nKestrel Design,KDL\r\nHarbour Civils,\r\n"
@@ -151,7 +154,7 @@ def test_a_survey_loaded_as_an_issue_log_is_named_for_what_it_is(programme):
 def test_oversized_upload_is_refused_before_it_is_hashed_or_parsed(programme, monkeypatch):
     monkeypatch.setenv("PARTNERSHIP_UPLOAD_LIMIT_MB", "1")
     data = ISSUES + b"x" * (1024 * 1024)
-    monkeypatch.setattr(ingest.hashlib, "sha256", lambda *a: pytest.fail("hashed an oversized file"))
+    monkeypatch.setattr(preview.hashlib, "sha256", lambda *a: pytest.fail("hashed an oversized file"))
     monkeypatch.setattr(readers, "_read_text", lambda *a: pytest.fail("parsed an oversized file"))
     before = snapshot(programme)
     message, result = attempt(programme, "issues", "huge.csv", data)

@@ -79,7 +79,7 @@ def test_a_large_survey_export_takes_the_large_road_through_the_page(app_server,
     import numpy as np
 
     from benchmarks import generate
-    from pipelines import readers
+    from pipelines.ingest import readers
 
     frame = generate.survey_frame(20_000, invalid=0.01)
     names = np.array(["Alderney Trust", "Fenwick Works", "Oakmoor Health", "Tilbury Council"], dtype=object)

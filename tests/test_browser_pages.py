@@ -164,7 +164,7 @@ def test_a_pinned_link_shows_the_same_numbers_after_another_load(app_server, chr
     context.close()
 
     # a new wave arrives through the command line while the app holds the database
-    from pipelines.demo import demo_files
+    from pipelines.programme.demo import demo_files
 
     latest = [f for f in demo_files() if f.dataset == "survey"][-1]
     export = tmp_path / "pulse-2026-Q4.csv"

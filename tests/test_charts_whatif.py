@@ -8,7 +8,7 @@ import re
 import altair as alt
 import pytest
 
-from pipelines import charts
+from pipelines.present import charts
 
 THRESHOLDS = (40.0, 65.0)
 OTHERS = {"Northline Infrastructure": 47.25, "Harbour Civils": 71.5, "Pipwell Ecology": 33.0,

@@ -4,12 +4,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from pipelines import cli, handoff
+from pipelines import cli
+from pipelines.store import handoff
 from pipelines.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

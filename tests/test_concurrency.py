@@ -3,7 +3,7 @@
 How they share it: one process holds the file read-write (DuckDB allows one); inside it, every
 session thread takes its own cursor and every write goes through ``Store.write()`` (one lock, one
 transaction), so readers see a batch whole or not at all (DuckDB's MVCC snapshots). A command-line
-load while the app runs is handed to the app (pipelines.handoff); a command that finds the file
+load while the app runs is handed to the app (pipelines.store.handoff); a command that finds the file
 held by a process that takes no jobs waits PARTNERSHIP_LOCK_WAIT_SECONDS and then says who holds it.
 """
 import os
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import bootstrap, ingest, scores
+from pipelines.programme import bootstrap
+from pipelines import ingest
+from pipelines.query import scores
 from pipelines.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +163,7 @@ def test_a_command_line_load_while_the_app_runs_goes_through_the_app(app_server,
 
 def test_sessions_starting_at_once_share_one_salt(tmp_path):
     """The first survey loads of several sessions at once create the salt once, never half-written."""
-    from pipelines import privacy
+    from pipelines.ingest import privacy
 
     for attempt in range(20):
         path, got, errors = tmp_path / f"salt-{attempt}", [], []

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import contracts, survey_answers
+from pipelines.ingest import contracts, survey_answers
 
 TODAY = pd.Timestamp(dt.date.today())
 

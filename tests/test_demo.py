@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import demo
-from pipelines.demo import (DEMO_AS_OF, DEMO_LABEL, ISSUE_HEADER, MILESTONE_HEADER, PARTNERS,
+from pipelines.programme import demo
+from pipelines.programme.demo import (DEMO_AS_OF, DEMO_LABEL, ISSUE_HEADER, MILESTONE_HEADER, PARTNERS,
                             SURVEY_HEADER, WAVES, demo_files, demo_levels, demo_partner_names,
                             wave_end, wave_start)
-from pipelines.instrument import (DEFAULT_INSTRUMENT, default_instrument_csv,
+from pipelines.programme.instrument import (DEFAULT_INSTRUMENT, default_instrument_csv,
                                   default_instrument_frame)
 from pipelines.settings import FACTORS
 
@@ -104,10 +104,10 @@ def test_same_bytes_every_call():
 def test_same_bytes_in_another_process(files):
     """No dependence on hash seeds, the clock or process state."""
     digest = hashlib.sha256(b"".join(f.data for f in files)).hexdigest()
-    script = ("import hashlib; from pipelines.demo import demo_files; "
+    script = ("import hashlib; from pipelines.programme.demo import demo_files; "
               "print(hashlib.sha256(b''.join(f.data for f in demo_files())).hexdigest())")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True, cwd=Path(demo.__file__).resolve().parent.parent,
+                         check=True, cwd=Path(demo.__file__).resolve().parents[2],
                          env={"PYTHONHASHSEED": "123", "PATH": ""})
     assert out.stdout.strip() == digest
 

@@ -20,8 +20,9 @@ import pytest
 
 import builders
 from conftest import new_lake
-from pipelines import lake, scores
-from pipelines.schema import SCHEMA_VERSION
+from pipelines.store import lake
+from pipelines.query import scores
+from pipelines.store.schema import SCHEMA_VERSION
 from pipelines.store import Store, is_lake
 
 # The core flows, unchanged: with the `store` fixture below they run on the lake.
@@ -113,7 +114,7 @@ def test_a_lake_made_before_version_seq_keeps_counting_from_its_counter(store, l
 
 def _text_respondent_keys(cursor) -> None:
     """survey_responses as schemas 1-3 made it (text respondent keys), empty."""
-    from pipelines.schema import MIGRATIONS
+    from pipelines.store.schema import MIGRATIONS
     cursor.execute("DROP TABLE survey_responses")
     cursor.execute(next(s for s in MIGRATIONS[0][2] if "CREATE TABLE survey_responses" in s))
 
@@ -123,7 +124,7 @@ def test_a_lake_with_text_respondent_keys_gets_integer_keys(store, lake_location
     import hashlib
     import hmac
 
-    from pipelines import privacy
+    from pipelines.ingest import privacy
     salt = b"s" * 32
     text_key = hmac.new(salt, b"id:r1", hashlib.sha256).hexdigest()[:20]
     with store.write() as cursor:  # survey_responses as schema 3 left it

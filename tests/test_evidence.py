@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import builders as b
-from pipelines import evidence
+from pipelines.query import evidence
 from pipelines.settings import FACTORS
 from pipelines.store import Store
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import ingest, privacy
-from pipelines.store import Store
+from pipelines import ingest
+from pipelines.ingest import privacy
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 D = dt.date

@@ -4,7 +4,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pipelines import bootstrap, ingest, privacy
+from pipelines.programme import bootstrap
+from pipelines import ingest
+from pipelines.ingest import loader, privacy
+from pipelines.store import versions
 from pipelines.store import Store
 
 ITEMS = (
@@ -185,11 +188,11 @@ def test_demo_programme_loads_through_the_pipelines_and_is_removed_in_one_step(s
     assert all(r.rows_rejected == 0 for r in results)
     assert rows(store, "SELECT count(*) FROM partners") == [(6,)]
     assert rows(store, "SELECT count(DISTINCT wave) FROM survey_responses") == [(8,)]
-    assert ingest.is_demo(store.cursor())
+    assert versions.is_demo(store.cursor())
     ingest.remove_demo(store)
     assert rows(store, "SELECT count(*) FROM survey_responses") == [(0,)]
     assert rows(store, "SELECT count(*) FROM partners") == [(0,)]
-    assert not ingest.is_demo(store.cursor())
+    assert not versions.is_demo(store.cursor())
     assert rows(store, "SELECT count(*) FROM instrument_items WHERE current")[0][0] > 0
 
 
@@ -200,7 +203,7 @@ def test_failed_load_leaves_the_database_as_it_was(programme, monkeypatch):
 
     def explode(*args):
         raise RuntimeError("disk full")
-    monkeypatch.setitem(ingest._LOADERS, "survey", explode)
+    monkeypatch.setitem(loader._LOADERS, "survey", explode)
     with pytest.raises(RuntimeError):
         ingest.commit(programme, preview)
     after = rows(programme, "SELECT count(*) FROM batches"), rows(programme, "SELECT count(*) FROM partners")

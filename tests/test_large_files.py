@@ -1,5 +1,5 @@
 """Large text files take another road: their data rows are read by DuckDB (readers._read_large_text)
-and a survey's answers are reshaped and checked by DuckDB (pipelines/survey_answers.py). Whatever the
+and a survey's answers are reshaped and checked by DuckDB (pipelines/ingest/survey_answers.py). Whatever the
 road, the user must get the same table, the same row numbers, the same notes and the same failures:
 here every text export fixture goes both ways (the threshold lowered to 0) and the results are compared.
 """
@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from benchmarks import generate
-from pipelines import bootstrap, contracts, ingest, readers
+from pipelines.programme import bootstrap
+from pipelines.ingest import contracts, readers
+from pipelines import ingest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEXT_FIXTURES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".csv", ".txt", ".tsv"))

@@ -1,4 +1,4 @@
-"""pipelines.mapping: header suggestions, fingerprints, personal data, item matching.
+"""pipelines.ingest.mapping: header suggestions, fingerprints, personal data, item matching.
 
 The frames below copy the headers real tools write (values shortened)."""
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines import fields
-from pipelines.mapping import (
+from pipelines.ingest import fields
+from pipelines.ingest.mapping import (
     HIGH,
     ItemMatch,
     Suggestion,

@@ -8,7 +8,7 @@ subject, and a subject typed there is also the user's ``email`` claim.
 
 The round trip checked: a shared link to a view, the sign-in screen, the provider's form, and
 back to THE SAME view (page and query parameters, restored from the tab's sessionStorage by
-``common.resume_linked_view``); a viewer has no Data page in the navigation, an editor has.
+``links.resume_linked_view``); a viewer has no Data page in the navigation, an editor has.
 """
 import os
 import re

@@ -13,7 +13,6 @@ import re
 import urllib.parse
 from datetime import date
 
-import pandas as pd
 import pytest
 
 BASE = "http://pack.test:8501"
@@ -23,7 +22,7 @@ SUPPRESSED_PARTNERS = ("Pipwell Ecology", "Northline Infrastructure")
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
-    from pipelines import bootstrap
+    from pipelines.programme import bootstrap
     from pipelines.store import Store
 
     folder = tmp_path_factory.mktemp("pack")
@@ -38,14 +37,14 @@ def demo_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def scenario():
-    from pipelines.pack import Scenario
+    from pipelines.present.pack import Scenario
 
     return Scenario("Kestrel Design", {"shared_goals": 10.0, "open_communication": 5.0})
 
 
 @pytest.fixture(scope="module")
 def programme_slides(demo_store, scenario):
-    from pipelines import pack
+    from pipelines.present import pack
 
     return pack.build_slides(demo_store.cursor(), view=pack.PackView(scenarios=(scenario,)),
                              base_url=BASE, today=TODAY)
@@ -55,7 +54,7 @@ def programme_slides(demo_store, scenario):
 def programme_pptx(programme_slides):
     from pptx import Presentation
 
-    from pipelines import pack
+    from pipelines.present import pack
 
     return Presentation(io.BytesIO(pack.render_slides(programme_slides, "pptx")))
 
@@ -64,7 +63,7 @@ def programme_pptx(programme_slides):
 def programme_pdf(programme_slides):
     from pypdf import PdfReader
 
-    from pipelines import pack
+    from pipelines.present import pack
 
     return PdfReader(io.BytesIO(pack.render_slides(programme_slides, "pdf")))
 
@@ -74,7 +73,7 @@ def partner_pptx(demo_store):
     """Pipwell Ecology's profile: fewer than 5 responses in most waves."""
     from pptx import Presentation
 
-    from pipelines import pack
+    from pipelines.present import pack
 
     data = pack.build_pack(demo_store.cursor(), view=pack.PackView(page="partner", partner="Pipwell Ecology"),
                            fmt="pptx", base_url=BASE, today=TODAY)
@@ -85,7 +84,7 @@ def partner_pptx(demo_store):
 def hidden_values(demo_store):
     """(partner, wave, factor) -> the score the k=5 rule hides, as the query layer gives it
     at k=3 (only for this test: the pack never asks for k below the setting)."""
-    from pipelines import scores
+    from pipelines.query import scores
 
     cursor = demo_store.cursor()
     at5 = scores.factor_scores(cursor, programme=False)
@@ -137,8 +136,8 @@ def _titles(deck) -> list[str]:
 # -- the programme pack ------------------------------------------------------------------
 
 def test_programme_pack_slides_titles_and_16_9(programme_pptx, programme_slides):
-    from pipelines.demo import DEMO_LABEL
-    from pipelines.pack import Table  # noqa: F401  (the model is public for previews)
+    from pipelines.programme.demo import DEMO_LABEL
+    from pipelines.present.pack import Table  # noqa: F401  (the model is public for previews)
 
     deck = programme_pptx
     assert len(deck.slides) == len(programme_slides)
@@ -239,7 +238,8 @@ def test_programme_pdf_pages_titles_and_links(programme_pdf, programme_pptx):
 
 
 def test_no_suppressed_value_in_programme_pack(programme_pptx, programme_pdf, demo_store, hidden_values):
-    from pipelines import scores, settings
+    from pipelines.query import scores
+    from pipelines import settings
 
     cursor = demo_store.cursor()
     shown = scores.factor_scores(cursor)
@@ -314,7 +314,7 @@ def test_partner_pack_for_a_suppressed_partner(partner_pptx, hidden_values):
 # -- views, links, names ---------------------------------------------------------------------
 
 def test_view_from_query_params_round_trip(demo_store):
-    from pipelines import pack
+    from pipelines.present import pack
 
     cursor = demo_store.cursor()
     label = pack._URL.asof(cursor, 11)
@@ -347,7 +347,7 @@ def test_view_from_query_params_round_trip(demo_store):
 def test_pinned_compare_pack_pdf(demo_store):
     from pypdf import PdfReader
 
-    from pipelines import pack
+    from pipelines.present import pack
 
     cursor = demo_store.cursor()
     view = pack.PackView(page="compare", wave="2025-Q3", factors=("shared_goals", "joint_governance"),
@@ -363,7 +363,7 @@ def test_pinned_compare_pack_pdf(demo_store):
 
 
 def test_bad_views_say_why(demo_store):
-    from pipelines import pack
+    from pipelines.present import pack
 
     cursor = demo_store.cursor()
     with pytest.raises(ValueError, match="No survey wave '2031-Q1'"):

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import builders as b
-from pipelines import scores
+from pipelines.query import scores
 from pipelines.settings import FACTORS
 from pipelines.store import Store
 
@@ -190,7 +190,7 @@ def test_pseudonyms_are_hmac_sha256_of_the_id(key):
     import hashlib
     import hmac
 
-    from pipelines import privacy
+    from pipelines.ingest import privacy
     ids = pd.Series(["id:R_1a2B", "row:Acme|2025-01-02|4|5", "id:é", "id:R_1a2B"])
     expected = [int.from_bytes(hmac.new(key, i.encode(), hashlib.sha256).digest()[:8], "big") for i in ids]
     assert privacy.pseudonymise(ids, key).tolist() == expected

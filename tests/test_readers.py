@@ -1,4 +1,4 @@
-"""pipelines.readers: raw export bytes -> RawTable of strings.
+"""pipelines.ingest.readers: raw export bytes -> RawTable of strings.
 
 Fixtures in tests/fixtures/exports/ are small synthetic files in the shapes the tools export
 (regenerate with tests/fixtures/exports/make_fixtures.py).
@@ -12,7 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipelines.readers import RawTable, ReadError, read_file
+from pipelines.ingest.readers import RawTable, ReadError, read_file
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import builders as b
-from pipelines import scores
+from pipelines.query import scores
 from pipelines.settings import FACTORS
 from pipelines.store import Store
 

@@ -1,4 +1,4 @@
-"""pipelines.values: dates, numbers, Likert labels, yes/no, severity, partner names."""
+"""pipelines.ingest.values: dates, numbers, Likert labels, yes/no, severity, partner names."""
 from __future__ import annotations
 
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.values import (
+from pipelines.ingest.values import (
     DateParse,
     PartnerMatch,
     match_partner,

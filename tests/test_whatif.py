@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import builders as b
-from pipelines import settings, whatif
+from pipelines.query import whatif
 from pipelines.settings import FACTORS
 from pipelines.store import Store
 
@@ -267,7 +266,7 @@ def test_honours_asof(tmp_path):
 def test_demo_programme_model(tmp_path):
     """The demo's planted relations: accountability and openness go with faster
     resolution and fewer escalations."""
-    from pipelines import bootstrap
+    from pipelines.programme import bootstrap
 
     store = Store(tmp_path / "demo.duckdb")
     bootstrap.load_demo(store)
@@ -286,7 +285,7 @@ def test_a_projected_indicator_has_no_declined_reason():
     """None, not NaN: callers test `if row.declined` (pandas 3 would make NaN of a str column)."""
     import types
 
-    from pipelines import whatif as w
+    from pipelines.query import whatif as w
     fake = types.SimpleNamespace(label="x", unit="share", good="low", last_value={}, n=1, partners=1,
                                  declined="too few partner-waves")
     model = types.SimpleNamespace(indicators={"a": fake}, x_mean=np.zeros(5), x_sd=np.ones(5))

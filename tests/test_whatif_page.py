@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import settings, whatif
+from pipelines import settings
+from pipelines.query import whatif
 from pipelines.store import Store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

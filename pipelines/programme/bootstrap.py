@@ -1,15 +1,15 @@
 """What a fresh database gets: the default instrument, and the demo programme when empty."""
 from __future__ import annotations
 
-from . import ingest, settings
-from .store import Store
+from pipelines import ingest, settings
+from pipelines.store import Store
 
 DEFAULT_INSTRUMENT_NAME = "default-instrument.csv (built in)"
 
 
 def ensure_instrument(store: Store) -> int | None:
     """Load the product's default instrument when the store has no instrument at all."""
-    from .instrument import default_instrument_csv
+    from pipelines.programme.instrument import default_instrument_csv
 
     has_items = store.cursor().execute("SELECT count(*) FROM instrument_items WHERE current").fetchone()[0]
     if has_items:
@@ -20,7 +20,7 @@ def ensure_instrument(store: Store) -> int | None:
 
 def load_demo(store: Store, progress=None) -> list[ingest.LoadResult]:
     """Load the demo programme through the same pipelines as any upload, labelled as demo."""
-    from .demo import demo_files
+    from pipelines.programme.demo import demo_files
 
     ensure_instrument(store)
     results = []

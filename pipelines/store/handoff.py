@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from . import settings
+from pipelines import settings
 
 POLL_SECONDS = 0.1
 JOB_TIMEOUT_SECONDS = 600.0  # a load of a large file through the app may take minutes

@@ -27,7 +27,7 @@ How a pack is made
 Links follow ARCHITECTURE.md: ``base_url/<page>?wave=..&partner=..&factors=..&sort=..
 &asof=..&wi_partner=..&d_<factor>=..&w_<factor>=..``. A bound Streamlit widget keeps its
 *formatted* option in the URL, so ``factors`` carries factor labels and ``asof`` the
-version label of the as-of picker (``ingest.versions``); ``_URL`` below is the one place
+version label of the as-of picker (``store.versions.labels``); ``_URL`` below is the one place
 that encodes them.
 """
 from __future__ import annotations
@@ -43,7 +43,10 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import charts, evidence, scores, settings
+from pipelines import settings
+from pipelines.present import charts
+from pipelines.query import evidence, scores
+from pipelines.store import versions
 
 FORMATS = ("pptx", "pdf")
 PAGES = ("overview", "partner", "compare", "what-if", "programme")
@@ -170,20 +173,14 @@ def _sort_key(value: str) -> str:
 
 
 def _parse_asof(value, cursor) -> int | None:
+    """A link's pinned version: a number, or (with a cursor) the label the link spells it by."""
     if value in (None, ""):
         return None
+    if cursor is not None:
+        return versions.parse(value, cursor)
     text = str(value).strip()
     if text.isdigit():
         return int(text)
-    match = re.match(r"^(?:undo of )?batch (\d+)", text)
-    if cursor is not None:
-        from . import ingest
-        versions = ingest.versions(cursor)
-        for version, label in zip(versions["version"], versions["label"]):
-            if label == text:
-                return int(version)
-    if match and not text.startswith("undo"):
-        return int(match.group(1))
     raise ValueError(f"Cannot read the pinned data version '{value}'.")
 
 
@@ -198,13 +195,8 @@ class _URL:
 
     @staticmethod
     def asof(cursor, version: int) -> str:
-        if cursor is not None:
-            from . import ingest
-            versions = ingest.versions(cursor)
-            match = versions[versions["version"] == version]
-            if not match.empty:
-                return str(match["label"].iloc[0])
-        return str(version)
+        label = versions.labels(cursor).get(int(version)) if cursor is not None else None
+        return label or str(version)
 
     @staticmethod
     def sort(key: str) -> str:
@@ -464,7 +456,7 @@ def _reason_text(reason: str | None, k: int) -> str:
     if reason == scores.REASON_SMALL:
         return f"fewer than {k} responses {EM_DASH} not shown"
     if reason == scores.REASON_COMPLEMENT:
-        return f"not shown, so a smaller group cannot be worked out by subtraction"
+        return "not shown, so a smaller group cannot be worked out by subtraction"
     return f"not shown ({reason})" if reason else "not shown"
 
 
@@ -546,7 +538,7 @@ def _alt():
 
 def _configure(chart):
     """The dashboard's chart style (charts._style) for the charts built here."""
-    from . import charts
+    from pipelines.present import charts
     return charts._style(chart)
 
 
@@ -757,46 +749,18 @@ class _Builder:
 
     # -- context ----------------------------------------------------------------
     def _check_asof(self):
-        if self.asof is None:
-            return
-        from . import ingest
-        known = set(int(v) for v in ingest.versions(self.cursor)["version"])
-        if int(self.asof) not in known:
-            raise ValueError(f"The link pins data version {self.asof}, which this programme does not have.")
+        versions.check(self.asof, self.cursor)
 
     def _colours(self) -> dict[str, str]:
-        from . import charts
+        from pipelines.present import charts
         return charts.partner_colours(self.partners)
 
     def _asof_text(self) -> str:
-        batches = self.cursor.execute(
-            "SELECT batch_id, loaded_at, undone_version, undone_at FROM batches").df()
-        if batches.empty:
-            return "no data loaded yet"
-        events = [(int(b), "batch", int(b), t) for b, t in zip(batches["batch_id"], batches["loaded_at"])]
-        events += [(int(v), "undo", int(b), t) for b, v, t in
-                   zip(batches["batch_id"], batches["undone_version"], batches["undone_at"]) if pd.notna(v)]
-        events.sort()
-        if self.asof is None:
-            version, kind, batch, when = events[-1]
-            what = f"loaded {_when(when)}" if kind == "batch" else f"undo of batch {batch}, {_when(when)}"
-            return f"latest data, version {version}, {what}"
-        match = [e for e in events if e[0] == int(self.asof)]
-        version, kind, batch, when = match[0]
-        what = f"batch {batch}, loaded {_when(when)}" if kind == "batch" else \
-            f"undo of batch {batch}, {_when(when)}"
-        return f"pinned to version {version} ({what})"
+        return versions.describe(self.cursor, self.asof)
 
     def programme_name(self) -> str:
-        from . import ingest
-        from .demo import DEMO_LABEL
-        if self.asof is None:
-            demo = ingest.is_demo(self.cursor)
-        else:
-            demo = bool(self.cursor.execute(
-                "SELECT count(*) FROM batches WHERE is_demo AND batch_id <= ? AND "
-                "(undone_version IS NULL OR undone_version > ?)", [self.asof, self.asof]).fetchone()[0])
-        return DEMO_LABEL if demo else "Partnership Health programme"
+        from pipelines.programme.demo import DEMO_LABEL
+        return DEMO_LABEL if versions.is_demo(self.cursor, self.asof) else "Partnership Health programme"
 
     def link(self, page: str, **changes) -> str:
         scenario = changes.pop("scenario", None)
@@ -1079,7 +1043,7 @@ class _Builder:
         slide = Slide(f"{partner}: what people say vs what the data shows",
                       self.context(f"Partner {partner}", f"Wave {self.wave}", self.factors_text()),
                       table=table, link=self.link("partner", partner=partner, wave=self.wave))
-        slide.notes = [f"Ranks among the partners with a shown survey score and evidence on the factor."]
+        slide.notes = ["Ranks among the partners with a shown survey score and evidence on the factor."]
         return slide
 
     def scores_appendix(self) -> list[Slide]:
@@ -1112,7 +1076,7 @@ class _Builder:
         return _paginate(slide)
 
     def whatif(self, scenario: Scenario) -> list[Slide]:
-        from . import whatif
+        from pipelines.query import whatif
 
         if scenario.partner not in self.ids:
             raise ValueError(f"No partner named '{scenario.partner}'. Partners: {', '.join(self.names)}.")
@@ -1243,12 +1207,6 @@ class _Builder:
         for slide in out:
             result += _paginate(slide)
         return result
-
-
-def _when(value) -> str:
-    if value is None or pd.isna(value):
-        return "date unknown"
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
 def _basis(indicator, count: int) -> str:

@@ -67,8 +67,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import settings
-from .store import visible
+from pipelines import settings
+from pipelines.store.versions import visible
 
 PROGRAMME = "Programme"
 INDEX = "collaboration_index"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.store.versions import visible
+
 
 @dataclass(frozen=True)
 class Field:
@@ -125,3 +127,17 @@ def field_names(dataset: str) -> tuple[str, ...]:
 
 def required_fields(dataset: str) -> tuple[str, ...]:
     return tuple(f.name for f in DATASETS[dataset] if f.required)
+
+
+def template(dataset: str, cursor=None) -> bytes:
+    """A CSV with the dataset's fields as headers: a starting point for a spreadsheet.
+
+    With a cursor, the survey template also has one column per current instrument item."""
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
+    labels = [f.label for f in DATASETS[dataset]]
+    if dataset == "survey" and cursor is not None:
+        items_sql, params = visible("instrument_items", None)
+        labels += [r[0] for r in cursor.execute(f"SELECT item_id FROM {items_sql} ORDER BY item_id",
+                                                params).fetchall()]
+    return (",".join(f'"{label}"' for label in labels) + "\r\n").encode("utf-8-sig")

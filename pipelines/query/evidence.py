@@ -29,8 +29,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from . import scores, settings
-from .store import visible
+from pipelines import settings
+from pipelines.query import scores
+from pipelines.store.versions import visible
 
 
 @dataclass(frozen=True)

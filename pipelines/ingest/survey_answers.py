@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import contracts, values
+from pipelines.ingest import contracts, values
 
 ROW_COLUMNS = ["source_row", "respondent_key", "partner", "wave", "wave_start", "response_date",
                "response_date_raw"]

@@ -20,7 +20,7 @@ import pyarrow
 from pandera.engines.pandas_engine import Engine
 from pandera.typing.pandas import Series
 
-from . import settings
+from pipelines import settings
 
 LEVELS = ("low", "medium", "high", "critical")
 MAX_ID_CHARS = 200  # an id or a partner name longer than this is a pasted paragraph, not a name

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import settings
+from pipelines import settings
 
 
 def salt(path: str | Path | None = None) -> bytes:

@@ -28,7 +28,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import settings
+from pipelines import settings
 
 PROGRAMME = "Programme"
 PROGRAMME_COLOUR = "#333333"
@@ -496,7 +496,7 @@ def suppressed_list(index: pd.DataFrame) -> pd.DataFrame:
 def evidence_frame(indicators: pd.DataFrame, partner: str, wave: str,
                    previous: str | None) -> pd.DataFrame:
     """One partner's indicators in ``wave`` (and the previous wave), with their factor."""
-    from .evidence import INDICATORS
+    from pipelines.query.evidence import INDICATORS
 
     meta = pd.DataFrame({"indicator": [i.name for i in INDICATORS], "label": [i.label for i in INDICATORS],
                          "good": [i.good for i in INDICATORS], "unit": [i.unit for i in INDICATORS],

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines import fields, values
+from pipelines.ingest import fields, values
 
 HIGH = 0.8  # the command line proceeds without asking only when every required field is >= HIGH
 SAMPLE = 500  # values looked at per column for content checks

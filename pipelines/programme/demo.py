@@ -31,7 +31,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from pipelines.instrument import DEFAULT_INSTRUMENT, SCALE_MAX, SCALE_MIN
+from pipelines.programme.instrument import DEFAULT_INSTRUMENT, SCALE_MAX, SCALE_MIN
 from pipelines.settings import FACTORS
 
 DEMO_PROGRAMME = "Northline Rail Alliance"

@@ -71,7 +71,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from . import evidence, scores, settings
+from pipelines import settings
+from pipelines.query import evidence, scores
 
 FACTORS = settings.FACTORS
 MODEL_INDICATORS: tuple[str, ...] = ("on_time_rate", "median_days_to_resolve", "escalation_rate")

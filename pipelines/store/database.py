@@ -5,11 +5,11 @@ its own ``cursor()`` (a shared cursor across threads gives wrong answers). Write
 process go through ``write()``, which serialises them. DuckDB lets one process at a
 time open the file read-write; another process that finds it held waits up to
 ``lock_wait_seconds`` and then raises ``StoreBusy`` naming the holder (the command line
-then hands its work to that process, see ``pipelines.handoff``).
+then hands its work to that process, see ``pipelines.store.handoff``).
 
 The location may instead name a DuckLake store (``ducklake:postgres:<connection>`` plus
 ``PARTNERSHIP_LAKE_DATA_PATH``): a PostgreSQL catalog and Parquet files that several
-processes open at once. ``pipelines.lake`` holds what differs; the SQL above the store
+processes open at once. ``pipelines.store.lake`` holds what differs; the SQL above the store
 is the same. A lake never raises ``StoreBusy`` on opening, so nothing is handed off;
 its writes are serialised across processes by a lock on the catalog.
 """
@@ -25,8 +25,9 @@ from typing import Iterator
 
 import duckdb
 
-from . import lake, settings
-from .schema import MIGRATIONS, NATURAL_KEYS, SCHEMA_VERSION
+from pipelines import settings
+from pipelines.store import lake, versions
+from pipelines.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 class StoreBusy(RuntimeError):
@@ -195,14 +196,12 @@ class Store:
         if known is not None and (not self.lake or time.monotonic() - known[1] < LAKE_VERSION_SECONDS):
             return known[0]
         cursor = cursor or self.cursor()
-        version = int(cursor.execute(
-            "SELECT coalesce(max(greatest(batch_id, coalesce(undone_version, 0))), 0) FROM batches"
-        ).fetchone()[0])
+        version = versions.data_version(cursor)
         self._known_version = (version, time.monotonic())
         return version
 
     def is_empty(self) -> bool:
-        return self.cursor().execute("SELECT count(*) FROM batches").fetchone()[0] == 0
+        return versions.is_empty(self.cursor())
 
     def close(self) -> None:
         self.connection.close()
@@ -218,26 +217,6 @@ def _transaction(cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyC
         cursor.execute("ROLLBACK")
         raise
     cursor.execute("COMMIT")
-
-
-def visible(table: str, asof: int | None) -> tuple[str, list]:
-    """SQL (and its parameters) for the rows of ``table`` visible at version ``asof``.
-
-    ``asof=None`` is the latest state, kept in the ``current`` flag. A pinned version
-    rebuilds the state from history: rows loaded up to it, by batches not undone by
-    then, the latest per natural key.
-    """
-    if table not in NATURAL_KEYS:
-        raise ValueError(f"not a versioned table: {table}")
-    if asof is None:
-        return f"(SELECT * FROM {table} WHERE current)", []
-    keys = ", ".join(f"t.{column}" for column in NATURAL_KEYS[table])
-    sql = f"""(SELECT * EXCLUDE (version_rank) FROM (
-        SELECT t.*, row_number() OVER (PARTITION BY {keys} ORDER BY t.batch_id DESC) AS version_rank
-        FROM {table} t JOIN batches b ON b.batch_id = t.batch_id
-        WHERE t.batch_id <= ? AND (b.undone_version IS NULL OR b.undone_version > ?)
-    ) WHERE version_rank = 1)"""
-    return sql, [asof, asof]
 
 
 def open_store(path: str | Path | None = None, **kwargs) -> Store:

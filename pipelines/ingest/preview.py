@@ -1,0 +1,413 @@
+"""Read -> map -> reshape -> validate: a file becomes a ``Preview`` without writing anything.
+
+``prepare`` returns the mapping, the questions only a person can answer, and every failure;
+``pipelines.ingest.loader.commit`` loads a preview as one batch. The Data page and the command line
+both call these, so a file behaves the same wherever it is loaded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from pipelines import settings
+from pipelines.ingest import (
+    contracts,
+    mapping,
+    partners,
+    privacy,
+    readers,
+    survey_answers,
+    values,
+)
+from pipelines.ingest.fields import DATASETS, required_fields
+from pipelines.ingest.partners import PartnerName
+from pipelines.programme import waves
+from pipelines.store import versions
+from pipelines.store.database import Store
+from pipelines.store.versions import visible
+
+REMEMBERED = "remembered from an earlier upload"
+
+
+class NotReady(ValueError):
+    """The preview still has questions only a person can answer."""
+
+
+@dataclass
+class Options:
+    sheet: str | None = None
+    mapping: dict[str, str | None] = field(default_factory=dict)  # field -> column chosen by a person
+    wave: str | None = None  # one wave for the whole survey file
+    partner: str | None = None  # one partner for the whole survey file
+    date_order: str | None = None  # 'dayfirst' | 'monthfirst' when a file cannot tell
+    partner_links: dict[str, str] = field(default_factory=dict)  # name in file -> existing partner
+    new_partners: set[str] | None = None  # confirmed new names; None accepts names with no near twin
+
+
+@dataclass
+class Preview:
+    dataset: str
+    source_name: str
+    sha256: str
+    raw: readers.RawTable | None = None
+    mapping: dict[str, mapping.Suggestion] = field(default_factory=dict)
+    questions: list[str] = field(default_factory=list)
+    validation: contracts.Validation | None = None
+    partners: list[PartnerName] = field(default_factory=list)
+    item_columns: dict[str, str] = field(default_factory=dict)
+    unmatched_columns: list[str] = field(default_factory=list)
+    personal_columns: list[str] = field(default_factory=list)
+    already_loaded: int | None = None
+    notes: list[str] = field(default_factory=list)
+    options: Options = field(default_factory=Options)
+    ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
+    staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
+
+    @property
+    def columns(self) -> list[str]:
+        """The file's columns a field can be mapped to (personal-data columns are gone)."""
+        return [] if self.raw is None else mapped_frame_columns(self)
+
+    @property
+    def remembered(self) -> bool:
+        """The mapping came from an earlier confirmed upload of a file with the same headers."""
+        return any(s.reason == REMEMBERED for s in self.mapping.values())
+
+    @property
+    def rows_read(self) -> int:
+        return 0 if self.raw is None else len(self.raw.frame)
+
+    @property
+    def mapping_confident(self) -> bool:
+        return all(s.column is not None and s.confidence >= mapping.HIGH
+                   for s in self.mapping.values() if s.field in required_fields(self.dataset))
+
+    @property
+    def can_commit(self) -> bool:
+        return not self.questions and self.already_loaded is None and self.validation is not None
+
+    def mapping_used(self) -> dict[str, str]:
+        return {name: s.column for name, s in self.mapping.items() if s.column}
+
+
+def prepare(store: Store, dataset: str, source_name: str, data: bytes,
+            options: Options | None = None) -> Preview:
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
+    options = options or Options()
+    limit = int(settings.get("upload_limit_mb")) * 1024 * 1024
+    if len(data) > limit:  # refused before hashing or parsing (the reader says so in the same words)
+        readers.read_file(source_name, data, max_bytes=limit)
+    preview = Preview(dataset, source_name, hashlib.sha256(data).hexdigest(), options=options)
+    cursor = store.cursor()
+    loaded = versions.loaded_as(cursor, dataset, preview.sha256)
+    if loaded is not None:
+        preview.already_loaded = loaded
+        preview.notes.append(f"This file was already loaded as batch {loaded}; loading it again changes nothing.")
+        return preview
+
+    preview.raw = readers.read_file(source_name, data, sheet=options.sheet, max_bytes=limit)
+    frame = preview.raw.frame
+    preview.notes.extend(preview.raw.notes)
+    if dataset == "survey":
+        preview.personal_columns = mapping.personal_data_columns(frame, preview.raw.question_text)
+        if preview.personal_columns:
+            frame = frame.drop(columns=preview.personal_columns)
+            preview.notes.append("Personal data columns are dropped and never stored: "
+                                 + ", ".join(preview.personal_columns) + ".")
+    preview.mapping = _mapping(cursor, dataset, frame, preview, options)
+    chosen = preview.mapping_used()
+    missing = [f for f in required_fields(dataset) if f not in chosen]
+    if dataset == "survey":
+        missing = [f for f in missing if not (f == "partner" and options.partner)]
+        if not ({"wave", "response_date"} & set(chosen)) and not options.wave:
+            preview.questions.append(
+                "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
+    for name in missing:
+        label = next(f.label for f in DATASETS[dataset] if f.name == name)
+        preview.questions.append(f"Which column holds '{label}'? None of the file's columns matched it.")
+    if missing:
+        likely = _likely_dataset(dataset, frame, preview)
+        if likely:
+            preview.questions.insert(0, likely)
+        return preview
+
+    canonical = _RESHAPERS[dataset](store, cursor, frame, preview, options)
+    if canonical is None:
+        return preview
+    canonical = partners.resolve(cursor, dataset, canonical, preview, options)
+    canonical = canonical.reset_index(drop=True)
+    if preview.staged is not None:
+        preview.validation = survey_answers.validate(preview.staged, canonical)
+    elif dataset in contracts.SQL_DATASETS and len(canonical) >= contracts.SQL_ROWS:
+        preview.validation = contracts.validate_in_duckdb(dataset, canonical)
+    else:
+        preview.validation = contracts.validate(dataset, canonical)
+    failures = preview.validation.failures
+    failures["column"] = _source_columns(preview)
+    # one line per cell and check: a respondent's unreadable date is one failure, not one per answer
+    failures = failures.drop_duplicates(["source_row", "column", "check"])
+    failures = _without_knock_on(failures, derived_wave=dataset == "survey" and not (
+        options.wave or preview.mapping_used().get("wave")))
+    preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
+                                                       ignore_index=True)[contracts.FAILURE_COLUMNS + ["column"]]
+    return preview
+
+
+def _without_knock_on(failures: pd.DataFrame, derived_wave: bool) -> pd.DataFrame:
+    """Leave out failures that only repeat another one of the same row: a wave start is missing
+    because the wave is, and a wave worked out from the date is missing because the date is."""
+    failed = failures.groupby("source_row")["field"].agg(set)
+    causes = {"wave_start": "wave", "wave": "response_date"} if derived_wave else {"wave_start": "wave"}
+    knock_on = [field in causes and causes[field] in failed.get(row, ())
+                for row, field in zip(failures["source_row"], failures["field"])]
+    return failures[~np.array(knock_on, dtype=bool)] if any(knock_on) else failures
+
+
+def _likely_dataset(chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
+    """When a file lacks the chosen dataset's columns, name the dataset it does look like."""
+    for other in DATASETS:
+        if other in (chosen, "partners"):
+            continue
+        suggestions = mapping.suggest_mapping(other, frame, preview.raw.question_text)
+        if mapping.confident(suggestions, other):
+            columns = [s.column for s in suggestions.values() if s.column][:4]
+            return (f"This file looks like {_DATASET_WORDS.get(other, other)} (its columns "
+                    + ", ".join(f"'{c}'" for c in columns)
+                    + f"), not {_DATASET_WORDS.get(chosen, chosen)}. Check the file, or choose the "
+                    f"dataset '{other}' instead.")
+    return None
+
+
+_DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
+                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list"}
+
+
+def _source_columns(preview: Preview) -> pd.Series:
+    """Name each failure by the column of the user's file, not by our field name."""
+    failures = preview.validation.failures
+    by_field = preview.mapping_used()
+    if preview.staged is not None:
+        item_column = preview.staged.column_of_item()
+        columns = [item_column.get(item) if field == "value" else by_field.get(field, field)
+                   for field, item in zip(failures["field"], failures["item_id"])]
+    else:
+        columns = [by_field.get(field, field) for field in failures["field"]]
+    return pd.Series(columns, index=failures.index, dtype=object)
+
+
+def _mapping(cursor, dataset: str, frame: pd.DataFrame, preview: Preview,
+             options: Options) -> dict[str, mapping.Suggestion]:
+    suggestions = mapping.suggest_mapping(dataset, frame, preview.raw.question_text)
+    fingerprint = mapping.fingerprint(list(frame.columns))
+    row = cursor.execute("SELECT mapping FROM mapping_memory WHERE fingerprint = ? AND dataset = ?",
+                         [fingerprint, dataset]).fetchone()
+    remembered = json.loads(row[0]) if row else {}
+    for name, column in remembered.items():
+        if name in suggestions and (column is None or column in frame.columns):
+            suggestions[name] = mapping.Suggestion(name, column, 1.0, REMEMBERED)
+    for name, column in options.mapping.items():
+        if name not in suggestions:
+            raise ValueError(f"'{name}' is not a field of {dataset}. Fields: {', '.join(suggestions)}.")
+        if column is not None and column not in frame.columns:
+            raise ValueError(f"The mapping names column '{column}' for {name}, but the file has no such column.")
+        suggestions[name] = mapping.Suggestion(name, column, 1.0, "chosen")
+    return suggestions
+
+
+def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    series = frame[column]
+    if str(series.dtype) == "str":  # Arrow-backed (a large file): trim there, then one conversion
+        trimmed = _arrow_text(frame, column)
+        return trimmed.astype(object).where(trimmed.notna(), None)
+    series = series.astype(object)
+    stripped = series.where(series.isna(), series.astype(str).str.strip())
+    return stripped.where(stripped.notna() & (stripped != ""), None)
+
+
+def _value_text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    """Text of a parsed field (date, flag, level): 'NA', 'N/A', '-' and 'None' mean no value."""
+    return _without_empty_tokens(_text(frame, column))
+
+
+def _without_empty_tokens(text: pd.Series) -> pd.Series:
+    codes, distinct = pd.factorize(text)  # a long column repeats few texts: look at each once
+    empty = pd.Series(distinct, dtype=object).str.casefold().isin(values.EMPTY_TOKENS).to_numpy(dtype=bool)
+    return text.where(~np.append(empty, False)[codes], None) if empty.any() else text
+
+
+def _source_rows(preview: Preview) -> pd.Series:
+    return pd.Series(preview.raw.source_rows, dtype="int64")
+
+
+def _dates(preview: Preview, options: Options, column: str | None, text: pd.Series) -> pd.Series:
+    if column is None:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    parsed = values.parse_dates(text, order=options.date_order)
+    if parsed.order == "ambiguous":
+        preview.ambiguous_date_columns.append(column)
+        preview.questions.append(
+            f"Column '{column}' has dates such as {text.dropna().iloc[0]} that could be day-first or "
+            "month-first, and no value decides it. Choose the date order.")
+    return parsed.dates.astype("datetime64[ns]")
+
+
+def _reshape_instrument(store, cursor, frame, preview, options) -> pd.DataFrame:
+    cols = preview.mapping_used()
+    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    for name in ("item_id", "text"):
+        out[name] = _text(frame, cols.get(name))
+    out["factor_raw"] = _text(frame, cols.get("factor"))
+    out["factor"] = out["factor_raw"].map(_factor_key).astype(object)
+    for name in ("scale_min", "scale_max"):
+        out[name], _failed = values.parse_numbers(_text(frame, cols.get(name)))
+    out["reverse_scored_raw"] = _value_text(frame, cols.get("reverse_scored"))
+    out["reverse_scored"], _unknown = values.parse_bool(out["reverse_scored_raw"])
+    return out
+
+
+def _factor_key(text: str | None) -> str | None:
+    if text is None:
+        return None
+    key = re.sub(r"[^a-z]+", "_", text.casefold()).strip("_")
+    return key if key in settings.FACTORS else None
+
+
+def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
+    cols = preview.mapping_used()
+    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    out["milestone_id"] = _text(frame, cols.get("milestone_id"))
+    out["title"] = _text(frame, cols.get("title"))
+    out["owners"] = _text(frame, cols.get("owners"))
+    out["status"] = _text(frame, cols.get("status"))
+    for name in ("baseline_date", "forecast_date", "actual_date"):
+        out[f"{name}_raw"] = _value_text(frame, cols.get(name))
+        out[name] = _dates(preview, options, cols.get(name), out[f"{name}_raw"])
+    return out
+
+
+def _reshape_issues(store, cursor, frame, preview, options) -> pd.DataFrame:
+    """The log's text stays in Arrow (pandas 'str' columns), so a large log reaches DuckDB's checks
+    and the issues table without a Python object per cell (contracts.validate hands Pandera
+    Python strings)."""
+    cols = preview.mapping_used()
+    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    for name in ("issue_id", "title", "kind", "raised_by", "owned_by", "status"):
+        out[name] = _arrow_text(frame, cols.get(name))
+    for name in ("raised_date", "resolved_date"):
+        out[f"{name}_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get(name)))
+        out[name] = _dates(preview, options, cols.get(name), out[f"{name}_raw"])
+    out["severity_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get("severity")))
+    out["severity"] = _each_distinct(out["severity_raw"], values.parse_severity).astype(_ARROW_TEXT)
+    out["escalated_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get("escalated")))
+    out["escalated"] = _each_distinct(out["escalated_raw"], values.parse_bool)
+    return out
+
+
+_ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # what readers gives a large file's cells
+
+
+def _arrow_text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    """_text held by Arrow: trimmed, blank cells missing."""
+    if column is None:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=_ARROW_TEXT)
+    series = frame[column]
+    if str(series.dtype) != "str":  # the general reader's Python strings
+        return _text(frame, column).astype(_ARROW_TEXT)
+    stripped = series.str.strip()
+    blank = stripped == ""
+    return stripped.mask(blank) if blank.any() else stripped  # a copy of every cell only when needed
+
+
+def _each_distinct(text: pd.Series, parse: Callable) -> pd.Series:
+    """The values ``parse`` gives a column of cells it reads one by one (a severity, a flag),
+    parsed once per distinct text."""
+    codes, distinct = pd.factorize(text)
+    parsed, _unknown = parse(pd.Series(list(distinct) + [None], dtype=object))
+    rows = np.where(codes < 0, len(distinct), codes)  # a missing cell reads as the None above
+    return pd.Series(parsed.array.take(rows), index=text.index, name=text.name)
+
+
+def _reshape_partners(store, cursor, frame, preview, options) -> pd.DataFrame:
+    cols = preview.mapping_used()
+    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    out["name"] = _text(frame, cols.get("name")).map(partners.tidy_name)
+    out["aliases"] = _text(frame, cols.get("aliases"))
+    return out
+
+
+def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | None:
+    cols = preview.mapping_used()
+    items_sql, params = visible("instrument_items", None)
+    items = cursor.execute(f"SELECT item_id, text, scale_min, scale_max FROM {items_sql}", params).df()
+    if items.empty:
+        preview.questions.append("There is no survey instrument yet: load one (or the default) first.")
+        return None
+    matched = mapping.match_items(list(frame.columns), preview.raw.question_text, items,
+                                  ignore=set(cols.values()))
+    preview.item_columns = dict(matched.columns)
+    preview.unmatched_columns = list(matched.unmatched)
+    if preview.unmatched_columns:
+        preview.notes.append("Columns that match no question of the instrument are not loaded: "
+                             + ", ".join(preview.unmatched_columns) + ".")
+    if not matched.columns:
+        preview.questions.append(
+            "No column matches a question of the instrument. Check that the right instrument is loaded, "
+            "or that this is a survey export.")
+        return None
+
+    rows = pd.DataFrame({"source_row": _source_rows(preview)})
+    rows["partner"] = _text(frame, cols.get("partner")) if not options.partner else options.partner
+    rows["response_date_raw"] = _value_text(frame, cols.get("response_date"))
+    rows["response_date"] = _dates(preview, options, cols.get("response_date"), rows["response_date_raw"])
+    if options.wave:
+        rows["wave"] = waves.wave_labels(pd.Series([options.wave] * len(rows)))
+    elif cols.get("wave"):
+        rows["wave"] = waves.wave_labels(_text(frame, cols["wave"]))
+    else:
+        rows["wave"] = waves.waves_of_dates(rows["response_date"])
+    answers = frame[list(matched.columns)]
+    rows["respondent_key"] = _respondent_keys(frame, cols.get("respondent_id"), answers, rows)
+    rows["wave_start"] = waves.wave_starts(rows["wave"])
+    preview.staged = survey_answers.stage(rows["source_row"], answers,
+                                         [matched.columns[c] for c in answers.columns], items)
+    return rows
+
+
+def _respondent_keys(frame, id_column, answers, rows) -> pd.Series:
+    key = privacy.salt()
+    if id_column is not None:
+        ids = _text(frame, id_column)
+    else:
+        ids = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    # Without an id, a response is known by its content, so re-uploading it matches itself.
+    no_id = ids.isna().to_numpy()
+    basis = ("id:" + ids.astype(str)).astype(object)
+    if no_id.any():
+        part = rows[no_id]
+        content = part["partner"].fillna("").astype(str) + "|" + part["response_date_raw"].fillna("").astype(str)
+        for column in answers.columns:
+            content = content + "|" + answers.loc[no_id, column].fillna("").astype(str)
+        basis[no_id] = ("row:" + content).to_numpy(dtype=object)
+    return privacy.pseudonymise(basis, key)
+
+
+_RESHAPERS: dict[str, Callable] = {
+    "survey": _reshape_survey,
+    "instrument": _reshape_instrument,
+    "milestones": _reshape_milestones,
+    "issues": _reshape_issues,
+    "partners": _reshape_partners,
+}
+
+
+def mapped_frame_columns(preview: Preview) -> list[str]:
+    return [c for c in preview.raw.frame.columns if c not in preview.personal_columns]

@@ -1,0 +1,1 @@
+"""How views are shown: charts, downloads, and the steering pack."""
