@@ -2,6 +2,7 @@
 import streamlit as st
 
 from app_pages.ui import access, links
+
 st.set_page_config(page_title="Partnership Health", page_icon=":material/handshake:", layout="wide")
 
 pages = [

@@ -3,14 +3,15 @@ import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
 from pipelines.present import charts
-from pipelines import settings
+from pipelines.programme.factors import FACTORS
+from pipelines.programme.factors import label as factor_label
 
 asof, k, thresholds, waves = page.page_context(
     "Compare partners",
     "No survey responses yet, so there is nothing to compare. Load a pulse survey export on the Data page.")
 
-SORTS = ["partner", "collaboration_index", *settings.FACTORS]
-SORT_LABELS = {"partner": "Partner name", **{f: charts.factor_label(f) for f in SORTS[1:]}}
+SORTS = ["partner", "collaboration_index", *FACTORS]
+SORT_LABELS = {"partner": "Partner name", **{f: factor_label(f) for f in SORTS[1:]}}
 LINKS_SHOWN = 12  # partners; more than this get a chooser and one link
 
 bad_wave = links.dropped_param("wave", waves)
@@ -77,7 +78,7 @@ if not hidden.empty:
 # -- the same numbers as a table ------------------------------------------------------------
 scores_wide = cells.pivot_table(index="partner", columns="column", values="score", aggfunc="first",
                                 dropna=False)
-columns = [charts.factor_label(f) for f in (*settings.FACTORS, "collaboration_index")]
+columns = [factor_label(f) for f in (*FACTORS, "collaboration_index")]
 scores_wide = scores_wide.reindex(index=order, columns=columns).round(1)
 index_rows = cells[cells["factor"] == "collaboration_index"].set_index("partner").reindex(order)
 table = scores_wide.reset_index().rename(columns={"partner": "Partner"})

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, page, queries
-from pipelines.present import exports
 from pipelines import ingest, settings
 from pipelines.ingest import readers
 from pipelines.ingest.fields import DATASET_LABELS, DATASETS
+from pipelines.present import exports
 
 NEW = "__new__"  # partner choice: a new partner
 _SHORT = {"survey": "Survey responses", "instrument": "Instrument", "milestones": "Milestones",

@@ -3,6 +3,7 @@ import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
 from pipelines.present import charts
+from pipelines.programme.factors import label as factor_label
 
 asof, k, thresholds, waves = page.page_context(
     "Partnership Health",
@@ -83,13 +84,13 @@ with alerts_col:
     st.subheader("Alerts")
     alerts = []
     for _, row in charts.falls(changes, wave).iterrows():
-        alerts.append(f":material/trending_down: **{row['partner']}**: {charts.factor_label(row['factor']).lower()} "
+        alerts.append(f":material/trending_down: **{row['partner']}**: {factor_label(row['factor']).lower()} "
                       f"fell {abs(row['change']):.1f} points since {row['previous_wave']} "
                       f"({row['previous_score']:.1f} to {row['score']:.1f}), beyond its uncertainty.")
     agreement = queries.agreement(asof=asof, wave=wave)
     for _, row in agreement[agreement["disagrees"]].iterrows():
         alerts.append(f":material/compare_arrows: **{row['partner']}**, "
-                      f"{charts.factor_label(row['factor']).lower()}: survey and evidence disagree. "
+                      f"{factor_label(row['factor']).lower()}: survey and evidence disagree. "
                       f"{row['note']}.")
     if alerts:
         st.markdown("\n".join(f"- {a}" for a in alerts))

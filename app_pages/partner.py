@@ -4,7 +4,8 @@ import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
 from pipelines.present import charts
-from pipelines import settings
+from pipelines.programme.factors import FACTORS
+from pipelines.programme.factors import label as factor_label
 
 asof, k, thresholds, waves = page.page_context(
     "Partner profile",
@@ -66,8 +67,8 @@ if my_index.empty:
 @st.fragment
 def factors_over_time() -> None:
     st.subheader("Five factors over time, against the programme")
-    chosen = st.multiselect("Factors", list(settings.FACTORS), default=list(settings.FACTORS),
-                            format_func=charts.factor_label, key="factors", bind="query-params",
+    chosen = st.multiselect("Factors", list(FACTORS), default=list(FACTORS),
+                            format_func=factor_label, key="factors", bind="query-params",
                             help="Which factors to draw. The link keeps the choice.")
     pack_control.steering_pack("partner")  # in the fragment, so the pack follows the factors chosen
     if not chosen:
@@ -95,11 +96,11 @@ evidence = charts.evidence_frame(queries.indicators(asof=asof), partner, wave, p
 agreement = queries.agreement(asof=asof, wave=wave)
 agreement = agreement[agreement["partner"] == partner].set_index("factor")
 my_changes = changes[(changes["partner"] == partner) & (changes["wave"] == wave)].set_index("factor")
-for factor in settings.FACTORS:
+for factor in FACTORS:
     with st.container(border=True):
         score_col, first_col, second_col, note_col = st.columns([1.1, 1, 1, 1.6], gap="medium")
         row = in_wave[(in_wave["partner"] == partner) & (in_wave["factor"] == factor)]
-        label = charts.factor_label(factor)
+        label = factor_label(factor)
         if row.empty:
             score_col.metric(label, "no responses")
         elif bool(row["suppressed"].iloc[0]):
@@ -135,7 +136,7 @@ for factor in settings.FACTORS:
                 else:
                     st.caption(f"{note['note']}.")
 
-evidence_table = evidence.assign(factor=evidence["factor"].map(charts.factor_label))[
+evidence_table = evidence.assign(factor=evidence["factor"].map(factor_label))[
     ["factor", "label", "value", "previous", "count", "good", "unit"]].rename(columns={
         "factor": "Factor", "label": "Indicator", "value": wave, "previous": previous or "previous wave",
         "count": "Based on", "good": "Better when", "unit": "Unit"})

@@ -9,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
-from pipelines.present import charts
 from pipelines import settings
+from pipelines.present import charts, whatif_strip
+from pipelines.programme.factors import FACTOR_LABELS, FACTORS, band_of
 from pipelines.query import whatif
 
-FACTORS = settings.FACTORS
-LABELS = settings.FACTOR_LABELS
+FACTORS = FACTORS
+LABELS = FACTOR_LABELS
 LOW, HIGH = whatif.DELTA_RANGE
 MAX_KEPT = 3
 KEPT = "wi_kept"
@@ -145,7 +146,7 @@ def what_if() -> None:
         moved = deltas()
         now = whatif.weighted_index(current, w)
         projected, band = whatif.project_index(current, moved, w, THRESHOLDS)
-        band_now = settings.band_of(now, THRESHOLDS)
+        band_now = band_of(now, THRESHOLDS)
         others = {r["partner"]: whatif.weighted_index(r, w)
                   for r in CURRENT.loc[~CURRENT["suppressed"] & (CURRENT["partner"] != partner),
                                        ["partner", *FACTORS]].to_dict("records")}
@@ -166,7 +167,7 @@ def what_if() -> None:
                        "(partners whose scores are hidden are left out).")
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
         # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads)
-        spectrum = charts.whatif_strip_spec(partner, now, projected, others, THRESHOLDS, WAVE,
+        spectrum = whatif_strip.whatif_strip_spec(partner, now, projected, others, THRESHOLDS, WAVE,
                                             COLOURS.get(partner, charts.PROGRAMME_COLOUR))
         st.vega_lite_chart(spectrum, theme=None)
         downloads.chart_downloads(spectrum, "what-if-spectrum")

@@ -32,8 +32,8 @@ def ingest_product(path: str, dataset: str, policy: str) -> dict:
     os.environ["PARTNERSHIP_SALT_FILE"] = os.path.join(work, "salt")
     os.environ["PARTNERSHIP_DEMO"] = "off"
     os.environ["PARTNERSHIP_UPLOAD_LIMIT_MB"] = "100000"
-    from pipelines.programme import bootstrap
     from pipelines import ingest
+    from pipelines.programme import bootstrap
     from pipelines.store import Store
 
     store = Store(os.path.join(work, "programme.duckdb"))

@@ -57,8 +57,8 @@ def run_case(spec: dict) -> dict:
         os.environ["PARTNERSHIP_LAKE_DATA_PATH"] = spec["data_path"]
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    from pipelines.programme import bootstrap
     from pipelines import ingest
+    from pipelines.programme import bootstrap
     from pipelines.store import LAKE_VERSION_SECONDS, Store
 
     out: dict = {"load_start": os.getloadavg()[0]}

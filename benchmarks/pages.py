@@ -86,8 +86,8 @@ def page_paths() -> list[str]:
 
 def build_store(work: str, answers: int, issues_csv: str | None) -> float:
     from benchmarks import generate
-    from pipelines.programme import bootstrap
     from pipelines import ingest
+    from pipelines.programme import bootstrap
     from pipelines.store import Store
 
     started = time.perf_counter()

@@ -13,6 +13,7 @@ from pipelines import ingest, settings
 from pipelines.ingest import mapping, readers
 from pipelines.ingest.fields import DATASETS, required_fields
 from pipelines.programme import bootstrap
+from pipelines.programme.factors import key as factor_key
 from pipelines.store import Store, StoreBusy, db_path, handoff, versions
 from pipelines.store.lake import LakeBusyError
 
@@ -285,7 +286,7 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
         for item in items:
             name, _, number = item.partition("=")
             try:
-                values[pack._factor_key(name)] = float(number)
+                values[factor_key(name)] = float(number)
             except ValueError:
                 raise ValueError(f"--{what} needs FACTOR=NUMBER, not '{item}'.") from None
         return values

@@ -11,23 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from pipelines.programme.factors import FACTORS
+
 ROOT = Path(__file__).resolve().parent.parent
 
-FACTORS: tuple[str, ...] = (
-    "shared_goals",
-    "joint_governance",
-    "psychological_safety",
-    "open_communication",
-    "mutual_accountability",
-)
-FACTOR_LABELS: dict[str, str] = {
-    "shared_goals": "Shared goals",
-    "joint_governance": "Joint governance",
-    "psychological_safety": "Psychological safety",
-    "open_communication": "Open communication",
-    "mutual_accountability": "Mutual accountability",
-}
-BANDS: tuple[str, ...] = ("cooperating", "transitioning", "collaborating")
 MIN_ANONYMITY_K = 3
 
 
@@ -116,15 +103,3 @@ def index_weights() -> dict[str, float]:
     if len(weights) != len(FACTORS) or any(w < 0 for w in weights) or sum(weights) <= 0:
         raise ValueError("PARTNERSHIP_INDEX_WEIGHTS needs five non-negative numbers, not all zero.")
     return dict(zip(FACTORS, (float(w) for w in weights)))
-
-
-def band_of(score: float | None, thresholds: tuple[float, float] | None = None) -> str | None:
-    """Band of a 0-100 score; a score on a threshold belongs to the higher band."""
-    if score is None or score != score:
-        return None
-    low, high = thresholds or band_thresholds()
-    if score >= high:
-        return "collaborating"
-    if score >= low:
-        return "transitioning"
-    return "cooperating"

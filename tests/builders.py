@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from pipelines.programme.factors import FACTORS  # noqa: E402
 from pipelines.store.schema import NATURAL_KEYS  # noqa: E402
-from pipelines.settings import FACTORS  # noqa: E402
 
 _DATASET = {"instrument_items": "instrument", "survey_responses": "survey",
             "milestones": "milestones", "issues": "issues"}

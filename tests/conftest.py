@@ -55,8 +55,9 @@ def generated_programme(tmp_path, monkeypatch):
     """``open(partners=, waves=)``: the app's settings pointed at a programme made by
     ``test_whatif.generate`` (partners P0, P1, ...)."""
     def open_programme(**kwargs) -> Path:
-        from pipelines.store import Store
         from test_whatif import generate
+
+        from pipelines.store import Store
 
         path = tmp_path / "generated.duckdb"
         store = Store(path)
@@ -76,6 +77,7 @@ _lake_numbers = itertools.count()
 def postgres(tmp_path_factory):
     """The server, with a migrated empty lake as the template every test's catalog copies."""
     import pg
+
     from pipelines.store import Store
 
     if pg.bin_dir() is None:

@@ -194,9 +194,9 @@ def test_the_salt_is_generated_private_and_never_stored_or_printed(tmp_path, sto
     import io
     import stat
 
-    from pipelines.programme import bootstrap
     from pipelines import cli, ingest
     from pipelines.ingest import privacy
+    from pipelines.programme import bootstrap
 
     bootstrap.ensure_instrument(store)
     ingest.commit(store, ingest.prepare(store, "partners", "p.csv", b"Partner\r\nKestrel Design\r\n"))

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.programme import bootstrap
 from pipelines import cli, ingest
-from pipelines.present import exports
 from pipelines.ingest import preview, readers
 from pipelines.ingest.contracts import MAX_ID_CHARS
+from pipelines.present import exports
+from pipelines.programme import bootstrap
 
 BAD = Path(__file__).resolve().parent / "fixtures" / "bad"
 PARTNERS = b"Partner,Aliases\r\nKestrel Design,KDL\r\nHarbour Civils,\r\n"

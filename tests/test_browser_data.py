@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

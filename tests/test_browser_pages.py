@@ -8,7 +8,6 @@ import sys
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from conftest import ROOT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -1,6 +1,5 @@
 """The real app, served and opened in headless Chromium."""
 import pytest
-
 from conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -3,7 +3,6 @@ URL, open it in a fresh browser context, and see the same scenario."""
 import re
 
 import pytest
-
 from conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

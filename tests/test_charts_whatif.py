@@ -8,7 +8,7 @@ import re
 import altair as alt
 import pytest
 
-from pipelines.present import charts
+from pipelines.present import charts, whatif_strip
 
 THRESHOLDS = (40.0, 65.0)
 OTHERS = {"Northline Infrastructure": 47.25, "Harbour Civils": 71.5, "Pipwell Ecology": 33.0,
@@ -38,34 +38,34 @@ def strip_args(**changes):
 ])
 def test_the_fast_spec_is_the_chart_altair_builds(changes):
     args = strip_args(**changes)
-    built = charts.whatif_strip(**args)
+    built = whatif_strip.whatif_strip(**args)
     assert isinstance(built, alt.TopLevelMixin)
-    spec = charts.whatif_strip_spec(**args)
+    spec = whatif_strip.whatif_strip_spec(**args)
     assert spec == built.to_dict()  # to_dict validates against the schema
     assert charts.to_png(spec)[:8] == b"\x89PNG\r\n\x1a\n"  # and it draws (the PNG download)
 
 
 def test_the_fast_spec_validates_against_the_vega_lite_schema():
-    spec = charts.whatif_strip_spec(**strip_args())
+    spec = whatif_strip.whatif_strip_spec(**strip_args())
     alt.LayerChart.from_dict(spec, validate=True)
 
 
 def test_each_spec_is_its_own_dict():
-    first = charts.whatif_strip_spec(**strip_args())
+    first = whatif_strip.whatif_strip_spec(**strip_args())
     first["datasets"]["whatif-own"][1]["index"] = -1.0
     first["layer"].clear()
-    again = charts.whatif_strip_spec(**strip_args())
+    again = whatif_strip.whatif_strip_spec(**strip_args())
     assert again["datasets"]["whatif-own"][1]["index"] == 61.75
     assert again["layer"]
 
 
 def test_only_the_data_changes_with_the_scenario():
-    one = charts.whatif_strip_spec(**strip_args())
-    other = charts.whatif_strip_spec(**strip_args(now=40.0, projected=80.0,
+    one = whatif_strip.whatif_strip_spec(**strip_args())
+    other = whatif_strip.whatif_strip_spec(**strip_args(now=40.0, projected=80.0,
                                                   others={"Harbour Civils": 20.0}))
     assert {k: v for k, v in one.items() if k != "datasets"} == \
         {k: v for k, v in other.items() if k != "datasets"}
-    assert set(one["datasets"]) == set(other["datasets"]) >= set(charts.WHATIF_DATASETS)
+    assert set(one["datasets"]) == set(other["datasets"]) >= set(whatif_strip.WHATIF_DATASETS)
     assert other["datasets"]["whatif-own"] == [
         {"what": "now", "index": 40.0, "partner": "Brackwater Systems"},
         {"what": "with this scenario", "index": 80.0, "partner": "Brackwater Systems"}]
@@ -76,7 +76,7 @@ def named(spec) -> dict[str, dict]:
 
 
 def test_every_partner_is_named_when_the_names_fit():
-    spec = charts.whatif_strip_spec(**strip_args())
+    spec = whatif_strip.whatif_strip_spec(**strip_args())
     rows = spec["datasets"]["whatif-others"]
     assert [r["partner"] for r in rows] == ["Pipwell Ecology", "Northline Infrastructure",
                                             "Kestrel Design", "Quarry Lane Trust", "Harbour Civils"]
@@ -88,13 +88,13 @@ def test_every_partner_is_named_when_the_names_fit():
     # that would run off the scale
     assert named(spec)["Kestrel Design"]["align"] == "right"
     assert named(spec)["Harbour Civils"]["align"] == "right"
-    lower = named(charts.whatif_strip_spec(**strip_args(projected=40.0)))
+    lower = named(whatif_strip.whatif_strip_spec(**strip_args(projected=40.0)))
     assert lower["Pipwell Ecology"]["align"] == "right" and lower["Kestrel Design"]["align"] == "left"
 
 
 def test_a_large_programme_names_its_ends_and_the_partners_either_side_of_the_projection():
     assert len(BIG) == 200
-    spec = charts.whatif_strip_spec(**strip_args(others=BIG, projected=50.0))
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others=BIG, projected=50.0))
     ranked = sorted(BIG, key=lambda p: (BIG[p], p))
     below = max((p for p in BIG if BIG[p] <= 50.0), key=lambda p: (BIG[p], p))
     above = min((p for p in BIG if BIG[p] > 50.0), key=lambda p: (BIG[p], p))
@@ -112,23 +112,23 @@ def test_a_large_programme_names_its_ends_and_the_partners_either_side_of_the_pr
         assert f'aria-label="{partner}: ' in svg, partner
     assert '"title": "Partner"' in json.dumps(spec)  # and its tooltip names it
 
-    moved = charts.whatif_strip_spec(**strip_args(others=BIG, projected=70.0))
+    moved = whatif_strip.whatif_strip_spec(**strip_args(others=BIG, projected=70.0))
     assert set(named(moved)) != set(named(spec))  # the names follow the projected index
     assert [r["y"] for r in moved["datasets"]["whatif-others"]] == [r["y"] for r in rows]  # dots stay
 
 
 def test_crowded_dots_stack_instead_of_hiding_each_other():
-    rows = charts.whatif_strip_spec(**strip_args(others=BIG))["datasets"]["whatif-others"]
-    gap = charts._DOT_GAP
+    rows = whatif_strip.whatif_strip_spec(**strip_args(others=BIG))["datasets"]["whatif-others"]
+    gap = whatif_strip._DOT_GAP
     by_row: dict[float, list[float]] = {}
     for r in rows:
         by_row.setdefault(r["y"], []).append(r["index"])
     assert len(by_row) > 1
-    tops = {y for y in by_row if abs(y - charts._SWARM_Y) == charts._LANE * charts._LANES}
+    tops = {y for y in by_row if abs(y - whatif_strip._SWARM_Y) == whatif_strip._LANE * whatif_strip._LANES}
     for y, values in by_row.items():
         if y not in tops:  # only the outermost lanes may overlap, once every lane is full
             assert all(b - a >= gap - 1e-9 for a, b in zip(values, values[1:])), y
-    assert max(abs(y - charts._SWARM_Y) for y in by_row) <= charts._LANE * charts._LANES
+    assert max(abs(y - whatif_strip._SWARM_Y) for y in by_row) <= whatif_strip._LANE * whatif_strip._LANES
 
 
 def test_names_in_a_row_do_not_meet_on_a_narrow_page():
@@ -136,22 +136,22 @@ def test_names_in_a_row_do_not_meet_on_a_narrow_page():
     for others, projected in ((OTHERS, 61.75), (BIG, 61.75), (BIG, 2.0), (BIG, 99.0),
                               ({"A very long partner name indeed, Ltd": 1.0,
                                 "Another very long partner name, plc": 99.0}, 50.0)):
-        rows = named(charts.whatif_strip_spec(**strip_args(others=others, projected=projected)))
-        px = charts._PLOT_PX / 100
+        rows = named(whatif_strip.whatif_strip_spec(**strip_args(others=others, projected=projected)))
+        px = whatif_strip._PLOT_PX / 100
         spans: dict[float, list[tuple[float, float]]] = {}
         for r in rows.values():
-            width, dx = len(r["label"]) * charts._CHAR_PX, charts._LABEL_DX
+            width, dx = len(r["label"]) * whatif_strip._CHAR_PX, whatif_strip._LABEL_DX
             x = r["index"] * px
             span = (x - dx - width, x - dx) if r["align"] == "right" else (x + dx, x + dx + width)
-            assert -0.5 <= span[0] and span[1] <= charts._PLOT_PX + 0.5, r  # on the scale
-            assert r["label_y"] + charts._LABEL_SIZE <= charts._STRIP_HEIGHT  # in the plot
+            assert -0.5 <= span[0] and span[1] <= whatif_strip._PLOT_PX + 0.5, r  # on the scale
+            assert r["label_y"] + whatif_strip._LABEL_SIZE <= whatif_strip._STRIP_HEIGHT  # in the plot
             for other in spans.get(r["label_y"], []):
                 assert span[1] <= other[0] or other[1] <= span[0], (r, other)
             spans.setdefault(r["label_y"], []).append(span)
 
 
 def test_the_strip_draws_bands_partners_marker_and_legend():
-    spec = charts.whatif_strip_spec(**strip_args())
+    spec = whatif_strip.whatif_strip_spec(**strip_args())
     svg = charts.to_svg(spec).decode()
     for text in ("Cooperating (&lt;40)", "Transitioning (40–65)", "Collaborating (≥65)",
                  *OTHERS, "Brackwater Systems", "now", "with this scenario",
@@ -163,5 +163,5 @@ def test_the_strip_draws_bands_partners_marker_and_legend():
     text = json.dumps(spec)
     for title in ("Band", "Partner", "Index now (2026-Q3)", "Index"):  # tooltips
         assert f'"title": "{title}"' in text
-    moved = charts.to_svg(charts.whatif_strip_spec(**strip_args(projected=90.0)))
+    moved = charts.to_svg(whatif_strip.whatif_strip_spec(**strip_args(projected=90.0)))
     assert moved != charts.to_svg(spec)  # the projected marker moves

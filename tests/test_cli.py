@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import cli
-from pipelines.store import handoff
-from pipelines.store import Store
+from pipelines.store import Store, handoff
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTNERS = "Partner,Aliases\nKestrel Design,Kestrel Design Ltd\nHarbour Civils,\n"

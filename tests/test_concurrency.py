@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.programme import bootstrap
 from pipelines import ingest
+from pipelines.programme import bootstrap
 from pipelines.query import scores
 from pipelines.store import Store
 

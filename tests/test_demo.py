@@ -20,12 +20,26 @@ import pandas as pd
 import pytest
 
 from pipelines.programme import demo
-from pipelines.programme.demo import (DEMO_AS_OF, DEMO_LABEL, ISSUE_HEADER, MILESTONE_HEADER, PARTNERS,
-                            SURVEY_HEADER, WAVES, demo_files, demo_levels, demo_partner_names,
-                            wave_end, wave_start)
-from pipelines.programme.instrument import (DEFAULT_INSTRUMENT, default_instrument_csv,
-                                  default_instrument_frame)
-from pipelines.settings import FACTORS
+from pipelines.programme.demo import (
+    DEMO_AS_OF,
+    DEMO_LABEL,
+    ISSUE_HEADER,
+    MILESTONE_HEADER,
+    PARTNERS,
+    SURVEY_HEADER,
+    WAVES,
+    demo_files,
+    demo_levels,
+    demo_partner_names,
+    wave_end,
+    wave_start,
+)
+from pipelines.programme.factors import FACTORS
+from pipelines.programme.instrument import (
+    DEFAULT_INSTRUMENT,
+    default_instrument_csv,
+    default_instrument_frame,
+)
 
 TINY = "Pipwell Ecology"
 IMPROVING = ("Harbour Civils", "Kestrel Design")

@@ -15,15 +15,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import builders
 import pandas as pd
 import pytest
-
-import builders
 from conftest import new_lake
-from pipelines.store import lake
-from pipelines.query import scores
-from pipelines.store.schema import SCHEMA_VERSION
-from pipelines.store import Store, is_lake
 
 # The core flows, unchanged: with the `store` fixture below they run on the lake.
 from test_ingest import (  # noqa: F401  (collected by pytest)
@@ -39,6 +34,10 @@ from test_scores import (  # noqa: F401
     test_asof_pin_survives_new_load_and_undo,
     test_complementary_suppression_6_6_2,
 )
+
+from pipelines.query import scores
+from pipelines.store import Store, is_lake, lake
+from pipelines.store.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 

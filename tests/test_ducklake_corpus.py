@@ -8,11 +8,11 @@ before and after. A separate module from ``test_ducklake`` because both define a
 from __future__ import annotations
 
 import pytest
-
 import test_bad_inputs
 from conftest import new_lake
-from pipelines.store import Store
 from test_bad_inputs import programme  # noqa: F401  (the corpus's fixture, on the lake store below)
+
+from pipelines.store import Store
 
 # Every test of the corpus, including ones added later.
 globals().update({name: test for name, test in vars(test_bad_inputs).items() if name.startswith("test_")})

@@ -7,14 +7,14 @@ answers into it): here a lake copied from the session's migrated template
 from __future__ import annotations
 
 import pytest
-
 from conftest import new_lake
-from pipelines.store import Store
 from test_privacy import (  # noqa: F401  (collected by pytest)
     test_k_minus_one_hidden_and_k_shown,
     test_no_hidden_group_can_be_derived_by_subtraction,
     with_partners_and_instrument,
 )
+
+from pipelines.store import Store
 
 
 @pytest.fixture(scope="module")

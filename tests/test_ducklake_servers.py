@@ -22,9 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 import pg
+import pytest
 from conftest import AppServer, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import builders as b
 import pandas as pd
 import pytest
 
-import builders as b
+from pipelines.programme.factors import FACTORS
 from pipelines.query import evidence
-from pipelines.settings import FACTORS
 from pipelines.store import Store
 
 Q1, Q2 = "2024-Q1", "2024-Q2"

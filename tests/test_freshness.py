@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import builders as b
 import pandas as pd
 import pytest
 
-import builders as b
 from pipelines.query import freshness
 from pipelines.store import Store
 

@@ -4,11 +4,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pipelines.programme import bootstrap
 from pipelines import ingest
 from pipelines.ingest import loader, privacy
-from pipelines.store import versions
-from pipelines.store import Store
+from pipelines.programme import bootstrap
+from pipelines.store import Store, versions
 
 ITEMS = (
     "Item ID,Question text,Factor,Scale min,Scale max,Reverse-scored\r\n"

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from benchmarks import generate
-from pipelines.programme import bootstrap
-from pipelines.ingest import contracts, readers
 from pipelines import ingest
+from pipelines.ingest import contracts, readers
+from pipelines.programme import bootstrap
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEXT_FIXTURES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".csv", ".txt", ".tsv"))

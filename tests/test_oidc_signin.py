@@ -18,9 +18,8 @@ import time
 import urllib.request
 from urllib.parse import parse_qs, urlparse
 
-import pytest
-
 import conftest
+import pytest
 from conftest import AppServer, screenshot, wait_for_app
 
 EDITOR, VIEWER = "alice@x.org", "bob@elsewhere.org"

@@ -15,6 +15,8 @@ from datetime import date
 
 import pytest
 
+from pipelines.programme.factors import FACTORS
+
 BASE = "http://pack.test:8501"
 TODAY = date(2026, 11, 25)
 SUPPRESSED_PARTNERS = ("Pipwell Ecology", "Northline Infrastructure")
@@ -136,8 +138,8 @@ def _titles(deck) -> list[str]:
 # -- the programme pack ------------------------------------------------------------------
 
 def test_programme_pack_slides_titles_and_16_9(programme_pptx, programme_slides):
-    from pipelines.programme.demo import DEMO_LABEL
     from pipelines.present.pack import Table  # noqa: F401  (the model is public for previews)
+    from pipelines.programme.demo import DEMO_LABEL
 
     deck = programme_pptx
     assert len(deck.slides) == len(programme_slides)
@@ -239,7 +241,6 @@ def test_programme_pdf_pages_titles_and_links(programme_pdf, programme_pptx):
 
 def test_no_suppressed_value_in_programme_pack(programme_pptx, programme_pdf, demo_store, hidden_values):
     from pipelines.query import scores
-    from pipelines import settings
 
     cursor = demo_store.cursor()
     shown = scores.factor_scores(cursor)
@@ -272,7 +273,7 @@ def test_no_suppressed_value_in_programme_pack(programme_pptx, programme_pdf, de
                 assert abs(float(row[-2]) - index["score"]) <= 0.05 + 1e-9
             if index["suppressed"]:
                 assert row[-1] == "\u2014"
-    assert checked == 8 * 7 * len(settings.FACTORS)
+    assert checked == 8 * 7 * len(FACTORS)
     # the hidden values appear nowhere near the suppressed partners' names
     for slide in programme_pptx.slides:
         for text in _slide_texts(slide):

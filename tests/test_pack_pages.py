@@ -168,9 +168,8 @@ def test_whatif_pack_of_the_scenario_and_programme_pack_with_kept(demo, media):
 
 @pytest.mark.browser
 def test_overview_downloads_a_pdf_pack_in_the_browser(app_server, chromium, tmp_path):
-    from pypdf import PdfReader
-
     from conftest import screenshot, wait_for_app
+    from pypdf import PdfReader
 
     context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()

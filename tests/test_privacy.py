@@ -16,13 +16,15 @@ import itertools
 import math
 from collections import Counter
 
+import builders as b
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-import builders as b
+from pipelines.programme.factors import FACTORS
 from pipelines.query import scores
-from pipelines.settings import FACTORS
 from pipelines.store import Store
 
 ITEMS = [(f, i) for f in FACTORS for i in (1, 2)]

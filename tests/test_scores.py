@@ -1,12 +1,12 @@
 """Scores on a real DuckDB store, checked against numbers worked out by hand."""
 from __future__ import annotations
 
+import builders as b
 import pandas as pd
 import pytest
 
-import builders as b
+from pipelines.programme.factors import FACTORS
 from pipelines.query import scores
-from pipelines.settings import FACTORS
 from pipelines.store import Store
 
 Q1, Q1_START = "2024-Q1", "2024-01-01"

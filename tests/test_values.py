@@ -1,7 +1,6 @@
 """pipelines.ingest.values: dates, numbers, Likert labels, yes/no, severity, partner names."""
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import builders as b
 import numpy as np
 import pytest
 
-import builders as b
+from pipelines.programme.factors import FACTORS
 from pipelines.query import whatif
-from pipelines.settings import FACTORS
 from pipelines.store import Store
 
 EFFECT = -0.10  # planted: escalation rate next period falls 10 points per +10 accountability

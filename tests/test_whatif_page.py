@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines import settings
+from pipelines.programme.factors import FACTORS
 from pipelines.query import whatif
 from pipelines.store import Store
 
@@ -38,7 +39,7 @@ def expected_index(demo, partner, deltas, weights):
     current = whatif.current_scores(store.cursor())
     store.close()
     row = current[current["partner"] == partner].iloc[0]
-    return whatif.project_index({f: row[f] for f in settings.FACTORS}, deltas, weights)
+    return whatif.project_index({f: row[f] for f in FACTORS}, deltas, weights)
 
 
 def test_seeded_url_reproduces_the_scenario(demo):

@@ -18,8 +18,9 @@ import streamlit as st
 
 from app_pages.ui import links, queries
 from pipelines import settings
-from pipelines.present import charts, pack
-
+from pipelines.present import pack
+from pipelines.programme.factors import FACTORS
+from pipelines.programme.factors import label as factor_label
 
 PACK_FORMATS = {"pptx": "PowerPoint", "pdf": "PDF"}
 
@@ -40,9 +41,9 @@ def _state_scenario() -> pack.Scenario | None:
     if not partner:
         return None
     default = settings.index_weights()
-    deltas = {f: float(st.session_state.get(f"d_{f}", 0) or 0) for f in settings.FACTORS}
-    weights = {f: float(st.session_state.get(f"w_{f}", default[f])) for f in settings.FACTORS}
-    same = all(abs(weights[f] - default[f]) < 1e-9 for f in settings.FACTORS)
+    deltas = {f: float(st.session_state.get(f"d_{f}", 0) or 0) for f in FACTORS}
+    weights = {f: float(st.session_state.get(f"w_{f}", default[f])) for f in FACTORS}
+    same = all(abs(weights[f] - default[f]) < 1e-9 for f in FACTORS)
     return pack.Scenario(str(partner), {f: d for f, d in deltas.items() if d}, None if same else weights)
 
 
@@ -103,10 +104,10 @@ def _pack_summary(view: pack.PackView) -> str:
     if view.wave:
         parts.append(f"wave {view.wave}")
     if view.page == "partner":
-        parts.append("all five factors" if not view.factors or len(view.factors) == len(settings.FACTORS)
-                     else ", ".join(charts.factor_label(f) for f in view.factors))
+        parts.append("all five factors" if not view.factors or len(view.factors) == len(FACTORS)
+                     else ", ".join(factor_label(f) for f in view.factors))
     if view.page == "compare" and view.sort:
-        parts.append(f"sorted by {'partner name' if view.sort == 'partner' else charts.factor_label(view.sort).lower()}")
+        parts.append(f"sorted by {'partner name' if view.sort == 'partner' else factor_label(view.sort).lower()}")
     if view.page == "what-if" and view.scenarios:
         parts.append(view.scenarios[0].partner)
     if view.page == "programme" and view.scenarios:

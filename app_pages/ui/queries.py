@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from pipelines import cli, settings
+from pipelines.ingest import known_partners
 from pipelines.present import charts
 from pipelines.programme import bootstrap
 from pipelines.query import evidence, scores, whatif
 from pipelines.query.freshness import freshness as _freshness_of
-from pipelines.ingest import known_partners
 from pipelines.store import Store, db_path, handoff, versions
 
 

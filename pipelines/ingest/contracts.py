@@ -21,6 +21,7 @@ from pandera.engines.pandas_engine import Engine
 from pandera.typing.pandas import Series
 
 from pipelines import settings
+from pipelines.programme.factors import FACTORS
 
 LEVELS = ("low", "medium", "high", "critical")
 MAX_ID_CHARS = 200  # an id or a partner name longer than this is a pasted paragraph, not a name
@@ -115,7 +116,7 @@ class InstrumentItems(pa.DataFrameModel):
 
     @pa.dataframe_check(name="factor_is_one_of_the_five")
     def factor_is_one_of_the_five(cls, df: pd.DataFrame) -> pd.Series:
-        return df["factor"].isin(settings.FACTORS)
+        return df["factor"].isin(FACTORS)
 
     @pa.dataframe_check(name="scale_has_two_points_or_more")
     def scale_has_two_points_or_more(cls, df: pd.DataFrame) -> pd.Series:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -28,6 +27,7 @@ from pipelines.ingest import (
 from pipelines.ingest.fields import DATASETS, required_fields
 from pipelines.ingest.partners import PartnerName
 from pipelines.programme import waves
+from pipelines.programme.factors import key_or_none as factor_key_or_none
 from pipelines.store import versions
 from pipelines.store.database import Store
 from pipelines.store.versions import visible
@@ -266,19 +266,12 @@ def _reshape_instrument(store, cursor, frame, preview, options) -> pd.DataFrame:
     for name in ("item_id", "text"):
         out[name] = _text(frame, cols.get(name))
     out["factor_raw"] = _text(frame, cols.get("factor"))
-    out["factor"] = out["factor_raw"].map(_factor_key).astype(object)
+    out["factor"] = out["factor_raw"].map(factor_key_or_none).astype(object)
     for name in ("scale_min", "scale_max"):
         out[name], _failed = values.parse_numbers(_text(frame, cols.get(name)))
     out["reverse_scored_raw"] = _value_text(frame, cols.get("reverse_scored"))
     out["reverse_scored"], _unknown = values.parse_bool(out["reverse_scored_raw"])
     return out
-
-
-def _factor_key(text: str | None) -> str | None:
-    if text is None:
-        return None
-    key = re.sub(r"[^a-z]+", "_", text.casefold()).strip("_")
-    return key if key in settings.FACTORS else None
 
 
 def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:

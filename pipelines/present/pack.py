@@ -45,6 +45,16 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.present import charts
+from pipelines.programme.factors import (
+    BANDS,
+    FACTOR_LABELS,
+    FACTORS,
+    INDEX,
+    SHORT_LABELS,
+    band_of,
+)
+from pipelines.programme.factors import key as factor_key
+from pipelines.programme.factors import label as factor_label
 from pipelines.query import evidence, scores
 from pipelines.store import versions
 
@@ -54,12 +64,9 @@ PAGE_PATHS = {"overview": "overview", "partner": "partner", "compare": "compare"
               "what-if": "what-if", "programme": "overview"}
 PAGE_TITLES = {"overview": "Overview", "partner": "Partner profile", "compare": "Compare",
                "what-if": "What-if", "programme": "Programme pack"}
-SORTS = ("partner", "collaboration_index", *settings.FACTORS)  # the Compare page's options
+SORTS = ("partner", "collaboration_index", *FACTORS)  # the Compare page's options
 
 ACCENT = "#0072B2"  # the first colour of charts.PALETTE
-SHORT_LABELS = {"shared_goals": "Shared goals", "joint_governance": "Joint gov.",
-                "psychological_safety": "Psych. safety", "open_communication": "Open comm.",
-                "mutual_accountability": "Mutual acc.", "collaboration_index": "Index"}
 EM_DASH = "\u2014"
 
 # -- page geometry (points; 16:9) -------------------------------------------------
@@ -108,7 +115,7 @@ class PackView:
         if self.page not in PAGES:
             raise ValueError(f"Unknown page '{self.page}'. Choose one of: {', '.join(PAGES)}.")
         if self.factors is not None:
-            object.__setattr__(self, "factors", tuple(_factor_key(f) for f in self.factors))
+            object.__setattr__(self, "factors", tuple(factor_key(f) for f in self.factors))
         if self.sort is not None:
             object.__setattr__(self, "sort", _sort_key(self.sort))
         object.__setattr__(self, "scenarios", tuple(self.scenarios or ()))
@@ -138,23 +145,13 @@ class PackView:
         scenarios: tuple[Scenario, ...] = ()
         wi = one("wi_partner")
         if wi and (include_scenario or (include_scenario is None and page == "what-if")):
-            deltas = {f: float(one(f"d_{f}")) for f in settings.FACTORS if one(f"d_{f}") is not None}
-            weights = {f: float(one(f"w_{f}")) for f in settings.FACTORS if one(f"w_{f}") is not None}
+            deltas = {f: float(one(f"d_{f}")) for f in FACTORS if one(f"d_{f}") is not None}
+            weights = {f: float(one(f"w_{f}")) for f in FACTORS if one(f"w_{f}") is not None}
             if weights:
                 weights = {**settings.index_weights(), **weights}
             scenarios = (Scenario(wi, deltas, weights or None),)
         return cls(page=page, partner=one("partner"), wave=one("wave"), factors=factors,
                    sort=one("sort"), asof=_parse_asof(one("asof"), cursor), scenarios=scenarios)
-
-
-def _factor_key(value: str) -> str:
-    text = str(value).strip()
-    if text in settings.FACTORS:
-        return text
-    for key, label in settings.FACTOR_LABELS.items():
-        if text.lower() in (label.lower(), key.replace("_", " ")):
-            return key
-    raise ValueError(f"Unknown factor '{value}'. Choose from: {', '.join(settings.FACTORS)}.")
 
 
 def _sort_key(value: str) -> str:
@@ -166,7 +163,7 @@ def _sort_key(value: str) -> str:
     if text.lower() in aliases:
         return aliases[text.lower()]
     try:
-        return _factor_key(text)
+        return factor_key(text)
     except ValueError:
         raise ValueError(f"Unknown sort '{value}'. Choose 'Partner name', 'Collaboration index' "
                          f"or a factor.") from None
@@ -191,7 +188,7 @@ class _URL:
 
     @staticmethod
     def factors(keys: Iterable[str]) -> list[str]:
-        return [settings.FACTOR_LABELS[k] for k in keys]
+        return [FACTOR_LABELS[k] for k in keys]
 
     @staticmethod
     def asof(cursor, version: int) -> str:
@@ -200,7 +197,7 @@ class _URL:
 
     @staticmethod
     def sort(key: str) -> str:
-        return "Partner name" if key == "partner" else _factor_label(key)
+        return "Partner name" if key == "partner" else factor_label(key)
 
     @staticmethod
     def number(value: float) -> str:
@@ -225,12 +222,12 @@ def view_params(view: PackView, cursor=None, *, page: str | None = None,
     scenario = scenario or (view.scenarios[0] if page == "what-if" and view.scenarios else None)
     if scenario is not None:
         params.append(("wi_partner", scenario.partner))
-        for f in settings.FACTORS:
+        for f in FACTORS:
             if float(scenario.deltas.get(f, 0) or 0) != 0:
                 params.append((f"d_{f}", _URL.number(scenario.deltas[f])))
         if scenario.weights is not None:
             default = settings.index_weights()
-            for f in settings.FACTORS:
+            for f in FACTORS:
                 weight = float(scenario.weights.get(f, 0) or 0)
                 if weight != default[f]:
                     params.append((f"w_{f}", _URL.number(weight)))
@@ -473,12 +470,6 @@ def _waves_text(waves: Sequence[str], all_waves: Sequence[str]) -> str:
     return ", ".join(waves)
 
 
-def _factor_label(factor: str) -> str:
-    if factor == scores.INDEX:
-        return "Collaboration index"
-    return settings.FACTOR_LABELS.get(factor, factor)
-
-
 def _shown(w: pd.DataFrame, factor: str) -> bool:
     """Whether a wave's rows (indexed by factor) show this factor's score."""
     return factor in w.index and not bool(w.at[factor, "suppressed"])
@@ -517,7 +508,7 @@ def _suppression_notes(frame: pd.DataFrame, k: int, *, waves: Sequence[str] | No
             if factors is not None and "factor" in group:
                 hidden_factors = [f for f in factors if f in set(group["factor"])]
                 if 0 < len(hidden_factors) < len(factors):
-                    where.append(", ".join(_factor_label(f).lower() for f in hidden_factors))
+                    where.append(", ".join(factor_label(f).lower() for f in hidden_factors))
             notes.append(text + (f" ({'; '.join(where)})" if where else ""))
     return notes
 
@@ -620,12 +611,12 @@ def chart_partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[st
     partner's group is hidden is marked with a cross at the foot of its panel."""
     alt = _alt()
     data = frame.copy()
-    data["panel"] = data["factor"].map(_factor_label)
+    data["panel"] = data["factor"].map(factor_label)
     data["date"] = pd.to_datetime(data["wave_start"])
     data["score"] = data["score"].astype("float64")
     data["ci_low"] = data["ci_low"].astype("float64")
     data["ci_high"] = data["ci_high"].astype("float64")
-    panels = [_factor_label(f) for f in factors]
+    panels = [factor_label(f) for f in factors]
     names = [partner, scores.PROGRAMME]
     color = alt.Color("partner:N", title=None, scale=alt.Scale(
         domain=names, range=[colours.get(partner, ACCENT), "#8A8A8A"]),
@@ -640,7 +631,7 @@ def chart_partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[st
         alt.Chart(pd.DataFrame({"start": [start], "end": [end]})).mark_rect(
             color=charts.BAND_COLOURS[band], opacity=0.6).encode(
             y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q")
-        for band, start, end in zip(settings.BANDS, (0.0, low, high), (low, high, 100.0))]
+        for band, start, end in zip(BANDS, (0.0, low, high), (low, high, 100.0))]
     own = data[data["partner"] == partner]
     hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
     data["cross"] = np.where((data["partner"] == partner) & data["date"].isin(hidden_dates), 4.0, np.nan)
@@ -741,7 +732,7 @@ class _Builder:
         if view.partner is not None and view.partner not in self.ids:
             raise ValueError(f"No partner named '{view.partner}'. Partners: {', '.join(self.names)}.")
         self.wave = view.wave or (self.wave_list[-1] if self.wave_list else None)
-        self.factors = tuple(view.factors) if view.factors else tuple(settings.FACTORS)
+        self.factors = tuple(view.factors) if view.factors else tuple(FACTORS)
         self.factor_frame = scores.factor_scores(cursor, asof=self.asof)
         self.index_frame = scores.index_scores(cursor, asof=self.asof)
         self._changes = None
@@ -772,9 +763,9 @@ class _Builder:
         return [line, self.data_line] if line else [self.data_line]
 
     def factors_text(self) -> str:
-        if set(self.factors) == set(settings.FACTORS):
+        if set(self.factors) == set(FACTORS):
             return "Factors: all five"
-        return "Factors: " + ", ".join(_factor_label(f) for f in self.factors)
+        return "Factors: " + ", ".join(factor_label(f) for f in self.factors)
 
     def changes(self) -> pd.DataFrame:
         if self._changes is None:
@@ -838,7 +829,7 @@ class _Builder:
         order = list(self.names)
         sort = self.view.sort or "partner"
         if sort != "partner":  # highest first, partners not shown last (as on the Compare page)
-            column = index if sort == scores.INDEX else frame[frame["factor"] == sort]
+            column = index if sort == INDEX else frame[frame["factor"] == sort]
             ranked = column[column["partner"] != scores.PROGRAMME].assign(
                 o=lambda f: f["score"].fillna(-1)).sort_values(["o", "partner"], ascending=[False, True])
             order = list(ranked["partner"]) + [p for p in order if p not in set(ranked["partner"])]
@@ -858,7 +849,7 @@ class _Builder:
         cells = charts.heatmap_frame(frame, index, change[change["wave"] == self.wave], self.k)
         nbsp = {f: label.replace(" ", "\u00a0") for f, label in SHORT_LABELS.items()}
         cells["column"] = cells["factor"].map(nbsp)
-        columns = [nbsp[f] for f in (*self.factors, scores.INDEX)]
+        columns = [nbsp[f] for f in (*self.factors, INDEX)]
         slide.chart = _render_fit("heatmap", lambda w, h: charts.heatmap(
             cells, order, self.thresholds, self.k, columns=columns, select=None, width=w),
             box, min(box[2] - 420, 115 * len(columns)), 250, set_height=True,
@@ -869,28 +860,28 @@ class _Builder:
         previous = self.previous_wave()
         change = self.changes()
         change = change[(change["wave"] == self.wave)
-                        & change["factor"].isin((*self.factors, scores.INDEX))]
+                        & change["factor"].isin((*self.factors, INDEX))]
         current = self.factor_frame[self.factor_frame["wave"] == self.wave]
         current = pd.concat([current, self.index_frame[self.index_frame["wave"] == self.wave]
-                             .assign(factor=scores.INDEX)], ignore_index=True)
+                             .assign(factor=INDEX)], ignore_index=True)
         merged = change.merge(current[["partner", "factor", "n", "suppressed", "suppression_reason"]],
                               on=["partner", "factor"], how="left")
-        merged["_f"] = merged["factor"].map({f: i for i, f in enumerate((*settings.FACTORS, scores.INDEX))})
+        merged["_f"] = merged["factor"].map({f: i for i, f in enumerate((*FACTORS, INDEX))})
         merged["_p"] = merged["partner"] == scores.PROGRAMME
         merged = merged.sort_values(["_p", "partner", "_f"])
         rows, muted, bold = [], [], []
         for r in merged.itertuples():
             hidden = bool(r.suppressed) if pd.notna(r.suppressed) else True
             if hidden:
-                cells = [r.partner, _factor_label(r.factor), "", "", "", _short_reason(r.suppression_reason, self.k)]
+                cells = [r.partner, factor_label(r.factor), "", "", "", _short_reason(r.suppression_reason, self.k)]
             else:
                 beyond = "" if pd.isna(r.beyond_uncertainty) else ("yes" if _yes(r.beyond_uncertainty) else "no")
-                cells = [r.partner, _factor_label(r.factor), _fmt_score(r.previous_score),
+                cells = [r.partner, factor_label(r.factor), _fmt_score(r.previous_score),
                          f"{_fmt_score(r.score)} (n {int(r.n)})", _fmt_change(r.change),
                          beyond if pd.notna(r.change) else "no comparable previous score"]
             rows.append(cells)
             muted.append(hidden)
-            bold.append(r.factor == scores.INDEX)
+            bold.append(r.factor == INDEX)
         table = Table(["Partner", "Factor", previous or "Previous", f"{self.wave} (n)", "Change",
                        "Beyond uncertainty?"], rows, [190, 200, 95, 130, 80, 193],
                       ["l", "l", "r", "r", "r", "l"], muted, bold)
@@ -905,7 +896,7 @@ class _Builder:
         previous = self.previous_wave()
         change = self.changes()
         now = change[change["wave"] == self.wave]
-        index = now[now["factor"] == scores.INDEX]
+        index = now[now["factor"] == INDEX]
         slides = []
         chart_slide = Slide(f"Biggest movers: {previous or EM_DASH} \u2192 {self.wave}",
                             self.context(f"Wave {self.wave} against {previous or 'none'}",
@@ -935,16 +926,16 @@ class _Builder:
         moves = now[now["partner"] != scores.PROGRAMME].dropna(subset=["change"]).copy()
         moves["_abs"] = moves["change"].abs()
         moves = moves.sort_values(["_abs", "partner"], ascending=[False, True], kind="stable").head(8)
-        n_now = pd.concat([self.factor_frame, self.index_frame.assign(factor=scores.INDEX)])
+        n_now = pd.concat([self.factor_frame, self.index_frame.assign(factor=INDEX)])
         n_now = n_now[n_now["wave"] == self.wave].set_index(["partner", "factor"])["n"]
-        rows = [[m.partner, _factor_label(m.factor), _fmt_score(m.previous_score),
+        rows = [[m.partner, factor_label(m.factor), _fmt_score(m.previous_score),
                  f"{_fmt_score(m.score)} (n {int(n_now.get((m.partner, m.factor)))})",
                  _fmt_change(m.change), "yes" if _yes(m.beyond_uncertainty) else "no"]
                 for m in moves.itertuples()]
         table = Table(["Partner", "Factor", previous or "Previous", f"{self.wave} (n)", "Change",
                        "Beyond uncertainty?"], rows, [210, 220, 95, 140, 85, 138],
                       ["l", "l", "r", "r", "r", "l"], [False] * len(rows),
-                      [m.factor == scores.INDEX for m in moves.itertuples()])
+                      [m.factor == INDEX for m in moves.itertuples()])
         table_slide = Slide(f"Largest changes since {previous or 'the previous wave'}",
                             self.context(f"Wave {self.wave} against {previous or 'none'}",
                                          "Eight largest changes of any factor or the index, partners only"),
@@ -961,7 +952,7 @@ class _Builder:
                                    | (self.factor_frame["partner"] == scores.PROGRAMME))
                                   & self.factor_frame["factor"].isin(self.factors)]
         index = self.index_frame[self.index_frame["partner"].isin([partner, scores.PROGRAMME])]
-        both = pd.concat([frame, index.assign(factor=scores.INDEX)], ignore_index=True)
+        both = pd.concat([frame, index.assign(factor=INDEX)], ignore_index=True)
         own = both[both["partner"] == partner]
         # evidence beside: the partner's indicators in the wave (as the Partner page lists them)
         ind = evidence.indicators(self.cursor, asof=self.asof, partners=[pid], waves=[self.wave])
@@ -982,7 +973,7 @@ class _Builder:
         notes += _suppression_notes(own, self.k, waves=self.wave_list, factors=self.factors)
         agree = evidence.agreement(self.cursor, asof=self.asof, wave=self.wave)
         agree = agree[(agree["partner"] == partner) & agree["disagrees"]]
-        notes += [f"Say vs show ({_factor_label(a.factor).lower()}): {a.note}." for a in agree.itertuples()]
+        notes += [f"Say vs show ({factor_label(a.factor).lower()}): {a.note}." for a in agree.itertuples()]
         if self.wave == (self.wave_list[-1] if self.wave_list else None):
             notes.append("Evidence for the latest wave is provisional: milestones due later in it may still be met.")
         slide.notes = notes
@@ -1009,15 +1000,15 @@ class _Builder:
         frame = self.factor_frame[(self.factor_frame["partner"] == partner)
                                   & self.factor_frame["factor"].isin(self.factors)]
         index = self.index_frame[self.index_frame["partner"] == partner]
-        cols = [*self.factors, scores.INDEX]
-        data = pd.concat([frame, index.assign(factor=scores.INDEX)], ignore_index=True)
+        cols = [*self.factors, INDEX]
+        data = pd.concat([frame, index.assign(factor=INDEX)], ignore_index=True)
         rows, muted = [], []
         for wave in self.wave_list:
             w = data[data["wave"] == wave].set_index("factor")
             rows.append([wave] + [_score_cell(w, f, with_n=True) for f in cols])
             muted.append(not any(_shown(w, f) for f in cols))
         width = (W - 2 * MARGIN - 110) / len(cols)
-        table = Table(["Wave"] + [_factor_label(f) for f in cols], rows, [110] + [width] * len(cols),
+        table = Table(["Wave"] + [factor_label(f) for f in cols], rows, [110] + [width] * len(cols),
                       ["l"] + ["r"] * len(cols), muted, None)
         slide = Slide(f"{partner}: scores by wave", self.context(f"Partner {partner}", self.factors_text(),
                                                                  "Score (0-100) and n respondents"),
@@ -1034,7 +1025,7 @@ class _Builder:
             survey = _fmt_score(a.survey_score)
             rank = f"{int(a.survey_rank)} of {int(a.ranked)}" if pd.notna(a.survey_rank) else EM_DASH
             erank = f"{int(a.evidence_rank)} of {int(a.ranked)}" if pd.notna(a.evidence_rank) else EM_DASH
-            rows.append([_factor_label(a.factor), survey or "not shown", rank, erank,
+            rows.append([factor_label(a.factor), survey or "not shown", rank, erank,
                          ("Disagree: " if a.disagrees else "")
                          + str(a.note).replace("fewer than k responses", f"fewer than {self.k} responses")])
             muted.append(not survey)
@@ -1047,9 +1038,9 @@ class _Builder:
         return slide
 
     def scores_appendix(self) -> list[Slide]:
-        cols = [*self.factors, scores.INDEX]
+        cols = [*self.factors, INDEX]
         data = pd.concat([self.factor_frame[self.factor_frame["factor"].isin(self.factors)],
-                          self.index_frame.assign(factor=scores.INDEX)], ignore_index=True)
+                          self.index_frame.assign(factor=INDEX)], ignore_index=True)
         rows, muted, bold = [], [], []
         for wave in reversed(self.wave_list):
             for partner in [*self.names, scores.PROGRAMME]:
@@ -1057,7 +1048,7 @@ class _Builder:
                 if w.empty:
                     continue
                 cells = [wave, partner] + [_score_cell(w, f) for f in cols]
-                n = min((int(w.at[f, "n"]) for f in cols if f != scores.INDEX and _shown(w, f)), default=None)
+                n = min((int(w.at[f, "n"]) for f in cols if f != INDEX and _shown(w, f)), default=None)
                 cells.append(str(n) if n else EM_DASH)
                 rows.append(cells)
                 muted.append(n is None)
@@ -1081,24 +1072,24 @@ class _Builder:
         if scenario.partner not in self.ids:
             raise ValueError(f"No partner named '{scenario.partner}'. Partners: {', '.join(self.names)}.")
         weights = dict(scenario.weights) if scenario.weights is not None else settings.index_weights()
-        weights = {f: float(weights.get(f, 0.0) or 0.0) for f in settings.FACTORS}
+        weights = {f: float(weights.get(f, 0.0) or 0.0) for f in FACTORS}
         if min(weights.values()) < 0 or sum(weights.values()) <= 0:
             raise ValueError("Every index weight is zero (or one is negative). Give at least one "
                              "factor a positive weight.")
-        deltas = {f: float(scenario.deltas.get(f, 0.0) or 0.0) for f in settings.FACTORS}
+        deltas = {f: float(scenario.deltas.get(f, 0.0) or 0.0) for f in FACTORS}
         for f, d in scenario.deltas.items():
-            if f not in settings.FACTORS:
+            if f not in FACTORS:
                 raise ValueError(f"Unknown factor '{f}' in the what-if changes.")
         current = whatif.current_scores(self.cursor, asof=self.asof)
         row = current[current["partner"] == scenario.partner].iloc[0]
         wave = row["wave"]
         link = self.link("what-if", scenario=Scenario(scenario.partner, deltas, weights))
-        changes = ", ".join(f"{_factor_label(f)} {d:+g}" for f, d in deltas.items() if d) or "no changes"
+        changes = ", ".join(f"{factor_label(f)} {d:+g}" for f, d in deltas.items() if d) or "no changes"
         total = sum(weights.values())
         default = settings.index_weights()
-        weights_text = ("Weights: as configured" if all(abs(weights[f] - default[f]) < 1e-9 for f in settings.FACTORS)
+        weights_text = ("Weights: as configured" if all(abs(weights[f] - default[f]) < 1e-9 for f in FACTORS)
                         else "Weights: " + ", ".join(f"{SHORT_LABELS[f]} {weights[f] / total:.0%}"
-                                                     for f in settings.FACTORS))
+                                                     for f in FACTORS))
         context = self.context(f"Partner {scenario.partner}", f"Wave {wave}", f"Changes: {changes}") + [weights_text]
         context = [context[0], weights_text, context[1]]
         title = f"What-if: {scenario.partner}"
@@ -1107,16 +1098,16 @@ class _Builder:
             slide.notes = [f"{scenario.partner}: {_reason_text(row['reason'], self.k) if row['reason'] in (scores.REASON_SMALL, scores.REASON_COMPLEMENT) else 'not shown: ' + str(row['reason'])}. "
                            f"No projection is made from a group that is not shown."]
             return [slide]
-        now = {f: float(row[f]) for f in settings.FACTORS}
+        now = {f: float(row[f]) for f in FACTORS}
         projected, band = whatif.project_index(now, deltas, weights, self.thresholds)
         index_now = whatif.weighted_index(now, weights)
         moved = whatif.moved_scores(now, deltas)
         n = self.factor_frame[(self.factor_frame["partner"] == scenario.partner)
                               & (self.factor_frame["wave"] == wave)].set_index("factor")["n"]
         table_rows = pd.DataFrame({
-            "short": [SHORT_LABELS[f].replace(" ", "\u00a0") for f in (*settings.FACTORS, scores.INDEX)],
-            "now": [now[f] for f in settings.FACTORS] + [index_now],
-            "projected": [moved[f] for f in settings.FACTORS] + [projected],
+            "short": [SHORT_LABELS[f].replace(" ", "\u00a0") for f in (*FACTORS, INDEX)],
+            "now": [now[f] for f in FACTORS] + [index_now],
+            "projected": [moved[f] for f in FACTORS] + [projected],
         })
         slide = Slide(title, context, link=link)
         others = self.index_frame[(self.index_frame["wave"] == wave)
@@ -1126,10 +1117,10 @@ class _Builder:
         for p in others["partner"]:
             r = current[current["partner"] == p].iloc[0]
             if not bool(r["suppressed"]):
-                other_index[p] = whatif.weighted_index({f: float(r[f]) for f in settings.FACTORS}, weights)
+                other_index[p] = whatif.weighted_index({f: float(r[f]) for f in FACTORS}, weights)
         rank, of = whatif.placement(projected, other_index)
-        rows = [[_factor_label(f), f"{now[f]:.1f} (n {int(n[f])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
-                 settings.band_of(moved[f], self.thresholds)] for f in settings.FACTORS]
+        rows = [[factor_label(f), f"{now[f]:.1f} (n {int(n[f])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
+                 band_of(moved[f], self.thresholds)] for f in FACTORS]
         rows.append(["Collaboration index", f"{index_now:.1f}", "", f"{projected:.1f}", band])
         table = Table(["Factor", "Now", "Change", "Projected", "Band"], rows, [128, 96, 72, 84, 110],
                       ["l", "r", "r", "r", "l"], None, [False] * 5 + [True])

@@ -31,8 +31,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from pipelines.programme.factors import FACTORS
 from pipelines.programme.instrument import DEFAULT_INSTRUMENT, SCALE_MAX, SCALE_MIN
-from pipelines.settings import FACTORS
 
 DEMO_PROGRAMME = "Northline Rail Alliance"
 DEMO_LABEL = "Demo programme: Northline Rail Alliance (fictional)"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.settings import FACTORS
+from pipelines.programme.factors import FACTORS
 
 SCALE_MIN = 1
 SCALE_MAX = 5

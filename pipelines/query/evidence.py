@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import settings
+from pipelines.programme.factors import FACTOR_LABELS, FACTORS
 from pipelines.query import scores
 from pipelines.store.versions import visible
 
@@ -298,7 +299,7 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     says_strong = enough & (s_pos <= 1 / 3) & (e_pos >= 2 / 3)
     says_weak = enough & (s_pos >= 2 / 3) & (e_pos <= 1 / 3)
     per["disagrees"] = says_strong | says_weak
-    label = per["factor"].map(settings.FACTOR_LABELS).str.lower()
+    label = per["factor"].map(FACTOR_LABELS).str.lower()
     s_txt = ("(rank " + per["survey_rank"].astype("int64").astype(str) + " of "
              + per["ranked"].astype(str) + ")")
     e_txt = ("(rank " + per["evidence_rank"].astype("int64").astype(str) + " of "
@@ -329,6 +330,6 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     for column in ("survey_rank", "evidence_rank", "ranked"):
         out[column] = out[column].astype("Int64")
     out["wave"] = wave
-    out["_f"] = out["factor"].map({f: i for i, f in enumerate(settings.FACTORS)})
+    out["_f"] = out["factor"].map({f: i for i, f in enumerate(FACTORS)})
     out = out.sort_values(["_f", "survey_rank", "partner"], kind="stable", na_position="last")
     return out.reset_index(drop=True)[AGREEMENT_COLUMNS]

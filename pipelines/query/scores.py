@@ -15,7 +15,7 @@ How a score is made
    has ``score`` = mean over its respondents, ``n`` respondents, and a 95% interval
    ``mean +/- t(0.975, n-1) * sd / sqrt(n)``, clipped to 0..100 for display. ``t`` comes
    from a table for df < 30 and a Cornish-Fisher expansion of the normal quantile from
-   df 30 on (error < 0.001). ``band`` is ``settings.band_of(score)``.
+   df 30 on (error < 0.001). ``band`` is ``factors.band_of(score)``.
 
 Suppression (privacy)
 ---------------------
@@ -68,10 +68,10 @@ import numpy as np
 import pandas as pd
 
 from pipelines import settings
+from pipelines.programme.factors import FACTORS, INDEX, bands_of
 from pipelines.store.versions import visible
 
 PROGRAMME = "Programme"
-INDEX = "collaboration_index"
 REASON_SMALL = "fewer than k responses"
 REASON_COMPLEMENT = "hidden so a smaller group cannot be worked out by subtraction"
 
@@ -146,39 +146,30 @@ def _weights(weights: Mapping[str, float] | Sequence[float] | None) -> dict[str,
     if weights is None:
         return settings.index_weights()
     if isinstance(weights, Mapping):
-        unknown = set(weights) - set(settings.FACTORS)
+        unknown = set(weights) - set(FACTORS)
         if unknown:
             raise ValueError(f"unknown factors in weights: {sorted(unknown)}")
-        out = {f: float(weights.get(f, 0.0)) for f in settings.FACTORS}
+        out = {f: float(weights.get(f, 0.0)) for f in FACTORS}
     else:
         values = [float(w) for w in weights]
-        if len(values) != len(settings.FACTORS):
+        if len(values) != len(FACTORS):
             raise ValueError("weights needs one number per factor (five).")
-        out = dict(zip(settings.FACTORS, values))
+        out = dict(zip(FACTORS, values))
     if any(w < 0 for w in out.values()) or sum(out.values()) <= 0:
         raise ValueError("weights must be non-negative and not all zero.")
     return out
 
 
-def _bands(values: np.ndarray, thresholds: tuple[float, float]) -> np.ndarray:
-    low, high = thresholds
-    band = np.full(len(values), None, dtype=object)  # a missing score has no band
-    band[values < low] = "cooperating"
-    band[values >= low] = "transitioning"
-    band[values >= high] = "collaborating"
-    return band
-
-
 def _band(scores: pd.Series, thresholds: tuple[float, float]) -> pd.Series:
     values = scores.to_numpy(dtype="float64", na_value=np.nan)
-    return pd.Series(_bands(values, thresholds), index=scores.index, dtype="object")
+    return pd.Series(bands_of(values, thresholds), index=scores.index, dtype="object")
 
 
 def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
     keys = ["wave_start", "wave"]
     if with_factor:
         frame = frame.assign(_f=frame["factor"].map(
-            {f: i for i, f in enumerate((*settings.FACTORS, INDEX))}))
+            {f: i for i, f in enumerate((*FACTORS, INDEX))}))
         keys.append("_f")
     frame = frame.assign(_p=frame["partner_id"].notna(), _name=frame["partner"])
     frame = frame.sort_values(keys + ["_p", "_name"], kind="stable")
@@ -245,14 +236,14 @@ def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None,
     items_sql, items_params = visible("instrument_items", asof)
     resp_sql, resp_params = visible("survey_responses", asof)
     wave_list = None if waves is None else [str(w) for w in waves]
-    factors = range(1, len(settings.FACTORS) + 1)
+    factors = range(1, len(FACTORS) + 1)
     sql = _GROUPS_SQL.format(
         items=items_sql, responses=resp_sql,
         factor_means=",\n           ".join(f"avg(x) FILTER (WHERE factor_no = {f}) AS f{f}"
                                            for f in factors),
         factor_stats=",\n           ".join(f"count(f{f}) AS n{f}, fsum(f{f}) AS s{f}, "
                                            f"stddev_samp(f{f}) AS d{f}" for f in factors))
-    params = ([list(settings.FACTORS)] + items_params + [list(settings.FACTORS)] + resp_params
+    params = ([list(FACTORS)] + items_params + [list(FACTORS)] + resp_params
               + [wave_list, wave_list])
     wide = cursor.execute(sql, params).df()
     return _long(wide, k, partners, programme)
@@ -264,7 +255,7 @@ def _long(wide: pd.DataFrame, k: int, partners: Iterable[int] | None,
     in name order) -> one row per partner x wave x factor group with respondents, suppression
     decided, in display order (wave_start, wave, factor, programme first, partner name,
     partner_id). Columns as arrays; see the module docstring for the rules."""
-    factors = len(settings.FACTORS)
+    factors = len(FACTORS)
 
     def per_factor(prefix: str) -> np.ndarray:  # rows x factors
         return np.column_stack([wide[f"{prefix}{f}"].to_numpy(dtype="float64", na_value=np.nan)
@@ -311,7 +302,7 @@ def _long(wide: pd.DataFrame, k: int, partners: Iterable[int] | None,
         "partner": wide["partner"].array.take(row),
         "wave": text.take(row),
         "wave_start": wave_start[block[row]],
-        "factor": pd.array(list(settings.FACTORS), dtype=text.dtype).take(factor),
+        "factor": pd.array(list(FACTORS), dtype=text.dtype).take(factor),
         "n": n,
         "mean": per_factor("s").ravel()[cells] / n,
         "sd": per_factor("d").ravel()[cells],
@@ -348,7 +339,7 @@ def _finish(groups: dict, thresholds: tuple[float, float]) -> pd.DataFrame:
         "suppressed": hidden,
         "suppression_reason": pd.Series(reason, dtype=object),
         "primary": primary,
-        "band": pd.Series(_bands(score, thresholds), dtype=object),
+        "band": pd.Series(bands_of(score, thresholds), dtype=object),
     })
 
 
@@ -504,7 +495,7 @@ def scores_export(cursor, asof: int | None = None, *, k: int | None = None,
     index = _index_frame(frame, _weights(weights), thresholds)
     frame = pd.concat([_order(frame, True), _order(index, False)], ignore_index=True)
     frame = _order(frame.assign(_fo=frame["factor"].map(
-        {f: i for i, f in enumerate((*settings.FACTORS, INDEX))})).sort_values("_fo", kind="stable"),
+        {f: i for i, f in enumerate((*FACTORS, INDEX))})).sort_values("_fo", kind="stable"),
         with_factor=False)
     return pd.DataFrame({
         "partner": frame["partner"],

@@ -9,7 +9,7 @@ The index
 ---------
 ``project_index`` moves the partner's current factor scores by the slider deltas,
 clamps each to 0..100, and takes the weighted mean with the (normalised) weights;
-the band is ``settings.band_of``. ``placement`` ranks it among the other partners'
+the band is ``factors.band_of``. ``placement`` ranks it among the other partners'
 current index in the same wave (computed with the same weights, shown groups only).
 
 The delivery model (and why this one)
@@ -72,9 +72,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines import settings
+from pipelines.programme.factors import FACTOR_LABELS, FACTORS, band_of
 from pipelines.query import evidence, scores
 
-FACTORS = settings.FACTORS
 MODEL_INDICATORS: tuple[str, ...] = ("on_time_rate", "median_days_to_resolve", "escalation_rate")
 LOG_INDICATORS = frozenset({"median_days_to_resolve"})
 MIN_PARTNER_WAVES = 12
@@ -114,7 +114,7 @@ def project_index(current_factor_scores: Mapping[str, float], deltas: Mapping[st
                   thresholds: tuple[float, float] | None = None) -> tuple[float, str]:
     """(projected collaboration index, band) after moving the factors by ``deltas``."""
     index = weighted_index(moved_scores(current_factor_scores, deltas), weights)
-    return index, settings.band_of(index, thresholds)
+    return index, band_of(index, thresholds or settings.band_thresholds())
 
 
 def placement(index: float, others: Mapping[str, float]) -> tuple[int, int]:
@@ -574,7 +574,7 @@ def coefficients_frame(model: FittedModel) -> pd.DataFrame:
     for name, m in model.indicators.items():
         for c in m.coefficients:
             rows.append(dict(indicator=name, label=m.label, factor=c.factor,
-                             factor_label=settings.FACTOR_LABELS[c.factor],
+                             factor_label=FACTOR_LABELS[c.factor],
                              unit="% change" if m.log else "percentage points",
                              estimate=c.estimate, low=c.low, high=c.high,
                              spans_zero=c.low <= 0 <= c.high))

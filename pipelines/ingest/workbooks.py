@@ -1,0 +1,141 @@
+"""Excel workbooks (.xlsx) -> the same RawTable a text file gives: the sheet with the data,
+cells as the text a person sees in Excel (dates as dates, whole numbers without ".0")."""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import zipfile
+
+from pipelines.ingest.readers import RawTable, ReadError, _build
+
+# --------------------------------------------------------------------------------------------
+# workbooks
+# --------------------------------------------------------------------------------------------
+def is_workbook_zip(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "xl/workbook.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def read_xlsx(name: str, data: bytes, sheet: str | None, notes: list[str]) -> RawTable:
+    import openpyxl  # imported here: text-only callers do not pay for it
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # BadZipFile, KeyError, InvalidFileException, XML errors
+        raise ReadError(
+            f"'{name}' could not be opened as an Excel workbook ({type(exc).__name__}). It may be "
+            "damaged, or another format with an .xlsx name. Open it in Excel and save it again "
+            "as 'Excel Workbook (.xlsx)', or export CSV from the tool.") from None
+    try:
+        sheets = list(wb.sheetnames)
+        worksheets = {ws.title: ws for ws in wb.worksheets}
+        if sheet is not None:
+            chosen = _match_sheet(sheet, sheets)
+            if chosen is None:
+                raise ReadError(
+                    f"'{name}' has no sheet named '{sheet}'. Its sheets are: "
+                    f"{', '.join(repr(s) for s in sheets)}. Choose one of those.")
+            if chosen not in worksheets:
+                raise ReadError(f"Sheet '{chosen}' of '{name}' is a chart, not a table of cells. "
+                                "Choose another sheet.")
+            rows = _sheet_rows(worksheets[chosen])
+        else:
+            chosen, rows, best = None, None, None
+            for title, ws in worksheets.items():
+                candidate = _sheet_rows(ws)
+                score = candidate.table_score()
+                if best is None or score > best:
+                    chosen, rows, best = title, candidate, score
+            if chosen is None:
+                raise ReadError(f"'{name}' has no worksheets with cells. "
+                                "Export the data again from the tool.")
+            if len(sheets) > 1:
+                notes.append(f"Read sheet '{chosen}' (it looks most like a table); the workbook "
+                             f"has {len(sheets)} sheets: {', '.join(repr(s) for s in sheets)}. "
+                             "Choose another sheet if this is not the data.")
+    finally:
+        wb.close()
+    return _build(name, rows, encoding=None, delimiter=None, sheet=chosen, sheets=sheets,
+                  notes=notes, where=f"sheet '{chosen}' of '{name}'")
+
+
+def _match_sheet(wanted: str, sheets: list[str]) -> str | None:
+    if wanted in sheets:
+        return wanted
+    folded = [s for s in sheets if s.strip().casefold() == wanted.strip().casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _sheet_rows(ws) -> "_SheetRows":
+    ws.reset_dimensions()  # the stored dimension is often wrong; read every real cell
+    rows: list[list[str | None]] = []
+    for values in ws.iter_rows(values_only=True):
+        if not values or values.count(None) == len(values):
+            rows.append([])
+            continue
+        rows.append([_cell_text(v) for v in values])
+    return _SheetRows(rows)
+
+
+def _cell_text(v) -> str | None:
+    t = type(v)
+    if t is str:
+        return v if v and not v.isspace() else None
+    if v is None:
+        return None
+    if t is bool:
+        return "TRUE" if v else "FALSE"
+    if t is int:
+        return str(v)
+    if t is float:
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        if v.is_integer() and abs(v) < 1e16:
+            return str(int(v))
+        return repr(v)
+    if t is _dt.datetime:
+        if v.microsecond >= 500_000:
+            v = v + _dt.timedelta(microseconds=1_000_000 - v.microsecond)
+        v = v.replace(microsecond=0)
+        if v.hour == v.minute == v.second == 0:
+            return v.strftime("%Y-%m-%d")
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if t is _dt.date:
+        return v.isoformat()
+    if t is _dt.time:
+        return v.replace(microsecond=0).isoformat()
+    if t is _dt.timedelta:
+        return str(v)
+    if isinstance(v, (int, float)):  # numpy / decimal-like subclasses
+        return _cell_text(float(v)) if isinstance(v, float) else str(int(v))
+    return str(v)
+
+
+class _SheetRows:
+    """Converted rows of a worksheet; row numbers are the sheet's own (1-based)."""
+
+    def __init__(self, rows: list[list[str | None]]):
+        self.records = rows
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def row_number(self, i: int) -> int:
+        return i + 1
+
+    def cells(self, i: int) -> list[str | None]:
+        return self.records[i]
+
+    def nonblank(self) -> list[int]:
+        return [i for i, r in enumerate(self.records) if r and r.count(None) != len(r)]
+
+    def raw(self, indices: list[int]) -> list[list[str | None]]:
+        recs = self.records
+        return [recs[i] for i in indices]
+
+    def table_score(self) -> tuple[int, int]:
+        counts = [len(r) - r.count(None) for r in self.records if r]
+        return (sum(1 for c in counts if c >= 2), sum(1 for c in counts if c))

@@ -1,0 +1,225 @@
+"""The What-if page's strip: one partner's index now and projected, above the other partners."""
+from __future__ import annotations
+
+import functools
+import json
+
+import altair as alt
+import numpy as np
+
+from pipelines.present.charts import BAND_COLOURS, _style, bands_frame
+
+# ---------------------------------------------------------------------------------
+
+# The strip's parts a scenario changes are drawn from these named datasets, so one spec per
+# partner serves every slider position (whatif_strip_spec).
+WHATIF_DATASETS = ("whatif-others", "whatif-own")
+# The strip's rows, in pixels from the top (y values are pixels: no y scale): the partner's
+# own markers, then the other partners' dots, then the names of a few of them.
+_STRIP_HEIGHT = 214
+_OWN_Y = 46
+_SWARM_Y = 112
+_LANE = 8            # px between stacked dots
+_LANES = 5           # stacked up to this many either side of the middle, then overlapping
+_LABEL_ROW = 14      # px between rows of names, as many as fit under the dots
+# What the dots and names are laid out for: a plot this wide (the page's column on a laptop;
+# wider is roomier, the PNG is 760), names this many px per character at _LABEL_SIZE.
+_PLOT_PX = 440
+_LABEL_SIZE = 11
+_CHAR_PX = 6.4
+_LABEL_DX = 3        # px between a name and its leader line
+_DOT_GAP = 7.5 * 100 / _PLOT_PX  # index points between dots side by side (a dot is ~7 px)
+
+
+def whatif_strip(partner: str, now: float, projected: float, others: dict[str, float],
+                 thresholds: tuple[float, float], wave: str, colour: str) -> alt.LayerChart:
+    """One partner's index now and with a what-if scenario, above the other partners' dots
+    (stacked where they crowd; each named in its tooltip), on the bands. Every partner is
+    named when the names fit; otherwise only the highest, the lowest and the two either side
+    of the projected index."""
+    return _whatif_strip_layers(partner, thresholds, wave, colour).properties(
+        datasets=_whatif_strip_data(partner, now, projected, others))
+
+
+def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[str, float],
+                      thresholds: tuple[float, float], wave: str, colour: str) -> dict:
+    """``whatif_strip(...).to_dict()`` without building the chart: the scenario's data put
+    into the partner's spec, which Altair builds and validates once per process (a slider
+    move then costs no Altair work)."""
+    spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
+    spec.setdefault("datasets", {}).update(_whatif_strip_data(partner, now, projected, others))
+    return spec
+
+
+@functools.lru_cache(maxsize=64)
+def _whatif_strip_template(partner: str, thresholds: tuple[float, float], wave: str,
+                           colour: str) -> str:
+    # JSON text, so every caller gets its own dict to fill
+    return json.dumps(_whatif_strip_layers(partner, thresholds, wave, colour).to_dict())
+
+
+def _whatif_strip_data(partner: str, now: float, projected: float,
+                       others: dict[str, float]) -> dict[str, list[dict]]:
+    """The values of WHATIF_DATASETS: the other partners in index order (a partner without an
+    index is left out), each with its dot's place and, for those named, its name's place; and
+    the partner now and moved."""
+    def number(value) -> float | None:
+        return None if value is None or value != value else float(value)
+
+    ranked = sorted((v, str(p)) for p, v in ((p, number(v)) for p, v in others.items())
+                    if v is not None)
+    target = number(projected)
+    lanes = _swarm_lanes([v for v, _ in ranked])
+    names_top = _SWARM_Y + _LANE * max((abs(lane) for lane in lanes), default=0) + 12
+    named = _strip_names(ranked, target, 1 + (_STRIP_HEIGHT - 12 - names_top) // _LABEL_ROW)
+    some = len(named) < len(ranked)  # then the named dots are darker, to find them in the crowd
+    group = (f"{len(ranked)} other partner{'s' if len(ranked) != 1 else ''}"
+             + (f" ({len(named)} named; the rest on hover)" if some else ""))
+    rows = []
+    for i, ((value, name), lane) in enumerate(zip(ranked, lanes)):
+        row = {"partner": name, "index": value, "y": _SWARM_Y - _LANE * lane, "group": group,
+               "label": None, "label_y": None, "align": None, "picked": False}
+        if i in named:
+            text, align, label_row = named[i]
+            row |= {"label": text, "label_y": names_top + _LABEL_ROW * label_row, "align": align,
+                    "picked": some}
+        rows.append(row)
+    return {
+        "whatif-others": rows,
+        "whatif-own": [{"what": "now", "index": number(now), "partner": partner},
+                       {"what": "with this scenario", "index": target, "partner": partner}],
+    }
+
+
+def _swarm_lanes(values: list[float]) -> list[int]:
+    """A lane (0, 1, -1, 2, -2...) for each of the sorted values, so dots closer than a dot
+    apart stack instead of hiding each other; past _LANES either side they overlap again."""
+    order = [0] + [s * k for k in range(1, _LANES + 1) for s in (1, -1)]
+    last: dict[int, float] = {}  # lane -> the rightmost value placed in it
+    lanes = []
+    for value in values:
+        lane = next((n for n in order if value - last.get(n, -np.inf) >= _DOT_GAP),
+                    min(order, key=lambda n: (last.get(n, -np.inf), abs(n))))
+        last[lane] = value
+        lanes.append(lane)
+    return lanes
+
+
+def _strip_names(ranked: list[tuple[float, str]], projected: float | None, rows: int
+                 ) -> dict[int, tuple[str, str, int]]:
+    """Which of the sorted other partners are named, and where: position -> (text, align,
+    row). Every one when all the names fit in ``rows`` rows; otherwise those either side
+    of the projected index (the partners it would pass or trail), then the lowest and the
+    highest, each if it fits. A name runs away from the projected index (so the two beside it
+    never meet) unless that would take it off the scale."""
+    if not ranked:
+        return {}
+    centre = projected if projected is not None else ranked[len(ranked) // 2][0]
+    every = _place_names(ranked, range(len(ranked)), centre, rows)
+    if len(every) == len(ranked):
+        return every
+    below = max((i for i, (v, _) in enumerate(ranked) if v <= centre), default=None)
+    above = min((i for i, (v, _) in enumerate(ranked) if v > centre), default=None)
+    wanted = dict.fromkeys(i for i in (below, above, 0, len(ranked) - 1) if i is not None)
+    return _place_names(ranked, wanted, centre, rows)
+
+
+def _place_names(ranked, positions, centre: float, rows: int) -> dict[int, tuple[str, str, int]]:
+    """Each name in the first row where it meets no name already there (in index points on a
+    _PLOT_PX-wide plot); a name that fits in no row is left to its tooltip."""
+    points_per_px = 100 / _PLOT_PX
+    taken: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
+    placed = {}
+    for i in positions:
+        value, name = ranked[i]
+        text = f"{name} ({value:.1f})"
+        width = len(text) * _CHAR_PX * points_per_px
+        offset = _LABEL_DX * points_per_px
+        align = "right" if value <= centre else "left"
+        if align == "right" and value - offset - width < 0:
+            align = "left"
+        elif align == "left" and value + offset + width > 100:
+            align = "right"
+        span = ((value - offset - width, value - offset) if align == "right"
+                else (value + offset, value + offset + width))
+        gap = 4 * points_per_px
+        for row, spans in enumerate(taken):
+            if all(span[1] + gap <= a or b + gap <= span[0] for a, b in spans):
+                spans.append(span)
+                placed[i] = (text, align, row)
+                break
+    return placed
+
+
+def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: str,
+                         colour: str) -> alt.LayerChart:
+    """The strip without its scenario: the bands carry their data, the rest reads
+    WHATIF_DATASETS. (Few datasets: Streamlit converts each one to Arrow on every draw.)"""
+    others, own = (alt.NamedData(name=name) for name in WHATIF_DATASETS)
+    thresholds = tuple(map(float, thresholds))  # 40 and 40.0 name the same dataset
+    bands = bands_frame(thresholds)
+    x = alt.X("start:Q", scale=alt.Scale(domain=[0, 100]),
+              axis=alt.Axis(values=list(range(0, 101, 10))),
+              title="Collaboration index (0 = cooperating, 100 = collaborating)")
+    pixels = {"scale": None, "axis": None}  # y is in pixels from the top
+    rects = alt.Chart(bands).mark_rect().encode(
+        x=x, x2="end:Q",
+        color=alt.Color("band:N", scale=alt.Scale(domain=list(BAND_COLOURS),
+                                                  range=list(BAND_COLOURS.values())), legend=None),
+        tooltip=[alt.Tooltip("label:N", title="Band")])
+    # a band's name is cut short (…) rather than run into the next band's on a narrow page
+    band_text = alt.Chart(bands).mark_text(
+        align="left", baseline="top", dx=4, y=4, fontSize=12, color="#1f3b57",
+        limit=alt.ExprRef("max(scale('x', datum.end) - scale('x', datum.start) - 8, 1)")).encode(
+        x="start:Q", text="label:N")
+    rules = alt.Chart(bands).transform_filter(alt.datum.start > 0).mark_rule(
+        color="#555", strokeDash=[4, 3]).encode(x="start:Q")
+    named = alt.datum.label != None  # noqa: E711 (a Vega expression: null)
+    other_tooltip = [alt.Tooltip("partner:N", title="Partner"),
+                     alt.Tooltip("index:Q", title=f"Index now ({wave})", format=".1f")]
+    leaders = alt.Chart(others).transform_filter(named).mark_rule(
+        color="#6b7178", strokeWidth=1).encode(
+        x="index:Q", y=alt.Y("y:Q", **pixels), y2=alt.Y2("label_y:Q"))
+    other_marks = alt.Chart(others).transform_calculate(
+        about="datum.partner + ': ' + format(datum.index, '.1f')").mark_circle(
+        size=38, opacity=0.9, stroke="white", strokeWidth=0.6).encode(
+        x="index:Q", y=alt.Y("y:Q", **pixels), description="about:N",  # what a screen reader says
+        color=alt.condition(alt.datum.picked, alt.value("#4f555c"), alt.Color(
+            "group:N", scale=alt.Scale(range=["#9aa0a7"]),
+            # no title: a programme with no other partner shows no legend (a blank one, as
+            # vl-convert cannot draw a legend with neither title nor entries)
+            legend=alt.Legend(title=" ", titleFontSize=1, titlePadding=0, orient="bottom",
+                              labelLimit=420))),
+        tooltip=other_tooltip)
+    other_text = [
+        alt.Chart(others).transform_filter(alt.datum.align == align).mark_text(
+            align=align, baseline="top", dx=-_LABEL_DX if align == "right" else _LABEL_DX,
+            fontSize=_LABEL_SIZE, color="#333").encode(
+            x="index:Q", y=alt.Y("label_y:Q", **pixels), text="label:N", tooltip=other_tooltip)
+        for align in ("right", "left")]
+    # where the scenario lands among the others
+    landing = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_rule(
+        color=colour, strokeWidth=1.5, strokeDash=[3, 2], opacity=0.8).encode(
+        x="index:Q", y=alt.value(_OWN_Y), y2=alt.value(_SWARM_Y + _LANE * _LANES + 4))
+    arrow = alt.Chart(own).transform_pivot("what", value="index").mark_rule(
+        color=colour, strokeWidth=2).encode(x="now:Q", x2="with this scenario:Q", y=alt.value(_OWN_Y))
+    own_marks = alt.Chart(own).mark_point(size=170, filled=True, opacity=1, color=colour,
+                                          stroke="white", strokeWidth=1).encode(
+        x="index:Q", y=alt.value(_OWN_Y),
+        shape=alt.Shape("what:N", scale=alt.Scale(domain=["now", "with this scenario"],
+                                                  range=["circle", "diamond"]),
+                        # above the strip, by the markers it explains; one line, so the two
+                        # legends never share a row too narrow for them
+                        legend=alt.Legend(title=partner, orient="top", titleOrient="left")),
+        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title=""),
+                 alt.Tooltip("index:Q", title="Index", format=".1f")])
+    own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
+        baseline="bottom", dy=-11, fontSize=13, fontWeight="bold", color=colour).encode(
+        x="index:Q", y=alt.value(_OWN_Y), text="partner:N")
+    return _style(alt.layer(rects, band_text, rules, landing, arrow, own_marks, own_text,
+                            leaders, other_marks, *other_text)
+                  .resolve_scale(color="independent", shape="independent")
+                  .properties(width=760, height=_STRIP_HEIGHT))
+
+
+# -- images --------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""The five transition factors, the collaboration index and the bands, in the programme's words.
+
+Every factor key, label and band is written here once; screens, packs and the command line
+ask this module (the thresholds themselves are a setting, ``settings.band_thresholds``).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+FACTORS: tuple[str, ...] = (
+    "shared_goals",
+    "joint_governance",
+    "psychological_safety",
+    "open_communication",
+    "mutual_accountability",
+)
+INDEX = "collaboration_index"  # the weighted mean of the five, reported beside them
+FACTOR_LABELS: dict[str, str] = {
+    "shared_goals": "Shared goals",
+    "joint_governance": "Joint governance",
+    "psychological_safety": "Psychological safety",
+    "open_communication": "Open communication",
+    "mutual_accountability": "Mutual accountability",
+}
+INDEX_LABEL = "Collaboration index"
+SHORT_LABELS: dict[str, str] = {  # narrow table columns
+    "shared_goals": "Shared goals", "joint_governance": "Joint gov.", "psychological_safety": "Psych. safety",
+    "open_communication": "Open comm.", "mutual_accountability": "Mutual acc.", INDEX: "Index",
+}
+BANDS: tuple[str, ...] = ("cooperating", "transitioning", "collaborating")
+
+
+def label(factor: str) -> str:
+    """A factor's (or the index's) label; anything else as it is."""
+    return INDEX_LABEL if factor == INDEX else FACTOR_LABELS.get(factor, factor)
+
+
+def key(text: str) -> str:
+    """The factor a person or a link names: its key, its label, or its words ('shared goals')."""
+    found = key_or_none(text)
+    if found is None:
+        raise ValueError(f"Unknown factor '{text}'. Choose from: {', '.join(FACTORS)}.")
+    return found
+
+
+def key_or_none(text: str | None) -> str | None:
+    """Like ``key``, None for text that names no factor (a cell of an instrument file)."""
+    if text is None:
+        return None
+    words = re.sub(r"[^a-z]+", "_", str(text).casefold()).strip("_")
+    return words if words in FACTORS else None
+
+
+def band_of(score: float | None, thresholds: tuple[float, float]) -> str | None:
+    """Band of a 0-100 score; a score on a threshold belongs to the higher band."""
+    if score is None or score != score:
+        return None
+    return str(bands_of(np.array([float(score)]), thresholds)[0])
+
+
+def bands_of(scores: np.ndarray, thresholds: tuple[float, float]) -> np.ndarray:
+    """``band_of`` for an array of scores (a missing score has no band)."""
+    low, high = thresholds
+    values = np.asarray(scores, dtype="float64")
+    band = np.full(len(values), None, dtype=object)
+    band[values < low] = BANDS[0]
+    band[values >= low] = BANDS[1]
+    band[values >= high] = BANDS[2]
+    return band
