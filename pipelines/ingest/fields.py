@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.store.versions import visible
-
 
 @dataclass(frozen=True)
 class Field:
@@ -137,6 +135,8 @@ def template(dataset: str, cursor=None) -> bytes:
         raise ValueError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
     labels = [f.label for f in DATASETS[dataset]]
     if dataset == "survey" and cursor is not None:
+        from pipelines.store.versions import visible
+
         items_sql, params = visible("instrument_items", None)
         labels += [r[0] for r in cursor.execute(f"SELECT item_id FROM {items_sql} ORDER BY item_id",
                                                 params).fetchall()]

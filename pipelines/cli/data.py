@@ -1,0 +1,195 @@
+"""Verbs that change or list the programme's data: load, history, undo, rejected, demo, template."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from pipelines import settings
+from pipelines.cli.output import (
+    EXIT_INVALID,
+    EXIT_NEEDS_DECISION,
+    EXIT_OK,
+    EXIT_USAGE,
+    safe_csv,
+)
+from pipelines.ingest.fields import DATASETS
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
+
+
+def add_parsers(verbs) -> None:
+    load = verbs.add_parser("load", help="Read, check and load one export file as one batch.",
+                            description="Read, map, check and load FILE as one batch: all of it or nothing "
+                                        "(unless --accept-valid). Loading the same file twice changes nothing.")
+    load.add_argument("file", metavar="FILE", help="CSV, TSV or XLSX export.")
+    load.add_argument("--dataset", required=True, choices=list(DATASETS), help="What the file holds.")
+    load.add_argument("--sheet", help="Worksheet to read from an XLSX file (default: detected).")
+    load.add_argument("--mapping", metavar="JSON", help="Column mapping file {field: column}, as written "
+                      "by an earlier run; without it the mapping is inferred and printed.")
+    load.add_argument("--write-mapping", metavar="JSON", help="Where to write the inferred mapping when a "
+                      "field needs a decision (default: FILE.mapping.json).")
+    load.add_argument("--wave", help="Survey: one wave for the whole file, e.g. 2025-Q3 or 2025-03.")
+    load.add_argument("--partner", help="Survey: one partner for the whole file.")
+    load.add_argument("--date-order", choices=["dayfirst", "monthfirst"],
+                      help="How to read dates like 03/04/2025 when the file cannot tell.")
+    load.add_argument("--partner-alias", action="append", default=[], metavar="NAME=PARTNER",
+                      help="Treat NAME in the file as the known PARTNER (repeatable); remembered.")
+    load.add_argument("--new-partner", action="append", default=[], metavar="NAME",
+                      help="Confirm NAME as a new partner although it resembles a known one (repeatable).")
+    load.add_argument("--accept-valid", action="store_true",
+                      help="Load the valid rows and record the invalid ones, instead of refusing the file.")
+    load.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+
+    verbs.add_parser("history", help="List the load batches, newest first.")
+    undo = verbs.add_parser("undo", help="Undo a load batch (pinned links keep showing it).")
+    undo.add_argument("batch", type=int, metavar="BATCH", help="Batch number from `history`.")
+    rejected = verbs.add_parser("rejected", help="Print the rows a batch did not load, with the reasons.")
+    rejected.add_argument("batch", type=int, metavar="BATCH")
+
+    demo = verbs.add_parser("demo", help="Load the demo programme (or remove it with --remove).")
+    demo.add_argument("--remove", action="store_true", help="Delete the demo programme in one step.")
+
+    template = verbs.add_parser("template", help="Print a CSV template for a dataset.")
+    template.add_argument("dataset", choices=list(DATASETS))
+
+
+def _template(store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines import ingest
+
+    out.write(ingest.template(args.dataset).decode("utf-8-sig"))
+    return EXIT_OK
+
+
+def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines import ingest
+    from pipelines.ingest import mapping, readers
+    from pipelines.ingest.fields import required_fields
+    from pipelines.programme import bootstrap
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"No such file: {path}", file=err)
+        return EXIT_USAGE
+    if args.dataset == "survey":
+        bootstrap.ensure_instrument(store)
+    options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner,
+                             date_order=args.date_order)
+    if args.mapping:
+        options.mapping = json.loads(Path(args.mapping).read_text())
+    for pair in args.partner_alias:
+        name, _, partner = pair.partition("=")
+        if not partner:
+            print(f"--partner-alias needs NAME=PARTNER, not '{pair}'.", file=err)
+            return EXIT_USAGE
+        options.partner_links[name.strip()] = partner.strip()
+    if args.new_partner:
+        options.partner_links.update({name: name for name in args.new_partner})
+    limit = int(settings.get("upload_limit_mb"))
+    size = path.stat().st_size
+    if size > limit * 1024 * 1024:  # refused before the file is read
+        print(f"{path.name} is {size / 1024 / 1024:.1f} MB, larger than the upload limit of {limit} MB "
+              "(PARTNERSHIP_UPLOAD_LIMIT_MB); nothing was loaded. Export fewer rows (for example one wave "
+              "or one date range at a time), or raise PARTNERSHIP_UPLOAD_LIMIT_MB.", file=err)
+        return EXIT_INVALID
+    try:
+        preview = ingest.prepare(store, args.dataset, path.name, path.read_bytes(), options)
+    except readers.ReadError as problem:
+        print(f"{path.name}: {problem}", file=err)
+        return EXIT_INVALID
+    if preview.already_loaded is not None:
+        print(preview.notes[0], file=out)
+        return EXIT_OK
+    for note in preview.notes:
+        print(f"note: {note}", file=err)
+    if not args.mapping:
+        print("mapping used: " + json.dumps(preview.mapping_used()), file=err)
+    if not args.mapping and not preview.mapping_confident:
+        target = Path(args.write_mapping or f"{path}.mapping.json")
+        target.write_text(json.dumps({f: s.column for f, s in preview.mapping.items()}, indent=2) + "\n")
+        unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%})"
+                  for s in preview.mapping.values() if s.confidence < mapping.HIGH
+                  and s.field in required_fields(args.dataset)]
+        for question in preview.questions:
+            if question.startswith("This file looks like"):  # the wrong dataset was chosen
+                print(f"Not loaded: {question}", file=err)
+        print(f"Not loaded: these fields need a decision: {'; '.join(unsure)}. The inferred mapping is in "
+              f"{target}; edit it and run again with --mapping {target}.", file=err)
+        return EXIT_NEEDS_DECISION
+    if preview.questions:
+        print("Not loaded: " + " ".join(preview.questions), file=err)
+        return EXIT_NEEDS_DECISION
+    validation = preview.validation
+    if not validation.ok:
+        _print_failures(validation.failures, path.name, err)
+    try:
+        result = ingest.commit(store, preview, is_demo=args.demo,
+                               policy="valid_only" if args.accept_valid else "all_or_nothing")
+    except ingest.Refused as refused:
+        print(f"{refused} (Use --accept-valid to load the valid rows only.)", file=err)
+        return EXIT_INVALID
+    print(result.message, file=out)
+    return EXIT_OK
+
+
+def _print_failures(failures, name: str, err: TextIO, limit: int = 50) -> None:
+    for row in failures.head(limit).itertuples(index=False):
+        shown = row.value if row.value is None or len(row.value) <= 80 else (
+            f"{row.value[:60]}... ({len(row.value)} characters)")
+        value = "" if row.value is None else f" (value: {shown!r})"
+        print(f"{name}: row {row.source_row}, column '{row.column}': {row.message}{value}", file=err)
+    if len(failures) > limit:
+        print(f"... and {len(failures) - limit} more problems.", file=err)
+
+
+def _history(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.store import versions
+
+    frame = versions.history(store.cursor())
+    if frame.empty:
+        print("No batches loaded yet.", file=out)
+        return EXIT_OK
+    frame["loaded_at"] = frame["loaded_at"].dt.strftime("%Y-%m-%d %H:%M")
+    columns = ["batch", "dataset", "file", "loaded_at", "rows_in", "rows_accepted", "rows_rejected", "state"]
+    out.write(frame[columns].to_string(index=False) + "\n")
+    return EXIT_OK
+
+
+def _undo(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines import ingest
+
+    print(ingest.undo(store, args.batch), file=out)
+    return EXIT_OK
+
+
+def _rejected(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines import ingest
+
+    frame = ingest.rejected_rows(store.cursor(), args.batch)
+    out.write(safe_csv(frame))
+    return EXIT_OK
+
+
+def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines import ingest
+    from pipelines.programme import bootstrap
+    from pipelines.store import versions
+
+    if args.remove:
+        removed = ingest.remove_demo(store)
+        print(f"Removed the demo programme ({removed} batches)." if removed else "No demo data to remove.",
+              file=out)
+        return EXIT_OK
+    if versions.is_demo(store.cursor()):
+        print("The demo programme is already loaded.", file=out)
+        return EXIT_OK
+    results = bootstrap.load_demo(store)
+    rows = sum(r.rows_accepted for r in results)
+    print(f"Loaded the demo programme: {len(results)} files, {rows} rows.", file=out)
+    return EXIT_OK
+
+
+HANDLERS = {"load": _load, "history": _history, "undo": _undo, "rejected": _rejected, "demo": _demo,
+            "template": _template}

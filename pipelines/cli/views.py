@@ -1,0 +1,93 @@
+"""Verbs that print or write what the pages show: scores, pack."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from pipelines import settings
+from pipelines.cli.output import EXIT_OK, EXIT_USAGE, safe_csv
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
+
+
+def add_parsers(verbs) -> None:
+    scores = verbs.add_parser("scores", help="Print factor scores per partner, wave and factor.")
+    scores.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
+    scores.add_argument("--asof", type=int, metavar="VERSION",
+                        help="Scores as of a batch (a pinned view): later loads and undos do not count.")
+
+    pack = verbs.add_parser("pack", help="Write a steering pack (PowerPoint or PDF) of the programme or of a page's view.",
+                            description="Write a steering pack: the programme pack (cover, index over time, "
+                                        "spectrum, heatmap, movers, one slide per partner, scores) or the "
+                                        "view of one page. The options are those of the page's link.")
+    pack.add_argument("--format", choices=["pptx", "pdf"], default="pptx", help="File format.")
+    pack.add_argument("--out", required=True, metavar="FILE", help="Where to write the pack.")
+    pack.add_argument("--page", choices=["programme", "overview", "partner", "compare", "what-if"],
+                      default="programme", help="The whole programme (default) or one page's view.")
+    pack.add_argument("--wave", help="Survey wave, e.g. 2026-Q3 (default: the latest).")
+    pack.add_argument("--partner", help="Partner name (partner page; the programme pack keeps only its slide).")
+    pack.add_argument("--factors", action="append", metavar="FACTOR",
+                      help="Factor to show (repeatable; default: all five).")
+    pack.add_argument("--sort", metavar="ORDER", help="Order of partners in the heatmap: 'Partner name' "
+                      "(default), 'Collaboration index' or a factor (highest first).")
+    pack.add_argument("--asof", type=int, metavar="VERSION",
+                      help="Pin the data to a version (a batch from `history`): later loads and undos do not count.")
+    pack.add_argument("--base-url", metavar="URL",
+                      help="Address of the app (e.g. https://health.example.org), for the links on every slide.")
+    pack.add_argument("--wi-partner", metavar="PARTNER", help="Add a what-if scenario for this partner.")
+    pack.add_argument("--delta", action="append", default=[], metavar="FACTOR=POINTS",
+                      help="What-if: move a factor by POINTS (repeatable).")
+    pack.add_argument("--weight", action="append", default=[], metavar="FACTOR=WEIGHT",
+                      help="What-if: index weight of a factor (repeatable; others keep theirs).")
+
+
+
+def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
+    import json
+
+    from pipelines.query import scores
+
+    frame = scores.scores_export(store.cursor(), asof=args.asof)
+    if args.format == "json":
+        records = json.loads(frame.to_json(orient="records"))
+        out.write(json.dumps(records, indent=1) + "\n")
+    else:
+        out.write(safe_csv(frame))
+    return EXIT_OK
+
+
+def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.present import pack
+    from pipelines.programme.factors import key as factor_key
+
+    def pairs(items: list[str], what: str) -> dict[str, float]:
+        values = {}
+        for item in items:
+            name, _, number = item.partition("=")
+            try:
+                values[factor_key(name)] = float(number)
+            except ValueError:
+                raise ValueError(f"--{what} needs FACTOR=NUMBER, not '{item}'.") from None
+        return values
+
+    scenarios = ()
+    if args.wi_partner or args.delta or args.weight:
+        if not args.wi_partner:
+            print("--delta and --weight need --wi-partner.", file=err)
+            return EXIT_USAGE
+        weights = pairs(args.weight, "weight")
+        scenarios = (pack.Scenario(args.wi_partner, pairs(args.delta, "delta"),
+                                   {**settings.index_weights(), **weights} if weights else None),)
+    view = pack.PackView(page=args.page, partner=args.partner, wave=args.wave,
+                         factors=tuple(args.factors) if args.factors else None, sort=args.sort,
+                         asof=args.asof, scenarios=scenarios)
+    data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=args.base_url)
+    target = Path(args.out).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    print(f"Wrote {target} ({len(data) // 1024} KB).", file=out)
+    return EXIT_OK
+
+
+HANDLERS = {"scores": _scores, "pack": _pack}
