@@ -6,12 +6,14 @@ from app_pages.ui import access, links
 st.set_page_config(page_title="Partnership Health", page_icon=":material/handshake:", layout="wide")
 
 pages = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="home",
             default=True),
     st.Page("app_pages/partner.py", title="Partner profile", icon=":material/apartment:", url_path="partner"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/grid_view:", url_path="compare"),
     st.Page("app_pages/whatif.py", title="What-if", icon=":material/tune:", url_path="what-if"),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
+    # The default page answers at "/" only; links the product writes name the Overview by its path.
+    st.Page("app_pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
 ]
 who = access.current_access()  # local mode, signed out, viewer or editor (pipelines/access.py)
 if who.must_sign_in:
