@@ -3,7 +3,7 @@ of the headers (to remember a mapping per source), the columns holding personal 
 matching of survey columns to instrument items.
 
 Header names are compared after :func:`normalise_header`: camelCase split (``RecordedDate`` ->
-``recorded date``), case folded, accents folded, ``&`` -> ``and``, punctuation a space,
+``recorded date``), case folded, Latin letters folded to ASCII, ``&`` -> ``and``, punctuation a space,
 ``organization`` -> ``organisation``; Jira's ``Custom field (X)`` is also compared as ``X``.
 """
 from __future__ import annotations
@@ -34,8 +34,7 @@ _SELECTED_CHOICE = re.compile(r"\s+-\s+selected choice\s*$", re.IGNORECASE)
 
 def normalise_header(text: str) -> str:
     """``"Which Organization do you work for?"`` -> ``"which organisation do you work for"``."""
-    text = unicodedata.normalize("NFKD", str(text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = values.fold_latin(text)
     text = _CAMEL_2.sub(" ", _CAMEL_1.sub(" ", text))
     text = text.casefold().replace("&", " and ")
     text = _NON_WORD.sub(" ", text)

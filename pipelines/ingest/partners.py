@@ -35,7 +35,9 @@ def tidy_name(name: str | None) -> str | None:
 def known_partners(cursor) -> tuple[dict[str, int], dict[int, str]]:
     names = dict(cursor.execute("SELECT partner_id, name FROM partners").fetchall())
     aliases = {values.normalise_partner_name(name): pid for pid, name in names.items()}
-    aliases.update(dict(cursor.execute("SELECT alias_key, partner_id FROM partner_aliases").fetchall()))
+    # keyed again from the alias as written: a key stored under an older normalisation still matches
+    aliases.update({values.normalise_partner_name(alias): pid for alias, pid in
+                    cursor.execute("SELECT alias, partner_id FROM partner_aliases").fetchall()})
     return aliases, names
 
 
