@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.ingest import fields, values
+from pipelines.ingest import fields, grids, values
 
 HIGH = 0.8  # the command line proceeds without asking only when every required field is >= HIGH
 SAMPLE = 500  # values looked at per column for content checks
@@ -43,13 +43,14 @@ def normalise_header(text: str) -> str:
 
 
 def _header_forms(column: str, question: str | None) -> list[tuple[str, str, str]]:
-    """(normalised text, where it came from, as written) for a column's name and its question text."""
+    """(normalised text, where it came from, as written) for a column's name and its question text,
+    and for the statement of a grid question (SurveyMonkey's contact block: ``... - Company``)."""
     forms: list[tuple[str, str, str]] = []
     for raw, source in ((column, "header"), (question, "question text")):
         if not raw:
             continue
         raw = _SELECTED_CHOICE.sub("", str(raw))
-        for text in (raw, *(_CUSTOM_FIELD.findall(raw) or [])):
+        for text in (raw, *(_CUSTOM_FIELD.findall(raw) or []), *grids.statements(raw)[:1]):
             key = normalise_header(text)
             if key and all(key != f[0] or source != f[1] for f in forms):
                 forms.append((key, source, raw.strip()))
@@ -260,6 +261,11 @@ PERSONAL_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
     "IPAddress", "IP Address", "IP", "LocationLatitude", "LocationLongitude", "Latitude",
     "Longitude", "Location", "Phone", "Phone number", "Telephone", "Mobile", "Mobile number",
     "ExternalReference", "External reference", "ExternalDataReference",
+    # SurveyMonkey's contact-information block (its Company may stand for the partner)
+    "Address", "Address 2", "City/Town", "State/Province", "ZIP/Postal Code", "Country",
+    "Phone Number", "Email Address",
+    # Qualtrics' legacy export
+    "EmailAddress", "ResponseSet",
 ))
 _ORGANISATION_WORDS = frozenset({"organisation", "organisations", "company", "employer",
                                  "partner", "org", "firm", "agency"})
@@ -314,7 +320,6 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": 
                          "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-",
                          "\u2011": "-", "\u00a0": " "})
 _TAGS = re.compile(r"<[^>]+>")
-_SPLIT = re.compile(r"\s+-\s+")
 
 # headers the survey tools add around the answers (normalised), never "unmatched" questions
 METADATA_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
@@ -326,6 +331,9 @@ METADATA_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
     "First Name", "Last Name", "Custom Data 1", "Custom Data", "ID", "Start time",
     "Completion time", "Email", "Name", "Last modified time", "Timestamp", "Score",
     "Total points", "Quiz feedback", "Date Created", "Date Modified", "Submission ID",
+    # Qualtrics' legacy export (V1..V10 are its metadata columns)
+    "ResponseID", "ResponseSet", "ExternalDataReference", "EmailAddress", "LocationAccuracy",
+    *(f"V{i}" for i in range(1, 11)),
 ))
 
 
@@ -338,15 +346,12 @@ def normalise_text(text: str) -> str:
 
 
 def _text_forms(text: str | None) -> list[str]:
-    """The whole text and every part after a ' - ' (the statement of a matrix question)."""
+    """The whole text and each statement it may hold as a grid question (``grids``)."""
     if not text:
         return []
-    clean = " ".join(unicodedata.normalize("NFKC", _TAGS.sub(" ", str(text)))
-                     .translate(_QUOTES).split())
-    forms = [normalise_text(clean)]
-    for match in _SPLIT.finditer(clean):
-        forms.append(normalise_text(clean[match.end():]))
-    return [f for f in forms if f]
+    clean = " ".join(unicodedata.normalize("NFKC", _TAGS.sub(" ", str(text))).split())
+    forms = [normalise_text(clean), *(normalise_text(s) for s in grids.statements(clean))]
+    return [f for f in dict.fromkeys(forms) if f]
 
 
 def _compact(text: str) -> str:
@@ -359,7 +364,8 @@ def match_items(frame_columns: list[str], question_text: dict[str, str] | None,
 
     A column matches an item when its name is the item id (any case; ``SG_1`` also matches
     ``SG1`` when that is unambiguous), or its name or question text is the item's text after
-    :func:`normalise_text`, also counting only the part after a ``question - `` prefix. Each
+    :func:`normalise_text`, also counting only a grid question's statement (``Title [statement]``,
+    ``Title - statement``, ``Title: statement``, ``Title.statement``: :mod:`grids`). Each
     item goes to its first matching column; a later column matching the same item is unmatched.
     ``unmatched`` lists the question-like columns that matched no item: columns in ``ignore``
     (already mapped), known tool metadata and personal-data headers are left out."""
