@@ -207,7 +207,8 @@ def test_raid_log_semicolon_utf8_bom():
     assert t.frame.iloc[0].tolist() == ["R-010", "Risk", "Staff turnover; two leads leaving",
                                         "Eastfield Council", "12.05.2025", "12,5", "Open"]
     assert t.frame.iloc[1]["Description"] == "Venue, parking and access"
-    assert t.notes == ["Columns are separated by semicolons."]
+    assert t.notes == ["Columns are separated by semicolons (detected; choose another delimiter if the "
+                       "columns look wrong)."]
 
 
 def test_raid_log_xlsx_picks_table_sheet_and_skips_title():
@@ -250,7 +251,8 @@ def test_utf16_unicode_text_tab_delimited():
         "M2", "Joint triage hub – go-live", "Riverside Health Trust; Eastfield Council",
         "01/09/2025", "15/09/2025", None, "At risk"]
     assert t.source_rows == [2, 3]
-    assert t.notes == ["Read as UTF-16 (Excel 'Unicode text').", "Columns are separated by tabs."]
+    assert t.notes == ["Read as UTF-16 (Excel 'Unicode text').", "Columns are separated by tabs (detected; "
+                       "choose another delimiter if the columns look wrong)."]
 
 
 def test_utf16_big_endian_with_bom():
