@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.ingest import fields, grids, values
+from pipelines.ingest import fields, grids, partners, people, values
+from pipelines.programme.factors import key_or_none as factor_key_or_none
 
 HIGH = 0.8  # the command line proceeds without asking only when every required field is >= HIGH
 SAMPLE = 500  # values looked at per column for content checks
@@ -118,6 +119,10 @@ class _Profile:
     bool_rate: float
     email_rate: float
     severity_rate: float
+    person_rate: float  # distinct values that look like people's names (people.py)
+    known_rate: float  # distinct values that are known partners (when the programme has some)
+    new_names: int  # distinct values that are not known partners
+    factor_rate: float  # distinct values that name one of the five factors
 
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -135,25 +140,40 @@ def _sample(series: pd.Series) -> pd.Series:
             return text.iloc[:SAMPLE]
 
 
-def _profile(series: pd.Series) -> _Profile:
+def _profile(series: pd.Series, known: dict[str, int] | None = None) -> _Profile:
     sample = _sample(series)
     n = len(sample)
     if n == 0:
-        return _Profile(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        return _Profile(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0)
     dates = values.parse_dates(sample)
     date_ok = (dates.dates.notna() | dates.ambiguous).sum() / n
     number_ok = 1 - values.parse_numbers(sample)[1].sum() / n
     bool_ok = 1 - values.parse_bool(sample)[1].sum() / n
     email = sample.str.match(_EMAIL).sum() / n
     severity_ok = 1 - values.parse_severity(sample)[1].sum() / n
-    return _Profile(n, int(sample.nunique()), float(date_ok), float(number_ok), float(bool_ok),
-                    float(email), float(severity_ok))
+    distinct = pd.unique(sample)
+    keys = [values.normalise_partner_name(v) for v in distinct] if known else []
+    known_count = sum(1 for k in keys if k in known) if known else 0
+    return _Profile(n, len(distinct), float(date_ok), float(number_ok), float(bool_ok), float(email),
+                    float(severity_ok), people.person_share(sample), known_count / len(distinct),
+                    len(distinct) - known_count,
+                    sum(factor_key_or_none(v) is not None for v in distinct) / len(distinct))
+
+
+def _not_organisations(p: _Profile, other_has_partners: bool) -> str | None:
+    """Why a column cannot be a partner field, or None: its values are people, or it would add
+    many new partners while another column holds the known ones."""
+    if p.person_rate >= 0.5:
+        return "values look like people's names, not organisations"
+    if other_has_partners and p.known_rate < 0.5 and p.new_names > partners.FEW_NEW_PARTNERS:
+        return f"{p.new_names} of its names would be new partners"
+    return None
 
 
 def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
     """A factor (<= 1) for how well the column's values fit the field, and why."""
     if p.n == 0:
-        return 1.0, "no values to check"
+        return (0.5, "the column is empty") if f.kind in ("partner", "partners") else (1.0, "no values to check")
     if f.kind == "date":
         if p.date_rate >= 0.9:
             return 1.0, f"{p.date_rate:.0%} of values are dates"
@@ -167,6 +187,8 @@ def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
             return 1.0, f"{p.bool_rate:.0%} of values are yes/no"
         return 0.5 + 0.4 * p.bool_rate, f"only {p.bool_rate:.0%} of values are yes/no"
     if f.kind in ("partner", "partners"):
+        if p.known_rate >= 0.8:
+            return 1.0, f"{p.known_rate:.0%} of its names are known partners"
         factor, why = 1.0, f"{p.distinct} distinct names"
         if p.email_rate > 0.5 or p.date_rate > 0.5 or p.number_rate > 0.9:
             return 0.4, "values look like emails, dates or numbers, not organisations"
@@ -178,41 +200,74 @@ def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
             return 1.0, f"{p.severity_rate:.0%} of values are severities"
         return 0.4 + 0.6 * p.severity_rate, f"only {p.severity_rate:.0%} of values are severities"
     if f.name.endswith("_id"):
+        if p.person_rate >= 0.5:
+            return 0.3, "values look like people's names, not ids"
         unique = p.distinct / p.n
         if unique >= 0.95:
             return 1.0, "values are unique"
         return 0.6 + 0.4 * unique, f"only {unique:.0%} of values are unique"
+    if f.name == "factor":
+        if p.factor_rate < 0.5:
+            return 0.4, "values are not factor names"
     if p.date_rate >= 0.9 and f.kind == "text":
         return 0.6, "values are dates"
+    if p.bool_rate >= 0.9 and f.kind == "text" and p.distinct <= 2:
+        return 0.4, "values are yes/no, not text"
     return 1.0, ""
 
 
-def suggest_mapping(dataset: str, frame: pd.DataFrame,
-                    question_text: dict[str, str] | None = None) -> dict[str, Suggestion]:
+def suggest_mapping(dataset: str, frame: pd.DataFrame, question_text: dict[str, str] | None = None,
+                    known: dict[str, int] | None = None) -> dict[str, Suggestion]:
     """A suggestion for every field of ``dataset``: the best column, a confidence and why.
 
-    Only the headers (and question texts) propose a column; the values then raise or lower the
-    confidence. Each column goes to one field at most, the most confident pairs first."""
+    The headers (and question texts) propose columns; the values then raise or lower the confidence.
+    A partner field never takes a column of people's names, nor one that would add many new partners
+    while another holds the ``known`` ones (partner alias keys); a column whose header names
+    organisations, or whose values are known partners, is proposed for it instead. Each column goes
+    to one field at most, the most confident pairs first."""
     question_text = question_text or {}
     specs = fields.DATASETS[dataset]
     columns = [str(c) for c in frame.columns]
     forms = {c: _header_forms(c, question_text.get(c)) for c in columns}
     profiles: dict[str, _Profile] = {}
+
+    def profile(column: str) -> _Profile:
+        if column not in profiles:
+            profiles[column] = _profile(frame[column], known)
+        return profiles[column]
+
+    takes_partners = any(spec.kind in ("partner", "partners") for spec in specs)
+    holders = {c for c in columns if known and _known_share(frame[c], known) >= 0.5} if takes_partners else set()
+    organisations: list[tuple[float, str, str]] = []  # (score, column, why) for the partner fields
+    for column in columns if takes_partners else ():
+        if (column in holders or _is_organisation(forms[column])) and not _not_organisations(profile(column), False):
+            p = profile(column)
+            organisations.append((0.85, column, f"its values are known partners ({p.known_rate:.0%})")
+                                 if p.known_rate >= 0.8 else (0.7, column, f"header '{column}' names organisations"))
+    unfit: dict[str, str] = {}
     candidates: list[tuple[float, int, int, str, str]] = []
     for fi, spec in enumerate(specs):
         names = _names(spec)
+        partner = spec.kind in ("partner", "partners")
         for ci, column in enumerate(columns):
             score, why = _header_score(names, forms[column], spec.label)
             if score < MIN_SUGGEST:
                 continue
-            if column not in profiles:
-                profiles[column] = _profile(frame[column])
-            factor, content_why = _content(spec, profiles[column])
+            if partner:
+                problem = _not_organisations(profile(column), bool(holders - {column}))
+                if problem:
+                    unfit[column] = problem
+                    continue
+            factor, content_why = _content(spec, profile(column))
             score = round(min(1.0, score * factor), 3)
             if score < MIN_SUGGEST:
                 continue
             reason = why + (f"; {content_why}" if content_why else "")
             candidates.append((score, fi, ci, column, reason))
+        for score, column, why in organisations if partner else ():
+            not_people = "; ".join(f"'{c}': {w}" for c, w in unfit.items())
+            candidates.append((round(score - (0 if spec.required else 0.1), 3), fi, columns.index(column), column,
+                               why + (f" (instead of {not_people})" if not_people else "")))
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     chosen: dict[str, Suggestion] = {}
     used: set[str] = set()
@@ -222,11 +277,22 @@ def suggest_mapping(dataset: str, frame: pd.DataFrame,
             continue
         chosen[name] = Suggestion(name, column, score, reason)
         used.add(column)
-    return {
-        spec.name: chosen.get(spec.name)
-        or Suggestion(spec.name, None, 0.0, f"no column looks like '{spec.label}'")
-        for spec in specs
-    }
+    return {spec.name: chosen.get(spec.name) or Suggestion(spec.name, None, 0.0, _none_reason(spec, unfit))
+            for spec in specs}
+
+
+def _none_reason(spec: fields.Field, unfit: dict[str, str]) -> str:
+    reason = f"no column looks like '{spec.label}'"
+    if spec.kind in ("partner", "partners") and unfit:
+        reason += " (" + "; ".join(f"'{c}': {w}" for c, w in unfit.items()) + ")"
+    return reason
+
+
+def _known_share(series: pd.Series, known: dict[str, int]) -> float:
+    """The share of a column's distinct values that are known partners (a quick look: its top cells)."""
+    distinct = pd.unique(series.iloc[:SAMPLE].dropna().astype(str))
+    keys = [values.normalise_partner_name(v) for v in distinct if v.strip()]
+    return sum(k in known for k in keys) / len(keys) if keys else 0.0
 
 
 def confident(suggestions: dict[str, Suggestion], dataset: str) -> bool:
@@ -264,8 +330,7 @@ PERSONAL_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
     # SurveyMonkey's contact-information block (its Company may stand for the partner)
     "Address", "Address 2", "City/Town", "State/Province", "ZIP/Postal Code", "Country",
     "Phone Number", "Email Address",
-    # Qualtrics' legacy export
-    "EmailAddress", "ResponseSet",
+    "EmailAddress",  # Qualtrics' legacy export
 ))
 _ORGANISATION_WORDS = frozenset({"organisation", "organisations", "company", "employer",
                                  "partner", "org", "firm", "agency"})

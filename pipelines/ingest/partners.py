@@ -26,6 +26,7 @@ class PartnerName:
 _LIST_SEPARATORS = re.compile(r"\s*[;|,\n]\s*")
 _ALLOCATION = re.compile(r"\[[^\]]*\]")  # MS Project "Kestrel Design[50%]"
 PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",)}
+FEW_NEW_PARTNERS = 3  # more new partners than this from one issue log or plan is asked, never assumed
 
 
 def tidy_name(name: str | None) -> str | None:
@@ -64,6 +65,7 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
             counts[tidy] = counts.get(tidy, 0) + int(count)
     resolved: dict[str, str] = {}
     by_key: dict[str, str] = {}
+    unconfirmed: list[str] = []  # new names nobody confirmed
     for name in sorted(counts):
         link = options.partner_links.get(name)
         if link is not None:
@@ -93,9 +95,18 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
         if options.new_partners is not None and not confirmed:
             preview.questions.append(f"'{name}' is not a partner yet. Confirm it as a new partner, "
                                      "or say which partner it is.")
+        elif not confirmed:
+            unconfirmed.append(name)
         resolved[name] = name
         by_key[key] = name
         preview.partners.append(PartnerName(name, "new", None, counts[name]))
+    if dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS:
+        preview.unconfirmed_partners = unconfirmed
+        mapped = ", ".join(f"'{preview.mapping_used()[c]}'" for c in columns if c in preview.mapping_used())
+        preview.questions.append(
+            f"This file would add {len(unconfirmed)} new partners: {', '.join(unconfirmed)}. Nothing was loaded: "
+            f"check that {mapped} holds organisations, not people, then confirm each new partner or say which "
+            "known partner it is (command line: --new-partner NAME for each, or --partner-alias NAME=PARTNER).")
     for column in columns:
         if column == "owners":
             canonical[column] = canonical[column].map(

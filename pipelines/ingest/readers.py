@@ -43,10 +43,11 @@ from pipelines.ingest.delimiters import (
     sniff_delimiter,
 )
 
-__all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS"]
+__all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS", "SCHEDULE_EXTENSIONS"]
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".tab")
 EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+SCHEDULE_EXTENSIONS = (".xer", ".xml")  # Primavera P6, Microsoft Project (schedules.py)
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or a password-protected workbook
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -113,7 +114,12 @@ def read_file(name: str, data: bytes, *, sheet: str | None = None,
         raise ReadError(
             f"'{name}' is an .xls file, the old Excel format, which cannot be read. Open it in "
             "Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8', then upload that file.")
-    from pipelines.ingest import workbooks  # here: text-only callers do not import openpyxl's reader
+    from pipelines.ingest import schedules, workbooks  # here: text-only callers do not import openpyxl
+
+    if ext == ".xer" or schedules.is_xer(data):
+        return schedules.read_xer(name, data, notes)
+    if ext == ".xml" or schedules.looks_like_xml(data):
+        return schedules.read_project_xml(name, data, notes)
 
     if ext in EXCEL_EXTENSIONS:
         if not data.startswith(_ZIP_MAGIC):
@@ -127,7 +133,7 @@ def read_file(name: str, data: bytes, *, sheet: str | None = None,
         return workbooks.read_xlsx(name, data, sheet, notes)
     if ext not in TEXT_EXTENSIONS and ext:
         notes.append(f"Read '{name}' as delimited text (its extension '{ext}' is not one of "
-                     ".csv, .tsv, .txt, .xlsx).")
+                     ".csv, .tsv, .txt, .xlsx, .xer, .xml).")
     return _read_text(name, data, ext, notes, delimiter)
 
 
@@ -410,6 +416,11 @@ def _find_header(top: list[list[str | None]]) -> tuple[int, str, int]:
         row1 = {(_norm_header(c)).casefold() for c in top[i] if c}
         hits = sum(1 for c in top[i + 1] if c and _norm_header(c).casefold() in _SM_RESPONSE)
         if hits and ("respondent id" in row1 or hits >= 2):
+            return i, "surveymonkey", 2
+        # no single-answer question: its metadata heads row i, sub-labels (contact fields,
+        # matrix statements) fill row i + 1 where row i is blank
+        under = [c for c, above in zip(top[i + 1], top[i]) if c and not above]
+        if {"respondent id", "collector id"} <= row1 and len(under) >= 2 and not top[i + 1][0]:
             return i, "surveymonkey", 2
     # plain: first row that is wide and mostly text compared with the rows that follow
     counts = [sum(1 for c in r if c) for r in top]
