@@ -461,6 +461,9 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
         preview.questions.append(
             "No column matches a question of the instrument. Check that the right instrument is loaded, "
             "or that this is a survey export.")
+        likely = _likely_dataset("survey", frame, preview)
+        if likely:
+            preview.questions.insert(0, likely)
         return None
 
     frame, source_rows = _kept(preview, frame, *_finished(frame, preview, options))
