@@ -203,7 +203,8 @@ def _wbs_path(wbs: dict, wbs_id: str | None) -> str | None:
 def _frame(rows: list[dict]) -> pd.DataFrame:
     """Every cell a str or None, columns in the order first seen, blank cells None."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    frame = pd.DataFrame({c: np.array([_cell(row.get(c)) for row in rows], dtype=object) for c in columns})
+    frame = pd.DataFrame({c: np.array([_cell(row.get(c)) for row in rows], dtype=object) for c in columns},
+                         dtype=object)
     frame.index = pd.RangeIndex(len(frame))
     return frame
 
