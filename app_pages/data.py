@@ -220,9 +220,11 @@ def check_section(preview: ingest.Preview) -> None:
     st.subheader("Check")
     raw = preview.raw
     tool = {"qualtrics": "a Qualtrics export", "surveymonkey": "a SurveyMonkey export"}.get(raw.source_format)
-    where = f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else f"{raw.encoding} text"
+    plan = {"msproject-xml": "a Microsoft Project plan (XML)", "primavera-xer": "a Primavera P6 export (XER)"}
+    where = (f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else plan.get(raw.source_format)
+             or f"{raw.encoding} text")
     st.caption(f"Read {where}" + (f", as {tool}" if tool else "")
-               + f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}.")
+               + (f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}." if raw.header_rows else "."))
     for note in preview.notes:
         st.markdown(f"- {note}")
     validation = preview.validation
