@@ -120,6 +120,15 @@ def _upload(page, app_server, dataset_label: str, path: Path, width: int) -> Non
     wait_for_app(page)
 
 
+def _look_then_load(page, name: str, button: str, loaded: str) -> None:
+    """Screenshot the whole preview, press the load button, wait for the message the load flashes."""
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": 3200})
+    wait_for_app(page)
+    screenshot(page, name)
+    page.get_by_role("button", name=button).click()
+    page.get_by_text(re.compile(loaded)).wait_for(timeout=30_000)
+
+
 @pytest.mark.parametrize("width", [1024, 1440])
 def test_ms_project_xml_through_the_page_keeps_the_milestones(app_server, browser_page, width):
     page = browser_page
@@ -130,12 +139,8 @@ def test_ms_project_xml_through_the_page_keeps_the_milestones(app_server, browse
     assert "Kept the 3 milestones of this plan" in text and "3 ordinary tasks and 4 summary rows skipped" in text
     assert "Skipped on purpose, not invalid: 7 not milestones" in text
     assert "Columns separated by" not in text  # not a text file
-    page.set_viewport_size({"width": width, "height": 3200})
-    wait_for_app(page)
-    screenshot(page, f"data-msproject-xml-{width}")
-    page.get_by_role("button", name="Load all 3 rows").click()
-    page.get_by_text(re.compile(r"Loaded 3 of 10 rows of ms_project_schedule\.xml as batch \d+; "
-                                r"7 not milestones skipped; new partners: ")).wait_for(timeout=30_000)
+    _look_then_load(page, f"data-msproject-xml-{width}", "Load all 3 rows",
+                    r"Loaded 3 of 10 rows of ms_project_schedule\.xml as batch \d+; 7 not milestones skipped; new partners: ")
 
 
 @pytest.mark.parametrize("width", [1024, 1440])
@@ -147,10 +152,7 @@ def test_raid_log_with_people_through_the_page_takes_the_partner_column(app_serv
     assert raised_by.input_value() == "Partner"
     text = main.inner_text()
     assert "'Raised By': values look like people's names, not organisations" in text
-    page.set_viewport_size({"width": width, "height": 3200})
-    wait_for_app(page)
-    screenshot(page, f"data-raid-people-{width}")
-    page.get_by_role("button", name="Load all 6 rows").click()
     # the organisations became partners, the people did not
-    page.get_by_text(re.compile(r"Loaded 6 of 6 rows of raid_log_people\.xlsx as batch \d+; new partners: "
-                                r"Northgate Housing, Riverside Health Trust, Eastfield Council\.")).wait_for(timeout=30_000)
+    _look_then_load(page, f"data-raid-people-{width}", "Load all 6 rows",
+                    r"Loaded 6 of 6 rows of raid_log_people\.xlsx as batch \d+; new partners: "
+                    r"Northgate Housing, Riverside Health Trust, Eastfield Council\.")

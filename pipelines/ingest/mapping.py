@@ -200,8 +200,6 @@ def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
             return 1.0, f"{p.severity_rate:.0%} of values are severities"
         return 0.4 + 0.6 * p.severity_rate, f"only {p.severity_rate:.0%} of values are severities"
     if f.name.endswith("_id"):
-        if p.person_rate >= 0.5:
-            return 0.3, "values look like people's names, not ids"
         unique = p.distinct / p.n
         if unique >= 0.95:
             return 1.0, "values are unique"

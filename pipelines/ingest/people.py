@@ -47,7 +47,7 @@ works ecology signals signalling tunnelling team crew office unit centre center
 """.split())
 _FAMILY_FIRST = re.compile(r"^[A-Z][\w'\u2019-]+,\s*[A-Z][\w'\u2019.-]*(?:\s+[A-Z][\w'\u2019.-]*)?$")
 _INITIAL_FIRST = re.compile(r"^[A-Z]\.\s*[A-Z][\w'\u2019-]+$")
-_USER_NAME = re.compile(r"^[a-z]+[._][a-z]+\d*$|^[a-z]+\d+$")  # sam.patel, j_lee, jlee2
+_USER_NAME = re.compile(r"^[a-z]+[._][a-z]+\d*$|^[a-z]{3,}\d+$")  # sam.patel, j_lee, jlee2
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WORD = re.compile(r"^[A-Z][a-z'\u2019-]+$|^[A-Z]\.$")
 

@@ -153,7 +153,7 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         label = next(f.label for f in DATASETS[dataset] if f.name == name)
         preview.questions.append(f"Which column holds '{label}'? None of the file's columns matched it.")
     if missing:
-        likely = _likely_dataset(dataset, frame, preview)
+        likely = _likely_dataset(cursor, dataset, frame, preview)
         if likely:
             preview.questions.insert(0, likely)
         return preview
@@ -190,11 +190,12 @@ def _without_knock_on(failures: pd.DataFrame, derived_wave: bool) -> pd.DataFram
     return failures[~np.array(knock_on, dtype=bool)] if any(knock_on) else failures
 
 
-def _likely_dataset(chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
+def _likely_dataset(cursor, chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
     """When a file lacks the chosen dataset's columns, name the dataset it does look like: its required
-    columns are all there (and, for a survey, answers too: a partner column alone is no survey)."""
+    columns are all there (and, for a survey, answers to the instrument: a partner column alone is no
+    survey)."""
     for other in DATASETS:
-        if other in (chosen, "partners") or (other == "survey" and not _has_answers(frame)):
+        if other in (chosen, "partners") or (other == "survey" and not _answers_items(cursor, frame, preview)):
             continue
         suggestions = mapping.suggest_mapping(other, frame, preview.raw.question_text)
         if mapping.confident(suggestions, other):
@@ -206,17 +207,16 @@ def _likely_dataset(chosen: str, frame: pd.DataFrame, preview: Preview) -> str |
     return None
 
 
-def _has_answers(frame: pd.DataFrame) -> bool:
-    """Two or more columns of agreement answers (labels such as 'Agree', or 1..7)."""
-    answered = 0
-    for column in frame.columns:
-        sample = mapping._sample(frame[column])
-        if len(sample):
-            parsed, failed = values.parse_likert(sample, 1, 7)
-            answered += bool((~failed).mean() >= 0.8 and parsed.between(1, 7).mean() >= 0.8)
-        if answered >= 2:
-            return True
-    return False
+def _answers_items(cursor, frame: pd.DataFrame, preview: Preview) -> bool:
+    """Whether a column of the file answers a question of the current instrument."""
+    items = _current_items(cursor)
+    return not items.empty and bool(mapping.match_items(list(frame.columns), preview.raw.question_text,
+                                                        items).columns)
+
+
+def _current_items(cursor) -> pd.DataFrame:
+    items_sql, params = visible("instrument_items", None)
+    return cursor.execute(f"SELECT item_id, text, scale_min, scale_max FROM {items_sql}", params).df()
 
 
 _DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
@@ -445,8 +445,7 @@ def _reshape_partners(store, cursor, frame, preview, options) -> pd.DataFrame:
 
 def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | None:
     cols = preview.mapping_used()
-    items_sql, params = visible("instrument_items", None)
-    items = cursor.execute(f"SELECT item_id, text, scale_min, scale_max FROM {items_sql}", params).df()
+    items = _current_items(cursor)
     if items.empty:
         preview.questions.append("There is no survey instrument yet: load one (or the default) first.")
         return None
@@ -461,7 +460,7 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
         preview.questions.append(
             "No column matches a question of the instrument. Check that the right instrument is loaded, "
             "or that this is a survey export.")
-        likely = _likely_dataset("survey", frame, preview)
+        likely = _likely_dataset(cursor, "survey", frame, preview)
         if likely:
             preview.questions.insert(0, likely)
         return None
