@@ -212,7 +212,8 @@ def _options(sheet: str | None, overrides: dict) -> ingest.Options:
     return ingest.Options(sheet=sheet, mapping=dict(overrides), wave=(state.get("data_wave") or "").strip() or None,
                           partner=state.get("data_whole_partner"), date_order=state.get("data_date_order"),
                           partner_links=links, new_partners=new if asked else None,
-                          delimiter=state.get("data_delimiter"), include_partial=bool(state.get("data_include_partial")))
+                          delimiter=state.get("data_delimiter"),
+                          include_partial=bool(state.get("data_include_partial")))
 
 
 # ------------------------------------------------------------------------------ 5. check and load
@@ -239,7 +240,8 @@ def check_section(preview: ingest.Preview) -> None:
     cols[2].metric("Valid rows", valid, border=True)
     cols[3].metric("Invalid rows", invalid, border=True)
     if preview.skipped:
-        st.caption("Skipped on purpose, not invalid: " + "; ".join(f"{n} {what}" for what, n in preview.skipped.items()))
+        st.caption("Skipped on purpose, not invalid: "
+                   + "; ".join(f"{n} {what}" for what, n in preview.skipped.items()))
     if invalid:
         failures = validation.failures
         table = pd.DataFrame({"Row": failures["source_row"], "Column": failures["column"],

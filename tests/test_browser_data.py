@@ -140,7 +140,8 @@ def test_ms_project_xml_through_the_page_keeps_the_milestones(app_server, browse
     assert "Skipped on purpose, not invalid: 7 not milestones" in text
     assert "Columns separated by" not in text  # not a text file
     _look_then_load(page, f"data-msproject-xml-{width}", "Load all 3 rows",
-                    r"Loaded 3 of 10 rows of ms_project_schedule\.xml as batch \d+; 7 not milestones skipped; new partners: ")
+                    r"Loaded 3 of 10 rows of ms_project_schedule\.xml as batch \d+; 7 not milestones skipped; "
+                    r"new partners: ")
 
 
 @pytest.mark.parametrize("width", [1024, 1440])

@@ -549,7 +549,8 @@ def test_primavera_xer_read_as_its_activities():
                                      "Planned Finish", "Finish", "Actual Finish", "Status", "Contract Ref",
                                      "Responsible Partner"]
     first = t.frame.iloc[1].to_dict()
-    assert first == {"Project": "ALPHA-HUB", "Activity ID": "M1000", "Activity Name": "Design signed off by all partners",
+    assert first == {"Project": "ALPHA-HUB", "Activity ID": "M1000",
+                     "Activity Name": "Design signed off by all partners",
                      "Activity Type": "Finish Milestone", "Milestone": "Yes", "Summary": "No", "WBS": "ALPHA-HUB.DES",
                      "WBS Name": "Design", "Primary Resource": None, "Resources": None,
                      "Planned Finish": "2025-09-12 17:00", "Finish": "2025-09-16 17:00",

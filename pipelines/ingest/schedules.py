@@ -148,7 +148,8 @@ def read_xer(name: str, data: bytes, notes: list[str]) -> RawTable:
         if resources.get(r.get("rsrc_id")):
             assigned.setdefault(r.get("task_id"), []).append(resources[r["rsrc_id"]])
     code_types = {r.get("actv_code_type_id"): r.get("actv_code_type") for r in _records(tables, "ACTVTYPE")}
-    codes = {r.get("actv_code_id"): r.get("actv_code_name") or r.get("short_name") for r in _records(tables, "ACTVCODE")}
+    codes = {r.get("actv_code_id"): r.get("actv_code_name") or r.get("short_name")
+             for r in _records(tables, "ACTVCODE")}
     task_codes: dict[str, dict[str, str]] = {}
     udf_labels = {r.get("udf_type_id"): r.get("udf_type_label") for r in _records(tables, "UDFTYPE")
                   if r.get("table_name") == "TASK"}
@@ -239,8 +240,9 @@ def read_project_xml(name: str, data: bytes, notes: list[str]) -> RawTable:
         raise ReadError(f"'{name}' is not well-formed XML ({problem}). Save the plan again from Microsoft "
                         "Project (File > Save As > XML format).") from None
     if root.tag.rsplit("}", 1)[-1] != "Project" or root.find("{*}Tasks") is None:
-        raise ReadError(f"'{name}' is XML but not a Microsoft Project plan (its root is <{root.tag.rsplit('}', 1)[-1]}> "
-                        "with no <Tasks>). Save the plan from Project as XML, or export CSV.")
+        tag = root.tag.rsplit("}", 1)[-1]
+        raise ReadError(f"'{name}' is XML but not a Microsoft Project plan (its root is <{tag}> with no "
+                        "<Tasks>). Save the plan from Project as XML, or export CSV.")
     aliases = {_text(a, "FieldID"): _text(a, "Alias") or _text(a, "FieldName")
                for a in root.iterfind("{*}ExtendedAttributes/{*}ExtendedAttribute")}
     resources = {_text(r, "UID"): _text(r, "Name") for r in root.iterfind("{*}Resources/{*}Resource")}
