@@ -22,7 +22,7 @@ _SHORT = {"survey": "Survey responses", "instrument": "Instrument", "milestones"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "xlsx", "xlsm", "xer", "xml"]
 # every key of the upload flow starts with one of these: cleared when another file is chosen
 _FLOW_KEYS = ("data_map_", "data_pname_", "data_sheet", "data_wave", "data_whole_partner",
-              "data_date_order", "data_delimiter", "data_include_partial")
+              "data_date_order", "data_delimiter", "data_include_partial", "data_accept_new")
 
 st.title("Data")
 page.demo_banner()
@@ -183,6 +183,10 @@ def questions_section(preview: ingest.Preview) -> None:
     asked = [p for p in preview.partners if p.kind in ("near", "new") or p.name in links]
     unconfirmed = set(preview.unconfirmed_partners)
     known = [p for p in preview.partners if p not in asked]
+    if unconfirmed or state.get("data_accept_new"):
+        new = sum(p.kind == "new" for p in preview.partners)
+        st.checkbox(f"Add them all as new partners ({new} organisations)", key="data_accept_new",
+                    help="The file names more new partners than a few: check they are organisations, not people.")
     if asked:
         st.markdown("**Partner names in the file**")
         for p in asked:
@@ -213,7 +217,8 @@ def _options(sheet: str | None, overrides: dict) -> ingest.Options:
                           partner=state.get("data_whole_partner"), date_order=state.get("data_date_order"),
                           partner_links=links, new_partners=new if asked else None,
                           delimiter=state.get("data_delimiter"),
-                          include_partial=bool(state.get("data_include_partial")))
+                          include_partial=bool(state.get("data_include_partial")),
+                          accept_new_partners=bool(state.get("data_accept_new")))
 
 
 # ------------------------------------------------------------------------------ 5. check and load

@@ -79,10 +79,21 @@ def test_many_new_partners_exit_2_with_their_names_then_load_when_confirmed(prog
     assert code == 2 and out == ""
     assert ("Not loaded: This file would add 4 new partners: Granite Civils, Meridian Tunnelling, Orchard Signals, "
             "Summit Ecology. Nothing was loaded: check that 'Owner' holds organisations") in err
+    assert "confirm them all ('Add them all as new partners'; command line: --accept-new-partners)" in err
     confirm = [arg for name in names for arg in ("--new-partner", name)]
     code, out, err = run("load", "--dataset", "milestones", *confirm, plan)
     assert (code, out) == (0, "Loaded 4 of 4 rows of plan.csv as batch 3; new partners: Granite Civils, "
                               "Meridian Tunnelling, Orchard Signals, Summit Ecology.\n"), err
+
+
+def test_accept_new_partners_adds_them_all_at_once(programme):
+    plan = programme / "plan.csv"
+    plan.write_text("Milestone ID,Owner,Baseline Date\r\n"
+                    + "".join(f"M{n},Partner {n:02d} Civils,2025-01-{n + 10}\r\n" for n in range(15)))
+    code, out, err = run("load", "--dataset", "milestones", plan)
+    assert code == 2 and "would add 15 new partners: Partner 00 Civils, " in err and "and 3 more." in err
+    code, out, err = run("load", "--dataset", "milestones", "--accept-new-partners", plan)
+    assert code == 0 and out.startswith("Loaded 15 of 15 rows of plan.csv as batch 3; new partners: Partner 00"), err
 
 
 def test_raid_log_with_people_on_an_empty_programme_asks_which_column_holds_the_partner(tmp_path):

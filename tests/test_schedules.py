@@ -12,12 +12,17 @@ def plan(**columns) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("zero", ["0 days", "0d", "0 hrs", "0 edays", "0 wks", "0", "0.0 days", "0 days?",
-                                  "0 mons", "PT0H0M0S", " 0 Days "])
+                                  "0 mons", "PT0H0M0S", " 0 Days ", "0 jours", "0 Tage", "0,0 d"])
 def test_zero_durations_are_milestones(zero):
     kept = milestone_rows(plan(Name=["Gate", "Work"], Duration=[zero, "5 days"]))
     assert kept.keep.tolist() == [True, False]
     assert kept.note.startswith("Kept the 1 milestone of this plan ('Duration' marks them): 1 ordinary task "
                                 "skipped.")
+
+
+def test_durations_that_are_not_zero():
+    kept = milestone_rows(plan(Duration=["10 days", "0.5 days", "1 wk", "05 days", "0 days"]))
+    assert kept.keep.tolist() == [False, False, False, False, True]
 
 
 @pytest.mark.parametrize("yes, no", [("Yes", "No"), ("TRUE", "FALSE"), ("1", "0"), ("Y", None)])

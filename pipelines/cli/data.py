@@ -43,6 +43,9 @@ def add_parsers(verbs) -> None:
                       help="Treat NAME in the file as the known PARTNER (repeatable); remembered.")
     load.add_argument("--new-partner", action="append", default=[], metavar="NAME",
                       help="Confirm NAME as a new partner although it resembles a known one (repeatable).")
+    load.add_argument("--accept-new-partners", action="store_true",
+                      help="Add every new partner name of the file (asked when there are more than a few), "
+                           "except those resembling a known partner.")
     load.add_argument("--accept-valid", action="store_true",
                       help="Load the valid rows and record the invalid ones, instead of refusing the file.")
     load.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
@@ -84,7 +87,8 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         print(f"--delimiter must be one of {', '.join(DELIMITER_NAMES)}, not '{args.delimiter}'.", file=err)
         return EXIT_USAGE
     options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner, date_order=args.date_order,
-                             delimiter=delimiter, include_partial=args.include_partial)
+                             delimiter=delimiter, include_partial=args.include_partial,
+                             accept_new_partners=args.accept_new_partners)
     if args.mapping:
         options.mapping = json.loads(Path(args.mapping).read_text())
     for pair in args.partner_alias:

@@ -86,27 +86,30 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
             preview.partners.append(PartnerName(name, "new", by_key[key], counts[name]))
             continue
         confirmed = options.new_partners is not None and name in options.new_partners
+        if match.kind == "new" and options.accept_new_partners:
+            confirmed = True
         if match.kind == "near" and not confirmed:
             preview.partners.append(PartnerName(name, "near", match.suggestion, counts[name]))
             preview.questions.append(
                 f"Is '{name}' the partner '{match.suggestion}', or a new partner? "
                 "Confirm before loading, so one organisation is not split in two.")
             continue
-        if options.new_partners is not None and not confirmed:
-            preview.questions.append(f"'{name}' is not a partner yet. Confirm it as a new partner, "
-                                     "or say which partner it is.")
-        elif not confirmed:
+        if not confirmed:
             unconfirmed.append(name)
         resolved[name] = name
         by_key[key] = name
         preview.partners.append(PartnerName(name, "new", None, counts[name]))
-    if dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS:
+    if options.new_partners is not None and not (dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS):
+        preview.questions.extend(f"'{name}' is not a partner yet. Confirm it as a new partner, or say which "
+                                 "partner it is." for name in unconfirmed)
+    elif dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS:
         preview.unconfirmed_partners = unconfirmed
         mapped = ", ".join(f"'{preview.mapping_used()[c]}'" for c in columns if c in preview.mapping_used())
         preview.questions.append(
-            f"This file would add {len(unconfirmed)} new partners: {', '.join(unconfirmed)}. Nothing was loaded: "
-            f"check that {mapped} holds organisations, not people, then confirm each new partner or say which "
-            "known partner it is (command line: --new-partner NAME for each, or --partner-alias NAME=PARTNER).")
+            f"This file would add {len(unconfirmed)} new partners: {_some(unconfirmed)}. Nothing was loaded: check "
+            f"that {mapped} holds organisations, not people, then confirm them all ('Add them all as new partners'; "
+            "command line: --accept-new-partners), or each one (--new-partner NAME), or say which known partner a "
+            "name is (--partner-alias NAME=PARTNER).")
     for column in columns:
         if column == "owners":
             canonical[column] = canonical[column].map(
@@ -117,6 +120,10 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
             names_of = np.array([resolved.get(tidy_name(n), n) for n in uniques] + [None], dtype=object)
             canonical[column] = pd.Series(names_of[codes], index=canonical.index, dtype=object)
     return canonical
+
+
+def _some(names: list[str], shown: int = 12) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def add_new(cursor, batch_id: int, preview: Preview, valid: pd.DataFrame) -> list[str]:

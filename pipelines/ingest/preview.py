@@ -51,6 +51,7 @@ class Options:
     new_partners: set[str] | None = None  # confirmed new names; None accepts names with no near twin
     delimiter: str | None = None  # one of readers.DELIMITERS, for the rare file detection gets wrong
     include_partial: bool = False  # survey: load responses closed before the end too
+    accept_new_partners: bool = False  # every new name of this file is a new partner (not a near twin)
 
 
 @dataclass

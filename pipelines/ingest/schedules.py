@@ -35,9 +35,8 @@ MILESTONE_FLAGS = ("milestone", "is milestone", "milestone flag", "key milestone
 SUMMARY_FLAGS = ("summary", "is summary", "summary task")
 DURATIONS = ("duration", "original duration", "planned duration", "baseline duration", "dur")
 OUTLINE_LEVELS = ("outline level", "level", "outline number", "wbs level")
-# 0 days, 0d, 0 hrs, 0 edays, 0 wks, 0.0 days?, 0, PT0H0M0S
-_ZERO = re.compile(r"^(?:0+(?:[.,]0+)?\s*(?:e?(?:d|days?|h|hrs?|hours?|m|mins?|minutes?|w|wks?|weeks?"
-                   r"|mons?|months?|ed|eh))?\??|PT0H0M0S)$", re.IGNORECASE)
+# 0 days, 0d, 0 hrs, 0 edays, 0 wks, 0.0 days?, 0 jours, 0 Tage, 0, PT0H0M0S: zero in any unit
+_ZERO = re.compile(r"^(?:0+(?:[.,]0+)?\s*[^\W\d_]*\.?\??|PT0H0M0S)$", re.IGNORECASE)
 
 
 @dataclass
