@@ -1,6 +1,7 @@
 """Read an uploaded export, unedited, into a table of strings.
 
-``read_file(name, data)`` turns the raw bytes of a CSV / TSV / TXT / XLSX export into a
+``read_file(name, data)`` turns the raw bytes of a CSV / TSV / TXT / XLSX export (and, through
+``schedules.py``, a Primavera P6 ``.xer`` or a Microsoft Project ``.xml`` plan) into a
 :class:`RawTable`: one column per source column, every cell a Python ``str`` or ``None`` (a large
 plain text file: pandas ``str`` columns held by Arrow, missing cells NaN; see _read_large_text).
 Nothing is parsed here (no dates, no numbers); that is ``values.py``'s job. What this module
