@@ -12,16 +12,17 @@ import streamlit as st
 from app_pages.ui import access, page, queries
 from pipelines import ingest, settings
 from pipelines.ingest import readers
+from pipelines.ingest.delimiters import DELIMITER_NAMES
 from pipelines.ingest.fields import DATASET_LABELS, DATASETS
 from pipelines.present import exports
 
 NEW = "__new__"  # partner choice: a new partner
 _SHORT = {"survey": "Survey responses", "instrument": "Instrument", "milestones": "Milestones",
           "issues": "Issue log", "partners": "Partners"}
-UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "xlsx", "xlsm"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "xlsx", "xlsm", "xer", "xml"]
 # every key of the upload flow starts with one of these: cleared when another file is chosen
 _FLOW_KEYS = ("data_map_", "data_pname_", "data_sheet", "data_wave", "data_whole_partner",
-              "data_date_order")
+              "data_date_order", "data_delimiter", "data_include_partial", "data_accept_new")
 
 st.title("Data")
 page.demo_banner()
@@ -71,10 +72,10 @@ def choose_file():
                                   "the issue / risk log, or the list of partners and their other names.")
     limit = int(settings.get("upload_limit_mb"))
     upload = right.file_uploader(
-        "Export file (CSV, TSV, TXT or Excel .xlsx), exactly as your tool wrote it",
+        "Export file (CSV, TSV, TXT, Excel .xlsx, Primavera .xer or MS Project .xml), exactly as your tool wrote it",
         type=UPLOAD_TYPES, key=f"data_upload_{state['data_round']}", max_upload_size=limit,
-        help=f"Up to {limit} MB. Qualtrics, SurveyMonkey, Microsoft or Google Forms, Jira, MS Project, "
-             "Smartsheet and RAID-log spreadsheets are read as they are exported: no need to tidy them.")
+        help=f"Up to {limit} MB. Qualtrics, SurveyMonkey, Microsoft or Google Forms, Jira, ServiceNow, MS Project, "
+             "Primavera P6, Smartsheet and RAID-log spreadsheets are read as they are exported: no need to tidy them.")
     if upload is None:
         return None
     data = upload.getvalue()
@@ -83,6 +84,14 @@ def choose_file():
         _reset_flow()
         state["data_identity"] = identity
     return dataset, upload.name, data
+
+
+def delimiter_control(base: ingest.Preview) -> None:
+    """The column separator of a text file: detected, or chosen (the same Options.delimiter as --delimiter)."""
+    words = {d: w for w, d in DELIMITER_NAMES.items()}
+    st.selectbox("Columns separated by", [None, *DELIMITER_NAMES.values()], key="data_delimiter",
+                 format_func=lambda d: f"detected ({words[base.raw.delimiter]})" if d is None else words[d],
+                 help="Detected from the file's structure; choose another if the columns look wrong.")
 
 
 # ------------------------------------------------------------------------------ 2. mapping
@@ -149,6 +158,10 @@ def survey_controls(preview: ingest.Preview) -> None:
     if preview.personal_columns:
         st.info("Personal data, **dropped and never stored**: "
                 + ", ".join(f"`{c}`" for c in preview.personal_columns), icon=":material/shield_person:")
+    if "partial responses" in preview.skipped or state.get("data_include_partial"):
+        st.checkbox("Include partial responses", key="data_include_partial",
+                    help="Responses closed before the end (Finished = False, Progress below 100) are left out "
+                         "by default: they would change the scores.")
 
 
 # ------------------------------------------------------------------------------ 4. questions
@@ -168,13 +181,18 @@ def questions_section(preview: ingest.Preview) -> None:
     names = queries.partner_names()
     links = {k[len("data_pname_"):] for k in state if isinstance(k, str) and k.startswith("data_pname_")}
     asked = [p for p in preview.partners if p.kind in ("near", "new") or p.name in links]
+    unconfirmed = set(preview.unconfirmed_partners)
     known = [p for p in preview.partners if p not in asked]
+    if unconfirmed or state.get("data_accept_new"):
+        new = sum(p.kind == "new" for p in preview.partners)
+        st.checkbox(f"Add them all as new partners ({new} organisations)", key="data_accept_new",
+                    help="The file names more new partners than a few: check they are organisations, not people.")
     if asked:
         st.markdown("**Partner names in the file**")
         for p in asked:
             near = p.partner if p.kind == "near" else None
             options = [NEW, *([near] if near else []), *(n for n in names if n != near)]
-            index = None if p.kind == "near" else 0
+            index = None if p.kind == "near" or p.name in unconfirmed else 0
             row = st.columns([2, 3], vertical_alignment="center")
             hint = f" (looks like **{near}**)" if near else ""
             row[0].markdown(f"'{p.name}', {p.rows} row{'s' if p.rows != 1 else ''}{hint}")
@@ -197,7 +215,10 @@ def _options(sheet: str | None, overrides: dict) -> ingest.Options:
     asked = any(isinstance(k, str) and k.startswith("data_pname_") for k in state)
     return ingest.Options(sheet=sheet, mapping=dict(overrides), wave=(state.get("data_wave") or "").strip() or None,
                           partner=state.get("data_whole_partner"), date_order=state.get("data_date_order"),
-                          partner_links=links, new_partners=new if asked else None)
+                          partner_links=links, new_partners=new if asked else None,
+                          delimiter=state.get("data_delimiter"),
+                          include_partial=bool(state.get("data_include_partial")),
+                          accept_new_partners=bool(state.get("data_accept_new")))
 
 
 # ------------------------------------------------------------------------------ 5. check and load
@@ -205,22 +226,27 @@ def check_section(preview: ingest.Preview) -> None:
     st.subheader("Check")
     raw = preview.raw
     tool = {"qualtrics": "a Qualtrics export", "surveymonkey": "a SurveyMonkey export"}.get(raw.source_format)
-    where = f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else f"{raw.encoding} text"
+    plan = {"msproject-xml": "a Microsoft Project plan (XML)", "primavera-xer": "a Primavera P6 export (XER)"}
+    where = (f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else plan.get(raw.source_format)
+             or f"{raw.encoding} text")
     st.caption(f"Read {where}" + (f", as {tool}" if tool else "")
-               + f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}.")
+               + (f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}." if raw.header_rows else "."))
     for note in preview.notes:
         st.markdown(f"- {note}")
     validation = preview.validation
     if validation is None:
         return
     invalid = validation.invalid_rows
-    valid = preview.rows_read - invalid
+    valid = preview.rows_read - invalid - preview.rows_skipped
     cols = st.columns(4)
     cols[0].metric("Rows read", preview.rows_read, border=True)
     cols[1].metric("Answers mapped" if preview.dataset == "survey" else "Rows mapped", validation.rows_checked,
                    border=True, help="For a survey, one answer per respondent and question.")
     cols[2].metric("Valid rows", valid, border=True)
     cols[3].metric("Invalid rows", invalid, border=True)
+    if preview.skipped:
+        st.caption("Skipped on purpose, not invalid: "
+                   + "; ".join(f"{n} {what}" for what, n in preview.skipped.items()))
     if invalid:
         failures = validation.failures
         table = pd.DataFrame({"Row": failures["source_row"], "Column": failures["column"],
@@ -240,7 +266,7 @@ def load_section(preview: ingest.Preview) -> None:
     validation = preview.validation
     if validation is None:
         return
-    valid = preview.rows_read - validation.invalid_rows
+    valid = preview.rows_read - validation.invalid_rows - preview.rows_skipped
     left, right = st.columns(2)
     if validation.ok:
         if left.button(f"Load all {valid} rows", type="primary", key="data_load", icon=":material/upload:"):
@@ -289,19 +315,21 @@ def upload_flow() -> None:
     if chosen is None:
         return
     dataset, name, data = chosen
-    sheet = state.get("data_sheet")
-    if state.get("data_sheet_seen", sheet) != sheet:  # another sheet: its columns differ
+    sheet, delimiter = state.get("data_sheet"), state.get("data_delimiter")
+    if state.get("data_sheet_seen", (sheet, delimiter)) != (sheet, delimiter):  # other columns: map again
         for key in [k for k in state if isinstance(k, str) and k.startswith(("data_map_", "data_pname_"))]:
             del state[key]
-    state["data_sheet_seen"] = sheet
+    state["data_sheet_seen"] = (sheet, delimiter)
     try:
-        base = _prepare(dataset, name, data, ingest.Options(sheet=sheet))
+        base = _prepare(dataset, name, data, ingest.Options(sheet=sheet, delimiter=delimiter))
         if base.already_loaded is not None:
             st.info(" ".join(base.notes), icon=":material/content_copy:")
             return
         if len(base.raw.sheets) > 1:
             st.selectbox("Sheet", base.raw.sheets, index=base.raw.sheets.index(base.raw.sheet), key="data_sheet",
                          help="The workbook has several sheets: the one that looks most like a table is chosen.")
+        if base.raw.delimiter is not None and base.raw.source_format in ("plain", "qualtrics", "surveymonkey"):
+            delimiter_control(base)
         overrides = mapping_section(dataset, base)
         preview = _prepare(dataset, name, data, _options(state.get("data_sheet"), overrides))
         if dataset == "survey":

@@ -43,7 +43,8 @@ def ingest_product(path: str, dataset: str, policy: str) -> dict:
     started = time.perf_counter()
     with open(path, "rb") as handle:
         data = handle.read()
-    preview = ingest.prepare(store, dataset, os.path.basename(path), data)
+    preview = ingest.prepare(store, dataset, os.path.basename(path), data,
+                             ingest.Options(accept_new_partners=True))  # a generated programme's partners
     prepared = time.perf_counter()
     if preview.questions:
         raise SystemExit(f"questions: {preview.questions}")

@@ -70,7 +70,8 @@ def run_case(spec: dict) -> dict:
     for dataset, path in (("survey", spec["survey"]), ("issues", spec["issues"])):
         data = Path(path).read_bytes()
         started = time.perf_counter()
-        preview = ingest.prepare(store, dataset, Path(path).name, data)
+        preview = ingest.prepare(store, dataset, Path(path).name, data,
+                                 ingest.Options(accept_new_partners=True))  # a generated programme's partners
         prepared = time.perf_counter()
         if preview.questions:
             raise SystemExit(f"{dataset}: questions {preview.questions}")

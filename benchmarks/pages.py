@@ -97,7 +97,8 @@ def build_store(work: str, answers: int, issues_csv: str | None) -> float:
         generate.insert_long_rows(cursor, answers)
     if issues_csv:
         with open(issues_csv, "rb") as handle:
-            preview = ingest.prepare(store, "issues", "issues.csv", handle.read())
+            preview = ingest.prepare(store, "issues", "issues.csv", handle.read(),
+                                     ingest.Options(accept_new_partners=True))  # 200 new partners
         ingest.commit(store, preview, policy="valid_only")
     store.close()
     return time.perf_counter() - started

@@ -199,3 +199,46 @@ def test_unreadable_file_is_a_plain_error(at):
 def test_templates_are_offered_for_every_dataset(at):
     keys = {b.key for b in at.get("download_button")}
     assert {f"data_template_{d}" for d in ("survey", "instrument", "milestones", "issues", "partners")} <= keys
+
+
+# ------------------------------------------------------------------------------ second round (#21)
+def test_delimiter_chosen_on_the_page_reads_the_file_again(at):
+    upload(at, "issues", "jira_all_fields.csv", fixture("jira_all_fields.csv"))
+    choice = at.selectbox(key="data_delimiter")
+    assert choice.value is None and choice.format_func(None) == "detected (comma)"
+    assert metrics(at)["Rows read"] == "6"
+    choice.set_value(";").run()
+    assert not at.exception
+    assert "Columns are separated by semicolons, as chosen." in text(at)
+    assert "Which column holds 'Issue id'?" in text(at)  # its columns are not the Jira ones now
+
+
+def test_many_new_partners_are_added_only_when_the_page_is_told_to(at):
+    names = ["Granite Civils", "Meridian Tunnelling", "Orchard Signals", "Summit Ecology", "Tamar Water"]
+    plan = ("Milestone ID,Owner,Baseline Date\r\n"
+            + "".join(f"M{n},{name},2025-0{n + 1}-28\r\n" for n, name in enumerate(names))).encode()
+    upload(at, "milestones", "plan.csv", plan)
+    assert "This file would add 5 new partners: Granite Civils" in text(at)
+    assert not [b for b in at.button if b.label.startswith("Load")]
+    at.checkbox(key="data_accept_new").check().run()
+    assert not at.exception
+    button(at, "Load all 5 rows").click().run()
+    assert any("new partners: Granite Civils, Meridian Tunnelling, Orchard Signals, Summit Ecology, Tamar Water"
+               in s.value for s in at.success)
+
+
+def test_partial_responses_included_from_the_page(at):
+    store = Store(db_path())
+    try:
+        items = ("Item ID,Question text,Factor,Scale min,Scale max,Reverse-scored\r\n"
+                 "SG1,We agreed the programme goals together,shared goals,1,5,No\r\n"
+                 "JG1,Decisions are made jointly,joint governance,1,5,No\r\n").encode()
+        ingest.commit(store, ingest.prepare(store, "instrument", "items.csv", items))
+    finally:
+        store.close()
+    upload(at, "survey", "qualtrics_partial.csv", fixture("qualtrics_partial.csv"))
+    assert "Left out 2 partial responses" in text(at)
+    assert "Skipped on purpose, not invalid: 2 partial responses" in text(at)
+    at.checkbox(key="data_include_partial").check().run()
+    assert "Included 2 partial responses (Finished = False or Progress below 100), as chosen." in text(at)
+    assert metrics(at)["Valid rows"] == "5"

@@ -96,11 +96,11 @@ def test_whitespace_cells_are_blank_and_short_rows_are_padded_on_the_large_road(
     assert cells(large.frame) == [["A-1", None, "2025-01-02"], ["A-2", "y", None]]
 
 
-def prepared_both(store, dataset: str, name: str, data: bytes, monkeypatch):
+def prepared_both(store, dataset: str, name: str, data: bytes, monkeypatch, options=None):
     monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 0)
-    large = ingest.prepare(store, dataset, name, data)
+    large = ingest.prepare(store, dataset, name, data, options)
     monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 10**12)
-    return large, ingest.prepare(store, dataset, name, data)
+    return large, ingest.prepare(store, dataset, name, data, options)
 
 
 CASES = [("survey", "exports/qualtrics_pulse.csv"), ("survey", "exports/surveymonkey_pulse.csv"),
@@ -143,7 +143,8 @@ def test_a_generated_survey_loads_the_same_answers_on_both_roads(store, monkeypa
 
 def test_a_generated_issue_log_checked_by_duckdb_loads_the_same_issues_on_both_roads(store, monkeypatch):
     data = generate.issues_csv(contracts.SQL_ROWS + 100, invalid=0.03)
-    large, general = prepared_both(store, "issues", "log.csv", data, monkeypatch)
+    large, general = prepared_both(store, "issues", "log.csv", data, monkeypatch,
+                                   ingest.Options(accept_new_partners=True))  # 200 partners, all new
     assert took_the_large_road(large.raw) and not took_the_large_road(general.raw)
     pd.testing.assert_frame_equal(large.validation.failures, general.validation.failures)
     assert set(large.validation.failures["check"]) == {

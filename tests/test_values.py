@@ -15,6 +15,7 @@ from pipelines.ingest.values import (
     parse_dates,
     parse_likert,
     parse_numbers,
+    parse_scale,
     parse_severity,
 )
 
@@ -375,3 +376,44 @@ def test_match_partner_new():
 def test_match_partner_empty_name():
     with pytest.raises(ValueError):
         match_partner(" - ", KNOWN, NAMES)
+
+
+# ---------------------------------------------------------------- letters that do not decompose
+@pytest.mark.parametrize("written, plain", [
+    ("Ørsted", "Orsted"), ("Łódź Works", "Lodz Works"), ("Æther Ltd", "Aether Ltd"),
+    ("Đurđević Civils", "Durdevic Civils"), ("Œuvre Partners", "Oeuvre Partners"),
+    ("Þórsson Group", "Thorsson Group"), ("Straßenbau GmbH", "Strassenbau GmbH"),
+])
+def test_latin_letters_fold_to_ascii_so_both_spellings_match(written, plain):
+    assert normalise_partner_name(written) == normalise_partner_name(plain)
+    assert match_partner(plain, {normalise_partner_name(written): 7}, {7: written}).kind == "known"
+
+
+def test_other_scripts_are_kept_as_written():
+    assert normalise_partner_name("北京建工") == "北京建工"
+    assert normalise_partner_name("Москва Стрoй") != normalise_partner_name("Moskva Stroy")
+
+
+# ---------------------------------------------------------------- scales written as text
+@pytest.mark.parametrize("text, low, high", [
+    ("1-5", 1, 5), ("1–5", 1, 5), ("1 to 5", 1, 5), ("1..7", 1, 7), ("5-point", 1, 5),
+    ("7 point", 1, 7), ("7-pt", 1, 7), ("Agree (1-5)", 1, 5), ("0-10", 0, 10),
+    ("1 - 7 (Strongly disagree - Strongly agree)", 1, 7),
+])
+def test_parse_scale(text, low, high):
+    lows, highs, failed = parse_scale(pd.Series([text]))
+    assert (lows[0], highs[0], bool(failed[0])) == (low, high, False)
+
+
+def test_parse_scale_fails_what_is_not_a_scale_and_skips_blanks():
+    lows, highs, failed = parse_scale(pd.Series(["5-1", "agree", "2025-01", "50%", None, " "]))
+    assert failed.tolist() == [True, True, True, True, False, False]
+    assert lows.isna().all() and highs.isna().all()
+
+
+# ---------------------------------------------------------------- ServiceNow priorities
+def test_servicenow_numbered_priorities():
+    out, unknown = parse_severity(pd.Series(["1 - Critical", "2 - High", "3 - Moderate", "4 - Low",
+                                             "5 - Planning", "3"]))
+    assert out.tolist()[:5] == ["critical", "high", "medium", "low", "low"]
+    assert unknown.tolist() == [False, False, False, False, False, True]

@@ -24,7 +24,7 @@ def add_parsers(verbs) -> None:
     load = verbs.add_parser("load", help="Read, check and load one export file as one batch.",
                             description="Read, map, check and load FILE as one batch: all of it or nothing "
                                         "(unless --accept-valid). Loading the same file twice changes nothing.")
-    load.add_argument("file", metavar="FILE", help="CSV, TSV or XLSX export.")
+    load.add_argument("file", metavar="FILE", help="CSV, TSV, XLSX, Primavera P6 XER or MS Project XML export.")
     load.add_argument("--dataset", required=True, choices=list(DATASETS), help="What the file holds.")
     load.add_argument("--sheet", help="Worksheet to read from an XLSX file (default: detected).")
     load.add_argument("--mapping", metavar="JSON", help="Column mapping file {field: column}, as written "
@@ -32,13 +32,20 @@ def add_parsers(verbs) -> None:
     load.add_argument("--write-mapping", metavar="JSON", help="Where to write the inferred mapping when a "
                       "field needs a decision (default: FILE.mapping.json).")
     load.add_argument("--wave", help="Survey: one wave for the whole file, e.g. 2025-Q3 or 2025-03.")
-    load.add_argument("--partner", help="Survey: one partner for the whole file.")
+    load.add_argument("--partner", help="Survey: one partner for the whole file (no partner column needed).")
+    load.add_argument("--delimiter", metavar="{comma,semicolon,tab,pipe}",
+                      help="Text files: the character between columns, when the one detected is wrong.")
+    load.add_argument("--include-partial", action="store_true",
+                      help="Survey: also load responses closed before the end (Finished = False, Progress < 100).")
     load.add_argument("--date-order", choices=["dayfirst", "monthfirst"],
                       help="How to read dates like 03/04/2025 when the file cannot tell.")
     load.add_argument("--partner-alias", action="append", default=[], metavar="NAME=PARTNER",
                       help="Treat NAME in the file as the known PARTNER (repeatable); remembered.")
     load.add_argument("--new-partner", action="append", default=[], metavar="NAME",
                       help="Confirm NAME as a new partner although it resembles a known one (repeatable).")
+    load.add_argument("--accept-new-partners", action="store_true",
+                      help="Add every new partner name of the file (asked when there are more than a few), "
+                           "except those resembling a known partner.")
     load.add_argument("--accept-valid", action="store_true",
                       help="Load the valid rows and record the invalid ones, instead of refusing the file.")
     load.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
@@ -65,8 +72,8 @@ def _template(store, args, out: TextIO, err: TextIO) -> int:
 
 def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines import ingest
-    from pipelines.ingest import mapping, readers
-    from pipelines.ingest.fields import required_fields
+    from pipelines.ingest import readers
+    from pipelines.ingest.delimiters import DELIMITER_NAMES
     from pipelines.programme import bootstrap
 
     path = Path(args.file)
@@ -75,8 +82,13 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     if args.dataset == "survey":
         bootstrap.ensure_instrument(store)
-    options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner,
-                             date_order=args.date_order)
+    delimiter = DELIMITER_NAMES.get(args.delimiter, args.delimiter)
+    if delimiter is not None and delimiter not in DELIMITER_NAMES.values():
+        print(f"--delimiter must be one of {', '.join(DELIMITER_NAMES)}, not '{args.delimiter}'.", file=err)
+        return EXIT_USAGE
+    options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner, date_order=args.date_order,
+                             delimiter=delimiter, include_partial=args.include_partial,
+                             accept_new_partners=args.accept_new_partners)
     if args.mapping:
         options.mapping = json.loads(Path(args.mapping).read_text())
     for pair in args.partner_alias:
@@ -109,9 +121,8 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     if not args.mapping and not preview.mapping_confident:
         target = Path(args.write_mapping or f"{path}.mapping.json")
         target.write_text(json.dumps({f: s.column for f, s in preview.mapping.items()}, indent=2) + "\n")
-        unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%})"
-                  for s in preview.mapping.values() if s.confidence < mapping.HIGH
-                  and s.field in required_fields(args.dataset)]
+        unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%}: {s.reason})"
+                  for s in (preview.mapping[name] for name in preview.unsure_fields())]
         for question in preview.questions:
             if question.startswith("This file looks like"):  # the wrong dataset was chosen
                 print(f"Not loaded: {question}", file=err)

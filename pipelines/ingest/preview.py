@@ -21,6 +21,7 @@ from pipelines.ingest import (
     partners,
     privacy,
     readers,
+    schedules,
     survey_answers,
     values,
 )
@@ -48,6 +49,9 @@ class Options:
     date_order: str | None = None  # 'dayfirst' | 'monthfirst' when a file cannot tell
     partner_links: dict[str, str] = field(default_factory=dict)  # name in file -> existing partner
     new_partners: set[str] | None = None  # confirmed new names; None accepts names with no near twin
+    delimiter: str | None = None  # one of readers.DELIMITERS, for the rare file detection gets wrong
+    include_partial: bool = False  # survey: load responses closed before the end too
+    accept_new_partners: bool = False  # every new name of this file is a new partner (not a near twin)
 
 
 @dataclass
@@ -68,6 +72,8 @@ class Preview:
     options: Options = field(default_factory=Options)
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
+    skipped: dict[str, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
+    unconfirmed_partners: list[str] = field(default_factory=list)  # too many new names: each is asked
 
     @property
     def columns(self) -> list[str]:
@@ -84,9 +90,20 @@ class Preview:
         return 0 if self.raw is None else len(self.raw.frame)
 
     @property
+    def rows_skipped(self) -> int:
+        """Rows left out on purpose (a plan's ordinary tasks, partial responses): never invalid."""
+        return sum(self.skipped.values())
+
+    @property
     def mapping_confident(self) -> bool:
-        return all(s.column is not None and s.confidence >= mapping.HIGH
-                   for s in self.mapping.values() if s.field in required_fields(self.dataset))
+        return not self.unsure_fields()
+
+    def unsure_fields(self) -> list[str]:
+        """Required fields without a column of confidence >= HIGH (a partner set for the whole file
+        needs no column)."""
+        given = {"partner"} if self.dataset == "survey" and self.options.partner else set()
+        return [s.field for s in self.mapping.values() if s.field in required_fields(self.dataset)
+                and s.field not in given and (s.column is None or s.confidence < mapping.HIGH)]
 
     @property
     def can_commit(self) -> bool:
@@ -112,7 +129,8 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         preview.notes.append(f"This file was already loaded as batch {loaded}; loading it again changes nothing.")
         return preview
 
-    preview.raw = readers.read_file(source_name, data, sheet=options.sheet, max_bytes=limit)
+    preview.raw = readers.read_file(source_name, data, sheet=options.sheet, max_bytes=limit,
+                                    delimiter=options.delimiter)
     frame = preview.raw.frame
     preview.notes.extend(preview.raw.notes)
     if dataset == "survey":
@@ -129,11 +147,14 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         if not ({"wave", "response_date"} & set(chosen)) and not options.wave:
             preview.questions.append(
                 "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
+    if dataset == "instrument" and {"scale_min", "scale_max"} & set(missing):
+        if _scale_source(frame, chosen, preview) is not None:
+            missing = [f for f in missing if f not in ("scale_min", "scale_max")]
     for name in missing:
         label = next(f.label for f in DATASETS[dataset] if f.name == name)
         preview.questions.append(f"Which column holds '{label}'? None of the file's columns matched it.")
     if missing:
-        likely = _likely_dataset(dataset, frame, preview)
+        likely = _likely_dataset(cursor, dataset, frame, preview)
         if likely:
             preview.questions.insert(0, likely)
         return preview
@@ -170,19 +191,33 @@ def _without_knock_on(failures: pd.DataFrame, derived_wave: bool) -> pd.DataFram
     return failures[~np.array(knock_on, dtype=bool)] if any(knock_on) else failures
 
 
-def _likely_dataset(chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
-    """When a file lacks the chosen dataset's columns, name the dataset it does look like."""
+def _likely_dataset(cursor, chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
+    """When a file lacks the chosen dataset's columns, name the dataset it does look like: its required
+    columns are all there (and, for a survey, answers to the instrument: a partner column alone is no
+    survey)."""
     for other in DATASETS:
-        if other in (chosen, "partners"):
+        if other in (chosen, "partners") or (other == "survey" and not _answers_items(cursor, frame, preview)):
             continue
         suggestions = mapping.suggest_mapping(other, frame, preview.raw.question_text)
         if mapping.confident(suggestions, other):
             columns = [s.column for s in suggestions.values() if s.column][:4]
             return (f"This file looks like {_DATASET_WORDS.get(other, other)} (its columns "
                     + ", ".join(f"'{c}'" for c in columns)
-                    + f"), not {_DATASET_WORDS.get(chosen, chosen)}. Check the file, or choose the "
-                    f"dataset '{other}' instead.")
+                    + f"), not {_DATASET_WORDS.get(chosen, chosen)}, so nothing was loaded. Check the file, or "
+                    f"choose the dataset '{other}' instead.")
     return None
+
+
+def _answers_items(cursor, frame: pd.DataFrame, preview: Preview) -> bool:
+    """Whether a column of the file answers a question of the current instrument."""
+    items = _current_items(cursor)
+    return not items.empty and bool(mapping.match_items(list(frame.columns), preview.raw.question_text,
+                                                        items).columns)
+
+
+def _current_items(cursor) -> pd.DataFrame:
+    items_sql, params = visible("instrument_items", None)
+    return cursor.execute(f"SELECT item_id, text, scale_min, scale_max FROM {items_sql}", params).df()
 
 
 _DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
@@ -204,7 +239,8 @@ def _source_columns(preview: Preview) -> pd.Series:
 
 def _mapping(cursor, dataset: str, frame: pd.DataFrame, preview: Preview,
              options: Options) -> dict[str, mapping.Suggestion]:
-    suggestions = mapping.suggest_mapping(dataset, frame, preview.raw.question_text)
+    known = partners.known_partners(cursor)[0] if dataset in partners.PARTNER_COLUMNS else None
+    suggestions = mapping.suggest_mapping(dataset, frame, preview.raw.question_text, known)
     fingerprint = mapping.fingerprint(list(frame.columns))
     row = cursor.execute("SELECT mapping FROM mapping_memory WHERE fingerprint = ? AND dataset = ?",
                          [fingerprint, dataset]).fetchone()
@@ -253,11 +289,33 @@ def _dates(preview: Preview, options: Options, column: str | None, text: pd.Seri
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     parsed = values.parse_dates(text, order=options.date_order)
     if parsed.order == "ambiguous":
+        settled = _file_date_order(preview, column)
+        if settled is not None:
+            parsed = values.parse_dates(text, order=settled[0])
+            _note_once(preview, f"Dates in '{column}' read {settled[0].replace('first', '-first')}, as the "
+                                f"file's column '{settled[1]}' settles it (a date such as {settled[2]}).")
+    if parsed.order == "ambiguous":
         preview.ambiguous_date_columns.append(column)
         preview.questions.append(
             f"Column '{column}' has dates such as {text.dropna().iloc[0]} that could be day-first or "
             "month-first, and no value decides it. Choose the date order.")
     return parsed.dates.astype("datetime64[ns]")
+
+
+def _file_date_order(preview: Preview, column: str) -> tuple[str, str, str] | None:
+    """(order, column, example) when another date column of the whole file settles the day/month order:
+    one tool writes all its dates alike."""
+    frame = preview.raw.frame
+    date_fields = {f.name for f in DATASETS[preview.dataset] if f.kind == "date"}
+    for other in (c for name, c in preview.mapping_used().items() if name in date_fields and c != column):
+        text = _value_text(frame, other)
+        parsed = values.parse_dates(text)
+        if parsed.order in ("dayfirst", "monthfirst"):
+            day, month = (text.str.extract(r"(\d{1,2})\D(\d{1,2})\D").astype(float).T.to_numpy()
+                          if text.notna().any() else (np.array([]), np.array([])))
+            decisive = text[(day > 12) if parsed.order == "dayfirst" else (month > 12)]
+            return parsed.order, other, str(decisive.iloc[0] if len(decisive) else text.dropna().iloc[0])
+    return None
 
 
 def _reshape_instrument(store, cursor, frame, preview, options) -> pd.DataFrame:
@@ -269,14 +327,63 @@ def _reshape_instrument(store, cursor, frame, preview, options) -> pd.DataFrame:
     out["factor"] = out["factor_raw"].map(factor_key_or_none).astype(object)
     for name in ("scale_min", "scale_max"):
         out[name], _failed = values.parse_numbers(_text(frame, cols.get(name)))
+    if not ({"scale_min", "scale_max"} <= set(cols)):
+        low, high = _scale_source(frame, cols, preview)
+        for name, ends in (("scale_min", low), ("scale_max", high)):
+            if name not in cols:
+                out[name] = ends.to_numpy()
     out["reverse_scored_raw"] = _value_text(frame, cols.get("reverse_scored"))
     out["reverse_scored"], _unknown = values.parse_bool(out["reverse_scored_raw"])
     return out
 
 
+_SCALE_WORDS = ("scale", "points", "range", "rating", "answer")
+
+
+def _scale_source(frame: pd.DataFrame, cols: dict[str, str], preview: Preview) -> tuple | None:
+    """Each row's scale ends read from text (``1-5``, ``1 to 5``, ``5-point``): from a column of such
+    text not mapped to a field, else from a header that states one scale for every row. None when the
+    file states no scale; the note says where the scale came from."""
+    free = [c for c in frame.columns if c not in cols.values()]
+    free.sort(key=lambda c: not any(w in mapping.normalise_header(c).split() for w in _SCALE_WORDS))
+    for column in free:
+        text = _value_text(frame, column)
+        low, high, failed = values.parse_scale(text)
+        if text.notna().any() and low.notna().sum() >= 0.8 * text.notna().sum():
+            _note_once(preview, f"Read each question's scale from column '{column}' ('1-5' is 1 to 5); map "
+                                "'Scale minimum' and 'Scale maximum' to columns to use those instead.")
+            return low, high
+    for column in frame.columns:
+        low, high, failed = values.parse_scale(pd.Series([column]))
+        if low.notna().all():
+            _note_once(preview, f"Every question is on the scale {low[0]:g} to {high[0]:g}, as the header "
+                                f"'{column}' says; map 'Scale minimum' and 'Scale maximum' to change it.")
+            return (pd.Series(low[0], index=frame.index), pd.Series(high[0], index=frame.index))
+    return None
+
+
+def _note_once(preview: Preview, note: str) -> None:
+    if note not in preview.notes:
+        preview.notes.append(note)
+
+
+def _kept(preview: Preview, frame: pd.DataFrame, keep: np.ndarray, skipped: dict[str, int]
+          ) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows of ``frame`` to reshape, with their source rows; the others counted as skipped."""
+    preview.skipped.update({what: n for what, n in skipped.items() if n})
+    rows = _source_rows(preview)
+    if keep.all():
+        return frame, rows
+    return frame[keep].reset_index(drop=True), rows[keep].reset_index(drop=True)
+
+
 def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
+    plan = schedules.milestone_rows(frame)
+    if plan.note:
+        preview.notes.append(plan.note)
+    frame, rows = _kept(preview, frame, plan.keep, {"not milestones": int((~plan.keep).sum())})
     cols = preview.mapping_used()
-    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    out = pd.DataFrame({"source_row": rows})
     out["milestone_id"] = _text(frame, cols.get("milestone_id"))
     out["title"] = _text(frame, cols.get("title"))
     out["owners"] = _text(frame, cols.get("owners"))
@@ -339,8 +446,7 @@ def _reshape_partners(store, cursor, frame, preview, options) -> pd.DataFrame:
 
 def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | None:
     cols = preview.mapping_used()
-    items_sql, params = visible("instrument_items", None)
-    items = cursor.execute(f"SELECT item_id, text, scale_min, scale_max FROM {items_sql}", params).df()
+    items = _current_items(cursor)
     if items.empty:
         preview.questions.append("There is no survey instrument yet: load one (or the default) first.")
         return None
@@ -355,9 +461,13 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
         preview.questions.append(
             "No column matches a question of the instrument. Check that the right instrument is loaded, "
             "or that this is a survey export.")
+        likely = _likely_dataset(cursor, "survey", frame, preview)
+        if likely:
+            preview.questions.insert(0, likely)
         return None
 
-    rows = pd.DataFrame({"source_row": _source_rows(preview)})
+    frame, source_rows = _kept(preview, frame, *_finished(frame, preview, options))
+    rows = pd.DataFrame({"source_row": source_rows})
     rows["partner"] = _text(frame, cols.get("partner")) if not options.partner else options.partner
     rows["response_date_raw"] = _value_text(frame, cols.get("response_date"))
     rows["response_date"] = _dates(preview, options, cols.get("response_date"), rows["response_date_raw"])
@@ -373,6 +483,30 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     preview.staged = survey_answers.stage(rows["source_row"], answers,
                                          [matched.columns[c] for c in answers.columns], items)
     return rows
+
+
+def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[str, int]]:
+    """Which responses were finished: a survey tool's 'Finished' False or 'Progress' below 100 marks
+    one closed before the end (Qualtrics). Those are left out unless options.include_partial."""
+    by_name = {mapping.normalise_header(c): c for c in frame.columns}
+    by_name.update({mapping.normalise_header(t): c for c, t in preview.raw.question_text.items() if t})
+    partial = np.zeros(len(frame), dtype=bool)
+    if "finished" in by_name:
+        finished, _unknown = values.parse_bool(_value_text(frame, by_name["finished"]))
+        partial |= (finished == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - NA stays unknown
+    if "progress" in by_name:
+        progress, _failed = values.parse_numbers(_value_text(frame, by_name["progress"]))
+        partial |= (progress < 100).to_numpy(dtype=bool)
+    count = int(partial.sum())
+    if not count:
+        return np.ones(len(frame), dtype=bool), {}
+    what = f"{count} partial response{'s' if count != 1 else ''} (Finished = False or Progress below 100)"
+    if options.include_partial:
+        preview.notes.append(f"Included {what}, as chosen.")
+        return np.ones(len(frame), dtype=bool), {}
+    preview.notes.append(f"Left out {what}: closed before the end, they would change the scores. To include "
+                         f"them, choose 'Include partial responses' (command line: --include-partial).")
+    return ~partial, {"partial responses": count}
 
 
 def _respondent_keys(frame, id_column, answers, rows) -> pd.Series:

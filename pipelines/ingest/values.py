@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from anyascii import anyascii
 
 EMPTY_TOKENS: tuple[str, ...] = ("", "na", "n/a", "-", "none")
 _EMPTY_SET = pa.array(list(EMPTY_TOKENS), type=pa.large_string())
@@ -414,6 +415,31 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             pd.Series(~empty & ~ok, index=series.index, name=series.name))
 
 
+# "1-5", "1 – 5", "1 to 5", "1..7", "(0-10)"; "5-point", "7 pt" (then from 1)
+_SCALE_RANGE = r"(?i)(?:^|[^\d.])(?P<lo>\d{1,2})\s*(?:-|\x{2013}|\x{2014}|\.\.|to)\s*(?P<hi>\d{1,2})(?:$|[^\d.%])"
+_SCALE_POINTS = r"(?i)(?:^|\D)(?P<n>\d{1,2})\s*-?\s*(?:points?|pt)\b"
+
+
+def parse_scale(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Answer scales written as text: (lowest, highest, mask of failed cells). ``1-5``, ``1–5``,
+    ``1 to 5``, ``1..7`` and ``Agree (1-5)`` give their two ends; ``5-point`` and ``7 pt`` give 1 to
+    the number. A range whose top is not above its bottom fails."""
+    series = _series(values)
+    arr, empty = _text(series)
+    found = pc.extract_regex(arr, _SCALE_RANGE)
+    has_range = _np_bool(pc.is_valid(found))
+    lo = _ints(pc.if_else(pa.array(has_range), pc.struct_field(found, [0]), "")).astype(float)
+    hi = _ints(pc.if_else(pa.array(has_range), pc.struct_field(found, [1]), "")).astype(float)
+    points = pc.extract_regex(arr, _SCALE_POINTS)
+    by_points = _np_bool(pc.is_valid(points)) & ~has_range
+    n = _ints(pc.if_else(pa.array(by_points), pc.struct_field(points, [0]), "")).astype(float)
+    lo, hi = np.where(by_points, 1.0, lo), np.where(by_points, n, hi)
+    ok = (has_range | by_points) & (hi > lo) & ~empty
+    return (pd.Series(np.where(ok, lo, np.nan), index=series.index, name=series.name),
+            pd.Series(np.where(ok, hi, np.nan), index=series.index, name=series.name),
+            pd.Series(~empty & ~ok, index=series.index, name=series.name))
+
+
 _NEITHER = ("neither agree nor disagree", "neither agree or disagree", "neutral",
             "neither disagree nor agree")
 LIKERT_LABELS: dict[int, dict[str, int]] = {
@@ -495,15 +521,19 @@ SEVERITY_LABELS: dict[str, str] = {
     "green": "low", "amber": "medium", "red": "high",
     # P1 (most urgent) .. P4
     "p1": "critical", "p2": "high", "p3": "medium", "p4": "low",
+    # ServiceNow priorities ("3 - Moderate": the number prefix is dropped first)
+    "moderate": "medium", "planning": "low",
 }
+_NUMBER_PREFIX = r"^\d+\s*[-.:)]\s*"  # ServiceNow's "1 - Critical", "2 - High"
 
 
 def parse_severity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Severity words as one of ``low``/``medium``/``high``/``critical`` (NA when empty or
-    unknown), and the mask of unknown cells. Bare numbers are unknown: 1 could be either end."""
+    unknown), and the mask of unknown cells. Bare numbers are unknown: 1 could be either end;
+    a number before a word (``2 - High``) is dropped and the word decides."""
     series = _series(values)
     arr, empty = _text(series)
-    pos, known = _lookup(_key(arr), SEVERITY_LABELS)
+    pos, known = _lookup(pc.replace_substring_regex(_key(arr), _NUMBER_PREFIX, ""), SEVERITY_LABELS)
     names = np.array(list(SEVERITY_LABELS.values()), dtype=object)[pos]
     out = pd.Series(np.where(known, names, None), index=series.index, name=series.name,
                     dtype="string")
@@ -524,13 +554,24 @@ _APOSTROPHES = re.compile(r"['\u2019\u2018`.]")
 _PUNCT = re.compile(r"[^\w\s]|_")
 
 
+def fold_latin(text: str) -> str:
+    """Every Latin letter as its ASCII form: accents dropped (é -> e) and the letters that do not
+    decompose transliterated (ø -> o, ł -> l, æ -> ae, đ -> d, œ -> oe, þ -> th, ß -> ss). Other
+    scripts are kept as they are: their names match as written."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return "".join(anyascii(ch) if ch > "\x7f" and "LATIN" in unicodedata.name(ch, "") else ch
+                   for ch in text)
+
+
 def normalise_partner_name(name: str) -> str:
-    """Key for matching partner names: accents folded, case folded, ``&`` -> ``and``,
-    apostrophes and dots removed (``Ltd.``, ``O'Neil``), other punctuation a space, a leading
-    ``the`` and trailing legal forms (``Ltd``, ``Limited``, ``PLC``, ``& Co``, ...) dropped.
-    A name made only of such words keeps them (``Co`` stays ``co``)."""
-    text = unicodedata.normalize("NFKD", str(name))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    """Key for matching partner names: Latin letters folded to ASCII (:func:`fold_latin`), case
+    folded, ``&`` -> ``and``, apostrophes and dots removed (``Ltd.``, ``O'Neil``), other punctuation
+    a space, a leading ``the`` and trailing legal forms (``Ltd``, ``Limited``, ``PLC``, ``& Co``,
+    ...) dropped. A name made only of such words keeps them (``Co`` stays ``co``)."""
+    text = fold_latin(name).casefold()
     text = text.replace("&", " and ")
     text = _APOSTROPHES.sub("", text)
     text = _PUNCT.sub(" ", text)
