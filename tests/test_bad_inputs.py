@@ -378,3 +378,17 @@ def test_cli_loads_sql_looking_text_verbatim(programme, tmp_path):
     assert code == 0, err
     assert programme.cursor().execute("SELECT title FROM issues WHERE issue_id = 'S-1'").fetchone()[0] == SQL
     assert programme.cursor().execute("SELECT count(*) FROM issues WHERE issue_id = 'I-1'").fetchone()[0] == 1
+
+
+def test_cli_reports_a_blank_and_a_future_raised_date_row_by_row(programme, tmp_path):
+    path = tmp_path / "blank-dates.csv"
+    path.write_bytes(HEADER + b"B-1,x,Issue,Kestrel Design,,,,High,Open,No\r\n"
+                     b"B-2,y,Issue,Kestrel Design,,2099-01-05,,High,Open,No\r\n")
+    before = snapshot(programme)
+    code, out, err = run_cli(programme, "load", path, "--dataset", "issues")
+    assert (code, out) == (1, "")
+    has_all(err, "blank-dates.csv: row 2, column 'Raised date': Every issue needs the date it was raised.\n",
+            "blank-dates.csv: row 3, column 'Raised date': The raised date is in the future. Check the year. "
+            "(value: '2099-01-05')", "2 of 2 rows of blank-dates.csv are invalid")
+    assert "Traceback" not in err
+    assert snapshot(programme) == before
