@@ -117,7 +117,7 @@ def test_a_check_written_in_python_is_refused(monkeypatch):
 
 def test_every_rule_is_written_once():
     sql = [text for text in contracts.RULES.values()]
-    assert len(sql) == len(set(sql)) == 32
+    assert len(sql) == len(set(sql)) == 34
 
 
 # ------------------------------------------------------------------------------- literal cases
@@ -189,6 +189,8 @@ EDGES: list[tuple[str, str, list[dict], set[int]]] = [
                                              dict(response_date=None, response_date_raw=None, item_id="SG3")], {3}),
     ("response_date_not_in_future", "survey",
      [dict(response_date=d, item_id=f"I{i}") for i, d in enumerate([day(0), day(0, "23:59:59"), day(1), None])], {4}),
+    ("wave_not_in_future", "survey",
+     [dict(wave_start=d, item_id=f"I{i}") for i, d in enumerate([day(0), day(0, "23:59:59"), day(1), None])], {4}),
     ("one_answer_per_respondent_item_wave", "survey",
      [{}, {}, dict(item_id="SG2"), dict(wave="2025-Q2"), dict(respondent_key=2)], {2, 3}),
     ("item_id_is_short", "instrument", [dict(item_id="x" * 200), dict(item_id="y" * 201)], {3}),
@@ -227,6 +229,9 @@ EDGES: list[tuple[str, str, list[dict], set[int]]] = [
       for name in ("raised_date", "resolved_date")],
     ("raised_date_not_in_future", "issues",
      [dict(issue_id=f"I{i}", raised_date=d, resolved_date=None) for i, d in enumerate([day(0), day(0, "23:59:59"), day(1), None])], {4}),
+    ("resolved_date_not_in_future", "issues",
+     [dict(issue_id=f"I{i}", raised_date=pd.Timestamp("2025-01-01"), resolved_date=d)
+      for i, d in enumerate([day(0), day(0, "23:59:59"), day(1), day(40), None])], {4, 5}),
     ("resolved_not_before_raised", "issues",
      [dict(issue_id=f"I{i}", raised_date=pd.Timestamp(a), resolved_date=pd.Timestamp(b) if b else None)
       for i, (a, b) in enumerate([("2025-03-01", "2025-03-01"), ("2025-03-01", "2025-03-02"), ("2025-03-01", "2025-02-28"),

@@ -102,6 +102,7 @@ class SurveyAnswers(pa.DataFrameModel):
     answer_is_a_scale_point = _rule("answer_is_a_scale_point", "value IS NULL OR value = round(value)")
     response_date_is_readable = _is_readable("response_date")
     response_date_not_in_future = _not_in_future("response_date")
+    wave_not_in_future = _not_in_future("wave_start", "wave_not_in_future")
     one_answer_per_respondent_item_wave = _rule(
         "one_answer_per_respondent_item_wave", "count(*) OVER (PARTITION BY respondent_key, wave, item_id) = 1")
 
@@ -186,6 +187,7 @@ class Issues(pa.DataFrameModel):
     raised_date_is_readable = _is_readable("raised_date")
     resolved_date_is_readable = _is_readable("resolved_date")
     raised_date_not_in_future = _not_in_future("raised_date")
+    resolved_date_not_in_future = _not_in_future("resolved_date")
     resolved_not_before_raised = _rule("resolved_not_before_raised",
                                        "raised_date IS NULL OR resolved_date IS NULL OR resolved_date >= raised_date")
     severity_is_known = _is_readable("severity", "severity_is_known")
@@ -223,6 +225,7 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "wave_is_readable": ("wave", "This is not a wave we can read. Use a quarter such as 2025-Q3 or a month such as 2025-03."),
     "response_date_is_readable": ("response_date", "The response date could not be read as a date. Use a date such as 2025-03-31 or 31/03/2025."),
     "response_date_not_in_future": ("response_date", "The response date is in the future. Check the year."),
+    "wave_not_in_future": ("wave", "The wave begins in the future, so no one can have answered it yet. Check the wave's year."),
     "one_answer_per_respondent_item_wave": ("respondent_id", "This respondent answers the same question twice in this wave. Remove the duplicate response."),
     "factor_is_one_of_the_five": ("factor", "The factor is not one of: shared goals, joint governance, psychological safety, open communication, mutual accountability."),
     "scale_starts_at_zero_or_more": ("scale_min", f"The scale minimum is below {SCALE_LOWEST}. Use the lowest answer value, usually 1."),
@@ -238,6 +241,7 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "raised_date_is_readable": ("raised_date", "The raised date could not be read as a date. Use a date such as 2025-03-31 or 31/03/2025."),
     "resolved_date_is_readable": ("resolved_date", "The resolved date could not be read as a date. Use a date such as 2025-03-31, or leave it blank if open."),
     "raised_date_not_in_future": ("raised_date", "The raised date is in the future. Check the year."),
+    "resolved_date_not_in_future": ("resolved_date", "The resolved date is in the future: an issue cannot be resolved yet. Check the year, or leave it blank while the issue is open."),
     "resolved_not_before_raised": ("resolved_date", "The issue is resolved before it was raised. Check both dates."),
     "severity_is_known": ("severity", "The severity is not one we know. Use Low, Medium, High or Critical (or Red/Amber/Green)."),
     "escalated_is_yes_or_no": ("escalated", "Escalated must be Yes or No (or Y/N, True/False, 1/0)."),
