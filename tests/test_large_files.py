@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks import generate
 from pipelines import ingest
-from pipelines.ingest import readers
+from pipelines.ingest import limits, readers
 from pipelines.programme import bootstrap
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -209,7 +209,7 @@ def test_a_row_wider_than_the_limit_below_the_top_rows_is_refused_with_its_row(s
 
 @pytest.mark.parametrize("large_road", [True, False], ids=["large road", "general road"])
 def test_a_cell_past_a_million_characters_is_refused_with_its_row(store, monkeypatch, large_road):
-    data = ("Issue ID,Title,Raised date\nA-1,x,2025-01-02\nA-2," + "y" * (readers.MAX_CELL_CHARS + 1)
+    data = ("Issue ID,Title,Raised date\nA-1,x,2025-01-02\nA-2," + "y" * (limits.MAX_CELL_CHARS + 1)
             + ",2025-01-03\n").encode()
     message = refused(store, "log.csv", data, monkeypatch, large_road)
     assert message == (
@@ -219,10 +219,10 @@ def test_a_cell_past_a_million_characters_is_refused_with_its_row(store, monkeyp
 
 
 def test_a_cell_of_a_million_characters_is_read(monkeypatch):
-    data = ("Issue ID,Title\nA-1," + "y" * readers.MAX_CELL_CHARS + "\n").encode()
+    data = ("Issue ID,Title\nA-1," + "y" * limits.MAX_CELL_CHARS + "\n").encode()
     for threshold in (0, 10**12):
         monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", threshold)
-        assert len(readers.read_file("log.csv", data).frame.at[0, "Title"]) == readers.MAX_CELL_CHARS
+        assert len(readers.read_file("log.csv", data).frame.at[0, "Title"]) == limits.MAX_CELL_CHARS
 
 
 def test_a_quote_never_closed_near_the_top_is_refused_not_read_as_one_cell(store):
@@ -232,7 +232,7 @@ def test_a_quote_never_closed_near_the_top_is_refused_not_read_as_one_cell(store
 
 def test_a_line_past_the_limit_is_refused_before_the_file_is_decoded(store, monkeypatch):
     monkeypatch.setattr(readers, "_decode", lambda *a: pytest.fail("decoded a file with an overlong line"))
-    data = b"Issue ID,Title\nA-1,x\nA-2," + b"z" * readers.MAX_LINE_BYTES + b"\n"
+    data = b"Issue ID,Title\nA-1,x\nA-2," + b"z" * limits.MAX_LINE_BYTES + b"\n"
     assert refused(store, "log.csv", data) == (
         "Line 3 of 'log.csv' is 3.8 MB long, over the limit of 3.8 MB for one line, so the file is not an export "
         "that can be read as a table. Check that it is the right file (one without line breaks is not a table), "

@@ -25,7 +25,6 @@ import codecs
 import csv
 import functools
 import io
-import itertools
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -35,6 +34,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from pipelines.ingest import limits
+from pipelines.ingest.limits import human_size as _human_size
 
 __all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS"]
 
@@ -53,17 +55,15 @@ _HEADER_LOOKAHEAD = 30
 _SNIFF_CHARS = 128 * 1024
 # text files at least this long have their data rows read by DuckDB (see _read_large_text)
 LARGE_TEXT_CHARS = 1024 * 1024
-# What no real export is, refused before any work that grows with it (a 100,000-column file kept
-# the loader busy for minutes). The widest exports a programme has (a Qualtrics survey with every
-# metadata and embedded-data column, a Jira export with all its custom fields) have a few hundred
-# columns; Excel holds at most 32,767 characters in a cell; a row holds a few long texts at most.
-MAX_COLUMNS = 2_000
-MAX_CELL_CHARS = 1_000_000
-MAX_LINE_BYTES = 4 * MAX_CELL_CHARS
 
 
 class ReadError(ValueError):
     """The file cannot be read; the message says what is wrong, where, and how to fix it."""
+
+
+def _refuse(problem: str | None) -> None:
+    if problem:
+        raise ReadError(problem)
 
 
 @dataclass
@@ -135,7 +135,7 @@ def read_file(name: str, data: bytes, *, sheet: str | None = None,
 # text files
 # --------------------------------------------------------------------------------------------
 def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
-    _refuse_long_lines(name, data)
+    _refuse(limits.long_line(name, data))
     text, encoding, repaired_lines = _decode(name, data, notes)
     text = text.replace("\x00", "") if "\x00" in text else text
 
@@ -158,8 +158,7 @@ def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
     if not text.strip():
         raise ReadError(f"The file is empty: '{name}' contains only blank lines.")
 
-    csv.field_size_limit(MAX_CELL_CHARS)  # a longer cell is a csv.Error (a process-wide setting)
-    _refuse_wide_top(name, text, delimiter)
+    _refuse(limits.wide_or_long_top(name, text, delimiter, _HEADER_SEARCH_ROWS + _HEADER_LOOKAHEAD))
     if not repaired_lines and len(text) >= LARGE_TEXT_CHARS:
         large = _read_large_text(name, text, delimiter, skip_first_line, encoding, notes)
         if large is not None:
@@ -175,8 +174,8 @@ def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
         else:
             records = list(reader)
     except csv.Error as exc:
-        if _FIELD_LIMIT in str(exc):
-            raise ReadError(_cell_too_long(name, reader.line_num)) from None
+        if limits.is_cell_past_limit(exc):
+            raise ReadError(limits.cell_too_long(name, reader.line_num)) from None
         raise ReadError(f"'{name}' could not be read as {_DELIM_NAMES[delimiter]}-separated text "
                         f"near line {reader.line_num}: {exc}. Export it again from the tool.")
 
@@ -242,11 +241,9 @@ def _read_large_text(name: str, text: str, delimiter: str, skip_first_line: bool
     if table.num_rows != data.count("\n") + 1:
         return None
     first_row = rows.row_number(located.data_idx[0])
-    for column in table.columns:
-        longest = pc.max(pc.utf8_length(column)).as_py()
-        if longest is not None and longest > MAX_CELL_CHARS:
-            at = pc.index(pc.greater(pc.utf8_length(column), MAX_CELL_CHARS), True).as_py()
-            raise ReadError(_cell_too_long(name, first_row + at))
+    long_cell = limits.first_long_cell(table.columns)
+    if long_cell is not None:
+        raise ReadError(limits.cell_too_long(name, first_row + long_cell))
     cells = [pc.if_else(pc.utf8_is_space(column), None, column) for column in table.columns]
     blank = functools.reduce(pc.and_, [pc.is_null(c) for c in cells])  # a row with no cell
     if pc.any(blank).as_py():
@@ -455,11 +452,10 @@ def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
     where = where or f"'{name}'"
     located = _locate(rows, where, notes)
     raw = rows.raw(located.data_idx)
-    widths = [len(located.names)] + list(map(len, raw))
+    widths = [len(located.names), *map(len, raw)]
     width = max(widths)
-    if width > MAX_COLUMNS:  # a row further down than the top rows _refuse_wide_top reads
-        widest = int(np.argmax(widths[1:]))
-        raise ReadError(_too_wide(where, width, rows.row_number(located.data_idx[widest])))
+    if width > limits.MAX_COLUMNS:  # a row below the top ones limits.wide_or_long_top reads
+        raise ReadError(limits.too_wide(where, width, rows.row_number(located.data_idx[int(np.argmax(widths[1:]))])))
     columns = list(_columns(raw, width))
     del raw
     source_rows = [rows.row_number(i) for i in located.data_idx]
@@ -638,69 +634,11 @@ def _dedupe(names: list[str], notes: list[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# what cannot be an export
-# --------------------------------------------------------------------------------------------
-_FIELD_LIMIT = "field larger than field limit"  # csv.Error's words for a cell past field_size_limit
-
-
-def _refuse_long_lines(name: str, data: bytes) -> None:
-    """Refuse a file with a line longer than MAX_LINE_BYTES, before decoding it."""
-    if len(data) <= MAX_LINE_BYTES:
-        return
-    raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)
-    if not ends.size:  # old Mac line ends, or none at all
-        ends = np.flatnonzero(raw == 13)
-    lengths = np.diff(np.concatenate([[-1], ends, [len(data)]])) - 1
-    longest = int(np.argmax(lengths))
-    if lengths[longest] > MAX_LINE_BYTES:
-        raise ReadError(
-            f"Line {longest + 1} of '{name}' is {_human_size(int(lengths[longest]))} long, over the limit of "
-            f"{_human_size(MAX_LINE_BYTES)} for one line, so the file is not an export that can be read as a "
-            "table. Check that it is the right file (one without line breaks is not a table), or export it again.")
-
-
-def _refuse_wide_top(name: str, text: str, delimiter: str) -> None:
-    """Refuse a file whose header rows (the records the header is looked for in) are wider than
-    MAX_COLUMNS, or hold a cell past MAX_CELL_CHARS, before the rest is read."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for number, record in enumerate(itertools.islice(reader, _HEADER_SEARCH_ROWS + _HEADER_LOOKAHEAD), 1):
-            if len(record) > MAX_COLUMNS:
-                raise ReadError(_too_wide(f"'{name}'", len(record), number))
-    except csv.Error as exc:
-        if _FIELD_LIMIT in str(exc):
-            raise ReadError(_cell_too_long(name, reader.line_num)) from None
-        raise
-
-
-def _too_wide(where: str, width: int, row: int) -> str:
-    return (f"{where} has {width:,} columns (row {row}), more than the {MAX_COLUMNS:,} any export has, so nothing "
-            "was read. Check that it is the right file and that one delimiter separates its columns, or export "
-            "only the columns the programme needs.")
-
-
-def _cell_too_long(name: str, line: int) -> str:
-    return (f"'{name}' has a cell of more than {MAX_CELL_CHARS:,} characters (by line {line}), which no export "
-            "tool writes (Excel stops at 32,767), so nothing was read. A quote that is opened and never closed "
-            f"makes the rest of a file one cell: check the quotes up to line {line}, or shorten that cell, "
-            "and export again.")
-
-
-# --------------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------------
 def _extension(name: str) -> str:
     base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     return ("." + base.rsplit(".", 1)[-1].lower()) if "." in base else ""
-
-
-def _human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} bytes"
 
 
 def _plural(n: int, word: str) -> str:
