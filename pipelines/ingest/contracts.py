@@ -30,9 +30,8 @@ import pyarrow
 from pandera.typing.pandas import Series
 
 from pipelines import settings
-from pipelines.programme.factors import FACTORS
-
-LEVELS = ("low", "medium", "high", "critical")
+from pipelines.ingest.values import SEVERITIES as LEVELS
+from pipelines.programme.factors import FACTORS, label
 MAX_ID_CHARS = 200  # an id or a partner name longer than this is a pasted paragraph, not a name
 MAX_OWNERS_CHARS = 1000  # several partner names of a joint milestone
 SCALE_LOWEST, SCALE_MOST_POINTS = 0, 11  # a rating scale starts at 0 or above and ends at 10 or 11 at most
@@ -227,7 +226,7 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "response_date_not_in_future": ("response_date", "The response date is in the future. Check the year."),
     "wave_not_in_future": ("wave", "The wave begins in the future, so no one can have answered it yet. Check the wave's year."),
     "one_answer_per_respondent_item_wave": ("respondent_id", "This respondent answers the same question twice in this wave. Remove the duplicate response."),
-    "factor_is_one_of_the_five": ("factor", "The factor is not one of: shared goals, joint governance, psychological safety, open communication, mutual accountability."),
+    "factor_is_one_of_the_five": ("factor", "The factor is not one of: " + ", ".join(label(f).lower() for f in FACTORS) + "."),
     "scale_starts_at_zero_or_more": ("scale_min", f"The scale minimum is below {SCALE_LOWEST}. Use the lowest answer value, usually 1."),
     "scale_ends_at_eleven_or_less": ("scale_max", f"The scale maximum is above {SCALE_MOST_POINTS}: no rating scale has more points. Use the highest answer value, usually 5 or 7."),
     "scale_has_two_points_or_more": ("scale_max", "The scale maximum must be above the scale minimum."),
@@ -277,18 +276,6 @@ class Validation:
 
 
 FAILURE_COLUMNS = ["position", "source_row", "field", "check", "value", "message"]
-
-
-def _check_key(check: str) -> str:
-    return check.split("(")[0] if "(" in check else check
-
-
-def _message(check: str) -> tuple[str | None, str]:
-    key = _check_key(check)
-    for name, entry in MESSAGES.items():
-        if key == name or key.startswith(name):
-            return entry
-    return None, f"Failed the check '{check}'."
 
 
 def failure_frame(parts: list[pd.DataFrame], keep: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -453,7 +440,7 @@ def validate_sql(dataset: str, con, relation: str, *, rules: list | None = None,
                              "field": field, "check": check,
                              "value": pd.Series([None if pd.isna(v) else str(v) for v in values],
                                                 index=bad.index, dtype=object),
-                             "message": _message(check)[1]}, index=bad.index)
+                             "message": MESSAGES[check][1]}, index=bad.index)
         for name in keep:
             part[name] = bad[name].to_numpy()
         parts.append(part)
