@@ -304,40 +304,41 @@ def checker() -> duckdb.DuckDBPyConnection:
         return _CHECKER[0].cursor()
 
 
-_KINDS = {"int64": "i", "uint64": "u", "float64": "f", "boolean": "b"}
-_ARROW = {"int64": pyarrow.int64(), "uint64": pyarrow.uint64(), "float64": pyarrow.float64(),
-          "boolean": pyarrow.bool_()}
+_NUMBERS = {"int64": ("i", pyarrow.int64()), "uint64": ("u", pyarrow.uint64()),
+            "float64": ("f", pyarrow.float64()), "boolean": ("b", pyarrow.bool_())}
 
 
-def _is_text(dtype) -> bool:
+def _declared(dtype) -> tuple[str, pyarrow.DataType]:
+    """What a model's column holds ('text', 'date', or a numpy kind of number) and its Arrow type."""
     name = str(dtype)
-    return name in ("str", "string") or name.startswith("string[")
+    if name in ("str", "string") or name.startswith("string["):
+        return "text", pyarrow.large_string()
+    if name.startswith("datetime64"):
+        return "date", pyarrow.timestamp("ns")
+    return _NUMBERS[name]
 
 
-def _fits(series: pd.Series, dtype) -> bool:
-    """Whether a frame's column holds what the model declares (text, dates, numbers, flags)."""
-    if _is_text(dtype):
-        return _is_text(series.dtype) or (series.dtype == object and pd.api.types.infer_dtype(
+def _holds(series: pd.Series, kind: str) -> bool:
+    if kind == "text":
+        return str(series.dtype) in ("str", "string") or (series.dtype == object and pd.api.types.infer_dtype(
             series, skipna=True) in ("string", "empty"))
-    if str(dtype).startswith("datetime64"):
+    if kind == "date":
         return pd.api.types.is_datetime64_dtype(series.dtype)
-    return series.dtype.kind == _KINDS[str(dtype)]
+    return series.dtype.kind == kind
 
 
 def arrow_table(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> pyarrow.Table:
     """The frame's model columns (and ``position``, the row's place in the frame) as Arrow, each of
-    the type the model declares: what DuckDB checks. A column that is not of its declared type is
-    a fault of the code that built the frame, never of a user's file."""
-    columns = model.to_schema().columns
-    wrong = [name for name, column in columns.items() if name not in frame or not _fits(frame[name], column.dtype)]
+    the type the model declares: what DuckDB checks. A column that does not hold what its model
+    declares is a fault of the code that built the frame, never of a user's file."""
+    declared = {name: _declared(column.dtype) for name, column in model.to_schema().columns.items()}
+    wrong = [name for name, (kind, _) in declared.items() if name not in frame or not _holds(frame[name], kind)]
     if wrong:
         raise ValueError(f"The data does not fit the {model.__name__} contract: columns {', '.join(wrong)}")
-    fields = [pyarrow.field(name, pyarrow.large_string() if _is_text(column.dtype) else
-                            pyarrow.timestamp("ns") if str(column.dtype).startswith("datetime64") else
-                            _ARROW[str(column.dtype)]) for name, column in columns.items()]
+    schema = pyarrow.schema([pyarrow.field(name, arrow) for name, (_, arrow) in declared.items()]
+                            + [pyarrow.field("position", pyarrow.int64())])
     frame = frame.reset_index(drop=True).assign(position=np.arange(len(frame)))
-    return pyarrow.Table.from_pandas(frame, schema=pyarrow.schema(fields + [pyarrow.field("position", pyarrow.int64())]),
-                                     preserve_index=False)
+    return pyarrow.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
 def _used(params: dict[str, object], sql: str) -> dict[str, object]:
