@@ -61,7 +61,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a command waits for the database held by another process before it gives up.",
             float),
     Setting("future_tolerance_days", 31,
-            "How far past today a date may lie before it is rejected as a typing error.", int),
+            "How far past today a date may lie before it is rejected as a typing error: the dates of what has "
+            "happened (responses, waves, issues raised and resolved, milestones achieved); a milestone's baseline "
+            "and forecast dates are plans and may lie further.", int),
     Setting("demo", "auto",
             "'auto' loads the demo programme into an empty database on start; 'off' never does."),
     Setting("editors", "",

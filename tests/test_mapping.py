@@ -9,6 +9,7 @@ import pytest
 from pipelines.ingest import fields
 from pipelines.ingest.mapping import (
     HIGH,
+    MIN_SUGGEST,
     ItemMatch,
     Suggestion,
     confident,
@@ -490,3 +491,14 @@ def test_surveymonkey_contact_block_company_maps_to_the_partner():
     data[company] = ["Kestrel Design", "Osprey"]
     suggestion = suggest_mapping("survey", data)["partner"]
     assert (suggestion.column, suggestion.confidence >= HIGH) == (company, True)
+
+
+@pytest.mark.parametrize("header, values, field", [
+    ("Escalated", ["maybe"], "escalated"), ("Resolved", ["soon", "TBC"], "resolved_date"),
+    ("Severity", ["Purple"], "severity")])
+def test_a_parsed_field_keeps_a_column_named_for_it_whatever_its_values(header, values, field):
+    """Its values are then read and each unreadable one is a row error; a column dropped for its
+    values would be loaded as blank (an issue 'maybe' escalated stored as not escalated)."""
+    columns = {"Issue ID": ["I-1", "I-2"][:len(values)], "Raised by": ["Acme"] * len(values), header: values}
+    suggestion = suggest_mapping("issues", frame(columns))[field]
+    assert (suggestion.column, suggestion.confidence) == (header, MIN_SUGGEST)

@@ -146,10 +146,12 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _print_failures(failures, name: str, err: TextIO, limit: int = 50) -> None:
+    import pandas as pd
+
     for row in failures.head(limit).itertuples(index=False):
-        shown = row.value if row.value is None or len(row.value) <= 80 else (
-            f"{row.value[:60]}... ({len(row.value)} characters)")
-        value = "" if row.value is None else f" (value: {shown!r})"
+        text = None if pd.isna(row.value) else str(row.value)  # a blank cell has no text to quote
+        shown = text if text is None or len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+        value = "" if text is None else f" (value: {shown!r})"
         print(f"{name}: row {row.source_row}, column '{row.column}': {row.message}{value}", file=err)
     if len(failures) > limit:
         print(f"... and {len(failures) - limit} more problems.", file=err)

@@ -21,6 +21,7 @@ from pipelines.programme.factors import key_or_none as factor_key_or_none
 HIGH = 0.8  # the command line proceeds without asking only when every required field is >= HIGH
 SAMPLE = 500  # values looked at per column for content checks
 MIN_SUGGEST = 0.5  # weaker header/content evidence than this suggests nothing
+KNOWN_NAME = 0.9  # a header this close is one of the field's names (_header_score's "is")
 
 # --------------------------------------------------------------------------------------------
 # header normalisation
@@ -214,6 +215,12 @@ def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
     return 1.0, ""
 
 
+def _parsed(f: fields.Field) -> bool:
+    """Whether a field's values are parsed (dates, numbers, yes/no, severities), so that one that
+    cannot be read is a row error rather than text stored as it is."""
+    return f.kind in ("date", "number", "bool") or f.name == "severity"
+
+
 def suggest_mapping(dataset: str, frame: pd.DataFrame, question_text: dict[str, str] | None = None,
                     known: dict[str, int] | None = None) -> dict[str, Suggestion]:
     """A suggestion for every field of ``dataset``: the best column, a confidence and why.
@@ -257,7 +264,9 @@ def suggest_mapping(dataset: str, frame: pd.DataFrame, question_text: dict[str, 
                     unfit[column] = problem
                     continue
             factor, content_why = _content(spec, profile(column))
-            score = round(min(1.0, score * factor), 3)
+            named, score = score >= KNOWN_NAME, round(min(1.0, score * factor), 3)
+            if named and _parsed(spec):  # its values are read and each unreadable one reported, never ignored
+                score = max(score, MIN_SUGGEST)
             if score < MIN_SUGGEST:
                 continue
             reason = why + (f"; {content_why}" if content_why else "")

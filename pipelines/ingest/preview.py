@@ -164,10 +164,8 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         return preview
     canonical = partners.resolve(cursor, dataset, canonical, preview, options)
     canonical = canonical.reset_index(drop=True)
-    if preview.staged is not None:
+    if preview.staged is not None:  # a survey's answers are checked where they live
         preview.validation = survey_answers.validate(preview.staged, canonical)
-    elif dataset in contracts.SQL_DATASETS and len(canonical) >= contracts.SQL_ROWS:
-        preview.validation = contracts.validate_in_duckdb(dataset, canonical)
     else:
         preview.validation = contracts.validate(dataset, canonical)
     failures = preview.validation.failures

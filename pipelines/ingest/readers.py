@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.ingest import limits
 from pipelines.ingest.delimiters import (
     DELIMITER_NAMES,
     DELIMITER_WORDS,
@@ -43,6 +44,7 @@ from pipelines.ingest.delimiters import (
     SNIFF_CHARS,
     sniff_delimiter,
 )
+from pipelines.ingest.limits import human_size as _human_size
 
 __all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS", "SCHEDULE_EXTENSIONS"]
 
@@ -63,6 +65,11 @@ LARGE_TEXT_CHARS = 1024 * 1024
 
 class ReadError(ValueError):
     """The file cannot be read; the message says what is wrong, where, and how to fix it."""
+
+
+def _refuse(problem: str | None) -> None:
+    if problem:
+        raise ReadError(problem)
 
 
 @dataclass
@@ -142,6 +149,7 @@ def read_file(name: str, data: bytes, *, sheet: str | None = None,
 # text files
 # --------------------------------------------------------------------------------------------
 def _read_text(name: str, data: bytes, ext: str, notes: list[str], chosen: str | None = None) -> RawTable:
+    _refuse(limits.long_line(name, data))
     text, encoding, repaired_lines = _decode(name, data, notes)
     text = text.replace("\x00", "") if "\x00" in text else text
 
@@ -168,8 +176,7 @@ def _read_text(name: str, data: bytes, ext: str, notes: list[str], chosen: str |
     if not text.strip():
         raise ReadError(f"The file is empty: '{name}' contains only blank lines.")
 
-    if csv.field_size_limit() < (1 << 30):  # long free-text cells (process-wide setting)
-        csv.field_size_limit(1 << 30)
+    _refuse(limits.wide_or_long_top(name, text, delimiter, _HEADER_SEARCH_ROWS + _HEADER_LOOKAHEAD))
     if not repaired_lines and len(text) >= LARGE_TEXT_CHARS:
         large = _read_large_text(name, text, delimiter, skip_first_line, encoding, notes)
         if large is not None:
@@ -184,7 +191,9 @@ def _read_text(name: str, data: bytes, ext: str, notes: list[str], chosen: str |
                 line_ends.append(reader.line_num)
         else:
             records = list(reader)
-    except csv.Error as exc:  # pragma: no cover - csv is lenient with strict=False
+    except csv.Error as exc:
+        if limits.is_cell_past_limit(exc):
+            raise ReadError(limits.cell_too_long(name, reader.line_num)) from None
         raise ReadError(f"'{name}' could not be read as {DELIMITER_WORDS[delimiter]}-separated text "
                         f"near line {reader.line_num}: {exc}. Export it again from the tool.")
 
@@ -249,13 +258,16 @@ def _read_large_text(name: str, text: str, delimiter: str, skip_first_line: bool
             con.close()
     if table.num_rows != data.count("\n") + 1:
         return None
+    first_row = rows.row_number(located.data_idx[0])
+    long_cell = limits.first_long_cell(table.columns)
+    if long_cell is not None:
+        raise ReadError(limits.cell_too_long(name, first_row + long_cell))
     cells = [pc.if_else(pc.utf8_is_space(column), None, column) for column in table.columns]
     blank = functools.reduce(pc.and_, [pc.is_null(c) for c in cells])  # a row with no cell
     if pc.any(blank).as_py():
         return None
     strings = pd.StringDtype("pyarrow", na_value=np.nan)
     columns_out = [pd.Series(c.to_pandas(types_mapper={pa.string(): strings}.get)) for c in cells]
-    first_row = rows.row_number(located.data_idx[0])
     notes[:] = tried
     return _table(located, columns_out, range(first_row, first_row + table.num_rows), encoding=encoding,
                   delimiter=delimiter, sheet=None, sheets=[], notes=notes)
@@ -442,7 +454,10 @@ def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
     where = where or f"'{name}'"
     located = _locate(rows, where, notes)
     raw = rows.raw(located.data_idx)
-    width = max(len(located.names), max(map(len, raw)))
+    widths = [len(located.names), *map(len, raw)]
+    width = max(widths)
+    if width > limits.MAX_COLUMNS:  # a row below the top ones limits.wide_or_long_top reads
+        raise ReadError(limits.too_wide(where, width, rows.row_number(located.data_idx[int(np.argmax(widths[1:]))])))
     columns = list(_columns(raw, width))
     del raw
     source_rows = [rows.row_number(i) for i in located.data_idx]
@@ -630,14 +645,6 @@ def _dedupe(names: list[str], notes: list[str]) -> list[str]:
 def _extension(name: str) -> str:
     base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     return ("." + base.rsplit(".", 1)[-1].lower()) if "." in base else ""
-
-
-def _human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} bytes"
 
 
 def _plural(n: int, word: str) -> str:
