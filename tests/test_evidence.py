@@ -145,7 +145,7 @@ def test_days_to_resolve_counts_open_issues_as_censored(store):
     reached (statsmodels' strict rule, as SAS); only-resolved gave 16."""
     ids = setup(store)
     frame = evidence.indicators(store.cursor())
-    row = lambda pid: frame[(frame["partner_id"] == pid) & (frame["wave"] == Q1)  # noqa: E731
+    row = lambda pid: frame[(frame["partner_id"] == pid) & (frame["wave"] == Q1)
                             & (frame["indicator"] == "median_days_to_resolve")].iloc[0]
     alpha, beta = row(ids["Alpha"]), row(ids["Beta"])
     assert (alpha["value"], alpha["count"], alpha["events"]) == (10.0, 3, 2)

@@ -144,6 +144,11 @@ def _k(k: int | None) -> int:
     return k
 
 
+def anonymity_k(k: int | None = None) -> int:
+    """The k in force: ``k`` when given (refused below the minimum), else the setting."""
+    return _k(k)
+
+
 def _weights(weights: Mapping[str, float] | Sequence[float] | None) -> dict[str, float]:
     if weights is None:
         return settings.index_weights()
