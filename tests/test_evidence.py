@@ -261,3 +261,16 @@ def test_agreement_keeps_hidden_survey_groups_hidden(store):
     assert hidden["note"].str.startswith("No survey score to compare").all()
     assert set(hidden["status"]) == {evidence.Status.SURVEY_HIDDEN}
     assert not out["disagrees"].any()
+
+
+def test_agreement_without_a_milestone_plan(store):
+    """No milestones loaded: the factors they corroborate say so; nothing breaks."""
+    ids = b.add_partners(store, ["Alpha", "Beta"])
+    b.load(store, "instrument_items", b.instrument())
+    b.load(store, "survey_responses",
+           b.responses(ids["Alpha"], Q1, "2024-01-01", [b.all_items(3)] * 5)
+           + b.responses(ids["Beta"], Q1, "2024-01-01", [b.all_items(4)] * 5))
+    b.load(store, "issues", ISSUES[:2])
+    out = evidence.agreement(store.cursor(), k=5)
+    goals = out[out["factor"] == "shared_goals"]
+    assert set(goals["status"]) == {evidence.Status.NO_EVIDENCE} and not out["disagrees"].any()

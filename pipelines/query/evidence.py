@@ -28,7 +28,6 @@ written once, in ``INDICATORS`` (METHOD.md and the pages' help show that text).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Iterable
@@ -39,7 +38,7 @@ import pandas as pd
 from pipelines import settings
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
-from pipelines.query import scores, significance
+from pipelines.query import scores, significance, survival
 from pipelines.store.versions import visible
 
 
@@ -318,21 +317,6 @@ def events(cursor, spans: pd.DataFrame, *, asof: int | None = None,
     return frame.astype({"partner_id": "int64", "x": "float64", "ended": "bool"})
 
 
-def _kaplan_meier(days: np.ndarray, ended: np.ndarray) -> tuple[float, float, float]:
-    """Median time to resolve and its 95% interval (statsmodels ``SurvfuncRight``, open
-    issues censored). A median not reached is NaN; an unbounded interval end is inf."""
-    from statsmodels.duration.survfunc import SurvfuncRight
-
-    if not ended.any():
-        return np.nan, np.nan, np.inf
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")  # log(-log S) at S = 0 or 1, inside quantile_ci
-        fit = SurvfuncRight(days, ended.astype(float))
-        median = float(fit.quantile(0.5))
-        low, high = (float(v) for v in fit.quantile_ci(0.5))
-    return median, low, (np.inf if np.isnan(high) else high)
-
-
 def _summaries(found: pd.DataFrame) -> pd.DataFrame:
     """Value, 95% interval, count and events per partner x wave x indicator from the events."""
     from scipy import stats
@@ -358,13 +342,18 @@ def _summaries(found: pd.DataFrame) -> pd.DataFrame:
         "count": plain["size"],
         "events": np.where(share, plain["sum"], plain["size"]),
     })
-    rows = []
-    for (pid, wave, name), group in found[test == Test.SURVIVAL].groupby(keys, sort=False):
-        ended = group["ended"].to_numpy()
-        median, low, high = _kaplan_meier(group["x"].to_numpy(), ended)
-        rows.append((pid, wave, name, median, low, high, len(group), int(ended.sum())))
-    survival = pd.DataFrame(rows, columns=out.columns)
-    return pd.concat([out, survival], ignore_index=True) if rows else out
+    timed = found[test == Test.SURVIVAL]
+    if timed.empty:
+        return out
+    grouped = timed.groupby(keys, sort=False)
+    codes = grouped.ngroup().to_numpy()
+    median, low, high = survival.medians(codes, timed["x"].to_numpy(),
+                                         timed["ended"].to_numpy(), grouped.ngroups)
+    cells = grouped["ended"].agg(["size", "sum"]).reset_index()
+    return pd.concat([out, pd.DataFrame({
+        "partner_id": cells["partner_id"], "wave": cells["wave"], "indicator": cells["indicator"],
+        "value": median, "low": low, "high": high, "count": cells["size"],
+        "events": cells["sum"]})], ignore_index=True)
 
 
 def indicators(cursor, *, asof: int | None = None, partners: Iterable[int] | None = None,
@@ -488,7 +477,8 @@ def _compare(indicator: Indicator, a: np.ndarray, ended_a: np.ndarray, b: np.nda
             return np.nan, 0, np.nan, np.nan
         p = survdiff(np.concatenate([a, b]), np.concatenate([ended_a, ended_b]).astype(float),
                      np.r_[np.ones(len(a)), np.zeros(len(b))])[1]
-        mine, theirs = (_kaplan_meier(x, e)[0] for x, e in ((a, ended_a), (b, ended_b)))
+        mine, theirs = survival.medians(np.r_[np.zeros(len(a), int), np.ones(len(b), int)],
+                                        np.r_[a, b], np.r_[ended_a, ended_b], 2)[0]
         # a median not reached is longer than any reached one; two not reached: the share
         # resolved decides
         slow_a, slow_b = (np.inf if np.isnan(v) else v for v in (mine, theirs))
@@ -514,7 +504,8 @@ def _evidence_tests(cursor, asof, wave: str) -> pd.DataFrame:
     for indicator in (i for i in INDICATORS if i.test is not None):
         of_it = found[found["indicator"] == indicator.name]
         pid = of_it["partner_id"].to_numpy()
-        age = of_it["wave"].map({w: j for j, w in enumerate(window)}).to_numpy()  # 0: the wave
+        age = of_it["wave"].map({w: j for j, w in enumerate(window)}).to_numpy(  # 0: the wave
+            dtype="int64")
         x, ended = of_it["x"].to_numpy(), of_it["ended"].to_numpy()
         for partner in ids:
             mine_at = np.bincount(age[pid == partner], minlength=len(window))
