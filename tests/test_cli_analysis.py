@@ -10,7 +10,7 @@ import builders as b
 import programmes as pg
 import pytest
 from test_evidence import Q1, setup as evidence_setup
-from test_whatif import generate, generate_between
+from test_whatif import generate, generate_between, planted  # noqa: F401 (a fixture)
 
 from pipelines import cli
 from pipelines.programme.factors import FACTORS
@@ -21,14 +21,6 @@ def run(store, *argv):
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(list(argv), store=store, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("whatif") / "p.duckdb")
-    generate(store)
-    yield store
-    store.close()
 
 
 # -- alerts ------------------------------------------------------------------------------

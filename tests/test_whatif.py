@@ -20,6 +20,20 @@ def quarter_start(i: int) -> date:
     return date(2022 + i // 4, 3 * (i % 4) + 1, 1)
 
 
+def issue_rows(rng, pid: int, t: int, rate: float) -> list[dict]:
+    """Twenty issues a partner owns and raised itself in quarter t, each escalated with
+    probability ``rate`` and resolved in 3 to 39 days."""
+    rows = []
+    for i in range(20):
+        raised = quarter_start(t) + timedelta(days=5 + 4 * i)
+        rows.append(dict(
+            issue_id=f"I{pid}-{t}-{i}", title="i", kind="issue", raised_by_partner_id=pid,
+            owned_by_partner_id=pid, raised_date=raised,
+            resolved_date=raised + timedelta(days=int(rng.integers(3, 40))),
+            severity="medium", status="closed", escalated=bool(rng.random() < rate)))
+    return rows
+
+
 def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=3, respondents=6):
     """A programme whose partners' factor levels wander from wave to wave; the escalation
     rate in wave t+1 is 0.5 + effect * (accountability_t - 50) / 10 + noise, and on-time
@@ -52,13 +66,7 @@ def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=3, respondents=
             else:
                 rate = 0.5 + effect * (levels[pid, t - 1]["mutual_accountability"] - 50) / 10
             rate = float(np.clip(rate + rng.normal(0, 0.04), 0.02, 0.98))
-            for i in range(20):
-                raised = start + timedelta(days=5 + 4 * i)
-                issues.append(dict(
-                    issue_id=f"I{pid}-{t}-{i}", title="i", kind="issue", raised_by_partner_id=pid,
-                    owned_by_partner_id=pid, raised_date=raised,
-                    resolved_date=raised + timedelta(days=int(rng.integers(3, 40))),
-                    severity="medium", status="closed", escalated=bool(rng.random() < rate)))
+            issues += issue_rows(rng, pid, t, rate)
     b.load(store, "survey_responses", survey)
     b.load(store, "milestones", milestones)
     b.load(store, "issues", issues)
@@ -80,13 +88,7 @@ def generate_between(store, *, partners=12, waves=10, seed=4, respondents=6):
                         for f in FACTORS} for _ in range(respondents)]
             survey += b.responses(pid, f"W{t:02d}", quarter_start(t), answers)
             rate = float(np.clip(0.5 - 0.1 * (level - 50) / 10 + rng.normal(0, 0.04), 0.02, 0.98))
-            for i in range(20):
-                raised = quarter_start(t) + timedelta(days=5 + 4 * i)
-                issues.append(dict(
-                    issue_id=f"I{pid}-{t}-{i}", title="i", kind="issue", raised_by_partner_id=pid,
-                    owned_by_partner_id=pid, raised_date=raised,
-                    resolved_date=raised + timedelta(days=int(rng.integers(3, 40))),
-                    severity="medium", status="closed", escalated=bool(rng.random() < rate)))
+            issues += issue_rows(rng, pid, t, rate)
     b.load(store, "survey_responses", survey)
     b.load(store, "issues", issues)
     return ids

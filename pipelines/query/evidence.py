@@ -203,10 +203,9 @@ def periods(cursor, asof: int | None = None) -> pd.DataFrame:
 
 # -- events and indicators -------------------------------------------------------
 
-# One row per event an indicator rests on: a milestone due (x = 1 if on time / joint, or its
-# slip in days), an issue raised (x = 1 if escalated / self-raised, or its days to resolve,
-# ``ended`` False while it is still open).
-_EVENTS_SQL = """
+# The periods asked for and the partners known (or asked for): the parameters of
+# ``_span_params``, the start of both queries below.
+_SCOPE_SQL = """
 WITH periods AS (
     SELECT unnest(?::VARCHAR[]) AS wave, unnest(?::DATE[]) AS wave_start,
            unnest(?::DATE[]) AS wave_end
@@ -215,6 +214,12 @@ known AS (
     SELECT partner_id FROM partners
     WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], partner_id)
 ),
+"""
+
+# One row per event an indicator rests on: a milestone due (x = 1 if on time / joint, or its
+# slip in days), an issue raised (x = 1 if escalated / self-raised, or its days to resolve,
+# ``ended`` False while it is still open).
+_EVENTS_SQL = _SCOPE_SQL + """
 owned_ms AS (
     SELECT * FROM (
         SELECT unnest(list_distinct(owner_partner_ids)) AS partner_id,
@@ -263,15 +268,7 @@ FROM iss
 """
 
 # The ageing backlog at each period's end and the workload it is scaled by.
-_BACKLOG_SQL = """
-WITH periods AS (
-    SELECT unnest(?::VARCHAR[]) AS wave, unnest(?::DATE[]) AS wave_start,
-           unnest(?::DATE[]) AS wave_end
-),
-known AS (
-    SELECT partner_id FROM partners
-    WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], partner_id)
-),
+_BACKLOG_SQL = _SCOPE_SQL + """
 iss AS (
     SELECT owned_by_partner_id AS partner_id, raised_date, resolved_date FROM {issues} i
     WHERE owned_by_partner_id IN (SELECT partner_id FROM known)
