@@ -70,6 +70,7 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.programme.factors import FACTORS, INDEX, bands_of
+from pipelines.query import significance
 from pipelines.store.versions import visible
 
 PROGRAMME = "Programme"
@@ -486,8 +487,6 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
 def _change_tests(merged: pd.DataFrame) -> pd.DataFrame:
     """change, its 95% interval, Welch p and the wave's Benjamini-Hochberg p (significance)
     for each row of ``changes``; beyond_uncertainty = flagged by that one rule."""
-    from pipelines.query import significance
-
     change = (merged["score"] - merged["previous_score"]).to_numpy(dtype="float64")
     se1 = merged["se"].to_numpy(dtype="float64", na_value=np.nan)
     se0 = merged["previous_se"].to_numpy(dtype="float64", na_value=np.nan)

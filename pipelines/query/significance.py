@@ -14,8 +14,6 @@ group-level numbers out; the formulas are in METHOD.md.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 FDR_Q = 0.05   # the false discovery rate every flag is held to
 LEVEL = 0.95   # intervals shown beside a flagged difference
@@ -25,6 +23,8 @@ def welch(difference, se1, n1, se2, n2) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided p-value and degrees of freedom of ``difference`` = mean1 - mean2 for two
     independent groups given their standard errors and sizes. Two groups without spread give
     p = 0 for a non-zero difference and 1 for none; a group of one gives NaN (untestable)."""
+    from scipy import stats  # scipy and statsmodels load on the first test, not on import
+
     d, s1, s2 = (np.asarray(v, dtype="float64") for v in (difference, se1, se2))
     m1, m2 = (np.asarray(v, dtype="float64") for v in (n1, n2))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -44,6 +44,8 @@ def welch(difference, se1, n1, se2, n2) -> tuple[np.ndarray, np.ndarray]:
 
 def interval(difference, se1, se2, df, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
     """``level`` interval of a Welch difference: difference +/- t(df) * sqrt(se1^2 + se2^2)."""
+    from scipy import stats
+
     d = np.asarray(difference, dtype="float64")
     half = stats.t.ppf(0.5 + level / 2, np.asarray(df, dtype="float64")) * np.sqrt(
         np.asarray(se1, dtype="float64") ** 2 + np.asarray(se2, dtype="float64") ** 2)
@@ -53,6 +55,8 @@ def interval(difference, se1, se2, df, level: float = LEVEL) -> tuple[np.ndarray
 def fdr(p_values, q: float = FDR_Q) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values of one family; an untestable (NaN) member is not
     part of the family and stays NaN. A member is flagged when its adjusted p <= ``q``."""
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(p_values, dtype="float64")
     out = np.full(p.shape, np.nan)
     tested = ~np.isnan(p)
