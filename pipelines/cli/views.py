@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pipelines import settings
-from pipelines.cli.output import EXIT_OK, EXIT_USAGE, safe_csv
+from pipelines.cli.output import EXIT_OK, EXIT_USAGE, factor_numbers, safe_csv
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -59,25 +59,14 @@ def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.present import pack
-    from pipelines.programme.factors import key as factor_key
-
-    def pairs(items: list[str], what: str) -> dict[str, float]:
-        values = {}
-        for item in items:
-            name, _, number = item.partition("=")
-            try:
-                values[factor_key(name)] = float(number)
-            except ValueError:
-                raise ValueError(f"--{what} needs FACTOR=NUMBER, not '{item}'.") from None
-        return values
 
     scenarios = ()
     if args.wi_partner or args.delta or args.weight:
         if not args.wi_partner:
             print("--delta and --weight need --wi-partner.", file=err)
             return EXIT_USAGE
-        weights = pairs(args.weight, "weight")
-        scenarios = (pack.Scenario(args.wi_partner, pairs(args.delta, "delta"),
+        weights = factor_numbers(args.weight, "weight")
+        scenarios = (pack.Scenario(args.wi_partner, factor_numbers(args.delta, "delta"),
                                    {**settings.index_weights(), **weights} if weights else None),)
     view = pack.PackView(page=args.page, partner=args.partner, wave=args.wave,
                          factors=tuple(args.factors) if args.factors else None, sort=args.sort,

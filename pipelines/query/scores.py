@@ -54,11 +54,12 @@ correlated and wider than the truth otherwise, so it is conservative.
 Change since the previous wave
 ------------------------------
 ``change = score - previous score`` against the programme's previous wave (by
-``wave_start``), only when both groups are shown. ``beyond_uncertainty`` is True when
-``|change| > 1.96 * sqrt(se1^2 + se2^2)`` with ``se = sd / sqrt(n)`` (for the index, the
-weighted mean of the factor se's, matching its conservative interval). That treats the
-two waves as independent samples; repeated respondents make the waves positively
-correlated, which only makes this test more cautious.
+``wave_start``), only when both groups are shown. Each change is tested with Welch's t
+from the two groups' ``se = sd / sqrt(n)`` and n (for the index, its se and n as above),
+and ``beyond_uncertainty`` is True when its Benjamini-Hochberg adjusted p-value over every
+change into that wave is at most 0.05 (``significance``; METHOD.md). That treats the two
+waves as independent samples; repeated respondents make the waves positively correlated,
+which only makes this test more cautious.
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.programme.factors import FACTORS, INDEX, bands_of
+from pipelines.query import significance
 from pipelines.store.versions import visible
 
 PROGRAMME = "Programme"
@@ -101,7 +103,8 @@ FACTOR_COLUMNS = [
 INDEX_COLUMNS = [c for c in FACTOR_COLUMNS if c != "factor"]
 CHANGE_COLUMNS = [
     "partner_id", "partner", "factor", "wave", "wave_start", "previous_wave", "score",
-    "previous_score", "change", "beyond_uncertainty",
+    "previous_score", "change", "change_low", "change_high", "p_value", "p_adjusted",
+    "beyond_uncertainty",
 ]
 EXPORT_COLUMNS = ["partner", "wave", "factor", "score", "respondents", "suppressed", "reason"]
 
@@ -140,6 +143,11 @@ def _k(k: int | None) -> int:
         raise ValueError(f"k={k} is below {settings.MIN_ANONYMITY_K}: groups that small could "
                          f"identify people.")
     return k
+
+
+def anonymity_k(k: int | None = None) -> int:
+    """The k in force: ``k`` when given (refused below the minimum), else the setting."""
+    return _k(k)
 
 
 def _weights(weights: Mapping[str, float] | Sequence[float] | None) -> dict[str, float]:
@@ -411,6 +419,14 @@ def factor_scores(cursor, *, asof: int | None = None, k: int | None = None,
     return frame[FACTOR_COLUMNS]
 
 
+def factor_statistics(cursor, *, asof: int | None = None, k: int | None = None,
+                      waves: Iterable[str] | None = None) -> pd.DataFrame:
+    """``factor_scores`` plus ``se`` (sd / sqrt(n)) of each shown group, for the query
+    layer's tests (``significance``); a hidden row carries no se either."""
+    frame = _factor_frame(cursor, asof, k, waves, settings.band_thresholds())
+    return frame[FACTOR_COLUMNS + ["se"]]
+
+
 def index_scores(cursor, *, asof: int | None = None, k: int | None = None,
                  partners: Iterable[int] | None = None, waves: Iterable[str] | None = None,
                  weights: Mapping[str, float] | Sequence[float] | None = None,
@@ -437,33 +453,54 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
 
     One row per returned group (factors, and the index as factor 'collaboration_index'):
     partner_id, partner, factor, wave, wave_start, previous_wave, score, previous_score,
-    change, beyond_uncertainty. ``change`` is missing (and ``beyond_uncertainty`` <NA>)
-    when either wave's group is hidden or absent, or for the first wave.
+    change, change_low, change_high (95%), p_value (Welch), p_adjusted (Benjamini-Hochberg
+    over every change into that wave: all partners and the programme, factors and index,
+    whatever the filters), beyond_uncertainty (p_adjusted <= significance.FDR_Q: the same
+    rule as ``alerts``). ``change`` is missing (and ``beyond_uncertainty`` <NA>) when either
+    wave's group is hidden or absent, or for the first wave.
     """
     thresholds = thresholds or settings.band_thresholds()
     frame = _factor_frame(cursor, asof, k, None, thresholds)
-    if include_index:
-        index = _index_frame(frame, _weights(weights), thresholds)
-        frame = pd.concat([frame, index[[c for c in frame.columns if c in index.columns]]],
-                          ignore_index=True)
+    # the index is always tested: the family a wave's flags are controlled over must not
+    # depend on what a caller asks to see
+    index = _index_frame(frame, _weights(weights), thresholds)
+    frame = pd.concat([frame, index[[c for c in frame.columns if c in index.columns]]],
+                      ignore_index=True)
     order = (frame[["wave", "wave_start"]].drop_duplicates("wave")
              .sort_values(["wave_start", "wave"]).reset_index(drop=True))
     previous = dict(zip(order["wave"].iloc[1:], order["wave"].iloc[:-1]))
-    frame = frame.assign(previous_wave=frame["wave"].map(previous),
+    frame = frame.assign(previous_wave=frame["wave"].map(previous).astype(frame["wave"].dtype),
                          _key=frame["partner_id"].fillna(-1).astype("int64"))
-    before = frame[["_key", "factor", "wave", "score", "se"]].rename(
-        columns={"wave": "previous_wave", "score": "previous_score", "se": "previous_se"})
+    before = frame[["_key", "factor", "wave", "score", "se", "n"]].rename(
+        columns={"wave": "previous_wave", "score": "previous_score", "se": "previous_se",
+                 "n": "previous_n"})
     merged = frame.merge(before, on=["_key", "factor", "previous_wave"], how="left")
-    change = merged["score"] - merged["previous_score"]
-    margin = 1.96 * np.sqrt(merged["se"] ** 2 + merged["previous_se"] ** 2)
-    merged["change"] = change
-    beyond = pd.array((change.abs() > margin).to_numpy(), dtype="boolean")
-    beyond[change.isna().to_numpy() | margin.isna().to_numpy()] = pd.NA
-    merged["beyond_uncertainty"] = beyond
+    merged = pd.concat([merged, _change_tests(merged)], axis=1)
+    if not include_index:
+        merged = merged[merged["factor"] != INDEX]
     if waves is not None:
         merged = merged[merged["wave"].isin([str(w) for w in waves])]
     merged = _filter_partners(merged, partners, programme)
     return _order(merged, with_factor=True)[CHANGE_COLUMNS]
+
+
+def _change_tests(merged: pd.DataFrame) -> pd.DataFrame:
+    """change, its 95% interval, Welch p and the wave's Benjamini-Hochberg p (significance)
+    for each row of ``changes``; beyond_uncertainty = flagged by that one rule."""
+    change = (merged["score"] - merged["previous_score"]).to_numpy(dtype="float64")
+    se1 = merged["se"].to_numpy(dtype="float64", na_value=np.nan)
+    se0 = merged["previous_se"].to_numpy(dtype="float64", na_value=np.nan)
+    p, df = significance.welch(change, se1, merged["n"].to_numpy(dtype="float64", na_value=np.nan),
+                               se0, merged["previous_n"].to_numpy(dtype="float64", na_value=np.nan))
+    low, high = significance.interval(change, se1, se0, df)
+    adjusted = np.full(len(p), np.nan)
+    for rows in merged.groupby("wave", sort=False).indices.values():
+        adjusted[rows] = significance.fdr(p[rows])
+    beyond = pd.array(significance.flagged(adjusted), dtype="boolean")
+    beyond[np.isnan(p)] = pd.NA
+    return pd.DataFrame({"change": change, "change_low": low, "change_high": high,
+                         "p_value": p, "p_adjusted": adjusted, "beyond_uncertainty": beyond},
+                        index=merged.index)
 
 
 def waves(cursor, asof: int | None = None) -> pd.DataFrame:
