@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 USER = "ph"
@@ -94,6 +95,27 @@ class PostgresServer:
 
     def dsn(self, database: str = DATABASE) -> str:
         return f"dbname={database} host=127.0.0.1 port={self.port} user={USER}"
+
+    def lock_requests(self, key: int) -> int:
+        """How many connections have asked for the advisory lock ``key`` in their open transaction.
+
+        ``lake.WriteLock`` polls ``pg_try_advisory_xact_lock`` inside a transaction: while it
+        waits, and once it holds the lock, that is its connection's last statement.
+        """
+        return int(self.psql(DATABASE, (
+            "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' "
+            f"AND query LIKE '%pg_try_advisory_xact_lock({int(key)})%'")).strip())
+
+    def wait_for_lock_requests(self, key: int, count: int, still_running, hang_seconds: float) -> None:
+        """Wait (on the state, polling) until ``count`` connections ask for the lock ``key``.
+
+        ``still_running()`` False stops the wait early; ``hang_seconds`` only ends a wait that is stuck.
+        """
+        deadline = time.monotonic() + hang_seconds
+        while (seen := self.lock_requests(key)) < count:
+            if not still_running() or time.monotonic() > deadline:
+                raise AssertionError(f"{seen} of {count} connections asked for the write lock")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         if self.started:
