@@ -71,6 +71,12 @@ class PostgresServer:
             shutil.chown(self.folder, self.user, self.user)
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
                   "-E", "UTF8", "--no-sync")
+        self.resume()
+        self.psql("postgres", f"CREATE DATABASE {DATABASE}")
+        return self
+
+    def resume(self) -> None:
+        """Start the server (again, after ``pause``) on its port."""
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
                    f"-c unix_socket_directories={self.folder} -c fsync=off "
                    "-c max_connections=200")
@@ -81,8 +87,11 @@ class PostgresServer:
             log = (self.folder / "server.log").read_text(errors="replace") if (self.folder / "server.log").exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr}\n{log[-2000:]}")
         self.started = True
-        self.psql("postgres", f"CREATE DATABASE {DATABASE}")
-        return self
+
+    def pause(self) -> None:
+        """Stop the server as an outage would (connections cut); ``resume`` brings it back."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self.started = False
 
     def psql(self, database: str, sql: str) -> str:
         return self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER,
@@ -99,7 +108,7 @@ class PostgresServer:
     def lock_requests(self, key: int) -> int:
         """How many connections have asked for the advisory lock ``key`` in their open transaction.
 
-        ``lake.WriteLock`` polls ``pg_try_advisory_xact_lock`` inside a transaction: while it
+        ``lake.AdvisoryLock`` polls ``pg_try_advisory_xact_lock`` inside a transaction: while it
         waits, and once it holds the lock, that is its connection's last statement.
         """
         return int(self.psql(DATABASE, (

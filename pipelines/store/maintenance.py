@@ -67,14 +67,16 @@ def maintain_lake(store: Store, keep: dt.timedelta) -> LakeReport:
     older = "now() - to_seconds(?)"
 
     def total(call: str, column: str | None = None, parameters: list | None = None) -> int:
+        # fetchall, not fetchone: a result read only in part leaves its statement, and what the
+        # function changed, uncommitted (measured: the next statement then finds none of it)
         summed = f"coalesce(sum({column}), 0)" if column else "count(*)"
-        return int(cursor.execute(f"SELECT {summed} FROM {call}", parameters or []).fetchone()[0])
+        return int(cursor.execute(f"SELECT {summed} FROM {call}", parameters or []).fetchall()[0][0])
 
     with store.exclusive():
         flushed = total(f"ducklake_flush_inlined_data('{catalog}')", "rows_flushed")
         expired = total(f"ducklake_expire_snapshots('{catalog}', older_than => {older})", None, [seconds])
         merged = cursor.execute(f"SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0) "
-                                f"FROM ducklake_merge_adjacent_files('{catalog}')").fetchone()
+                                f"FROM ducklake_merge_adjacent_files('{catalog}')").fetchall()[0]
         rewritten = total(f"ducklake_rewrite_data_files('{catalog}')", "files_processed")
         removed = total(f"ducklake_cleanup_old_files('{catalog}', older_than => {older})", None, [seconds])
         orphans = total(f"ducklake_delete_orphaned_files('{catalog}', older_than => {older})", None, [seconds])

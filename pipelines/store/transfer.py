@@ -34,7 +34,7 @@ class Moved:
     rows: int
 
     def sentence(self) -> str:
-        return (f"Copied {self.batches} batches (data versions 1 to {self.last_version}, {self.rows} rows in all) "
+        return (f"Copied {self.batches} batches (data versions up to {self.last_version}, {self.rows} rows in all) "
                 f"to {lake.display_name(self.location)}. Point PARTNERSHIP_DB at it to use it; pinned links keep "
                 "their views. The file is unchanged.")
 
@@ -96,10 +96,11 @@ def _copy(source: Store, target: Store, drawn: int) -> Moved:
             where = f" WHERE {OWN_ROWS[table]}" if table in OWN_ROWS else ""
             if table in OWN_ROWS:
                 cursor.execute(f'DELETE FROM "{table}"{where}')
-            cursor.register("incoming", read.execute(f'SELECT {listed} FROM "{table}"{where}').fetch_record_batch())
+            cursor.register("incoming", read.execute(f'SELECT {listed} FROM "{table}"{where}').to_arrow_reader())
             try:
                 cursor.execute(f'INSERT INTO "{table}" ({listed}) SELECT {listed} FROM incoming')
             finally:
                 cursor.unregister("incoming")
             rows += int(cursor.execute(f'SELECT count(*) FROM "{table}"{where}').fetchone()[0])
-    return Moved(target.lake, len(versions.history(target.cursor())), drawn, rows)
+    copied = target.cursor()
+    return Moved(target.lake, len(versions.history(copied)), versions.data_version(copied), rows)
