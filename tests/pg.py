@@ -115,15 +115,31 @@ class PostgresServer:
             "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' "
             f"AND query LIKE '%pg_try_advisory_xact_lock({int(key)})%'")).strip())
 
-    def wait_for_lock_requests(self, key: int, count: int, still_running, hang_seconds: float) -> None:
-        """Wait (on the state, polling) until ``count`` connections ask for the lock ``key``.
+    def lock_held(self, key: int) -> bool:
+        """Whether some connection holds the advisory lock ``key`` now (a bigint key: high and low halves)."""
+        high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+        return self.psql(DATABASE, (
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            f"AND classid::bigint = {high} AND objid::bigint = {low}")).strip() != "0"
+
+    def wait_for_lock_requests(self, key: int, count: int, still_running, hang_seconds: float, *,
+                               exactly: bool = False) -> None:
+        """Wait (on the state, polling) until ``count`` connections ask for the lock ``key``: at
+        least that many, or ``exactly`` (and for 0, nobody holds it either).
 
         ``still_running()`` False stops the wait early; ``hang_seconds`` only ends a wait that is stuck.
         """
         deadline = time.monotonic() + hang_seconds
-        while (seen := self.lock_requests(key)) < count:
+
+        def reached() -> bool:
+            seen = self.lock_requests(key)
+            if not exactly:
+                return seen >= count
+            return seen == count and (count > 0 or not self.lock_held(key))
+
+        while not reached():
             if not still_running() or time.monotonic() > deadline:
-                raise AssertionError(f"{seen} of {count} connections asked for the write lock")
+                raise AssertionError(f"{self.lock_requests(key)} connections asked for the write lock, not {count}")
             time.sleep(0.1)
 
     def stop(self) -> None:

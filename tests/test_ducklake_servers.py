@@ -153,7 +153,7 @@ def test_an_upload_through_one_server_is_seen_by_the_other_and_loads_at_once_los
         button = page_a.get_by_role("button", name="Load all 40 rows")
         button.wait_for(timeout=HANG_MS)
         holder = lake.connect(env["PARTNERSHIP_DB"], env["PARTNERSHIP_LAKE_DATA_PATH"])
-        lock = lake.WriteLock(holder, env["PARTNERSHIP_DB"])
+        lock = lake.AdvisoryLock(holder, env["PARTNERSHIP_DB"])
         lock.acquire(HANG_MS / 1000)
         cli = None
         try:
