@@ -50,7 +50,12 @@ def _system_user() -> str | None:
 
 
 class PostgresServer:
-    def __init__(self, bin_path: Path | None = None):
+    """``debian_like``: set up as Debian's package sets up a cluster (superuser ``postgres`` by peer
+    authentication on the socket, passwords over TCP) and with no database made; ``env()`` then
+    points libpq's command-line tools at it."""
+
+    def __init__(self, bin_path: Path | None = None, *, debian_like: bool = False):
+        self.debian_like = debian_like
         self.bin = bin_path or bin_dir()
         if self.bin is None:
             raise RuntimeError("PostgreSQL binaries not found (apt-get install postgresql)")
@@ -69,11 +74,19 @@ class PostgresServer:
     def start(self) -> "PostgresServer":
         if self.user:
             shutil.chown(self.folder, self.user, self.user)
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
-                  "-E", "UTF8", "--no-sync")
+        if self.debian_like:
+            access = ["-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256"]
+        else:
+            access = ["-U", USER, "--auth=trust"]
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), *access, "-E", "UTF8", "--no-sync")
         self.resume()
-        self.psql("postgres", f"CREATE DATABASE {DATABASE}")
+        if not self.debian_like:
+            self.psql("postgres", f"CREATE DATABASE {DATABASE}")
         return self
+
+    def env(self) -> dict[str, str]:
+        """What points psql, createdb, pg_dump ... at this server when they name no host and port."""
+        return {"PGHOST": str(self.folder), "PGPORT": str(self.port)}
 
     def resume(self) -> None:
         """Start the server (again, after ``pause``) on its port."""
