@@ -33,6 +33,31 @@ def check(env: dict) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=HANG_MS / 1000)
 
 
+def start_at_once(folder: Path, env: dict, names: tuple[str, ...] = ("a", "b")) -> list[AppServer]:
+    """App servers on one store started at the same moment (a thread each), as a service manager
+    starts replicas; when one fails to start, the others are stopped and its error raised."""
+    started: dict[str, AppServer | BaseException] = {}
+
+    def start(name: str) -> None:
+        try:
+            started[name] = AppServer(folder / f"{name}.unused", Path(env["PARTNERSHIP_SALT_FILE"]), env=env)
+        except BaseException as error:  # noqa: BLE001 (raised below)
+            started[name] = error
+
+    threads = [threading.Thread(target=start, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failed = [value for value in started.values() if isinstance(value, BaseException)]
+    if failed:
+        for value in started.values():
+            if isinstance(value, AppServer):
+                value.stop()
+        raise failed[0]
+    return [started[name] for name in names]
+
+
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory, chromium):
     """Its own PostgreSQL (stopped and started by the test), an empty catalog, two replicas started at once."""
@@ -40,32 +65,17 @@ def replicas(tmp_path_factory, chromium):
         pytest.skip("PostgreSQL binaries not found (apt-get install -y postgresql)")
     folder = tmp_path_factory.mktemp("replicas")
     server = pg.PostgresServer().start()
-    started: dict[str, AppServer | BaseException] = {}
+    apps: list[AppServer] = []
     try:
         env = {"PARTNERSHIP_DB": f"ducklake:postgres:{server.dsn()}",  # an empty database: no lake yet
                "PARTNERSHIP_LAKE_DATA_PATH": str(folder / "lake-data"),
                "PARTNERSHIP_SALT_FILE": str(folder / "shared-salt"), "PARTNERSHIP_DEMO": "auto",
                "PARTNERSHIP_LOCK_WAIT_SECONDS": str(HANG_MS // 1000)}
-
-        def start(name: str) -> None:
-            try:
-                started[name] = AppServer(folder / f"{name}.unused", folder / "shared-salt", env=env)
-            except BaseException as error:  # noqa: BLE001 (raised below)
-                started[name] = error
-
-        threads = [threading.Thread(target=start, args=(name,)) for name in ("a", "b")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        for value in started.values():
-            if isinstance(value, BaseException):
-                raise value
-        yield started["a"], started["b"], env, server
+        apps = start_at_once(folder, env)
+        yield apps[0], apps[1], env, server
     finally:
-        for app in started.values():
-            if isinstance(app, AppServer):
-                app.stop()
+        for app in apps:
+            app.stop()
         server.stop()
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pg
 import pytest
 from conftest import AppServer, screenshot, wait_for_app
+from test_ducklake_replicas import start_at_once
 
 from pipelines.store import lake
 
@@ -61,28 +61,8 @@ def lake_servers(tmp_path_factory, chromium):
                "PARTNERSHIP_DEMO": "off",
                # the page's load waits for the test's lock and the command line's load
                "PARTNERSHIP_LOCK_WAIT_SECONDS": str(HANG_MS // 1000)}
-        # create and migrate the lake once, as the first replica of a deployment would
-        created = subprocess.run([sys.executable, "-c", "from pipelines.store import Store; Store().close()"],
-                                 cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=HANG_MS / 1000)
-        assert created.returncode == 0, created.stderr
-        started: dict[str, AppServer | BaseException] = {}
-
-        def start(name: str) -> None:
-            try:
-                started[name] = AppServer(folder / f"{name}.unused", folder / "shared-salt", env=env)
-            except BaseException as error:  # noqa: BLE001 (reported below)
-                started[name] = error
-
-        threads = [threading.Thread(target=start, args=(name,)) for name in ("a", "b")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        servers = [s for s in started.values() if isinstance(s, AppServer)]
-        for value in started.values():
-            if isinstance(value, BaseException):
-                raise value
-        yield started["a"], started["b"], env, server
+        servers = start_at_once(folder, env)  # on an empty catalog: the first page view creates the lake
+        yield servers[0], servers[1], env, server
     finally:
         for app in servers:
             app.stop()
