@@ -71,7 +71,7 @@ class PostgresServer:
             command = ["runuser", "-u", self.user, "--", *command]
         return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         if self.user:
             shutil.chown(self.folder, self.user, self.user)
         if self.debian_like:

@@ -26,8 +26,9 @@ def loaded(path: Path) -> None:
 def test_check_is_ready_on_a_written_file_store(tmp_path):
     db = tmp_path / "programme.duckdb"
     loaded(db)
-    assert run("check") == (0, f"ready: {db}: schema {SCHEMA_VERSION}, salt {tmp_path / 'salt'} the same as "
-                               f"the store's, data path {tmp_path} writable.\n", "")
+    ready = (f"ready: {db}: schema {SCHEMA_VERSION}, salt {tmp_path / 'salt'} the same as the store's, "
+             f"data path {tmp_path} writable.\n")
+    assert run("check") == (0, ready, "")
 
 
 def test_the_first_write_records_the_salts_fingerprint_never_the_salt(tmp_path):
@@ -67,7 +68,7 @@ def test_check_fails_without_the_salt_file(tmp_path, monkeypatch):
     loaded(tmp_path / "programme.duckdb")
     monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(tmp_path / "elsewhere" / "salt"))
     code, out, err = run("check")
-    assert code == 1 and f"the salt file {tmp_path / 'elsewhere' / 'salt'} does not exist" in err
+    assert (code, out) == (1, "") and f"the salt file {tmp_path / 'elsewhere' / 'salt'} does not exist" in err
     assert not (tmp_path / "elsewhere").exists()  # the probe made no salt
 
 

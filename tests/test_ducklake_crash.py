@@ -96,7 +96,6 @@ def test_a_load_killed_at_any_state_on_the_lake_leaves_all_or_nothing(postgres, 
         load.communicate(timeout=HANG_SECONDS)
 
     outcomes = []
-    extra = 0
     for number, moment in enumerate(("waiting for the lock", "holding the lock", "data file written")):
         file = big_issue_log(tmp_path / f"raid-{number}.csv", f"K{number}")
         # the connection of the load killed before has gone, and its lock with it
@@ -114,8 +113,8 @@ def test_a_load_killed_at_any_state_on_the_lake_leaves_all_or_nothing(postgres, 
                 holder.release()
                 wait_until(lambda: postgres.lock_held(holder.key), load, "it held the lock")
                 if moment == "data file written":
-                    wait_until(lambda: parquet_files(data) - files_before or not postgres.lock_held(holder.key),
-                               load, "it wrote a data file")
+                    wait_until(lambda known=files_before: parquet_files(data) - known
+                               or not postgres.lock_held(holder.key), load, "it wrote a data file")
                 kill(load)
         finally:
             holder.release()
@@ -125,9 +124,8 @@ def test_a_load_killed_at_any_state_on_the_lake_leaves_all_or_nothing(postgres, 
         assert after in (before, (before[0] + 1, before[1] + ROWS)), (moment, before, after)
         outcomes.append((moment, "loaded" if after != before else "unchanged"))
         # the lock went with the killed process's connection: the next load runs
-        extra += 1
-        small = tmp_path / f"after-{extra}.csv"
-        small.write_text(f"Issue ID,Title,Raised by,Raised date\r\nZ-{extra},After the kill,Kestrel Design,2025-01-05\r\n")
+        small = tmp_path / f"after-{number}.csv"
+        small.write_text(f"Issue ID,Title,Raised by,Raised date\r\nZ-{number},After the kill,Kestrel Design,2025-01-05\r\n")
         out, err = io.StringIO(), io.StringIO()
         assert cli.main(["load", str(small), "--dataset", "issues"], out=out, err=err) == 0, err.getvalue()
         assert state(store) == (after[0] + 1, after[1] + 1)

@@ -57,7 +57,15 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     import duckdb
 
     from pipelines import ingest
-    from pipelines.store import Store, StoreBusy, StoreMissing, db_path, handoff, lake
+    from pipelines.store import (
+        Store,
+        StoreBusy,
+        StoreMissing,
+        StoreTooNew,
+        db_path,
+        handoff,
+        lake,
+    )
 
     locations = [settings.get("db"), args.db, getattr(args, "to", None)]
     say = functools.partial(_say, err, [str(place) for place in locations if place])
@@ -85,16 +93,14 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     except (ValueError, ingest.NotReady) as problem:
         say(problem)
         return EXIT_INVALID
-    except (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable, StoreMissing) as problem:
-        # the store could not be opened or written to now: a probe is simply not ready
+    except (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable, StoreMissing, StoreTooNew,
+            lake.LakeOpenError) as problem:  # the store cannot be opened or written to now
         if args.verb in admin.PROBES:
             say(f"not ready: {problem}")
             return EXIT_INVALID
         say(problem)
-        return EXIT_INVALID if isinstance(problem, StoreMissing) else EXIT_BUSY
-    except RuntimeError as problem:  # a store this version cannot open (see its message)
-        say(problem)
-        return EXIT_INVALID
+        busy = isinstance(problem, (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable))
+        return EXIT_BUSY if busy else EXIT_INVALID
     finally:
         if own and store is not None:
             store.close()

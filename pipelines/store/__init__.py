@@ -10,6 +10,7 @@ from pipelines.store.database import (
     Store,
     StoreBusy,
     StoreMissing,
+    StoreTooNew,
     db_path,
     is_lake,
     open_prepared,
@@ -17,4 +18,5 @@ from pipelines.store.database import (
 )
 from pipelines.store.versions import visible
 
-__all__ = ["Store", "StoreBusy", "StoreMissing", "db_path", "is_lake", "open_prepared", "open_store", "visible"]
+__all__ = ["Store", "StoreBusy", "StoreMissing", "StoreTooNew", "db_path", "is_lake", "open_prepared",
+           "open_store", "visible"]

@@ -50,6 +50,10 @@ class StoreMissing(RuntimeError):
                          "command that opens it creates it (for example `python -m pipelines history`).")
 
 
+class StoreTooNew(RuntimeError):
+    """The store was written by a newer version of the product."""
+
+
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
@@ -80,13 +84,11 @@ class Store:
         migrated to the current schema unless not ``migrate``."""
         self.lake = lake.location_of(path if path else settings.get("db"))
         self._write_lock = threading.RLock()
-        wait = float(settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds)
         if self.lake:
             self.location = self.lake
             self.path = lake.local_folder(self.lake)  # local bookkeeping only; the data is in the lake
             # a lake never waits for another process to open it, only (briefly) for one creating it
-            self.connection = lake.connect(self.lake, settings.get("lake_data_path") or None,
-                                           float(settings.get("lock_wait_seconds")), create=create)
+            self.connection = lake.connect(self.lake, settings.get("lake_data_path") or None, create=create)
             if self.connection is None:
                 raise StoreMissing(lake.display_name(self.lake))
             self._lake_lock = lake.AdvisoryLock(self.connection, self.lake)
@@ -96,13 +98,19 @@ class Store:
             if not create and not self.path.exists():
                 raise StoreMissing(self.location)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.connection = self._connect(wait)
+            self.connection = self._connect(
+                settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds)
         if migrate:
             self.migrate()
 
     @property
     def is_lake(self) -> bool:
         return self.lake is not None
+
+    @property
+    def shown_as(self) -> str:
+        """The store as messages name it: the file's path, or the lake's location with no password."""
+        return lake.display_name(self.lake) if self.lake else str(self.path)
 
     def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
@@ -136,8 +144,8 @@ class Store:
     def migrate(self, upto: int = SCHEMA_VERSION) -> int:
         current = self.schema_version()
         if current > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.lake or self.path} was written by a newer version of Partnership Health "
+            raise StoreTooNew(
+                f"{self.shown_as} was written by a newer version of Partnership Health "
                 f"(schema {current}; this one knows {SCHEMA_VERSION}). Upgrade before opening it."
             )
         migrations = lake.lake_migrations(MIGRATIONS) if self.lake else MIGRATIONS

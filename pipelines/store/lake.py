@@ -42,6 +42,7 @@ from typing import Any, Sequence
 
 import duckdb
 
+from pipelines import settings
 from pipelines.store import conninfo
 
 PREFIX = "ducklake:"
@@ -64,6 +65,10 @@ CONNECT_TIMEOUT_SECONDS = "10"
 
 class LakeBusyError(RuntimeError):
     """Another process held the lake's write lock for longer than we may wait."""
+
+
+class LakeOpenError(RuntimeError):
+    """This installation or these settings cannot open the lake (an extension or the data path missing)."""
 
 
 class LakeUnreachable(RuntimeError):
@@ -94,12 +99,13 @@ def catalog_dsn(location: str) -> str:
     rest = location[len(PREFIX):]
     if not rest.startswith("postgres:"):
         raise ValueError(
-            f"PARTNERSHIP_DB={conninfo.redact(location)}: only a DuckLake store with a PostgreSQL catalog is supported, "
-            "written 'ducklake:postgres:dbname=NAME host=HOST port=PORT user=USER'."
+            f"PARTNERSHIP_DB={conninfo.redact(location)}: only a DuckLake store with a PostgreSQL catalog is "
+            "supported, written 'ducklake:postgres:dbname=NAME host=HOST port=PORT user=USER'."
         )
     dsn = rest[len("postgres:"):].strip()
     if not dsn:
-        raise ValueError("PARTNERSHIP_DB names a DuckLake store but no PostgreSQL connection after 'ducklake:postgres:'.")
+        raise ValueError("PARTNERSHIP_DB names a DuckLake store but no PostgreSQL connection after "
+                         "'ducklake:postgres:'.")
     return dsn
 
 
@@ -135,15 +141,15 @@ def extension_file(package: str) -> Path:
     try:
         module = importlib.import_module(package)
     except ImportError:
-        raise RuntimeError(
+        raise LakeOpenError(
             f"The DuckLake store needs the Python package {package.replace('_', '-')}=={version}: "
             f"pip install {PIP_NAMES.format(v=version)}"
         ) from None
     folder = Path(module.__file__).resolve().parent / "extensions" / f"v{version}"
     files = sorted(folder.glob("*.duckdb_extension"))
     if not files:
-        raise RuntimeError(f"{package} has no extension for DuckDB {version} in {folder}; "
-                           f"pip install {PIP_NAMES.format(v=version)}")
+        raise LakeOpenError(f"{package} has no extension for DuckDB {version} in {folder}; "
+                                f"pip install {PIP_NAMES.format(v=version)}")
     return files[0]
 
 
@@ -158,8 +164,7 @@ def load_extensions(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 # -- connection -------------------------------------------------------------------
-def connect(location: str, data_path: str | None, wait_seconds: float = 30.0, *,
-            create: bool = True) -> duckdb.DuckDBPyConnection | None:
+def connect(location: str, data_path: str | None, *, create: bool = True) -> duckdb.DuckDBPyConnection | None:
     """A DuckDB connection with the lake attached as ``lake`` (created if new, unless not
     ``create``: then None when the catalog holds no lake yet).
 
@@ -183,13 +188,13 @@ def connect(location: str, data_path: str | None, wait_seconds: float = 30.0, *,
         if options:
             attach += f" ({', '.join(options)})"
         creating = AdvisoryLock(connection, location, Purpose.CREATE)
-        creating.acquire(wait_seconds)
+        creating.acquire(float(settings.get("lock_wait_seconds")))
         try:
             connection.execute(attach)
         except duckdb.Error as error:
             hint = "" if data_path else (" A new DuckLake store needs a data path: set PARTNERSHIP_LAKE_DATA_PATH "
                                          "to a folder every replica can reach.")
-            raise RuntimeError(redact(f"Could not open the DuckLake store {display_name(location)}: "
+            raise LakeOpenError(redact(f"Could not open the DuckLake store {display_name(location)}: "
                                       f"{error}.{hint}", location)) from None
         finally:
             creating.release()
@@ -225,7 +230,7 @@ def _exists(connection: duckdb.DuckDBPyConnection) -> bool:
     found = ("SELECT count(*) AS n FROM information_schema.tables "
              "WHERE table_name = 'ducklake_metadata'")
     return bool(connection.execute(
-        f"SELECT * FROM postgres_query('{LOCK_DATABASE}', {_quote(found)})").fetchone()[0])
+        f"SELECT * FROM postgres_query('{LOCK_DATABASE}', {_quote(found)})").fetchall()[0][0])
 
 
 def _libpq_reason(error: BaseException) -> str:
@@ -339,7 +344,6 @@ class AdvisoryLock:
             finally:
                 self.cursor.close()
                 self.cursor = None
-
 
 
 def next_version(cursor: duckdb.DuckDBPyConnection) -> int:

@@ -57,7 +57,7 @@ def maintain(store: Store, keep: dt.timedelta = DEFAULT_KEEP) -> str:
         store.cursor().execute("CHECKPOINT")
         return ("The programme store is a DuckDB file: checkpointed it (its write-ahead log is now in the "
                 "file). A file has no snapshots to expire or small files to merge.")
-    return f"Maintained {lake.display_name(store.lake)}: " + maintain_lake(store, keep).sentence(keep)
+    return f"Maintained {store.shown_as}: " + maintain_lake(store, keep).sentence(keep)
 
 
 def maintain_lake(store: Store, keep: dt.timedelta) -> LakeReport:

@@ -34,6 +34,7 @@ class Verdict:
     problem: Problem | None = None
     detail: str = ""  # what the sentence of the problem needs (a path, a version, an error)
     salt: fingerprint.Match | None = None
+    salt_file: str = ""
     data_path: str = ""
 
     @property
@@ -44,7 +45,7 @@ class Verdict:
         if self.problem is None:
             salt = ("the same as the store's" if self.salt is fingerprint.Match.SAME
                     else "recorded by the store's next write")
-            return (f"ready: {self.store}: schema {SCHEMA_VERSION}, salt {settings.get('salt_file')} {salt}, "
+            return (f"ready: {self.store}: schema {SCHEMA_VERSION}, salt {self.salt_file} {salt}, "
                     f"data path {self.data_path} writable.")
         return f"not ready: {self.store}: {_SENTENCES[self.problem].format(detail=self.detail, current=SCHEMA_VERSION)}"
 
@@ -66,7 +67,7 @@ _SENTENCES = {
 
 
 def check(store: Store) -> Verdict:
-    name = lake.display_name(store.lake) if store.is_lake else store.location
+    name = store.shown_as
     version = store.schema_version()
     if version != SCHEMA_VERSION:
         older = version < SCHEMA_VERSION
@@ -83,7 +84,7 @@ def check(store: Store) -> Verdict:
     folder = data_path(store)
     if not _takes_a_file(folder):
         return Verdict(name, Problem.DATA_PATH, folder)
-    return Verdict(name, salt=match, data_path=folder)
+    return Verdict(name, salt=match, salt_file=str(salt_file), data_path=folder)
 
 
 def data_path(store: Store) -> str:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from pipelines.store import lake, versions
 from pipelines.store.database import Store
-from pipelines.store.schema import SCHEMA_VERSION
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Tables the new lake has rows in before the copy: which rows the file's replace (a WHERE condition).
@@ -28,14 +27,14 @@ class NotMovable(ValueError):
 
 @dataclass(frozen=True)
 class Moved:
-    location: str
+    store: str  # as messages name it
     batches: int
     last_version: int
     rows: int
 
     def sentence(self) -> str:
         return (f"Copied {self.batches} batches (data versions up to {self.last_version}, {self.rows} rows in all) "
-                f"to {lake.display_name(self.location)}. Point PARTNERSHIP_DB at it to use it; pinned links keep "
+                f"to {self.store}. Point PARTNERSHIP_DB at it to use it; pinned links keep "
                 "their views. The file is unchanged.")
 
 
@@ -64,12 +63,10 @@ def move_to_lake(source: Store, location: str) -> Moved:
     if source.is_lake:
         raise NotMovable("The programme store is already a DuckLake store; `migrate` copies a DuckDB file.")
     if lake.location_of(location) is None:
-        raise NotMovable(f"--to needs a DuckLake store, written 'ducklake:postgres:<connection>', not {location!r}.")
+        raise NotMovable(f"--to needs a DuckLake store, written 'ducklake:postgres:<connection>', not '{location}'.")
     drawn = _drawn(source)
     if not drawn:
         raise NotMovable(f"{source.location} holds no data yet: there is nothing to copy.")
-    if source.schema_version() != SCHEMA_VERSION:
-        raise NotMovable(f"{source.location} has schema {source.schema_version()}, this version {SCHEMA_VERSION}.")
     target = Store(location)
     try:
         return _copy(source, target, drawn)
@@ -88,7 +85,7 @@ def _copy(source: Store, target: Store, drawn: int) -> Moved:
     with target.write() as cursor:
         held = [t for t in known if t not in OWN_ROWS and cursor.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]]
         if held:
-            raise NotMovable(f"{lake.display_name(target.lake)} already holds data ({', '.join(sorted(held))}); "
+            raise NotMovable(f"{target.shown_as} already holds data ({', '.join(sorted(held))}); "
                              "`migrate` copies into a new, empty store only.")
         cursor.execute(f"INSERT INTO {lake.VERSIONS} SELECT range FROM range(1, ?)", [drawn + 1])
         for table, columns in tables.items():
@@ -103,4 +100,4 @@ def _copy(source: Store, target: Store, drawn: int) -> Moved:
                 cursor.unregister("incoming")
             rows += int(cursor.execute(f'SELECT count(*) FROM "{table}"{where}').fetchone()[0])
     copied = target.cursor()
-    return Moved(target.lake, len(versions.history(copied)), versions.data_version(copied), rows)
+    return Moved(target.shown_as, len(versions.history(copied)), versions.data_version(copied), rows)
