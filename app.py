@@ -1,7 +1,7 @@
 """Partnership Health: the entry file only routes."""
 import streamlit as st
 
-from app_pages.ui import access, links
+from app_pages.ui import access, links, queries
 
 st.set_page_config(page_title="Partnership Health", page_icon=":material/handshake:", layout="wide")
 
@@ -19,7 +19,8 @@ who = access.current_access()  # local mode, signed out, viewer or editor (pipel
 if who.must_sign_in:
     access.sign_in_page(who, st.navigation(pages, position="hidden"))
 page = st.navigation([p for p in pages if who.may_open(p.url_path)])
-links.resume_linked_view()
-links.sidebar()
-access.access_sidebar(who)
-page.run()
+with queries.store_guard():  # a store that stops answering: a plain notice, retried
+    links.resume_linked_view()
+    links.sidebar()
+    access.access_sidebar(who)
+    page.run()

@@ -68,7 +68,7 @@ def run_cli(*argv: str, env: dict | None = None, timeout: float = 120) -> subpro
 def test_the_setting_names_a_lake_and_the_store_opens_it(store, lake_location):
     assert is_lake() and store.is_lake and store.lake == lake_location
     assert store.cursor().execute("SELECT current_database()").fetchone() == ("lake",)
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
     tables = {row[0] for row in store.cursor().execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lake'").fetchall()}
     assert {"batches", "partners", "survey_responses", "issues", "meta", "mapping_memory"} <= tables
@@ -100,6 +100,7 @@ def test_a_lake_made_before_version_seq_keeps_counting_from_its_counter(store, l
     builders.load(store, "instrument_items", builders.instrument())
     with store.write() as cursor:  # the lake as schema 2 left it
         cursor.execute("DROP TABLE version_seq")
+        cursor.execute("DROP TABLE salt_fingerprint")
         _text_respondent_keys(cursor)
         cursor.execute("INSERT INTO meta VALUES ('version_counter', '7')")
         cursor.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -127,13 +128,14 @@ def test_a_lake_with_text_respondent_keys_gets_integer_keys(store, lake_location
     salt = b"s" * 32
     text_key = hmac.new(salt, b"id:r1", hashlib.sha256).hexdigest()[:20]
     with store.write() as cursor:  # survey_responses as schema 3 left it
+        cursor.execute("DROP TABLE salt_fingerprint")
         _text_respondent_keys(cursor)
         cursor.execute("INSERT INTO survey_responses VALUES (?, 1, '2025-Q1', '2025-01-01', 'SG1', 4.0, 1, true)",
                        [text_key])
         cursor.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     store.close()
     reopened = Store(lake_location)
-    assert reopened.schema_version() == SCHEMA_VERSION == 4
+    assert reopened.schema_version() == SCHEMA_VERSION == 5
     key = int(privacy.pseudonymise(pd.Series(["id:r1"]), salt)[0])
     assert reopened.cursor().execute("SELECT respondent_key, wave, item_id, value FROM survey_responses").fetchall() == [
         (key, "2025-Q1", "SG1", 4.0)]

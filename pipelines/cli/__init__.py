@@ -7,11 +7,13 @@ the handlers that need them, so ``--help`` and usage errors answer at once.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
-from pipelines.cli import analysis, data, views
+from pipelines import settings
+from pipelines.cli import admin, analysis, data, views
 from pipelines.cli.output import (  # noqa: F401
     EXIT_BUSY,
     EXIT_INVALID,
@@ -23,7 +25,7 @@ from pipelines.cli.output import (  # noqa: F401
 if TYPE_CHECKING:
     from pipelines.store import Store
 
-VERB_GROUPS = (data, views, analysis)
+VERB_GROUPS = (data, views, analysis, admin)
 NO_STORE = frozenset({"template"})  # verbs that never open the programme's store
 VERBS = {name: handler for group in VERB_GROUPS for name, handler in group.HANDLERS.items()}
 
@@ -52,37 +54,66 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
         return int(stop.code or 0) and EXIT_USAGE
     if args.verb in NO_STORE:
         return VERBS[args.verb](None, args, out, err)
-    from pipelines import ingest
-    from pipelines.store import Store, StoreBusy, db_path, handoff
-    from pipelines.store.lake import LakeBusyError
+    import duckdb
 
+    from pipelines import ingest
+    from pipelines.store import (
+        Store,
+        StoreBusy,
+        StoreMissing,
+        StoreTooNew,
+        db_path,
+        handoff,
+        lake,
+    )
+
+    locations = [settings.get("db"), args.db, getattr(args, "to", None)]
+    say = functools.partial(_say, err, [str(place) for place in locations if place])
+    opening = {"create": args.verb not in admin.AS_FOUND, "migrate": args.verb not in admin.PROBES}
     own = store is None
-    if own:
-        path = Path(args.db).expanduser().resolve() if args.db else db_path()
-        try:
-            store = Store(path, wait_seconds=0)
-        except StoreBusy:
-            if handoff.owner_taking_jobs(path):
-                code, text, problems = handoff.submit(path, _portable(list(argv or sys.argv[1:])))
-                out.write(text)
-                err.write(problems)
-                return code
-            try:
-                store = Store(path)
-            except StoreBusy as busy:
-                print(str(busy), file=err)
-                return EXIT_BUSY
     try:
-        return VERBS[args.verb](store, args, out, err)
-    except (ValueError, ingest.NotReady) as problem:
-        print(str(problem), file=err)
-        return EXIT_INVALID
-    except LakeBusyError as busy:
-        print(str(busy), file=err)
-        return EXIT_BUSY
-    finally:
         if own:
+            path = Path(args.db).expanduser().resolve() if args.db else db_path()
+            try:
+                store = Store(path, wait_seconds=0, **opening)
+            except StoreBusy:
+                if handoff.owner_taking_jobs(path):
+                    code, text, problems = handoff.submit(path, _portable(list(argv or sys.argv[1:])))
+                    out.write(text)
+                    err.write(problems)
+                    return code
+                store = Store(path, **opening)
+        try:
+            return VERBS[args.verb](store, args, out, err)
+        except duckdb.Error as error:
+            reason = lake.reachable(store.lake) if store.is_lake else None
+            if reason is None:
+                raise
+            raise lake.LakeUnreachable(store.lake, reason) from error
+    except (ValueError, ingest.NotReady) as problem:
+        say(problem)
+        return EXIT_INVALID
+    except (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable, StoreMissing, StoreTooNew,
+            lake.LakeOpenError) as problem:  # the store cannot be opened or written to now
+        if args.verb in admin.PROBES:
+            say(f"not ready: {problem}")
+            return EXIT_INVALID
+        say(problem)
+        busy = isinstance(problem, (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable))
+        return EXIT_BUSY if busy else EXIT_INVALID
+    finally:
+        if own and store is not None:
             store.close()
+
+
+def _say(err: TextIO, locations: list[str], message) -> None:
+    """A message to the error stream, without any password of the store locations in play."""
+    from pipelines.store import lake
+
+    text = str(message)
+    for location in locations:
+        text = lake.redact(text, location)
+    print(text, file=err)
 
 
 def _portable(argv: list[str]) -> list[str]:

@@ -132,6 +132,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "DROP TABLE survey_responses",
         "ALTER TABLE survey_responses_v4 RENAME TO survey_responses",
     ]),
+    # A keyed hash of the salt (never the salt), so `check` can tell a replica whose salt is not
+    # the one the store was written with. Filled by the first write (store.fingerprint).
+    (5, "salt fingerprint", [
+        "CREATE TABLE salt_fingerprint (fingerprint TEXT NOT NULL, recorded_at TIMESTAMP NOT NULL)",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
