@@ -19,13 +19,17 @@ def quarter_start(i: int) -> date:
     return date(2022 + i // 4, 3 * (i % 4) + 1, 1)
 
 
+def quarter(i: int) -> str:
+    return f"{2022 + i // 4}-Q{i % 4 + 1}"
+
+
 def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=1, respondents=6):
     """A programme whose partners' factor levels wander from wave to wave; the escalation
     rate in wave t+1 is 0.5 + effect * (accountability_t - 50) / 10 + noise, and on-time
     milestones and days to resolve have no relation to any factor."""
     rng = np.random.default_rng(seed)
     ids = b.add_partners(store, [f"P{i}" for i in range(partners)])
-    b.load(store, "instrument_items", b.instrument(items_per_factor=1, scale=(0, 100)))
+    b.load(store, "instrument_items", b.instrument(items_per_factor=1, scale=(0, 10)))
     survey, milestones, issues = [], [], []
     levels = {}
     for p, pid in enumerate(ids.values()):
@@ -33,9 +37,10 @@ def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=1, respondents=
         for t in range(waves):
             common = base + rng.normal(0, 6)
             levels[pid, t] = {f: float(np.clip(common + rng.normal(0, 12), 5, 95)) for f in FACTORS}
-            answers = [{f"{f}_1": float(np.clip(levels[pid, t][f] + rng.normal(0, 3), 0, 100))
+            # an 11-point item (0-10): a respondent answers the point nearest their level
+            answers = [{f"{f}_1": int(np.clip(np.rint((levels[pid, t][f] + rng.normal(0, 3)) / 10), 0, 10))
                         for f in FACTORS} for _ in range(respondents)]
-            survey += b.responses(pid, f"W{t:02d}", quarter_start(t), answers)
+            survey += b.responses(pid, quarter(t), quarter_start(t), answers)
     for pid in ids.values():
         for t in range(waves):
             start = quarter_start(t)
