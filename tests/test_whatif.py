@@ -69,15 +69,19 @@ def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=1, respondents=
     return ids
 
 
-@pytest.fixture
-def planted(tmp_path):
-    store = Store(tmp_path / "planted.duckdb")
-    generate(store)
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """Built once for the module (its tests only read it), with a salt of its own."""
+    folder = tmp_path_factory.mktemp("planted")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
+        store = Store(folder / "planted.duckdb")
+        generate(store)
     yield store
     store.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def planted_model(planted):
     return whatif.fit(planted.cursor())
 
