@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import builders as b
 import numpy as np
 import pytest
+from conftest import store_built_once
 
 from pipelines.programme.factors import FACTORS
 from pipelines.query import whatif
@@ -71,12 +72,8 @@ def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=1, respondents=
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """Built once for the module (its tests only read it), with a salt of its own."""
-    folder = tmp_path_factory.mktemp("planted")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
-        store = Store(folder / "planted.duckdb")
-        generate(store)
+    """Built once for the module: its tests only read it."""
+    store = store_built_once(tmp_path_factory, "planted", generate)
     yield store
     store.close()
 
