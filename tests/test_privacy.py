@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from pipelines.programme.factors import FACTORS
 from pipelines.query import scores
-from pipelines.store import Store
+from pipelines.store import Store, versions
 
 ITEMS = [(f, i) for f in FACTORS for i in (1, 2)]
 REVERSED = {"shared_goals_2", "open_communication_2"}
@@ -87,9 +87,10 @@ def _close(a: float, b_: float) -> bool:
 
 
 def _reload(store, respondents):
-    with store.write() as cur:
-        cur.execute("DELETE FROM survey_responses")
-        cur.execute("DELETE FROM batches WHERE dataset = 'survey'")
+    """These answers replace the last example's: its survey batch is undone, these loaded."""
+    history = versions.history(store.cursor())
+    for batch in history.loc[(history["dataset"] == "survey") & (history["state"] == "loaded"), "batch"]:
+        b.undo(store, int(batch))
     rows = []
     for j, (partner, wave, start, answers) in enumerate(respondents):
         rows += b.responses(partner, wave, start, [answers], prefix=f"r{j}")

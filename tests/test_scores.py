@@ -298,17 +298,21 @@ def test_waves_partners_latest_and_export(store):
     assert (sg == 82.1).all()  # (5*75 + 2*100) / 7 = 82.14
 
 
-def test_rows_in_display_order_with_wave_start_from_every_answer(store):
+def test_rows_in_display_order_and_answers_to_items_not_scored_add_no_respondent(store):
     # ids against name order (Beta 1, Alpha 2); wave labels sorting against their starts
     ids = setup(store, partners=("Beta", "Alpha"))
     quarter, month = "2024-Q1", "2024-02"
+    extra = b.load(store, "instrument_items", [dict(item_id="not_scored", text="An item taken back",
+                                                    factor="shared_goals", scale_min=1, scale_max=5,
+                                                    reverse_scored=False)])
     rows = []
     for wave, start in ((month, "2024-02-01"), (quarter, "2024-01-01")):
         for name in ("Beta", "Alpha"):
             rows += b.responses(ids[name], wave, start, [b.all_items(4)] * 5, prefix=f"{name}{wave}")
-    # an answer to an item that is not scored adds no respondent but counts for the wave start
-    rows += b.responses(ids["Alpha"], quarter, "2023-12-15", [{"not_scored": 3}], prefix="early")
+    # an answer to an item the instrument no longer has (its batch undone) adds no respondent
+    rows += b.responses(ids["Alpha"], quarter, "2024-01-01", [{"not_scored": 3}], prefix="early")
     b.load(store, "survey_responses", rows)
+    b.undo(store, extra)
     cursor = store.cursor()
     frame = scores.factor_scores(cursor, k=5)
     assert list(zip(frame["wave"], frame["factor"], frame["partner"])) == [
@@ -318,7 +322,7 @@ def test_rows_in_display_order_with_wave_start_from_every_answer(store):
     waves = scores.waves(cursor)
     assert list(waves["wave"]) == [quarter, month]
     assert (frame["wave_start"] == frame["wave"].map(dict(zip(waves["wave"], waves["wave_start"])))).all()
-    assert (frame.loc[frame["wave"] == quarter, "wave_start"] == pd.Timestamp("2023-12-15")).all()
+    assert (frame.loc[frame["wave"] == quarter, "wave_start"] == pd.Timestamp("2024-01-01")).all()
 
 
 def test_two_small_partners_need_no_complement_and_ties_hide_the_lowest_id(store):

@@ -104,10 +104,13 @@ def _commands(tmp_path: Path) -> dict[str, list[str]]:
     log.write_text("Issue ID,Title,Raised by,Raised date\nA-1,One,Kestrel Design,2025-01-05\n")
     return {"load": ["load", str(log), "--dataset", "issues"], "history": ["history"], "undo": ["undo", "1"],
             "rejected": ["rejected", "1"], "scores": ["scores"], "demo": ["demo"],
-            "pack": ["pack", "--out", str(tmp_path / "pack.pptx")], "maintain": ["maintain"], "check": ["check"]}
+            "pack": ["pack", "--out", str(tmp_path / "pack.pptx")], "maintain": ["maintain"], "check": ["check"],
+            "alerts": ["alerts"], "evidence": ["evidence"], "reliability": ["reliability"],
+            "whatif": ["whatif", "--partner", "Kestrel Design"]}
 
 
-VERBS = ["load", "history", "undo", "rejected", "scores", "demo", "pack", "maintain", "check"]
+VERBS = ["load", "history", "undo", "rejected", "scores", "demo", "pack", "maintain", "check",
+         "alerts", "evidence", "reliability", "whatif"]
 
 
 def test_every_verb_that_opens_the_store_is_tried_here():

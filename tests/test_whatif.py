@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import builders as b
 import numpy as np
 import pytest
+from conftest import store_built_once
 
 from pipelines.programme.factors import FACTORS
 from pipelines.query import whatif
@@ -18,6 +19,10 @@ EFFECT = -0.10  # planted: escalation rate next period falls 10 points per +10 a
 
 def quarter_start(i: int) -> date:
     return date(2022 + i // 4, 3 * (i % 4) + 1, 1)
+
+
+def quarter(i: int) -> str:
+    return f"{2022 + i // 4}-Q{i % 4 + 1}"
 
 
 def issue_rows(rng, pid: int, t: int, rate: float) -> list[dict]:
@@ -40,7 +45,7 @@ def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=3, respondents=
     milestones and days to resolve have no relation to any factor."""
     rng = np.random.default_rng(seed)
     ids = b.add_partners(store, [f"P{i}" for i in range(partners)])
-    b.load(store, "instrument_items", b.instrument(items_per_factor=1, scale=(0, 100)))
+    b.load(store, "instrument_items", b.instrument(items_per_factor=1, scale=(0, 10)))
     survey, milestones, issues = [], [], []
     levels = {}
     for p, pid in enumerate(ids.values()):
@@ -48,9 +53,10 @@ def generate(store, *, partners=8, waves=10, effect=EFFECT, seed=3, respondents=
         for t in range(waves):
             common = base + rng.normal(0, 6)
             levels[pid, t] = {f: float(np.clip(common + rng.normal(0, 12), 5, 95)) for f in FACTORS}
-            answers = [{f"{f}_1": float(np.clip(levels[pid, t][f] + rng.normal(0, 3), 0, 100))
+            # an 11-point item (0-10): a respondent answers the point nearest their level
+            answers = [{f"{f}_1": int(np.clip(np.rint((levels[pid, t][f] + rng.normal(0, 3)) / 10), 0, 10))
                         for f in FACTORS} for _ in range(respondents)]
-            survey += b.responses(pid, f"W{t:02d}", quarter_start(t), answers)
+            survey += b.responses(pid, quarter(t), quarter_start(t), answers)
     for pid in ids.values():
         for t in range(waves):
             start = quarter_start(t)
@@ -79,14 +85,14 @@ def generate_between(store, *, partners=12, waves=10, seed=4, respondents=6):
     partner the scores only wander by noise that nothing follows."""
     rng = np.random.default_rng(seed)
     ids = b.add_partners(store, [f"B{i}" for i in range(partners)])
-    b.load(store, "instrument_items", b.instrument(items_per_factor=1, scale=(0, 100)))
+    b.load(store, "instrument_items", b.instrument(items_per_factor=1, scale=(0, 10)))
     survey, issues = [], []
     for pid in ids.values():
         level = rng.uniform(25, 75)
         for t in range(waves):
-            answers = [{f"{f}_1": float(np.clip(level + rng.normal(0, 8), 0, 100))
+            answers = [{f"{f}_1": int(np.clip(np.rint((level + rng.normal(0, 8)) / 10), 0, 10))
                         for f in FACTORS} for _ in range(respondents)]
-            survey += b.responses(pid, f"W{t:02d}", quarter_start(t), answers)
+            survey += b.responses(pid, quarter(t), quarter_start(t), answers)
             rate = float(np.clip(0.5 - 0.1 * (level - 50) / 10 + rng.normal(0, 0.04), 0.02, 0.98))
             issues += issue_rows(rng, pid, t, rate)
     b.load(store, "survey_responses", survey)
@@ -96,8 +102,8 @@ def generate_between(store, *, partners=12, waves=10, seed=4, respondents=6):
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("planted") / "planted.duckdb")
-    generate(store)
+    """Built once for the module: its tests only read it."""
+    store = store_built_once(tmp_path_factory, "planted", generate)
     yield store
     store.close()
 
@@ -160,14 +166,14 @@ def test_a_planted_effect_beats_the_naive_forecast_and_no_effect_does_not(plante
     esc = planted_model.indicators["escalation_rate"]
     assert esc.reliable and whatif.unreliable_reason(esc) is None
     held = esc.held_back
-    assert held.n == 8 * 6 and held.waves == tuple(f"W{t:02d}" for t in range(4, 10))
+    assert held.n == 8 * 6 and held.waves == tuple(quarter(t) for t in range(4, 10))
     assert held.mae_model < held.mae_naive and held.p_value < whatif.BEATS_NAIVE_P
     for name in ("on_time_rate", "median_days_to_resolve"):  # nothing planted there
         m = planted_model.indicators[name]
         assert not m.reliable
         reason = whatif.unreliable_reason(m)
         assert reason.startswith("the model did not beat the naive forecast: mean error ")
-        assert "over 48 forecasts of W04 to W09, each made from the waves before it" in reason
+        assert "over 48 forecasts of 2023-Q1 to 2024-Q2, each made from the waves before it" in reason
 
 
 def test_intervals_cover_the_planted_effect_across_programmes(tmp_path):
