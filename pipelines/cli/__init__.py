@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     if args.verb in NO_STORE:
         return VERBS[args.verb](None, args, out, err)
     from pipelines import ingest
-    from pipelines.store import Store, StoreBusy, db_path, handoff
+    from pipelines.store import Store, StoreBusy, db_path, handoff, versions
     from pipelines.store.lake import LakeBusyError
 
     own = store is None
@@ -73,7 +73,12 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
                 print(str(busy), file=err)
                 return EXIT_BUSY
     try:
+        if getattr(args, "asof", None) is not None:  # every verb that takes --asof
+            versions.check(args.asof, store.cursor())
         return VERBS[args.verb](store, args, out, err)
+    except versions.UnknownVersion as unknown:  # a usage error: it names the versions there are
+        print(str(unknown), file=err)
+        return EXIT_USAGE
     except (ValueError, ingest.NotReady) as problem:
         print(str(problem), file=err)
         return EXIT_INVALID
