@@ -60,6 +60,7 @@ def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
 def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.present import pack
     from pipelines.programme.factors import key as factor_key
+    from pipelines.store import private
 
     def pairs(items: list[str], what: str) -> dict[str, float]:
         values = {}
@@ -84,8 +85,7 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
                          asof=args.asof, scenarios=scenarios)
     data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=args.base_url)
     target = Path(args.out).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    private.write(private.folder(target.parent) / target.name, data)
     print(f"Wrote {target} ({len(data) // 1024} KB).", file=out)
     return EXIT_OK
 

@@ -449,7 +449,7 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
     order = (frame[["wave", "wave_start"]].drop_duplicates("wave")
              .sort_values(["wave_start", "wave"]).reset_index(drop=True))
     previous = dict(zip(order["wave"].iloc[1:], order["wave"].iloc[:-1]))
-    frame = frame.assign(previous_wave=frame["wave"].map(previous),
+    frame = frame.assign(previous_wave=frame["wave"].map(previous).astype(frame["wave"].dtype),
                          _key=frame["partner_id"].fillna(-1).astype("int64"))
     before = frame[["_key", "factor", "wave", "score", "se"]].rename(
         columns={"wave": "previous_wave", "score": "previous_score", "se": "previous_se"})
