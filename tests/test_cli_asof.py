@@ -57,7 +57,7 @@ def test_a_version_the_programme_has_is_answered(loaded):
     assert out.startswith("partner,wave,factor,score,respondents,suppressed")
     assert "Alpha,2024-Q1,shared_goals,75.0,5,False" in out
     code, out, _ = _run(loaded, ["scores", "--asof", "1"])  # the instrument alone: no scores yet
-    assert code == 0 and out.strip() == "partner,wave,factor,score,respondents,suppressed,reason"
+    assert code == 0 and out.strip() == "partner,wave,factor,score,respondents,suppressed,reason,pending"
 
 
 def test_an_empty_programme_says_no_data_has_been_loaded(store):

@@ -36,14 +36,12 @@ def row(frame, partner_id, factor="shared_goals", wave=Q1):
     return sel.iloc[0]
 
 
-def test_t_quantiles():
-    t = scores.t975([0, 1, 4, 29, 30, 1000])
-    assert pd.isna(t[0])
-    assert t[1] == pytest.approx(12.7062)
-    assert t[2] == pytest.approx(2.7764)
-    assert t[3] == pytest.approx(2.0452)
-    assert t[4] == pytest.approx(2.0423, abs=5e-4)
-    assert t[5] == pytest.approx(1.9623, abs=5e-4)
+def test_t_quantiles_are_students():
+    t = scores.t975([0, 1, 4, 29, 30, 1000, 0.5])
+    assert pd.isna(t[0]) and pd.isna(t[6])
+    # published two-sided 95% values
+    assert t[1:6] == pytest.approx([12.7062047362, 2.7764451052, 2.0452296421, 2.0422724563, 1.9623390808],
+                                   abs=1e-9)
 
 
 def test_reverse_items_normalised_with_interval(store):
