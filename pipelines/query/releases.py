@@ -37,7 +37,6 @@ index weights decides every release again.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import threading
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
@@ -91,7 +90,7 @@ class State:
     made_at: int
     keys: tuple[np.ndarray, ...]
     tokens: tuple[np.ndarray, ...]
-    digest: tuple[bytes, ...]
+    digest: tuple[tuple[int, ...], ...]  # per factor: equal digests, equal sets
 
     @property
     def n(self) -> np.ndarray:
@@ -102,17 +101,32 @@ class State:
         return np.unique(np.concatenate([self.keys[f] for f in chosen] or [np.empty(0, np.uint64)]))
 
 
-def _state(made_at: int, keys: np.ndarray, tokens: np.ndarray) -> State:
-    """``keys``: respondents; ``tokens``: respondents x factors, masked where a factor is unanswered."""
-    per_keys, per_tokens, digest = [], [], []
+def _states(made_at: int, group: np.ndarray, keys: np.ndarray, tokens: np.ndarray,
+            answered: np.ndarray) -> list[State]:
+    """One state per group: ``group`` numbers the rows' partner x wave (0, 1, ... in row order),
+    ``keys`` the respondents, ``tokens``/``answered`` (rows x factors) their answer tokens. Sorted
+    and split per factor in one pass over all groups (a sort per group would cost a call each)."""
+    groups = int(group[-1]) + 1 if len(group) else 0
+    per_keys, per_tokens, digests = [], [], []
     for f in range(len(FACTORS)):
-        answered = ~np.ma.getmaskarray(tokens[:, f])
-        t = np.ma.getdata(tokens[:, f])[answered].astype(np.uint64)
-        order = np.argsort(t, kind="stable")
-        per_tokens.append(t[order])
-        per_keys.append(keys[answered][order])
-        digest.append(hashlib.blake2b(per_tokens[-1].tobytes(), digest_size=16).digest())
-    return State(made_at, tuple(per_keys), tuple(per_tokens), tuple(digest))
+        rows = np.flatnonzero(answered[:, f])
+        order = rows[np.lexsort((tokens[rows, f], group[rows]))]
+        sizes = np.bincount(group[order], minlength=groups)
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        t, k = tokens[order, f], keys[order]
+        bounds = list(zip(starts.tolist(), ends.tolist()))
+        per_tokens.append([t[a:b] for a, b in bounds])
+        per_keys.append([k[a:b] for a, b in bounds])
+        # a digest of each set: its size and three wrapping sums of its (already hashed) tokens
+        at = np.minimum(starts, max(len(t) - 1, 0))
+        sums = [np.where(sizes > 0, np.add.reduceat(x, at) if len(t) else 0, 0)
+                for x in (t, t * np.uint64(0x9E3779B97F4A7C15), t ^ (t >> np.uint64(29)))]
+        digests.append(list(zip(sizes.tolist(), *(x.tolist() for x in sums))))
+    return [State(made_at, tuple(per_keys[f][g] for f in range(len(FACTORS))),
+                  tuple(per_tokens[f][g] for f in range(len(FACTORS))),
+                  tuple(digests[f][g] for f in range(len(FACTORS))))
+            for g in range(groups)]
 
 
 def _one_sided(old: np.ndarray, new: np.ndarray) -> tuple[int, int]:
@@ -323,7 +337,7 @@ class Survey(Protocol):
 
     def waves_upto(self, cursor, version: int) -> list[str]: ...
 
-    def tokens(self, cursor, version: int, waves: list[str]) -> dict[str, np.ndarray]: ...
+    def tokens(self, cursor, version: int | None, waves: list[str]) -> dict[str, np.ndarray]: ...
 
 
 @dataclass
@@ -332,8 +346,10 @@ class Plan:
     events: list[tuple[int, str, int, str]] = field(default_factory=list)  # (version, event, batch, dataset)
     timelines: dict[str, list[Entry]] = field(default_factory=dict)
     history: dict[str, list[Release]] = field(default_factory=dict)
-    _known: dict[tuple[str, int], dict[tuple[bytes, ...], State]] = field(default_factory=dict)
+    _known: dict[tuple[str, int], dict[tuple, State]] = field(default_factory=dict)
     fingerprint: tuple | None = None
+    _tables: dict[int, "Shown"] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def at(self, version: int) -> dict[str, Entry]:
         """Per wave, the entry in force at ``version``."""
@@ -344,23 +360,40 @@ class Plan:
                 out[wave] = entries[at]
         return out
 
-    def advance(self, cursor, survey: Survey, event: tuple[int, str, int, str]) -> None:
+    def table(self, version: int) -> "Shown":
+        """What ``version`` shows, as arrays (kept: what a version shows never changes)."""
+        with self._lock:
+            found = self._tables.get(version)
+        if found is None:
+            found = _shown(self.at(version))
+            with self._lock:
+                self._tables[version] = found
+        return found
+
+    def advance(self, cursor, survey: Survey, event: tuple[int, str, int, str], last: bool = False) -> None:
+        """Decide what ``event`` changes; ``last``: no later event changed the survey, so its rows
+        are the current ones (read without rebuilding the history)."""
         version, _kind, batch, dataset = event
         self.events.append(event)
         waves = (survey.waves_of(cursor, batch) if dataset == "survey"
                  else survey.waves_upto(cursor, version))
         if not waves:
             return
-        rows = survey.tokens(cursor, version, waves)
+        rows = survey.tokens(cursor, None if last else version, waves)
         states: dict[str, dict[int, State]] = {w: {} for w in waves}
-        wave, partner, keys = rows["wave"], rows["partner_id"], rows["respondent_key"]
-        tokens = np.ma.column_stack([rows[f"t{f}"] for f in range(1, len(FACTORS) + 1)]) if len(keys) else None
-        starts = np.flatnonzero(np.r_[True, (wave[1:] != wave[:-1]) | (partner[1:] != partner[:-1])]) \
-            if len(keys) else np.empty(0, np.int64)
-        for start, end in zip(starts, [*starts[1:], len(keys)]):
-            w, p = str(wave[start]), int(partner[start])
-            state = _state(version, keys[start:end].astype(np.uint64), tokens[start:end])
+        wave, partner = np.asarray(rows["wave"], dtype=object), np.asarray(rows["partner_id"], dtype=np.int64)
+        columns = [rows[f"t{f}"] for f in range(1, len(FACTORS) + 1)]
+        tokens = np.column_stack([np.ma.getdata(c) for c in columns]).astype(np.uint64) if len(partner) else \
+            np.empty((0, len(FACTORS)), np.uint64)
+        answered = np.column_stack([~np.ma.getmaskarray(c) for c in columns]) if len(partner) else \
+            np.empty((0, len(FACTORS)), bool)
+        first = np.r_[True, (wave[1:] != wave[:-1]) | (partner[1:] != partner[:-1])] if len(partner) else \
+            np.empty(0, bool)
+        group = np.cumsum(first) - 1
+        keys = np.ma.getdata(rows["respondent_key"]).astype(np.uint64)
+        for start, state in zip(np.flatnonzero(first), _states(version, group, keys, tokens, answered)):
             if any(len(t) for t in state.tokens):
+                w, p = str(wave[start]), int(partner[start])
                 known = self._known.setdefault((w, p), {})
                 states[w][p] = known.setdefault(state.digest, state)
         for w in waves:
@@ -405,6 +438,39 @@ class Plan:
                     moved = True
             if not moved:
                 return in_force
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What one version shows, one row per released partner x wave: ``read_at`` the version whose
+    data it shows (-1: the version's own data, which its release still matches), ``codes`` its
+    Hidden code per factor, ``pending`` its note; ``programme`` per wave: (codes, note)."""
+    wave: np.ndarray
+    partner_id: np.ndarray
+    read_at: np.ndarray
+    codes: np.ndarray
+    pending: np.ndarray
+    programme: dict[str, tuple[np.ndarray, str | None]]
+
+
+def _shown(entries: dict[str, Entry]) -> Shown:
+    waves, partners, read_at, codes, pending, programme = [], [], [], [], [], {}
+    for wave, entry in entries.items():
+        if entry.release is None:
+            continue
+        for partner, state in entry.release.partners.items():
+            waiting = entry.pending.get(partner)
+            waves.append(wave)
+            partners.append(partner)
+            read_at.append(state.made_at if waiting else -1)
+            codes.append(entry.release.hidden[partner])
+            pending.append(note(*waiting) if waiting else None)
+        total = np.sum(list(entry.pending.values()) or [(0, 0, 0)], axis=0)
+        programme[wave] = (entry.release.hidden[PROGRAMME], note(*total))
+    return Shown(np.array(waves, dtype=object), np.array(partners, dtype=np.int64),
+                 np.array(read_at, dtype=np.int64),
+                 np.array(codes, dtype=np.int8).reshape(len(codes), len(FACTORS)),
+                 np.array(pending, dtype=object), programme)
 
 
 def _same_states(a: dict[int, State], b: dict[int, State]) -> bool:
@@ -467,7 +533,7 @@ def plan(cursor, survey: Survey, rules: Rules) -> Plan:
         else:
             built = Plan(rules)
         for event in events[len(built.events):]:
-            built.advance(cursor, survey, event)
+            built.advance(cursor, survey, event, last=event == events[-1])
         built.fingerprint = fingerprint
         _PLANS.pop(key, None)
         _PLANS[key] = built

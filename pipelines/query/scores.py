@@ -129,8 +129,9 @@ _PAIRS = list(itertools.combinations(range(_F), 2))  # factor pairs for the inde
 def t975(df) -> np.ndarray:
     """Two-sided 95% Student t quantile for degrees of freedom ``df`` (array-like); NaN below 1."""
     d = np.asarray(df, dtype="float64")
-    with np.errstate(invalid="ignore"):
-        return np.where(d >= 1, stats.t.ppf(0.975, np.where(d >= 1, d, 1.0)), np.nan)
+    usable = np.where(d >= 1, d, 1.0)
+    distinct, at = np.unique(usable, return_inverse=True)  # few distinct df among many groups
+    return np.where(d >= 1, stats.t.ppf(0.975, distinct)[at].reshape(d.shape), np.nan)
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -222,7 +223,7 @@ def _sql(template: str, asof: int | None, waves: Sequence[str] | None, **parts) 
     return sql, [list(FACTORS)] + items_params + [list(FACTORS)] + resp_params
 
 
-def _partner_stats(cursor, asof: int | None, waves: Sequence[str] | None, pairs: bool) -> pd.DataFrame:
+def _partner_stats(cursor, asof: int | None, waves: Sequence[str] | None, pairs: bool) -> dict:
     columns = [f"count(f{f}) AS n{f}, fsum(f{f}) AS s{f}, stddev_samp(f{f}) AS d{f}" for f in range(1, _F + 1)]
     if pairs:
         for f, g in _PAIRS:
@@ -231,7 +232,10 @@ def _partner_stats(cursor, asof: int | None, waves: Sequence[str] | None, pairs:
                            f"fsum({a}) FILTER (WHERE {b} IS NOT NULL) AS pa{f}{g}, "
                            f"fsum({b}) FILTER (WHERE {a} IS NOT NULL) AS pb{f}{g}")
     sql, params = _sql(_STATS_SQL, asof, waves, factor_stats=",\n       ".join(columns))
-    return cursor.execute(sql, params).df()
+    found = cursor.execute(sql, params).fetchnumpy()
+    return {name: (np.ma.filled(values.astype("float64"), np.nan) if np.ma.isMaskedArray(values)
+                   and values.dtype.kind in "iuf" else np.asarray(values))
+            for name, values in found.items()}
 
 
 class _Survey:
@@ -248,7 +252,7 @@ class _Survey:
             "SELECT DISTINCT wave FROM survey_responses WHERE batch_id <= ? ORDER BY 1", [version]).fetchall()]
 
     @staticmethod
-    def tokens(cursor, version: int, waves: list[str]) -> dict[str, np.ndarray]:
+    def tokens(cursor, version: int | None, waves: list[str]) -> dict[str, np.ndarray]:
         tokens = ", ".join(f"CASE WHEN f{f} IS NOT NULL THEN hash(respondent_key, {f}, round(f{f}, 9)) END AS t{f}"
                            for f in range(1, _F + 1))
         sql, params = _sql(_TOKENS_SQL, version, waves, tokens=tokens)
@@ -286,78 +290,77 @@ def _snapshot(cursor) -> Iterator[None]:
 
 
 def _released(cursor, asof: int | None, k: int, waves: Iterable[str] | None, pairs: bool,
-              weights: dict[str, float]) -> pd.DataFrame:
+              weights: dict[str, float]) -> dict:
     """Per released partner x wave, its statistics read at the version of its release (the data
     of ``asof`` itself wherever the release still matches it), with its suppression codes h1..h5
-    and its pending note; in blocks per wave, partners in name order."""
+    and its pending note; in blocks per wave (the programme row first), partners in name order.
+    Columns as arrays."""
     with _snapshot(cursor):
         return _read_released(cursor, asof, k, waves, pairs, weights)
 
 
-def _read_released(cursor, asof, k, waves, pairs, weights) -> pd.DataFrame:
+def _read_released(cursor, asof, k, waves, pairs, weights) -> dict:
     plan = releases.plan(cursor, _SURVEY, _rules(cursor, k, weights))
-    entries = plan.at(versions.data_version(cursor) if asof is None else int(asof))
-    wanted = None if waves is None else {str(w) for w in waves}
-    entries = {w: e for w, e in entries.items() if e.release is not None and (wanted is None or w in wanted)}
-    keys, read_at = [], []
-    for wave, entry in entries.items():
-        for partner, state in entry.release.partners.items():
-            keys.append((wave, partner))
-            read_at.append(state.made_at if partner in entry.pending else -1)
-    if not keys:
-        return pd.DataFrame()
-    need = pd.DataFrame(keys, columns=["wave", "partner_id"]).assign(_at=read_at)
+    shown = plan.table(versions.data_version(cursor) if asof is None else int(asof))
+    keep = np.ones(len(shown.wave), bool) if waves is None else np.isin(shown.wave, [str(w) for w in waves])
     parts = []
-    for at, group in need.groupby("_at", sort=True):
-        version = asof if at == -1 else int(at)
-        found = _partner_stats(cursor, version, sorted(set(group["wave"])), pairs)
-        parts.append(found.merge(group[["wave", "partner_id"]], on=["wave", "partner_id"]))
-    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    frame["partner_id"] = frame["partner_id"].astype("int64")
-    codes = np.stack([entries[w].release.hidden[p] for w, p in zip(frame["wave"], frame["partner_id"])])
-    for f in range(_F):
-        frame[f"h{f + 1}"] = codes[:, f]
-    frame["pending"] = [releases.note(*entries[w].pending.get(p, (0, 0, 0)))
-                        for w, p in zip(frame["wave"], frame["partner_id"])]
-    programme = {w: (e.release.hidden[releases.PROGRAMME],
-                     releases.note(*np.sum(list(e.pending.values()) or [(0, 0, 0)], axis=0)))
-                 for w, e in entries.items()}
-    return _with_programme(frame, programme, cursor, pairs)
+    for at in np.unique(shown.read_at[keep]):
+        rows = np.flatnonzero(keep & (shown.read_at == at))
+        found = _partner_stats(cursor, asof if at == -1 else int(at), sorted(set(shown.wave[rows])), pairs)
+        wave = found["wave"].astype(object)
+        pid = found["partner_id"].astype("int64")
+        # the released rows among those read: match (wave, partner) keys
+        index = {key: i for i, key in enumerate(zip(wave.tolist(), pid.tolist()))}
+        take = np.array([index[key] for key in zip(shown.wave[rows].tolist(), shown.partner_id[rows].tolist())],
+                        dtype=np.int64)
+        part = {name: values[take] for name, values in found.items()}
+        part.update(wave=wave[take], partner_id=pid[take], pending=shown.pending[rows],
+                    **{f"h{f + 1}": shown.codes[rows, f] for f in range(_F)})
+        parts.append(part)
+    if not parts:
+        return {}
+    wide = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    return _with_programme(wide, shown.programme, cursor, pairs)
 
 
-def _with_programme(frame: pd.DataFrame, programme: dict, cursor, pairs: bool) -> pd.DataFrame:
-    """A programme row per wave, first in its block: the sums of the wave's partner rows."""
+def _with_programme(wide: dict, programme: dict, cursor, pairs: bool) -> dict:
+    """A programme row per wave, first in its block: the sums of the wave's partner rows (the
+    spread pooled: within the partners plus between their means)."""
     names = dict(cursor.execute("SELECT partner_id, name FROM partners").fetchall())
-    frame["partner"] = frame["partner_id"].map(names).astype(object)
-    frame = frame.sort_values(["wave", "partner", "partner_id"], kind="stable")
-    rows = []
-    for wave, block in frame.groupby("wave", sort=False):
-        row = {"partner_id": -1, "partner": PROGRAMME, "wave": wave, "wave_start": block["wave_start"].min()}
-        mean_all = {}
-        for f in range(1, _F + 1):
-            n, s, d = (block[c].to_numpy(dtype="float64", na_value=np.nan) for c in (f"n{f}", f"s{f}", f"d{f}"))
-            total = n.sum()
-            mean = s / np.where(n > 0, n, np.nan)
-            overall = np.nansum(s) / total if total else np.nan
-            mean_all[f] = overall
-            # pooled: within-partner spread plus the spread of the partner means
-            within = np.nansum((n - 1) * np.nan_to_num(d) ** 2)
-            between = np.nansum(n * (mean - overall) ** 2)
-            row[f"n{f}"], row[f"s{f}"] = total, np.nansum(s)
-            row[f"d{f}"] = np.sqrt((within + between) / (total - 1)) if total > 1 else np.nan
-        if pairs:
-            for f, g in _PAIRS:
-                for c in ("pn", "pp", "pa", "pb"):
-                    row[f"{c}{f}{g}"] = block[f"{c}{f}{g}"].sum()
-        codes, note = programme[wave]
-        row.update({f"h{f + 1}": codes[f] for f in range(_F)}, pending=note)
-        rows.append(row)
-    frame = pd.concat([pd.DataFrame(rows), frame], ignore_index=True)
-    frame["_p"] = frame["partner_id"] != -1
-    frame = frame.sort_values(["wave", "_p"], kind="stable").drop(columns="_p").reset_index(drop=True)
+    wide["partner"] = np.array([names.get(p, "") for p in wide["partner_id"].tolist()], dtype=object)
+    order = np.lexsort((wide["partner_id"], wide["partner"].astype(str), wide["wave"].astype(str)))
+    wide = {name: values[order] for name, values in wide.items()}
+    first = np.flatnonzero(np.r_[True, wide["wave"][1:] != wide["wave"][:-1]])
+    blocks = np.cumsum(np.isin(np.arange(len(wide["wave"])), first)) - 1
+
+    def total(values: np.ndarray) -> np.ndarray:  # per wave
+        return np.add.reduceat(np.nan_to_num(values), first)
+
+    waves = wide["wave"][first]
+    top = {"partner_id": np.full(len(first), -1, np.int64), "partner": np.full(len(first), PROGRAMME, object),
+           "wave": waves, "wave_start": np.minimum.reduceat(wide["wave_start"], first),
+           "pending": np.array([programme[w][1] for w in waves], dtype=object)}
+    codes = np.stack([programme[w][0] for w in waves])
     for f in range(1, _F + 1):
-        frame[f"n{f}"] = frame[f"n{f}"].astype("int64")
-    return frame
+        n, s, d = wide[f"n{f}"].astype("float64"), wide[f"s{f}"], wide[f"d{f}"]
+        n_all, s_all = total(n), total(s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            squares = (total(np.clip(n - 1, 0, None) * np.nan_to_num(d) ** 2)
+                       + total(np.where(n > 0, np.nan_to_num(s) ** 2 / n, 0.0))
+                       - np.where(n_all > 0, s_all ** 2 / n_all, 0.0))
+            top[f"d{f}"] = np.where(n_all > 1, np.sqrt(np.maximum(squares, 0.0) / (n_all - 1)), np.nan)
+        top[f"n{f}"], top[f"s{f}"], top[f"h{f}"] = n_all, s_all, codes[:, f - 1]
+    if pairs:
+        top.update({f"{c}{f}{g}": total(wide[f"{c}{f}{g}"]) for f, g in _PAIRS for c in ("pn", "pp", "pa", "pb")})
+    # the programme row first in its wave's block
+    at = np.r_[first, len(blocks)]
+    pieces = [np.r_[len(blocks) + i, np.arange(at[i], at[i + 1])] for i in range(len(first))]
+    order = np.concatenate(pieces) if pieces else np.empty(0, np.int64)
+    out = {}
+    for name, values in wide.items():
+        if name in top:
+            out[name] = np.concatenate([values, np.asarray(top[name], dtype=values.dtype)])[order]
+    return out
 
 
 # -- long frames -----------------------------------------------------------------------
@@ -366,18 +369,17 @@ def _long(wide: pd.DataFrame, partners: Iterable[int] | None, programme: bool) -
     in name order) -> one row per group x factor, in display order (wave_start, wave, factor,
     programme first, partner name, partner_id). Columns as arrays."""
     def per_factor(prefix: str) -> np.ndarray:  # rows x factors
-        return np.column_stack([wide[f"{prefix}{f}"].to_numpy(dtype="float64", na_value=np.nan)
-                                for f in range(1, _F + 1)])
+        return np.column_stack([wide[f"{prefix}{f}"].astype("float64") for f in range(1, _F + 1)])
 
     n = per_factor("n").astype("int64")
     codes = per_factor("h").astype("int8")
-    partner_id = wide["partner_id"].to_numpy(dtype="int64")
+    partner_id = wide["partner_id"].astype("int64")
     total = partner_id == -1
     starts = np.flatnonzero(total)
     block = np.cumsum(total) - 1
-    wave_start = wide["wave_start"].to_numpy()[starts]
+    wave_start = wide["wave_start"][starts]
     wave_rank = np.empty(len(starts), dtype="int64")
-    wave_rank[np.lexsort((wide["wave"].to_numpy()[starts], wave_start))] = np.arange(len(starts))
+    wave_rank[np.lexsort((wide["wave"][starts].astype(str), wave_start))] = np.arange(len(starts))
     keep = n > 0
     if partners is not None:
         keep = keep & (total | np.isin(partner_id, [int(p) for p in partners]))[:, None]
@@ -390,15 +392,15 @@ def _long(wide: pd.DataFrame, partners: Iterable[int] | None, programme: bool) -
     n = n.ravel()[cells]
     return {
         "partner_id": pd.arrays.IntegerArray(partner_id[row], total[row]),
-        "partner": wide["partner"].to_numpy(dtype=object)[row],
-        "wave": wide["wave"].to_numpy(dtype=object)[row],
+        "partner": pd.array(wide["partner"], dtype="str").take(row),  # text columns once, then taken
+        "wave": pd.array(wide["wave"], dtype="str").take(row),
         "wave_start": wave_start[block[row]],
-        "factor": np.array(FACTORS, dtype=object)[factor],
+        "factor": pd.array(list(FACTORS), dtype="str").take(factor),
         "n": n,
         "mean": per_factor("s").ravel()[cells] / n,
         "sd": per_factor("d").ravel()[cells],
         "code": codes.ravel()[cells],
-        "pending": wide["pending"].to_numpy(dtype=object)[row],
+        "pending": wide["pending"][row],
     }
 
 
@@ -440,23 +442,16 @@ def _finish(groups: dict, thresholds: tuple[float, float], se: np.ndarray | None
 def _factor_frame(cursor, asof, k, waves, thresholds, partners=None, programme=True) -> pd.DataFrame:
     """Factor groups in display order, suppression decided over every partner before
     ``partners``/``programme`` drop rows."""
-    wide = _released(cursor, asof, _k(k), waves, False, _weights(None))
-    if wide.empty:
-        return _finish(_long(_EMPTY, None, True), thresholds or settings.band_thresholds())
+    wide = _released(cursor, asof, _k(k), waves, False, _weights(None)) or _EMPTY
     return _finish(_long(wide, partners, programme), thresholds or settings.band_thresholds())
 
 
-def _index_frame(wide: pd.DataFrame, weights: dict[str, float],
-                 thresholds: tuple[float, float]) -> pd.DataFrame:
+def _index_frame(wide: dict, weights: dict[str, float], thresholds: tuple[float, float]) -> pd.DataFrame:
     """The collaboration index of every group that has all its weighted factors (module docstring)."""
-    if wide.empty:
-        return _finish(_long(_EMPTY, None, True), thresholds).drop(columns="factor").iloc[:0]
     used = [i for i, f in enumerate(FACTORS) if weights[f] > 0]
     w = np.array([weights[FACTORS[i]] for i in used]) / sum(weights[FACTORS[i]] for i in used)
-    n = np.column_stack([wide[f"n{i + 1}"].to_numpy(dtype="float64") for i in used])
-    s = np.column_stack([wide[f"s{i + 1}"].to_numpy(dtype="float64", na_value=np.nan) for i in used])
-    d = np.column_stack([wide[f"d{i + 1}"].to_numpy(dtype="float64", na_value=np.nan) for i in used])
-    codes = np.column_stack([wide[f"h{i + 1}"].to_numpy(dtype="int64") for i in used])
+    n, s, d, codes = (np.column_stack([wide[f"{c}{i + 1}"].astype("float64") for i in used]).reshape(-1, len(used))
+                      for c in "nsdh")
     exists = (n > 0).all(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         m = s / n
@@ -464,7 +459,7 @@ def _index_frame(wide: pd.DataFrame, weights: dict[str, float],
         z2 = (a ** 2 * (n - 1) * np.nan_to_num(d) ** 2).sum(axis=1)
         for (x, f), (y, g) in itertools.combinations(enumerate(used), 2):
             pair = f"{f}{g}"
-            count, product, sum_f, sum_g = (wide[f"{c}{pair}"].to_numpy(dtype="float64", na_value=0.0)
+            count, product, sum_f, sum_g = (np.nan_to_num(wide[f"{c}{pair}"].astype("float64"))
                                             for c in ("pn", "pp", "pa", "pb"))
             cross = product - m[:, y] * sum_f - m[:, x] * sum_g + count * m[:, x] * m[:, y]
             z2 += 2 * a[:, x] * a[:, y] * cross
@@ -474,26 +469,26 @@ def _index_frame(wide: pd.DataFrame, weights: dict[str, float],
     code = np.where((codes == Hidden.SMALL).any(axis=1), Hidden.SMALL,
                     np.where((codes != Hidden.SHOWN).any(axis=1), Hidden.COMPLEMENT, Hidden.SHOWN))
     rows = np.flatnonzero(exists)
-    partner_id = wide["partner_id"].to_numpy(dtype="int64")[rows]
+    partner_id = wide["partner_id"].astype("int64")[rows]
     groups = {
         "partner_id": pd.arrays.IntegerArray(partner_id, partner_id == -1),
-        "partner": wide["partner"].to_numpy(dtype=object)[rows],
-        "wave": wide["wave"].to_numpy(dtype=object)[rows],
-        "wave_start": wide["wave_start"].to_numpy()[rows],
+        "partner": wide["partner"][rows],
+        "wave": wide["wave"][rows],
+        "wave_start": wide["wave_start"][rows],
         "factor": np.full(len(rows), INDEX, dtype=object),
         "n": size[rows].astype("int64"),
         "mean": mean[rows],
         "sd": np.full(len(rows), np.nan),
         "code": code[rows].astype("int8"),
-        "pending": wide["pending"].to_numpy(dtype=object)[rows],
+        "pending": wide["pending"][rows],
     }
     return _finish(groups, thresholds, se=se[rows])
 
 
-_EMPTY = pd.DataFrame({"partner_id": pd.Series(dtype="int64"), "partner": pd.Series(dtype=object),
-                       "wave": pd.Series(dtype=object), "wave_start": pd.Series(dtype="datetime64[us]"),
-                       "pending": pd.Series(dtype=object),
-                       **{f"{c}{f}": pd.Series(dtype="float64") for c in "nsdh" for f in range(1, _F + 1)}})
+_EMPTY = {"partner_id": np.empty(0, np.int64), "partner": np.empty(0, object), "wave": np.empty(0, object),
+          "wave_start": np.empty(0, "datetime64[us]"), "pending": np.empty(0, object),
+          **{f"{c}{f}": np.empty(0) for c in "nsdh" for f in range(1, _F + 1)},
+          **{f"{c}{f}{g}": np.empty(0) for f, g in _PAIRS for c in ("pn", "pp", "pa", "pb")}}
 
 
 def _filter_partners(frame: pd.DataFrame, partners: Iterable[int] | None,
@@ -510,9 +505,8 @@ def _filter_partners(frame: pd.DataFrame, partners: Iterable[int] | None,
 def _with_index(cursor, asof, k, waves, weights, thresholds) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Factor rows and index rows of the same released groups."""
     weights = _weights(weights)
-    wide = _released(cursor, asof, _k(k), waves, True, weights)
-    factors = _finish(_long(_EMPTY if wide.empty else wide, None, True), thresholds)
-    return factors, _index_frame(wide, weights, thresholds)
+    wide = _released(cursor, asof, _k(k), waves, True, weights) or _EMPTY
+    return _finish(_long(wide, None, True), thresholds), _index_frame(wide, weights, thresholds)
 
 
 # -- public API ------------------------------------------------------------------
