@@ -118,15 +118,32 @@ def _states(made_at: int, group: np.ndarray, keys: np.ndarray, tokens: np.ndarra
         bounds = list(zip(starts.tolist(), ends.tolist()))
         per_tokens.append([t[a:b] for a, b in bounds])
         per_keys.append([k[a:b] for a, b in bounds])
-        # a digest of each set: its size and three wrapping sums of its (already hashed) tokens
         at = np.minimum(starts, max(len(t) - 1, 0))
-        sums = [np.where(sizes > 0, np.add.reduceat(x, at) if len(t) else 0, 0)
-                for x in (t, t * np.uint64(0x9E3779B97F4A7C15), t ^ (t >> np.uint64(29)))]
+        sums = [np.where(sizes > 0, np.add.reduceat(x, at) if len(t) else 0, 0) for x in _mixes(t)]
         digests.append(list(zip(sizes.tolist(), *(x.tolist() for x in sums))))
     return [State(made_at, tuple(per_keys[f][g] for f in range(len(FACTORS))),
                   tuple(per_tokens[f][g] for f in range(len(FACTORS))),
                   tuple(digests[f][g] for f in range(len(FACTORS))))
             for g in range(groups)]
+
+
+def _mixes(tokens: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A set's digest is its size and the wrapping sums of these (its tokens are hashes already)."""
+    return tokens, tokens * np.uint64(0x9E3779B97F4A7C15), tokens ^ (tokens >> np.uint64(29))
+
+
+def _merge(old: State, touched: np.ndarray, fresh: State | None, made_at: int) -> State:
+    """``old`` with the respondents ``touched`` replaced by those of ``fresh``."""
+    keys, tokens, digest = [], [], []
+    for f in range(len(FACTORS)):
+        keep = ~np.isin(old.keys[f], touched)
+        t = np.concatenate([old.tokens[f][keep], fresh.tokens[f] if fresh else np.empty(0, np.uint64)])
+        k = np.concatenate([old.keys[f][keep], fresh.keys[f] if fresh else np.empty(0, np.uint64)])
+        order = np.argsort(t, kind="stable")
+        tokens.append(t[order])
+        keys.append(k[order])
+        digest.append((len(t), *(int(np.add.reduce(x, dtype=np.uint64)) for x in _mixes(t))))
+    return State(made_at, tuple(keys), tuple(tokens), tuple(digest))
 
 
 def _one_sided(old: np.ndarray, new: np.ndarray) -> tuple[int, int]:
@@ -333,11 +350,7 @@ class _Pair:
 class Survey(Protocol):
     """What the plan asks of the survey responses (``scores`` answers: it alone reads them)."""
 
-    def waves_of(self, cursor, batch: int) -> list[str]: ...
-
-    def waves_upto(self, cursor, version: int) -> list[str]: ...
-
-    def tokens(self, cursor, version: int | None, waves: list[str]) -> dict[str, np.ndarray]: ...
+    def changes(self, cursor, events: list[tuple[int, int, bool]]) -> dict[str, np.ndarray]: ...
 
 
 @dataclass
@@ -346,6 +359,7 @@ class Plan:
     events: list[tuple[int, str, int, str]] = field(default_factory=list)  # (version, event, batch, dataset)
     timelines: dict[str, list[Entry]] = field(default_factory=dict)
     history: dict[str, list[Release]] = field(default_factory=dict)
+    current: dict[str, dict[int, State]] = field(default_factory=dict)  # each wave's data, latest event
     _known: dict[tuple[str, int], dict[tuple, State]] = field(default_factory=dict)
     fingerprint: tuple | None = None
     _tables: dict[int, "Shown"] = field(default_factory=dict)
@@ -370,34 +384,52 @@ class Plan:
                 self._tables[version] = found
         return found
 
-    def advance(self, cursor, survey: Survey, event: tuple[int, str, int, str], last: bool = False) -> None:
-        """Decide what ``event`` changes; ``last``: no later event changed the survey, so its rows
-        are the current ones (read without rebuilding the history)."""
-        version, _kind, batch, dataset = event
-        self.events.append(event)
-        waves = (survey.waves_of(cursor, batch) if dataset == "survey"
-                 else survey.waves_upto(cursor, version))
-        if not waves:
+    def advance(self, cursor, survey: Survey, events: list[tuple[int, str, int, str]]) -> None:
+        """Decide, in order, what each of ``events`` changes (one read of the store for all)."""
+        if not events:
             return
-        rows = survey.tokens(cursor, None if last else version, waves)
-        states: dict[str, dict[int, State]] = {w: {} for w in waves}
-        wave, partner = np.asarray(rows["wave"], dtype=object), np.asarray(rows["partner_id"], dtype=np.int64)
-        columns = [rows[f"t{f}"] for f in range(1, len(FACTORS) + 1)]
-        tokens = np.column_stack([np.ma.getdata(c) for c in columns]).astype(np.uint64) if len(partner) else \
-            np.empty((0, len(FACTORS)), np.uint64)
-        answered = np.column_stack([~np.ma.getmaskarray(c) for c in columns]) if len(partner) else \
-            np.empty((0, len(FACTORS)), bool)
-        first = np.r_[True, (wave[1:] != wave[:-1]) | (partner[1:] != partner[:-1])] if len(partner) else \
-            np.empty(0, bool)
-        group = np.cumsum(first) - 1
+        rows = survey.changes(cursor, [(v, batch, dataset != "survey") for v, _, batch, dataset in events])
+        version = np.asarray(rows["version"], dtype=np.int64)
+        bounds = np.searchsorted(version, [e[0] for e in events] + [np.iinfo(np.int64).max])
+        for event, start, end in zip(events, bounds[:-1], bounds[1:]):
+            self._apply(event[0], {name: values[start:end] for name, values in rows.items()})
+            self.events.append(event)
+
+    def _apply(self, version: int, rows: dict[str, np.ndarray]) -> None:
+        """One event: its touched respondents' states replace their old ones, wave by wave."""
+        wave = np.asarray(rows["wave"], dtype=object)
         keys = np.ma.getdata(rows["respondent_key"]).astype(np.uint64)
-        for start, state in zip(np.flatnonzero(first), _states(version, group, keys, tokens, answered)):
-            if any(len(t) for t in state.tokens):
-                w, p = str(wave[start]), int(partner[start])
-                known = self._known.setdefault((w, p), {})
-                states[w][p] = known.setdefault(state.digest, state)
-        for w in waves:
-            self._decide(w, states[w], version)
+        found = ~np.ma.getmaskarray(rows["partner_id"])  # something of theirs is visible then
+        partner = np.ma.getdata(rows["partner_id"]).astype(np.int64)
+        columns = [rows[f"t{f}"] for f in range(1, len(FACTORS) + 1)]
+        tokens = np.column_stack([np.ma.getdata(c).astype(np.uint64) for c in columns]) \
+            if len(keys) else np.empty((0, len(FACTORS)), np.uint64)
+        answered = np.column_stack([~np.ma.getmaskarray(c) for c in columns]) \
+            if len(keys) else np.empty((0, len(FACTORS)), bool)
+        rows_found = np.flatnonzero(found)
+        w_f, p_f = wave[rows_found], partner[rows_found]
+        first = np.r_[True, (w_f[1:] != w_f[:-1]) | (p_f[1:] != p_f[:-1])] if len(rows_found) else np.empty(0, bool)
+        fresh: dict[str, dict[int, State]] = {}
+        for start, state in zip(np.flatnonzero(first), _states(version, np.cumsum(first) - 1, keys[rows_found],
+                                                               tokens[rows_found], answered[rows_found])):
+            fresh.setdefault(str(w_f[start]), {})[int(p_f[start])] = state
+        starts = np.flatnonzero(np.r_[True, wave[1:] != wave[:-1]]) if len(wave) else np.empty(0, np.int64)
+        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(wave)]):
+            w, touched = str(wave[start]), keys[start:end]  # rows come ordered by wave
+            now, new = self.current.get(w, {}), fresh.get(w, {})
+            states = {}
+            for p in sorted(set(now) | set(new)):
+                old = now.get(p)
+                if old is None:
+                    state = new[p]
+                elif p not in new and not np.isin(touched, old.respondents()).any():
+                    state = old
+                else:
+                    state = _merge(old, touched, new.get(p), version)
+                if any(len(t) for t in state.tokens):
+                    states[p] = self._known.setdefault((w, p), {}).setdefault(state.digest, state)
+            self.current[w] = states
+            self._decide(w, states, version)
 
     def _decide(self, wave: str, states: dict[int, State], version: int) -> None:
         entries = self.timelines.setdefault(wave, [])
@@ -411,10 +443,12 @@ class Plan:
         held = in_force.partners if in_force else {}
         options: dict[int, list[State | None]] = {}
         for p in sorted(set(states) | set(held)):
-            choices = [states.get(p)]
-            earlier = [r.partners[p] for r in history if p in r.partners]
-            if states.get(p) is not None and earlier:
-                choices.append(min(earlier, key=lambda s: (_distance(s, states[p]), -s.made_at)))
+            now = states.get(p)
+            choices = [now]
+            if now is not held.get(p) and now is not None:  # a changed partner may fall back
+                earlier = {id(r.partners[p]): r.partners[p] for r in history if p in r.partners}
+                if earlier:
+                    choices.append(min(earlier.values(), key=lambda s: (_distance(s, now), -s.made_at)))
             choices.append(held.get(p))
             options[p] = list(dict.fromkeys(choices))  # in order, each once
         choice = dict.fromkeys(options, 0)
@@ -532,8 +566,7 @@ def plan(cursor, survey: Survey, rules: Rules) -> Plan:
             return known   # an older snapshot of the same history: its decisions are the same
         else:
             built = Plan(rules)
-        for event in events[len(built.events):]:
-            built.advance(cursor, survey, event, last=event == events[-1])
+        built.advance(cursor, survey, events[len(built.events):])
         built.fingerprint = fingerprint
         _PLANS.pop(key, None)
         _PLANS[key] = built

@@ -179,47 +179,70 @@ def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
 # A respondent's factor scores: one group per respondent (partner x wave x respondent) and one
 # aggregate per factor, so the factor never multiplies the groups or the rows. The LEFT JOIN keeps
 # answers to items that are not scored, so wave_start (the earliest answer) comes from this pass.
+# ``{at}`` is empty, or "version, " when the rows of many versions are scored at once.
 _RESPONDENTS_SQL = """
-WITH items AS (
-    SELECT item_id, list_position(?::VARCHAR[], factor)::UTINYINT AS factor_no,
+items AS (
+    SELECT {at}item_id, list_position(?::VARCHAR[], factor)::UTINYINT AS factor_no,
            scale_min, scale_max, reverse_scored FROM {items} i
     WHERE list_contains(?::VARCHAR[], factor) AND scale_max > scale_min
 ),
 answers AS (
-    SELECT r.partner_id, r.wave, r.respondent_key, r.wave_start, i.factor_no,
+    SELECT {at}r.partner_id, r.wave, r.respondent_key, r.wave_start, i.factor_no,
            CASE WHEN i.reverse_scored
                 THEN 100.0 - (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min)
                 ELSE (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min) END AS x
-    FROM {responses} r LEFT JOIN items i ON i.item_id = r.item_id
+    FROM {responses} r LEFT JOIN items i USING ({at}item_id)
 ),
 by_respondent AS (
-    SELECT partner_id, wave, respondent_key, min(wave_start) AS wave_start,
+    SELECT {at}partner_id, wave, respondent_key, min(wave_start) AS wave_start,
            {factor_means}
     FROM answers
-    GROUP BY partner_id, wave, respondent_key
+    GROUP BY {at}partner_id, wave, respondent_key
 )
 """
 # per partner x wave: respondents, sum and sd per factor (fsum, compensated summation: the mean
 # does not depend on the order the respondents arrive in); with ``pairs``, the sums the index's
 # spread needs for each pair of factors (over respondents who answered both)
-_STATS_SQL = _RESPONDENTS_SQL + """
+_STATS_SQL = "WITH " + _RESPONDENTS_SQL + """
 SELECT partner_id, wave, min(wave_start) AS wave_start, {factor_stats}
 FROM by_respondent GROUP BY partner_id, wave
 """
-# per respondent: a token per answered factor (the respondent and their score), which releases
-# compare between versions; rounded so that the same answers always give the same token
-_TOKENS_SQL = _RESPONDENTS_SQL + """
-SELECT wave, partner_id, respondent_key, {tokens}
-FROM by_respondent ORDER BY wave, partner_id, respondent_key
+# What each load or undo changed, for releases: the respondents each event touched (those of its
+# batch; everyone for an instrument), each with a token per factor answered at that version (the
+# respondent and their score, rounded so the same answers always give the same token), or none
+# when nothing of theirs is visible then.
+_CHANGES_SQL = """WITH
+events AS (SELECT unnest(?::INTEGER[]) AS version, unnest(?::INTEGER[]) AS batch,
+                  unnest(?::BOOLEAN[]) AS everyone),
+touched AS (
+    SELECT DISTINCT e.version, r.respondent_key, r.wave FROM events e
+    JOIN survey_responses r ON r.batch_id = e.batch WHERE NOT e.everyone
+    UNION
+    SELECT DISTINCT e.version, r.respondent_key, r.wave FROM events e
+    JOIN survey_responses r ON r.batch_id <= e.version WHERE e.everyone
+),
+moments AS (SELECT DISTINCT version FROM events),
+-- a respondent no later event touches has, at the last event that did, the rows they have now
+last_touch AS (SELECT respondent_key, wave, max(version) AS version FROM touched GROUP BY ALL),
+earlier AS (SELECT version, respondent_key, wave FROM touched
+            EXCEPT SELECT version, respondent_key, wave FROM last_touch),
+touched_rows AS (
+    SELECT l.version, r.* FROM last_touch l JOIN {current} r USING (respondent_key, wave)
+    UNION ALL
+    SELECT * FROM {earlier_rows}
+),
+""" + _RESPONDENTS_SQL + """
+SELECT t.version, t.wave, t.respondent_key, b.partner_id, {tokens}
+FROM touched t LEFT JOIN by_respondent b USING (version, respondent_key, wave)
+ORDER BY t.version, t.wave, b.partner_id NULLS FIRST, t.respondent_key
 """
+_FACTOR_MEANS = ",\n           ".join(f"avg(x) FILTER (WHERE factor_no = {f}) AS f{f}" for f in range(1, _F + 1))
 
 
 def _sql(template: str, asof: int | None, waves: Sequence[str] | None, **parts) -> tuple[str, list]:
     items_sql, items_params = visible("instrument_items", asof)
     resp_sql, resp_params = visible("survey_responses", asof, None if waves is None else list(waves))
-    factor_means = ",\n           ".join(f"avg(x) FILTER (WHERE factor_no = {f}) AS f{f}"
-                                        for f in range(1, _F + 1))
-    sql = template.format(items=items_sql, responses=resp_sql, factor_means=factor_means, **parts)
+    sql = template.format(items=items_sql, responses=resp_sql, factor_means=_FACTOR_MEANS, at="", **parts)
     return sql, [list(FACTORS)] + items_params + [list(FACTORS)] + resp_params
 
 
@@ -242,21 +265,20 @@ class _Survey:
     """What ``releases`` may ask of the survey responses (this module alone reads them)."""
 
     @staticmethod
-    def waves_of(cursor, batch: int) -> list[str]:
-        return [r[0] for r in cursor.execute(
-            "SELECT DISTINCT wave FROM survey_responses WHERE batch_id = ? ORDER BY 1", [batch]).fetchall()]
-
-    @staticmethod
-    def waves_upto(cursor, version: int) -> list[str]:
-        return [r[0] for r in cursor.execute(
-            "SELECT DISTINCT wave FROM survey_responses WHERE batch_id <= ? ORDER BY 1", [version]).fetchall()]
-
-    @staticmethod
-    def tokens(cursor, version: int | None, waves: list[str]) -> dict[str, np.ndarray]:
-        tokens = ", ".join(f"CASE WHEN f{f} IS NOT NULL THEN hash(respondent_key, {f}, round(f{f}, 9)) END AS t{f}"
-                           for f in range(1, _F + 1))
-        sql, params = _sql(_TOKENS_SQL, version, waves, tokens=tokens)
-        return cursor.execute(sql, params).fetchnumpy()
+    def changes(cursor, events: list[tuple[int, int, bool]]) -> dict[str, np.ndarray]:
+        """Per event (version, batch, whether it touches everyone), the respondents it touched and
+        their tokens then: columns version, wave, respondent_key, partner_id, t1..t5 (masked where
+        missing), ordered by version, wave, partner."""
+        tokens = ", ".join(f"CASE WHEN b.f{f} IS NOT NULL THEN hash(t.respondent_key, {f}, round(b.f{f}, 9)) END"
+                           f" AS t{f}" for f in range(1, _F + 1))
+        current, current_params = visible("survey_responses", None)
+        sql = _CHANGES_SQL.format(
+            at="version, ", factor_means=_FACTOR_MEANS, tokens=tokens, current=current,
+            earlier_rows=versions.visible_at("survey_responses", "earlier",
+                                             "t.respondent_key = m.respondent_key AND t.wave = m.wave"),
+            items=versions.visible_at("instrument_items", "moments"), responses="touched_rows")
+        columns = [list(c) for c in zip(*events)] if events else [[], [], []]
+        return cursor.execute(sql, columns + current_params + [list(FACTORS), list(FACTORS)]).fetchnumpy()
 
 
 _SURVEY = _Survey()

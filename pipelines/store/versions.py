@@ -205,6 +205,23 @@ def visible(table: str, asof: int | None, waves: list[str] | None = None) -> tup
     return sql, params + wave_params
 
 
+def visible_at(table: str, moments: str, on: str = "") -> str:
+    """SQL for the rows of ``table`` visible at each version of ``moments`` (a relation with a
+    ``version`` column, joined on ``on`` as well when given), with that version as a column: what
+    ``visible`` gives for one version, for many at once."""
+    if table not in NATURAL_KEYS:
+        raise ValueError(f"not a versioned table: {table}")
+    keys = ", ".join(f"t.{column}" for column in NATURAL_KEYS[table])
+    join = f" AND {on}" if on else ""
+    return f"""(SELECT * EXCLUDE (version_rank) FROM (
+        SELECT m.version, t.*, row_number() OVER (PARTITION BY m.version, {keys} ORDER BY t.batch_id DESC)
+               AS version_rank
+        FROM {moments} m JOIN {table} t ON t.batch_id <= m.version{join}
+        JOIN batches b ON b.batch_id = t.batch_id
+        WHERE b.undone_version IS NULL OR b.undone_version > m.version
+    ) WHERE version_rank = 1)"""
+
+
 def fingerprint(cursor) -> tuple:
     """Changes whenever the history does (a load, an undo, demo batches forgotten): what a result
     computed from the whole history is cached under."""
