@@ -19,9 +19,9 @@ from collections import Counter, defaultdict
 import builders as b
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hsettings
+from hypothesis import given
 from hypothesis import strategies as st
+from test_privacy import _reload, one_store_settings
 
 from pipelines.programme.factors import FACTORS
 from pipelines.query import releases, scores
@@ -235,15 +235,11 @@ def store(tmp_path_factory):
     store.close()
 
 
-@hsettings(max_examples=120, deadline=None,
-           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                  HealthCheck.data_too_large])
+@one_store_settings(120)
 @given(histories())
 def test_no_two_versions_give_a_group_away(store, history_steps):
     k, steps = history_steps
-    with store.write() as cursor:  # a fresh history on the same partners and instrument
-        cursor.execute("DELETE FROM survey_responses")
-        cursor.execute("DELETE FROM batches WHERE dataset = 'survey'")
+    _reload(store, [])  # a fresh history on the same partners and instrument
     history, versions = play(store, steps)
     if not versions:
         return

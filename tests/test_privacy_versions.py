@@ -10,7 +10,6 @@ import io
 
 import builders as b
 import pandas as pd
-import pytest
 
 from pipelines import cli
 from pipelines.programme.factors import FACTORS, INDEX
@@ -167,8 +166,8 @@ def test_the_group_hidden_beside_a_small_one_stays_the_same(store):
     """S, hidden to protect H, grows by five: it stays the one hidden (had T, the smallest now,
     been hidden instead, programme(v2) - shown(v2) - T(v1) would be H)."""
     ids = setup(store, ["H", "S", "T", "U"])
-    first = b.load(store, "survey_responses", people(ids["H"], 4, "h") + people(ids["S"], 6, "s")
-                   + people(ids["T"], 8, "t") + people(ids["U"], 12, "u"))
+    b.load(store, "survey_responses", people(ids["H"], 4, "h") + people(ids["S"], 6, "s")
+           + people(ids["T"], 8, "t") + people(ids["U"], 12, "u"))
     grown = b.load(store, "survey_responses", people(ids["S"], 5, "s-late"))
     v2 = frame_at(store, grown)
     assert cell(v2, "S")["suppression_reason"] == scores.REASON_COMPLEMENT

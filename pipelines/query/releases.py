@@ -362,7 +362,7 @@ class Plan:
     current: dict[str, dict[int, State]] = field(default_factory=dict)  # each wave's data, latest event
     _known: dict[tuple[str, int], dict[tuple, State]] = field(default_factory=dict)
     fingerprint: tuple | None = None
-    _tables: dict[int, "Shown"] = field(default_factory=dict)
+    _tables: dict[int, Shown] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def at(self, version: int) -> dict[str, Entry]:
@@ -374,7 +374,7 @@ class Plan:
                 out[wave] = entries[at]
         return out
 
-    def table(self, version: int) -> "Shown":
+    def table(self, version: int) -> Shown:
         """What ``version`` shows, as arrays (kept: what a version shows never changes)."""
         with self._lock:
             found = self._tables.get(version)
