@@ -12,7 +12,7 @@ V comes from the release in force at V, the latest made at or before V. Releases
 the order of the store's history, so a pinned version always shows the same thing.
 
 When a load or an undo changes a wave, a new release is made only if, against EVERY earlier
-release of that wave (``_pair``):
+release of that wave (``_Pair``):
 
 * every group shown in both (partner, programme; factors and the index) has the same set, or
   sets whose one-sided differences (old minus new, new minus old) and whose counts each differ
