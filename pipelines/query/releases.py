@@ -347,6 +347,9 @@ class _Pair:
 
 
 # -- the plan: every wave's releases over the history ----------------------------------------------
+Moment = tuple[int, str, int, str, str]  # version, load or undo, batch, dataset, when
+
+
 class Survey(Protocol):
     """What the plan asks of the survey responses (``scores`` answers: it alone reads them)."""
 
@@ -356,7 +359,7 @@ class Survey(Protocol):
 @dataclass
 class Plan:
     rules: Rules
-    events: list[tuple[int, str, int, str]] = field(default_factory=list)  # (version, event, batch, dataset)
+    events: list[Moment] = field(default_factory=list)
     timelines: dict[str, list[Entry]] = field(default_factory=dict)
     history: dict[str, list[Release]] = field(default_factory=dict)
     current: dict[str, dict[int, State]] = field(default_factory=dict)  # each wave's data, latest event
@@ -384,11 +387,11 @@ class Plan:
                 self._tables[version] = found
         return found
 
-    def advance(self, cursor, survey: Survey, events: list[tuple[int, str, int, str]]) -> None:
+    def advance(self, cursor, survey: Survey, events: list[Moment]) -> None:
         """Decide, in order, what each of ``events`` changes (one read of the store for all)."""
         if not events:
             return
-        rows = survey.changes(cursor, [(v, batch, dataset != "survey") for v, _, batch, dataset in events])
+        rows = survey.changes(cursor, [(v, batch, dataset != "survey") for v, _, batch, dataset, _ in events])
         version = np.asarray(rows["version"], dtype=np.int64)
         bounds = np.searchsorted(version, [e[0] for e in events] + [np.iinfo(np.int64).max])
         for event, start, end in zip(events, bounds[:-1], bounds[1:]):
@@ -544,9 +547,11 @@ _LOCK = threading.Lock()
 _KEEP = 8
 
 
-def survey_events(cursor) -> list[tuple[int, str, int, str]]:
-    """The loads and undos that change what the survey shows, oldest first."""
-    return [(v.number, str(v.event), v.batch, v.dataset) for v in versions.all_versions(cursor)
+def survey_events(cursor) -> list[Moment]:
+    """The loads and undos that change what the survey shows, oldest first. The time of each is part
+    of it: a store rebuilt at the same path (a restored backup, a fresh file) with the same numbers
+    is another history, and a plan kept for the first must not be continued for it."""
+    return [(v.number, str(v.event), v.batch, v.dataset, str(v.at)) for v in versions.all_versions(cursor)
             if v.dataset in SURVEY_DATASETS]
 
 
