@@ -44,6 +44,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("anonymity_k", 5,
             "Smallest number of respondents a survey group needs before it is shown (never below 3).",
             int),
+    Setting("lead_partner", "",
+            "The client or lead partner (its name): never the group hidden to protect a small one while "
+            "another can be. Empty: none (the demo programme's client when the demo is loaded)."),
     Setting("band_thresholds", (50.0, 70.0),
             "Two scores on the 0-100 scale where 'transitioning' and 'collaborating' begin.",
             _floats),

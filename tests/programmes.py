@@ -59,8 +59,8 @@ def simulate(store, seed: int, *, partners: int = 200, waves: int = 4, responden
         answers = latent[:, item_factor] + rng.normal(0, 0.8, (len(who), len(item_ids)))
         frame = pd.DataFrame(np.clip(np.rint(answers), 1, 5), columns=item_ids)
         frame["partner_id"] = pids[who]
-        frame["respondent_key"] = [b.respondent_key(f"{seed}-{t}-{j}") for j in range(len(who))]
-        long = frame.melt(id_vars=["partner_id", "respondent_key"], var_name="item_id",
+        frame["respondent"] = [f"{seed}-{t}-{j}" for j in range(len(who))]
+        long = frame.melt(id_vars=["partner_id", "respondent"], var_name="item_id",
                           value_name="value")
         frames.append(long.assign(wave=wave(t), wave_start=quarter(t)))
     b.load(store, "survey_responses", pd.concat(frames, ignore_index=True))

@@ -19,7 +19,7 @@ from pipelines.programme.factors import FACTORS
 
 BASE = "http://pack.test:8501"
 TODAY = date(2026, 11, 25)
-SUPPRESSED_PARTNERS = ("Pipwell Ecology", "Northline Infrastructure")
+SUPPRESSED_PARTNERS = ("Pipwell Ecology", "Brackwater Systems", "Corvell Signalling")  # not the client
 
 
 @pytest.fixture(scope="module")
@@ -285,7 +285,7 @@ def test_no_suppressed_value_in_programme_pack(programme_pptx, programme_pdf, de
                         assert f"{value:.1f}" not in line, (line, value)
     pdf_text = "\n".join(page.extract_text() for page in programme_pdf.pages)
     assert "Pipwell Ecology: fewer than 5 responses \u2014 not shown" in pdf_text
-    assert ("Northline Infrastructure: not shown, so a smaller group cannot be worked out by "
+    assert ("Corvell Signalling: not shown, so a smaller group cannot be worked out by "
             "subtraction") in pdf_text
 
 

@@ -158,9 +158,14 @@ def check_index(index: pd.DataFrame, frame: pd.DataFrame) -> None:
             assert int(row["n"]) == int(min_n[key])
 
 
-@hsettings(max_examples=300, deadline=None,
-           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                  HealthCheck.data_too_large])
+def one_store_settings(examples: int):
+    """Hypothesis settings for a property test whose examples all reload one store (a module fixture)."""
+    return hsettings(max_examples=examples, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                            HealthCheck.data_too_large])
+
+
+@one_store_settings(300)
 @given(programmes())
 def test_no_hidden_group_can_be_derived_by_subtraction(store, programme):
     k, respondents = programme

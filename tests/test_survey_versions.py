@@ -11,7 +11,6 @@ import builders as b
 import pandas as pd
 import pytest
 
-from pipelines.programme.factors import FACTORS
 from pipelines.query import scores
 from pipelines.store import Store
 

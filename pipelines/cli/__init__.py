@@ -7,7 +7,10 @@ the handlers that need them, so ``--help`` and usage errors answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import io
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
@@ -65,6 +68,7 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
         db_path,
         handoff,
         lake,
+        versions,
     )
 
     locations = [settings.get("db"), args.db, getattr(args, "to", None)]
@@ -78,18 +82,28 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
                 store = Store(path, wait_seconds=0, **opening)
             except StoreBusy:
                 if handoff.owner_taking_jobs(path):
-                    code, text, problems = handoff.submit(path, _portable(list(argv or sys.argv[1:])))
+                    portable = _portable(list(argv if argv is not None else sys.argv[1:]))
+                    problem = handoff.files_problem(os.getuid(), *files_of(portable))
+                    if problem:  # the app would refuse it too; say so before handing it over
+                        say(problem)
+                        return EXIT_INVALID
+                    code, text, problems = handoff.submit(path, portable)
                     out.write(text)
                     err.write(problems)
                     return code
                 store = Store(path, **opening)
         try:
+            if getattr(args, "asof", None) is not None:  # every verb that takes --asof
+                versions.check(args.asof, store.cursor())
             return VERBS[args.verb](store, args, out, err)
         except duckdb.Error as error:
             reason = lake.reachable(store.lake) if store.is_lake else None
             if reason is None:
                 raise
             raise lake.LakeUnreachable(store.lake, reason) from error
+    except versions.UnknownVersion as unknown:  # a usage error: it names the versions there are
+        say(unknown)
+        return EXIT_USAGE
     except (ValueError, ingest.NotReady) as problem:
         say(problem)
         return EXIT_INVALID
@@ -130,8 +144,18 @@ def _portable(argv: list[str]) -> list[str]:
             continue
         previous = argv[position - 1] if position else ""
         if Path(token).exists() or previous in ("--write-mapping", "--out"):
-            token = str(Path(token).resolve())
+            token = os.path.abspath(token)  # a link stays a link, for the hand-off's checks
         portable.append(token)
     return portable
 
 
+def files_of(argv: Sequence[str]) -> tuple[list[Path], list[Path]]:
+    """The files a command reads (those that exist) and writes, for the hand-off's checks of the
+    account that asked (``pipelines.store.handoff``). Raises SystemExit on a usage error."""
+    with contextlib.redirect_stderr(io.StringIO()):  # the command itself reports usage errors
+        args = build_parser().parse_args(list(argv))
+    reads = [Path(p) for p in (getattr(args, "file", None), getattr(args, "mapping", None)) if p]
+    writes = [Path(args.out)] if getattr(args, "out", None) else []
+    if args.verb == "load" and not args.mapping:  # where an unsure mapping is written
+        writes.append(data.mapping_file(args))
+    return [p for p in reads if p.exists()], writes

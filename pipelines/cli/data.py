@@ -75,6 +75,7 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.ingest import readers
     from pipelines.ingest.delimiters import DELIMITER_NAMES
     from pipelines.programme import bootstrap
+    from pipelines.store import private
 
     path = Path(args.file)
     if not path.is_file():
@@ -119,8 +120,9 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     if not args.mapping:
         print("mapping used: " + json.dumps(preview.mapping_used()), file=err)
     if not args.mapping and not preview.mapping_confident:
-        target = Path(args.write_mapping or f"{path}.mapping.json")
-        target.write_text(json.dumps({f: s.column for f, s in preview.mapping.items()}, indent=2) + "\n")
+        target = mapping_file(args)
+        private.write(target, (json.dumps({f: s.column for f, s in preview.mapping.items()}, indent=2)
+                               + "\n").encode())
         unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%}: {s.reason})"
                   for s in (preview.mapping[name] for name in preview.unsure_fields())]
         for question in preview.questions:
@@ -143,6 +145,11 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         return EXIT_INVALID
     print(result.message, file=out)
     return EXIT_OK
+
+
+def mapping_file(args) -> Path:
+    """Where ``load`` writes an unsure mapping: --write-mapping, else FILE.mapping.json."""
+    return Path(args.write_mapping or f"{args.file}.mapping.json")
 
 
 def _print_failures(failures, name: str, err: TextIO, limit: int = 50) -> None:

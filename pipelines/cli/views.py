@@ -59,6 +59,7 @@ def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.present import pack
+    from pipelines.store import private
 
     scenarios = ()
     if args.wi_partner or args.delta or args.weight:
@@ -73,8 +74,7 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
                          asof=args.asof, scenarios=scenarios)
     data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=args.base_url)
     target = Path(args.out).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    private.write(private.folder(target.parent) / target.name, data)
     print(f"Wrote {target} ({len(data) // 1024} KB).", file=out)
     return EXIT_OK
 

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from pathlib import Path
 
 import duckdb
@@ -12,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines import settings
+from pipelines.store import private
 
 
 def salt(path: str | Path | None = None) -> bytes:
@@ -22,30 +21,11 @@ def salt(path: str | Path | None = None) -> bytes:
     """
     path = Path(path or settings.get("salt_file"))
     if not path.exists():
-        _create(path)
+        private.create_secret(path)
     text = path.read_text().strip()
     if len(text) < 32:
         raise ValueError(f"The salt in {path} is too short; it must be at least 32 characters.")
     return text.encode()
-
-
-def _create(path: Path) -> None:
-    """Write a new salt whole, then link it into place: two sessions (or processes) starting at
-    once never see a half-written salt, and the first one to link wins for both."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)  # atomic; fails if another writer got there first
-        except FileExistsError:
-            pass
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:

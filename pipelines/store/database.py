@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 import duckdb
 
 from pipelines import settings
-from pipelines.store import fingerprint, lake, versions
+from pipelines.store import fingerprint, lake, private, versions
 from pipelines.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -55,6 +55,7 @@ class StoreTooNew(RuntimeError):
 
 
 _LOCK_PID = re.compile(r"PID (\d+)")
+DEFAULT_FOLDER = Path(settings.SETTINGS_BY_NAME["db"].default).parent
 
 
 def db_path() -> Path | str:
@@ -97,11 +98,21 @@ class Store:
             self.location = str(self.path)
             if not create and not self.path.exists():
                 raise StoreMissing(self.location)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private.tighten_umask()  # DuckDB creates the file and its log (again after each checkpoint)
+            private.folder(self.path.parent)
+            if self.path.parent == DEFAULT_FOLDER:
+                private.restrict(DEFAULT_FOLDER, private.FOLDER_MODE)  # the repository's data/ is ours
             self.connection = self._connect(
                 settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds)
+            for written in (self.path, self.wal):  # made by an older version, under a wider umask
+                private.restrict(written)
         if migrate:
             self.migrate()
+
+    @property
+    def wal(self) -> Path:
+        """DuckDB's write-ahead log beside a database file."""
+        return self.path.with_name(self.path.name + ".wal")
 
     @property
     def is_lake(self) -> bool:

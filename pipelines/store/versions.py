@@ -178,25 +178,57 @@ def _live(alias: str, asof: int | None) -> tuple[str, list]:
             [int(asof), int(asof)])
 
 
-def visible(table: str, asof: int | None) -> tuple[str, list]:
+def visible(table: str, asof: int | None, waves: list[str] | None = None) -> tuple[str, list]:
     """SQL (and its parameters) for the rows of ``table`` visible at version ``asof``.
 
     ``asof=None`` is the latest state, kept in the ``current`` flag. A pinned version
     rebuilds the state from history: rows loaded up to it, by batches not undone by
-    then, the latest per natural key.
+    then, the latest per natural key. ``waves`` keeps only those waves' rows (survey
+    responses: the wave is part of the natural key, so it filters before the rebuild).
     """
     if table not in NATURAL_KEYS:
         raise ValueError(f"not a versioned table: {table}")
+    where, wave_params = ("", [])
+    if waves is not None:
+        if "wave" not in NATURAL_KEYS[table]:
+            raise ValueError(f"{table} has no waves")
+        where, wave_params = " AND list_contains(?::VARCHAR[], t.wave)", [list(waves)]
     if asof is None:
-        return f"(SELECT * FROM {table} WHERE current)", []
+        return f"(SELECT * FROM {table} t WHERE current{where})", wave_params
     keys = ", ".join(f"t.{column}" for column in NATURAL_KEYS[table])
     live, params = _live("b", asof)
     sql = f"""(SELECT * EXCLUDE (version_rank) FROM (
         SELECT t.*, row_number() OVER (PARTITION BY {keys} ORDER BY t.batch_id DESC) AS version_rank
         FROM {table} t JOIN batches b ON b.batch_id = t.batch_id
-        WHERE {live}
+        WHERE {live}{where}
     ) WHERE version_rank = 1)"""
-    return sql, params
+    return sql, params + wave_params
+
+
+def visible_at(table: str, moments: str, on: str = "") -> str:
+    """SQL for the rows of ``table`` visible at each version of ``moments`` (a relation with a
+    ``version`` column, joined on ``on`` as well when given), with that version as a column: what
+    ``visible`` gives for one version, for many at once."""
+    if table not in NATURAL_KEYS:
+        raise ValueError(f"not a versioned table: {table}")
+    keys = ", ".join(f"t.{column}" for column in NATURAL_KEYS[table])
+    join = f" AND {on}" if on else ""
+    return f"""(SELECT * EXCLUDE (version_rank) FROM (
+        SELECT m.version, t.*, row_number() OVER (PARTITION BY m.version, {keys} ORDER BY t.batch_id DESC)
+               AS version_rank
+        FROM {moments} m JOIN {table} t ON t.batch_id <= m.version{join}
+        JOIN batches b ON b.batch_id = t.batch_id
+        WHERE b.undone_version IS NULL OR b.undone_version > m.version
+    ) WHERE version_rank = 1)"""
+
+
+def fingerprint(cursor) -> tuple:
+    """Changes whenever the history does (a load, an undo, demo batches forgotten): what a result
+    computed from the whole history is cached under."""
+    return cursor.execute("""SELECT count(*), coalesce(max(batch_id), 0), coalesce(max(undone_version), 0),
+               coalesce(bit_xor(hash(batch_id, dataset, sha256, coalesce(undone_version, -1))), 0),
+               (SELECT path FROM duckdb_databases() WHERE database_name = current_database())
+        FROM batches""").fetchone()
 
 
 # -- writing it (inside a Store.write transaction) ----------------------------------------
