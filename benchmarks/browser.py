@@ -174,6 +174,15 @@ class Server:
                     fields[name] = round(int(value.split()[0]) / 1024)
         return {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
 
+    def cpu_s(self) -> float:
+        """CPU seconds the server has used so far, all its threads (utime + stime in /proc)."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def link(self, path: str = "") -> str:
+        return f"{self.url}/{path}"
+
     def stop(self) -> None:
         _stop(self.process)
         self.log.close()
@@ -223,36 +232,39 @@ async def _errors(page) -> int:
             + await page.get_by_text("Page not found").count())
 
 
-async def open_link(browser, url: str, keep: bool = False):
-    """Open ``url`` in a new session: a sample (seconds, load average, errors shown); with
-    ``keep``, also the still open (context, page)."""
-    load = os.getloadavg()[0]
+async def open_link(browser, server: Server, path: str = "", keep: bool = False):
+    """Open the server's ``path`` in a new session: a sample (seconds, the server's CPU seconds
+    meanwhile, load average, errors shown); with ``keep``, also the still open (context, page)."""
+    load, cpu = os.getloadavg()[0], server.cpu_s()
     context, page = await new_page(browser)
-    await page.goto(url, wait_until="commit")
-    sample = {**await finished(page), "load": load, "errors": await _errors(page)}
+    await page.goto(server.link(path), wait_until="commit")
+    sample = {**await finished(page), "server_cpu_s": server.cpu_s() - cpu, "load": load,
+              "errors": await _errors(page)}
     if keep:
         return sample, (context, page)
     await context.close()
     return sample
 
 
-async def open_at_once(browser, url: str, sessions: int) -> dict:
-    """``sessions`` new sessions open ``url`` at the same moment."""
+async def open_at_once(browser, server: Server, path: str, sessions: int) -> dict:
+    """``sessions`` new sessions open the server's ``path`` at the same moment."""
     load = os.getloadavg()[0]
     opened = [await new_page(browser) for _ in range(sessions)]
-    await asyncio.gather(*(page.goto(url, wait_until="commit") for _, page in opened))
+    cpu = server.cpu_s()
+    await asyncio.gather(*(page.goto(server.link(path), wait_until="commit") for _, page in opened))
     done = await asyncio.gather(*(finished(page) for _, page in opened))
+    cpu = server.cpu_s() - cpu
     origins = [await page.evaluate("performance.timeOrigin") for _, page in opened]
     errors = sum([await _errors(page) for _, page in opened])
     for context, _ in opened:
         await context.close()
     seconds, runs = [d["s"] for d in done], [d["run_s"] for d in done]
     return {"slowest_s": max(seconds), "median_s": statistics.median(seconds), "all_s": sorted(seconds),
-            "run_slowest_s": max(runs), "run_median_s": statistics.median(runs),
+            "run_slowest_s": max(runs), "run_median_s": statistics.median(runs), "server_cpu_s": cpu,
             "start_spread_ms": max(origins) - min(origins), "load": load, "errors": errors}
 
 
-async def slider_steps(page, steps: int) -> list[dict]:
+async def slider_steps(page, server: Server, steps: int) -> list[dict]:
     """Arrow key on the first factor slider of the What-if page, ``steps`` times (a new value
     each): seconds from the key press until the rerun has finished."""
     from pipelines.programme.factors import FACTORS, label
@@ -265,12 +277,14 @@ async def slider_steps(page, steps: int) -> list[dict]:
     out = []
     for _ in range(steps):
         load = os.getloadavg()[0]
+        cpu = server.cpu_s()
         before, pressed = await page.evaluate("[window.__states.length, performance.now()]")
         await thumb.press("ArrowRight")
         await page.wait_for_function(
             "(n) => window.__states.slice(n).some(s => s[1] === 'running')", arg=before, timeout=120_000)
         end = await finished(page, after=before)
-        out.append({"s": end["s"] - pressed / 1000, "run_s": end["run_s"], "load": load})
+        out.append({"s": end["s"] - pressed / 1000, "run_s": end["run_s"], "server_cpu_s": server.cpu_s() - cpu,
+                    "load": load})
     return out
 
 
@@ -297,30 +311,30 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
         low = await playwright.chromium.launch(executable_path=str(niced), args=CHROMIUM_FLAGS, headless=True)
         with serving(empty, env, work) as floor:
             async def floor_open():
-                out["floor"].append(await open_link(browser, floor.url))
+                out["floor"].append(await open_link(browser, floor))
 
             # cold: each page first after a fresh start; the floor's cold open on a fresh floor server too
             for _ in range(repeats):
                 with serving(empty, env, work) as fresh_floor:
-                    out["floor_cold"].append(await open_link(browser, fresh_floor.url))
+                    out["floor_cold"].append(await open_link(browser, fresh_floor))
                 for name in PAGES:
                     with serving(app, env, work) as server:
                         out["server_start_s"].append(server.start_s)
-                        out["cold"][name].append(await open_link(browser, f"{server.url}/{PATHS[name]}"))
+                        out["cold"][name].append(await open_link(browser, server, PATHS[name]))
                     await floor_open()
                 print(f"cold {json.dumps(out['cold'])}", file=sys.stderr, flush=True)
 
             with serving(app, env, work) as server:
                 for name in PAGES:  # warm-up: every page's caches
-                    await open_link(browser, f"{server.url}/{PATHS[name]}")
+                    await open_link(browser, server, PATHS[name])
                 for _ in range(repeats):
                     for name in PAGES:
-                        out["warm"][name].append(await open_link(browser, f"{server.url}/{PATHS[name]}"))
+                        out["warm"][name].append(await open_link(browser, server, PATHS[name]))
                         await floor_open()
                 out["memory"]["after warm opens"] = server.memory_mb()
 
-                sample, (context, page) = await open_link(browser, f"{server.url}/{PATHS['what-if']}", keep=True)
-                out["slider"] = await slider_steps(page, SLIDER_STEPS)
+                sample, (context, page) = await open_link(browser, server, PATHS["what-if"], keep=True)
+                out["slider"] = await slider_steps(page, server, SLIDER_STEPS)
                 out["slider_errors"] = await _errors(page)
                 await page.screenshot(path=str(work / "what-if-after-steps.png"), full_page=True)
                 await context.close()
@@ -328,13 +342,13 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
 
                 for key in ("alone", "sessions", "floor_sessions", "sessions_niced", "floor_sessions_niced"):
                     out[key] = []
-                overview = f"{server.url}/{PATHS['overview']}"
+                overview = PATHS["overview"]
                 for _ in range(repeats):
-                    out["alone"].append(await open_link(browser, overview))
-                    out["sessions"].append(await open_at_once(browser, overview, SESSIONS))
-                    out["floor_sessions"].append(await open_at_once(browser, floor.url, SESSIONS))
-                    out["sessions_niced"].append(await open_at_once(low, overview, SESSIONS))
-                    out["floor_sessions_niced"].append(await open_at_once(low, floor.url, SESSIONS))
+                    out["alone"].append(await open_link(browser, server, overview))
+                    out["sessions"].append(await open_at_once(browser, server, overview, SESSIONS))
+                    out["floor_sessions"].append(await open_at_once(browser, floor, "", SESSIONS))
+                    out["sessions_niced"].append(await open_at_once(low, server, overview, SESSIONS))
+                    out["floor_sessions_niced"].append(await open_at_once(low, floor, "", SESSIONS))
                     await floor_open()
                 print(f"sessions {json.dumps(out['sessions'])}", file=sys.stderr, flush=True)
 
@@ -345,31 +359,31 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                 for n in range(1, repeats + 1):
                     out["load_s"].append(cli_load(env, *files[f"issues-refresh-{n}"]))
                     for name in ("what-if", "overview"):
-                        out["after_load"][name].append(await open_link(browser, f"{server.url}/{PATHS[name]}"))
+                        out["after_load"][name].append(await open_link(browser, server, PATHS[name]))
                         await floor_open()
                     if n == 1:
                         out["memory"]["after a load"] = server.memory_mb()
                         for number, label in enumerate(pins, start=1):
                             query = urllib.parse.urlencode({"asof": label})
                             for name in ("overview", "what-if"):
-                                sample = await open_link(browser, f"{server.url}/{PATHS[name]}?{query}")
+                                sample = await open_link(browser, server, f"{PATHS[name]}?{query}")
                                 out["pinned"][name].append({**sample, "pin": label})
                                 await floor_open()
                             if number in (2, 4):
                                 out["memory"][f"after {number} pinned versions"] = server.memory_mb()
                         print(f"pinned {json.dumps(out['pinned'])}", file=sys.stderr, flush=True)
                 out["memory"][f"after {repeats} loads"] = server.memory_mb()
-                await page_screens(browser, server.url, work)
+                await page_screens(browser, server, work)
         await low.close()
         await browser.close()
     return out
 
 
-async def page_screens(browser, url: str, work: Path) -> None:
+async def page_screens(browser, server: Server, work: Path) -> None:
     """A screenshot of each page as the benchmark saw it (to check the pages drew, not errors)."""
     for name in PAGES:
         context, page = await new_page(browser)
-        await page.goto(f"{url}/{PATHS[name]}", wait_until="commit")
+        await page.goto(server.link(PATHS[name]), wait_until="commit")
         await finished(page)
         await page.screenshot(path=str(work / f"page-{name}.png"), full_page=True)
         await context.close()
@@ -382,7 +396,9 @@ def summary(raw: dict) -> dict:
 
     def figure(name: str, samples: list[dict], key: str = "s") -> None:
         value = _median(samples, key)
-        figures[name] = {"median_s": value, "ratio": ratio(value), "runs": len(samples)}
+        figures[name] = {"median_s": value, "ratio": ratio(value), "runs": len(samples),
+                         "server_cpu_s": _median(samples, "server_cpu_s"),
+                         "load": [round(sample["load"], 1) for sample in samples if "load" in sample]}
 
     for page in PAGES:
         figure(f"{page}, cold (first open after start)", raw["cold"][page])
@@ -404,7 +420,7 @@ def summary(raw: dict) -> dict:
     figure("empty page, cold (first open after start)", raw["floor_cold"])
     alone = _median(raw["alone"])
     slowest = _median(raw["sessions"], "slowest_s")
-    return {"floor_s": floor, "figures": figures,
+    return {"floor_s": floor, "floor_server_cpu_s": _median(raw["floor"], "server_cpu_s"), "figures": figures,
             "sessions_slowest_vs_alone": round(slowest / alone, 1) if slowest and alone else None,
             "memory": raw["memory"],
             "errors_shown": sum(s.get("errors", 0) for group in (raw["cold"], raw["warm"], raw["after_load"],

@@ -173,11 +173,14 @@ def markdown(results: dict) -> str:
             continue
         lines += [f"{r['answers']:,} answers ({r['partners']} partners, {r['waves']} waves, {r['milestones']:,} "
                   f"milestones, {r['issues']:,} issues), {r['repeats']} repeats; floor (empty page, warm open, "
-                  f"median of {len(r['raw']['floor'])}): {_ms(r['floor_s'])}; errors shown: {r['errors_shown']}", "",
-                  "| what | time (median) | × floor | runs |", "|---|---:|---:|---:|"]
+                  f"median of {len(r['raw']['floor'])}): {_ms(r['floor_s'])}, its server's CPU "
+                  f"{_ms(r.get('floor_server_cpu_s'))}; errors shown: {r['errors_shown']}", "",
+                  "| what | time (median) | × floor | server CPU (median) | runs | load average at each |",
+                  "|---|---:|---:|---:|---:|---|"]
         for name, f in r["figures"].items():
             ratio = "–" if f["ratio"] is None else f"{f['ratio']:.1f}×"
-            lines.append(f"| {name} | {_ms(f['median_s'])} | {ratio} | {f['runs']} |")
+            lines.append(f"| {name} | {_ms(f['median_s'])} | {ratio} | {_ms(f.get('server_cpu_s'))} | {f['runs']} | "
+                         f"{', '.join(f'{x:g}' for x in f.get('load', []))} |")
         lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = {r['sessions_slowest_vs_alone']}×.", "",
                   "| server memory | RSS | peak |", "|---|---:|---:|"]
         lines += [f"| {when} | {m['rss_mb']} MB | {m['peak_mb']} MB |" for when, m in r["memory"].items()]
