@@ -46,7 +46,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
 from benchmarks.nagle import _free_port, _stop  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, streamlit_run, wait_healthy  # noqa: E402
 
 PAGES = ("overview", "partner", "compare", "what-if", "data")  # app.py's url paths
 # the link of each page: the default page's is the app's root (Streamlit 1.67 answers
@@ -141,26 +140,17 @@ def version_labels(env: dict) -> list[str]:
 # -- servers ------------------------------------------------------------------------------------
 
 class Server:
-    """``streamlit run script`` on a loopback port, with the flags the tests use."""
+    """``streamlit run script`` on a loopback port, as the tests start the app."""
 
     def __init__(self, script: Path, env: dict, logs: Path):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(logs / f"{script.stem}-{self.port}.log", "w")
         started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
-                    self.start_s = time.perf_counter() - started
-                    return
-            except OSError:
-                time.sleep(0.1)
+        self.process = streamlit_run(script, self.port, env, self.log)
+        if wait_healthy(self.url, 180):
+            self.start_s = time.perf_counter() - started
+            return
         self.stop()
         raise RuntimeError(f"{script.name} did not start")
 
