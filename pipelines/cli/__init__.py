@@ -1,8 +1,10 @@
 """python -m pipelines: the same pipelines as the app, for scheduled loads and scripting.
 
-Each module here adds a group of verbs (``add_parsers`` returns their handlers); a handler
-takes (store, args, out, err) and returns an exit code. Heavy libraries are imported inside
-the handlers that need them, so ``--help`` and usage errors answer at once.
+Each module here adds a group of verbs: ``add_parsers(verbs)``, ``HANDLERS`` (verb -> a function
+of (store, args, out, err) returning an exit code) and, optionally, ``CHECKS`` (verb -> a function
+of (args, err) returning an exit code for a usage error, else None; run before the store opens).
+Heavy libraries are imported inside the handlers that need them, so ``--help`` and usage errors
+answer at once (tests/test_cli_imports.py).
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
-from pipelines import settings
 from pipelines.cli import admin, analysis, data, views
 from pipelines.cli.output import (  # noqa: F401
     EXIT_BUSY,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 VERB_GROUPS = (data, views, analysis, admin)
 NO_STORE = frozenset({"template"})  # verbs that never open the programme's store
 VERBS = {name: handler for group in VERB_GROUPS for name, handler in group.HANDLERS.items()}
+CHECKS = {name: check for group in VERB_GROUPS for name, check in getattr(group, "CHECKS", {}).items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
 def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
          out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
@@ -55,11 +56,13 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0) and EXIT_USAGE
+    if args.verb in CHECKS and (code := CHECKS[args.verb](args, err)) is not None:
+        return code
     if args.verb in NO_STORE:
         return VERBS[args.verb](None, args, out, err)
     import duckdb
 
-    from pipelines import ingest
+    from pipelines import ingest, settings
     from pipelines.store import (
         Store,
         StoreBusy,

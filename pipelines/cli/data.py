@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pipelines import settings
 from pipelines.cli.output import (
     EXIT_INVALID,
     EXIT_NEEDS_DECISION,
@@ -70,17 +69,26 @@ def _template(store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _check_load(args, err: TextIO) -> int | None:
+    """Usage errors of ``load``, found before the store is opened."""
+    if not Path(args.file).is_file():
+        print(f"No such file: {Path(args.file)}", file=err)
+        return EXIT_USAGE
+    for pair in args.partner_alias:
+        if not pair.partition("=")[2]:
+            print(f"--partner-alias needs NAME=PARTNER, not '{pair}'.", file=err)
+            return EXIT_USAGE
+    return None
+
+
 def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest
+    from pipelines import ingest, settings
     from pipelines.ingest import readers
     from pipelines.ingest.delimiters import DELIMITER_NAMES
     from pipelines.programme import bootstrap
     from pipelines.store import private
 
     path = Path(args.file)
-    if not path.is_file():
-        print(f"No such file: {path}", file=err)
-        return EXIT_USAGE
     if args.dataset == "survey":
         bootstrap.ensure_instrument(store)
     delimiter = DELIMITER_NAMES.get(args.delimiter, args.delimiter)
@@ -94,9 +102,6 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         options.mapping = json.loads(Path(args.mapping).read_text())
     for pair in args.partner_alias:
         name, _, partner = pair.partition("=")
-        if not partner:
-            print(f"--partner-alias needs NAME=PARTNER, not '{pair}'.", file=err)
-            return EXIT_USAGE
         options.partner_links[name.strip()] = partner.strip()
     if args.new_partner:
         options.partner_links.update({name: name for name in args.new_partner})
@@ -178,14 +183,14 @@ def _history(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _undo(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest
+    from pipelines import ingest, settings
 
     print(ingest.undo(store, args.batch), file=out)
     return EXIT_OK
 
 
 def _rejected(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest
+    from pipelines import ingest, settings
 
     frame = ingest.rejected_rows(store.cursor(), args.batch)
     out.write(safe_csv(frame))
@@ -193,7 +198,7 @@ def _rejected(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest
+    from pipelines import ingest, settings
     from pipelines.programme import bootstrap
     from pipelines.store import versions
 
@@ -211,5 +216,6 @@ def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+CHECKS = {"load": _check_load}  # run before the store opens: a usage error answers at once
 HANDLERS = {"load": _load, "history": _history, "undo": _undo, "rejected": _rejected, "demo": _demo,
             "template": _template}

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pipelines import settings
 from pipelines.cli.output import EXIT_OK, EXIT_USAGE, factor_numbers, safe_csv
 
 if TYPE_CHECKING:
@@ -42,7 +41,6 @@ def add_parsers(verbs) -> None:
                       help="What-if: index weight of a factor (repeatable; others keep theirs).")
 
 
-
 def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
     import json
 
@@ -57,15 +55,21 @@ def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _check_pack(args, err: TextIO) -> int | None:
+    """Usage errors of ``pack``, found before the store is opened."""
+    if (args.delta or args.weight) and not args.wi_partner:
+        print("--delta and --weight need --wi-partner.", file=err)
+        return EXIT_USAGE
+    return None
+
+
 def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines import settings
     from pipelines.present import pack
     from pipelines.store import private
 
     scenarios = ()
-    if args.wi_partner or args.delta or args.weight:
-        if not args.wi_partner:
-            print("--delta and --weight need --wi-partner.", file=err)
-            return EXIT_USAGE
+    if args.wi_partner:
         weights = factor_numbers(args.weight, "weight")
         scenarios = (pack.Scenario(args.wi_partner, factor_numbers(args.delta, "delta"),
                                    {**settings.index_weights(), **weights} if weights else None),)
@@ -79,4 +83,5 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+CHECKS = {"pack": _check_pack}  # run before the store opens: a usage error answers at once
 HANDLERS = {"scores": _scores, "pack": _pack}

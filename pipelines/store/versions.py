@@ -16,10 +16,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipelines.store.schema import NATURAL_KEYS
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the command line's --help stays light
+    import pandas as pd
 
 
 class Event(StrEnum):
@@ -56,7 +58,7 @@ class Version:
     @property
     def label(self) -> str:
         """How a link spells this version (stable: pinned links in the wild use it)."""
-        when = pd.Timestamp(self.at).strftime("%Y-%m-%d %H:%M")
+        when = _stamp(self.at)
         prefix = "undo of batch" if self.event is Event.UNDO else "batch"
         return f"{prefix} {self.batch} ({when})"
 
@@ -76,6 +78,8 @@ def all_versions(cursor) -> list[Version]:
 
 def versions(cursor) -> pd.DataFrame:
     """Every version, newest first: version, label."""
+    import pandas as pd
+
     found = all_versions(cursor)[::-1]
     return pd.DataFrame({"version": pd.array([v.number for v in found], dtype="int64"),
                          "label": pd.array([v.label for v in found], dtype=object)})
@@ -132,8 +136,16 @@ def describe(cursor, asof: int | None) -> str:
 
 
 def _when(value) -> str:
+    import pandas as pd
+
     if value is None or pd.isna(value):
         return "date unknown"
+    return _stamp(value)
+
+
+def _stamp(value) -> str:
+    import pandas as pd
+
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
