@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from pipelines.store import Store
 
 VERB_GROUPS = (data, views)
-NO_STORE = frozenset({"template"})  # verbs that never open the programme's store
 VERBS = {name: handler for group in VERB_GROUPS for name, handler in group.HANDLERS.items()}
 
 
@@ -50,8 +49,6 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0) and EXIT_USAGE
-    if args.verb in NO_STORE:
-        return VERBS[args.verb](None, args, out, err)
     from pipelines import ingest
     from pipelines.store import Store, StoreBusy, db_path, handoff
     from pipelines.store.lake import LakeBusyError
