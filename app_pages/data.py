@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages.ui import access, page, queries
 from pipelines import ingest, settings
-from pipelines.ingest import readers
+from pipelines.ingest import readers, values
 from pipelines.ingest.delimiters import DELIMITER_NAMES
 from pipelines.ingest.fields import DATASET_LABELS, DATASET_NOUNS, DATASETS, instrument_questions
 from pipelines.present import exports
@@ -157,7 +157,7 @@ def survey_controls(preview: ingest.Preview) -> None:
                          "organisation column.")
     if preview.item_columns:
         st.markdown(f"**{len(preview.item_columns)} question columns** match the instrument:")
-        st.dataframe(question_table(preview), hide_index=True, width="stretch")
+        st.table(question_table(preview), hide_index=True, alt="Question columns of the file and the questions they answer")
     if preview.unmatched_columns:
         st.warning("These columns match no question of the instrument and are **not loaded**: "
                    + plain(", ".join(preview.unmatched_columns)), icon=":material/help:")
@@ -191,7 +191,7 @@ def questions_section(preview: ingest.Preview) -> None:
     date_columns = preview.ambiguous_date_columns
     if date_columns or state.get("data_date_order"):
         st.radio("Dates such as 03/04/2025 in " + (plain(", ".join(f"'{c}'" for c in date_columns)) or "this file")
-                 + " are", ["dayfirst", "monthfirst"], index=None, key="data_date_order", horizontal=True,
+                 + " are", list(values.DATE_ORDERS), index=None, key="data_date_order", horizontal=True,
                  format_func={"dayfirst": "day first (3 April)", "monthfirst": "month first (March 4)"}.get,
                  help="No date in the column settles it (no day above 12), so choose; it is never guessed.")
     names = queries.partner_names()
@@ -268,7 +268,9 @@ def check_section(preview: ingest.Preview) -> None:
         table = pd.DataFrame({"Row": failures["source_row"], "Column": failures["column"],
                               "Value": failures["value"], "Reason": failures["message"]})
         st.markdown(f"**{invalid} invalid row{'s' if invalid != 1 else ''}** (row numbers as in your file):")
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", alt="Invalid rows of the file, with the reasons",
+                     column_config={"Row": st.column_config.NumberColumn(width=70),
+                                    "Reason": st.column_config.TextColumn(width="large")})
         st.download_button("Download the invalid rows (CSV)", data=exports.to_csv_bytes(table),
                            file_name=f"invalid-rows-{preview.source_name}.csv", mime="text/csv",
                            on_click="ignore", icon=":material/download:", key="data_invalid_csv")
@@ -369,42 +371,41 @@ def history_section() -> None:
     words = versions.history_in_words(queries.cursor())
     st.caption("Every load and every undo, newest first. Loads and undos are numbered in one sequence, so an "
                "undo takes a number too: where a load's number is skipped, the row with that number is an undo.")
-    st.dataframe(words[["number", "when", "what", "rows", "now"]].rename(columns={
-                     "number": "Number", "when": "When", "what": "What", "rows": "Rows", "now": "Now"}),
-                 hide_index=True, width="stretch",
-                 column_config={"Number": st.column_config.NumberColumn(width="small", format="%d")})
+    st.dataframe(words[["number", "when", "what", "rows", "now"]], hide_index=True, width="stretch",
+                 alt="Load history: every load and undo, newest first",
+                 column_config={"number": st.column_config.NumberColumn("Number", width=70, format="%d"),
+                                "when": st.column_config.TextColumn("When", width=190),
+                                "what": st.column_config.TextColumn("What", width="large"),
+                                "rows": st.column_config.TextColumn("Rows", width=200),
+                                "now": st.column_config.TextColumn("Now", width=230)})
     loads = words[words["event"] == "load"]
-    labels = {int(n): f"{n}: {what}, {when}" for n, what, when in zip(loads["number"], loads["what"], loads["when"])}
+    labels = {int(n): f"{n}: {file} ({DATASET_NOUNS.get(d, d)}), {when}"
+              for n, file, d, when in zip(loads["number"], loads["file"], loads["dataset"], loads["when"])}
     live = [int(b) for b, s in zip(history["batch"], history["state"]) if s == "loaded"]
-    left, right = st.columns(2)
-    with left:
-        if live:
-            batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)
-            pending = state["data_undo_pending"]
-            if pending is None:
-                st.button("Undo this batch...", key="data_undo", icon=":material/undo:",
-                          on_click=lambda: state.update(data_undo_pending=batch))
-            else:
-                st.warning(f"Undo {plain(labels.get(pending, pending))}? Its rows stop counting at once; links "
-                           "pinned to an earlier moment still show them.")
-                yes, no = st.columns(2)
-                if yes.button(f"Yes, undo batch {pending}", type="primary", key="data_undo_yes"):
-                    state["data_undo_pending"] = None
-                    try:
-                        state["data_flash"] = ("success", ingest.undo(queries.store(), pending))
-                    except ValueError as error:
-                        state["data_flash"] = ("error", str(error))
-                    st.rerun()
-                no.button("Cancel", key="data_undo_no", on_click=lambda: state.update(data_undo_pending=None))
-    with right:
-        rejected = [int(b) for b, n in zip(history["batch"], history["rows_rejected"]) if n and n > 0]
-        if rejected:
-            batch = st.selectbox("Invalid rows of a batch", rejected, key="data_rejected_batch",
-                                 format_func=labels.get)
-            st.download_button("Download its invalid rows (CSV)", key="data_rejected_csv", on_click="ignore",
-                               data=lambda: exports.to_csv_bytes(ingest.rejected_rows(queries.cursor(), batch)),
-                               file_name=f"invalid-rows-batch-{batch}.csv", mime="text/csv",
-                               icon=":material/download:")
+    if live:
+        batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)
+        pending = state["data_undo_pending"]
+        if pending is None:
+            st.button("Undo this batch...", key="data_undo", icon=":material/undo:",
+                      on_click=lambda: state.update(data_undo_pending=batch))
+        else:
+            st.warning(f"Undo {plain(labels.get(pending, pending))}? Its rows stop counting at once; links "
+                       "pinned to an earlier moment still show them.")
+            yes, no = st.columns(2)
+            if yes.button(f"Yes, undo batch {pending}", type="primary", key="data_undo_yes"):
+                state["data_undo_pending"] = None
+                try:
+                    state["data_flash"] = ("success", ingest.undo(queries.store(), pending))
+                except ValueError as error:
+                    state["data_flash"] = ("error", str(error))
+                st.rerun()
+            no.button("Cancel", key="data_undo_no", on_click=lambda: state.update(data_undo_pending=None))
+    rejected = [int(b) for b, n in zip(history["batch"], history["rows_rejected"]) if n and n > 0]
+    if rejected:
+        batch = st.selectbox("Invalid rows of a batch", rejected, key="data_rejected_batch", format_func=labels.get)
+        st.download_button("Download its invalid rows (CSV)", key="data_rejected_csv", on_click="ignore",
+                           data=lambda: exports.to_csv_bytes(ingest.rejected_rows(queries.cursor(), batch)),
+                           file_name=f"invalid-rows-batch-{batch}.csv", mime="text/csv", icon=":material/download:")
 
 
 # ------------------------------------------------------------------------------ 7. templates, demo

@@ -88,9 +88,9 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     assert at.file_uploader[0].value is None  # the uploader is empty again
 
     history = at.dataframe[0].value
-    assert list(history["What"]) == ["The issue log upload (jira_issues.csv)",
+    assert list(history["what"]) == ["The issue log upload (jira_issues.csv)",
                                      "The survey questions upload (default-instrument.csv (built in))"]
-    assert list(history["Now"]) == ["in the data", "in the data"]
+    assert list(history["now"]) == ["in the data", "in the data"]
 
     # the same file again changes nothing
     at.file_uploader[0].upload("jira_issues (1).csv", fixture("jira_issues.csv"), "text/csv")
@@ -101,18 +101,18 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     # undo, with a confirm step
     at.selectbox(key="data_undo_batch").set_value(2).run()
     at.button(key="data_undo").click().run()
-    assert "Undo 2: The issue log upload (jira_issues.csv), loaded " in text(at)
+    assert "Undo 2: jira_issues.csv (issue log), loaded " in text(at)
     assert batches()[-1][3] is True  # not yet
     at.button(key="data_undo_yes").click().run()
     assert not at.exception
     assert "Undid batch 2 (jira_issues.csv)." in [shown(s.value) for s in at.success]
     assert batches()[-1] == (2, "issues", "jira_issues.csv", False)
     history = at.dataframe[0].value
-    assert list(history["Number"]) == [3, 2, 1]  # the undo took number 3
-    assert list(history["What"])[:2] == ["The undo of the issue log upload (jira_issues.csv)",
+    assert list(history["number"]) == [3, 2, 1]  # the undo took number 3
+    assert list(history["what"])[:2] == ["The undo of the issue log upload (jira_issues.csv)",
                                          "The issue log upload (jira_issues.csv)"]
-    assert re.fullmatch(r"undone \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(number 3\)", history["Now"][1])
-    assert re.fullmatch(r"loaded \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", history["When"][1])
+    assert re.fullmatch(r"undone \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(number 3\)", history["now"][1])
+    assert re.fullmatch(r"loaded \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", history["when"][1])
     assert "None" not in history.to_csv()
 
 
@@ -124,11 +124,11 @@ def test_survey_with_invalid_rows_shows_reasons_and_loads_the_valid_rows(at):
             "a4,Eastfield Council,2025-08-15,1,1\r\n").encode()
     upload(at, "survey", "pulse.csv", data)
     assert at.selectbox(key="data_map_partner").value == "Organisation"
-    items = at.dataframe[0].value
+    items = at.table[0].value
     assert list(items["Item"]) == ["SG1", "JG1"]
     assert list(items["Question"])[0].startswith("The programme's objectives were worked out jointly")
     assert metrics(at) == {"Rows read": "4", "Answers mapped": "8", "Valid rows": "3", "Invalid rows": "1"}
-    failures = at.dataframe[1].value
+    failures = at.dataframe[0].value
     assert list(zip(failures["Row"], failures["Column"], failures["Value"])) == [(3, "JG1", "9"), (3, "SG1", "Maybe")]
     assert all(failures["Reason"].str.len() > 10)
     assert [b.label for b in at.button if b.key in ("data_load", "data_refuse")] == [
@@ -263,7 +263,7 @@ def test_question_columns_are_listed_with_their_text_in_the_instrument_order(at)
     data = ("Response ID,Organisation,Recorded Date,JG1,SG1\r\n"
             "a1,Northgate Housing,2025-08-14,4,Agree\r\n").encode()
     upload(at, "survey", "pulse.csv", data)
-    items = at.dataframe[0].value
+    items = at.table[0].value
     assert list(items.columns) == ["Column in your file", "Item", "Question"]
     assert list(items["Item"]) == ["SG1", "JG1"]
     assert list(items["Question"]) == [

@@ -120,6 +120,13 @@ def test_a_file_of_only_ambiguous_dates_is_still_asked(programme):
                                  "day-first or month-first, and no value decides it. Choose the date order."]
 
 
+def test_dates_waiting_for_the_order_are_not_listed_as_unreadable(programme):
+    data = US_LOG.replace(b"3/13/2025 9:00:00 AM", b"").replace(b"4/2/2025 11:30:00 AM", b"TBC")
+    preview = ingest.prepare(programme, "issues", "forms.csv", data)
+    assert preview.ambiguous_date_columns == ["Created"]
+    assert failures(preview) == [(3, "Created", "TBC")]
+
+
 def workbook(rows: list[list], date_format_column: int | None = None) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active

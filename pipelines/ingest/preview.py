@@ -173,6 +173,7 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     failures = failures.drop_duplicates(["source_row", "column", "check"])
     failures = _without_knock_on(failures, derived_wave=dataset == "survey" and not (
         options.wave or preview.mapping_used().get("wave")))
+    failures = _without_pending_dates(preview, failures)
     preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
                                                        ignore_index=True)[contracts.FAILURE_COLUMNS + ["column"]]
     return preview
@@ -186,6 +187,18 @@ def _without_knock_on(failures: pd.DataFrame, derived_wave: bool) -> pd.DataFram
     knock_on = [field in causes and causes[field] in failed.get(row, ())
                 for row, field in zip(failures["source_row"], failures["field"])]
     return failures[~np.array(knock_on, dtype=bool)] if any(knock_on) else failures
+
+
+def _without_pending_dates(preview: Preview, failures: pd.DataFrame) -> pd.DataFrame:
+    """Leave out dates that are unreadable only until the date order is chosen: the question says so."""
+    if not preview.ambiguous_date_columns or failures.empty:
+        return failures
+    pending = (failures["column"].isin(preview.ambiguous_date_columns)
+               & failures["check"].str.endswith("_is_readable")).to_numpy(copy=True)
+    text = failures["value"][pending]
+    either = [values.parse_dates(text, order=order).dates.notna().to_numpy() for order in values.DATE_ORDERS]
+    pending[pending] = either[0] | either[1]
+    return failures[~pending]
 
 
 def _likely_dataset(cursor, chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:

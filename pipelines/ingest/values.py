@@ -147,7 +147,7 @@ _MONTH_NUMBERS = np.array(list(_MONTHS.values()), dtype=np.int64)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _SEPS = ["-", "/", ".", " "]
 _NS_PER_S = 1_000_000_000
-_ORDERS = ("dayfirst", "monthfirst")
+DATE_ORDERS = ("dayfirst", "monthfirst")
 
 
 def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -280,7 +280,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = 
     """
     if order in (None, "iso", "ambiguous", "none"):
         order = None
-    elif order not in _ORDERS:
+    elif order not in DATE_ORDERS:
         raise ValueError(f"order must be 'dayfirst' or 'monthfirst', not {order!r}")
     series = _series(values)
     index = series.index

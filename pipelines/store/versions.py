@@ -172,15 +172,16 @@ def moment(value) -> str:
 
 def history_in_words(cursor) -> pd.DataFrame:
     """Every load and every undo, newest first, in words: number (loads and undos draw their numbers from
-    one sequence, so an undo's row shows where a load's number went), event, batch, when ("loaded 3 Dec
-    2026 14:05", "undone 4 Dec 2026 09:12"), what, rows and now (whether a load's rows still count).
-    Every cell is text or a number: nothing is None."""
+    one sequence, so an undo's row shows where a load's number went), event, batch, dataset, file, when
+    ("loaded 3 Dec 2026 14:05", "undone 4 Dec 2026 09:12"), what, rows and now (whether a load's rows
+    still count). Every cell is text or a number: nothing is None."""
     records = []
     for v in all_versions(cursor)[::-1]:
-        records.append({"number": v.number, "event": str(v.event), "batch": v.batch,
+        records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
+                        "file": v.source_name,
                         "when": f"{'loaded' if v.event is Event.LOAD else 'undone'} {moment(v.at)}",
                         "what": _event(v)[0].upper() + _event(v)[1:]})
-    frame = pd.DataFrame(records, columns=["number", "event", "batch", "when", "what"])
+    frame = pd.DataFrame(records, columns=["number", "event", "batch", "dataset", "file", "when", "what"])
     counts = cursor.execute("""SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version,
         undone_at FROM batches""").df()
     frame = frame.merge(counts, on="batch", how="left")
@@ -189,7 +190,7 @@ def history_in_words(cursor) -> pd.DataFrame:
                      zip(load, frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
     frame["now"] = [("in the data" if pd.isna(by) else f"undone {moment(at)} (number {int(by)})") if is_load else ""
                     for is_load, by, at in zip(load, frame["undone_version"], frame["undone_at"])]
-    return frame[["number", "event", "batch", "when", "what", "rows", "now"]]
+    return frame[["number", "event", "batch", "dataset", "file", "when", "what", "rows", "now"]]
 
 
 def _rows(rows_in, accepted, rejected) -> str:
