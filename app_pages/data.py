@@ -371,13 +371,11 @@ def history_section() -> None:
     words = versions.history_in_words(queries.cursor())
     st.caption("Every load and every undo, newest first. Loads and undos are numbered in one sequence, so an "
                "undo takes a number too: where a load's number is skipped, the row with that number is an undo.")
-    st.dataframe(words[["number", "when", "what", "rows", "now"]], hide_index=True, width="stretch",
-                 alt="Load history: every load and undo, newest first",
-                 column_config={"number": st.column_config.NumberColumn("Number", width=70, format="%d"),
-                                "when": st.column_config.TextColumn("When", width=190),
-                                "what": st.column_config.TextColumn("What", width="large"),
-                                "rows": st.column_config.TextColumn("Rows", width=200),
-                                "now": st.column_config.TextColumn("Now", width=230)})
+    table = words[["number", "when", "what", "file", "rows", "now"]].rename(columns={
+        "number": "Number", "when": "When", "what": "What", "file": "File", "rows": "Rows", "now": "Now"})
+    # a table (not a grid) wraps its text: nothing is cut at any width; long histories scroll
+    st.table(table, hide_index=True, height=min(60 + 50 * len(table), 560),
+             alt="Load history: every load and undo, newest first")
     loads = words[words["event"] == "load"]
     labels = {int(n): f"{n}: {file} ({DATASET_NOUNS.get(d, d)}), {when}"
               for n, file, d, when in zip(loads["number"], loads["file"], loads["dataset"], loads["when"])}

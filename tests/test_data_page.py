@@ -87,10 +87,10 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     assert batches()[-1] == (2, "issues", "jira_issues.csv", True)
     assert at.file_uploader[0].value is None  # the uploader is empty again
 
-    history = at.dataframe[0].value
-    assert list(history["what"]) == ["The issue log upload (jira_issues.csv)",
-                                     "The survey questions upload (default-instrument.csv (built in))"]
-    assert list(history["now"]) == ["in the data", "in the data"]
+    history = at.table[0].value
+    assert list(history["What"]) == ["The issue log upload", "The survey questions upload"]
+    assert list(history["File"]) == ["jira_issues.csv", "default-instrument.csv (built in)"]
+    assert list(history["Now"]) == ["in the data", "in the data"]
 
     # the same file again changes nothing
     at.file_uploader[0].upload("jira_issues (1).csv", fixture("jira_issues.csv"), "text/csv")
@@ -107,12 +107,11 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     assert not at.exception
     assert "Undid batch 2 (jira_issues.csv)." in [shown(s.value) for s in at.success]
     assert batches()[-1] == (2, "issues", "jira_issues.csv", False)
-    history = at.dataframe[0].value
-    assert list(history["number"]) == [3, 2, 1]  # the undo took number 3
-    assert list(history["what"])[:2] == ["The undo of the issue log upload (jira_issues.csv)",
-                                         "The issue log upload (jira_issues.csv)"]
-    assert re.fullmatch(r"undone \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(number 3\)", history["now"][1])
-    assert re.fullmatch(r"loaded \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", history["when"][1])
+    history = at.table[0].value
+    assert list(history["Number"]) == [3, 2, 1]  # the undo took number 3
+    assert list(history["What"])[:2] == ["The undo of the issue log upload", "The issue log upload"]
+    assert re.fullmatch(r"undone \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(number 3\)", history["Now"][1])
+    assert re.fullmatch(r"loaded \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", history["When"][1])
     assert "None" not in history.to_csv()
 
 
@@ -125,7 +124,7 @@ def test_survey_with_invalid_rows_shows_reasons_and_loads_the_valid_rows(at):
     upload(at, "survey", "pulse.csv", data)
     assert at.selectbox(key="data_map_partner").value == "Organisation"
     items = at.table[0].value
-    assert list(items["Item"]) == ["SG1", "JG1"]
+    assert list(items["Item"]) == ["SG1", "JG1"]  # the question columns (the history is the last table)
     assert list(items["Question"])[0].startswith("The programme's objectives were worked out jointly")
     assert metrics(at) == {"Rows read": "4", "Answers mapped": "8", "Valid rows": "3", "Invalid rows": "1"}
     failures = at.dataframe[0].value

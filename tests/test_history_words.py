@@ -42,12 +42,12 @@ def history(store):
 def test_every_load_and_undo_newest_first_in_words(history):
     words = versions.history_in_words(history.cursor())
     assert words.values.tolist() == [
-        [4, "load", 4, "issues", "RAID log v2.csv", "loaded 4 Dec 2026 10:30", "The issue log upload (RAID log v2.csv)", "1 of 1 loaded",
+        [4, "load", 4, "issues", "RAID log v2.csv", "loaded 4 Dec 2026 10:30", "The issue log upload", "1 of 1 loaded",
          "in the data"],
-        [3, "undo", 2, "issues", "RAID log.csv", "undone 4 Dec 2026 09:12", "The undo of the issue log upload (RAID log.csv)", "", ""],
-        [2, "load", 2, "issues", "RAID log.csv", "loaded 3 Dec 2026 14:05", "The issue log upload (RAID log.csv)", "2 of 3 loaded, 1 invalid",
+        [3, "undo", 2, "issues", "RAID log.csv", "undone 4 Dec 2026 09:12", "The undo of the issue log upload", "", ""],
+        [2, "load", 2, "issues", "RAID log.csv", "loaded 3 Dec 2026 14:05", "The issue log upload", "2 of 3 loaded, 1 invalid",
          "undone 4 Dec 2026 09:12 (number 3)"],
-        [1, "load", 1, "partners", "partners.csv", "loaded 3 Dec 2026 09:00", "The partner list upload (partners.csv)", "2 of 2 loaded",
+        [1, "load", 1, "partners", "partners.csv", "loaded 3 Dec 2026 09:00", "The partner list upload", "2 of 2 loaded",
          "in the data"],
     ]
 
@@ -112,7 +112,7 @@ def test_demo_uploads_say_so(store):
     ingest.commit(store, ingest.prepare(store, "partners", "demo-partners.csv", PARTNERS), is_demo=True)
     at(store, 1, "2026-12-01 08:00")
     assert versions.history_in_words(store.cursor())["what"].tolist() == [
-        "The partner list upload of the demo programme (demo-partners.csv)"]
+        "The partner list upload of the demo programme"]
 
 
 @pytest.mark.parametrize("value, words", [

@@ -146,16 +146,17 @@ def in_words(cursor, asof: int | None) -> str:
     return "data " + _state_after(found[at]) + after
 
 
-def _upload(version: Version) -> str:
+def _upload(version: Version, file: bool) -> str:
     from pipelines.ingest.fields import DATASET_NOUNS  # here: ingest imports this module
 
     demo = " of the demo programme" if version.is_demo else ""
-    return f"the {DATASET_NOUNS.get(version.dataset, version.dataset)} upload{demo} ({version.source_name})"
+    named = f" ({version.source_name})" if file else ""
+    return f"the {DATASET_NOUNS.get(version.dataset, version.dataset)} upload{demo}{named}"
 
 
-def _event(version: Version) -> str:
+def _event(version: Version, file: bool = True) -> str:
     """A version as what happened: "the issue log upload (raid.xlsx)", "the undo of ..."."""
-    return _upload(version) if version.event is Event.LOAD else f"the undo of {_upload(version)}"
+    return _upload(version, file) if version.event is Event.LOAD else f"the undo of {_upload(version, file)}"
 
 
 def _state_after(version: Version) -> str:
@@ -173,14 +174,14 @@ def moment(value) -> str:
 def history_in_words(cursor) -> pd.DataFrame:
     """Every load and every undo, newest first, in words: number (loads and undos draw their numbers from
     one sequence, so an undo's row shows where a load's number went), event, batch, dataset, file, when
-    ("loaded 3 Dec 2026 14:05", "undone 4 Dec 2026 09:12"), what, rows and now (whether a load's rows
-    still count). Every cell is text or a number: nothing is None."""
+    ("loaded 3 Dec 2026 14:05", "undone 4 Dec 2026 09:12"), what ("The undo of the issue log upload"),
+    rows and now (whether a load's rows still count). Every cell is text or a number: nothing is None."""
     records = []
     for v in all_versions(cursor)[::-1]:
         records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
                         "file": v.source_name,
                         "when": f"{'loaded' if v.event is Event.LOAD else 'undone'} {moment(v.at)}",
-                        "what": _event(v)[0].upper() + _event(v)[1:]})
+                        "what": _event(v, file=False).capitalize()})
     frame = pd.DataFrame(records, columns=["number", "event", "batch", "dataset", "file", "when", "what"])
     counts = cursor.execute("""SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version,
         undone_at FROM batches""").df()
