@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from pipelines.programme.factors import FACTORS
 
@@ -32,6 +33,14 @@ class Setting:
 
 def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(part) for part in text.replace(";", ",").split(",") if part.strip())
+
+
+def address(text: str) -> str:
+    """An http(s) address with a host (and perhaps a path), without its trailing slash."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{text!r} is not an address such as https://health.example.org")
+    return text.strip().rstrip("/")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -71,6 +80,10 @@ SETTINGS: tuple[Setting, ...] = (
             "'auto' loads the demo programme into an empty database on start; 'off' never does."),
     Setting("editors", "",
             "Who may load and undo data when sign-in is configured: emails and @domains, comma-separated."),
+    Setting("public_url", "",
+            "The address people open the app at, such as https://health.example.org: every link the command "
+            "line writes (the steering pack's) starts with it. Without it those links are paths that open only "
+            "from the app itself.", address),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

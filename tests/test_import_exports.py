@@ -357,7 +357,7 @@ def test_same_export_twice_changes_nothing(programme):
 
 def test_survey_template_has_the_instrument_item_ids(programme):
     text = ingest.template("survey", programme.cursor()).decode("utf-8-sig")
-    assert text == '"Respondent id","Partner organisation","Response date","Wave","JG1","PS1","SG1"\r\n'
+    assert text == '"Respondent id","Partner organisation","Response date","Wave","SG1","JG1","PS1"\r\n'
     assert ingest.template("issues").decode("utf-8-sig").startswith('"Issue id","Title","Kind"')
 
 

@@ -148,6 +148,77 @@ def test_iso_dates_beside_ambiguous_slash_dates_still_parse():
     assert pd.isna(result.dates.iloc[1])
 
 
+def test_impossible_slash_dates_in_an_iso_column_ask_nothing():
+    result = parse_dates(pd.Series(["2026-01-05", "13/13/2026", "2026-02-10"]))
+    assert result.order == "iso"
+    assert result.failed.tolist() == [False, True, False]
+    assert result.ambiguous.tolist() == [False, False, False]
+
+
+def test_one_slash_date_in_an_iso_column_is_a_failure_not_a_question():
+    result = parse_dates(pd.Series(["2026-01-05", "2026-02-10", "05/01/2026", "2026-03-01"]))
+    assert result.order == "iso"
+    assert result.failed.tolist() == [False, False, True, False]
+    assert result.stray.tolist() == [False, False, True, False]
+    assert result.dates.tolist() == [T("2026-01-05"), T("2026-02-10"), pd.NaT, T("2026-03-01")]
+    assert result.formats == ["%Y-%m-%d"]
+
+
+def test_slash_dates_as_common_as_iso_ones_are_still_asked():
+    result = parse_dates(pd.Series(["2026-01-05", "05/01/2026"]))
+    assert result.order == "ambiguous"
+    assert result.failed.tolist() == [False, False]
+    assert result.stray.tolist() == [False, False]
+
+
+def test_slash_dates_among_month_names_are_failures():
+    result = parse_dates(pd.Series(["14 August 2025", "15 August 2025", "03/04/2025"]))
+    assert result.order == "iso"
+    assert result.failed.tolist() == [False, False, True]
+
+
+def test_a_stray_slash_date_the_user_settles_is_read():
+    result = parse_dates(pd.Series(["2026-01-05", "2026-02-10", "05/01/2026"]), order="dayfirst")
+    assert result.order == "dayfirst"
+    assert result.dates.iloc[2] == T("2026-01-05")
+    assert not result.failed.any()
+
+
+def test_a_decided_column_has_no_strays():
+    result = parse_dates(pd.Series(["2026-01-05", "2026-02-10", "25/01/2026", "05/01/2026"]))
+    assert result.order == "dayfirst"
+    assert result.dates.iloc[3] == T("2026-01-05")
+    assert not result.stray.any()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("46027", T("2026-01-05")),
+    ("45735", T("2025-03-19")),
+    ("46027.5", T("2026-01-05 12:00")),
+    ("45735.604166666664", T("2025-03-19 14:30")),  # Excel's float for 14:30
+])
+def test_excel_day_numbers_when_asked(text, expected):
+    result = parse_dates(pd.Series([text]), serials=True)
+    assert result.dates.iloc[0] == expected
+    assert result.order == "iso"
+    assert result.serial.tolist() == [True]
+    assert result.formats == ["Excel day number"]
+
+
+@pytest.mark.parametrize("text", ["2026", "123456", "4602", "-46027", "46027.5.1"])
+def test_numbers_that_are_no_excel_day_fail(text):
+    result = parse_dates(pd.Series([text]), serials=True)
+    assert result.failed.tolist() == [True]
+    assert result.serial.tolist() == [False]
+
+
+def test_excel_day_numbers_beside_iso_dates():
+    result = parse_dates(pd.Series(["46027", "2026-02-10", None]), serials=True)
+    assert result.dates.tolist() == [T("2026-01-05"), T("2026-02-10"), pd.NaT]
+    assert result.serial.tolist() == [True, False, False]
+    assert not result.failed.any()
+
+
 def test_order_handed_back_from_an_earlier_result_is_accepted():
     assert parse_dates(pd.Series(["01/02/2025"]), order="ambiguous").order == "ambiguous"
     with pytest.raises(ValueError):

@@ -58,14 +58,15 @@ def add_parsers(verbs) -> None:
     demo = verbs.add_parser("demo", help="Load the demo programme (or remove it with --remove).")
     demo.add_argument("--remove", action="store_true", help="Delete the demo programme in one step.")
 
-    template = verbs.add_parser("template", help="Print a CSV template for a dataset.")
+    template = verbs.add_parser("template", help="Print a CSV template for a dataset (a survey's has the "
+                                "current instrument's questions, in its order).")
     template.add_argument("dataset", choices=list(DATASETS))
 
 
-def _template(store, args, out: TextIO, err: TextIO) -> int:
+def _template(store: Store | None, args, out: TextIO, err: TextIO) -> int:
     from pipelines import ingest
 
-    out.write(ingest.template(args.dataset).decode("utf-8-sig"))
+    out.write(ingest.template(args.dataset, store and store.cursor()).decode("utf-8-sig"))
     return EXIT_OK
 
 

@@ -73,13 +73,25 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
         weights = factor_numbers(args.weight, "weight")
         scenarios = (pack.Scenario(args.wi_partner, factor_numbers(args.delta, "delta"),
                                    {**settings.index_weights(), **weights} if weights else None),)
+    if args.base_url:
+        try:
+            base_url = settings.address(args.base_url)
+        except ValueError as problem:
+            print(f"--base-url: {problem}.", file=err)
+            return EXIT_USAGE
+    else:
+        base_url = settings.get("public_url") or None
     view = pack.PackView(page=args.page, partner=args.partner, wave=args.wave,
                          factors=tuple(args.factors) if args.factors else None, sort=args.sort,
                          asof=args.asof, scenarios=scenarios)
-    data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=args.base_url)
+    data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=base_url)
     target = Path(args.out).expanduser()
     private.write(private.folder(target.parent) / target.name, data)
     print(f"Wrote {target} ({len(data) // 1024} KB).", file=out)
+    if base_url is None:
+        print("note: the pack's links are paths such as overview?wave=2026-Q3, without the app's address, so they "
+              "do not open from the pack. Set PARTNERSHIP_PUBLIC_URL to the address people open the app at "
+              "(for example https://health.example.org), or pass --base-url.", file=err)
     return EXIT_OK
 
 

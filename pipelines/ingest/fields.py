@@ -120,6 +120,15 @@ DATASET_LABELS = {
     "partners": "Partners and their other names",
 }
 
+# What a dataset is, as a noun in a sentence ("the issue log upload", "Undo of the survey responses")
+DATASET_NOUNS = {
+    "survey": "survey responses",
+    "instrument": "survey questions",
+    "milestones": "milestone plan",
+    "issues": "issue log",
+    "partners": "partner list",
+}
+
 
 def field_names(dataset: str) -> tuple[str, ...]:
     return tuple(f.name for f in DATASETS[dataset])
@@ -129,17 +138,27 @@ def required_fields(dataset: str) -> tuple[str, ...]:
     return tuple(f.name for f in DATASETS[dataset] if f.required)
 
 
+def instrument_questions(cursor):
+    """The current instrument's questions (item_id, text, scale_min, scale_max) in the instrument's
+    order: the order of the file that loaded them (``rowid`` keeps a batch's rows in the order they
+    were inserted, in DuckDB and in DuckLake)."""
+    return cursor.execute("SELECT item_id, text, scale_min, scale_max FROM instrument_items WHERE current "
+                          "ORDER BY batch_id, rowid").df()
+
+
 def template(dataset: str, cursor=None) -> bytes:
     """A CSV with the dataset's fields as headers: a starting point for a spreadsheet.
 
-    With a cursor, the survey template also has one column per current instrument item."""
+    With a cursor, the survey template also has one column per question of the current instrument
+    (headed by its item id), in the instrument's order (the default instrument's when none is loaded)."""
     if dataset not in DATASETS:
         raise ValueError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
     labels = [f.label for f in DATASETS[dataset]]
     if dataset == "survey" and cursor is not None:
-        from pipelines.store.versions import visible
+        ids = list(instrument_questions(cursor)["item_id"])
+        if not ids:  # loading a survey into a store without an instrument installs the default one
+            from pipelines.programme.instrument import default_item_ids
 
-        items_sql, params = visible("instrument_items", None)
-        labels += [r[0] for r in cursor.execute(f"SELECT item_id FROM {items_sql} ORDER BY item_id",
-                                                params).fetchall()]
+            ids = default_item_ids()
+        labels += ids
     return (",".join(f'"{label}"' for label in labels) + "\r\n").encode("utf-8-sig")

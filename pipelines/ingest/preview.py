@@ -25,13 +25,12 @@ from pipelines.ingest import (
     survey_answers,
     values,
 )
-from pipelines.ingest.fields import DATASETS, required_fields
+from pipelines.ingest.fields import DATASETS, instrument_questions, required_fields
 from pipelines.ingest.partners import PartnerName
 from pipelines.programme import waves
 from pipelines.programme.factors import key_or_none as factor_key_or_none
 from pipelines.store import versions
 from pipelines.store.database import Store
-from pipelines.store.versions import visible
 
 REMEMBERED = "remembered from an earlier upload"
 
@@ -174,6 +173,7 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     failures = failures.drop_duplicates(["source_row", "column", "check"])
     failures = _without_knock_on(failures, derived_wave=dataset == "survey" and not (
         options.wave or preview.mapping_used().get("wave")))
+    failures = _without_pending_dates(preview, failures)
     preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
                                                        ignore_index=True)[contracts.FAILURE_COLUMNS + ["column"]]
     return preview
@@ -187,6 +187,18 @@ def _without_knock_on(failures: pd.DataFrame, derived_wave: bool) -> pd.DataFram
     knock_on = [field in causes and causes[field] in failed.get(row, ())
                 for row, field in zip(failures["source_row"], failures["field"])]
     return failures[~np.array(knock_on, dtype=bool)] if any(knock_on) else failures
+
+
+def _without_pending_dates(preview: Preview, failures: pd.DataFrame) -> pd.DataFrame:
+    """Leave out dates that are unreadable only until the date order is chosen: the question says so."""
+    if not preview.ambiguous_date_columns or failures.empty:
+        return failures
+    pending = (failures["column"].isin(preview.ambiguous_date_columns)
+               & failures["check"].str.endswith("_is_readable")).to_numpy(copy=True)
+    text = failures["value"][pending]
+    either = [values.parse_dates(text, order=order).dates.notna().to_numpy() for order in values.DATE_ORDERS]
+    pending[pending] = either[0] | either[1]
+    return failures[~pending]
 
 
 def _likely_dataset(cursor, chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
@@ -208,14 +220,9 @@ def _likely_dataset(cursor, chosen: str, frame: pd.DataFrame, preview: Preview) 
 
 def _answers_items(cursor, frame: pd.DataFrame, preview: Preview) -> bool:
     """Whether a column of the file answers a question of the current instrument."""
-    items = _current_items(cursor)
+    items = instrument_questions(cursor)
     return not items.empty and bool(mapping.match_items(list(frame.columns), preview.raw.question_text,
                                                         items).columns)
-
-
-def _current_items(cursor) -> pd.DataFrame:
-    items_sql, params = visible("instrument_items", None)
-    return cursor.execute(f"SELECT item_id, text, scale_min, scale_max FROM {items_sql}", params).df()
 
 
 _DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
@@ -283,20 +290,34 @@ def _source_rows(preview: Preview) -> pd.Series:
 
 
 def _dates(preview: Preview, options: Options, column: str | None, text: pd.Series) -> pd.Series:
+    """A date column read; the day/month order is asked only where the file cannot settle it."""
     if column is None:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    parsed = values.parse_dates(text, order=options.date_order)
-    if parsed.order == "ambiguous":
+    parsed = values.parse_dates(text, order=options.date_order, serials=True)
+    if parsed.order == "ambiguous" or parsed.stray.any():
         settled = _file_date_order(preview, column)
         if settled is not None:
-            parsed = values.parse_dates(text, order=settled[0])
+            parsed = values.parse_dates(text, order=settled[0], serials=True)
             _note_once(preview, f"Dates in '{column}' read {settled[0].replace('first', '-first')}, as the "
                                 f"file's column '{settled[1]}' settles it (a date such as {settled[2]}).")
+    unsettled = text[parsed.ambiguous].iloc[0] if parsed.ambiguous.any() else None
     if parsed.order == "ambiguous":
         preview.ambiguous_date_columns.append(column)
         preview.questions.append(
-            f"Column '{column}' has dates such as {text.dropna().iloc[0]} that could be day-first or "
+            f"Column '{column}' has dates such as {unsettled} that could be day-first or "
             "month-first, and no value decides it. Choose the date order.")
+    elif unsettled is not None:
+        usual = text[parsed.dates.notna()].iloc[0]
+        count = int(parsed.stray.sum())
+        _note_once(preview, f"Column '{column}' writes its dates like {usual}; {count} written like {unsettled} "
+                            f"could be day-first or month-first, so {'it is' if count == 1 else 'they are'} "
+                            f"listed with the rows that cannot be loaded. Write {'it' if count == 1 else 'them'} "
+                            f"like {usual}.")
+    if parsed.serial.any():
+        first = parsed.serial.to_numpy().argmax()
+        _note_once(preview, f"Column '{column}' has dates written as Excel day numbers, read as dates "
+                            f"({text.iloc[first]} is {parsed.dates.iloc[first]:%Y-%m-%d}). Check a few against "
+                            "the tool that wrote them.")
     return parsed.dates.astype("datetime64[ns]")
 
 
@@ -444,7 +465,7 @@ def _reshape_partners(store, cursor, frame, preview, options) -> pd.DataFrame:
 
 def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | None:
     cols = preview.mapping_used()
-    items = _current_items(cursor)
+    items = instrument_questions(cursor)
     if items.empty:
         preview.questions.append("There is no survey instrument yet: load one (or the default) first.")
         return None

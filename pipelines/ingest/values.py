@@ -5,7 +5,8 @@ produces) and works on the whole column at once with pyarrow compute kernels (RE
 expressions, casts) and numpy arithmetic: no Python loop over rows. Each returns the parsed
 values and a mask of the cells that were *not empty* but could not be parsed, so the caller can
 show them to the user. Nothing is ever guessed: an unknown label is a failure, and slash dates
-whose day/month order the column itself cannot settle are reported as ``order='ambiguous'``.
+whose day/month order the column itself cannot settle are reported as ``order='ambiguous'``
+(unless the column writes its dates another way, such as ISO: then those few are failures).
 
 Empty cells are ``None``/NaN, ``''``, whitespace, ``NA``, ``N/A``, ``-`` and ``None`` (any case);
 they parse to missing and are never failures. ``TBC``, ``?`` and the like are failures.
@@ -89,9 +90,10 @@ class DateParse:
     order was settled (by the values or the ``order=`` argument), ``'ambiguous'`` when the column
     has numeric d/m dates that fit either order (the caller must ask the user, then call again
     with ``order=``), ``'iso'`` when every parsed value was in a format without a day/month
-    question (ISO, month names), ``'none'`` when nothing parsed. ``formats`` lists the formats
-    found (strftime notation), commonest first. ``ambiguous`` marks cells left NaT only because
-    the order is unknown.
+    question (ISO, month names, Excel serials), ``'none'`` when nothing parsed. ``formats`` lists
+    the formats found (strftime notation), commonest first. ``ambiguous`` marks cells left NaT only
+    because the order is unknown; under ``'iso'`` they are ``failed`` too (``stray``): numeric d/m
+    dates in a column whose commonest way of writing dates has no day/month question.
     """
 
     dates: pd.Series
@@ -99,6 +101,15 @@ class DateParse:
     order: str
     formats: list[str]
     ambiguous: pd.Series | None = None
+    serial: pd.Series | None = None  # cells read as Excel day numbers
+
+    @property
+    def stray(self) -> pd.Series:
+        """Cells failed only because their day/month order is unknown in a column that writes its
+        dates another way (``2026-01-05`` beside one ``05/01/2026``)."""
+        if self.ambiguous is None:
+            return pd.Series(False, index=self.failed.index)
+        return self.ambiguous & self.failed
 
 
 _WD = r"(?:(?P<wd>(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6})\.?,?\s+)?"
@@ -119,7 +130,11 @@ _FAMILIES: dict[str, str] = {
     # August 14, 2025; Aug 14 2025
     "mond": r"(?i)^" + _WD + r"(?P<mon>[a-z]{3,9})\.?(?P<sep>[ -])(?P<d>\d{1,2})(?:st|nd|rd|th)?,?"
     r"[ -](?P<y>\d{4})" + _TIME + "$",
+    # 46027, 46027.5: Excel's day number of a cell not formatted as a date (read only when asked)
+    "serial": r"^(?P<days>\d{5})(?P<frac>\.\d{1,15})?$",
 }
+EXCEL_SERIAL = "Excel day number"
+_EXCEL_EPOCH_DAYS = -25569  # 1899-12-30, Excel's day 0 (1900 date system), in days since 1970-01-01
 _MONTHS: dict[str, int] = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
     "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
@@ -132,7 +147,7 @@ _MONTH_NUMBERS = np.array(list(_MONTHS.values()), dtype=np.int64)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _SEPS = ["-", "/", ".", " "]
 _NS_PER_S = 1_000_000_000
-_ORDERS = ("dayfirst", "monthfirst")
+DATE_ORDERS = ("dayfirst", "monthfirst")
 
 
 def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -248,19 +263,24 @@ def _describe(family: str, order: str, combined: int) -> str:
     return f"{wd}{mon} %d, %Y{t}"
 
 
-def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
+def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = False) -> DateParse:
     """Parse a column of dates written in any of the formats real tools export.
 
     ``order`` forces the day/month order of numeric dates (``'dayfirst'``/``'monthfirst'``);
     ``None`` (or ``'iso'``, ``'ambiguous'``, ``'none'`` handed back from an earlier result) lets
     the column decide: a first number above 12 is evidence of day-first, a second number above
     12 of month-first; the majority wins and values contradicting it are failed. With no
-    evidence (or a tie) the numeric dates are left NaT, not failed, and ``order='ambiguous'``.
+    evidence (or a tie) the numeric dates are left NaT, not failed, and ``order='ambiguous'`` --
+    unless more of the column's rows are written in a format without the question (ISO, month
+    names): then the order is asked only where it is ambiguous, which is nowhere in that column's
+    own format, and the few numeric dates are failed (``stray``).
     Offsets (``Z``, ``+01:00``) are converted to UTC and dropped; other times are kept as written.
+    ``serials`` also reads five-digit numbers as Excel day numbers (46027 is 2026-01-05): only for
+    a column known to hold dates, since any number would otherwise pass for one.
     """
     if order in (None, "iso", "ambiguous", "none"):
         order = None
-    elif order not in _ORDERS:
+    elif order not in DATE_ORDERS:
         raise ValueError(f"order must be 'dayfirst' or 'monthfirst', not {order!r}")
     series = _series(values)
     index = series.index
@@ -272,7 +292,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         dates = dates.astype("datetime64[ns]")
         false = pd.Series(np.zeros(n, dtype=bool), index=index)
         return DateParse(dates, false, "iso" if dates.notna().any() else "none",
-                         ["datetime"] if dates.notna().any() else [], false.copy())
+                         ["datetime"] if dates.notna().any() else [], false.copy(), false.copy())
 
     rows, empty = _text(series)
     # a long column repeats few dates: each distinct text is parsed once and counts for its rows
@@ -285,12 +305,16 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
     failed = np.zeros(k + 1, dtype=bool)
     todo = np.arange(k)
     found: list[tuple[int, str]] = []  # (count, format)
-    numeric_seen = False
+    undecided: list[tuple[int, str]] = []  # formats of the numeric dates the column did not settle
+    numeric = np.zeros(k + 1, dtype=bool)
+    serial = np.zeros(k + 1, dtype=bool)
     decided = order
 
     for family, pattern in _FAMILIES.items():
         if todo.size == 0:
             break
+        if family == "serial" and not serials:
+            continue
         sub = arr.take(pa.array(todo)) if todo.size != k else arr
         # a plain match (DFA, fast) first; capture groups only on the rows that match
         hit = _np_bool(pc.match_substring_regex(sub, pattern))
@@ -300,12 +324,17 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         todo = todo[~hit]
         parts = pc.extract_regex(sub.filter(pa.array(hit)) if pos.size != len(sub) else sub,
                                  pattern)
+        if family == "serial":
+            ns[pos] = _serial_ns(parts)
+            parsed[pos] = serial[pos] = True
+            found.append((int(weight[pos].sum()), EXCEL_SERIAL))
+            continue
         clock = _time(parts)
         code = _sep_code(parts) << 2
         if family == "ymd":
             y, m, d = _ints(parts.field("y")), _ints(parts.field("m")), _ints(parts.field("d"))
         elif family == "num":
-            numeric_seen = True
+            numeric[pos] = True
             code |= _weekday_bits(parts)
             y, short = _year(parts.field("y"))
             code |= short * 16
@@ -323,7 +352,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
                 ambiguous[pos[either]] = True
                 failed[pos[~either]] = True
                 for c, count in _counts(((code << 7) | clock.code)[either], weight[pos[either]]):
-                    found.append((int(count), _describe(family, "ambiguous", int(c))))
+                    undecided.append((int(count), _describe(family, "ambiguous", int(c))))
                 continue
             d, m = (a, b) if decided == "dayfirst" else (b, a)
         else:
@@ -344,8 +373,14 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
             found.append((int(count), _describe(family, decided or "", int(c))))
 
     failed[todo] = True
-    if numeric_seen:
-        result_order = decided or "ambiguous"
+    if ambiguous.any() and weight[(parsed & ~numeric)[:k]].sum() > weight[ambiguous[:k]].sum():
+        failed |= ambiguous  # the column's own format has no day/month question: these few are errors
+    elif ambiguous.any():
+        found += undecided
+    if decided is not None and numeric.any():
+        result_order = decided
+    elif ambiguous.any() and not failed[ambiguous].any():
+        result_order = "ambiguous"
     else:
         result_order = "iso" if parsed.any() else "none"
     formats: list[str] = []
@@ -359,7 +394,18 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         order=result_order,
         formats=formats,
         ambiguous=pd.Series(ambiguous[codes], index=index, name=series.name),
+        serial=pd.Series(serial[codes], index=index, name=series.name),
     )
+
+
+def _serial_ns(parts: pa.StructArray) -> np.ndarray:
+    """Nanoseconds since 1970 of Excel day numbers (the fraction is the time of day, to the second)."""
+    days = _ints(parts.field("days")) + _EXCEL_EPOCH_DAYS
+    zero = pa.scalar("0", pa.large_string())
+    fraction = pc.cast(pc.binary_join_element_wise(zero, parts.field("frac"), pa.scalar("", pa.large_string())),
+                       pa.float64())
+    seconds = np.rint(np.asarray(fraction.to_numpy(zero_copy_only=False)) * 86_400).astype(np.int64)
+    return (days * 86_400 + seconds) * _NS_PER_S
 
 
 def _distinct(rows: pa.Array, empty: np.ndarray) -> tuple[np.ndarray, pa.Array, np.ndarray]:

@@ -135,6 +135,79 @@ def describe(cursor, asof: int | None) -> str:
     return f"pinned to version {pinned.number} ({what})"
 
 
+def in_words(cursor, asof: int | None) -> str:
+    """The data a view shows, as a director reads it: "the latest data, as loaded on 3 Dec 2026 14:05", or
+    a pin as "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (raid.xlsx)"."""
+    found = all_versions(cursor)
+    if not found:
+        return "no data loaded yet"
+    if asof is None:
+        return "the latest data, " + _state_after(found[-1])
+    at = next((i for i, v in enumerate(found) if v.number == int(asof)), None)
+    if at is None:
+        raise UnknownVersion(asof, [v.number for v in found])
+    after = f", before {_event(found[at + 1])}" if at + 1 < len(found) else ", the latest"
+    return "data " + _state_after(found[at]) + after
+
+
+def _upload(version: Version, file: bool) -> str:
+    from pipelines.ingest.fields import DATASET_NOUNS  # here: ingest imports this module
+
+    demo = " of the demo programme" if version.is_demo else ""
+    named = f" ({version.source_name})" if file else ""
+    return f"the {DATASET_NOUNS.get(version.dataset, version.dataset)} upload{demo}{named}"
+
+
+def _event(version: Version, file: bool = True) -> str:
+    """A version as what happened: "the issue log upload (raid.xlsx)", "the undo of ..."."""
+    return _upload(version, file) if version.event is Event.LOAD else f"the undo of {_upload(version, file)}"
+
+
+def _state_after(version: Version) -> str:
+    if version.event is Event.LOAD:
+        return f"as loaded on {moment(version.at)}"
+    return f"as left by {_event(version)} on {moment(version.at)}"
+
+
+def moment(value) -> str:
+    """A time as people write it: 3 Dec 2026 14:05."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%b %Y %H:%M}"
+
+
+def history_in_words(cursor) -> pd.DataFrame:
+    """Every load and every undo, newest first, in words: number (loads and undos draw their numbers from
+    one sequence, so an undo's row shows where a load's number went), event, batch, dataset, file, when
+    ("loaded 3 Dec 2026 14:05", "undone 4 Dec 2026 09:12"), what ("The undo of the issue log upload"),
+    rows and now (whether a load's rows still count). Every cell is text or a number: nothing is None."""
+    import pandas as pd
+
+    records = []
+    for v in all_versions(cursor)[::-1]:
+        records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
+                        "file": v.source_name,
+                        "when": f"{'loaded' if v.event is Event.LOAD else 'undone'} {moment(v.at)}",
+                        "what": _event(v, file=False).capitalize()})
+    frame = pd.DataFrame(records, columns=["number", "event", "batch", "dataset", "file", "when", "what"])
+    counts = cursor.execute("""SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version,
+        undone_at FROM batches""").df()
+    frame = frame.merge(counts, on="batch", how="left")
+    load = frame["event"] == str(Event.LOAD)
+    frame["rows"] = [_rows(*r) if is_load else "" for is_load, r in
+                     zip(load, frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
+    frame["now"] = [("in the data" if pd.isna(by) else f"undone {moment(at)} (number {int(by)})") if is_load else ""
+                    for is_load, by, at in zip(load, frame["undone_version"], frame["undone_at"])]
+    return frame[["number", "event", "batch", "dataset", "file", "when", "what", "rows", "now"]]
+
+
+def _rows(rows_in, accepted, rejected) -> str:
+    skipped = int(rows_in) - int(accepted) - int(rejected)
+    return (f"{int(accepted)} of {int(rows_in)} loaded" + (f", {int(rejected)} invalid" if rejected else "")
+            + (f", {skipped} skipped" if skipped else ""))
+
+
 def _when(value) -> str:
     import pandas as pd
 
