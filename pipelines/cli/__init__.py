@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
-from pipelines.cli import data, views
+from pipelines.cli import data, insights, views
 from pipelines.cli.output import (  # noqa: F401
     EXIT_BUSY,
     EXIT_INVALID,
@@ -23,7 +23,7 @@ from pipelines.cli.output import (  # noqa: F401
 if TYPE_CHECKING:
     from pipelines.store import Store
 
-VERB_GROUPS = (data, views)
+VERB_GROUPS = (data, views, insights)
 NO_STORE = frozenset({"template"})  # verbs that never open the programme's store
 VERBS = {name: handler for group in VERB_GROUPS for name, handler in group.HANDLERS.items()}
 

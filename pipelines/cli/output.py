@@ -8,3 +8,13 @@ def safe_csv(frame) -> str:
     from pipelines.present.exports import neutralise_formulas
 
     return neutralise_formulas(frame).to_csv(index=False)
+
+
+def print_records(frame, fmt: str, out) -> None:
+    """A view's records as CSV (safe for spreadsheets) or as JSON: a list of objects, null for missing."""
+    if fmt == "json":
+        import json
+
+        out.write(json.dumps(json.loads(frame.to_json(orient="records")), indent=1) + "\n")
+    else:
+        out.write(safe_csv(frame))

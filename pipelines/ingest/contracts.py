@@ -57,12 +57,15 @@ def _is_readable(field: str, name: str | None = None):
     return check
 
 
+WAVE_LABEL = r"^\d{4}-(Q[1-4]|(0[1-9]|1[0-2]))$"  # 2025-Q3 or 2025-03 (programme.waves writes them)
+
+
 class SurveyAnswers(pa.DataFrameModel):
     """One answer: a respondent's rating of one item in one wave (long form)."""
     source_row: Series[int]
     respondent_key: Series[pa.typing.UInt64] = pa.Field(nullable=False)  # privacy.pseudonymise
     partner: Series[str] = pa.Field(nullable=False, str_length={"min_value": 1})
-    wave: Series[str] = pa.Field(nullable=False, str_matches=r"^\d{4}-(Q[1-4]|(0[1-9]|1[0-2]))$")
+    wave: Series[str] = pa.Field(nullable=False, str_matches=WAVE_LABEL)
     wave_start: Series[pd.Timestamp] = pa.Field(nullable=False)
     item_id: Series[str] = pa.Field(nullable=False)
     value: Series[float] = pa.Field(nullable=True)
@@ -215,6 +218,39 @@ class Issues(pa.DataFrameModel):
         strict = False
 
 
+class Headcounts(pa.DataFrameModel):
+    """How many of a partner's staff were invited to one survey wave."""
+    source_row: Series[int]
+    partner: Series[str] = pa.Field(nullable=False, str_length={"min_value": 1})
+    wave: Series[str] = pa.Field(nullable=False, str_matches=WAVE_LABEL)
+    wave_start: Series[pd.Timestamp] = pa.Field(nullable=False)
+    date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    date_raw: Series[str] = pa.Field(nullable=True)
+    invited: Series[float] = pa.Field(nullable=True)
+    invited_raw: Series[str] = pa.Field(nullable=True)
+
+    partner_name_is_short = _is_short("partner", "partner_name_is_short")
+
+    date_is_readable = _is_readable("date")
+
+    @pa.dataframe_check(name="invited_is_given")
+    def invited_is_given(cls, df: pd.DataFrame) -> pd.Series:
+        return df["invited_raw"].notna()
+
+    invited_is_a_number = _is_readable("invited", "invited_is_a_number")
+
+    @pa.dataframe_check(name="invited_is_a_whole_number")
+    def invited_is_a_whole_number(cls, df: pd.DataFrame) -> pd.Series:
+        return df["invited"].isna() | ((df["invited"] >= 0) & (df["invited"] == df["invited"].round()))
+
+    @pa.dataframe_check(name="one_headcount_per_partner_wave")
+    def one_headcount_per_partner_wave(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["partner", "wave"], keep=False)
+
+    class Config:
+        strict = False
+
+
 class Partners(pa.DataFrameModel):
     """One partner organisation and the other names exports use for it."""
     source_row: Series[int]
@@ -233,6 +269,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "milestones": Milestones,
     "issues": Issues,
     "partners": Partners,
+    "headcount": Headcounts,
 }
 
 # check name -> (the field it is about, what is wrong in plain words, how to fix it)
@@ -265,6 +302,11 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "issue_id_is_short": ("issue_id", f"The issue id is longer than {MAX_ID_CHARS} characters (text pasted into the wrong column?). Use the log's short id such as PH-101."),
     "raised_by_is_short": ("raised_by", f"The raised-by partner is longer than {MAX_ID_CHARS} characters, so it is not a partner name. Put the organisation's name here."),
     "owned_by_is_short": ("owned_by", f"The owning partner is longer than {MAX_ID_CHARS} characters, so it is not a partner name. Put the organisation's name here."),
+    "date_is_readable": ("date", "The date could not be read as a date. Use a date such as 2025-03-31, or give the wave instead."),
+    "invited_is_given": ("invited", "Every row needs the number of staff invited."),
+    "invited_is_a_number": ("invited", "The number invited is not a number. Use a whole number such as 40."),
+    "invited_is_a_whole_number": ("invited", "The number invited must be a whole number, 0 or more."),
+    "one_headcount_per_partner_wave": ("partner", "This partner has two headcounts for the same wave. Keep one."),
     "name_is_short": ("name", f"The partner name is longer than {MAX_ID_CHARS} characters. Use the organisation's name."),
     "not_nullable": (None, "This value is missing, and it is required."),
     "field_uniqueness": (None, "This id appears more than once in the file; ids must be unique."),
@@ -450,6 +492,9 @@ SQL_TWINS.update({
     "raised_date_is_given": "raised_date IS NOT NULL OR raised_date_raw IS NOT NULL",
     "raised_date_not_in_future": "raised_date IS NULL OR raised_date <= $latest_allowed",
     "resolved_not_before_raised": "raised_date IS NULL OR resolved_date IS NULL OR resolved_date >= raised_date",
+    "invited_is_given": "invited_raw IS NOT NULL",
+    "invited_is_a_whole_number": "invited IS NULL OR (invited >= 0 AND invited = round(invited))",
+    "one_headcount_per_partner_wave": "count(*) OVER (PARTITION BY partner, wave) = 1",
 })
 SQL_DATASETS = ("survey", "issues")  # the datasets whose large files are checked in DuckDB
 SQL_ROWS = 5000  # an issue log this long is checked in DuckDB (a survey's answers always are)

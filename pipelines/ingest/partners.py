@@ -25,7 +25,8 @@ class PartnerName:
 
 _LIST_SEPARATORS = re.compile(r"\s*[;|,\n]\s*")
 _ALLOCATION = re.compile(r"\[[^\]]*\]")  # MS Project "Kestrel Design[50%]"
-PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",)}
+PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",),
+                   "headcount": ("partner",)}
 FEW_NEW_PARTNERS = 3  # more new partners than this from one issue log or plan is asked, never assumed
 
 

@@ -144,9 +144,9 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     missing = [f for f in required_fields(dataset) if f not in chosen]
     if dataset == "survey":
         missing = [f for f in missing if not (f == "partner" and options.partner)]
-        if not ({"wave", "response_date"} & set(chosen)) and not options.wave:
-            preview.questions.append(
-                "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
+    if dataset in _WAVE_SOURCES and not (set(_WAVE_SOURCES[dataset]) & set(chosen)) and not options.wave:
+        preview.questions.append(
+            "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
     if dataset == "instrument" and {"scale_min", "scale_max"} & set(missing):
         if _scale_source(frame, chosen, preview) is not None:
             missing = [f for f in missing if f not in ("scale_min", "scale_max")]
@@ -221,7 +221,9 @@ def _current_items(cursor) -> pd.DataFrame:
 
 
 _DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
-                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list"}
+                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list",
+                  "headcount": "a headcount list"}
+_WAVE_SOURCES = {"survey": ("wave", "response_date"), "headcount": ("wave", "date")}  # wave, else a date
 
 
 def _source_columns(preview: Preview) -> pd.Series:
@@ -471,18 +473,35 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     rows["partner"] = _text(frame, cols.get("partner")) if not options.partner else options.partner
     rows["response_date_raw"] = _value_text(frame, cols.get("response_date"))
     rows["response_date"] = _dates(preview, options, cols.get("response_date"), rows["response_date_raw"])
-    if options.wave:
-        rows["wave"] = waves.wave_labels(pd.Series([options.wave] * len(rows)))
-    elif cols.get("wave"):
-        rows["wave"] = waves.wave_labels(_text(frame, cols["wave"]))
-    else:
-        rows["wave"] = waves.waves_of_dates(rows["response_date"])
+    rows["wave"] = _waves(frame, cols, options, rows["response_date"])
     answers = frame[list(matched.columns)]
     rows["respondent_key"] = _respondent_keys(frame, cols.get("respondent_id"), answers, rows)
     rows["wave_start"] = waves.wave_starts(rows["wave"])
     preview.staged = survey_answers.stage(rows["source_row"], answers,
                                          [matched.columns[c] for c in answers.columns], items)
     return rows
+
+
+def _waves(frame: pd.DataFrame, cols: dict[str, str], options: Options, dates: pd.Series) -> pd.Series:
+    """Each row's wave: the one set for the whole file, else the wave column, else the wave of its date."""
+    if options.wave:
+        return waves.wave_labels(pd.Series([options.wave] * len(frame)))
+    if cols.get("wave"):
+        return waves.wave_labels(_text(frame, cols["wave"]))
+    return waves.waves_of_dates(dates)
+
+
+def _reshape_headcount(store, cursor, frame, preview, options) -> pd.DataFrame:
+    cols = preview.mapping_used()
+    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    out["partner"] = _text(frame, cols.get("partner"))
+    out["date_raw"] = _value_text(frame, cols.get("date"))
+    out["date"] = _dates(preview, options, cols.get("date"), out["date_raw"])
+    out["wave"] = _waves(frame, cols, options, out["date"]).to_numpy()
+    out["wave_start"] = waves.wave_starts(out["wave"])
+    out["invited_raw"] = _value_text(frame, cols.get("invited"))
+    out["invited"], _failed = values.parse_numbers(out["invited_raw"])
+    return out
 
 
 def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[str, int]]:
@@ -533,6 +552,7 @@ _RESHAPERS: dict[str, Callable] = {
     "milestones": _reshape_milestones,
     "issues": _reshape_issues,
     "partners": _reshape_partners,
+    "headcount": _reshape_headcount,
 }
 
 

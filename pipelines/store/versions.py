@@ -220,6 +220,17 @@ def record_load(cursor, *, batch_id: int, dataset: str, source_name: str, sha256
          is_demo, summary, json.dumps(mapping), "\n".join(read_notes)])
 
 
+def record_change(cursor, *, batch_id: int, dataset: str, what: str, summary: str, is_demo: bool = False) -> None:
+    """A version made by an edit, not a file (an action added, edited or closed): recorded like a
+    load of one row, so pins, ``history`` and ``undo`` treat it as they treat a load."""
+    import hashlib
+
+    record_load(cursor, batch_id=batch_id, dataset=dataset, source_name=what,
+                sha256=hashlib.sha256(f"{dataset}:{batch_id}".encode()).hexdigest(), encoding=None,
+                rows_in=1, rows_accepted=1, rows_rejected=0, is_demo=is_demo, summary=summary, mapping={},
+                read_notes=[])
+
+
 def batch(cursor, batch_id: int) -> tuple[str, str, int | None] | None:
     """(dataset, source_name, undone_version) of a batch, or None."""
     return cursor.execute("SELECT dataset, source_name, undone_version FROM batches WHERE batch_id = ?",
