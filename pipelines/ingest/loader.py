@@ -12,11 +12,10 @@ from typing import Callable
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.ingest import mapping, partners, survey_answers
+from pipelines.ingest import mapping, partners, survey_answers, survey_extras
 from pipelines.ingest.preview import NotReady, Preview
 from pipelines.store import versions
 from pipelines.store.database import Store
-from pipelines.store.schema import NATURAL_KEYS
 
 # The versioned tables each dataset's batches write (a survey's ratings and comments come with it).
 DATASET_TABLES: dict[str, tuple[str, ...]] = {
@@ -76,6 +75,8 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
         new_partners = partners.add_new(cursor, batch_id, preview, valid)
         report(0.4, "Loading rows")
         loaded = _LOADERS[preview.dataset](cursor, batch_id, valid, preview.staged)
+        if preview.extras is not None:
+            survey_extras.load(cursor, preview.extras, valid, batch_id)
         report(0.8, "Recording the batch")
         failures = validation.failures
         if len(failures):
@@ -110,13 +111,7 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def _replace(cursor, table: str, batch_id: int) -> None:
-    """Rows of this batch replace current rows with the same natural key."""
-    keys = NATURAL_KEYS[table]
-    match = " AND ".join(f"t.{k} = n.{k}" for k in keys)
-    cursor.execute(f"""UPDATE {table} t SET current = false
-        WHERE t.current AND t.batch_id <> ? AND EXISTS (
-            SELECT 1 FROM {table} n WHERE n.batch_id = ? AND {match})""", [batch_id, batch_id])
+_replace = versions.supersede  # rows of this batch replace current rows with the same natural key
 
 
 def _load_survey(cursor, batch_id: int, valid: pd.DataFrame, staged) -> int:

@@ -23,6 +23,7 @@ from pipelines.ingest import (
     readers,
     schedules,
     survey_answers,
+    survey_extras,
     values,
 )
 from pipelines.ingest.fields import DATASETS, required_fields
@@ -72,6 +73,7 @@ class Preview:
     options: Options = field(default_factory=Options)
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
+    extras: survey_extras.StagedExtras | None = None  # a survey's partner ratings and comments
     skipped: dict[str, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
     unconfirmed_partners: list[str] = field(default_factory=list)  # too many new names: each is asked
 
@@ -178,6 +180,8 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         options.wave or preview.mapping_used().get("wave")))
     preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
                                                        ignore_index=True)[contracts.FAILURE_COLUMNS + ["column"]]
+    if preview.extras is not None:  # the partner ratings, checked as the survey's answers are
+        preview.validation = survey_extras.check(preview.extras, canonical, preview.validation)
     return preview
 
 
@@ -455,7 +459,12 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     matched = mapping.match_items(list(frame.columns), preview.raw.question_text, items,
                                   ignore=set(cols.values()))
     preview.item_columns = dict(matched.columns)
-    preview.unmatched_columns = list(matched.unmatched)
+    organisations = (_text(frame, cols.get("partner")) if not options.partner
+                     else pd.Series([options.partner], dtype=object))
+    extra = survey_extras.find(cursor, frame, preview.raw.question_text, matched.unmatched, organisations,
+                               items[items["item_id"].isin(list(matched.columns.values()))])
+    preview.notes.extend(survey_extras.notes(extra))
+    preview.unmatched_columns = [c for c in matched.unmatched if c not in extra]
     if preview.unmatched_columns:
         preview.notes.append("Columns that match no question of the instrument are not loaded: "
                              + ", ".join(preview.unmatched_columns) + ".")
@@ -479,6 +488,8 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     rows["wave_start"] = waves.wave_starts(rows["wave"])
     preview.staged = survey_answers.stage(rows["source_row"], answers,
                                          [matched.columns[c] for c in answers.columns], items)
+    names = preview.raw.frame[mapping.name_columns(preview.personal_columns, preview.raw.question_text)]
+    preview.extras = survey_extras.stage(extra, frame, rows["source_row"], names.to_numpy().ravel())
     return rows
 
 

@@ -251,6 +251,15 @@ def forget(cursor, batch_ids: list[int]) -> None:
     cursor.execute("DELETE FROM batches WHERE list_contains(?, batch_id)", [batch_ids])
 
 
+def supersede(cursor, table: str, batch_id: int) -> None:
+    """Rows of ``batch_id`` replace the current rows with the same natural key (they stop being current)."""
+    keys = NATURAL_KEYS[table]
+    match = " AND ".join(f"t.{k} = n.{k}" for k in keys)
+    cursor.execute(f"""UPDATE {table} t SET current = false
+        WHERE t.current AND t.batch_id <> ? AND EXISTS (
+            SELECT 1 FROM {table} n WHERE n.batch_id = ? AND {match})""", [batch_id, batch_id])
+
+
 def current_of_undone_sql(table: str) -> str:
     """SQL (one parameter: the undone batch) that makes the latest live row of each key the batch
     had touched current again."""
