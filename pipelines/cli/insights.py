@@ -20,6 +20,25 @@ def add_parsers(verbs) -> None:
     participation.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
     participation.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
 
+    dyads = verbs.add_parser(
+        "dyads", help="Print how each partner's people rate each other partner, wave by wave.",
+        description="One record per rating organisation x rated partner x wave: rater, target, wave, score "
+                    "(0-100), respondents, suppressed. A rating organisation with fewer than anonymity_k "
+                    "respondents is hidden, and so is what would let it be worked out from the matrix's totals.")
+    dyads.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
+    dyads.add_argument("--wave", help="Only this survey wave, e.g. 2026-Q3 (default: every wave).")
+    dyads.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
+
+
+def _dyads(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.query import dyads
+    from pipelines.store import versions
+
+    cursor = store.cursor()
+    frame = dyads.dyads_export(cursor, wave=args.wave, asof=versions.check(args.asof, cursor))
+    print_records(frame, args.format, out)
+    return EXIT_OK
+
 
 def _participation(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import participation
@@ -31,4 +50,4 @@ def _participation(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-HANDLERS = {"participation": _participation}
+HANDLERS = {"participation": _participation, "dyads": _dyads}
