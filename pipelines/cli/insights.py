@@ -29,6 +29,17 @@ def add_parsers(verbs) -> None:
     dyads.add_argument("--wave", help="Only this survey wave, e.g. 2026-Q3 (default: every wave).")
     dyads.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
 
+    comments = verbs.add_parser(
+        "comments", help="Print what respondents wrote, per partner and wave (groups of comment_k or more).",
+        description="One record per comment: partner, wave, question, text. Only partners with at least "
+                    "comment_k respondents in the wave; never with a respondent or a time, in an order that "
+                    "stays the same. Emails, phone numbers, web addresses and respondents' names were taken "
+                    "out when the survey was loaded.")
+    comments.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
+    comments.add_argument("--partner", help="Only this partner's comments (its name or another name of it).")
+    comments.add_argument("--wave", help="Only this survey wave, e.g. 2026-Q3 (default: every wave).")
+    comments.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
+
 
 def _dyads(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import dyads
@@ -36,6 +47,16 @@ def _dyads(store: Store, args, out: TextIO, err: TextIO) -> int:
 
     cursor = store.cursor()
     frame = dyads.dyads_export(cursor, wave=args.wave, asof=versions.check(args.asof, cursor))
+    print_records(frame, args.format, out)
+    return EXIT_OK
+
+
+def _comments(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.query import comments
+    from pipelines.store import versions
+
+    cursor = store.cursor()
+    frame = comments.comments(cursor, partner=args.partner, wave=args.wave, asof=versions.check(args.asof, cursor))
     print_records(frame, args.format, out)
     return EXIT_OK
 
@@ -50,4 +71,4 @@ def _participation(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-HANDLERS = {"participation": _participation, "dyads": _dyads}
+HANDLERS = {"participation": _participation, "dyads": _dyads, "comments": _comments}

@@ -43,6 +43,17 @@ def known_partners(cursor) -> tuple[dict[str, int], dict[int, str]]:
     return aliases, names
 
 
+def find(cursor, name: str) -> tuple[int, str]:
+    """The known partner a person names (by its name or any of its other names): (partner_id, name).
+    ValueError naming the partners there are, for any other name."""
+    aliases, names = known_partners(cursor)
+    partner_id = aliases.get(values.normalise_partner_name(str(name)))
+    if partner_id is None:
+        known = ", ".join(sorted(names.values())) or "none yet"
+        raise ValueError(f"There is no partner '{name}'. The partners are: {known}.")
+    return partner_id, names[partner_id]
+
+
 def split_owners(text: str | None) -> list[str]:
     if text is None:
         return []

@@ -58,6 +58,7 @@ def dyads(cursor, *, wave: str | None = None, asof: int | None = None, k: int | 
     side of the same relationship, when shown) and previous_score / change (the same cell in the
     previous wave with ratings, when shown there)."""
     k = groups.group_k(k)
+    wave = groups.check_wave(cursor, wave, asof)
     ratings_sql, params = visible("partner_ratings", asof)
     cells = cursor.execute(_CELLS_SQL.format(ratings=ratings_sql), params).df()
     frames = [_suppress(part, k) for _, part in cells.groupby(["wave_start", "wave"], sort=True)]

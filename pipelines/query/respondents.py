@@ -40,3 +40,13 @@ def per_partner_wave(cursor, asof: int | None = None) -> pd.DataFrame:
         GROUP BY r.partner_id, p.name, r.wave
         ORDER BY min(r.wave_start), r.wave, p.name, r.partner_id""", params).df()
     return frame.astype({"partner_id": "int64", "respondents": "int64"})[COLUMNS]
+
+
+def check_wave(cursor, wave: str | None, asof: int | None = None) -> str | None:
+    """``wave`` when the survey has it (None stays None); ValueError naming the waves there are."""
+    if wave is None:
+        return None
+    known = [str(w) for w in scores.waves(cursor, asof)["wave"]]
+    if str(wave) not in known:
+        raise ValueError(f"There is no survey wave '{wave}'. The waves are: {', '.join(known) or 'none yet'}.")
+    return str(wave)
