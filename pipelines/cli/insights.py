@@ -40,6 +40,29 @@ def add_parsers(verbs) -> None:
     comments.add_argument("--wave", help="Only this survey wave, e.g. 2026-Q3 (default: every wave).")
     comments.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
 
+    action = verbs.add_parser(
+        "action", help="Add, list, edit or close the actions agreed per partner and factor.",
+        description="The actions agreed per partner and factor. Each add, edit and done is a data version: a "
+                    "pinned view shows the actions as they were, `history` lists the changes, `undo` takes one back.")
+    steps = action.add_subparsers(dest="action_verb", required=True, metavar="{add,list,done,edit}")
+    add = steps.add_parser("add", help="Add an open action.")
+    add.add_argument("--partner", required=True, help="The partner (its name or another name of it).")
+    add.add_argument("--factor", required=True, help="The factor it should move, e.g. 'open communication'.")
+    add.add_argument("--title", required=True, help="What was agreed.")
+    add.add_argument("--owner", required=True, metavar="TEXT", help="Who carries it out.")
+    add.add_argument("--due", required=True, metavar="YYYY-MM-DD", help="When it is due.")
+    listing = steps.add_parser("list", help="Print the actions: id, partner, factor, title, owner, due, status, created.")
+    listing.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
+    listing.add_argument("--partner", help="Only this partner's actions.")
+    listing.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
+    finished = steps.add_parser("done", help="Mark an action done (today).")
+    finished.add_argument("id", type=int, metavar="ID", help="The action's id, from `action list`.")
+    edit = steps.add_parser("edit", help="Change an action's title, due date or owner.")
+    edit.add_argument("id", type=int, metavar="ID", help="The action's id, from `action list`.")
+    edit.add_argument("--title", help="The new title.")
+    edit.add_argument("--due", metavar="YYYY-MM-DD", help="The new due date.")
+    edit.add_argument("--owner", metavar="TEXT", help="The new owner.")
+
 
 def _dyads(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import dyads
@@ -61,6 +84,30 @@ def _comments(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _action(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.programme import actions
+    from pipelines.store import versions
+
+    if args.action_verb == "list":
+        from pipelines.query import actions as agreed
+
+        cursor = store.cursor()
+        frame = agreed.actions_export(cursor, partner=args.partner, asof=versions.check(args.asof, cursor))
+        print_records(frame, args.format, out)
+        return EXIT_OK
+    if args.action_verb == "add":
+        action_id, version = actions.add(store, partner=args.partner, factor=args.factor, title=args.title,
+                                         owner=args.owner, due=args.due)
+        print(f"Added action {action_id} (version {version}).", file=out)
+    elif args.action_verb == "edit":
+        version = actions.edit(store, args.id, title=args.title, due=args.due, owner=args.owner)
+        print(f"Edited action {args.id} (version {version}).", file=out)
+    else:
+        version = actions.done(store, args.id)
+        print(f"Action {args.id} is done (version {version}).", file=out)
+    return EXIT_OK
+
+
 def _participation(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import participation
     from pipelines.store import versions
@@ -71,4 +118,4 @@ def _participation(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-HANDLERS = {"participation": _participation, "dyads": _dyads, "comments": _comments}
+HANDLERS = {"participation": _participation, "dyads": _dyads, "comments": _comments, "action": _action}
