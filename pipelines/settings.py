@@ -31,6 +31,19 @@ class Setting:
         return f"PARTNERSHIP_{self.name.upper()}"
 
 
+def _share(text: str) -> float:
+    """0.6 or 60%: a share between 0 and 1."""
+    text = text.strip()
+    share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    if not 0 <= share <= 1:
+        raise ValueError(f"{text} is not between 0 and 1 (or 0% and 100%)")
+    return share
+
+
+def _optional_int(text: str) -> int | None:
+    return int(text) if text.strip() else None
+
+
 def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(part) for part in text.replace(";", ",").split(",") if part.strip())
 
@@ -56,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lead_partner", "",
             "The client or lead partner (its name): never the group hidden to protect a small one while "
             "another can be. Empty: none (the demo programme's client when the demo is loaded)."),
+    Setting("comment_k", None,
+            "Smallest number of respondents a partner's wave needs before its survey comments are shown "
+            "(never below 3); empty: the same as anonymity_k.", _optional_int),
+    Setting("participation_warning", 0.6,
+            "Participation rate (share of the invited who responded) below which a partner's wave is "
+            "flagged as resting on few of its people: 0.6 or 60%.", _share),
     Setting("band_thresholds", (50.0, 70.0),
             "Two scores on the 0-100 scale where 'transitioning' and 'collaborating' begin.",
             _floats),
@@ -107,6 +126,17 @@ def anonymity_k() -> int:
             f"identify people. Set it to {MIN_ANONYMITY_K} or more."
         )
     return k
+
+
+def comment_k() -> int:
+    """The smallest group whose comments are shown: ``comment_k``, else ``anonymity_k``."""
+    k = get("comment_k")
+    if k is None:
+        return anonymity_k()
+    if int(k) < MIN_ANONYMITY_K:
+        raise ValueError(f"PARTNERSHIP_COMMENT_K={k} is below {MIN_ANONYMITY_K}: comments from groups that "
+                         f"small could identify people. Set it to {MIN_ANONYMITY_K} or more.")
+    return int(k)
 
 
 def band_thresholds() -> tuple[float, float]:

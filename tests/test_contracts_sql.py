@@ -47,6 +47,8 @@ VALID = {  # one valid canonical row per dataset (as the reshapers in ingest/pre
                    resolved_date=pd.Timestamp("2025-02-01"), resolved_date_raw="01/02/2025",
                    severity="high", severity_raw="High", status="Closed", escalated=True, escalated_raw="Y"),
     "partners": dict(name="Acme", aliases="ACME Ltd"),
+    "headcount": dict(partner="Acme", wave="2025-Q1", wave_start=pd.Timestamp("2025-01-01"),
+                      date=pd.Timestamp("2025-01-10"), date_raw="10/01/2025", invited=40.0, invited_raw="40"),
 }
 
 
@@ -117,7 +119,7 @@ def test_a_check_written_in_python_is_refused(monkeypatch):
 
 def test_every_rule_is_written_once():
     sql = [text for text in contracts.RULES.values()]
-    assert len(sql) == len(set(sql)) == 34
+    assert len(sql) == len(set(sql)) == 39
 
 
 # ------------------------------------------------------------------------------- literal cases
@@ -243,6 +245,17 @@ EDGES: list[tuple[str, str, list[dict], set[int]]] = [
      [dict(issue_id="a"), dict(issue_id="b", escalated=None, escalated_raw="maybe"),
       dict(issue_id="c", escalated=None, escalated_raw=None), dict(issue_id="d", escalated=False, escalated_raw="N")], {3}),
     ("name_is_short", "partners", [dict(name="x" * 200), dict(name="y" * 201)], {3}),
+    ("date_is_readable", "headcount",
+     [dict(partner="A"), dict(partner="B", date=None, date_raw="31/02/2025"),
+      dict(partner="C", date=None, date_raw=None)], {3}),
+    ("invited_is_given", "headcount", [dict(partner="A"), dict(partner="B", invited=None, invited_raw=None)], {3}),
+    ("invited_is_a_number", "headcount",
+     [dict(partner="A"), dict(partner="B", invited=None, invited_raw="forty"),
+      dict(partner="C", invited=None, invited_raw=None)], {3}),
+    ("invited_is_a_whole_number", "headcount",
+     [dict(partner=f"P{i}", invited=v) for i, v in enumerate([0.0, 40.0, -1.0, 2.5, 2.4, None])], {4, 5, 6}),
+    ("one_headcount_per_partner_wave", "headcount",
+     [{}, {}, dict(wave="2025-Q2", wave_start=pd.Timestamp("2025-04-01")), dict(partner="Bolt")], {2, 3}),
 ]
 
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
-from pipelines.cli import admin, analysis, data, views
+from pipelines.cli import admin, analysis, data, insights, views
 from pipelines.cli.output import (  # noqa: F401
     EXIT_BUSY,
     EXIT_INVALID,
@@ -29,7 +29,7 @@ from pipelines.cli.output import (  # noqa: F401
 if TYPE_CHECKING:
     from pipelines.store import Store
 
-VERB_GROUPS = (data, views, analysis, admin)
+VERB_GROUPS = (data, views, analysis, insights, admin)
 NO_STORE = frozenset({"template"})  # verbs that need no programme store (see _needs_store)
 VERBS = {name: handler for group in VERB_GROUPS for name, handler in group.HANDLERS.items()}
 CHECKS = {name: check for group in VERB_GROUPS for name, check in getattr(group, "CHECKS", {}).items()}

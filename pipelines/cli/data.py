@@ -30,7 +30,7 @@ def add_parsers(verbs) -> None:
                       "by an earlier run; without it the mapping is inferred and printed.")
     load.add_argument("--write-mapping", metavar="JSON", help="Where to write the inferred mapping when a "
                       "field needs a decision (default: FILE.mapping.json).")
-    load.add_argument("--wave", help="Survey: one wave for the whole file, e.g. 2025-Q3 or 2025-03.")
+    load.add_argument("--wave", help="Survey or headcount: one wave for the whole file, e.g. 2025-Q3 or 2025-03.")
     load.add_argument("--partner", help="Survey: one partner for the whole file (no partner column needed).")
     load.add_argument("--delimiter", metavar="{comma,semicolon,tab,pipe}",
                       help="Text files: the character between columns, when the one detected is wrong.")
@@ -184,14 +184,14 @@ def _history(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _undo(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest, settings
+    from pipelines import ingest
 
     print(ingest.undo(store, args.batch), file=out)
     return EXIT_OK
 
 
 def _rejected(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest, settings
+    from pipelines import ingest
 
     frame = ingest.rejected_rows(store.cursor(), args.batch)
     out.write(safe_csv(frame))
@@ -199,7 +199,7 @@ def _rejected(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest, settings
+    from pipelines import ingest
     from pipelines.programme import bootstrap
     from pipelines.store import versions
 

@@ -23,3 +23,13 @@ def factor_numbers(items: list[str], option: str) -> dict[str, float]:
         except ValueError:
             raise ValueError(f"--{option} needs FACTOR=NUMBER, not '{item}'.") from None
     return values
+
+
+def print_records(frame, fmt: str, out) -> None:
+    """A view's records as CSV (safe for spreadsheets) or as JSON: a list of objects, null for missing."""
+    if fmt == "json":
+        import json
+
+        out.write(json.dumps(json.loads(frame.to_json(orient="records")), indent=1) + "\n")
+    else:
+        out.write(safe_csv(frame))

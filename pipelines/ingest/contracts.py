@@ -71,11 +71,18 @@ def _is_readable(field: str, name: str | None = None):
     return _rule(name or f"{field}_is_readable", f"{field} IS NOT NULL OR {field}_raw IS NULL")
 
 
+def _wave_is_readable():
+    """A wave is a quarter (2025-Q3) or a month (2025-03), as ``programme.waves`` writes them."""
+    return _rule("wave_is_readable", "wave IS NULL OR regexp_full_match(wave, '[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])')")
+
+
 def _not_in_future(field: str, name: str | None = None):
     """A date of something that has happened lies no later than ``$latest_allowed`` (by day: a time
     on the last allowed day is allowed)."""
     return _rule(name or f"{field}_not_in_future",
                  f"{field} IS NULL OR CAST({field} AS DATE) <= $latest_allowed")
+
+
 
 
 class SurveyAnswers(pa.DataFrameModel):
@@ -94,8 +101,7 @@ class SurveyAnswers(pa.DataFrameModel):
     response_date_raw: Series[str] = pa.Field(nullable=True)
 
     partner_name_is_short = _is_short("partner", "partner_name_is_short")
-    wave_is_readable = _rule("wave_is_readable",
-                             "wave IS NULL OR regexp_full_match(wave, '[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])')")
+    wave_is_readable = _wave_is_readable()
     answer_is_a_number = _is_readable("value", "answer_is_a_number")
     answer_within_scale = _rule("answer_within_scale", "value IS NULL OR value BETWEEN scale_min AND scale_max")
     answer_is_a_scale_point = _rule("answer_is_a_scale_point", "value IS NULL OR value = round(value)")
@@ -196,6 +202,31 @@ class Issues(pa.DataFrameModel):
         strict = False
 
 
+class Headcounts(pa.DataFrameModel):
+    """How many of a partner's staff were invited to one survey wave."""
+    source_row: Series[int]
+    partner: Series[str] = pa.Field(nullable=False, str_length={"min_value": 1})
+    wave: Series[str] = pa.Field(nullable=False)
+    wave_start: Series[pd.Timestamp] = pa.Field(nullable=False)
+    date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    date_raw: Series[str] = pa.Field(nullable=True)
+    invited: Series[float] = pa.Field(nullable=True)
+    invited_raw: Series[str] = pa.Field(nullable=True)
+
+    partner_name_is_short = _is_short("partner", "partner_name_is_short")
+    wave_is_readable = _wave_is_readable()
+    date_is_readable = _is_readable("date")
+    invited_is_given = _rule("invited_is_given", "invited_raw IS NOT NULL")
+    invited_is_a_number = _is_readable("invited", "invited_is_a_number")
+    invited_is_a_whole_number = _rule("invited_is_a_whole_number",
+                                      "invited IS NULL OR (invited >= 0 AND invited = round(invited))")
+    one_headcount_per_partner_wave = _rule("one_headcount_per_partner_wave",
+                                           "count(*) OVER (PARTITION BY partner, wave) = 1")
+
+    class Config:
+        strict = False
+
+
 class Partners(pa.DataFrameModel):
     """One partner organisation and the other names exports use for it."""
     source_row: Series[int]
@@ -214,6 +245,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "milestones": Milestones,
     "issues": Issues,
     "partners": Partners,
+    "headcount": Headcounts,
 }
 
 # check name -> (the field it is about, what is wrong in plain words, how to fix it)
@@ -251,6 +283,11 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "issue_id_is_short": ("issue_id", f"The issue id is longer than {MAX_ID_CHARS} characters (text pasted into the wrong column?). Use the log's short id such as PH-101."),
     "raised_by_is_short": ("raised_by", f"The raised-by partner is longer than {MAX_ID_CHARS} characters, so it is not a partner name. Put the organisation's name here."),
     "owned_by_is_short": ("owned_by", f"The owning partner is longer than {MAX_ID_CHARS} characters, so it is not a partner name. Put the organisation's name here."),
+    "date_is_readable": ("date", "The date could not be read as a date. Use a date such as 2025-03-31, or give the wave instead."),
+    "invited_is_given": ("invited", "Every row needs the number of staff invited."),
+    "invited_is_a_number": ("invited", "The number invited is not a number. Use a whole number such as 40."),
+    "invited_is_a_whole_number": ("invited", "The number invited must be a whole number, 0 or more."),
+    "one_headcount_per_partner_wave": ("partner", "This partner has two headcounts for the same wave. Keep one."),
     "name_is_short": ("name", f"The partner name is longer than {MAX_ID_CHARS} characters. Use the organisation's name."),
     "not_nullable": (None, "This value is missing, and it is required."),
     "field_uniqueness": (None, "This id appears more than once in the file; ids must be unique."),

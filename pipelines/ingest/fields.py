@@ -19,6 +19,10 @@ class Field:
     kind: str = "text"  # text | date | number | bool | partner | partners
 
 
+WAVE = Field("wave", "Wave", False,
+             "Survey wave such as 2025-Q3 or 2025-03; or set one wave for the whole file.",
+             ("Wave", "Survey wave", "Period", "Round", "Pulse"), "text")
+
 DATASETS: dict[str, tuple[Field, ...]] = {
     "survey": (
         Field("respondent_id", "Respondent id", False,
@@ -35,9 +39,7 @@ DATASETS: dict[str, tuple[Field, ...]] = {
               "When the response was completed; gives the wave when no wave column is mapped.",
               ("RecordedDate", "EndDate", "End Date", "Completion time", "Timestamp",
                "Date Modified", "Submitted", "Submitted at", "Date", "Response date"), "date"),
-        Field("wave", "Wave", False,
-              "Survey wave such as 2025-Q3 or 2025-03; or set one wave for the whole file.",
-              ("Wave", "Survey wave", "Period", "Round", "Pulse"), "text"),
+        WAVE,
     ),
     "instrument": (
         Field("item_id", "Item id", True, "Short id of the question, as the survey export names it.",
@@ -103,6 +105,20 @@ DATASETS: dict[str, tuple[Field, ...]] = {
               ("Escalated", "Escalation", "Escalated?", "Escalated to board",
                "Custom field (Escalated)"), "bool"),
     ),
+    "headcount": (
+        Field("partner", "Partner organisation", True, "The partner organisation whose staff were invited.",
+              ("Partner", "Organisation", "Organization", "Company", "Employer", "Org"), "partner"),
+        WAVE,
+        Field("date", "Date", False,
+              "When the survey was sent (gives the wave when no wave column is mapped); a headcount "
+              "counts for its wave and later waves until a newer one.",
+              ("Date", "As at", "As of", "Sent", "Date sent", "Survey date", "Distribution date", "Month"),
+              "date"),
+        Field("invited", "Number invited", True, "How many of the partner's staff were invited to the survey.",
+              ("Invited", "Number invited", "Headcount", "Head count", "Staff", "Staff count", "Employees",
+               "Invitations", "Invitations sent", "Recipients", "Sample size", "Population", "Distributed"),
+              "number"),
+    ),
     "partners": (
         Field("name", "Partner name", True, "The name to show for the partner.",
               ("Partner", "Name", "Organisation", "Organization", "Company")),
@@ -118,6 +134,7 @@ DATASET_LABELS = {
     "milestones": "Delivery milestones",
     "issues": "Issue / risk / dispute log",
     "partners": "Partners and their other names",
+    "headcount": "Headcount (staff invited per survey wave)",
 }
 
 # What a dataset is, as a noun in a sentence ("the issue log upload", "Undo of the survey responses")

@@ -326,10 +326,13 @@ def fingerprint(columns: list[str]) -> str:
 # personal data
 # --------------------------------------------------------------------------------------------
 
-PERSONAL_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
+NAME_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (  # columns of people's names
     "Name", "Full name", "First Name", "Last Name", "Surname", "Given name", "Family name",
     "Your name", "Respondent name", "What is your name?", "Forename",
-    "RecipientFirstName", "RecipientLastName", "RecipientEmail", "Email", "E-mail",
+    "RecipientFirstName", "RecipientLastName",
+))
+PERSONAL_HEADERS: frozenset[str] = NAME_HEADERS | frozenset(normalise_header(h) for h in (
+    "RecipientEmail", "Email", "E-mail",
     "Email Address", "E-mail address", "Your email", "Your email address",
     "IPAddress", "IP Address", "IP", "LocationLatitude", "LocationLongitude", "Latitude",
     "Longitude", "Location", "Phone", "Phone number", "Telephone", "Mobile", "Mobile number",
@@ -374,6 +377,12 @@ def personal_data_columns(frame: pd.DataFrame,
         if rate > 0.5:
             found.append(column)
     return found
+
+
+def name_columns(columns: list[str], question_text: dict[str, str] | None = None) -> list[str]:
+    """The columns among ``columns`` (personal-data columns) whose header says they hold people's names."""
+    question_text = question_text or {}
+    return [c for c in columns if any(text in NAME_HEADERS for text, *_ in _header_forms(str(c), question_text.get(c)))]
 
 
 # --------------------------------------------------------------------------------------------
@@ -503,6 +512,7 @@ def _survey_field_names() -> set[str]:
 
 __all__ = [
     "HIGH", "Suggestion", "suggest_mapping", "confident", "fingerprint", "normalise_header",
-    "personal_data_columns", "PERSONAL_HEADERS", "ItemMatch", "match_items", "normalise_text",
+    "personal_data_columns", "PERSONAL_HEADERS", "NAME_HEADERS", "name_columns", "ItemMatch", "match_items",
+    "normalise_text",
     "METADATA_HEADERS",
 ]

@@ -25,7 +25,8 @@ class PartnerName:
 
 _LIST_SEPARATORS = re.compile(r"\s*[;|,\n]\s*")
 _ALLOCATION = re.compile(r"\[[^\]]*\]")  # MS Project "Kestrel Design[50%]"
-PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",)}
+PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",),
+                   "headcount": ("partner",)}
 FEW_NEW_PARTNERS = 3  # more new partners than this from one issue log or plan is asked, never assumed
 
 
@@ -40,6 +41,17 @@ def known_partners(cursor) -> tuple[dict[str, int], dict[int, str]]:
     aliases.update({values.normalise_partner_name(alias): pid for alias, pid in
                     cursor.execute("SELECT alias, partner_id FROM partner_aliases").fetchall()})
     return aliases, names
+
+
+def find(cursor, name: str) -> tuple[int, str]:
+    """The known partner a person names (by its name or any of its other names): (partner_id, name).
+    ValueError naming the partners there are, for any other name."""
+    aliases, names = known_partners(cursor)
+    partner_id = aliases.get(values.normalise_partner_name(str(name)))
+    if partner_id is None:
+        known = ", ".join(sorted(names.values())) or "none yet"
+        raise ValueError(f"There is no partner '{name}'. The partners are: {known}.")
+    return partner_id, names[partner_id]
 
 
 def split_owners(text: str | None) -> list[str]:

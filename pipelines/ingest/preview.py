@@ -23,6 +23,7 @@ from pipelines.ingest import (
     readers,
     schedules,
     survey_answers,
+    survey_extras,
     values,
 )
 from pipelines.ingest.fields import DATASETS, instrument_questions, required_fields
@@ -71,6 +72,7 @@ class Preview:
     options: Options = field(default_factory=Options)
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
+    extras: survey_extras.StagedExtras | None = None  # a survey's partner ratings and comments
     skipped: dict[str, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
     unconfirmed_partners: list[str] = field(default_factory=list)  # too many new names: each is asked
 
@@ -143,9 +145,9 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     missing = [f for f in required_fields(dataset) if f not in chosen]
     if dataset == "survey":
         missing = [f for f in missing if not (f == "partner" and options.partner)]
-        if not ({"wave", "response_date"} & set(chosen)) and not options.wave:
-            preview.questions.append(
-                "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
+    if dataset in _WAVE_SOURCES and not (set(_WAVE_SOURCES[dataset]) & set(chosen)) and not options.wave:
+        preview.questions.append(
+            "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
     if dataset == "instrument" and {"scale_min", "scale_max"} & set(missing):
         if _scale_source(frame, chosen, preview) is not None:
             missing = [f for f in missing if f not in ("scale_min", "scale_max")]
@@ -176,6 +178,8 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     failures = _without_pending_dates(preview, failures)
     preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
                                                        ignore_index=True)[contracts.FAILURE_COLUMNS + ["column"]]
+    if preview.extras is not None:  # the partner ratings, checked as the survey's answers are
+        preview.validation = survey_extras.check(preview.extras, canonical, preview.validation)
     return preview
 
 
@@ -226,7 +230,9 @@ def _answers_items(cursor, frame: pd.DataFrame, preview: Preview) -> bool:
 
 
 _DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
-                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list"}
+                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list",
+                  "headcount": "a headcount list"}
+_WAVE_SOURCES = {"survey": ("wave", "response_date"), "headcount": ("wave", "date")}  # wave, else a date
 
 
 def _source_columns(preview: Preview) -> pd.Series:
@@ -472,7 +478,12 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     matched = mapping.match_items(list(frame.columns), preview.raw.question_text, items,
                                   ignore=set(cols.values()))
     preview.item_columns = dict(matched.columns)
-    preview.unmatched_columns = list(matched.unmatched)
+    organisations = (_text(frame, cols.get("partner")) if not options.partner
+                     else pd.Series([options.partner], dtype=object))
+    extra = survey_extras.find(cursor, frame, preview.raw.question_text, matched.unmatched, organisations,
+                               items[items["item_id"].isin(list(matched.columns.values()))])
+    preview.notes.extend(survey_extras.notes(extra))
+    preview.unmatched_columns = [c for c in matched.unmatched if c not in extra]
     if preview.unmatched_columns:
         preview.notes.append("Columns that match no question of the instrument are not loaded: "
                              + ", ".join(preview.unmatched_columns) + ".")
@@ -490,18 +501,37 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
     rows["partner"] = _text(frame, cols.get("partner")) if not options.partner else options.partner
     rows["response_date_raw"] = _value_text(frame, cols.get("response_date"))
     rows["response_date"] = _dates(preview, options, cols.get("response_date"), rows["response_date_raw"])
-    if options.wave:
-        rows["wave"] = waves.wave_labels(pd.Series([options.wave] * len(rows)))
-    elif cols.get("wave"):
-        rows["wave"] = waves.wave_labels(_text(frame, cols["wave"]))
-    else:
-        rows["wave"] = waves.waves_of_dates(rows["response_date"])
+    rows["wave"] = _waves(frame, cols, options, rows["response_date"])
     answers = frame[list(matched.columns)]
     rows["respondent_key"] = _respondent_keys(frame, cols.get("respondent_id"), answers, rows)
     rows["wave_start"] = waves.wave_starts(rows["wave"])
     preview.staged = survey_answers.stage(rows["source_row"], answers,
                                          [matched.columns[c] for c in answers.columns], items)
+    names = preview.raw.frame[mapping.name_columns(preview.personal_columns, preview.raw.question_text)]
+    preview.extras = survey_extras.stage(extra, frame, rows["source_row"], names.to_numpy().ravel())
     return rows
+
+
+def _waves(frame: pd.DataFrame, cols: dict[str, str], options: Options, dates: pd.Series) -> pd.Series:
+    """Each row's wave: the one set for the whole file, else the wave column, else the wave of its date."""
+    if options.wave:
+        return waves.wave_labels(pd.Series([options.wave] * len(frame)))
+    if cols.get("wave"):
+        return waves.wave_labels(_text(frame, cols["wave"]))
+    return waves.waves_of_dates(dates)
+
+
+def _reshape_headcount(store, cursor, frame, preview, options) -> pd.DataFrame:
+    cols = preview.mapping_used()
+    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    out["partner"] = _text(frame, cols.get("partner"))
+    out["date_raw"] = _value_text(frame, cols.get("date"))
+    out["date"] = _dates(preview, options, cols.get("date"), out["date_raw"])
+    out["wave"] = _waves(frame, cols, options, out["date"]).to_numpy()
+    out["wave_start"] = waves.wave_starts(out["wave"])
+    out["invited_raw"] = _value_text(frame, cols.get("invited"))
+    out["invited"], _failed = values.parse_numbers(out["invited_raw"])
+    return out
 
 
 def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[str, int]]:
@@ -552,6 +582,7 @@ _RESHAPERS: dict[str, Callable] = {
     "milestones": _reshape_milestones,
     "issues": _reshape_issues,
     "partners": _reshape_partners,
+    "headcount": _reshape_headcount,
 }
 
 

@@ -337,6 +337,17 @@ def record_load(cursor, *, batch_id: int, dataset: str, source_name: str, sha256
          is_demo, summary, json.dumps(mapping), "\n".join(read_notes)])
 
 
+def record_change(cursor, *, batch_id: int, dataset: str, what: str, summary: str, is_demo: bool = False) -> None:
+    """A version made by an edit, not a file (an action added, edited or closed): recorded like a
+    load of one row, so pins, ``history`` and ``undo`` treat it as they treat a load."""
+    import hashlib
+
+    record_load(cursor, batch_id=batch_id, dataset=dataset, source_name=what,
+                sha256=hashlib.sha256(f"{dataset}:{batch_id}".encode()).hexdigest(), encoding=None,
+                rows_in=1, rows_accepted=1, rows_rejected=0, is_demo=is_demo, summary=summary, mapping={},
+                read_notes=[])
+
+
 def batch(cursor, batch_id: int) -> tuple[str, str, int | None] | None:
     """(dataset, source_name, undone_version) of a batch, or None."""
     return cursor.execute("SELECT dataset, source_name, undone_version FROM batches WHERE batch_id = ?",
@@ -355,6 +366,15 @@ def demo_batches(cursor) -> list[int]:
 def forget(cursor, batch_ids: list[int]) -> None:
     """Delete batches outright (only the demo programme leaves no history)."""
     cursor.execute("DELETE FROM batches WHERE list_contains(?, batch_id)", [batch_ids])
+
+
+def supersede(cursor, table: str, batch_id: int) -> None:
+    """Rows of ``batch_id`` replace the current rows with the same natural key (they stop being current)."""
+    keys = NATURAL_KEYS[table]
+    match = " AND ".join(f"t.{k} = n.{k}" for k in keys)
+    cursor.execute(f"""UPDATE {table} t SET current = false
+        WHERE t.current AND t.batch_id <> ? AND EXISTS (
+            SELECT 1 FROM {table} n WHERE n.batch_id = ? AND {match})""", [batch_id, batch_id])
 
 
 def current_of_undone_sql(table: str) -> str:
