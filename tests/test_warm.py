@@ -8,8 +8,7 @@ import threading
 import builders as b
 import numpy as np
 import pytest
-from conftest import store_built_once
-from test_whatif import generate
+from test_whatif import planted  # noqa: F401 (the fitted programme, as test_whatif builds it)
 
 from pipelines.query import warm, whatif
 
@@ -34,13 +33,6 @@ def fits(monkeypatch):
 
     monkeypatch.setattr(whatif, "fit", counted)
     return calls
-
-
-@pytest.fixture(scope="module")
-def programme(tmp_path_factory):
-    store = store_built_once(tmp_path_factory, "warm", generate)
-    yield store
-    store.close()
 
 
 # -- Shared: one computation per key, at most `keep` kept ------------------------------------
@@ -146,8 +138,8 @@ def test_pinned_links_keep_memory_bounded(store, fits):
     assert len(warm.MODELS) == warm.KEEP
 
 
-def test_the_shared_fit_gives_the_same_numbers(programme):
-    cursor = programme.cursor()
+def test_the_shared_fit_gives_the_same_numbers(planted):  # noqa: F811
+    cursor = planted.cursor()
     shared = warm.whatif_model(cursor, None, k=5)
     fresh = whatif.fit(cursor, None, k=5)
     assert isinstance(shared, whatif.FittedModel)

@@ -99,6 +99,11 @@ def whatif_model(cursor, asof: int | None = None, *, k: int | None = None):
     return MODELS.get(content_key(cursor, asof, k), lambda: whatif.fit(cursor, asof, k=k))
 
 
+def whatif_ready(cursor, asof: int | None = None, *, k: int | None = None) -> bool:
+    """Whether ``whatif_model`` would answer at once (a page may say it is fitting meanwhile)."""
+    return content_key(cursor, asof, settings.anonymity_k() if k is None else int(k)) in MODELS
+
+
 class Warmer:
     """The background fit of the latest data, at start and after every load or undo."""
 
