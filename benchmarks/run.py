@@ -184,7 +184,10 @@ def markdown(results: dict) -> str:
             ratio = "–" if f["ratio"] is None else f"{f['ratio']:.1f}×"
             lines.append(f"| {name} | {_ms(f['median_s'])} | {ratio} | {_ms(f.get('server_cpu_s'))} | {f['runs']} | "
                          f"{', '.join(f'{x:g}' for x in f.get('load', []))} |")
-        lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = {r['sessions_slowest_vs_alone']}×.", "",
+        if r["sessions_slowest_vs_alone"] is not None:
+            lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = "
+                          f"{r['sessions_slowest_vs_alone']}×."]
+        lines += ["",
                   "| server memory | RSS | peak |", "|---|---:|---:|"]
         lines += [f"| {when} | {m['rss_mb']} MB | {m['peak_mb']} MB |" for when, m in r["memory"].items()]
         lines.append("")
