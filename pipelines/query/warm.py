@@ -54,11 +54,13 @@ class Shared:
                     return self._values[key]
             try:
                 value = compute()
-            finally:
+            except BaseException:
                 with self._lock:
                     self._computing.pop(key, None)
-            with self._lock:
+                raise
+            with self._lock:  # kept before its lock goes: a caller arriving now finds the value
                 self._values[key] = value
+                self._computing.pop(key, None)
                 while len(self._values) > self.keep:
                     self._values.popitem(last=False)
             return value
