@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import itertools
 import math
+import shutil
 from collections import Counter
+from collections.abc import Callable
 
 import builders as b
 import pandas as pd
 import pytest
+from conftest import store_built_once
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from pipelines.programme.factors import FACTORS
 from pipelines.query import scores
-from pipelines.store import Store, versions
+from pipelines.store import Store
 
 ITEMS = [(f, i) for f in FACTORS for i in (1, 2)]
 REVERSED = {"shared_goals_2", "open_communication_2"}
@@ -34,17 +37,58 @@ PARTNER_IDS = list(range(1, 7))
 
 
 def with_partners_and_instrument(store: Store) -> Store:
-    """What every example reloads its answers into (also the lake run's starting point)."""
+    """What every example loads its answers into (also the lake run's starting point)."""
     b.add_partners(store, [f"Partner {p}" for p in PARTNER_IDS])
     b.load(store, "instrument_items", b.instrument(reverse=REVERSED))
     return store
 
 
+class Copies:
+    """A store of its own for every example: ``fresh()`` closes the last one and opens a copy of a
+    store built once (its partners and instrument, no answers). Releases compare every version of a
+    store, so an example loaded into the store the last one used would be checked against the last
+    one's releases too (``test_privacy_versions`` tests that); here each history starts empty."""
+
+    def __init__(self, open_copy: Callable[[int], Store], drop: Callable[[int], None]):
+        self._open_copy, self._drop = open_copy, drop
+        self._numbers = itertools.count()
+        self._open: tuple[int, Store] | None = None
+
+    def fresh(self) -> Store:
+        self.close()
+        number = next(self._numbers)
+        self._open = (number, self._open_copy(number))
+        return self._open[1]
+
+    def close(self) -> None:
+        if self._open is not None:
+            number, store = self._open
+            store.close()
+            self._drop(number)
+            self._open = None
+
+
+def file_copies(tmp_path_factory, name: str, build: Callable[[Store], object]) -> Copies:
+    """``Copies`` of a DuckDB file built once by ``build`` (beside its own salt)."""
+    template = store_built_once(tmp_path_factory, name, build)
+    template.close()
+    folder = template.path.parent
+
+    def open_copy(number: int) -> Store:
+        shutil.copyfile(template.path, folder / f"example-{number}.duckdb")
+        return Store(folder / f"example-{number}.duckdb")
+
+    def drop(number: int) -> None:
+        for path in folder.glob(f"example-{number}.duckdb*"):
+            path.unlink()
+    return Copies(open_copy, drop)
+
+
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    store = with_partners_and_instrument(Store(tmp_path_factory.mktemp("privacy") / "t.duckdb"))
-    yield store
-    store.close()
+def stores(tmp_path_factory):
+    copies = file_copies(tmp_path_factory, "privacy", with_partners_and_instrument)
+    yield copies
+    copies.close()
 
 
 @st.composite
@@ -86,16 +130,15 @@ def _close(a: float, b_: float) -> bool:
     return math.isclose(a, b_, rel_tol=1e-9, abs_tol=1e-6)
 
 
-def _reload(store, respondents):
-    """These answers replace the last example's: its survey batch is undone, these loaded."""
-    history = versions.history(store.cursor())
-    for batch in history.loc[(history["dataset"] == "survey") & (history["state"] == "loaded"), "batch"]:
-        b.undo(store, int(batch))
+def _load(stores: Copies, respondents) -> Store:
+    """A fresh store with these answers loaded as one survey file."""
+    store = stores.fresh()
     rows = []
     for j, (partner, wave, start, answers) in enumerate(respondents):
         rows += b.responses(partner, wave, start, [answers], prefix=f"r{j}")
     if rows:
         b.load(store, "survey_responses", rows)
+    return store
 
 
 def check_no_disclosure(frame: pd.DataFrame, truth: dict, k: int) -> None:
@@ -159,7 +202,7 @@ def check_index(index: pd.DataFrame, frame: pd.DataFrame) -> None:
 
 
 def one_store_settings(examples: int):
-    """Hypothesis settings for a property test whose examples all reload one store (a module fixture)."""
+    """Hypothesis settings for a property test whose examples share a module fixture (``Copies``)."""
     return hsettings(max_examples=examples, deadline=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                             HealthCheck.data_too_large])
@@ -167,10 +210,9 @@ def one_store_settings(examples: int):
 
 @one_store_settings(300)
 @given(programmes())
-def test_no_hidden_group_can_be_derived_by_subtraction(store, programme):
+def test_no_hidden_group_can_be_derived_by_subtraction(stores, programme):
     k, respondents = programme
-    _reload(store, respondents)
-    cursor = store.cursor()
+    cursor = _load(stores, respondents).cursor()
     frame = scores.factor_scores(cursor, k=k)
     truth = _truth(respondents)
     assert len(frame) == sum(len(parts) + 1 for parts in truth.values())
@@ -181,12 +223,11 @@ def test_no_hidden_group_can_be_derived_by_subtraction(store, programme):
 
 
 @pytest.mark.parametrize("k", [3, 5])
-def test_k_minus_one_hidden_and_k_shown(store, k):
+def test_k_minus_one_hidden_and_k_shown(stores, k):
     # one partner per wave: the programme total is that partner, so both follow n alone
     respondents = [(1, "2024-Q1", "2024-01-01", b.all_items(4)) for _ in range(k - 1)]
     respondents += [(1, "2024-Q2", "2024-04-01", b.all_items(4)) for _ in range(k)]
-    _reload(store, respondents)
-    frame = scores.factor_scores(store.cursor(), k=k)
+    frame = scores.factor_scores(_load(stores, respondents).cursor(), k=k)
     q1, q2 = frame[frame["wave"] == "2024-Q1"], frame[frame["wave"] == "2024-Q2"]
     assert q1["suppressed"].all() and (q1["suppression_reason"] == scores.REASON_SMALL).all()
     assert q1["n"].isna().all() and q1["score"].isna().all()

@@ -10,6 +10,7 @@ import io
 
 import builders as b
 import pandas as pd
+import pytest
 
 from pipelines import cli
 from pipelines.programme.factors import FACTORS, INDEX
@@ -219,7 +220,11 @@ def test_reloading_the_same_answers_changes_nothing_and_a_wave_undone_whole_disa
     ids = setup(store, ["Alder Works", "Birch Lane"])
     rows = people(ids["Alder Works"], 6, "a") + people(ids["Birch Lane"], 3, "b")
     first = b.load(store, "survey_responses", rows)
-    again = b.load(store, "survey_responses", rows)  # the same file, re-exported
+    with pytest.raises(ValueError, match="loaded already"):  # the very same file makes no version
+        b.load(store, "survey_responses", rows)
+    # the same answers exported again, respondents in another order: a file of its own
+    again = b.load(store, "survey_responses", rows[::-1], source="pulse (1).csv")
+    assert again == first + 1
     assert shown(frame_at(store, first)) == shown(frame_at(store, again))
     assert frame_at(store, again)["pending"].isna().all()
     b.undo(store, again)

@@ -300,16 +300,20 @@ def test_rows_in_display_order_and_answers_to_items_not_scored_add_no_respondent
     # ids against name order (Beta 1, Alpha 2); wave labels sorting against their starts
     ids = setup(store, partners=("Beta", "Alpha"))
     quarter, month = "2024-Q1", "2024-02"
-    extra = b.load(store, "instrument_items", [dict(item_id="not_scored", text="An item taken back",
-                                                    factor="shared_goals", scale_min=1, scale_max=5,
-                                                    reverse_scored=False)])
     rows = []
     for wave, start in ((month, "2024-02-01"), (quarter, "2024-01-01")):
         for name in ("Beta", "Alpha"):
             rows += b.responses(ids[name], wave, start, [b.all_items(4)] * 5, prefix=f"{name}{wave}")
-    # an answer to an item the instrument no longer has (its batch undone) adds no respondent
-    rows += b.responses(ids["Alpha"], quarter, "2024-01-01", [{"not_scored": 3}], prefix="early")
     b.load(store, "survey_responses", rows)
+    # an answer to an item the instrument no longer has (its batch undone) adds no respondent;
+    # while the item was there it was one late response (fewer than k: never shown)
+    extra = b.load(store, "instrument_items", [dict(item_id="not_scored", text="An item taken back",
+                                                    factor="shared_goals", scale_min=1, scale_max=5,
+                                                    reverse_scored=False)])
+    late = b.load(store, "survey_responses",
+                  b.responses(ids["Alpha"], quarter, "2024-01-01", [{"not_scored": 3}], prefix="early"))
+    pending = scores.factor_scores(store.cursor(), asof=late, k=5).set_index(["wave", "factor", "partner"])["pending"]
+    assert pending[(quarter, "shared_goals", "Alpha")] == "1 late response is not shown yet"
     b.undo(store, extra)
     cursor = store.cursor()
     frame = scores.factor_scores(cursor, k=5)
@@ -317,6 +321,7 @@ def test_rows_in_display_order_and_answers_to_items_not_scored_add_no_respondent
         (wave, factor, partner) for wave in (quarter, month) for factor in FACTORS
         for partner in ("Programme", "Alpha", "Beta")]
     assert (frame["n"] == frame["partner_id"].isna().map({True: 10, False: 5})).all()
+    assert frame["pending"].isna().all()
     waves = scores.waves(cursor)
     assert list(waves["wave"]) == [quarter, month]
     assert (frame["wave_start"] == frame["wave"].map(dict(zip(waves["wave"], waves["wave_start"])))).all()
