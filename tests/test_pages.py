@@ -131,7 +131,7 @@ def test_pinned_url_sets_the_data_version(demo):
 
 
 @pytest.mark.parametrize("page,query,named", [
-    ("app_pages/overview.py", {"wave": "1999-Q9"}, "1999-Q9"),
+    (None, {"wave": "1999-Q9"}, "1999-Q9"),  # the Overview is the page a link without a path opens
     ("app_pages/partner.py", {"partner": "Nobody Ltd"}, "Nobody Ltd"),
     ("app_pages/compare.py", {"sort": "height"}, "height"),
 ])
