@@ -116,6 +116,9 @@ def test_survey_export_lands_long_with_partners_waves_and_values(programme, name
 
 
 def test_qualtrics_question_ids_are_matched_through_their_question_text(programme):
+    # shape confirmed against real files: ids, question text, then {"ImportId": ...} JSON in row 3
+    # (ropensci/qualtRics tests/testthat/files/sample.csv; davemosk/FinSL-signbank
+    # docs/validation_result_model.md)
     preview = prepare(programme, "survey", "qualtrics_pulse.csv")
     assert preview.item_columns == {"Q2_1": "SG1", "Q2_2": "JG1", "Q2_3": "PS1"}
     assert preview.mapping["partner"].column == "Q1"
@@ -531,6 +534,8 @@ def test_surveymonkey_contact_block_never_stored_company_is_the_partner(programm
 
 
 def test_servicenow_incidents_map_as_an_issue_log(programme):
+    # the list export re-saved by Excel (M/D/YY H:MM); ServiceNow's own CSV (field names, cp1252,
+    # display values) is tested in test_real_export_shapes.py
     survey = prepare(programme, "survey", "servicenow_incidents.csv")
     assert not any("looks like a survey" in q for q in survey.questions)
     preview, result = load(programme, "issues", "servicenow_incidents.csv")
@@ -557,6 +562,8 @@ P6_SQL = "SELECT milestone_id, title, baseline_date, forecast_date, actual_date,
 
 
 def test_primavera_xer_milestones_with_the_owner_from_an_activity_code(store):
+    # 'Planned Finish' is TASK.target_end_date (MPXJ's maintainer, joniles/mpxj#815); a P6 baseline is a
+    # separate project that an XER does not carry (joniles/mpxj#502, #215), so there is no baseline column
     preview = prepare(store, "milestones", "p6_schedule.xer")
     assert (preview.raw.source_format, preview.raw.encoding) == ("primavera-xer", "cp1252")
     assert preview.mapping["owners"].column == "Responsible Partner" and not preview.mapping_confident
@@ -577,6 +584,8 @@ def test_primavera_xer_milestones_with_the_owner_from_an_activity_code(store):
 
 
 def test_ms_project_xml_milestones_baselines_actuals_and_resources(programme):
+    # MS Project keeps its baselines on each task (Baseline, Baseline1..10; joniles/mpxj
+    # mkdocs/docs/howto-use-baselines.md); baseline 0 is read
     preview, result = load(programme, "milestones", "ms_project_schedule.xml")
     assert preview.raw.source_format == "msproject-xml"
     assert (result.rows_in, result.rows_accepted) == (10, 3)

@@ -447,7 +447,7 @@ def test_normalise_text(text, key):
 # ---------------------------------------------------------------- grid questions (grids.py)
 @pytest.mark.parametrize("column", [
     "How strongly do you agree with each statement? [We agreed the goals together]",  # Google Forms
-    "How strongly do you agree with each statement?.We agreed the goals together",  # Microsoft Forms
+    "How strongly do you agree with each statement?.We agreed the goals together",  # a title joined by "."
     "Partnership statements.We agreed the goals together",
     "How strongly do you agree? - We agreed the goals together",  # SurveyMonkey, Qualtrics
     "How strongly do you agree?-We agreed the goals together",  # Qualtrics legacy

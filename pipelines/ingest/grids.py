@@ -4,7 +4,9 @@ row's statement, written as each tool writes it.
 * Google Forms: ``Title [statement]``;
 * SurveyMonkey (as the reader joins its two header rows) and Qualtrics: ``Title - statement``;
   Qualtrics' legacy export: ``Title-statement``;
-* Microsoft Forms (Likert): ``Title.statement``; others: ``Title: statement``.
+* ``Title.statement`` and ``Title: statement`` from other tools and hand-made sheets. Microsoft Forms
+  heads a Likert statement's column with the statement alone (no title), which matches as a plain
+  header (tests/test_real_export_shapes.py).
 
 :func:`grid_parts` gives every way a header may split into (title, statement), most likely first:
 a caller keeps the first whose statement it knows (an instrument item, a partner name), so a split

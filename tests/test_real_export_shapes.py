@@ -1,0 +1,70 @@
+"""Export shapes checked against real files or the tool's own documentation (sources in each
+fixture's generator in fixtures/exports/make_fixtures.py), loaded end to end through
+ingest.prepare -> commit, the path of `python -m pipelines load` and the Data page."""
+import datetime as dt
+
+from pipelines import ingest
+from test_import_exports import (ISSUES_SQL, NAMES, answers, load, no_value_anywhere, partner_names,  # noqa: F401
+                                 prepare, programme, rows)
+
+D = dt.date
+
+
+def test_ms_forms_likert_statements_alone_with_last_modified_time(programme):
+    # real MS Forms: a Likert statement's column is headed by the statement alone, answers are labels
+    preview, result = load(programme, "survey", "ms_forms_likert.xlsx")
+    assert preview.mapping["respondent_id"].column == "ID"
+    assert preview.mapping["response_date"].column == "Completion time"
+    assert preview.mapping["partner"].column == "Which organisation do you work for?"
+    assert preview.item_columns == {"We agreed the programme goals together": "SG1",
+                                    "Decisions are made jointly": "JG1", "I can raise problems without blame": "PS1"}
+    assert {"Email", "Name"} <= set(preview.personal_columns)
+    assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (4, 4, 0)
+    assert result.new_partners == []
+    assert answers(programme) == [
+        ("Eastfield Council", "2025-Q4", "JG1", 4.0), ("Eastfield Council", "2025-Q4", "PS1", 5.0),
+        ("Eastfield Council", "2025-Q4", "SG1", 4.0),
+        ("Northgate Housing", "2025-Q4", "JG1", 2.0), ("Northgate Housing", "2025-Q4", "JG1", 3.0),
+        ("Northgate Housing", "2025-Q4", "PS1", 3.0), ("Northgate Housing", "2025-Q4", "PS1", 4.0),
+        ("Northgate Housing", "2025-Q4", "SG1", 4.0), ("Northgate Housing", "2025-Q4", "SG1", 5.0),
+        ("Riverside Health Trust", "2025-Q4", "JG1", 1.0), ("Riverside Health Trust", "2025-Q4", "PS1", 4.0),
+        ("Riverside Health Trust", "2025-Q4", "SG1", 2.0)]
+    assert rows(programme, "SELECT count(DISTINCT respondent_key) FROM survey_responses") == [(4,)]
+    no_value_anywhere(programme, r"anonymous")
+
+
+def test_qualtrics_legacy_export_with_its_trailing_comma_and_localised_labels(programme):
+    preview, result = load(programme, "survey", "qualtrics_legacy_real.csv")
+    assert (preview.raw.source_format, preview.raw.header_rows) == ("qualtrics", 2)
+    assert "" not in preview.raw.frame.columns  # the trailing comma's empty field is no column
+    assert preview.mapping["respondent_id"].column == "ResponseID"
+    assert preview.item_columns == {"Q2_1": "SG1", "Q2_2": "JG1", "Q2_3": "PS1"}
+    assert {"Name", "EmailAddress", "IPAddress", "LocationLatitude", "LocationLongitude"} <= set(
+        preview.personal_columns)
+    assert (result.rows_in, result.rows_accepted) == (3, 2)  # Finished = 0 left out
+    assert answers(programme) == [
+        ("Eastfield Council", "2025-Q4", "JG1", 4.0), ("Eastfield Council", "2025-Q4", "PS1", 4.0),
+        ("Eastfield Council", "2025-Q4", "SG1", 5.0), ("Riverside Health Trust", "2025-Q4", "JG1", 1.0),
+        ("Riverside Health Trust", "2025-Q4", "PS1", 4.0), ("Riverside Health Trust", "2025-Q4", "SG1", 2.0)]
+    no_value_anywhere(programme, r"Anonym|192\.0\.2|47\.115|Standard-Antwortsatz")
+
+
+def test_servicenow_incident_list_exported_directly(programme):
+    survey = prepare(programme, "survey", "servicenow_incidents_direct.csv")
+    assert not any("looks like a survey" in q for q in survey.questions)
+    preview, result = load(programme, "issues", "servicenow_incidents_direct.csv")
+    assert preview.raw.encoding == "cp1252"
+    assert {f: s.column for f, s in preview.mapping.items()} == {
+        "issue_id": "number", "title": "short_description", "kind": "category", "raised_by": "company",
+        "owned_by": None, "raised_date": "opened_at", "resolved_date": "resolved_at", "severity": "priority",
+        "status": "state", "escalated": None}
+    assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (3, 3, 0)
+    assert rows(programme, ISSUES_SQL) == [
+        ("INC0020101", "Hub Wi-Fi drops at 9am", "Network", "Northgate Housing", None, D(2025, 10, 2),
+         D(2025, 10, 2), "high", "Resolved", False),
+        ("INC0020102", "Referral form rejects NHS numbers – “invalid”", "Software", "Riverside Health Trust", None,
+         D(2025, 10, 6), D(2025, 10, 7), "critical", "Closed", False),
+        ("INC0020103", "New starter laptops, café site", "Hardware", "Eastfield Council", None, D(2025, 10, 20),
+         None, "low", "In Progress", False)]
+    assert partner_names(programme) == NAMES
+    no_value_anywhere(programme, r"Priya|Wei Chen|Kowalski|Tom Baker|Olu Adeyemi")
