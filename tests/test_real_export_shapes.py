@@ -68,3 +68,23 @@ def test_servicenow_incident_list_exported_directly(programme):
          None, "low", "In Progress", False)]
     assert partner_names(programme) == NAMES
     no_value_anywhere(programme, r"Priya|Wei Chen|Kowalski|Tom Baker|Olu Adeyemi")
+
+
+def test_smartsheet_export_with_hierarchy_as_excel_outline_and_no_row_id(programme):
+    # Smartsheet exports hierarchy as Excel row grouping, not a column; the Milestone checkbox decides
+    asked = prepare(programme, "milestones", "smartsheet_outline.xlsx")
+    assert asked.mapping["owners"].column == "Delivery Partner"
+    # no id column in a real Smartsheet export: the loader asks once (remembered like any mapping)
+    assert asked.questions == ["Which column holds 'Milestone id'? None of the file's columns matched it."]
+    mapped = ingest.Options(mapping={"milestone_id": "Task Name"})
+    preview = prepare(programme, "milestones", "smartsheet_outline.xlsx", mapped)
+    assert not preview.questions, preview.questions
+    result = ingest.commit(programme, preview)
+    assert (result.rows_in, result.rows_accepted) == (6, 2)
+    assert any(n.startswith("Kept the 2 milestones of this plan ('Milestone' or 'Duration' marks them): "
+                            "4 ordinary tasks skipped.") for n in preview.notes)
+    got = rows(programme, "SELECT m.title, m.baseline_date, m.forecast_date, m.status FROM milestones m "
+                          "WHERE m.current ORDER BY m.forecast_date")
+    assert got == [("Design signed off", D(2025, 9, 12), D(2025, 9, 16), "Complete"),
+                   ("Building handed over", D(2025, 10, 27), D(2025, 10, 31), "Not Started")]
+    assert partner_names(programme) == NAMES
