@@ -262,7 +262,7 @@ def check_section(preview: ingest.Preview) -> None:
     cols[3].metric("Invalid rows", invalid, border=True)
     if preview.skipped:
         st.caption("Skipped on purpose, not invalid: "
-                   + "; ".join(f"{n} {what}" for what, n in preview.skipped.items()))
+                   + "; ".join(preview.skipped_in_words()))
     if invalid:
         failures = validation.failures
         table = pd.DataFrame({"Row": failures["source_row"], "Column": failures["column"],

@@ -137,10 +137,10 @@ def test_ms_project_xml_through_the_page_keeps_the_milestones(app_server, browse
     text = main.inner_text()
     assert "Read as a Microsoft Project plan (XML): 10 tasks" in text
     assert "Kept the 3 milestones of this plan" in text and "3 ordinary tasks and 4 summary rows skipped" in text
-    assert "Skipped on purpose, not invalid: 7 not milestones" in text
+    assert "Skipped on purpose, not invalid: 7 tasks that are not milestones" in text
     assert "Columns separated by" not in text  # not a text file
     _look_then_load(page, f"data-msproject-xml-{width}", "Load all 3 rows",
-                    r"Loaded 3 of 10 rows of ms_project_schedule\.xml as batch \d+; 7 not milestones skipped; "
+                    r"Loaded 3 of 10 rows of ms_project_schedule\.xml as batch \d+; 7 tasks that are not milestones skipped; "
                     r"new partners: ")
 
 

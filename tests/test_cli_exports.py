@@ -107,6 +107,6 @@ def test_raid_log_with_people_on_an_empty_programme_asks_which_column_holds_the_
 def test_native_schedules_load_from_the_command_line(programme):
     code, out, err = run("load", "--dataset", "milestones", export(programme, "ms_project_schedule.xml"))
     assert (code, out) == (0, "Loaded 3 of 10 rows of ms_project_schedule.xml as batch 3; "
-                              "7 not milestones skipped.\n"), err
+                              "7 tasks that are not milestones skipped.\n"), err
     code, out, err = run("load", "--dataset", "milestones", export(programme, "p6_schedule.xer"))
-    assert (code, out) == (0, "Loaded 4 of 9 rows of p6_schedule.xer as batch 4; 5 not milestones skipped.\n"), err
+    assert (code, out) == (0, "Loaded 4 of 9 rows of p6_schedule.xer as batch 4; 5 tasks that are not milestones skipped.\n"), err

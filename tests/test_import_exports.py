@@ -445,7 +445,7 @@ def test_ms_project_task_list_keeps_the_milestones_and_counts_the_rest(programme
     assert any(n.startswith("Kept the 5 milestones of this plan ('Duration' marks them): 42 ordinary tasks and "
                             "5 summary rows skipped.") for n in preview.notes)
     assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (52, 5, 0)
-    assert "47 not milestones skipped" in result.message
+    assert "47 tasks that are not milestones skipped" in result.message
     stored = rows(programme, MILESTONES_SQL)
     assert [r[0] for r in stored] == ["111", "122", "132", "142", "152"]
     assert stored[0] == ("111", "Milestone 1: stage gate passed", ["Northgate Housing"], D(2025, 10, 11),
@@ -603,3 +603,11 @@ def test_partner_names_with_letters_that_do_not_decompose_match(programme):
     preview = prepare(programme, "issues", "jira-ascii.csv", data=data)
     found = [(p.name, p.kind, p.partner) for p in preview.partners]
     assert ("Orsted Lodz Aether", "known", "Ørsted Łódź Æther") in found
+
+
+def test_rows_skipped_on_purpose_are_counted_in_words():
+    from pipelines.ingest.preview import Preview
+
+    preview = Preview(dataset="survey", source_name="pulse.csv", sha256="")
+    preview.skipped.update({"partial responses": 1, "not milestones": 2})
+    assert preview.skipped_in_words() == ["1 partial response", "2 tasks that are not milestones"]

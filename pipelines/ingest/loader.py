@@ -89,7 +89,7 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
         accepted = rows_in - rejected - preview.rows_skipped
         summary = (f"Loaded {accepted} of {rows_in} rows of {preview.source_name} as batch {batch_id}"
                    + (f" ({loaded} answers)" if preview.dataset == "survey" else "")
-                   + "".join(f"; {n} {what} skipped" for what, n in preview.skipped.items())
+                   + "".join(f"; {words} skipped" for words in preview.skipped_in_words())
                    + (f"; {rejected} invalid rows not loaded" if rejected else "")
                    + (f"; new partners: {', '.join(new_partners)}" if new_partners else "") + ".")
         versions.record_load(

@@ -54,6 +54,12 @@ class Options:
     accept_new_partners: bool = False  # every new name of this file is a new partner (not a near twin)
 
 
+SKIPPED_WORDS = {  # a kind of row left out on purpose -> (one, several)
+    "partial responses": ("partial response", "partial responses"),
+    "not milestones": ("task that is not a milestone", "tasks that are not milestones"),
+}
+
+
 @dataclass
 class Preview:
     dataset: str
@@ -94,6 +100,10 @@ class Preview:
     def rows_skipped(self) -> int:
         """Rows left out on purpose (a plan's ordinary tasks, partial responses): never invalid."""
         return sum(self.skipped.values())
+
+    def skipped_in_words(self) -> list[str]:
+        """Each kind of row left out on purpose, counted in words: "1 partial response"."""
+        return [f"{n} {SKIPPED_WORDS[what][n != 1]}" for what, n in self.skipped.items()]
 
     @property
     def mapping_confident(self) -> bool:
