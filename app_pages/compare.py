@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
-from pipelines.present import charts
+from pipelines.present import charts, words
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
 
@@ -73,7 +73,7 @@ else:  # a wall of links helps nobody (and slows every rerun): choose, then open
 hidden = charts.suppressed_list(index[index["wave"] == wave])
 if not hidden.empty:
     st.markdown("**Not shown in " + wave + ":**\n" + "\n".join(
-        f"- **{p}**: {r}" for p, r in zip(hidden["partner"], hidden["suppression_reason"])))
+        f"- **{p}**: {words.reason(r, k)}" for p, r in zip(hidden["partner"], hidden["suppression_reason"])))
 
 # -- the same numbers as a table ------------------------------------------------------------
 scores_wide = cells.pivot_table(index="partner", columns="column", values="score", aggfunc="first",
@@ -84,7 +84,7 @@ index_rows = cells[cells["factor"] == "collaboration_index"].set_index("partner"
 table = scores_wide.reset_index().rename(columns={"partner": "Partner"})
 table["Respondents"] = index_rows["n"].to_numpy()
 table["Index change"] = index_rows["change"].round(1).to_numpy()
-table["Not shown because"] = index_rows["suppression_reason"].to_numpy()
+table["Not shown because"] = index_rows["suppression_reason"].map(lambda c: words.reason(c, k), na_action="ignore").to_numpy()
 with st.expander("The same numbers as a table"):
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.1f") for c in columns})

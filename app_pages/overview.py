@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
-from pipelines.present import charts
+from pipelines.present import charts, words
 from pipelines.programme.factors import label as factor_label
 
 asof, k, thresholds, waves = page.page_context(
@@ -35,7 +35,7 @@ if not programme.empty and not bool(programme["suppressed"].iloc[0]):
     middle.metric("Programme band", str(row["band"]).capitalize(),
                   help=charts.band_labels(thresholds)[row["band"]])
 else:
-    reason = programme["suppression_reason"].iloc[0] if not programme.empty else "no responses"
+    reason = words.reason(programme["suppression_reason"].iloc[0], k) if not programme.empty else "no responses"
     left.metric(f"Collaboration index, {wave}", "not shown", help=f"Not shown: {reason}.")
     middle.metric("Programme band", "not shown")
 partner_rows = in_wave[in_wave["partner_id"].notna()]
@@ -56,7 +56,7 @@ else:
     downloads.show_chart(f"spectrum-{wave}", "spectrum", in_wave, colours, thresholds, k, changes=changes_in_wave)
 hidden = charts.suppressed_list(in_wave)
 if not hidden.empty:
-    lines = "\n".join(f"- **{p}**: {r}" for p, r in zip(hidden["partner"], hidden["suppression_reason"]))
+    lines = "\n".join(f"- **{p}**: {words.reason(r, k)}" for p, r in zip(hidden["partner"], hidden["suppression_reason"]))
     st.markdown(f"**Not shown in {wave}:**\n{lines}")
 
 # -- movers and alerts ----------------------------------------------------------------------
@@ -91,7 +91,7 @@ with alerts_col:
     for _, row in agreement[agreement["disagrees"]].iterrows():
         alerts.append(f":material/compare_arrows: **{row['partner']}**, "
                       f"{factor_label(row['factor']).lower()}: survey and evidence disagree. "
-                      f"{row['note']}.")
+                      f"{words.agreement_note(row, k)}.")
     if alerts:
         st.markdown("\n".join(f"- {a}" for a in alerts))
     else:

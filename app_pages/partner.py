@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
-from pipelines.present import charts
+from pipelines.present import charts, words
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
 
@@ -41,10 +41,10 @@ if now.empty:
     c2.metric("Band", "–")
     c3.metric("Respondents", "0")
 elif bool(now["suppressed"].iloc[0]):
-    reason = now["suppression_reason"].iloc[0]
+    reason = words.reason(now["suppression_reason"].iloc[0], k)
     c1.metric(f"Collaboration index, {wave}", "not shown", help=f"Not shown: {reason}.")
     c2.metric("Band", "not shown")
-    c3.metric("Respondents", f"< {k}" if str(reason).startswith("fewer than") else "not shown",
+    c3.metric("Respondents", words.reason(now["suppression_reason"].iloc[0], k, words.Form.COUNT),
               help=f"Not shown: {reason}.")
 else:
     row = now.iloc[0]
@@ -56,7 +56,7 @@ else:
 
 hidden_waves = my_index[my_index["suppressed"].astype(bool)]
 if not hidden_waves.empty:
-    listed = "; ".join(f"{w} ({r})" for w, r in zip(hidden_waves["wave"], hidden_waves["suppression_reason"]))
+    listed = "; ".join(f"{w} ({words.reason(r, k)})" for w, r in zip(hidden_waves["wave"], hidden_waves["suppression_reason"]))
     st.markdown(f":material/visibility_off: **Not shown for {partner}:** {listed}. Those waves are "
                 "marked ✕ on the charts, never drawn as zero.")
 if my_index.empty:
@@ -94,7 +94,7 @@ st.caption("Delivery and issue-log indicators for the same period, under the fac
            "disagree, it says so.")
 evidence = charts.evidence_frame(queries.indicators(asof=asof), partner, wave, previous)
 agreement = queries.agreement(asof=asof, wave=wave)
-agreement = agreement[agreement["partner"] == partner].set_index("factor")
+agreement = agreement[agreement["partner"] == partner].set_index("factor", drop=False)
 my_changes = changes[(changes["partner"] == partner) & (changes["wave"] == wave)].set_index("factor")
 for factor in FACTORS:
     with st.container(border=True):
@@ -104,8 +104,9 @@ for factor in FACTORS:
         if row.empty:
             score_col.metric(label, "no responses")
         elif bool(row["suppressed"].iloc[0]):
-            score_col.metric(label, "not shown", help=f"Not shown: {row['suppression_reason'].iloc[0]}.")
-            score_col.caption(str(row["suppression_reason"].iloc[0]).capitalize())
+            reason = words.reason(row["suppression_reason"].iloc[0], k)
+            score_col.metric(label, "not shown", help=f"Not shown: {reason}.")
+            score_col.caption(reason.capitalize())
         else:
             r = row.iloc[0]
             delta = None
@@ -131,10 +132,10 @@ for factor in FACTORS:
             if factor in agreement.index:
                 note = agreement.loc[factor]
                 if bool(note["disagrees"]):
-                    st.warning(f"Survey and evidence disagree: {note['note']}.",
+                    st.warning(f"Survey and evidence disagree: {words.agreement_note(note, k)}.",
                                icon=":material/compare_arrows:")
                 else:
-                    st.caption(f"{note['note']}.")
+                    st.caption(f"{words.agreement_note(note, k)}.")
 
 evidence_table = evidence.assign(factor=evidence["factor"].map(factor_label))[
     ["factor", "label", "value", "previous", "count", "good", "unit"]].rename(columns={
@@ -151,7 +152,7 @@ if not my_index.empty:
         "Wave": my_index["wave"].to_numpy(),
         "Respondents": my_index["n"].to_numpy(),
         "Collaboration index": my_index["score"].round(1).to_numpy(),
-        "Not shown because": my_index["suppression_reason"].to_numpy(),
+        "Not shown because": my_index["suppression_reason"].map(lambda c: words.reason(c, k), na_action="ignore").to_numpy(),
     })
     with st.expander("Scores per wave as a table"):
         st.dataframe(table, hide_index=True, width="stretch")

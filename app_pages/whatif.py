@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
 from pipelines import settings
-from pipelines.present import charts, whatif_strip
+from pipelines.present import charts, whatif_strip, words
 from pipelines.programme.factors import FACTOR_LABELS, FACTORS, band_of
 from pipelines.query import whatif
 
@@ -135,7 +135,7 @@ def what_if() -> None:
 
     with right:
         if hidden:
-            st.warning(f"**{partner}'s {WAVE} scores are not shown** ({row['reason']}), so there "
+            st.warning(f"**{partner}'s {WAVE} scores are not shown** ({words.reason(row['reason'], settings.anonymity_k())}), so there "
                        "is nothing to project from. Choose another partner.",
                        icon=":material/visibility_off:")
             return

@@ -158,6 +158,12 @@ def test_asof_pin_for_issues(store):
     assert value(then, ids["Beta"], "ageing_backlog") == (1.0, 2)
 
 
+def note(row) -> str:
+    from pipelines.present import words
+
+    return words.agreement_note(row, 5)
+
+
 def test_agreement_flags_disagreement_in_plain_words(store):
     ids = setup(store)
     out = evidence.agreement(store.cursor(), wave=Q1, k=5)
@@ -165,11 +171,16 @@ def test_agreement_flags_disagreement_in_plain_words(store):
     # survey: Gamma 100 > Alpha 50 > Beta 25; joint share: Alpha 0.5 = Beta 0.5 > Gamma 0
     assert sg.loc["Gamma", "survey_rank"] == 1 and sg.loc["Gamma", "evidence_rank"] == 3
     assert sg.loc["Gamma", "disagrees"]
-    assert sg.loc["Gamma", "note"] == ("Says strong shared goals (rank 1 of 3) but joint "
-                                       "milestones are among the fewest (rank 3 of 3)")
-    assert sg.loc["Beta", "disagrees"]
-    assert sg.loc["Beta", "note"].startswith("Says weak shared goals (rank 3 of 3) but joint "
-                                             "milestones are among the most (rank 1 of 3)")
+    assert sg.loc["Gamma", "verdict"] == evidence.Verdict.SAYS_STRONG
+    assert sg.loc["Gamma", "contrary"] == "joint_share"
+    assert note(sg.loc["Gamma"]) == ("Says strong shared goals (rank 1 of 3) but joint "
+                                     "milestones are among the fewest (rank 3 of 3)")
+    assert sg.loc["Beta", "disagrees"] and sg.loc["Beta", "verdict"] == evidence.Verdict.SAYS_WEAK
+    assert note(sg.loc["Beta"]) == ("Says weak shared goals (rank 3 of 3) but joint "
+                                    "milestones are among the most (rank 1 of 3)")
+    assert sg.loc["Alpha", "verdict"] == evidence.Verdict.AGREES and sg.loc["Alpha", "contrary"] is None
+    assert note(sg.loc["Alpha"]) == ("Survey (rank 2 of 3) and evidence (rank 1 of 3) do not "
+                                     "markedly disagree")
     assert not sg.loc["Alpha", "disagrees"]
     assert (sg["ranked"] == 3).all()
     ma = out[out["factor"] == "mutual_accountability"].set_index("partner")
@@ -187,8 +198,14 @@ def test_agreement_keeps_hidden_survey_groups_hidden(store):
     out = evidence.agreement(store.cursor(), wave=Q1, k=5)
     hidden = out[out["partner"].isin(["Gamma", "Alpha"])]
     assert hidden["survey_score"].isna().all() and hidden["survey_rank"].isna().all()
-    assert hidden["note"].str.startswith("No survey score to compare").all()
+    assert (hidden["verdict"] == evidence.Verdict.HIDDEN).all()
+    gamma = hidden[hidden["partner"] == "Gamma"].iloc[0]
+    alpha = hidden[hidden["partner"] == "Alpha"].iloc[0]
+    assert note(gamma) == "No survey score to compare: fewer than 5 responses"
+    assert note(alpha) == ("No survey score to compare: hidden so a smaller group cannot be "
+                           "worked out by subtraction")
     beta = out[(out["partner"] == "Beta") & (out["factor"] == "shared_goals")].iloc[0]
     assert beta["ranked"] == 1 and not beta["disagrees"]
-    assert beta["note"].startswith("Too few partners")
+    assert beta["verdict"] == evidence.Verdict.TOO_FEW
+    assert note(beta) == "Too few partners with both a survey score and evidence to compare (need 3)"
     assert not out["disagrees"].any()

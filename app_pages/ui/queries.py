@@ -99,7 +99,7 @@ def _qkey() -> tuple[str, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _factor_scores(db: str, version: int, k: int, asof: int | None) -> pd.DataFrame:
-    return scores.with_real_k(scores.factor_scores(cursor(), asof=asof, k=k), k)
+    return scores.factor_scores(cursor(), asof=asof, k=k)
 
 
 def factor_scores(asof: int | None = None) -> pd.DataFrame:
@@ -109,11 +109,11 @@ def factor_scores(asof: int | None = None) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _index_scores_k(db: str, version: int, k: int, asof: int | None) -> pd.DataFrame:
-    return scores.with_real_k(scores.index_scores(cursor(), asof=asof, k=k), k)
+    return scores.index_scores(cursor(), asof=asof, k=k)
 
 
 def index_scores_shown(asof: int | None = None) -> pd.DataFrame:
-    """scores.index_scores with reasons in plain words (the real k)."""
+    """scores.index_scores at the configured k."""
     return _index_scores_k(*_qkey(), asof)
 
 
@@ -164,7 +164,7 @@ def indicators(asof: int | None = None) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _agreement(db: str, version: int, k: int, asof: int | None, wave: str | None) -> pd.DataFrame:
-    return scores.with_real_k(evidence.agreement(cursor(), asof=asof, wave=wave, k=k), k)
+    return evidence.agreement(cursor(), asof=asof, wave=wave, k=k)
 
 
 def agreement(asof: int | None = None, wave: str | None = None) -> pd.DataFrame:

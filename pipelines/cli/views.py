@@ -46,9 +46,12 @@ def add_parsers(verbs) -> None:
 def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
     import json
 
+    from pipelines.present import words
     from pipelines.query import scores
 
     frame = scores.scores_export(store.cursor(), asof=args.asof)
+    k = settings.anonymity_k()
+    frame["reason"] = frame["reason"].map(lambda code: words.reason(code, k), na_action="ignore")
     if args.format == "json":
         records = json.loads(frame.to_json(orient="records"))
         out.write(json.dumps(records, indent=1) + "\n")

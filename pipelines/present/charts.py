@@ -27,8 +27,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from pipelines.present import words
 from pipelines.programme.factors import BANDS, FACTORS
 from pipelines.programme.factors import label as factor_label
+from pipelines.query.scores import Suppression
 
 PROGRAMME = "Programme"
 PROGRAMME_COLOUR = "#333333"
@@ -126,7 +128,10 @@ def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     out["n_text"] = out["n"].map(lambda v: "" if pd.isna(v) else str(int(v)))
     out["interval"] = _interval_text(out["ci_low"], out["ci_high"]).to_numpy()
     reason = out["suppression_reason"] if "suppression_reason" in out else pd.Series(None, index=out.index)
-    out["status"] = reason.where(out["suppressed"].astype(bool), "shown").fillna(f"fewer than {k} responses")
+    hidden = out["suppressed"].astype(bool)
+    out["code"] = reason.where(hidden, None).astype(object)
+    out.loc[hidden & out["code"].isna(), "code"] = Suppression.SMALL_GROUP
+    out["status"] = [words.reason(c, k) if h else "shown" for c, h in zip(out["code"], hidden)]
     for column in ("ci_low", "ci_high", "score"):
         out[column] = out[column].astype("float64")
     out["n"] = out["n"].astype("float64")
@@ -361,7 +366,7 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
                alt.Tooltip("status:N", title="Status")]
     shown = data[~data["suppressed"].astype(bool)]
     hidden = data[data["suppressed"].astype(bool)].assign(y=0)
-    hidden["label"] = np.where(hidden["status"].str.startswith("fewer than"), f"< {k}", "protected")
+    hidden["label"] = [words.reason(c, k, words.Form.COUNT) for c in hidden["code"]]
     top = max(float(shown["n"].max()) if not shown.empty else 0.0, float(k)) * 1.2
     y = alt.Y("n:Q", title="Respondents", scale=alt.Scale(domain=[0, top]))
     layers = [
@@ -378,8 +383,9 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     chart = alt.layer(*layers).properties(
         width=width, height=260,
         title=alt.Title("Respondents per wave",
-                        subtitle=f"Smallest factor n. '< {k}': fewer than {k} responses; 'protected': "
-                                 "hidden so a smaller group cannot be worked out by subtraction."))
+                        subtitle="Smallest factor n. " + "; ".join(
+                            f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}" for c in Suppression)
+                        + "."))
     return _style(chart)
 
 
@@ -405,8 +411,7 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
 
     cells["arrow"] = cells.apply(arrow, axis=1) if not cells.empty else pd.Series(dtype=object)
     hidden = cells["suppressed"].astype(bool)
-    small = cells["status"].astype(str).str.startswith("fewer than")
-    cells.loc[hidden, "arrow"] = np.where(small[hidden], f"< {k} responses", "protects a group")
+    cells.loc[hidden, "arrow"] = [words.reason(c, k, words.Form.MARK) for c in cells.loc[hidden, "code"]]
     cells["change_text"] = _signed(cells["change"]).to_numpy()
     cells["cell"] = np.where(hidden, "not shown", cells["score_text"])
     cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")

@@ -55,7 +55,9 @@ from pipelines.programme.factors import (
 )
 from pipelines.programme.factors import key as factor_key
 from pipelines.programme.factors import label as factor_label
+from pipelines.present import words
 from pipelines.query import evidence, scores
+from pipelines.query.scores import Suppression
 from pipelines.store import versions
 
 FORMATS = ("pptx", "pdf")
@@ -449,20 +451,6 @@ def _fmt_change(value) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):+.1f}"
 
 
-def _reason_text(reason: str | None, k: int) -> str:
-    if reason == scores.REASON_SMALL:
-        return f"fewer than {k} responses {EM_DASH} not shown"
-    if reason == scores.REASON_COMPLEMENT:
-        return "not shown, so a smaller group cannot be worked out by subtraction"
-    return f"not shown ({reason})" if reason else "not shown"
-
-
-def _short_reason(reason: str | None, k: int) -> str:
-    if reason == scores.REASON_SMALL:
-        return f"not shown: fewer than {k} responses"
-    return "not shown: protects a smaller group"
-
-
 def _waves_text(waves: Sequence[str], all_waves: Sequence[str]) -> str:
     waves = [w for w in all_waves if w in set(waves)]
     if len(all_waves) > 1 and len(waves) == len(all_waves):
@@ -500,8 +488,11 @@ def _suppression_notes(frame: pd.DataFrame, k: int, *, waves: Sequence[str] | No
                                ["partner"]))
     for partner in order:
         rows = hidden[hidden["partner"] == partner]
-        for reason, group in rows.groupby("suppression_reason", sort=True):
-            text = f"{partner}: {_reason_text(reason, k)}"
+        for reason in Suppression:  # fewer than k first
+            group = rows[rows["suppression_reason"] == reason]
+            if group.empty:
+                continue
+            text = f"{partner}: {words.reason(reason, k, words.Form.NOTE)}"
             where = []
             if len(all_waves) > 1 or not set(group["wave"]) <= set(all_waves):
                 where.append(_waves_text(list(dict.fromkeys(group["wave"])), all_waves))
@@ -873,7 +864,7 @@ class _Builder:
         for r in merged.itertuples():
             hidden = bool(r.suppressed) if pd.notna(r.suppressed) else True
             if hidden:
-                cells = [r.partner, factor_label(r.factor), "", "", "", _short_reason(r.suppression_reason, self.k)]
+                cells = [r.partner, factor_label(r.factor), "", "", "", words.reason(r.suppression_reason, self.k, words.Form.CELL)]
             else:
                 beyond = "" if pd.isna(r.beyond_uncertainty) else ("yes" if _yes(r.beyond_uncertainty) else "no")
                 cells = [r.partner, factor_label(r.factor), _fmt_score(r.previous_score),
@@ -973,7 +964,8 @@ class _Builder:
         notes += _suppression_notes(own, self.k, waves=self.wave_list, factors=self.factors)
         agree = evidence.agreement(self.cursor, asof=self.asof, wave=self.wave)
         agree = agree[(agree["partner"] == partner) & agree["disagrees"]]
-        notes += [f"Say vs show ({factor_label(a.factor).lower()}): {a.note}." for a in agree.itertuples()]
+        notes += [f"Say vs show ({factor_label(a['factor']).lower()}): {words.agreement_note(a, self.k)}."
+                  for a in agree.to_dict("records")]
         if self.wave == (self.wave_list[-1] if self.wave_list else None):
             notes.append("Evidence for the latest wave is provisional: milestones due later in it may still be met.")
         slide.notes = notes
@@ -1022,12 +1014,13 @@ class _Builder:
         agree = agree[(agree["partner"] == partner) & agree["factor"].isin(self.factors)]
         rows, muted = [], []
         for a in agree.itertuples():
+            note = words.agreement_note(a._asdict(), self.k)
             survey = _fmt_score(a.survey_score)
             rank = f"{int(a.survey_rank)} of {int(a.ranked)}" if pd.notna(a.survey_rank) else EM_DASH
             erank = f"{int(a.evidence_rank)} of {int(a.ranked)}" if pd.notna(a.evidence_rank) else EM_DASH
             rows.append([factor_label(a.factor), survey or "not shown", rank, erank,
                          ("Disagree: " if a.disagrees else "")
-                         + str(a.note).replace("fewer than k responses", f"fewer than {self.k} responses")])
+                         + note])
             muted.append(not survey)
         table = Table(["Factor", "Survey", "Survey rank", "Evidence rank", "What it says"], rows,
                       [180, 80, 100, 110, 418], ["l", "r", "c", "c", "l"], muted, None)
@@ -1095,7 +1088,9 @@ class _Builder:
         title = f"What-if: {scenario.partner}"
         if bool(row["suppressed"]):
             slide = Slide(title, context, link=link)
-            slide.notes = [f"{scenario.partner}: {_reason_text(row['reason'], self.k) if row['reason'] in (scores.REASON_SMALL, scores.REASON_COMPLEMENT) else 'not shown: ' + str(row['reason'])}. "
+            why = (words.reason(row["reason"], self.k, words.Form.NOTE) if words.code(row["reason"])
+                   else f"not shown: {row['reason']}")
+            slide.notes = [f"{scenario.partner}: {why}. "
                            f"No projection is made from a group that is not shown."]
             return [slide]
         now = {f: float(row[f]) for f in FACTORS}

@@ -24,13 +24,14 @@ latest period are provisional: milestones due later in it may still be achieved.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
 from pipelines import settings
-from pipelines.programme.factors import FACTOR_LABELS, FACTORS
+from pipelines.programme.factors import FACTORS
 from pipelines.query import scores
 from pipelines.store.versions import visible
 
@@ -98,9 +99,21 @@ INDICATORS_BY_NAME = {indicator.name: indicator for indicator in INDICATORS}
 INDICATOR_COLUMNS = ["partner_id", "partner", "wave", "wave_start", "indicator", "value",
                      "count", "factor"]
 AGREEMENT_COLUMNS = ["partner_id", "partner", "wave", "factor", "survey_score", "survey_rank",
-                     "evidence_score", "evidence_rank", "ranked", "disagrees", "note",
-                     "indicators"]
+                     "evidence_score", "evidence_rank", "ranked", "disagrees", "verdict",
+                     "contrary", "suppression_reason", "indicators"]
 MIN_RANKED = 3
+
+
+class Verdict(StrEnum):
+    """What ``agreement`` found for a partner x factor; ``present.words.agreement_note``
+    says it in words (with the ranks, the ``contrary`` indicator and the suppression reason)."""
+    SAYS_STRONG = "says_strong"      # survey in the top third, evidence in the bottom third
+    SAYS_WEAK = "says_weak"          # survey in the bottom third, evidence in the top third
+    AGREES = "agrees"                # ranked, no marked disagreement
+    TOO_FEW = "too_few"              # fewer than MIN_RANKED partners to rank
+    HIDDEN = "hidden"                # the survey group is suppressed
+    NO_SURVEY = "no_survey"          # no survey responses for the factor in the wave
+    NO_EVIDENCE = "no_evidence"      # no delivery or issue data for the factor in the wave
 
 
 # -- periods -------------------------------------------------------------------
@@ -261,7 +274,9 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     direction), the factor's positions are averaged (``evidence_score`` 0..100) and
     ranked. ``disagrees`` is True, with at least 3 ranked, when one rank is in the top
     third and the other in the bottom third (position (rank-1)/(ranked-1) <= 1/3 vs >= 2/3).
-    Partners with a hidden survey group or no evidence are listed, unranked, with a note.
+    ``verdict`` (a ``Verdict``) says what was found, ``contrary`` names the indicator that
+    contradicts the survey. Partners with a hidden survey group (``suppression_reason``) or
+    no evidence are listed, unranked.
     """
     wave = wave or scores.latest_wave(cursor, asof)
     if wave is None:
@@ -283,10 +298,8 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
         evidence_score=("_pos", "mean"), _survey=("score", "first"),
         indicators=("indicator", lambda s: ", ".join(s)),
         _worst=("_pos", "idxmin"), _best=("_pos", "idxmax")).reset_index()
-    per["_weak"] = candidates.loc[per["_worst"], "indicator"].map(
-        {i.name: i.weak for i in INDICATORS}).to_numpy()
-    per["_strong"] = candidates.loc[per["_best"], "indicator"].map(
-        {i.name: i.strong for i in INDICATORS}).to_numpy()
+    per["_weak"] = candidates.loc[per["_worst"], "indicator"].to_numpy()
+    per["_strong"] = candidates.loc[per["_best"], "indicator"].to_numpy()
     per["evidence_score"] = per["evidence_score"] * 100
     by_factor = per.groupby("factor")
     per["ranked"] = by_factor["partner_id"].transform("count").astype("int64")
@@ -299,17 +312,14 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     says_strong = enough & (s_pos <= 1 / 3) & (e_pos >= 2 / 3)
     says_weak = enough & (s_pos >= 2 / 3) & (e_pos <= 1 / 3)
     per["disagrees"] = says_strong | says_weak
-    label = per["factor"].map(FACTOR_LABELS).str.lower()
-    s_txt = ("(rank " + per["survey_rank"].astype("int64").astype(str) + " of "
-             + per["ranked"].astype(str) + ")")
-    e_txt = ("(rank " + per["evidence_rank"].astype("int64").astype(str) + " of "
-             + per["ranked"].astype(str) + ")")
-    per["note"] = np.select(
+    per["verdict"] = pd.Series(np.select(
         [~enough, says_strong, says_weak],
-        [f"Too few partners with both a survey score and evidence to compare (need {MIN_RANKED})",
-         "Says strong " + label + " " + s_txt + " but " + per["_weak"] + " " + e_txt,
-         "Says weak " + label + " " + s_txt + " but " + per["_strong"] + " " + e_txt],
-        default="Survey " + s_txt + " and evidence " + e_txt + " do not markedly disagree")
+        [Verdict.TOO_FEW.value, Verdict.SAYS_STRONG.value, Verdict.SAYS_WEAK.value],
+        default=Verdict.AGREES.value), index=per.index).map(Verdict)
+    # the indicator that contradicts the survey: the weakest when it says strong, and so on
+    per["contrary"] = pd.Series(np.where(says_strong, per["_weak"],
+                                         np.where(says_weak, per["_strong"], None)),
+                                index=per.index, dtype=object)
     keys = pd.concat([survey[["partner_id", "partner", "factor"]],
                       evidence[["partner_id", "partner", "factor"]]]).drop_duplicates(
         ["partner_id", "factor"])
@@ -321,11 +331,11 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     no_survey = out["suppressed"].isna()
     hidden = out["suppressed"].fillna(False).astype(bool)
     no_evidence = out["evidence_rank"].isna() & ~hidden & ~no_survey
-    out["note"] = out["note"].astype(object)
-    out.loc[hidden, "note"] = ("No survey score to compare: "
-                               + out.loc[hidden, "suppression_reason"].astype(str))
-    out.loc[no_survey, "note"] = "No survey responses for this factor in this wave"
-    out.loc[no_evidence, "note"] = "No delivery or issue data for this factor in this wave"
+    out["verdict"] = out["verdict"].astype(object)
+    out.loc[hidden, "verdict"] = Verdict.HIDDEN
+    out.loc[no_survey, "verdict"] = Verdict.NO_SURVEY
+    out.loc[no_evidence, "verdict"] = Verdict.NO_EVIDENCE
+    out["suppression_reason"] = out["suppression_reason"].where(hidden, None)
     out["disagrees"] = out["disagrees"].fillna(False).astype(bool)
     for column in ("survey_rank", "evidence_rank", "ranked"):
         out[column] = out[column].astype("Int64")

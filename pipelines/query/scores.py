@@ -24,12 +24,12 @@ groups (n and n x mean), because the programme group is aggregated from the same
 respondent-factor rows. So:
 
 * primary: a group (partner or programme) with ``n < k`` is hidden,
-  reason ``"fewer than k responses"``;
+  reason ``Suppression.SMALL_GROUP``;
 * complementary: when exactly one partner group is primarily hidden and the total is
   shown, the smallest shown partner group (ties: lowest partner_id) is hidden too,
   so ``total - shown partners`` is the sum of two hidden groups, never one. If no
   other partner group is shown the programme total is hidden instead. Reason:
-  ``"hidden so a smaller group cannot be worked out by subtraction"``. With two or
+  ``Suppression.COMPLEMENT``. With two or
   more primary groups the difference already mixes at least two hidden groups.
 * a hidden row has ``score``, ``n``, ``ci_low``, ``ci_high`` and ``band`` all missing.
 * the collaboration index of a group is hidden when any of its factors is hidden
@@ -62,6 +62,7 @@ correlated, which only makes this test more cautious.
 """
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -72,27 +73,14 @@ from pipelines.programme.factors import FACTORS, INDEX, bands_of
 from pipelines.store.versions import visible
 
 PROGRAMME = "Programme"
-REASON_SMALL = "fewer than k responses"
-REASON_COMPLEMENT = "hidden so a smaller group cannot be worked out by subtraction"
 
 
-def reason_small(k: int) -> str:
-    """The primary suppression reason in plain words, with the real k."""
-    return f"fewer than {int(k)} responses"
+class Suppression(StrEnum):
+    """Why a group is hidden: a code every frame carries in ``suppression_reason``; the
+    sentences people read are made from it by ``present.words``."""
+    SMALL_GROUP = "small_group"   # fewer than k respondents
+    COMPLEMENT = "complement"     # hidden so a smaller group cannot be worked out by subtraction
 
-
-def with_real_k(frame: pd.DataFrame, k: int | None = None,
-                columns: Sequence[str] = ("suppression_reason", "note", "reason")) -> pd.DataFrame:
-    """The frame with ``REASON_SMALL`` (which keeps the letter k as the stable code that
-    callers compare against) spelled out with the real k, for display and export."""
-    real = reason_small(_k(k))
-    out = frame.copy()
-    for column in columns:
-        if column in out and len(out):
-            text = out[column].astype(object)
-            is_text = text.map(lambda v: isinstance(v, str))
-            out[column] = text.where(~is_text, text.astype(str).str.replace(REASON_SMALL, real, regex=False))
-    return out
 
 FACTOR_COLUMNS = [
     "partner_id", "partner", "wave", "wave_start", "factor", "score", "n",
@@ -322,8 +310,8 @@ def _finish(groups: dict, thresholds: tuple[float, float]) -> pd.DataFrame:
     n_out = pd.array(groups["n"], dtype="Int64")
     n_out[hidden] = pd.NA
     reason = np.full(len(n), None, dtype=object)
-    reason[primary] = REASON_SMALL
-    reason[hidden & ~primary] = REASON_COMPLEMENT
+    reason[primary] = Suppression.SMALL_GROUP
+    reason[hidden & ~primary] = Suppression.COMPLEMENT
     score = np.where(hidden, np.nan, mean)
     return pd.DataFrame({
         "partner_id": groups["partner_id"],
@@ -386,8 +374,9 @@ def _index_frame(factors: pd.DataFrame, weights: dict[str, float],
     agg["n"] = agg["n"].astype("Int64")
     agg["partner_id"] = agg["partner_id"].astype("Int64")
     agg["suppressed"] = hidden
-    reason = np.where(agg["any_primary"].to_numpy(dtype=bool), REASON_SMALL, REASON_COMPLEMENT)
-    agg["suppression_reason"] = pd.Series(reason, index=agg.index, dtype="object").where(hidden, None)
+    reason = pd.Series(Suppression.COMPLEMENT, index=agg.index, dtype="object")
+    reason[agg["any_primary"].to_numpy(dtype=bool)] = Suppression.SMALL_GROUP
+    agg["suppression_reason"] = reason.where(hidden, None)
     agg["band"] = _band(agg["score"], thresholds)
     agg["factor"] = INDEX
     return agg
@@ -489,7 +478,8 @@ def partners(cursor) -> pd.DataFrame:
 def scores_export(cursor, asof: int | None = None, *, k: int | None = None,
                   weights: Mapping[str, float] | Sequence[float] | None = None) -> pd.DataFrame:
     """Scores for the command line: partner, wave, factor, score (1 dp), respondents,
-    suppressed, reason. Hidden groups are listed with empty score and respondents."""
+    suppressed, reason (a ``Suppression`` code). Hidden groups are listed with empty score
+    and respondents."""
     thresholds = settings.band_thresholds()
     frame = _factor_frame(cursor, asof, k, None, thresholds)
     index = _index_frame(frame, _weights(weights), thresholds)
