@@ -2,6 +2,7 @@
 
 Each test opens its own database file (``_store`` is cached by path), on the demo
 programme, an empty database, or a programme where every group is suppressed."""
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -32,11 +33,16 @@ def _app(query: dict | None = None, page: str | None = None, settle: bool = True
     return at
 
 
+def shown(markdown: str) -> str:
+    """Markdown as the page shows it: backslash escapes and word joiners (app_pages/ui/text.py) gone."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [h.value for h in at.subheader]
     parts += [w.value for w in at.warning] + [i.value for i in at.info] + [t.value for t in at.title]
     parts += [f"{m.label}: {m.value}" for m in at.metric]
-    return "\n".join(parts)
+    return shown("\n".join(parts))
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_kept_scenarios_have_their_own_links(demo):
     assert list(kept["Scenario"]) == ["A", "B"]
     assert "d_shared_goals=10" in kept["Link"].iloc[0]
     assert "d_shared_goals=-10" in kept["Link"].iloc[1]
-    assert all("wi_partner=Harbour+Civils" in link for link in kept["Link"])
+    assert all("wi_partner=Harbour%20Civils" in link for link in kept["Link"])
     assert kept["Index"].iloc[0] != kept["Index"].iloc[1]
 
 

@@ -61,7 +61,7 @@ def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines.present import pack
+    from pipelines.present import links, pack
     from pipelines.programme.factors import key as factor_key
 
     def pairs(items: list[str], what: str) -> dict[str, float]:
@@ -80,9 +80,9 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
             print("--delta and --weight need --wi-partner.", file=err)
             return EXIT_USAGE
         weights = pairs(args.weight, "weight")
-        scenarios = (pack.Scenario(args.wi_partner, pairs(args.delta, "delta"),
+        scenarios = (links.Scenario(args.wi_partner, pairs(args.delta, "delta"),
                                    {**settings.index_weights(), **weights} if weights else None),)
-    view = pack.PackView(page=args.page, partner=args.partner, wave=args.wave,
+    view = links.LinkState(page=args.page, partner=args.partner, wave=args.wave,
                          factors=tuple(args.factors) if args.factors else None, sort=args.sort,
                          asof=args.asof, scenarios=scenarios)
     data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=args.base_url)

@@ -11,12 +11,9 @@ Conventions every chart follows
   is drawn as a marker with its reason, never as zero or a silent gap.
 * Fonts are large enough for a projector (``_style``).
 
-The frame helpers at the end (``movers``, ``alerts``, ``heatmap_frame``...) only select
-and format rows the query layer has already computed and suppressed; they add no numbers.
-
-``whatif_strip_spec`` returns the finished Vega-Lite dict of ``whatif_strip`` instead of a
-chart: a what-if slider move draws a new scenario, and Altair's build and validation
-(~100 ms) would be most of the move.
+The rows each chart draws come from the view models (``present.views``), in their order;
+``heatmap_frame`` only lays the query layer's cells out for the heatmap. The What-if strip
+is in ``whatif_strip``; the compact charts of the steering pack in ``slide_charts``.
 """
 from __future__ import annotations
 
@@ -461,61 +458,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     return _style(chart)
 
 
-# -- frame helpers (selection and formatting only) ---------------------------------------
-
-def movers(changes: pd.DataFrame, wave: str, *, limit: int = 8) -> pd.DataFrame:
-    """The biggest changes of shown partner groups (index and factors) into ``wave``."""
-    rows = changes[(changes["wave"] == wave) & changes["partner_id"].notna() & changes["change"].notna()]
-    rows = rows.assign(_abs=rows["change"].abs()).sort_values(
-        ["_abs", "partner"], ascending=[False, True], kind="stable").head(limit)
-    return pd.DataFrame({
-        "Partner": rows["partner"].to_numpy(),
-        "Measure": rows["factor"].map(factor_label).to_numpy(),
-        "From": rows["previous_score"].round(1).to_numpy(),
-        "To": rows["score"].round(1).to_numpy(),
-        "Change": rows["change"].round(1).to_numpy(),
-        "Beyond noise": rows["beyond_uncertainty"].map(
-            lambda v: "yes" if (not pd.isna(v) and v) else "no").to_numpy(),
-    })
-
-
-def falls(changes: pd.DataFrame, wave: str) -> pd.DataFrame:
-    """Groups (partners and programme, factors and index) that fell beyond their uncertainty."""
-    beyond = changes["beyond_uncertainty"].fillna(False).astype(bool)
-    rows = changes[(changes["wave"] == wave) & beyond & (changes["change"] < 0)]
-    return rows.sort_values("change", kind="stable")
-
-
-def suppressed_list(index: pd.DataFrame) -> pd.DataFrame:
-    rows = index[index["suppressed"].astype(bool) & index["partner_id"].notna()]
-    return rows[["partner", "suppression_reason"]].sort_values("partner").reset_index(drop=True)
-
-
-def evidence_frame(indicators: pd.DataFrame, partner: str, wave: str,
-                   previous: str | None) -> pd.DataFrame:
-    """One partner's indicators in ``wave`` (and the previous wave), with their factor."""
-    from pipelines.query.evidence import INDICATORS
-
-    meta = pd.DataFrame({"indicator": [i.name for i in INDICATORS], "label": [i.label for i in INDICATORS],
-                         "good": [i.good for i in INDICATORS], "unit": [i.unit for i in INDICATORS],
-                         "help": [i.help for i in INDICATORS], "factor": [i.factor for i in INDICATORS],
-                         "order": range(len(INDICATORS))})
-    mine = indicators[indicators["partner"] == partner]
-    now = mine[mine["wave"] == wave][["indicator", "value", "count"]]
-    before = mine[mine["wave"] == previous][["indicator", "value"]].rename(columns={"value": "previous"})
-    out = meta.merge(now, on="indicator", how="left").merge(before, on="indicator", how="left")
-    return out.sort_values("order").reset_index(drop=True)
-
-
-def format_indicator(value, unit: str) -> str:
-    if value is None or pd.isna(value):
-        return "no data"
-    if unit.startswith("share"):
-        return f"{value * 100:.0f}%"
-    if unit == "days":
-        return f"{value:.1f} days"
-    return f"{value:.0f}"
-
+# -- images --------------------------------------------------------------------------------
 
 def _spec(chart) -> str:
     """The Vega-Lite JSON of a chart (or of its spec dict), with missing values (NaN) as null."""

@@ -1,6 +1,8 @@
 """Files users download: CSV that spreadsheet programs cannot turn into formulas."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -21,3 +23,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def slug(*parts: str) -> str:
+    """A file name's stem from its parts (a page, a partner, a wave...): letters and digits,
+    each run of anything else one hyphen, lower case; nothing a file system or a shell reads."""
+    return "-".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-").lower() for p in parts)

@@ -1,0 +1,261 @@
+"""What-if: a partner's factor scores moved (and the index weights changed), its projected
+index, band and place among the partners, and what this programme's history says about
+delivery in the next period; and its pack (the scenario, the delivery after it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines import settings
+from pipelines.present import links, words
+from pipelines.present.charts import PROGRAMME_COLOUR
+from pipelines.present.views import parts
+from pipelines.present.views.overview import cover
+from pipelines.present.views.parts import EM_DASH, ChartInput, Context, Cover, Metric, Panel
+from pipelines.programme.factors import FACTOR_LABELS, FACTORS, INDEX, SHORT_LABELS, band_of
+from pipelines.programme.factors import label as factor_label
+from pipelines.query import whatif
+
+NO_VALUE = "\u2013"
+
+
+@dataclass(frozen=True)
+class SliderNote:
+    """Under a factor's slider: its score now and moved (``capped`` at 0 or 100)."""
+    now: str
+    moved: str
+    capped: bool
+
+
+@dataclass(frozen=True)
+class WhatIfView:
+    context: Context
+    scenario: links.Scenario            # the partner, its deltas and weights (all five)
+    partners: tuple[str, ...]           # every partner with a latest-wave row
+    default_partner: str                # the first partner whose scores are shown
+    hidden_partners: frozenset[str]     # partners whose scores are not shown (nothing to move)
+    wave: str
+    hidden: str | None                  # why the partner's scores are not shown
+    no_weight: str | None               # every weight is zero
+    sliders: dict[str, SliderNote]
+    default_weights: dict[str, float]
+    metrics: tuple[Metric, ...]         # projected index, band, rank
+    strip: ChartInput | None            # whatif_strip.whatif_strip_spec's inputs
+    declined: str | None                # no delivery model, and why
+    delivery: pd.DataFrame | None       # projected delivery (shown columns) ...
+    trust: pd.DataFrame | None          # ... and what it rests on
+    model_note: str | None
+    effects: pd.DataFrame | None        # fitted effects of +10 points per factor
+    snapshot: dict[str, str] | None     # the scenario as a row of the kept-scenarios table
+    link: str                           # relative link of the scenario
+    # the pack
+    cover: Cover
+    scenario_panel: Panel
+    delivery_panel: Panel | None
+
+    @property
+    def panels(self) -> tuple[Panel, ...]:
+        return tuple(p for p in (self.scenario_panel, self.delivery_panel) if p is not None)
+
+
+def _fmt(unit: str, value: float) -> str:
+    if value != value:
+        return NO_VALUE
+    return f"{value:.0f} days" if unit == "days" else f"{value * 100:.0f}%"
+
+
+def _fmt_change(unit: str, value: float) -> str:
+    if value != value:
+        return NO_VALUE
+    return f"{value:+.1f} days" if unit == "days" else f"{value * 100:+.1f} pts"
+
+
+def _fmt_err(unit: str, value: float) -> str:
+    return f"{value:.1f} days" if unit == "days" else f"{value * 100:.1f} pts"
+
+
+def _delivery(model: whatif.FittedModel, projection: pd.DataFrame) -> pd.DataFrame:
+    """The page's delivery table: indicators, their projection and what it rests on."""
+    rows = []
+    for r in projection.itertuples(index=False):
+        if pd.notna(r.declined):  # a reason; a projected indicator has none (NaN in a frame)
+            rows.append({"Indicator": r.label, "Last period": _fmt(r.unit, r.last_value),
+                         "Expected": NO_VALUE, "With this scenario": NO_VALUE,
+                         "95% interval": NO_VALUE, "Change": NO_VALUE,
+                         "Rests on": f"not projected: {r.declined}", "Held-back error": NO_VALUE})
+            continue
+        held = model.indicators[r.indicator].held_back
+        if held is None:
+            held_text = "not enough history to hold any back"
+        else:
+            held_text = (f"{_fmt_err(r.unit, held.mae_model)} vs {_fmt_err(r.unit, held.mae_last_value)}"
+                         f" (last value), {_fmt_err(r.unit, held.mae_programme_mean)} (mean); "
+                         f"{held.n} partner-waves in {', '.join(held.waves)}")
+        better = (r.change < 0) if r.good == "lower" else (r.change > 0)
+        verdict = "" if abs(r.change) < 1e-9 else (" (better)" if better else " (worse)")
+        rows.append({"Indicator": r.label, "Last period": _fmt(r.unit, r.last_value),
+                     "Expected": _fmt(r.unit, r.current), "With this scenario": _fmt(r.unit, r.projected),
+                     "95% interval": f"{_fmt(r.unit, r.low)} to {_fmt(r.unit, r.high)}",
+                     "Change": _fmt_change(r.unit, r.change) + verdict,
+                     "Rests on": f"{r.n} partner-waves, {r.partners} partners",
+                     "Held-back error": held_text})
+    return pd.DataFrame(rows)
+
+
+def _delivery_rows(projection: pd.DataFrame) -> list[list[str]]:
+    """The pack's delivery table."""
+    rows = []
+    for p in projection.itertuples():
+        if pd.notna(p.declined):
+            rows.append([p.label, EM_DASH, EM_DASH, f"not projected: {p.declined}", f"{p.n}"])
+            continue
+        fmt = (lambda v: f"{v:.0%}") if p.unit == "share" else (lambda v: f"{v:.1f} days")
+        last = fmt(p.last_value) if pd.notna(p.last_value) else EM_DASH
+        rows.append([p.label, last, fmt(p.current), f"{fmt(p.projected)} ({fmt(p.low)} to {fmt(p.high)})",
+                     f"{p.n} partner-waves, {p.partners} partners"])
+    return rows
+
+
+def _effects(model) -> pd.DataFrame | None:
+    if not isinstance(model, whatif.FittedModel):
+        return None
+    coefs = whatif.coefficients_frame(model)
+    return pd.DataFrame({
+        "Indicator": coefs["label"], "Factor": coefs["factor_label"],
+        "Per +10 points": coefs["estimate"].map(lambda v: f"{v:+.1f}") + " "
+        + coefs["unit"].map({"percentage points": "pts", "% change": "%"}),
+        "95% interval": coefs["low"].map(lambda v: f"{v:+.1f}") + " to " + coefs["high"].map(lambda v: f"{v:+.1f}"),
+        "Clear of zero": ~coefs["spans_zero"]})
+
+
+def scenario_of(state: links.LinkState, current: pd.DataFrame) -> links.Scenario:
+    """The state's scenario with every factor's delta and weight (the first shown partner
+    when the state names none); a ValueError for an unknown partner, factor or weights."""
+    names = [str(n) for n in current["partner"]]
+    if state.scenarios:
+        asked = state.scenarios[0]
+    else:
+        shown = current.loc[~current["suppressed"].astype(bool), "partner"]
+        asked = links.Scenario(state.partner or (str(shown.iloc[0]) if not shown.empty else names[0]))
+    if asked.partner not in names:
+        raise ValueError(f"No partner named '{asked.partner}'. Partners: {', '.join(names)}.")
+    for f in asked.deltas:
+        if f not in FACTORS:
+            raise ValueError(f"Unknown factor '{f}' in the what-if changes.")
+    weights = dict(asked.weights) if asked.weights is not None else settings.index_weights()
+    weights = {f: float(weights.get(f, 0.0) or 0.0) for f in FACTORS}
+    if min(weights.values()) < 0:
+        raise ValueError("An index weight is negative. Give every factor a weight of 0 or more.")
+    return links.Scenario(asked.partner, {f: float(asked.deltas.get(f, 0.0) or 0.0) for f in FACTORS}, weights)
+
+
+def build(source, state: links.LinkState) -> WhatIfView:
+    """The What-if view of ``state``'s scenario (its first; with none, the first shown
+    partner unmoved) at its pin."""
+    ctx = parts.context(source, state)
+    k, asof = ctx.k, ctx.asof
+    current = source.whatif_current(asof)
+    scenario = scenario_of(state, current)
+    partner, deltas, weights = scenario.partner, scenario.deltas, scenario.weights
+    default = settings.index_weights()
+    row = current[current["partner"] == partner].iloc[0]
+    wave = str(row["wave"])
+    link = ctx.link("what-if", scenario=scenario)
+    moves = ", ".join(f"{factor_label(f)} {d:+g}" for f, d in deltas.items() if d) or "no changes"
+    same = all(abs(weights[f] - default[f]) < 1e-9 for f in FACTORS)
+    total = sum(weights.values())
+    lines = ctx.lines(f"Partner {partner}", f"Wave {wave}", f"Changes: {moves}")
+    weights_line = ("Weights: as configured" if same else "Weights: every one zero" if total <= 0
+                    else "Weights: " + ", ".join(f"{SHORT_LABELS[f]} {weights[f] / total:.0%}" for f in FACTORS))
+    lines = (lines[0], weights_line, lines[1])
+    title = f"What-if: {partner}"
+    shown = current[~current["suppressed"].astype(bool)]
+    base = dict(context=ctx, scenario=scenario, partners=tuple(str(p) for p in current["partner"]),
+                default_partner=str(shown["partner"].iloc[0]) if not shown.empty else str(current["partner"].iloc[0]),
+                hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
+                wave=wave, default_weights=default, link=link, cover=cover(ctx, title))
+    empty = dict(no_weight=None, sliders={}, metrics=(), strip=None, declined=None, delivery=None,
+                 trust=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
+    model = source.whatif_model(asof)
+    if bool(row["suppressed"]):
+        why = (words.reason(row["reason"], k, words.Form.NOTE) if words.code(row["reason"])
+               else f"not shown: {row['reason']}")
+        return WhatIfView(**base, **{**empty, "effects": _effects(model)},
+                          hidden=words.reason(row["reason"], k),
+                          scenario_panel=Panel("whatif", title, lines, link, (
+                              f"{partner}: {why}. No projection is made from a group that is not shown.",)))
+    now = {f: float(row[f]) for f in FACTORS}
+    moved = whatif.moved_scores(now, deltas)
+    sliders = {f: SliderNote(f"{now[f]:.1f}", f"{moved[f]:.1f}", moved[f] != now[f] + deltas[f]) for f in FACTORS}
+    if total <= 0:
+        return WhatIfView(**base, **{**empty, "sliders": sliders, "effects": _effects(model),
+                                     "no_weight": "Every index weight is zero. Give at least one factor a weight."},
+                          hidden=None, scenario_panel=Panel("whatif", title, lines, link,
+                                               ("Every index weight is zero. Give at least one factor a "
+                                                "positive weight.",)))
+    thresholds = ctx.thresholds
+    colour = ctx.colours.get(partner, PROGRAMME_COLOUR)
+    index_now = whatif.weighted_index(now, weights)
+    projected, band = whatif.project_index(now, deltas, weights, thresholds)
+    others = {str(r["partner"]): whatif.weighted_index(r, weights)
+              for r in shown[shown["partner"] != partner][["partner", *FACTORS]].to_dict("records")}
+    rank_now, of = whatif.placement(index_now, others)
+    rank, _ = whatif.placement(projected, others)
+    low, high = thresholds
+    metrics = (
+        Metric("Projected index", f"{projected:.1f}", f"{projected - index_now:+.1f} vs now ({index_now:.1f})",
+               "Weighted mean of the five moved factor scores.",
+               "normal" if round(projected, 1) != round(index_now, 1) else "off"),
+        Metric("Band", band.capitalize(), f"now {band_of(index_now, thresholds)}",
+               f"Thresholds: transitioning from {low:g}, collaborating from {high:g}.", "off", False),
+        Metric("Rank", f"{rank} of {of}", f"now {rank_now} of {of}",
+               f"Rank of the projected index among the other partners' {wave} index (partners whose "
+               "scores are hidden are left out).", "off", False))
+    n = source.factor_scores(asof)
+    n = n[(n["partner"] == partner) & (n["wave"] == wave)].set_index("factor")["n"]
+    bars = pd.DataFrame({"short": [SHORT_LABELS[f].replace(" ", "\u00a0") for f in (*FACTORS, INDEX)],
+                         "now": [now[f] for f in FACTORS] + [index_now],
+                         "projected": [moved[f] for f in FACTORS] + [projected]})
+    rows = [[factor_label(f), f"{now[f]:.1f} (n {int(n[f])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
+             band_of(moved[f], thresholds)] for f in FACTORS]
+    rows.append(["Collaboration index", f"{index_now:.1f}", "", f"{projected:.1f}", band])
+    scenario_panel = Panel(
+        "whatif", title, lines, link,
+        (f"Projected index {projected:.1f} ({band}), rank {rank} of {of} partners shown in {wave} (same "
+         "weights). Scores are moved by the changes and kept within 0-100; dashed lines: the band thresholds.",
+         "A what-if, not a forecast: it shows where the index would be if the scores moved."),
+        chart=ChartInput("whatif_bars", (bars, colour, thresholds)),
+        table=parts.table(["Factor", "Now", "Change", "Projected", "Band"], rows, bold=[False] * 5 + [True]))
+    delivery_title = f"What-if: {partner}, delivery after the change"
+    if isinstance(model, whatif.Declined):
+        declined, delivery, trust, model_note = model.reason, None, None, None
+        delivery_panel = Panel("whatif_delivery", delivery_title, lines, link, (model.reason,))
+        indicators = {}
+    else:
+        declined = None
+        projection = whatif.project(model, now, deltas, int(row["partner_id"]))
+        table = _delivery(model, projection)
+        delivery = table.drop(columns=["Rests on", "Held-back error"])
+        trust = table[["Indicator", "Rests on", "Held-back error"]]
+        indicators = dict(zip(table["Indicator"], table["With this scenario"]))
+        model_note = (f"{whatif.PLAIN_WORDS} The model rests on {model.n_partner_waves} partner-waves from "
+                      f"{model.n_partners} partners (waves {model.waves[0]} to {model.waves[-1]}, each "
+                      "followed by the next period's delivery). Intervals are 95% for the expected value; "
+                      "a single period varies more.")
+        delivery_panel = Panel(
+            "whatif_delivery", delivery_title, lines, link,
+            (whatif.PLAIN_WORDS, f"Model fitted to the programme's own history ({model.n_partner_waves} "
+             f"partner-waves, {model.n_partners} partners); the interval is the uncertainty of the expected value."),
+            table=parts.table(["Indicator", "Latest observed", "Expected now", "Projected (95% interval)",
+                               "History it rests on"], _delivery_rows(projection)))
+    snapshot = {"Partner": partner,
+                "Changes": ", ".join(f"{FACTOR_LABELS[f]} {v:+g}" for f, v in deltas.items() if v) or "no change",
+                "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
+                "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
+    return WhatIfView(
+        **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics,
+        strip=ChartInput("whatif_strip_spec", (partner, index_now, projected, others, thresholds, wave,
+                                               colour)),
+        declined=declined, delivery=delivery, trust=trust, model_note=model_note, effects=_effects(model),
+        snapshot=snapshot, scenario_panel=scenario_panel, delivery_panel=delivery_panel)
