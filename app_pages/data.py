@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, page, queries
+from app_pages.ui.text import md
 from pipelines import ingest, settings
 from pipelines.ingest import readers
 from pipelines.ingest.fields import DATASET_LABELS, DATASETS
@@ -40,7 +41,7 @@ def _flash() -> None:
     message = state.pop("data_flash", None)
     if message:
         kind, text = message
-        getattr(st, kind)(text, icon=":material/check_circle:" if kind == "success" else None)
+        getattr(st, kind)(md(text), icon=":material/check_circle:" if kind == "success" else None)
 
 
 def _reset_flow() -> None:
@@ -115,11 +116,11 @@ def mapping_section(dataset: str, base: ingest.Preview) -> dict[str, str | None]
             overrides[f.name] = chosen
             row[2].caption(":blue[Chosen by you]")
         elif suggestion.column is None:
-            row[2].caption(("**Required: choose a column.** " if f.required else "") + suggestion.reason)
+            row[2].caption(("**Required: choose a column.** " if f.required else "") + md(suggestion.reason))
         else:
             confidence = suggestion.confidence
             colour = "green" if confidence >= 0.8 else "orange"
-            row[2].caption(f":{colour}[{confidence:.0%} sure] · {suggestion.reason}")
+            row[2].caption(f":{colour}[{confidence:.0%} sure] · {md(suggestion.reason)}")
     st.caption(":red[*] required")
     return overrides
 
@@ -145,10 +146,10 @@ def survey_controls(preview: ingest.Preview) -> None:
                      hide_index=True, width="stretch")
     if preview.unmatched_columns:
         st.warning("These columns match no question of the instrument and are **not loaded**: "
-                   + ", ".join(f"`{c}`" for c in preview.unmatched_columns), icon=":material/help:")
+                   + ", ".join(f"'{md(c)}'" for c in preview.unmatched_columns), icon=":material/help:")
     if preview.personal_columns:
         st.info("Personal data, **dropped and never stored**: "
-                + ", ".join(f"`{c}`" for c in preview.personal_columns), icon=":material/shield_person:")
+                + ", ".join(f"'{md(c)}'" for c in preview.personal_columns), icon=":material/shield_person:")
 
 
 # ------------------------------------------------------------------------------ 4. questions
@@ -161,7 +162,7 @@ def _partner_label(value: str | None) -> str:
 def questions_section(preview: ingest.Preview) -> None:
     date_columns = preview.ambiguous_date_columns
     if date_columns or state.get("data_date_order"):
-        st.radio("Dates such as 03/04/2025 in " + (", ".join(f"'{c}'" for c in date_columns) or "this file")
+        st.radio("Dates such as 03/04/2025 in " + (", ".join(f"'{md(c)}'" for c in date_columns) or "this file")
                  + " are", ["dayfirst", "monthfirst"], index=None, key="data_date_order", horizontal=True,
                  format_func={"dayfirst": "day first (3 April)", "monthfirst": "month first (March 4)"}.get,
                  help="No date in the column settles it (no day above 12), so choose; it is never guessed.")
@@ -176,14 +177,14 @@ def questions_section(preview: ingest.Preview) -> None:
             options = [NEW, *([near] if near else []), *(n for n in names if n != near)]
             index = None if p.kind == "near" else 0
             row = st.columns([2, 3], vertical_alignment="center")
-            hint = f" (looks like **{near}**)" if near else ""
-            row[0].markdown(f"'{p.name}', {p.rows} row{'s' if p.rows != 1 else ''}{hint}")
-            row[1].selectbox(f"'{p.name}' is", options, index=index, key=f"data_pname_{p.name}",
+            hint = f" (looks like **{md(near)}**)" if near else ""
+            row[0].markdown(f"'{md(p.name)}', {p.rows} row{'s' if p.rows != 1 else ''}{hint}")
+            row[1].selectbox(f"'{md(p.name)}' is", options, index=index, key=f"data_pname_{p.name}",
                              format_func=_partner_label, label_visibility="collapsed", placeholder="Choose...")
         st.caption("A name confirmed as another partner's is remembered: next time it is known.")
     if known:
         st.caption("Known partners: " + ", ".join(
-            p.name if p.partner in (None, p.name) else f"{p.name} → {p.partner}" for p in known))
+            md(p.name) if p.partner in (None, p.name) else f"{md(p.name)} → {md(p.partner)}" for p in known))
 
 
 def _options(sheet: str | None, overrides: dict) -> ingest.Options:
@@ -206,10 +207,10 @@ def check_section(preview: ingest.Preview) -> None:
     raw = preview.raw
     tool = {"qualtrics": "a Qualtrics export", "surveymonkey": "a SurveyMonkey export"}.get(raw.source_format)
     where = f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else f"{raw.encoding} text"
-    st.caption(f"Read {where}" + (f", as {tool}" if tool else "")
+    st.caption(f"Read {md(where)}" + (f", as {tool}" if tool else "")
                + f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}.")
     for note in preview.notes:
-        st.markdown(f"- {note}")
+        st.markdown(f"- {md(note)}")
     validation = preview.validation
     if validation is None:
         return
@@ -228,13 +229,13 @@ def check_section(preview: ingest.Preview) -> None:
         st.markdown(f"**{invalid} invalid row{'s' if invalid != 1 else ''}** (row numbers as in your file):")
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button("Download the invalid rows (CSV)", data=exports.to_csv_bytes(table),
-                           file_name=f"invalid-rows-{preview.source_name}.csv", mime="text/csv",
+                           file_name=f"{exports.slug('invalid-rows', preview.source_name)}.csv", mime="text/csv",
                            on_click="ignore", icon=":material/download:", key="data_invalid_csv")
 
 
 def load_section(preview: ingest.Preview) -> None:
     if preview.questions:
-        st.warning("**Before loading, answer:**\n" + "\n".join(f"- {q}" for q in preview.questions),
+        st.warning("**Before loading, answer:**\n" + "\n".join(f"- {md(q)}" for q in preview.questions),
                    icon=":material/help:")
         return
     validation = preview.validation
@@ -266,7 +267,7 @@ def _commit(preview: ingest.Preview, policy: str) -> None:
                                progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text))
     except (ValueError, readers.ReadError) as error:
         bar.empty()
-        st.error(str(error))
+        st.error(md(error))
         return
     state["data_flash"] = ("success", result.message)
     _finish(result.batch_id)
@@ -297,7 +298,7 @@ def upload_flow() -> None:
     try:
         base = _prepare(dataset, name, data, ingest.Options(sheet=sheet))
         if base.already_loaded is not None:
-            st.info(" ".join(base.notes), icon=":material/content_copy:")
+            st.info(md(" ".join(base.notes)), icon=":material/content_copy:")
             return
         if len(base.raw.sheets) > 1:
             st.selectbox("Sheet", base.raw.sheets, index=base.raw.sheets.index(base.raw.sheet), key="data_sheet",
@@ -312,7 +313,7 @@ def upload_flow() -> None:
         check_section(final)
         load_section(final)
     except (readers.ReadError, ValueError) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(md(error), icon=":material/error:")
 
 
 # ------------------------------------------------------------------------------ 6. history
@@ -343,7 +344,7 @@ def history_section() -> None:
                 st.button("Undo this batch...", key="data_undo", icon=":material/undo:",
                           on_click=lambda: state.update(data_undo_pending=batch))
             else:
-                st.warning(f"Undo {labels.get(pending, pending)}? Its rows stop counting at once; links pinned to "
+                st.warning(f"Undo {md(labels.get(pending, pending))}? Its rows stop counting at once; links pinned to "
                            "earlier versions still show them.")
                 yes, no = st.columns(2)
                 if yes.button(f"Yes, undo batch {pending}", type="primary", key="data_undo_yes"):

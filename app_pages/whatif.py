@@ -63,6 +63,7 @@ def reset_sliders() -> None:
 @st.fragment
 def what_if() -> None:
     names = list(BASE.partners)
+    bad_partner = links.dropped_param("wi_partner", names)
     top = st.columns([3, 1], vertical_alignment="bottom")
     partner = top[0].selectbox("Partner", names, index=names.index(BASE.default_partner), key="wi_partner",
                                bind="query-params",
@@ -70,6 +71,9 @@ def what_if() -> None:
                                     f"{md(BASE.wave)}.")
     top[1].button("Reset sliders", icon=":material/restart_alt:", on_click=reset_sliders,
                   width="stretch")
+    if bad_partner:
+        links.bad_link_notice("partner", bad_partner, f"the first partner whose scores are shown, "
+                                                      f"{BASE.default_partner}")
     hidden = partner in BASE.hidden_partners
 
     left, right = st.columns([2, 3], gap="large")

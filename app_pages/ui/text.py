@@ -9,14 +9,15 @@ puts an invisible word joiner (U+2060) where Streamlit's renderer would still tu
 text into something else after parsing: after a colon that touches the next character
 (``http://`` autolinks, ``:streamlit:`` and emoji shortcodes), before ``@`` (e-mail
 autolinks) and before the dot of ``www.``. Ordinary text ("2026-Q3", "Harbour Civils",
-"-1.2 since 2026-Q2": a delta keeps its sign, so its arrow) comes out as it went in.
+"jira_issues.csv", "-1.2 since 2026-Q2": a delta keeps its sign, so its arrow) comes out as it
+went in (an underscore inside a word cannot start emphasis, so it stays).
 """
 from __future__ import annotations
 
 import re
 
 WORD_JOINER = "\u2060"
-_INLINE = re.compile(r"([\\`*_~\[\]!<>&$|]|:(?=\S))")
+_INLINE = re.compile(r"([\\`*~\[\]!<>&$|]|:(?=\S)|_(?![^\W_])|(?<![^\W_])_)")
 _LINKIFIED = re.compile(r"(?<=:)(?=\S)|(?=@)|(?i:(?<=www)(?=\.))")
 _BLOCK = re.compile(r"^(\s*)(?:(#+|[+\-*])(?=\s|$)|(\d+)(?=[.)](?:\s|$)))")
 
