@@ -57,9 +57,9 @@ def view_model(view: links.LinkState, *, cursor=None, source: views.Source | Non
 
 
 def build_slides(cursor=None, *, view: links.LinkState, base_url: str | None = None,
-                 today: date | None = None, source: views.Source | None = None) -> list[Slide]:
+                 today: date | None = None, source: views.Source | None = None, model=None) -> list[Slide]:
     """The pack's slides, independent of the file format (for tests and previews)."""
-    return _slides(view_model(view, cursor=cursor, source=source), base_url, today or date.today())
+    return _slides(view_model(view, cursor=cursor, source=source, model=model), base_url, today or date.today())
 
 
 def render_slides(slides: list[Slide], fmt: str, title: str = "Partnership Health steering pack") -> bytes:
