@@ -26,7 +26,9 @@ if bad_partner:
     links.bad_link_notice("partner", bad_partner, f"the first partner, {names[0]}")
 if bad_wave:
     links.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
-state = LinkState(page="partner", partner=partner, wave=wave, asof=asof)
+# the factors chosen below (none yet on a first run): one view model serves the page and its fragment
+state = LinkState(page="partner", partner=partner, wave=wave, asof=asof,
+                  factors=tuple(st.session_state.get("factors") or ()) or None)
 view = queries.view(state)
 
 # -- headline -----------------------------------------------------------------------------
@@ -50,7 +52,7 @@ def factors_over_time() -> None:
         pack_control.steering_pack(None)  # says why there is no pack of no factors
         st.info("Choose at least one factor to draw.")
         return
-    chosen_view = queries.view(replace(state, factors=tuple(chosen)))
+    chosen_view = view if state.factors == tuple(chosen) else queries.view(replace(state, factors=tuple(chosen)))
     pack_control.steering_pack(chosen_view)  # in the fragment, so the pack follows the factors chosen
     st.caption(md(chosen_view.factors_caption))
     downloads.show_chart(f"factors-over-time-{partner}", chosen_view.factors_over_time)
