@@ -4,6 +4,7 @@ import streamlit as st
 from app_pages.ui import downloads, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines.present.links import LinkState
+from pipelines.present.views.overview import AlertKind
 
 asof, k, thresholds, waves = page.page_context(
     "Partnership Health",
@@ -51,7 +52,7 @@ with movers_col:
         downloads.csv_download(view.movers, f"movers-{wave}")
 with alerts_col:
     st.subheader("Alerts")
-    icons = {"fall": ":material/trending_down:", "disagree": ":material/compare_arrows:"}
+    icons = {AlertKind.FALL: ":material/trending_down:", AlertKind.DISAGREE: ":material/compare_arrows:"}
     if view.alerts:
         st.markdown("\n".join(f"- {icons[a.kind]} **{md(a.partner)}**: {md(a.text)}" for a in view.alerts))
     else:

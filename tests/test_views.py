@@ -137,10 +137,11 @@ def test_overview_movers_table_on_the_slide_is_the_page_s(source):
 
 def test_overview_alerts_say_what_fell(source):
     view = build(source, page="overview", wave="2026-Q2")
-    assert view.alerts[0].kind == "fall" and view.alerts[0].partner == "Brackwater Systems"
+    fall, disagree = views.overview.AlertKind.FALL, views.overview.AlertKind.DISAGREE
+    assert view.alerts[0].kind is fall and view.alerts[0].partner == "Brackwater Systems"
     assert view.alerts[0].text == ("joint governance fell 14.4 points since 2026-Q1 (55.6 to 41.1), beyond "
                                    "its uncertainty.")
-    assert {a.kind for a in view.alerts} == {"fall", "disagree"}
+    assert {a.kind for a in view.alerts} == {fall, disagree}
 
 
 def test_overview_of_the_first_wave_has_nothing_to_compare(source):

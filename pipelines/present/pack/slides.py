@@ -10,7 +10,16 @@ from datetime import date
 from typing import Callable
 
 from pipelines.present import charts, links, slide_charts
-from pipelines.present.pack.layout import MARGIN, W, Chart, Slide, Table, paginate, render_fit, split_content
+from pipelines.present.pack.layout import (
+    MARGIN,
+    Chart,
+    Slide,
+    Table,
+    W,
+    paginate,
+    render_fit,
+    split_content,
+)
 from pipelines.present.views.parts import ChartInput, Cover, Panel
 
 # a chart's builder: where it is defined

@@ -6,9 +6,31 @@ import io
 from pathlib import Path
 
 from pipelines.present.pack.layout import (
-    ACCENT, BODY_LEAD, BODY_PT, CELL_PAD_X, CONTEXT_LEAD, CONTEXT_PT, H, HEADER_FILL, INK,
-    LINK_PREFIX, MARGIN, MUTED, RULE, TITLE_PT, W, ZEBRA_FILL, Slide, Table, boxes, fit, link_lines,
-    row_height, split_content, wrap)
+    ACCENT,
+    BODY_LEAD,
+    BODY_PT,
+    CELL_PAD_X,
+    CONTEXT_LEAD,
+    CONTEXT_PT,
+    HEADER_FILL,
+    INK,
+    LINK_PREFIX,
+    MARGIN,
+    MUTED,
+    RULE,
+    TITLE_PT,
+    ZEBRA_FILL,
+    H,
+    Slide,
+    Table,
+    W,
+    boxes,
+    fit,
+    link_lines,
+    row_height,
+    split_content,
+    wrap,
+)
 
 _FONTS_READY: dict[str, tuple[str, str]] = {}
 _FONT_DIRS = ("/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/liberation2",

@@ -4,9 +4,31 @@ from __future__ import annotations
 import io
 
 from pipelines.present.pack.layout import (
-    ACCENT, BODY_LEAD, BODY_PT, CELL_PAD_X, CELL_PAD_Y, CONTEXT_LEAD, CONTEXT_PT, H, HEADER_FILL,
-    INK, LINK_PREFIX, MARGIN, MUTED, PPTX_FONT, TITLE_PT, W, ZEBRA_FILL, Slide, Table, boxes, fit,
-    link_lines, row_height, split_content)
+    ACCENT,
+    BODY_LEAD,
+    BODY_PT,
+    CELL_PAD_X,
+    CELL_PAD_Y,
+    CONTEXT_LEAD,
+    CONTEXT_PT,
+    HEADER_FILL,
+    INK,
+    LINK_PREFIX,
+    MARGIN,
+    MUTED,
+    PPTX_FONT,
+    TITLE_PT,
+    ZEBRA_FILL,
+    H,
+    Slide,
+    Table,
+    W,
+    boxes,
+    fit,
+    link_lines,
+    row_height,
+    split_content,
+)
 
 
 def _rgb(hex_colour: str):

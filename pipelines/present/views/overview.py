@@ -3,24 +3,38 @@ data is; and its pack (index over time, spectrum, movers)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import pandas as pd
 
-from pipelines.present import links, words
+from pipelines.present import charts, links, words
 from pipelines.present.views import parts
-from pipelines.present.views.parts import EM_DASH, EN_DASH, ChartInput, Context, Cover, Metric, Panel
+from pipelines.present.views.parts import (
+    EM_DASH,
+    EN_DASH,
+    ChartInput,
+    Context,
+    Cover,
+    Metric,
+    Panel,
+)
 from pipelines.programme.factors import INDEX
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import PROGRAMME
 
-MOVERS_SHOWN = 8
+MOVERS_SHOWN = 8  # the slide says "Eight largest changes"
+
+
+class AlertKind(StrEnum):
+    FALL = "fall"          # a score fell beyond its uncertainty
+    DISAGREE = "disagree"  # what the survey says and what the evidence shows disagree
 
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str      # "fall" (fell beyond its uncertainty) or "disagree" (survey vs evidence)
+    kind: AlertKind
     partner: str
-    text: str      # what follows the partner's name
+    text: str  # what follows the partner's name
 
 
 @dataclass(frozen=True)
@@ -76,8 +90,6 @@ def index_metric(label: str, row: pd.Series, change: pd.DataFrame, previous: str
 
 
 def band_metric(label: str, row: pd.Series, ctx: Context) -> Metric:
-    from pipelines.present import charts
-
     return Metric(label, str(row["band"]).capitalize(), help=charts.band_labels(ctx.thresholds)[row["band"]])
 
 
@@ -104,11 +116,11 @@ def _alerts(changes: pd.DataFrame, agreement: pd.DataFrame, wave: str, k: int) -
     beyond = changes["beyond_uncertainty"].fillna(False).astype(bool)
     falls = changes[(changes["wave"] == wave) & beyond & (changes["change"] < 0)].sort_values(
         "change", kind="stable")
-    found = [Alert("fall", str(r["partner"]),
+    found = [Alert(AlertKind.FALL, str(r["partner"]),
                    f"{factor_label(r['factor']).lower()} fell {abs(r['change']):.1f} points since "
                    f"{r['previous_wave']} ({r['previous_score']:.1f} to {r['score']:.1f}), beyond its "
                    "uncertainty.") for _, r in falls.iterrows()]
-    found += [Alert("disagree", str(r["partner"]),
+    found += [Alert(AlertKind.DISAGREE, str(r["partner"]),
                     f"{factor_label(r['factor']).lower()}: survey and evidence disagree. "
                     f"{words.agreement_note(r, k)}.")
               for _, r in agreement[agreement["disagrees"]].iterrows()]

@@ -10,7 +10,14 @@ import pandas as pd
 from pipelines.present import links, words
 from pipelines.present.views import parts
 from pipelines.present.views.overview import band_metric, cover, index_metric
-from pipelines.present.views.parts import EM_DASH, ChartInput, Context, Cover, Metric, Panel
+from pipelines.present.views.parts import (
+    EM_DASH,
+    ChartInput,
+    Context,
+    Cover,
+    Metric,
+    Panel,
+)
 from pipelines.programme.factors import FACTORS, INDEX
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.evidence import INDICATORS

@@ -14,7 +14,8 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from pipelines.present import links, words
+from pipelines.present import charts, links, words
+from pipelines.programme.demo import DEMO_LABEL
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import PROGRAMME, Suppression
@@ -113,9 +114,6 @@ class Context:
 
 def context(source, state: links.LinkState) -> Context:
     """The context of ``state``; a ValueError names a version, wave or partner the data lacks."""
-    from pipelines.present import charts
-    from pipelines.programme.demo import DEMO_LABEL
-
     source.check_asof(state.asof)
     partners = source.partners()
     names = tuple(str(n) for n in partners["name"])

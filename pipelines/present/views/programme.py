@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from pipelines.present import links, words
-from pipelines.present.views import compare, overview, parts, partner, whatif
+from pipelines.present.views import compare, overview, partner, parts, whatif
 from pipelines.present.views.parts import EM_DASH, Cover, Panel
 from pipelines.programme.factors import INDEX, SHORT_LABELS
 from pipelines.query.scores import PROGRAMME

@@ -3,7 +3,7 @@ index, band and place among the partners, and what this programme's history says
 delivery in the next period; and its pack (the scenario, the delivery after it)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -12,8 +12,21 @@ from pipelines.present import links, words
 from pipelines.present.charts import PROGRAMME_COLOUR
 from pipelines.present.views import parts
 from pipelines.present.views.overview import cover
-from pipelines.present.views.parts import EM_DASH, ChartInput, Context, Cover, Metric, Panel
-from pipelines.programme.factors import FACTOR_LABELS, FACTORS, INDEX, SHORT_LABELS, band_of
+from pipelines.present.views.parts import (
+    EM_DASH,
+    ChartInput,
+    Context,
+    Cover,
+    Metric,
+    Panel,
+)
+from pipelines.programme.factors import (
+    FACTOR_LABELS,
+    FACTORS,
+    INDEX,
+    SHORT_LABELS,
+    band_of,
+)
 from pipelines.programme.factors import label as factor_label
 from pipelines.query import whatif
 
@@ -129,6 +142,25 @@ def _effects(model) -> pd.DataFrame | None:
         "Clear of zero": ~coefs["spans_zero"]})
 
 
+def _delivery_parts(model, now: dict, deltas: dict, partner_id: int, panel: Panel):
+    """What the delivery model says of the scenario: (why there is no model, the page's
+    projection and what it rests on, its note, the slide ``panel`` filled in)."""
+    if isinstance(model, whatif.Declined):
+        return model.reason, None, None, None, replace(panel, notes=(model.reason,))
+    projection = whatif.project(model, now, deltas, partner_id)
+    table = _delivery(model, projection)
+    note = (f"{whatif.PLAIN_WORDS} The model rests on {model.n_partner_waves} partner-waves from "
+            f"{model.n_partners} partners (waves {model.waves[0]} to {model.waves[-1]}, each followed by "
+            "the next period's delivery). Intervals are 95% for the expected value; a single period varies more.")
+    return None, table.drop(columns=["Rests on", "Held-back error"]), \
+        table[["Indicator", "Rests on", "Held-back error"]], note, replace(
+            panel, notes=(whatif.PLAIN_WORDS, f"Model fitted to the programme's own history ({model.n_partner_waves} "
+                          f"partner-waves, {model.n_partners} partners); the interval is the uncertainty of the "
+                          "expected value."),
+            table=parts.table(["Indicator", "Latest observed", "Expected now", "Projected (95% interval)",
+                               "History it rests on"], _delivery_rows(projection)))
+
+
 def scenario_of(state: links.LinkState, current: pd.DataFrame) -> links.Scenario:
     """The state's scenario with every factor's delta and weight (the first shown partner
     when the state names none); a ValueError for an unknown partner, factor or weights."""
@@ -162,7 +194,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
     row = current[current["partner"] == partner].iloc[0]
     wave = str(row["wave"])
     link = ctx.link("what-if", scenario=scenario)
-    moves = ", ".join(f"{factor_label(f)} {d:+g}" for f, d in deltas.items() if d) or "no changes"
+    moves = ", ".join(f"{FACTOR_LABELS[f]} {d:+g}" for f, d in deltas.items() if d) or "no changes"
     same = all(abs(weights[f] - default[f]) < 1e-9 for f in FACTORS)
     total = sum(weights.values())
     lines = ctx.lines(f"Partner {partner}", f"Wave {wave}", f"Changes: {moves}")
@@ -227,30 +259,12 @@ def build(source, state: links.LinkState) -> WhatIfView:
          "A what-if, not a forecast: it shows where the index would be if the scores moved."),
         chart=ChartInput("whatif_bars", (bars, colour, thresholds)),
         table=parts.table(["Factor", "Now", "Change", "Projected", "Band"], rows, bold=[False] * 5 + [True]))
-    delivery_title = f"What-if: {partner}, delivery after the change"
-    if isinstance(model, whatif.Declined):
-        declined, delivery, trust, model_note = model.reason, None, None, None
-        delivery_panel = Panel("whatif_delivery", delivery_title, lines, link, (model.reason,))
-        indicators = {}
-    else:
-        declined = None
-        projection = whatif.project(model, now, deltas, int(row["partner_id"]))
-        table = _delivery(model, projection)
-        delivery = table.drop(columns=["Rests on", "Held-back error"])
-        trust = table[["Indicator", "Rests on", "Held-back error"]]
-        indicators = dict(zip(table["Indicator"], table["With this scenario"]))
-        model_note = (f"{whatif.PLAIN_WORDS} The model rests on {model.n_partner_waves} partner-waves from "
-                      f"{model.n_partners} partners (waves {model.waves[0]} to {model.waves[-1]}, each "
-                      "followed by the next period's delivery). Intervals are 95% for the expected value; "
-                      "a single period varies more.")
-        delivery_panel = Panel(
-            "whatif_delivery", delivery_title, lines, link,
-            (whatif.PLAIN_WORDS, f"Model fitted to the programme's own history ({model.n_partner_waves} "
-             f"partner-waves, {model.n_partners} partners); the interval is the uncertainty of the expected value."),
-            table=parts.table(["Indicator", "Latest observed", "Expected now", "Projected (95% interval)",
-                               "History it rests on"], _delivery_rows(projection)))
+    declined, delivery, trust, model_note, delivery_panel = _delivery_parts(
+        model, now, deltas, int(row["partner_id"]), Panel("whatif_delivery", f"{title}, delivery after the change",
+                                                         lines, link))
+    indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery["With this scenario"]))
     snapshot = {"Partner": partner,
-                "Changes": ", ".join(f"{FACTOR_LABELS[f]} {v:+g}" for f, v in deltas.items() if v) or "no change",
+                "Changes": moves,
                 "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
                 "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
     return WhatIfView(
