@@ -4,7 +4,7 @@ shown literally and makes no link, no image, no coloured text and no request.
 Two doors: the value of a link's parameter, quoted by the notice that says it was not usable
 (Overview ``wave`` and ``asof``, Partner ``partner`` and ``wave``, Compare ``sort`` and
 ``wave``, What-if ``wi_partner``, and the sliders' ``d_``/``w_`` values, which are dropped);
-and a partner's name loaded from a survey export, shown on every page."""
+and a partner's name loaded from a survey export, shown on every page and in a chart's tooltip."""
 import re
 from urllib.parse import quote, urlsplit
 
@@ -18,7 +18,7 @@ TRAP = "127.0.0.9:9"  # nothing listens there: a request to it is the failure we
 HOSTS = {"127.0.0.9", "evil.example"}  # where a link, image or request made from the text would go
 PAYLOAD = (f"[Sign in again](http://{TRAP}/signin) ![p](http://{TRAP}/p.png) :red[alarm] "
            f"<b>bold</b> http://{TRAP}/auto")
-HOSTILE = f"Acme ![x](http://{TRAP}/x.png) [Sign in](http://evil.example)"
+HOSTILE = f"Acme ![x](http://{TRAP}/x.png) <img src=http://{TRAP}/y.png> [Sign in](http://evil.example)"
 WORD_JOINER = "\u2060"
 
 
@@ -102,6 +102,12 @@ def test_a_hostile_partner_name_from_a_file_is_text_on_every_page(app_server, wa
 
     text = watched.open(f"{app_server.url}/compare")
     assert HOSTILE in text  # its profile link and "Not shown"
+    # a chart's tooltip names the partner as text too
+    watched.page.locator('[data-testid="stVegaLiteChart"] [aria-label*="Acme"]').first.hover(force=True)
+    watched.page.wait_for_function("() => { const t = document.getElementById('vg-tooltip-element');"
+                                   " return t && t.innerText.includes('Acme'); }", timeout=15_000)
+    tooltip = watched.page.locator("#vg-tooltip-element")
+    assert HOSTILE in tooltip.inner_text() and tooltip.locator("img, a").count() == 0
     labels = watched.page.eval_on_selector_all('[data-testid="stPageLink"]', "els => els.map(e => e.innerText)")
     assert [label.replace(WORD_JOINER, "").split("\n")[-1] for label in labels].count(HOSTILE) == 1, labels  # after the icon
     watched.assert_inert()
