@@ -302,3 +302,12 @@ def test_an_empty_programme_has_a_cover_and_says_there_is_no_data(store, tmp_pat
         assert view.cover.subtitle == "Compare"
     finally:
         empty.close()
+
+
+def test_a_pack_of_a_scenario_with_every_weight_zero_is_refused(store):
+    from pipelines.present import pack
+
+    zero = Scenario("Harbour Civils", {}, {f: 0 for f in FIVE})
+    for page in ("what-if", "programme"):
+        with pytest.raises(ValueError, match="Every index weight is zero"):
+            pack.view_model(LinkState(page=page, scenarios=(zero,)), cursor=store.cursor())

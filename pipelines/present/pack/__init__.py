@@ -51,8 +51,9 @@ def view_model(view: links.LinkState, *, cursor=None, source: views.Source | Non
     if view.page == "what-if" and not view.scenarios and not view.partner:
         raise ValueError("A what-if pack needs a partner (wi_partner) and its changes.")
     model = model if model is not None else views.build(source or views.Source(cursor), view)
-    if getattr(model, "no_weight", None):
-        raise ValueError(model.no_weight)
+    for scenario in (model, *getattr(model, "whatifs", ())):  # the page's, or the programme pack's
+        if getattr(scenario, "no_weight", None):
+            raise ValueError(scenario.no_weight)
     return model
 
 
