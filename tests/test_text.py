@@ -7,14 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from test_pages import shown
+
 from app_pages.ui.text import WORD_JOINER, md
 
 ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-
-
-def shown(markdown: str) -> str:
-    """What a reader sees: backslash escapes resolved, word joiners invisible."""
-    return ESCAPED.sub(r"\1", markdown).replace(WORD_JOINER, "")
 
 
 one_line = st.text(st.characters(blacklist_categories=("Cc", "Zl", "Zp", "Cs"),
