@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -26,6 +27,13 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def slug(*parts: str) -> str:
-    """A file name's stem from its parts (a page, a partner, a wave...): letters and digits,
-    each run of anything else one hyphen, lower case; nothing a file system or a shell reads."""
-    return "-".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-").lower() for p in parts)
+    """A file name's stem from its parts (a page, a partner, a wave...): ASCII letters and
+    digits (accents dropped: 'Zürich' is 'zurich'), each run of anything else one hyphen, lower
+    case; a part with nothing left is left out. Nothing a file system or a shell reads."""
+    words = []
+    for part in parts:
+        ascii_text = unicodedata.normalize("NFKD", str(part)).encode("ascii", "ignore").decode()
+        word = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
+        if word:
+            words.append(word)
+    return "-".join(words)

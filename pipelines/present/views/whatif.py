@@ -31,6 +31,7 @@ from pipelines.programme.factors import label as factor_label
 from pipelines.query import whatif
 
 NO_VALUE = "\u2013"
+NO_WEIGHT = "Every index weight is zero. Give at least one factor a weight."
 
 
 @dataclass(frozen=True)
@@ -221,11 +222,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
     moved = whatif.moved_scores(now, deltas)
     sliders = {f: SliderNote(f"{now[f]:.1f}", f"{moved[f]:.1f}", moved[f] != now[f] + deltas[f]) for f in FACTORS}
     if total <= 0:
-        return WhatIfView(**base, **{**empty, "sliders": sliders, "effects": _effects(model),
-                                     "no_weight": "Every index weight is zero. Give at least one factor a weight."},
-                          hidden=None, scenario_panel=Panel("whatif", title, lines, link,
-                                               ("Every index weight is zero. Give at least one factor a "
-                                                "positive weight.",)))
+        return WhatIfView(**base, **{**empty, "sliders": sliders, "effects": _effects(model), "no_weight": NO_WEIGHT},
+                          hidden=None, scenario_panel=Panel("whatif", title, lines, link, (NO_WEIGHT,)))
     thresholds = ctx.thresholds
     colour = ctx.colours.get(partner, PROGRAMME_COLOUR)
     index_now = whatif.weighted_index(now, weights)
