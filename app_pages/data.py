@@ -2,9 +2,11 @@
 check every row, then load it as one batch; load history with undo; templates.
 
 UI only: reading, mapping, validation and loading are `pipelines.ingest` (the same path as
-`python -m pipelines load`). Nothing from an upload is written before "Load" is pressed.
+`python -m pipelines load`). Nothing from an upload is written before "Load" is pressed. Text that quotes
+the file (notes, questions, column, sheet, partner and file names) goes through ``plain`` before Markdown.
 """
 from __future__ import annotations
+
 
 import pandas as pd
 import streamlit as st
@@ -12,17 +14,17 @@ import streamlit as st
 from app_pages.ui import access, page, queries
 from app_pages.ui.text import md
 from pipelines import ingest, settings
-from pipelines.ingest import readers
-from pipelines.ingest.fields import DATASET_LABELS, DATASETS
+from pipelines.ingest import readers, values
+from pipelines.ingest.delimiters import DELIMITER_NAMES
+from pipelines.ingest.fields import DATASET_LABELS, DATASET_NOUNS, DATASETS, instrument_questions
 from pipelines.present import exports
+from pipelines.store import versions
 
 NEW = "__new__"  # partner choice: a new partner
-_SHORT = {"survey": "Survey responses", "instrument": "Instrument", "milestones": "Milestones",
-          "issues": "Issue log", "partners": "Partners"}
-UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "xlsx", "xlsm"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "xlsx", "xlsm", "xer", "xml"]
 # every key of the upload flow starts with one of these: cleared when another file is chosen
 _FLOW_KEYS = ("data_map_", "data_pname_", "data_sheet", "data_wave", "data_whole_partner",
-              "data_date_order")
+              "data_date_order", "data_delimiter", "data_include_partial", "data_accept_new")
 
 st.title("Data")
 page.demo_banner()
@@ -72,10 +74,10 @@ def choose_file():
                                   "the issue / risk log, or the list of partners and their other names.")
     limit = int(settings.get("upload_limit_mb"))
     upload = right.file_uploader(
-        "Export file (CSV, TSV, TXT or Excel .xlsx), exactly as your tool wrote it",
+        "Export file (CSV, TSV, TXT, Excel .xlsx, Primavera .xer or MS Project .xml), exactly as your tool wrote it",
         type=UPLOAD_TYPES, key=f"data_upload_{state['data_round']}", max_upload_size=limit,
-        help=f"Up to {limit} MB. Qualtrics, SurveyMonkey, Microsoft or Google Forms, Jira, MS Project, "
-             "Smartsheet and RAID-log spreadsheets are read as they are exported: no need to tidy them.")
+        help=f"Up to {limit} MB. Qualtrics, SurveyMonkey, Microsoft or Google Forms, Jira, ServiceNow, MS Project, "
+             "Primavera P6, Smartsheet and RAID-log spreadsheets are read as they are exported: no need to tidy them.")
     if upload is None:
         return None
     data = upload.getvalue()
@@ -84,6 +86,14 @@ def choose_file():
         _reset_flow()
         state["data_identity"] = identity
     return dataset, upload.name, data
+
+
+def delimiter_control(base: ingest.Preview) -> None:
+    """The column separator of a text file: detected, or chosen (the same Options.delimiter as --delimiter)."""
+    words = {d: w for w, d in DELIMITER_NAMES.items()}
+    st.selectbox("Columns separated by", [None, *DELIMITER_NAMES.values()], key="data_delimiter",
+                 format_func=lambda d: f"detected ({words[base.raw.delimiter]})" if d is None else words[d],
+                 help="Detected from the file's structure; choose another if the columns look wrong.")
 
 
 # ------------------------------------------------------------------------------ 2. mapping
@@ -114,13 +124,11 @@ def mapping_section(dataset: str, base: ingest.Preview) -> dict[str, str | None]
                                   label_visibility="collapsed")
         if chosen != suggestion.column:
             overrides[f.name] = chosen
-            row[2].caption(":blue[Chosen by you]")
+            row[2].caption("Chosen by you")
         elif suggestion.column is None:
             row[2].caption(("**Required: choose a column.** " if f.required else "") + md(suggestion.reason))
         else:
-            confidence = suggestion.confidence
-            colour = "green" if confidence >= 0.8 else "orange"
-            row[2].caption(f":{colour}[{confidence:.0%} sure] · {md(suggestion.reason)}")
+            row[2].caption(f"{suggestion.confidence:.0%} sure · {md(suggestion.reason)}")
     st.caption(":red[*] required")
     return overrides
 
@@ -141,15 +149,27 @@ def survey_controls(preview: ingest.Preview) -> None:
                          "organisation column.")
     if preview.item_columns:
         st.markdown(f"**{len(preview.item_columns)} question columns** match the instrument:")
-        st.dataframe(pd.DataFrame({"Column in your file": list(preview.item_columns),
-                                   "Question (item id)": list(preview.item_columns.values())}),
-                     hide_index=True, width="stretch")
+        st.table(question_table(preview), hide_index=True, alt="Question columns of the file and the questions they answer")
     if preview.unmatched_columns:
         st.warning("These columns match no question of the instrument and are **not loaded**: "
-                   + ", ".join(f"'{md(c)}'" for c in preview.unmatched_columns), icon=":material/help:")
+                   + md(", ".join(preview.unmatched_columns)), icon=":material/help:")
     if preview.personal_columns:
-        st.info("Personal data, **dropped and never stored**: "
-                + ", ".join(f"'{md(c)}'" for c in preview.personal_columns), icon=":material/shield_person:")
+        st.info("Personal data, **dropped and never stored**: " + md(", ".join(preview.personal_columns)),
+                icon=":material/shield_person:")
+    if "partial responses" in preview.skipped or state.get("data_include_partial"):
+        st.checkbox("Include partial responses", key="data_include_partial",
+                    help="Responses closed before the end (Finished = False, Progress below 100) are left out "
+                         "by default: they would change the scores.")
+
+
+def question_table(preview: ingest.Preview) -> pd.DataFrame:
+    """Each question column of the file beside the instrument's question it answers, in the instrument's order."""
+    questions = instrument_questions(queries.cursor())
+    text = dict(zip(questions["item_id"], questions["text"]))
+    place = {item: i for i, item in enumerate(questions["item_id"])}
+    pairs = sorted(preview.item_columns.items(), key=lambda pair: place.get(pair[1], len(place)))
+    return pd.DataFrame({"Column in your file": [c for c, _ in pairs], "Item": [i for _, i in pairs],
+                         "Question": [text.get(i, "") for _, i in pairs]})
 
 
 # ------------------------------------------------------------------------------ 4. questions
@@ -162,20 +182,25 @@ def _partner_label(value: str | None) -> str:
 def questions_section(preview: ingest.Preview) -> None:
     date_columns = preview.ambiguous_date_columns
     if date_columns or state.get("data_date_order"):
-        st.radio("Dates such as 03/04/2025 in " + (", ".join(f"'{md(c)}'" for c in date_columns) or "this file")
-                 + " are", ["dayfirst", "monthfirst"], index=None, key="data_date_order", horizontal=True,
+        st.radio("Dates such as 03/04/2025 in " + (md(", ".join(f"'{c}'" for c in date_columns)) or "this file")
+                 + " are", list(values.DATE_ORDERS), index=None, key="data_date_order", horizontal=True,
                  format_func={"dayfirst": "day first (3 April)", "monthfirst": "month first (March 4)"}.get,
                  help="No date in the column settles it (no day above 12), so choose; it is never guessed.")
     names = queries.partner_names()
     links = {k[len("data_pname_"):] for k in state if isinstance(k, str) and k.startswith("data_pname_")}
     asked = [p for p in preview.partners if p.kind in ("near", "new") or p.name in links]
+    unconfirmed = set(preview.unconfirmed_partners)
     known = [p for p in preview.partners if p not in asked]
+    if unconfirmed or state.get("data_accept_new"):
+        new = sum(p.kind == "new" for p in preview.partners)
+        st.checkbox(f"Add them all as new partners ({new} organisations)", key="data_accept_new",
+                    help="The file names more new partners than a few: check they are organisations, not people.")
     if asked:
         st.markdown("**Partner names in the file**")
         for p in asked:
             near = p.partner if p.kind == "near" else None
             options = [NEW, *([near] if near else []), *(n for n in names if n != near)]
-            index = None if p.kind == "near" else 0
+            index = None if p.kind == "near" or p.name in unconfirmed else 0
             row = st.columns([2, 3], vertical_alignment="center")
             hint = f" (looks like **{md(near)}**)" if near else ""
             row[0].markdown(f"'{md(p.name)}', {p.rows} row{'s' if p.rows != 1 else ''}{hint}")
@@ -183,8 +208,8 @@ def questions_section(preview: ingest.Preview) -> None:
                              format_func=_partner_label, label_visibility="collapsed", placeholder="Choose...")
         st.caption("A name confirmed as another partner's is remembered: next time it is known.")
     if known:
-        st.caption("Known partners: " + ", ".join(
-            md(p.name) if p.partner in (None, p.name) else f"{md(p.name)} → {md(p.partner)}" for p in known))
+        st.caption("Known partners: " + md(", ".join(
+            p.name if p.partner in (None, p.name) else f"{p.name} → {p.partner}" for p in known)))
 
 
 def _options(sheet: str | None, overrides: dict) -> ingest.Options:
@@ -198,7 +223,10 @@ def _options(sheet: str | None, overrides: dict) -> ingest.Options:
     asked = any(isinstance(k, str) and k.startswith("data_pname_") for k in state)
     return ingest.Options(sheet=sheet, mapping=dict(overrides), wave=(state.get("data_wave") or "").strip() or None,
                           partner=state.get("data_whole_partner"), date_order=state.get("data_date_order"),
-                          partner_links=links, new_partners=new if asked else None)
+                          partner_links=links, new_partners=new if asked else None,
+                          delimiter=state.get("data_delimiter"),
+                          include_partial=bool(state.get("data_include_partial")),
+                          accept_new_partners=bool(state.get("data_accept_new")))
 
 
 # ------------------------------------------------------------------------------ 5. check and load
@@ -206,28 +234,35 @@ def check_section(preview: ingest.Preview) -> None:
     st.subheader("Check")
     raw = preview.raw
     tool = {"qualtrics": "a Qualtrics export", "surveymonkey": "a SurveyMonkey export"}.get(raw.source_format)
-    where = f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else f"{raw.encoding} text"
+    plan = {"msproject-xml": "a Microsoft Project plan (XML)", "primavera-xer": "a Primavera P6 export (XER)"}
+    where = (f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else plan.get(raw.source_format)
+             or f"{raw.encoding} text")
     st.caption(f"Read {md(where)}" + (f", as {tool}" if tool else "")
-               + f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}.")
+               + (f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}." if raw.header_rows else "."))
     for note in preview.notes:
         st.markdown(f"- {md(note)}")
     validation = preview.validation
     if validation is None:
         return
     invalid = validation.invalid_rows
-    valid = preview.rows_read - invalid
+    valid = preview.rows_read - invalid - preview.rows_skipped
     cols = st.columns(4)
     cols[0].metric("Rows read", preview.rows_read, border=True)
     cols[1].metric("Answers mapped" if preview.dataset == "survey" else "Rows mapped", validation.rows_checked,
                    border=True, help="For a survey, one answer per respondent and question.")
     cols[2].metric("Valid rows", valid, border=True)
     cols[3].metric("Invalid rows", invalid, border=True)
+    if preview.skipped:
+        st.caption("Skipped on purpose, not invalid: "
+                   + "; ".join(f"{n} {what}" for what, n in preview.skipped.items()))
     if invalid:
         failures = validation.failures
         table = pd.DataFrame({"Row": failures["source_row"], "Column": failures["column"],
                               "Value": failures["value"], "Reason": failures["message"]})
         st.markdown(f"**{invalid} invalid row{'s' if invalid != 1 else ''}** (row numbers as in your file):")
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", alt="Invalid rows of the file, with the reasons",
+                     column_config={"Row": st.column_config.NumberColumn(width=70),
+                                    "Reason": st.column_config.TextColumn(width="large")})
         st.download_button("Download the invalid rows (CSV)", data=exports.to_csv_bytes(table),
                            file_name=f"{exports.slug('invalid-rows', preview.source_name)}.csv", mime="text/csv",
                            on_click="ignore", icon=":material/download:", key="data_invalid_csv")
@@ -241,7 +276,7 @@ def load_section(preview: ingest.Preview) -> None:
     validation = preview.validation
     if validation is None:
         return
-    valid = preview.rows_read - validation.invalid_rows
+    valid = preview.rows_read - validation.invalid_rows - preview.rows_skipped
     left, right = st.columns(2)
     if validation.ok:
         if left.button(f"Load all {valid} rows", type="primary", key="data_load", icon=":material/upload:"):
@@ -290,19 +325,21 @@ def upload_flow() -> None:
     if chosen is None:
         return
     dataset, name, data = chosen
-    sheet = state.get("data_sheet")
-    if state.get("data_sheet_seen", sheet) != sheet:  # another sheet: its columns differ
+    sheet, delimiter = state.get("data_sheet"), state.get("data_delimiter")
+    if state.get("data_sheet_seen", (sheet, delimiter)) != (sheet, delimiter):  # other columns: map again
         for key in [k for k in state if isinstance(k, str) and k.startswith(("data_map_", "data_pname_"))]:
             del state[key]
-    state["data_sheet_seen"] = sheet
+    state["data_sheet_seen"] = (sheet, delimiter)
     try:
-        base = _prepare(dataset, name, data, ingest.Options(sheet=sheet))
+        base = _prepare(dataset, name, data, ingest.Options(sheet=sheet, delimiter=delimiter))
         if base.already_loaded is not None:
             st.info(md(" ".join(base.notes)), icon=":material/content_copy:")
             return
         if len(base.raw.sheets) > 1:
             st.selectbox("Sheet", base.raw.sheets, index=base.raw.sheets.index(base.raw.sheet), key="data_sheet",
                          help="The workbook has several sheets: the one that looks most like a table is chosen.")
+        if base.raw.delimiter is not None and base.raw.source_format in ("plain", "qualtrics", "surveymonkey"):
+            delimiter_control(base)
         overrides = mapping_section(dataset, base)
         preview = _prepare(dataset, name, data, _options(state.get("data_sheet"), overrides))
         if dataset == "survey":
@@ -323,57 +360,53 @@ def history_section() -> None:
     if history.empty:
         st.caption("Nothing loaded yet.")
         return
-    order = ["batch", "state", "dataset", "file", "loaded_at", "rows_in", "rows_accepted", "rows_rejected",
-             "undone_at", "encoding", "demo", "summary"]
-    table = history[order].rename(columns={"batch": "Batch", "dataset": "Dataset", "file": "File",
-                                    "loaded_at": "Loaded", "rows_in": "Rows", "rows_accepted": "Loaded rows",
-                                    "rows_rejected": "Invalid rows", "encoding": "Encoding", "demo": "Demo",
-                                    "state": "State", "undone_at": "Undone", "summary": "Summary"})
-    table["Dataset"] = table["Dataset"].map(lambda d: DATASET_LABELS.get(d, d))
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"Loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                                "Undone": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-    labels = {int(b): f"batch {b}: {f}" for b, f in zip(history["batch"], history["file"])}
+    words = versions.history_in_words(queries.cursor())
+    st.caption("Every load and every undo, newest first. Loads and undos are numbered in one sequence, so an "
+               "undo takes a number too: where a load's number is skipped, the row with that number is an undo.")
+    table = words[["number", "when", "what", "file", "rows", "now"]].rename(columns={
+        "number": "Number", "when": "When", "what": "What", "file": "File", "rows": "Rows", "now": "Now"})
+    # a table (not a grid) wraps its text: nothing is cut at any width; long histories scroll
+    st.table(table, hide_index=True, height=min(60 + 50 * len(table), 560),
+             alt="Load history: every load and undo, newest first")
+    loads = words[words["event"] == "load"]
+    labels = {int(n): f"{n}: {file} ({DATASET_NOUNS.get(d, d)}), {when}"
+              for n, file, d, when in zip(loads["number"], loads["file"], loads["dataset"], loads["when"])}
     live = [int(b) for b, s in zip(history["batch"], history["state"]) if s == "loaded"]
-    left, right = st.columns(2)
-    with left:
-        if live:
-            batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)
-            pending = state["data_undo_pending"]
-            if pending is None:
-                st.button("Undo this batch...", key="data_undo", icon=":material/undo:",
-                          on_click=lambda: state.update(data_undo_pending=batch))
-            else:
-                st.warning(f"Undo {md(labels.get(pending, pending))}? Its rows stop counting at once; links pinned to "
-                           "earlier versions still show them.")
-                yes, no = st.columns(2)
-                if yes.button(f"Yes, undo batch {pending}", type="primary", key="data_undo_yes"):
-                    state["data_undo_pending"] = None
-                    try:
-                        state["data_flash"] = ("success", ingest.undo(queries.store(), pending))
-                    except ValueError as error:
-                        state["data_flash"] = ("error", str(error))
-                    st.rerun()
-                no.button("Cancel", key="data_undo_no", on_click=lambda: state.update(data_undo_pending=None))
-    with right:
-        rejected = [int(b) for b, n in zip(history["batch"], history["rows_rejected"]) if n and n > 0]
-        if rejected:
-            batch = st.selectbox("Invalid rows of a batch", rejected, key="data_rejected_batch",
-                                 format_func=labels.get)
-            st.download_button("Download its invalid rows (CSV)", key="data_rejected_csv", on_click="ignore",
-                               data=lambda: exports.to_csv_bytes(ingest.rejected_rows(queries.cursor(), batch)),
-                               file_name=f"invalid-rows-batch-{batch}.csv", mime="text/csv",
-                               icon=":material/download:")
+    if live:
+        batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)
+        pending = state["data_undo_pending"]
+        if pending is None:
+            st.button("Undo this batch...", key="data_undo", icon=":material/undo:",
+                      on_click=lambda: state.update(data_undo_pending=batch))
+        else:
+            st.warning(f"Undo {md(labels.get(pending, pending))}? Its rows stop counting at once; links "
+                       "pinned to an earlier moment still show them.")
+            yes, no = st.columns(2)
+            if yes.button(f"Yes, undo batch {pending}", type="primary", key="data_undo_yes"):
+                state["data_undo_pending"] = None
+                try:
+                    state["data_flash"] = ("success", ingest.undo(queries.store(), pending))
+                except ValueError as error:
+                    state["data_flash"] = ("error", str(error))
+                st.rerun()
+            no.button("Cancel", key="data_undo_no", on_click=lambda: state.update(data_undo_pending=None))
+    rejected = [int(b) for b, n in zip(history["batch"], history["rows_rejected"]) if n and n > 0]
+    if rejected:
+        batch = st.selectbox("Invalid rows of a batch", rejected, key="data_rejected_batch", format_func=labels.get)
+        st.download_button("Download its invalid rows (CSV)", key="data_rejected_csv", on_click="ignore",
+                           data=lambda: exports.to_csv_bytes(ingest.rejected_rows(queries.cursor(), batch)),
+                           file_name=f"invalid-rows-batch-{batch}.csv", mime="text/csv", icon=":material/download:")
 
 
 # ------------------------------------------------------------------------------ 7. templates, demo
 def templates_section() -> None:
     st.subheader("Templates")
     st.caption("Starting points for a spreadsheet kept by hand. The survey template has one column per "
-               "question of the current instrument.")
+               "question of the current instrument, in the instrument's order (command line: "
+               "python -m pipelines template survey).")
     cols = st.columns(len(DATASETS))
     for col, dataset in zip(cols, DATASETS):
-        col.download_button(_SHORT[dataset], key=f"data_template_{dataset}", on_click="ignore",
+        col.download_button(DATASET_NOUNS[dataset].capitalize(), key=f"data_template_{dataset}", on_click="ignore",
                             help=f"A CSV template for {DATASET_LABELS[dataset].lower()}",
                             data=lambda d=dataset: ingest.template(d, queries.cursor()),
                             file_name=f"{dataset}-template.csv", mime="text/csv", icon=":material/download:",

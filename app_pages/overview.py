@@ -3,8 +3,9 @@ import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
 from app_pages.ui.text import md
+from pipelines.present import words
 from pipelines.present.links import LinkState
-from pipelines.present.views.overview import AlertKind
+from pipelines.query.alerts import Kind
 
 asof, k, thresholds, waves = page.page_context(
     "Partnership Health",
@@ -46,13 +47,13 @@ with movers_col:
         st.dataframe(view.movers, hide_index=True, width="stretch", column_config={
             "Change": st.column_config.NumberColumn(format="%+.1f", width=62),
             "Beyond noise": st.column_config.TextColumn(
-                width=100, help="Is the change larger than the two waves' 95% uncertainty allows?"),
+                width=100, help=f"Yes when {words.BEYOND_NOISE}."),
             "From": st.column_config.NumberColumn(format="%.1f", width=50),
             "To": st.column_config.NumberColumn(format="%.1f", width=50)})
         downloads.csv_download(view.movers, f"movers-{wave}")
 with alerts_col:
     st.subheader("Alerts")
-    icons = {AlertKind.FALL: ":material/trending_down:", AlertKind.DISAGREE: ":material/compare_arrows:"}
+    icons = {Kind.FELL: ":material/trending_down:", Kind.DISAGREEMENT: ":material/compare_arrows:"}
     if view.alerts:
         st.markdown("\n".join(f"- {icons[a.kind]} **{md(a.partner)}**: {md(a.text)}" for a in view.alerts))
     else:

@@ -124,6 +124,8 @@ def what_if() -> None:
         if view.declined:
             st.info(f"{md(view.declined)} No delivery projection is shown.", icon=":material/hourglass_empty:")
         else:
+            if view.delivery_summary:
+                st.info(md(view.delivery_summary), icon=":material/block:")
             st.dataframe(view.delivery, hide_index=True, width="stretch", column_config={
                 "Indicator": st.column_config.TextColumn(width="medium"),
                 "Last period": st.column_config.TextColumn(
@@ -139,9 +141,11 @@ def what_if() -> None:
             st.markdown("**How much to trust it**")
             st.dataframe(view.trust, hide_index=True, width="stretch", column_config={
                 "Held-back error": st.column_config.TextColumn(
-                    help="Mean absolute error when the last waves are held back and predicted from the "
-                         "earlier ones, against two naive forecasts: the partner's own value this "
-                         "period, and the programme mean.")})
+                    help="Mean absolute error of the model's forecasts of each later wave, made from "
+                         "the waves before it, against the best naive forecast (the partner's latest "
+                         "value, its own mean or the programme mean); an indicator is projected only "
+                         f"when the model beats it with one-sided p below {whatif.BEATS_NAIVE_P:g} "
+                         f"over at least {whatif.MIN_HELD_BACK} forecasts.")})
             st.caption(f":material/info: {md(view.model_note)}")
         snapshot = {**view.snapshot, "Link": join(links.app_url("what-if"), view.link)}
         st.button("Keep this scenario", icon=":material/bookmark_add:", on_click=keep,
@@ -177,26 +181,26 @@ def how_this_works(view) -> None:
             "**Delivery.** For every partner and wave whose five factor scores are shown "
             "(groups hidden for privacy are never used), the model looks at the partner's "
             "on-time milestone rate, median days to resolve an issue and escalation rate in "
-            "the *next* period. It is a ridge regression on the five factor scores with a "
-            "shrunken intercept per partner: with tens of partner-waves and factors that move "
-            "together, plain regression would give unstable, sign-flipping effects; ridge "
-            "shares an effect between correlated factors and pulls what the data cannot "
-            "support towards zero, and the partner intercepts keep stable differences "
-            "between partners (the kind of work they do) from being credited to the factors. "
-            "Days to resolve are modelled on a log scale. Each partner-wave counts with the "
-            "square root of the milestones or issues behind it. Intervals come from "
-            "resampling whole partners (a block bootstrap, fixed seed), widened because there "
-            "are few partners and for the model's shrinkage. The fit is checked by holding "
-            "back the last waves, refitting on the rest and comparing its error with two naive "
-            "forecasts: the partner's own value this period, and the programme mean.\n\n"
+            "the *next* period. It is a regression on the five factor scores with a fixed "
+            "level per partner, so its effects come only from each partner's own movement over "
+            "time: a slider means \"if this partner's own scores moved\", never \"if it were "
+            "like another partner\". Days to resolve are modelled on a log scale; each "
+            "partner-wave counts with the milestones or issues behind it; intervals allow for "
+            "partners' own ups and downs (clustered by partner).\n\n"
+            "**When it projects.** The model is checked in time order: each later wave is "
+            "forecast from the waves before it and compared with the best naive forecast (the "
+            "partner's latest value, its own mean, or the programme mean). An indicator is "
+            "projected only when the model's error is smaller, with one-sided p below "
+            f"{whatif.BEATS_NAIVE_P:g} over at least {whatif.MIN_HELD_BACK} forecasts; otherwise "
+            "it says *no reliable projection* with the numbers. A slider that takes a score "
+            "outside what this programme has observed projects nothing either.\n\n"
             f"It needs at least {whatif.MIN_PARTNER_WAVES} partner-waves with a following "
             f"period, from {whatif.MIN_PARTNERS} partners; with less it says so and projects "
-            "nothing. It is an association in this programme's own data, not a promise: "
-            "partners who reported higher scores were followed by this delivery, which does not "
-            "show that raising the scores would cause it.")
+            "nothing. It is an association in this programme's own history, not a promise "
+            "(METHOD.md, section 8).")
         if view.effects is not None:
-            st.caption("Fitted effects of +10 points on one factor, the others held still "
-                       "(rates in percentage points, days to resolve in percent).")
+            st.caption("Fitted effects of +10 points on one factor within a partner, the others "
+                       "held still (rates in percentage points, days to resolve in percent).")
             st.dataframe(view.effects, hide_index=True, width="stretch")
 
 

@@ -6,11 +6,15 @@
   respondent rows given one bad cell (a third each: an answer outside the scale, an answer that is
   not a number, an unreadable response date).
 * ``issues_csv(rows, invalid)``: a Jira-like issue log.
-* ``long_rows_sql(...)``: SQL that inserts the long survey rows straight into a Store.
+* ``milestones_csv(rows)``: a schedule as MS Project exports it (its columns, its dates).
+* ``insert_long_rows(...)``: the long survey rows inserted straight into a Store.
+
+``waves`` (default 40) is the number of quarterly waves; the last is always 2026-Q3.
 """
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +24,8 @@ from pipelines.programme.instrument import default_item_ids
 SEED = 20261125
 PARTNERS = 200
 WAVES = 40
-FIRST_WAVE = (2016, 4)  # 2016-Q4 .. 2026-Q3: 40 quarters, none in the future on 2026-11-25
+LAST_WAVE = (2026, 3)  # 40 waves: 2016-Q4 .. 2026-Q3, none in the future on 2026-11-25
+LAST_RAISED = dt.date(2026, 4, 24)  # issues raised by then (resolved < 200 days later: past); 2017-01-01 + 3400 days
 
 
 def partner_names(count: int = PARTNERS) -> list[str]:
@@ -36,7 +41,9 @@ def partner_names(count: int = PARTNERS) -> list[str]:
 
 
 def wave_starts(count: int = WAVES) -> list[dt.date]:
-    year, quarter = FIRST_WAVE
+    year, quarter = LAST_WAVE
+    quarters = year * 4 + quarter - 1 - (count - 1)
+    year, quarter = quarters // 4, quarters % 4 + 1
     out = []
     for _ in range(count):
         out.append(dt.date(year, 3 * (quarter - 1) + 1, 1))
@@ -50,11 +57,11 @@ def wave_label(start: dt.date) -> str:
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
 
 
-def survey_frame(respondents: int, invalid: float = 0.0, seed: int = SEED) -> pd.DataFrame:
+def survey_frame(respondents: int, invalid: float = 0.0, seed: int = SEED, waves: int = WAVES) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     items = default_item_ids()
     names = np.array(partner_names(), dtype=object)
-    starts = wave_starts()
+    starts = wave_starts(waves)
     day0 = np.array([np.datetime64(s) for s in starts])
     wave = rng.integers(0, len(starts), respondents)
     dates = day0[wave] + rng.integers(0, 80, respondents).astype("timedelta64[D]")
@@ -82,14 +89,30 @@ def survey_frame(respondents: int, invalid: float = 0.0, seed: int = SEED) -> pd
     return frame
 
 
-def survey_csv(respondents: int, invalid: float = 0.0, seed: int = SEED) -> bytes:
-    return survey_frame(respondents, invalid, seed).to_csv(index=False, lineterminator="\n").encode()
+def survey_csv(respondents: int, invalid: float = 0.0, seed: int = SEED, waves: int = WAVES) -> bytes:
+    return to_csv(survey_frame(respondents, invalid, seed, waves))
 
 
-def issues_csv(rows: int, invalid: float = 0.0, seed: int = SEED + 1) -> bytes:
+def cached_file(path: Path, make) -> Path:
+    """``path``, written with ``make()`` (bytes) unless it is there already (generation is
+    deterministic); written under a temporary name first, so a half-written file is never used."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(make())
+        tmp.rename(path)
+    return path
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode()
+
+
+def issues_csv(rows: int, invalid: float = 0.0, seed: int = SEED + 1, first: dt.date = dt.date(2017, 1, 1)) -> bytes:
+    """Issues raised between ``first`` and ``LAST_RAISED``."""
     rng = np.random.default_rng(seed)
     names = np.array(partner_names(), dtype=object)
-    raised = np.datetime64("2017-01-01") + rng.integers(0, 3400, rows).astype("timedelta64[D]")
+    raised = np.datetime64(first) + rng.integers(0, (LAST_RAISED - first).days, rows).astype("timedelta64[D]")
     resolved = raised + rng.integers(1, 200, rows).astype("timedelta64[D]")
     open_ = rng.random(rows) < 0.2
     resolved_text = pd.Series(pd.to_datetime(resolved).strftime("%Y-%m-%d")).where(~open_, "")
@@ -115,7 +138,39 @@ def issues_csv(rows: int, invalid: float = 0.0, seed: int = SEED + 1) -> bytes:
                 frame.iat[row, 7] = "Whenever"
             else:
                 frame.iat[row, 6] = "2016-01-01"  # resolved before raised
-    return frame.to_csv(index=False, lineterminator="\n").encode()
+    return to_csv(frame)
+
+
+def milestones_csv(rows: int, seed: int = SEED + 2, first: dt.date = dt.date(2017, 1, 1)) -> bytes:
+    """An MS Project export of ``rows`` milestones (0-day tasks) spread over the partners, one in
+    ten joint (two owners), baselined between ``first`` and a year after today; finished ones
+    have an actual date, late or early against the baseline."""
+    rng = np.random.default_rng(seed)
+    names = np.array(partner_names(), dtype=object)
+    today = np.datetime64("2026-12-06")
+    span = (today - np.datetime64(first)).astype(int) + 365
+    baseline = np.datetime64(first) + rng.integers(0, span, rows).astype("timedelta64[D]")
+    forecast = baseline + rng.normal(12, 25, rows).round().astype("timedelta64[D]")
+    done = (forecast < today) & (rng.random(rows) < 0.9)
+    owners = names[rng.integers(0, len(names), rows)]
+    joint = rng.random(rows) < 0.1
+    owners[joint] = owners[joint] + ";" + names[rng.integers(0, len(names), int(joint.sum()))]
+
+    def ms_project(days) -> pd.Series:  # "Thu 14/08/25"
+        return pd.Series(pd.to_datetime(days).strftime("%a %d/%m/%y"))
+    finish = ms_project(forecast)
+    frame = pd.DataFrame({
+        "ID": np.arange(1, rows + 1),
+        "Name": [f"Milestone {i}" for i in range(1, rows + 1)],
+        "Duration": "0 days",
+        "Start": finish,
+        "Finish": finish,
+        "Baseline Finish": ms_project(baseline),
+        "Actual Finish": finish.where(done, "NA"),
+        "Resource Names": owners,
+        "% Complete": np.where(done, "100%", "0%"),
+    })
+    return to_csv(frame)
 
 
 def insert_long_rows(cursor, answers: int, partners: int = PARTNERS, waves: int = WAVES,

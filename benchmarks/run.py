@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--only ingest|scores|pages] [--scale 1|10]``
+"""``python -m benchmarks [--quick] [--only ingest|scores|browser] [--scale 1|10]``
 
 Every measured case runs in a fresh subprocess (peak RSS = that process's VmHWM). Product and
 baseline run alternately, so both see the same machine load; medians over ``--repeats`` runs.
@@ -71,14 +71,8 @@ def _sizes(scale: int, quick: bool, answers: list[int] | None) -> list[int]:
 def data_file(kind: str, rows: int, invalid: float) -> Path:
     from benchmarks import generate
 
-    DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"{kind}-{rows}-{invalid:g}.csv"
-    if not path.exists():
-        data = generate.survey_csv(rows, invalid) if kind == "survey" else generate.issues_csv(rows, invalid)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.rename(path)
-    return path
+    make = generate.survey_csv if kind == "survey" else generate.issues_csv
+    return generate.cached_file(DATA / f"{kind}-{rows}-{invalid:g}.csv", lambda: make(rows, invalid))
 
 
 def bench_ingest(scale: int, repeats: int, quick: bool, answers: list[int] | None = None,
@@ -104,6 +98,7 @@ def bench_ingest(scale: int, repeats: int, quick: bool, answers: list[int] | Non
                "product_peak_mb": max((r["peak_mb"] for r in ok), default=None),
                "baseline_peak_mb": max((r["peak_mb"] for r in baseline if "error" not in r), default=None),
                "accepted": ok[0]["accepted"] if ok else None, "rejected": ok[0]["rejected"] if ok else None,
+               "baseline_accepted": next((r["accepted"] for r in baseline if "error" not in r), None),
                "paired_ratio": _paired(product, baseline, "seconds"),
                "cpu_ratio": _paired(product, baseline, "cpu_seconds"),
                "runs": repeats, "product_runs": [r.get("seconds") for r in product],
@@ -126,15 +121,15 @@ def bench_scores(scale: int, repeats: int, quick: bool, answers: list[int] | Non
     return out
 
 
-def bench_pages(scale: int, repeats: int, quick: bool, answers: list[int] | None = None,
-                issues: bool = True) -> list[dict]:
-    issues_path = data_file("issues", 200_000 * scale, 0.0) if issues else None
+def bench_browser(scale: int, repeats: int, quick: bool, answers: list[int] | None = None,
+                  issues: bool = True) -> list[dict]:
+    """The app on a real server in headless Chromium (``benchmarks/browser.py``), one size at a time."""
     out = []
     for a in _sizes(scale, quick, answers):
-        spec = {"answers": a, "reruns": repeats, "issues_csv": str(issues_path) if issues_path else None}
-        result = _case(spec, timeout=3000, module="benchmarks.pages")
-        row = {"answers": a, **result, "pages": result.get("pages", {})}
-        print(json.dumps(row), flush=True)
+        result = _case({"answers": a, "repeats": repeats, "data": str(DATA)}, timeout=4 * 3600,
+                       module="benchmarks.browser")
+        row = {"answers": a, **result}
+        print(json.dumps({k: v for k, v in row.items() if k != "raw"}), flush=True)
         out.append(row)
     return out
 
@@ -148,17 +143,18 @@ def markdown(results: dict) -> str:
     lines = [f"Run {m['date']} on {m['nproc']} cores ({m['cpu']}), load average before the run "
              f"{', '.join(f'{x:.1f}' for x in m['load_before'])}; command: `{results['command']}`.", ""]
     if results.get("ingest"):
-        lines += ["| file | answers / rows | MB | invalid | product (prepare + commit) | DuckDB read_csv (+ UNPIVOT) | ratio | paired | CPU time, paired | target | peak RSS product | peak RSS DuckDB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+        lines += ["| file | answers / rows | MB | invalid | rows kept: product / DuckDB | product (prepare + commit) | DuckDB typed read_csv (+ UNPIVOT) | ratio | paired | CPU time, paired | target | peak RSS product | peak RSS DuckDB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
         for r in results["ingest"]:
             if r["product_s"] is None or r["baseline_s"] is None:
-                lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} | "
+                lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} | | "
                              f"{_ms(r['product_s'])} | {_ms(r['baseline_s'])} | – | – | – | | | (errors: {'; '.join(r['errors'])}) |")
                 continue
-            target = "≤ 2×" + (" , < 1.5 GB" if r["answers"] >= 5_000_000 and r["dataset"] == "survey" else "")
+            target = "≤ 1.5×" + (", < 1.5 GB" if r["answers"] >= 5_000_000 and r["dataset"] == "survey" else "")
             lines.append(f"| {r['dataset']} | {r['answers']:,} | {r['mb']} | {r['invalid']:.0%} ({r['rejected']} rows) | "
+                         f"{r['accepted']:,} / {r.get('baseline_accepted') or 0:,} | "
                          f"{_ms(r['product_s'])} ({_ms(r['prepare_s'])} + {_ms(r['commit_s'])}) | {_ms(r['baseline_s'])} | "
-                         f"**{r['ratio']:.1f}×** | {(r.get('paired_ratio') or 0):.1f}× | {(r.get('cpu_ratio') or 0):.1f}× | {target} | {r['product_peak_mb']:.0f} MB | {r['baseline_peak_mb']:.0f} MB |")
+                         f"**{r['ratio']:.2f}×** | {(r.get('paired_ratio') or 0):.2f}× | {(r.get('cpu_ratio') or 0):.2f}× | {target} | {r['product_peak_mb']:.0f} MB | {r['baseline_peak_mb']:.0f} MB |")
         lines.append("")
     if results.get("scores"):
         lines += ["| answers | factor_scores with suppression | bare GROUP BY | ratio | paired | groups out | suppressed | runs |",
@@ -171,18 +167,23 @@ def markdown(results: dict) -> str:
                          f"{r['paired_ratio']:.2f}× | "
                          f"{r['rows_out']:,} | {r['suppressed']} | {r['runs']} |")
         lines.append("")
-    if results.get("pages"):
-        lines += ["| answers | page | cold run | warm rerun | charts-alone floor (build + draw) | ratio | paired | draw cached specs only | ratio | charts | what-if slider move |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
-        for r in results["pages"]:
-            for path, p in r["pages"].items():
-                ratio = f"{p['warm_s'] / p['floor_s']:.2f}×" if p.get("floor_s") and p.get("warm_s") else "–"
-                paired = f"{p['paired_ratio']:.2f}×" if p.get("paired_ratio") else "–"
-                sratio = f"{p['warm_s'] / p['spec_floor_s']:.2f}×" if p.get("spec_floor_s") and p.get("warm_s") else "–"
-                lines.append(f"| {r['answers']:,} | {path}{' (error: ' + p['error'] + ')' if p.get('error') else ''} | "
-                             f"{_ms(p.get('cold_s'))} | {_ms(p['warm_s'])} | {_ms(p.get('floor_s'))} | {ratio} | {paired} | "
-                             f"{_ms(p.get('spec_floor_s'))} | {sratio} | "
-                             f"{', '.join(p.get('charts', [])) or '–'} | {_ms(p.get('slider_move_s')) if p.get('slider_move_s') else p.get('slider_error', '–')} |")
+    for r in results.get("browser", []):
+        if "error" in r:
+            lines += [f"{r['answers']:,} answers: error: {r['error']}", ""]
+            continue
+        lines += [f"{r['answers']:,} answers ({r['partners']} partners, {r['waves']} waves, {r['milestones']:,} "
+                  f"milestones, {r['issues']:,} issues), {r['repeats']} repeats; floor (empty page, warm open, "
+                  f"median of {len(r['raw']['floor'])}): {_ms(r['floor_s'])}, its server's CPU "
+                  f"{_ms(r.get('floor_server_cpu_s'))}; errors shown: {r['errors_shown']}", "",
+                  "| what | time (median) | × floor | server CPU (median) | runs | load average at each |",
+                  "|---|---:|---:|---:|---:|---|"]
+        for name, f in r["figures"].items():
+            ratio = "–" if f["ratio"] is None else f"{f['ratio']:.1f}×"
+            lines.append(f"| {name} | {_ms(f['median_s'])} | {ratio} | {_ms(f.get('server_cpu_s'))} | {f['runs']} | "
+                         f"{', '.join(f'{x:g}' for x in f.get('load', []))} |")
+        lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = {r['sessions_slowest_vs_alone']}×.", "",
+                  "| server memory | RSS | peak |", "|---|---:|---:|"]
+        lines += [f"| {when} | {m['rss_mb']} MB | {m['peak_mb']} MB |" for when, m in r["memory"].items()]
         lines.append("")
     return "\n".join(lines)
 
@@ -190,16 +191,16 @@ def markdown(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1M answers only, one run each")
-    parser.add_argument("--only", choices=("ingest", "scores", "pages"))
+    parser.add_argument("--only", choices=("ingest", "scores", "browser"))
     parser.add_argument("--scale", type=int, choices=(1, 10), default=1)
     parser.add_argument("--repeats", type=int, default=None, help="runs per case (default 3, quick 1)")
     parser.add_argument("--answers", type=lambda v: [int(float(x) * 1_000_000) for x in v.split(",")],
                         default=None, help="sizes in millions of answers, e.g. 1,5 (before --scale)")
     parser.add_argument("--no-issues", action="store_true",
-                        help="skip the issue-log ingest cases and the issue log of the pages' store")
+                        help="skip the issue-log ingest cases")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
-    sections = [args.only] if args.only else ["ingest", "scores", "pages"]
+    sections = [args.only] if args.only else ["ingest", "scores", "browser"]
     command = "python -m benchmarks " + " ".join(a for a in (argv if argv is not None else sys.argv[1:]))
     results = {"machine": machine(), "command": command.strip()}
     RESULTS.mkdir(exist_ok=True)
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             + (f"-{'+'.join(f'{a * args.scale / 1e6:g}M' for a in args.answers)}" if args.answers else ""))
     for section in sections:
         started = time.perf_counter()
-        results[section] = {"ingest": bench_ingest, "scores": bench_scores, "pages": bench_pages}[section](
+        results[section] = {"ingest": bench_ingest, "scores": bench_scores, "browser": bench_browser}[section](
             args.scale, repeats, args.quick, args.answers, not args.no_issues)
         print(f"{section}: {time.perf_counter() - started:.0f} s", flush=True)
         (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))

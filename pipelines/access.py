@@ -123,6 +123,13 @@ def editor_rules(text: str | None = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(rules))
 
 
+def email_verified(claim: Any) -> bool:
+    """Only a token that says ``email_verified: true`` vouches for its email: a missing claim, or
+    anything else (false, "no", 1), leaves the email unverified, so it never grants editor rights.
+    Some providers send the claim as the text "true"."""
+    return claim is True or (isinstance(claim, str) and claim.strip().lower() == "true")
+
+
 def is_editor(email: str | None, rules: tuple[str, ...]) -> bool:
     """An exact email, or an email whose domain is exactly a listed @domain (not a subdomain)."""
     if not email or "@" not in email:
@@ -145,7 +152,7 @@ def resolve(secrets: Mapping[str, Any] | None, user: Mapping[str, Any] | None,
     email = user.get("email")
     email = str(email) if email else None
     name = str(user["name"]) if user.get("name") else None
-    verified = user.get("email_verified", True) not in (False, "false", "False")
+    verified = email_verified(user.get("email_verified"))
     rules = editor_rules() if editors is None else editors
     mode = EDITOR if verified and is_editor(email, rules) else VIEWER
     return Access(mode, email=email, name=name, problem=problem)

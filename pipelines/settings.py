@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from pipelines.programme.factors import FACTORS
 
@@ -30,8 +31,29 @@ class Setting:
         return f"PARTNERSHIP_{self.name.upper()}"
 
 
+def _share(text: str) -> float:
+    """0.6 or 60%: a share between 0 and 1."""
+    text = text.strip()
+    share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    if not 0 <= share <= 1:
+        raise ValueError(f"{text} is not between 0 and 1 (or 0% and 100%)")
+    return share
+
+
+def _optional_int(text: str) -> int | None:
+    return int(text) if text.strip() else None
+
+
 def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(part) for part in text.replace(";", ",").split(",") if part.strip())
+
+
+def address(text: str) -> str:
+    """An http(s) address with a host (and perhaps a path), without its trailing slash."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"{text!r} is not an address such as https://health.example.org")
+    return text.strip().rstrip("/")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -44,6 +66,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("anonymity_k", 5,
             "Smallest number of respondents a survey group needs before it is shown (never below 3).",
             int),
+    Setting("lead_partner", "",
+            "The client or lead partner (its name): never the group hidden to protect a small one while "
+            "another can be. Empty: none (the demo programme's client when the demo is loaded)."),
+    Setting("comment_k", None,
+            "Smallest number of respondents a partner's wave needs before its survey comments are shown "
+            "(never below 3); empty: the same as anonymity_k.", _optional_int),
+    Setting("participation_warning", 0.6,
+            "Participation rate (share of the invited who responded) below which a partner's wave is "
+            "flagged as resting on few of its people: 0.6 or 60%.", _share),
     Setting("band_thresholds", (50.0, 70.0),
             "Two scores on the 0-100 scale where 'transitioning' and 'collaborating' begin.",
             _floats),
@@ -61,11 +92,17 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a command waits for the database held by another process before it gives up.",
             float),
     Setting("future_tolerance_days", 31,
-            "How far past today a date may lie before it is rejected as a typing error.", int),
+            "How far past today a date may lie before it is rejected as a typing error: the dates of what has "
+            "happened (responses, waves, issues raised and resolved, milestones achieved); a milestone's baseline "
+            "and forecast dates are plans and may lie further.", int),
     Setting("demo", "auto",
             "'auto' loads the demo programme into an empty database on start; 'off' never does."),
     Setting("editors", "",
             "Who may load and undo data when sign-in is configured: emails and @domains, comma-separated."),
+    Setting("public_url", "",
+            "The address people open the app at, such as https://health.example.org: every link the command "
+            "line writes (the steering pack's) starts with it. Without it those links are paths that open only "
+            "from the app itself.", address),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -89,6 +126,17 @@ def anonymity_k() -> int:
             f"identify people. Set it to {MIN_ANONYMITY_K} or more."
         )
     return k
+
+
+def comment_k() -> int:
+    """The smallest group whose comments are shown: ``comment_k``, else ``anonymity_k``."""
+    k = get("comment_k")
+    if k is None:
+        return anonymity_k()
+    if int(k) < MIN_ANONYMITY_K:
+        raise ValueError(f"PARTNERSHIP_COMMENT_K={k} is below {MIN_ANONYMITY_K}: comments from groups that "
+                         f"small could identify people. Set it to {MIN_ANONYMITY_K} or more.")
+    return int(k)
 
 
 def band_thresholds() -> tuple[float, float]:

@@ -27,19 +27,27 @@ def store(tmp_path):
     store.close()
 
 
+def store_built_once(tmp_path_factory, name: str, build):
+    """An open Store ``<name>.duckdb`` in a folder of its own beside its own salt, filled by
+    ``build(store)``: for a module's fixture (it runs outside any test's settings)."""
+    from pipelines.store import Store
+
+    folder = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
+        store = Store(folder / f"{name}.duckdb")
+        build(store)
+    return store
+
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """A folder with the demo programme's database and its salt, built once per test module."""
     from pipelines.programme import bootstrap
-    from pipelines.store import Store
 
-    folder = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PARTNERSHIP_SALT_FILE", str(folder / "salt"))
-        store = Store(folder / "demo.duckdb")
-        bootstrap.load_demo(store)
-        store.close()
-    return folder
+    store = store_built_once(tmp_path_factory, "demo", bootstrap.load_demo)
+    store.close()
+    return store.path.parent
 
 
 @pytest.fixture
@@ -124,6 +132,28 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def streamlit_run(script: Path, port: int, env: dict, log) -> subprocess.Popen:
+    """`streamlit run script` on a loopback port, headless (also benchmarks/browser.py's servers)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(url: str, seconds: float) -> bool:
+    """Whether the server at ``url`` answers its health check within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 class AppServer:
     """`streamlit run app.py` on a loopback port, on its own database."""
 
@@ -133,19 +163,9 @@ class AppServer:
         environment = {**os.environ, "PARTNERSHIP_DB": str(db), "PARTNERSHIP_SALT_FILE": str(salt),
                        "PARTNERSHIP_DEMO": "auto", **(env or {})}
         self.log = open(db.parent / f"server-{self.port}.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
+        self.process = streamlit_run(ROOT / "app.py", self.port, environment, self.log)
+        if wait_healthy(self.url, 60):
+            return
         self.stop()
         raise RuntimeError(f"the app did not start: {(db.parent / f'server-{self.port}.log').read_text()}")
 

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 USER = "ph"
@@ -49,7 +50,12 @@ def _system_user() -> str | None:
 
 
 class PostgresServer:
-    def __init__(self, bin_path: Path | None = None):
+    """``debian_like``: set up as Debian's package sets up a cluster (superuser ``postgres`` by peer
+    authentication on the socket, passwords over TCP) and with no database made; ``env()`` then
+    points libpq's command-line tools at it."""
+
+    def __init__(self, bin_path: Path | None = None, *, debian_like: bool = False):
+        self.debian_like = debian_like
         self.bin = bin_path or bin_dir()
         if self.bin is None:
             raise RuntimeError("PostgreSQL binaries not found (apt-get install postgresql)")
@@ -65,11 +71,25 @@ class PostgresServer:
             command = ["runuser", "-u", self.user, "--", *command]
         return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         if self.user:
             shutil.chown(self.folder, self.user, self.user)
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
-                  "-E", "UTF8", "--no-sync")
+        if self.debian_like:
+            access = ["-U", "postgres", "--auth-local=peer", "--auth-host=scram-sha-256"]
+        else:
+            access = ["-U", USER, "--auth=trust"]
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), *access, "-E", "UTF8", "--no-sync")
+        self.resume()
+        if not self.debian_like:
+            self.psql("postgres", f"CREATE DATABASE {DATABASE}")
+        return self
+
+    def env(self) -> dict[str, str]:
+        """What points psql, createdb, pg_dump ... at this server when they name no host and port."""
+        return {"PGHOST": str(self.folder), "PGPORT": str(self.port)}
+
+    def resume(self) -> None:
+        """Start the server (again, after ``pause``) on its port."""
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
                    f"-c unix_socket_directories={self.folder} -c fsync=off "
                    "-c max_connections=200")
@@ -80,8 +100,11 @@ class PostgresServer:
             log = (self.folder / "server.log").read_text(errors="replace") if (self.folder / "server.log").exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr}\n{log[-2000:]}")
         self.started = True
-        self.psql("postgres", f"CREATE DATABASE {DATABASE}")
-        return self
+
+    def pause(self) -> None:
+        """Stop the server as an outage would (connections cut); ``resume`` brings it back."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self.started = False
 
     def psql(self, database: str, sql: str) -> str:
         return self._run(str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER,
@@ -94,6 +117,43 @@ class PostgresServer:
 
     def dsn(self, database: str = DATABASE) -> str:
         return f"dbname={database} host=127.0.0.1 port={self.port} user={USER}"
+
+    def lock_requests(self, key: int) -> int:
+        """How many connections have asked for the advisory lock ``key`` in their open transaction.
+
+        ``lake.AdvisoryLock`` polls ``pg_try_advisory_xact_lock`` inside a transaction: while it
+        waits, and once it holds the lock, that is its connection's last statement.
+        """
+        return int(self.psql(DATABASE, (
+            "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' "
+            f"AND query LIKE '%pg_try_advisory_xact_lock({int(key)})%'")).strip())
+
+    def lock_held(self, key: int) -> bool:
+        """Whether some connection holds the advisory lock ``key`` now (a bigint key: high and low halves)."""
+        high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+        return self.psql(DATABASE, (
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            f"AND classid::bigint = {high} AND objid::bigint = {low}")).strip() != "0"
+
+    def wait_for_lock_requests(self, key: int, count: int, still_running, hang_seconds: float, *,
+                               exactly: bool = False) -> None:
+        """Wait (on the state, polling) until ``count`` connections ask for the lock ``key``: at
+        least that many, or ``exactly`` (and for 0, nobody holds it either).
+
+        ``still_running()`` False stops the wait early; ``hang_seconds`` only ends a wait that is stuck.
+        """
+        deadline = time.monotonic() + hang_seconds
+
+        def reached() -> bool:
+            seen = self.lock_requests(key)
+            if not exactly:
+                return seen >= count
+            return seen == count and (count > 0 or not self.lock_held(key))
+
+        while not reached():
+            if not still_running() or time.monotonic() > deadline:
+                raise AssertionError(f"{self.lock_requests(key)} connections asked for the write lock, not {count}")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         if self.started:

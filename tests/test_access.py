@@ -52,10 +52,22 @@ def test_with_auth_a_signed_out_visitor_sees_nothing(monkeypatch):
     assert who.problem is None
 
 
-def test_unverified_email_is_never_an_editor():
-    who = access.resolve(AUTH, {"is_logged_in": True, "email": "alice@x.org", "email_verified": False},
+@pytest.mark.parametrize("claims", [
+    {"email_verified": False}, {}, {"email_verified": None}, {"email_verified": "false"},
+    {"email_verified": "no"}, {"email_verified": 1}, {"email_verified": "yes"}, {"email_verified": [True]},
+])
+def test_an_email_not_verified_by_the_token_is_never_an_editor(claims):
+    """Only ``email_verified: true`` vouches for the email; a token without the claim is unverified."""
+    who = access.resolve(AUTH, {"is_logged_in": True, "email": "alice@x.org", **claims},
                          editors=("alice@x.org",))
     assert who.mode == access.VIEWER and not who.may_open("data") and who.may_open("compare")
+
+
+@pytest.mark.parametrize("claim", [True, "true", "TRUE", " true "])
+def test_a_verified_email_on_the_list_is_an_editor(claim):
+    who = access.resolve(AUTH, {"is_logged_in": True, "email": "alice@x.org", "email_verified": claim},
+                         editors=("alice@x.org",))
+    assert who.mode == access.EDITOR and who.may_open("data")
 
 
 def test_incomplete_auth_section_is_named_without_its_values(monkeypatch):
@@ -167,7 +179,7 @@ def test_viewer_never_sees_the_data_page(monkeypatch):
 
 @pytest.mark.parametrize("email", ["alice@x.org", "dana@partner.org"])
 def test_editors_by_email_or_domain_get_the_data_page(monkeypatch, email):
-    at = _app(monkeypatch, secrets=AUTH, user={"is_logged_in": True, "email": email})
+    at = _app(monkeypatch, secrets=AUTH, user={"is_logged_in": True, "email": email, "email_verified": True})
     at.run()
     assert not at.exception
     assert any("editor" in c.value for c in at.sidebar.caption)
@@ -176,8 +188,17 @@ def test_editors_by_email_or_domain_get_the_data_page(monkeypatch, email):
     assert not at.exception
 
 
+def test_an_editor_whose_token_lacks_email_verified_has_no_data_page(monkeypatch):
+    at = _app(monkeypatch, secrets=AUTH, user={"is_logged_in": True, "email": "alice@x.org"})
+    at.run()
+    assert not at.exception
+    assert any("(viewer)" in c.value for c in at.sidebar.caption)
+    assert not _can_open_data_page(at)
+
+
 def test_with_no_editors_configured_nobody_gets_the_data_page(monkeypatch):
-    at = _app(monkeypatch, secrets=AUTH, user={"is_logged_in": True, "email": "alice@x.org"}, editors="")
+    at = _app(monkeypatch, secrets=AUTH, user={"is_logged_in": True, "email": "alice@x.org",
+                                               "email_verified": True}, editors="")
     at.run()
     assert not at.exception
     assert not _can_open_data_page(at)

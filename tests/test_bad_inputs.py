@@ -7,6 +7,7 @@ batch and stores the text verbatim. Every case goes through ingest.prepare/commi
 page calls); a representative subset also goes through the command line in-process.
 """
 import csv
+import datetime as dt
 import io
 import pathlib
 from pathlib import Path
@@ -378,3 +379,74 @@ def test_cli_loads_sql_looking_text_verbatim(programme, tmp_path):
     assert code == 0, err
     assert programme.cursor().execute("SELECT title FROM issues WHERE issue_id = 'S-1'").fetchone()[0] == SQL
     assert programme.cursor().execute("SELECT count(*) FROM issues WHERE issue_id = 'I-1'").fetchone()[0] == 1
+
+
+def cli_refuses(store, path, dataset: str) -> str:
+    """What `load` prints to stderr, after checking that it exits 1, prints nothing else and stores nothing."""
+    before = snapshot(store)
+    code, out, err = run_cli(store, "load", path, "--dataset", dataset)
+    assert (code, out) == (1, ""), err
+    assert "Traceback" not in err
+    assert snapshot(store) == before
+    return err
+
+
+def test_cli_reports_a_blank_and_a_future_raised_date_row_by_row(programme, tmp_path):
+    path = tmp_path / "blank-dates.csv"
+    path.write_bytes(HEADER + b"B-1,x,Issue,Kestrel Design,,,,High,Open,No\r\n"
+                     b"B-2,y,Issue,Kestrel Design,,2099-01-05,,High,Open,No\r\n")
+    err = cli_refuses(programme, path, "issues")
+    has_all(err, "blank-dates.csv: row 2, column 'Raised date': Every issue needs the date it was raised.\n",
+            "blank-dates.csv: row 3, column 'Raised date': The raised date is in the future. Check the year. "
+            "(value: '2099-01-05')", "2 of 2 rows of blank-dates.csv are invalid")
+
+
+# ------------------------------------------------------------------------------- never a silent default
+def in_days(days: int) -> str:
+    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
+def test_an_escalated_value_we_do_not_know_is_a_row_error_not_not_escalated(programme, tmp_path):
+    path = tmp_path / "maybe.csv"
+    path.write_text("Issue ID,Title,Raised by,Raised date,Resolved date,Escalated\n"
+                    "I-3,x,Kestrel Design,2025-01-01,,maybe\n")
+    err = cli_refuses(programme, path, "issues")
+    has_all(err, "maybe.csv: row 2, column 'Escalated': Escalated must be Yes or No (or Y/N, True/False, 1/0). "
+                 "(value: 'maybe')")
+
+
+def test_a_resolved_date_past_the_tolerance_is_a_row_error(programme, tmp_path):
+    path = tmp_path / "resolved.csv"
+    path.write_text("Issue ID,Title,Raised by,Raised date,Resolved date,Escalated\n"
+                    f"I-4,x,Kestrel Design,2025-01-01,{in_days(31)},No\n"
+                    f"I-5,x,Kestrel Design,2025-01-01,{in_days(40)},No\n")
+    err = cli_refuses(programme, path, "issues")
+    has_all(err, "resolved.csv: row 3, column 'Resolved date': The resolved date is in the future: an issue cannot "
+                 f"be resolved yet. Check the year, or leave it blank while the issue is open. (value: '{in_days(40)}')",
+            "1 of 2 rows of resolved.csv are invalid")
+    assert "row 2" not in err
+
+
+def test_a_milestone_may_be_planned_and_forecast_past_the_tolerance_but_not_achieved(programme, tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text("Milestone ID,Title,Owner,Baseline Date,Forecast Date,Actual Date\n"
+                    f"M-1,Handover,Kestrel Design,{in_days(400)},{in_days(430)},\n"
+                    f"M-2,Design freeze,Kestrel Design,2025-03-01,2025-03-05,{in_days(40)}\n")
+    code, out, err = run_cli(programme, "load", path, "--dataset", "milestones", "--accept-valid")
+    assert code == 0, err
+    has_all(err, "plan.csv: row 3, column 'Actual Date': The actual date is in the future: a milestone cannot be "
+                 f"achieved yet. Put future dates in the forecast column. (value: '{in_days(40)}')")
+    assert "row 2" not in err
+    assert programme.cursor().execute("SELECT milestone_id FROM milestones").fetchall() == [("M-1",)]
+
+
+def test_a_survey_wave_that_begins_in_the_future_is_a_row_error(programme, tmp_path):
+    items = [r[0] for r in programme.cursor().execute(
+        "SELECT item_id FROM instrument_items WHERE current ORDER BY item_id").fetchall()]
+    path = tmp_path / "pulse.csv"
+    path.write_text("Respondent ID,Organisation,Wave," + ",".join(items) + "\n"
+                    + "".join(f"R{r},Kestrel Design,{wave}," + ",".join("4" for _ in items) + "\n"
+                              for r, wave in enumerate(["2025-Q1", "2099-Q1"])))
+    err = cli_refuses(programme, path, "survey")
+    has_all(err, "pulse.csv: row 3, column 'Wave': The wave begins in the future, so no one can have answered it "
+                 "yet. Check the wave's year. (value: '2099-Q1')", "1 of 2 rows of pulse.csv are invalid")

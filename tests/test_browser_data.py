@@ -1,4 +1,5 @@
 """The Data page in the real app, in headless Chromium: upload an export, load it, see it in history."""
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,54 @@ def test_a_large_survey_export_takes_the_large_road_through_the_page(app_server,
     screenshot(page, "data-large-survey-loaded")
     undo = page.get_by_role("combobox", name="Undo a batch")
     assert "annual-pulse.csv" in undo.input_value()  # the batch just loaded is the one offered
+
+
+def _upload(page, app_server, dataset_label: str, path: Path, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"{app_server.url}/data")
+    wait_for_app(page, timeout=90_000)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="What is in the file?").click()
+    page.get_by_role("option", name=dataset_label).click()
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text("Rows read").wait_for(timeout=30_000)
+    wait_for_app(page)
+
+
+def _look_then_load(page, name: str, button: str, loaded: str) -> None:
+    """Screenshot the whole preview, press the load button, wait for the message the load flashes."""
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": 3200})
+    wait_for_app(page)
+    screenshot(page, name)
+    page.get_by_role("button", name=button).click()
+    page.get_by_text(re.compile(loaded)).wait_for(timeout=30_000)
+
+
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_ms_project_xml_through_the_page_keeps_the_milestones(app_server, browser_page, width):
+    page = browser_page
+    _upload(page, app_server, "Delivery milestones", EXPORTS / "ms_project_schedule.xml", width)
+    main = page.locator('[data-testid="stMain"]')
+    text = main.inner_text()
+    assert "Read as a Microsoft Project plan (XML): 10 tasks" in text
+    assert "Kept the 3 milestones of this plan" in text and "3 ordinary tasks and 4 summary rows skipped" in text
+    assert "Skipped on purpose, not invalid: 7 not milestones" in text
+    assert "Columns separated by" not in text  # not a text file
+    _look_then_load(page, f"data-msproject-xml-{width}", "Load all 3 rows",
+                    r"Loaded 3 of 10 rows of ms_project_schedule\.xml as batch \d+; 7 not milestones skipped; "
+                    r"new partners: ")
+
+
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_raid_log_with_people_through_the_page_takes_the_partner_column(app_server, browser_page, width):
+    page = browser_page
+    _upload(page, app_server, "Issue / risk / dispute log", EXPORTS / "raid_log_people.xlsx", width)
+    main = page.locator('[data-testid="stMain"]')
+    raised_by = page.get_by_role("combobox", name="Raised by (partner)")
+    assert raised_by.input_value() == "Partner"
+    text = main.inner_text()
+    assert "'Raised By': values look like people's names, not organisations" in text
+    # the organisations became partners, the people did not
+    _look_then_load(page, f"data-raid-people-{width}", "Load all 6 rows",
+                    r"Loaded 6 of 6 rows of raid_log_people\.xlsx as batch \d+; new partners: "
+                    r"Northgate Housing, Riverside Health Trust, Eastfield Council\.")

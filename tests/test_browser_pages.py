@@ -106,7 +106,7 @@ def test_compare_by_url_sort_and_open_a_partner(app_server, chromium):
     context, page = _fresh(chromium)
     text = _open(page, f"{app_server.url}/compare?wave=2026-Q1&sort=Collaboration+index")
     assert "Partners × factors, 2026-Q1" in text
-    assert "Northline Infrastructure: hidden so a smaller group cannot be worked out by subtraction" in text
+    assert "Brackwater Systems: hidden so a smaller group cannot be worked out by subtraction" in text
     screenshot(page, "compare-2026-Q1")
 
     _choose(page, "Sort partners by", "Shared goals")

@@ -89,7 +89,7 @@ def test_scores_of_the_demo_mark_small_groups_suppressed_with_no_score():
     code, out, _ = run("scores", "--format", "csv")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "partner,wave,factor,score,respondents,suppressed,reason"
+    assert lines[0] == "partner,wave,factor,score,respondents,suppressed,reason,pending"
     pipwell = [line.split(",") for line in lines if line.startswith("Pipwell Ecology,2024-Q4,")]
     assert pipwell and all(row[3] == "" and row[4] == "" and row[5] == "True" for row in pipwell)
     # the reason in words, with the real k (not a code, not the letter k)

@@ -1,12 +1,14 @@
 """The Data page driven through Streamlit's AppTest: upload, mapping shown, questions, preview,
 commit, history, undo. Uploads go through the page's real st.file_uploader (AppTest 1.67 has
 ``at.file_uploader``)."""
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines import ingest
+from test_pages import shown as pages_shown
 from pipelines.store import Store, db_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,10 +36,15 @@ def upload(at, dataset: str, name: str, data: bytes) -> AppTest:
     return at
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown the page escaped (ui/text.md)."""
+    return pages_shown(str(markdown))
+
+
 def text(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "info", "warning", "success", "error")
              for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(p) for p in parts)
 
 
 def metrics(at) -> dict[str, str]:
@@ -70,20 +77,21 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     assert at.selectbox(key="data_pname_Northgate Housing").value == "__new__"
     # preview
     assert metrics(at) == {"Rows read": "3", "Rows mapped": "3", "Valid rows": "3", "Invalid rows": "0"}
-    assert any("Labels (2)" in str(m.value) for m in at.markdown)  # the reader's notes
+    assert any("Labels (2)" in shown(m.value) for m in at.markdown)  # the reader's notes
     assert batches() == [(1, "instrument", "default-instrument.csv (built in)", True)]  # nothing written yet
 
     button(at, "Load all 3 rows").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == [
+    assert [shown(s.value) for s in at.success] == [
         "Loaded 3 of 3 rows of jira_issues.csv as batch 2; new partners: Northgate Housing, Eastfield Council, "
         "Riverside Health Trust."]
     assert batches()[-1] == (2, "issues", "jira_issues.csv", True)
     assert at.file_uploader[0].value is None  # the uploader is empty again
 
-    history = at.dataframe[0].value
-    assert list(history["File"])[:2] == ["jira_issues.csv", "default-instrument.csv (built in)"]
-    assert list(history["State"])[:1] == ["loaded"]
+    history = at.table[0].value
+    assert list(history["What"]) == ["The issue log upload", "The survey questions upload"]
+    assert list(history["File"]) == ["jira_issues.csv", "default-instrument.csv (built in)"]
+    assert list(history["Now"]) == ["in the data", "in the data"]
 
     # the same file again changes nothing
     at.file_uploader[0].upload("jira_issues (1).csv", fixture("jira_issues.csv"), "text/csv")
@@ -94,13 +102,18 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     # undo, with a confirm step
     at.selectbox(key="data_undo_batch").set_value(2).run()
     at.button(key="data_undo").click().run()
-    assert "Undo batch 2: jira_issues.csv?" in text(at)
+    assert "Undo 2: jira_issues.csv (issue log), loaded " in text(at)
     assert batches()[-1][3] is True  # not yet
     at.button(key="data_undo_yes").click().run()
     assert not at.exception
-    assert "Undid batch 2 (jira_issues.csv)." in [s.value for s in at.success]
+    assert "Undid batch 2 (jira_issues.csv)." in [shown(s.value) for s in at.success]
     assert batches()[-1] == (2, "issues", "jira_issues.csv", False)
-    assert list(at.dataframe[0].value["State"])[:1] == ["undone"]
+    history = at.table[0].value
+    assert list(history["Number"]) == [3, 2, 1]  # the undo took number 3
+    assert list(history["What"])[:2] == ["The undo of the issue log upload", "The issue log upload"]
+    assert re.fullmatch(r"undone \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(number 3\)", history["Now"][1])
+    assert re.fullmatch(r"loaded \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", history["When"][1])
+    assert "None" not in history.to_csv()
 
 
 def test_survey_with_invalid_rows_shows_reasons_and_loads_the_valid_rows(at):
@@ -111,10 +124,11 @@ def test_survey_with_invalid_rows_shows_reasons_and_loads_the_valid_rows(at):
             "a4,Eastfield Council,2025-08-15,1,1\r\n").encode()
     upload(at, "survey", "pulse.csv", data)
     assert at.selectbox(key="data_map_partner").value == "Organisation"
-    items = at.dataframe[0].value
-    assert list(items["Question (item id)"]) == ["SG1", "JG1"]
+    items = at.table[0].value
+    assert list(items["Item"]) == ["SG1", "JG1"]  # the question columns (the history is the last table)
+    assert list(items["Question"])[0].startswith("The partners agreed the programme's objectives")
     assert metrics(at) == {"Rows read": "4", "Answers mapped": "8", "Valid rows": "3", "Invalid rows": "1"}
-    failures = at.dataframe[1].value
+    failures = at.dataframe[0].value
     assert list(zip(failures["Row"], failures["Column"], failures["Value"])) == [(3, "JG1", "9"), (3, "SG1", "Maybe")]
     assert all(failures["Reason"].str.len() > 10)
     assert [b.label for b in at.button if b.key in ("data_load", "data_refuse")] == [
@@ -122,7 +136,7 @@ def test_survey_with_invalid_rows_shows_reasons_and_loads_the_valid_rows(at):
 
     at.button(key="data_load").click().run()
     assert not at.exception
-    assert "Loaded 3 of 4 rows of pulse.csv" in at.success[0].value
+    assert "Loaded 3 of 4 rows of pulse.csv" in shown(at.success[0].value)
     store = Store(db_path())
     try:
         assert store.cursor().execute("SELECT count(*), count(DISTINCT respondent_key) FROM survey_responses"
@@ -137,7 +151,7 @@ def test_refuse_the_whole_file_loads_nothing(at):
     upload(at, "milestones", "smartsheet_plan.xlsx", fixture("smartsheet_plan.xlsx"))
     assert metrics(at)["Invalid rows"] == "1"
     at.button(key="data_refuse").click().run()
-    assert "nothing was loaded" in at.warning[0].value
+    assert "nothing was loaded" in shown(at.warning[0].value)
     assert len(batches()) == 1
 
 
@@ -159,7 +173,7 @@ def test_questions_block_loading_until_answered(at):
     at.run()
     assert not at.exception
     at.button(key="data_load").click().run()
-    assert "Loaded 2 of 2 rows of plan.csv" in at.success[0].value
+    assert "Loaded 2 of 2 rows of plan.csv" in shown(at.success[0].value)
     store = Store(db_path())
     try:
         cursor = store.cursor()
@@ -193,9 +207,86 @@ def test_workbook_sheet_can_be_chosen(at):
 
 def test_unreadable_file_is_a_plain_error(at):
     upload(at, "issues", "old.xlsx", b"not a zip at all")
-    assert "is named .xlsx but is not an Excel workbook" in at.error[0].value
+    assert "is named .xlsx but is not an Excel workbook" in shown(at.error[0].value)
 
 
 def test_templates_are_offered_for_every_dataset(at):
     keys = {b.key for b in at.get("download_button")}
     assert {f"data_template_{d}" for d in ("survey", "instrument", "milestones", "issues", "partners")} <= keys
+
+
+# ------------------------------------------------------------------------------ second round (#21)
+def test_delimiter_chosen_on_the_page_reads_the_file_again(at):
+    upload(at, "issues", "jira_all_fields.csv", fixture("jira_all_fields.csv"))
+    choice = at.selectbox(key="data_delimiter")
+    assert choice.value is None and choice.format_func(None) == "detected (comma)"
+    assert metrics(at)["Rows read"] == "6"
+    choice.set_value(";").run()
+    assert not at.exception
+    assert "Columns are separated by semicolons, as chosen." in text(at)
+    assert "Which column holds 'Issue id'?" in text(at)  # its columns are not the Jira ones now
+
+
+def test_many_new_partners_are_added_only_when_the_page_is_told_to(at):
+    names = ["Granite Civils", "Meridian Tunnelling", "Orchard Signals", "Summit Ecology", "Tamar Water"]
+    plan = ("Milestone ID,Owner,Baseline Date\r\n"
+            + "".join(f"M{n},{name},2025-0{n + 1}-28\r\n" for n, name in enumerate(names))).encode()
+    upload(at, "milestones", "plan.csv", plan)
+    assert "This file would add 5 new partners: Granite Civils" in text(at)
+    assert not [b for b in at.button if b.label.startswith("Load")]
+    at.checkbox(key="data_accept_new").check().run()
+    assert not at.exception
+    button(at, "Load all 5 rows").click().run()
+    assert any("new partners: Granite Civils, Meridian Tunnelling, Orchard Signals, Summit Ecology, Tamar Water"
+               in shown(s.value) for s in at.success)
+
+
+def test_partial_responses_included_from_the_page(at):
+    store = Store(db_path())
+    try:
+        items = ("Item ID,Question text,Factor,Scale min,Scale max,Reverse-scored\r\n"
+                 "SG1,We agreed the programme goals together,shared goals,1,5,No\r\n"
+                 "JG1,Decisions are made jointly,joint governance,1,5,No\r\n").encode()
+        ingest.commit(store, ingest.prepare(store, "instrument", "items.csv", items))
+    finally:
+        store.close()
+    upload(at, "survey", "qualtrics_partial.csv", fixture("qualtrics_partial.csv"))
+    assert "Left out 2 partial responses" in text(at)
+    assert "Skipped on purpose, not invalid: 2 partial responses" in text(at)
+    at.checkbox(key="data_include_partial").check().run()
+    assert "Included 2 partial responses (Finished = False or Progress below 100), as chosen." in text(at)
+    assert metrics(at)["Valid rows"] == "5"
+
+
+# ------------------------------------------------------------------------------ #23
+def test_question_columns_are_listed_with_their_text_in_the_instrument_order(at):
+    data = ("Response ID,Organisation,Recorded Date,JG1,SG1\r\n"
+            "a1,Northgate Housing,2025-08-14,4,Agree\r\n").encode()
+    upload(at, "survey", "pulse.csv", data)
+    items = at.table[0].value
+    assert list(items.columns) == ["Column in your file", "Item", "Question"]
+    assert list(items["Item"]) == ["SG1", "JG1"]
+    assert list(items["Question"]) == [
+        "The partners agreed the programme's objectives together.",
+        "The partners take decisions that affect several of them in a joint forum."]
+
+
+def test_one_slash_date_in_an_iso_log_is_an_invalid_row_not_a_question(at):
+    data = ("Ref,Title,Raised by,Date raised\r\nR-1,Papers late,Northgate Housing,2025-11-03\r\n"
+            "R-2,Budget,Northgate Housing,2025-11-10\r\nR-3,Board,Northgate Housing,05/01/2025\r\n").encode()
+    upload(at, "issues", "raid.csv", data)
+    assert not [r for r in at.radio if r.key == "data_date_order"]
+    assert "Before loading, answer" not in text(at)
+    failures = at.dataframe[0].value
+    assert list(zip(failures["Row"], failures["Column"], failures["Value"])) == [(4, "Date raised", "05/01/2025")]
+    assert "Column 'Date raised' writes its dates like 2025-11-03; 1 written like 05/01/2025" in text(at)
+    assert [b.label for b in at.button if b.key == "data_load"] == ["Load the 2 valid rows"]
+
+
+def test_text_from_the_file_is_shown_as_written_not_as_markdown(at):
+    name = "**Kestrel** [site](http://x.example) :red[Ltd]"
+    data = (f"Ref,Title,Raised by,Date raised\r\nR-1,Papers late,\"{name}\",2025-11-03\r\n").encode()
+    upload(at, "issues", "raid_log_v2.csv", data)
+    partner = [m.value for m in at.markdown if "row" in shown(m.value) and "Kestrel" in shown(m.value)]
+    assert partner == ["'\\*\\*Kestrel\\*\\* \\[site\\]\\(http\\:\\/\\/x\\.example\\) \\:red\\[Ltd\\]', 1 row"]
+    assert shown(partner[0]) == f"'{name}', 1 row"

@@ -21,11 +21,15 @@ import pytest
 
 from pipelines.programme import demo
 from pipelines.programme.demo import (
+    COMMENT_HEADER,
+    DEMO_ACTIONS,
     DEMO_AS_OF,
     DEMO_LABEL,
+    HEADCOUNT_HEADER,
     ISSUE_HEADER,
     MILESTONE_HEADER,
     PARTNERS,
+    RATING_QUESTION,
     SURVEY_HEADER,
     WAVES,
     demo_files,
@@ -75,7 +79,8 @@ def answers(surveys) -> pd.DataFrame:
     frames = []
     for wave, frame in surveys.items():
         long = frame.melt(id_vars=["Respondent ID", "Organisation", "Response date"],
-                          var_name="item", value_name="value").dropna(subset=["value"])
+                          value_vars=list(instrument.index), var_name="item", value_name="value").dropna(
+            subset=["value"])
         long["wave"] = wave
         frames.append(long)
     long = pd.concat(frames, ignore_index=True)
@@ -97,14 +102,18 @@ def factor_means(answers) -> dict[str, pd.Series]:
     return {factor: per.xs(factor, level="factor") for factor in FACTORS}
 
 
+def _file(files, dataset: str) -> pd.DataFrame:
+    return _read(next(f for f in files if f.dataset == dataset).data)
+
+
 @pytest.fixture(scope="module")
 def milestones(files) -> pd.DataFrame:
-    return _read(files[-2].data)
+    return _file(files, "milestones")
 
 
 @pytest.fixture(scope="module")
 def issues(files) -> pd.DataFrame:
-    return _read(files[-1].data)
+    return _file(files, "issues")
 
 
 # ------------------------------------------------------------------------- determinism
@@ -136,7 +145,7 @@ def test_seed_changes_the_data_not_the_shape():
 # ------------------------------------------------------------------------ shapes, headers
 
 def test_files_in_load_order(files):
-    assert [f.dataset for f in files] == ["partners"] + ["survey"] * 8 + ["milestones", "issues"]
+    assert [f.dataset for f in files] == ["partners"] + ["survey"] * 8 + ["milestones", "issues", "headcount"]
     assert [f.wave for f in files if f.dataset == "survey"] == list(WAVES)
     assert len({f.name for f in files}) == len(files)
     assert all(f.name.endswith(".csv") for f in files)
@@ -148,14 +157,17 @@ def test_headers(files):
     first_lines = [f.data.split(b"\n", 1)[0].decode() for f in files]
     assert first_lines[0] == "Partner,Aliases"
     item_ids = [item.item_id for item in DEFAULT_INSTRUMENT]
+    ratings = [f"{RATING_QUESTION} [{name}]" for name in demo_partner_names()]
     for line in first_lines[1:9]:
-        assert line == "Respondent ID,Organisation,Response date," + ",".join(item_ids)
+        assert line == ",".join(["Respondent ID", "Organisation", "Response date", *item_ids, *ratings,
+                                 COMMENT_HEADER])
     assert first_lines[9] == ("Milestone ID,Title,Owner,Baseline date,Forecast date,"
                               "Actual date,Status")
     assert first_lines[10] == ("Issue ID,Title,Type,Raised by,Owned by,Raised date,"
                                "Resolved date,Severity,Status,Escalated")
     assert tuple(first_lines[9].split(",")) == MILESTONE_HEADER
     assert tuple(first_lines[10].split(",")) == ISSUE_HEADER
+    assert tuple(first_lines[11].split(",")) == HEADCOUNT_HEADER
     assert len(SURVEY_HEADER) == 3 + 20
     for f in files:
         f.data.decode("utf-8")
@@ -400,3 +412,55 @@ def test_instrument_csv_in_template_shape():
     assert set(template["Reverse-scored"]) == {"Yes", "No"}
     assert template.loc[template["Item ID"] == "JG4", "Reverse-scored"].item() == "Yes"
     assert list(template["Question text"]) == list(default_instrument_frame()["text"])
+
+
+# ------------------------------------------------------------ beside the scores (issue 25)
+
+def test_every_respondent_rates_the_other_partners_on_the_survey_scale(surveys):
+    skipped = []
+    for wave, frame in surveys.items():
+        for name in demo_partner_names():
+            column = frame[f"{RATING_QUESTION} [{name}]"]
+            assert column[frame["Organisation"] == name].isna().all()  # not one's own organisation
+            others = column[frame["Organisation"] != name]
+            assert set(others.dropna().unique()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+            skipped.append(others.isna())
+    assert 0.04 < pd.concat(skipped).mean() < 0.06
+
+
+def test_the_two_sides_of_a_relationship_differ_where_the_story_says(surveys):
+    def mean(rater, target):
+        frames = [f[f["Organisation"] == rater][f"{RATING_QUESTION} [{target}]"] for f in surveys.values()]
+        return pd.concat(frames).mean()
+    assert (round(mean(STEADY, STALLING), 2), round(mean(STALLING, STEADY), 2)) == (3.8, 2.8)
+    assert mean("Harbour Civils", "Kestrel Design") > mean("Harbour Civils", SLIPPING) + 0.4
+
+
+def test_some_respondents_write_comments_and_a_few_leave_contact_details(surveys):
+    texts = pd.concat([f[COMMENT_HEADER] for f in surveys.values()]).fillna("")
+    written = texts[texts != ""]
+    assert len(written) == 143
+    assert written.str.contains("07700 900123|@northline.example").sum() == 13
+
+
+def test_headcounts_list_every_partner_then_the_changes(files):
+    headcount = _file(files, "headcount")
+    assert list(headcount.itertuples(index=False, name=None)) == [
+        ("Harbour Civils", "2024-Q4", "40"), ("Kestrel Design", "2024-Q4", "32"),
+        ("Corvell Signalling", "2024-Q4", "25"), ("Brackwater Systems", "2024-Q4", "20"),
+        ("Northline Infrastructure", "2024-Q4", "14"), ("Pipwell Ecology", "2024-Q4", "6"),
+        ("Harbour Civils", "2025-Q3", "44"), ("Brackwater Systems", "2026-Q1", "32")]
+
+
+def test_respondents_never_exceed_the_invited(answers):
+    counts = answers.groupby(["Organisation", "wave"])["Respondent ID"].nunique()
+    invited = {p.name: p.headcount for p in PARTNERS}
+    assert all(n <= invited[name] for (name, _wave), n in counts.items())
+
+
+def test_a_few_actions_some_closed_one_overdue():
+    assert len(DEMO_ACTIONS) == 5
+    assert sum(a.closed is not None for a in DEMO_ACTIONS) == 3
+    assert all(a.created < a.due and (a.closed is None or a.created < a.closed <= DEMO_AS_OF) for a in DEMO_ACTIONS)
+    assert [a.partner for a in DEMO_ACTIONS if a.closed is None and a.due < DEMO_AS_OF] == [SLIPPING]
+    assert {a.factor for a in DEMO_ACTIONS} <= set(FACTORS)

@@ -48,6 +48,7 @@ def loaded_at(store, batch_id) -> pd.Timestamp:
 
 def test_a_pin_describes_the_loads_and_dates_as_they_were(store):
     ids = b.add_partners(store, ["Alpha"])
+    b.load(store, "instrument_items", b.instrument())
     first_ms = b.load(store, "milestones", [milestone("M1", "2025-03-01", actual="2025-03-10")])
     q1 = b.load(store, "survey_responses", survey(ids["Alpha"], "2025-Q1", "2025-01-01"))
     issues = b.load(store, "issues", [issue("I1", "2025-02-01", resolved="2025-02-20")])
@@ -58,7 +59,7 @@ def test_a_pin_describes_the_loads_and_dates_as_they_were(store):
 
     latest = freshness.freshness(cursor)
     assert rows(latest) == {"issues": (1, date(2025, 2, 20)), "milestones": (1, date(2025, 3, 10)),
-                            "survey": (2, date(2025, 4, 1))}
+                            "instrument": (1, None), "partners": (1, None), "survey": (2, date(2025, 4, 1))}
     pd.testing.assert_frame_equal(freshness.freshness(cursor, undo), latest)
 
     # Before the undo the later milestones still counted.
@@ -69,9 +70,9 @@ def test_a_pin_describes_the_loads_and_dates_as_they_were(store):
     # Pinned after the first survey wave: the second wave, and what loaded after it, are not there.
     pinned = freshness.freshness(cursor, issues)
     assert rows(pinned) == {"issues": (1, date(2025, 2, 20)), "milestones": (1, date(2025, 3, 10)),
-                            "survey": (1, date(2025, 1, 1))}
+                            "instrument": (1, None), "partners": (1, None), "survey": (1, date(2025, 1, 1))}
     assert pinned.set_index("dataset").loc["survey", "last_loaded"] == loaded_at(store, q1)
-    assert set(rows(freshness.freshness(cursor, first_ms))) == {"milestones"}
+    assert set(rows(freshness.freshness(cursor, first_ms))) == {"instrument", "partners", "milestones"}
     assert rows(freshness.freshness(cursor, q2))["survey"] == (2, date(2025, 4, 1))
 
 

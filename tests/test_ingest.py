@@ -8,6 +8,7 @@ from pipelines import ingest
 from pipelines.ingest import loader, privacy
 from pipelines.programme import bootstrap
 from pipelines.store import Store, versions
+from pipelines.store.schema import SCHEMA_VERSION
 
 ITEMS = (
     "Item ID,Question text,Factor,Scale min,Scale max,Reverse-scored\r\n"
@@ -230,7 +231,7 @@ def test_migration_from_an_older_schema_keeps_data(tmp_path, made_at):
                            [text_key])
     old.close()
     new = Store(path)
-    assert new.schema_version() == 4
+    assert new.schema_version() == SCHEMA_VERSION
     cursor = new.cursor()
     assert cursor.execute("SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'survey_current'"
                           ).fetchone() == (0,)  # schema 3 dropped it

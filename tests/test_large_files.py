@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks import generate
 from pipelines import ingest
-from pipelines.ingest import contracts, readers
+from pipelines.ingest import limits, readers
 from pipelines.programme import bootstrap
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -96,11 +96,11 @@ def test_whitespace_cells_are_blank_and_short_rows_are_padded_on_the_large_road(
     assert cells(large.frame) == [["A-1", None, "2025-01-02"], ["A-2", "y", None]]
 
 
-def prepared_both(store, dataset: str, name: str, data: bytes, monkeypatch):
+def prepared_both(store, dataset: str, name: str, data: bytes, monkeypatch, options=None):
     monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 0)
-    large = ingest.prepare(store, dataset, name, data)
+    large = ingest.prepare(store, dataset, name, data, options)
     monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 10**12)
-    return large, ingest.prepare(store, dataset, name, data)
+    return large, ingest.prepare(store, dataset, name, data, options)
 
 
 CASES = [("survey", "exports/qualtrics_pulse.csv"), ("survey", "exports/surveymonkey_pulse.csv"),
@@ -141,9 +141,10 @@ def test_a_generated_survey_loads_the_same_answers_on_both_roads(store, monkeypa
     assert again == answers and len(answers) > 5000
 
 
-def test_a_generated_issue_log_checked_by_duckdb_loads_the_same_issues_on_both_roads(store, monkeypatch):
-    data = generate.issues_csv(contracts.SQL_ROWS + 100, invalid=0.03)
-    large, general = prepared_both(store, "issues", "log.csv", data, monkeypatch)
+def test_a_generated_issue_log_loads_the_same_issues_on_both_roads(store, monkeypatch):
+    data = generate.issues_csv(5100, invalid=0.03)
+    large, general = prepared_both(store, "issues", "log.csv", data, monkeypatch,
+                                   ingest.Options(accept_new_partners=True))  # 200 partners, all new
     assert took_the_large_road(large.raw) and not took_the_large_road(general.raw)
     pd.testing.assert_frame_equal(large.validation.failures, general.validation.failures)
     assert set(large.validation.failures["check"]) == {
@@ -155,5 +156,82 @@ def test_a_generated_issue_log_checked_by_duckdb_loads_the_same_issues_on_both_r
     again = store.cursor().execute(
         "SELECT * EXCLUDE (batch_id) FROM issues WHERE batch_id = ? ORDER BY ALL", [second.batch_id]).fetchall()
     assert (first.rows_accepted, first.rows_rejected) == (second.rows_accepted, second.rows_rejected) == (
-        contracts.SQL_ROWS + 100 - 153, 153)
+        5100 - 153, 153)
     assert again == issues
+
+
+# ------------------------------------------------------------------------------- what cannot be an export
+def refused(store, name: str, data: bytes, monkeypatch=None, large_road: bool | None = None) -> str:
+    """The message a file is refused with, after checking that nothing was stored."""
+    from test_bad_inputs import snapshot
+
+    if large_road is not None:
+        monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", 0 if large_road else 10**12)
+    before = snapshot(store)
+    with pytest.raises(readers.ReadError) as refusal:
+        ingest.prepare(store, "issues", name, data)
+    assert snapshot(store) == before
+    return str(refusal.value)
+
+
+def test_a_100k_column_csv_is_refused_with_its_size_and_the_limit(store):
+    header = ",".join(f"Question {i}" for i in range(100_000))
+    data = f"{header}\n{','.join('4' for _ in range(100_000))}\n".encode()
+    assert refused(store, "wide.csv", data) == (
+        "'wide.csv' has 100,000 columns (row 1), more than the 2,000 any export has, so nothing was read. Check "
+        "that it is the right file and that one delimiter separates its columns, or export only the columns the "
+        "programme needs.")
+
+
+def test_the_command_line_refuses_a_100k_column_csv_and_stores_nothing(store, tmp_path):
+    from test_bad_inputs import cli_refuses
+
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n" + "x," * 99_999 + "x\n")
+    assert cli_refuses(store, path, "issues") == (
+        "wide.csv: 'wide.csv' has 100,000 columns (row 1), more than the 2,000 any export has, so nothing was read. "
+        "Check that it is the right file and that one delimiter separates its columns, or export only the columns "
+        "the programme needs.\n")
+
+
+def test_2000_columns_are_read():
+    data = (",".join(f"c{i}" for i in range(2_000)) + "\n" + ",".join("x" for _ in range(2_000)) + "\n").encode()
+    assert readers.read_file("wide.csv", data).frame.shape == (1, 2_000)
+
+
+def test_a_row_wider_than_the_limit_below_the_top_rows_is_refused_with_its_row(store):
+    rows = ["Issue ID,Title,Raised date"] + [f"A-{i},x,2025-01-02" for i in range(80)] + ["A-99," + "x," * 2_001 + "x"]
+    message = refused(store, "log.csv", "\n".join(rows).encode())
+    assert message.startswith("'log.csv' has 2,003 columns (row 82), more than the 2,000 any export has")
+
+
+@pytest.mark.parametrize("large_road", [True, False], ids=["large road", "general road"])
+def test_a_cell_past_a_million_characters_is_refused_with_its_row(store, monkeypatch, large_road):
+    data = ("Issue ID,Title,Raised date\nA-1,x,2025-01-02\nA-2," + "y" * (limits.MAX_CELL_CHARS + 1)
+            + ",2025-01-03\n").encode()
+    message = refused(store, "log.csv", data, monkeypatch, large_road)
+    assert message == (
+        "'log.csv' has a cell of more than 1,000,000 characters (by line 3), which no export tool writes (Excel "
+        "stops at 32,767), so nothing was read. A quote that is opened and never closed makes the rest of a file "
+        "one cell: check the quotes up to line 3, or shorten that cell, and export again.")
+
+
+def test_a_cell_of_a_million_characters_is_read(monkeypatch):
+    data = ("Issue ID,Title\nA-1," + "y" * limits.MAX_CELL_CHARS + "\n").encode()
+    for threshold in (0, 10**12):
+        monkeypatch.setattr(readers, "LARGE_TEXT_CHARS", threshold)
+        assert len(readers.read_file("log.csv", data).frame.at[0, "Title"]) == limits.MAX_CELL_CHARS
+
+
+def test_a_quote_never_closed_near_the_top_is_refused_not_read_as_one_cell(store):
+    data = b'Issue ID,Title,Raised date\nA-1,"unclosed,2025-01-02\n' + b"A-2,x,2025-01-03\n" * 70_000
+    assert "has a cell of more than 1,000,000 characters" in refused(store, "log.csv", data)
+
+
+def test_a_line_past_the_limit_is_refused_before_the_file_is_decoded(store, monkeypatch):
+    monkeypatch.setattr(readers, "_decode", lambda *a: pytest.fail("decoded a file with an overlong line"))
+    data = b"Issue ID,Title\nA-1,x\nA-2," + b"z" * limits.MAX_LINE_BYTES + b"\n"
+    assert refused(store, "log.csv", data) == (
+        "Line 3 of 'log.csv' is 3.8 MB long, over the limit of 3.8 MB for one line, so the file is not an export "
+        "that can be read as a table. Check that it is the right file (one without line breaks is not a table), "
+        "or export it again.")

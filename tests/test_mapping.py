@@ -9,6 +9,7 @@ import pytest
 from pipelines.ingest import fields
 from pipelines.ingest.mapping import (
     HIGH,
+    MIN_SUGGEST,
     ItemMatch,
     Suggestion,
     confident,
@@ -441,3 +442,63 @@ def test_match_items_one_column_per_item():
 ])
 def test_normalise_text(text, key):
     assert normalise_text(text) == key
+
+
+# ---------------------------------------------------------------- grid questions (grids.py)
+@pytest.mark.parametrize("column", [
+    "How strongly do you agree with each statement? [We agreed the goals together]",  # Google Forms
+    "How strongly do you agree with each statement?.We agreed the goals together",  # Microsoft Forms
+    "Partnership statements.We agreed the goals together",
+    "How strongly do you agree? - We agreed the goals together",  # SurveyMonkey, Qualtrics
+    "How strongly do you agree?-We agreed the goals together",  # Qualtrics legacy
+    "Partnership: We agreed the goals together",
+])
+def test_grid_question_matched_by_its_statement(column):
+    assert match_items([column], {}, ITEMS).columns == {column: "SG1"}
+
+
+def test_grid_split_inside_a_statement_matches_nothing_else():
+    items = pd.DataFrame({"item_id": ["SG3"], "text": ["Goals are co-defined"]})
+    column = "Rate each statement [Goals are co-defined]"
+    assert match_items([column], {}, items).columns == {column: "SG3"}
+    assert match_items(["Rate each - defined"], {}, items).columns == {}
+
+
+def test_grid_parts_for_partner_ratings_too():
+    from pipelines.ingest.grids import grid_parts
+
+    assert grid_parts("How well does each partner share information? [Kestrel Design]")[0] == (
+        "How well does each partner share information?", "Kestrel Design")
+    assert grid_parts("Which organisation do you work for?") == []
+
+
+SM_CONTACT = frame({  # SurveyMonkey's contact block, as the reader joins its two header rows
+    f"Please provide your contact information: - {label}": ["x", "y"]
+    for label in ("Name", "Company", "Address", "Address 2", "City/Town", "State/Province",
+                  "ZIP/Postal Code", "Country", "Email Address", "Phone Number")})
+
+
+def test_surveymonkey_contact_block_is_personal_data_but_company():
+    personal = personal_data_columns(SM_CONTACT)
+    assert [c.rsplit(" - ", 1)[1] for c in personal] == [
+        "Name", "Address", "Address 2", "City/Town", "State/Province", "ZIP/Postal Code", "Country",
+        "Email Address", "Phone Number"]
+
+
+def test_surveymonkey_contact_block_company_maps_to_the_partner():
+    company = "Please provide your contact information: - Company"
+    data = SM_CONTACT.drop(columns=personal_data_columns(SM_CONTACT))
+    data[company] = ["Kestrel Design", "Osprey"]
+    suggestion = suggest_mapping("survey", data)["partner"]
+    assert (suggestion.column, suggestion.confidence >= HIGH) == (company, True)
+
+
+@pytest.mark.parametrize("header, values, field", [
+    ("Escalated", ["maybe"], "escalated"), ("Resolved", ["soon", "TBC"], "resolved_date"),
+    ("Severity", ["Purple"], "severity")])
+def test_a_parsed_field_keeps_a_column_named_for_it_whatever_its_values(header, values, field):
+    """Its values are then read and each unreadable one is a row error; a column dropped for its
+    values would be loaded as blank (an issue 'maybe' escalated stored as not escalated)."""
+    columns = {"Issue ID": ["I-1", "I-2"][:len(values)], "Raised by": ["Acme"] * len(values), header: values}
+    suggestion = suggest_mapping("issues", frame(columns))[field]
+    assert (suggestion.column, suggestion.confidence) == (header, MIN_SUGGEST)

@@ -4,7 +4,8 @@ A local provider (the ``oidc-provider-mock`` package, requirements-dev.txt) runs
 port; the app is served with an ``[auth]`` section pointing at it, from a secrets file in the
 test's temporary folder (``--secrets.files`` via STREAMLIT_SECRETS_FILES; the repository's
 ``.streamlit/secrets.toml`` is never written). The mock's sign-in form lets the test choose the
-subject, and a subject typed there is also the user's ``email`` claim.
+subject, and a subject typed there is also the user's ``email`` claim; its token carries
+``email_verified`` only for a user registered with that claim (``_register``).
 
 The round trip checked: a shared link to a view, the sign-in screen, the provider's form, and
 back to THE SAME view (page and query parameters, restored from the tab's sessionStorage by
@@ -14,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import json
 import time
 import urllib.request
 from urllib.parse import parse_qs, urlparse
@@ -90,6 +92,15 @@ def signed_in_app(tmp_path, oidc_provider, monkeypatch):
     assert server.port == port
     yield server
     server.stop()
+
+
+def _register(provider: str, email: str, claims: dict) -> None:
+    """Give the provider's user ``email`` these claims (the mock's PUT /users/<sub>)."""
+    request = urllib.request.Request(f"{provider}/users/{email}", method="PUT",
+                                     data=json.dumps({"email": email, **claims}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 204
 
 
 def _nav_titles(page) -> list[str]:
@@ -178,12 +189,26 @@ def test_a_shared_link_survives_a_cancelled_then_real_sign_in_and_a_viewer_gets_
 @pytest.mark.browser
 def test_an_editor_signed_in_through_the_provider_lands_on_the_link_with_the_data_page(
         signed_in_app, oidc_provider, chromium):
+    _register(oidc_provider, EDITOR, {"email_verified": True})
     context, page = _sign_in_from_a_shared_link(chromium, signed_in_app, oidc_provider, EDITOR, "oidc-editor")
     try:
         assert urlparse(page.url).path == "/compare" and _query(page) == {"wave": "2025-Q4"}
         assert f"Signed in as {EDITOR} (editor" in page.inner_text('[data-testid="stSidebar"]')
         assert "Data" in _nav_titles(page)
         screenshot(page, "oidc-editor-3-linked-view")
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_an_editor_whose_token_does_not_say_email_verified_is_a_viewer(
+        signed_in_app, oidc_provider, chromium):
+    """The mock's token for a user typed at its form has ``email`` and no ``email_verified``."""
+    context, page = _sign_in_from_a_shared_link(chromium, signed_in_app, oidc_provider, EDITOR,
+                                                "oidc-unverified")
+    try:
+        assert f"Signed in as {EDITOR} (viewer)." in page.inner_text('[data-testid="stSidebar"]')
+        assert "Data" not in _nav_titles(page)
     finally:
         context.close()
 

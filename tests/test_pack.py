@@ -19,7 +19,7 @@ from pipelines.programme.factors import FACTORS
 
 BASE = "http://pack.test:8501"
 TODAY = date(2026, 11, 25)
-SUPPRESSED_PARTNERS = ("Pipwell Ecology", "Northline Infrastructure")
+SUPPRESSED_PARTNERS = ("Pipwell Ecology", "Brackwater Systems", "Corvell Signalling")  # not the client
 
 
 @pytest.fixture(scope="module")
@@ -160,10 +160,10 @@ def test_programme_pack_slides_titles_and_16_9(programme_pptx, programme_slides)
 def test_programme_pack_filters_asof_and_links(programme_pptx):
     slides = list(programme_pptx.slides)
     cover = "\n".join(_slide_texts(slides[0]))
-    assert "Prepared 2026-11-25" in cover and "latest data, version 12, loaded" in cover
+    assert "Prepared 2026-11-25" in cover and "latest data, version 21, loaded" in cover
     for slide in slides[1:]:
         text = "\n".join(_slide_texts(slide))
-        assert re.search(r"Data: latest data, version 12, loaded \d{4}-\d\d-\d\d \d\d:\d\d", text), \
+        assert re.search(r"Data: latest data, version 21, loaded \d{4}-\d\d-\d\d \d\d:\d\d", text), \
             slide.shapes.title.text
         links = _links(slide)
         assert links and all(link.startswith(BASE + "/") for link in links), slide.shapes.title.text
@@ -229,7 +229,7 @@ def test_programme_pdf_pages_titles_and_links(programme_pdf, programme_pptx):
         first_words = titles[number].split(" (")[0][:20]
         assert first_words.split(":")[0] in text, (number, titles[number])
         if number:
-            assert "Data: latest data, version 12" in text
+            assert "Data: latest data, version 21" in text
         for annotation in page.get("/Annots") or []:
             action = annotation.get_object().get("/A")
             if action and "/URI" in action:
@@ -285,7 +285,7 @@ def test_no_suppressed_value_in_programme_pack(programme_pptx, programme_pdf, de
                         assert f"{value:.1f}" not in line, (line, value)
     pdf_text = "\n".join(page.extract_text() for page in programme_pdf.pages)
     assert "Pipwell Ecology: fewer than 5 responses \u2014 not shown" in pdf_text
-    assert ("Northline Infrastructure: not shown, so a smaller group cannot be worked out by "
+    assert ("Corvell Signalling: not shown, so a smaller group cannot be worked out by "
             "subtraction") in pdf_text
 
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from pipelines.programme.factors import FACTORS
 from pipelines.query import scores
-from pipelines.store import Store
+from pipelines.store import Store, versions
 
 ITEMS = [(f, i) for f in FACTORS for i in (1, 2)]
 REVERSED = {"shared_goals_2", "open_communication_2"}
@@ -87,9 +87,10 @@ def _close(a: float, b_: float) -> bool:
 
 
 def _reload(store, respondents):
-    with store.write() as cur:
-        cur.execute("DELETE FROM survey_responses")
-        cur.execute("DELETE FROM batches WHERE dataset = 'survey'")
+    """These answers replace the last example's: its survey batch is undone, these loaded."""
+    history = versions.history(store.cursor())
+    for batch in history.loc[(history["dataset"] == "survey") & (history["state"] == "loaded"), "batch"]:
+        b.undo(store, int(batch))
     rows = []
     for j, (partner, wave, start, answers) in enumerate(respondents):
         rows += b.responses(partner, wave, start, [answers], prefix=f"r{j}")
@@ -157,9 +158,14 @@ def check_index(index: pd.DataFrame, frame: pd.DataFrame) -> None:
             assert int(row["n"]) == int(min_n[key])
 
 
-@hsettings(max_examples=300, deadline=None,
-           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                  HealthCheck.data_too_large])
+def one_store_settings(examples: int):
+    """Hypothesis settings for a property test whose examples all reload one store (a module fixture)."""
+    return hsettings(max_examples=examples, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                            HealthCheck.data_too_large])
+
+
+@one_store_settings(300)
 @given(programmes())
 def test_no_hidden_group_can_be_derived_by_subtraction(store, programme):
     k, respondents = programme

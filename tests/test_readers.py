@@ -207,7 +207,8 @@ def test_raid_log_semicolon_utf8_bom():
     assert t.frame.iloc[0].tolist() == ["R-010", "Risk", "Staff turnover; two leads leaving",
                                         "Eastfield Council", "12.05.2025", "12,5", "Open"]
     assert t.frame.iloc[1]["Description"] == "Venue, parking and access"
-    assert t.notes == ["Columns are separated by semicolons."]
+    assert t.notes == ["Columns are separated by semicolons (detected; choose another delimiter if the "
+                       "columns look wrong)."]
 
 
 def test_raid_log_xlsx_picks_table_sheet_and_skips_title():
@@ -250,7 +251,8 @@ def test_utf16_unicode_text_tab_delimited():
         "M2", "Joint triage hub – go-live", "Riverside Health Trust; Eastfield Council",
         "01/09/2025", "15/09/2025", None, "At risk"]
     assert t.source_rows == [2, 3]
-    assert t.notes == ["Read as UTF-16 (Excel 'Unicode text').", "Columns are separated by tabs."]
+    assert t.notes == ["Read as UTF-16 (Excel 'Unicode text').", "Columns are separated by tabs (detected; "
+                       "choose another delimiter if the columns look wrong)."]
 
 
 def test_utf16_big_endian_with_bom():
@@ -478,3 +480,111 @@ def test_utf16_without_bom_and_old_mac_line_endings():
     t = read_file("x.csv", b"A,B\r1,2\r3,4\r")
     assert t.frame.values.tolist() == [["1", "2"], ["3", "4"]]
     assert t.source_rows == [2, 3]
+
+
+# ----------------------------------------------------------------------------- second round (#21)
+def test_jira_all_fields_comment_cells_do_not_make_it_semicolon_separated():
+    t = read("jira_all_fields.csv")
+    assert (t.delimiter, t.frame.shape, t.source_rows[:2]) == (",", (6, 67), [2, 3])
+    assert t.frame["Description"][0].startswith("Raised at the 20/Sep/25 meeting.\r\nSee the minutes; action")
+    assert t.frame["Comment (3)"][2].endswith("actions agreed.\nNext review on Friday.")
+
+
+def test_delimiter_sample_is_cut_outside_a_quoted_cell():
+    from pipelines.ingest.delimiters import SNIFF_CHARS, _sample_records
+
+    cell = '"' + "a;b\n" * (SNIFF_CHARS // 4) + '"'
+    text = "Ref,Note\r\nR1," + cell + "\r\nR2,short\r\n"
+    sample = _sample_records(text)
+    assert sample == "Ref,Note\r"
+    t = read_file("x.csv", text.encode())
+    assert t.delimiter == "," and t.frame["Ref"].tolist() == ["R1", "R2"]
+
+
+def test_delimiter_chosen_overrides_detection_and_the_excel_hint():
+    t = read_file("x.csv", b"sep=;\r\nA;B,C\r\n1;2,3\r\n", delimiter=",")
+    assert list(t.frame.columns) == ["A;B", "C"]
+    assert t.notes == ["Columns are separated by commas, as chosen."]
+    with pytest.raises(ValueError, match="comma, semicolon, tab, pipe"):
+        read_file("x.csv", b"A,B\r\n1,2\r\n", delimiter=":")
+
+
+def test_ragged_semicolon_rows_still_read_as_semicolon():
+    assert read_file("x.csv", b"A;B;C\n1;2\n3;4;5;6\n7;8;9\n").delimiter == ";"
+
+
+def test_qualtrics_legacy_two_header_rows_name_v_columns_by_their_label():
+    t = read("qualtrics_legacy.csv")
+    assert (t.source_format, t.header_rows, t.source_rows) == ("qualtrics", 2, [3, 4, 5])
+    assert list(t.frame.columns)[:11] == ["ResponseID", "ResponseSet", "Name", "ExternalDataReference",
+                                          "EmailAddress", "IPAddress", "Status", "StartDate", "EndDate",
+                                          "Finished", "Q1"]
+    assert t.question_text["Q2_1"] == "How strongly do you agree?-We agreed the programme goals together"
+    assert t.notes[0].startswith("Read as a Qualtrics export: 2 header rows")
+
+
+def test_qualtrics_without_its_import_id_row():
+    head = read("qualtrics_pulse.csv")
+    lines = (EXPORTS / "qualtrics_pulse.csv").read_bytes().split(b"\r\n")
+    t = read_file("two-rows.csv", b"\r\n".join(lines[:2] + lines[3:]))
+    assert (t.source_format, t.header_rows) == ("qualtrics", 2)
+    assert list(t.frame.columns) == list(head.frame.columns)
+    assert t.frame.equals(head.frame)
+
+
+def test_surveymonkey_with_only_a_contact_block_and_a_matrix():
+    t = read("surveymonkey_contact.csv")
+    assert (t.source_format, t.header_rows, len(t.frame)) == ("surveymonkey", 2, 3)
+    assert "Please provide your contact information: - ZIP/Postal Code" in t.frame.columns
+    assert t.frame["Please provide your contact information: - Company"].tolist() == [
+        "Northgate Housing", "Riverside Health Trust", "Eastfield Council"]
+
+
+def test_primavera_xer_read_as_its_activities():
+    t = read("p6_schedule.xer")
+    assert_all_str_or_none(t)
+    assert (t.source_format, t.encoding, t.delimiter) == ("primavera-xer", "cp1252", "\t")
+    assert list(t.frame.columns) == ["Project", "Activity ID", "Activity Name", "Activity Type", "Milestone",
+                                     "Summary", "WBS", "WBS Name", "Primary Resource", "Resources",
+                                     "Planned Finish", "Finish", "Actual Finish", "Status", "Contract Ref",
+                                     "Responsible Partner"]
+    first = t.frame.iloc[1].to_dict()
+    assert first == {"Project": "ALPHA-HUB", "Activity ID": "M1000",
+                     "Activity Name": "Design signed off by all partners",
+                     "Activity Type": "Finish Milestone", "Milestone": "Yes", "Summary": "No", "WBS": "ALPHA-HUB.DES",
+                     "WBS Name": "Design", "Primary Resource": None, "Resources": None,
+                     "Planned Finish": "2025-09-12 17:00", "Finish": "2025-09-16 17:00",
+                     "Actual Finish": "2025-09-16 17:00", "Status": "Completed",
+                     "Responsible Partner": "Northgate Housing", "Contract Ref": "NEC4-02"}
+    assert t.frame["Activity Type"].tolist().count("Start Milestone") == 1
+    start = t.frame.iloc[4]
+    assert (start["Planned Finish"], start["Finish"]) == ("2025-10-27 08:00", "2025-11-03 08:00")
+    assert t.frame["Resources"][2] == "Site crew A"
+    lines = (EXPORTS / "p6_schedule.xer").read_bytes().decode("cp1252").split("\r\n")
+    assert lines[t.source_rows[1] - 1].startswith("%R\t5002\t")  # row numbers are the file's lines
+
+
+def test_ms_project_xml_read_as_its_tasks():
+    t = read("ms_project_schedule.xml")
+    assert_all_str_or_none(t)
+    assert t.source_format == "msproject-xml" and t.source_rows == list(range(10))
+    milestone = t.frame.iloc[6].to_dict()
+    assert milestone == {"Unique ID": "6", "ID": "6", "WBS": "2.2", "Outline Level": "2",
+                         "Name": "Building handed over", "Duration": "0 hrs", "Milestone": "Yes", "Summary": "No",
+                         "Start": "2025-11-07T17:00:00", "Finish": "2025-11-07T17:00:00",
+                         "Baseline Start": "2025-10-31T17:00:00", "Baseline Finish": "2025-10-31T17:00:00",
+                         "Actual Start": None, "Actual Finish": None, "% Complete": "0",
+                         "Resource Names": "Eastfield Council; Northgate Housing",
+                         "Delivery partner": "Eastfield Council"}
+    assert t.frame["Resource Names"][1] is None  # the -65535 'no resource' assignment
+
+
+@pytest.mark.parametrize("data, words", [
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><Project>&a;</Project>', "document type"),
+    (b'<?xml version="1.0"?><workbook><sheet/></workbook>', "not a Microsoft Project plan"),
+    (b'<?xml version="1.0"?><Project><Tasks>', "not well-formed"),
+    (b"ERMHDR\t19.12\r\n%T\tPROJECT\r\n%F\tproj_id\r\n%R\t1\r\n%E\r\n", "no activities"),
+])
+def test_schedule_files_that_cannot_be_read_say_why(data, words):
+    with pytest.raises(ReadError, match=words):
+        read_file("plan.xer" if data.startswith(b"ERMHDR") else "plan.xml", data)

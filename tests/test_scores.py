@@ -36,14 +36,12 @@ def row(frame, partner_id, factor="shared_goals", wave=Q1):
     return sel.iloc[0]
 
 
-def test_t_quantiles():
-    t = scores.t975([0, 1, 4, 29, 30, 1000])
-    assert pd.isna(t[0])
-    assert t[1] == pytest.approx(12.7062)
-    assert t[2] == pytest.approx(2.7764)
-    assert t[3] == pytest.approx(2.0452)
-    assert t[4] == pytest.approx(2.0423, abs=5e-4)
-    assert t[5] == pytest.approx(1.9623, abs=5e-4)
+def test_t_quantiles_are_students():
+    t = scores.t975([0, 1, 4, 29, 30, 1000, 0.5])
+    assert pd.isna(t[0]) and pd.isna(t[6])
+    # published two-sided 95% values
+    assert t[1:6] == pytest.approx([12.7062047362, 2.7764451052, 2.0452296421, 2.0422724563, 1.9623390808],
+                                   abs=1e-9)
 
 
 def test_reverse_items_normalised_with_interval(store):
@@ -298,17 +296,21 @@ def test_waves_partners_latest_and_export(store):
     assert (sg == 82.1).all()  # (5*75 + 2*100) / 7 = 82.14
 
 
-def test_rows_in_display_order_with_wave_start_from_every_answer(store):
+def test_rows_in_display_order_and_answers_to_items_not_scored_add_no_respondent(store):
     # ids against name order (Beta 1, Alpha 2); wave labels sorting against their starts
     ids = setup(store, partners=("Beta", "Alpha"))
     quarter, month = "2024-Q1", "2024-02"
+    extra = b.load(store, "instrument_items", [dict(item_id="not_scored", text="An item taken back",
+                                                    factor="shared_goals", scale_min=1, scale_max=5,
+                                                    reverse_scored=False)])
     rows = []
     for wave, start in ((month, "2024-02-01"), (quarter, "2024-01-01")):
         for name in ("Beta", "Alpha"):
             rows += b.responses(ids[name], wave, start, [b.all_items(4)] * 5, prefix=f"{name}{wave}")
-    # an answer to an item that is not scored adds no respondent but counts for the wave start
-    rows += b.responses(ids["Alpha"], quarter, "2023-12-15", [{"not_scored": 3}], prefix="early")
+    # an answer to an item the instrument no longer has (its batch undone) adds no respondent
+    rows += b.responses(ids["Alpha"], quarter, "2024-01-01", [{"not_scored": 3}], prefix="early")
     b.load(store, "survey_responses", rows)
+    b.undo(store, extra)
     cursor = store.cursor()
     frame = scores.factor_scores(cursor, k=5)
     assert list(zip(frame["wave"], frame["factor"], frame["partner"])) == [
@@ -318,7 +320,7 @@ def test_rows_in_display_order_with_wave_start_from_every_answer(store):
     waves = scores.waves(cursor)
     assert list(waves["wave"]) == [quarter, month]
     assert (frame["wave_start"] == frame["wave"].map(dict(zip(waves["wave"], waves["wave_start"])))).all()
-    assert (frame.loc[frame["wave"] == quarter, "wave_start"] == pd.Timestamp("2023-12-15")).all()
+    assert (frame.loc[frame["wave"] == quarter, "wave_start"] == pd.Timestamp("2024-01-01")).all()
 
 
 def test_two_small_partners_need_no_complement_and_ties_hide_the_lowest_id(store):
@@ -346,3 +348,58 @@ def test_two_small_partners_need_no_complement_and_ties_hide_the_lowest_id(store
     # a view of one partner keeps what was decided over all of them
     gamma = scores.factor_scores(store.cursor(), k=5, partners=[ids["Gamma"]], programme=False)
     assert list(gamma["suppressed"]) == [False] * len(FACTORS) + [True] * len(FACTORS)
+
+
+def test_index_interval_from_the_per_respondent_index(store):
+    """Everyone answers every factor: the index of each respondent is the weighted mean of their
+    factor scores; the group's interval is mean +/- t(n-1) * sd(y) / sqrt(n) of those."""
+    ids = setup(store, partners=("Alpha",))
+    # five respondents; factor f answered with value v[f] (1..5 -> 0, 25, 50, 75, 100)
+    values = [(5, 4, 3, 2, 1), (4, 4, 4, 4, 4), (3, 5, 2, 4, 1), (2, 2, 2, 2, 5), (1, 3, 5, 3, 3)]
+    answers = [{f"{f}_{i}": v for f, v in zip(FACTORS, row) for i in (1, 2)} for row in values]
+    b.load(store, "survey_responses", b.responses(ids["Alpha"], Q1, Q1_START, answers))
+    # y = mean of (v - 1) * 25 over the five factors: 50, 75, 50, 40, 50 -> mean 53, sd 13.0384
+    r = row(scores.index_scores(store.cursor(), k=5), ids["Alpha"])
+    assert r["score"] == pytest.approx(53.0) and r["n"] == 5
+    half = 2.7764451052 * 13.038404810405298 / 5 ** 0.5
+    assert r["ci_low"] == pytest.approx(53.0 - half) and r["ci_high"] == pytest.approx(53.0 + half)
+    # weights in force: shared goals alone -> y = 100, 75, 50, 25, 0 (sd 39.53)
+    alone = row(scores.index_scores(store.cursor(), k=5, weights={"shared_goals": 1}), ids["Alpha"])
+    assert alone["score"] == pytest.approx(50.0)
+    assert alone["ci_high"] - alone["score"] == pytest.approx(2.7764451052 * 39.528470752104745 / 5 ** 0.5)
+
+
+def test_index_interval_with_a_skipped_factor_and_the_programme_from_partner_sums(store):
+    """A respondent who skipped a factor counts with the group's mean of it: se^2 = n/(n-1) * sum z^2,
+    z_i = sum_f (w_f / n_f)(x_if - m_f) over the factors answered; the programme's comes from
+    the sums of its partners' and equals the same formula over all its respondents."""
+    import numpy as np
+
+    ids = setup(store, partners=("Alpha", "Beta"))
+    rows_alpha = [(5, 4, 3, 2, 1), (4, 4, 4, 4, 4), (3, 5, 2, 4, 1), (2, 2, 2, 2, 5), (1, 3, 5, 3, 3),
+                  (2, None, 4, 1, 5)]  # the last one skipped joint governance
+    rows_beta = [(3, 3, 3, 3, 3), (5, 1, 4, 2, 3), (4, 4, 5, 5, 2), (1, 2, 1, 2, 1), (2, 5, 3, 4, 4)]
+
+    def answers(rows):
+        return [{f"{f}_{i}": v for f, v in zip(FACTORS, r) if v is not None for i in (1, 2)} for r in rows]
+
+    b.load(store, "survey_responses", b.responses(ids["Alpha"], Q1, Q1_START, answers(rows_alpha))
+           + b.responses(ids["Beta"], Q1, Q1_START, answers(rows_beta)))
+
+    def expected(rows):
+        x = np.array([[np.nan if v is None else (v - 1) * 25 for v in r] for r in rows], dtype=float)
+        n_f = (~np.isnan(x)).sum(axis=0)
+        m = np.nanmean(x, axis=0)
+        z = np.nansum((x - m) * (0.2 / n_f), axis=1)
+        n = n_f.min()
+        se = np.sqrt(n / (n - 1) * (z ** 2).sum())
+        return (m * 0.2).sum(), n, se
+
+    index = scores.index_scores(store.cursor(), k=5)
+    for partner, rows in ((ids["Alpha"], rows_alpha), (None, rows_alpha + rows_beta)):
+        mean, n, se = expected(rows)
+        r = row(index, partner)
+        assert r["score"] == pytest.approx(mean) and r["n"] == n
+        assert (r["ci_high"] - r["ci_low"]) / 2 == pytest.approx(float(scores.t975(n - 1)) * se)
+    # Alpha: factor means (0-100) 45.83, 65, 58.33, 41.67, 54.17 -> index 53.0; n = 5 (joint governance)
+    assert row(index, ids["Alpha"])["score"] == pytest.approx(53.0) and row(index, ids["Alpha"])["n"] == 5

@@ -15,6 +15,7 @@ from pipelines.ingest.values import (
     parse_dates,
     parse_likert,
     parse_numbers,
+    parse_scale,
     parse_severity,
 )
 
@@ -145,6 +146,77 @@ def test_iso_dates_beside_ambiguous_slash_dates_still_parse():
     assert result.order == "ambiguous"
     assert result.dates.iloc[0] == T("2025-03-09")
     assert pd.isna(result.dates.iloc[1])
+
+
+def test_impossible_slash_dates_in_an_iso_column_ask_nothing():
+    result = parse_dates(pd.Series(["2026-01-05", "13/13/2026", "2026-02-10"]))
+    assert result.order == "iso"
+    assert result.failed.tolist() == [False, True, False]
+    assert result.ambiguous.tolist() == [False, False, False]
+
+
+def test_one_slash_date_in_an_iso_column_is_a_failure_not_a_question():
+    result = parse_dates(pd.Series(["2026-01-05", "2026-02-10", "05/01/2026", "2026-03-01"]))
+    assert result.order == "iso"
+    assert result.failed.tolist() == [False, False, True, False]
+    assert result.stray.tolist() == [False, False, True, False]
+    assert result.dates.tolist() == [T("2026-01-05"), T("2026-02-10"), pd.NaT, T("2026-03-01")]
+    assert result.formats == ["%Y-%m-%d"]
+
+
+def test_slash_dates_as_common_as_iso_ones_are_still_asked():
+    result = parse_dates(pd.Series(["2026-01-05", "05/01/2026"]))
+    assert result.order == "ambiguous"
+    assert result.failed.tolist() == [False, False]
+    assert result.stray.tolist() == [False, False]
+
+
+def test_slash_dates_among_month_names_are_failures():
+    result = parse_dates(pd.Series(["14 August 2025", "15 August 2025", "03/04/2025"]))
+    assert result.order == "iso"
+    assert result.failed.tolist() == [False, False, True]
+
+
+def test_a_stray_slash_date_the_user_settles_is_read():
+    result = parse_dates(pd.Series(["2026-01-05", "2026-02-10", "05/01/2026"]), order="dayfirst")
+    assert result.order == "dayfirst"
+    assert result.dates.iloc[2] == T("2026-01-05")
+    assert not result.failed.any()
+
+
+def test_a_decided_column_has_no_strays():
+    result = parse_dates(pd.Series(["2026-01-05", "2026-02-10", "25/01/2026", "05/01/2026"]))
+    assert result.order == "dayfirst"
+    assert result.dates.iloc[3] == T("2026-01-05")
+    assert not result.stray.any()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("46027", T("2026-01-05")),
+    ("45735", T("2025-03-19")),
+    ("46027.5", T("2026-01-05 12:00")),
+    ("45735.604166666664", T("2025-03-19 14:30")),  # Excel's float for 14:30
+])
+def test_excel_day_numbers_when_asked(text, expected):
+    result = parse_dates(pd.Series([text]), serials=True)
+    assert result.dates.iloc[0] == expected
+    assert result.order == "iso"
+    assert result.serial.tolist() == [True]
+    assert result.formats == ["Excel day number"]
+
+
+@pytest.mark.parametrize("text", ["2026", "123456", "4602", "-46027", "46027.5.1"])
+def test_numbers_that_are_no_excel_day_fail(text):
+    result = parse_dates(pd.Series([text]), serials=True)
+    assert result.failed.tolist() == [True]
+    assert result.serial.tolist() == [False]
+
+
+def test_excel_day_numbers_beside_iso_dates():
+    result = parse_dates(pd.Series(["46027", "2026-02-10", None]), serials=True)
+    assert result.dates.tolist() == [T("2026-01-05"), T("2026-02-10"), pd.NaT]
+    assert result.serial.tolist() == [True, False, False]
+    assert not result.failed.any()
 
 
 def test_order_handed_back_from_an_earlier_result_is_accepted():
@@ -375,3 +447,44 @@ def test_match_partner_new():
 def test_match_partner_empty_name():
     with pytest.raises(ValueError):
         match_partner(" - ", KNOWN, NAMES)
+
+
+# ---------------------------------------------------------------- letters that do not decompose
+@pytest.mark.parametrize("written, plain", [
+    ("Ørsted", "Orsted"), ("Łódź Works", "Lodz Works"), ("Æther Ltd", "Aether Ltd"),
+    ("Đurđević Civils", "Durdevic Civils"), ("Œuvre Partners", "Oeuvre Partners"),
+    ("Þórsson Group", "Thorsson Group"), ("Straßenbau GmbH", "Strassenbau GmbH"),
+])
+def test_latin_letters_fold_to_ascii_so_both_spellings_match(written, plain):
+    assert normalise_partner_name(written) == normalise_partner_name(plain)
+    assert match_partner(plain, {normalise_partner_name(written): 7}, {7: written}).kind == "known"
+
+
+def test_other_scripts_are_kept_as_written():
+    assert normalise_partner_name("北京建工") == "北京建工"
+    assert normalise_partner_name("Москва Стрoй") != normalise_partner_name("Moskva Stroy")
+
+
+# ---------------------------------------------------------------- scales written as text
+@pytest.mark.parametrize("text, low, high", [
+    ("1-5", 1, 5), ("1–5", 1, 5), ("1 to 5", 1, 5), ("1..7", 1, 7), ("5-point", 1, 5),
+    ("7 point", 1, 7), ("7-pt", 1, 7), ("Agree (1-5)", 1, 5), ("0-10", 0, 10),
+    ("1 - 7 (Strongly disagree - Strongly agree)", 1, 7),
+])
+def test_parse_scale(text, low, high):
+    lows, highs, failed = parse_scale(pd.Series([text]))
+    assert (lows[0], highs[0], bool(failed[0])) == (low, high, False)
+
+
+def test_parse_scale_fails_what_is_not_a_scale_and_skips_blanks():
+    lows, highs, failed = parse_scale(pd.Series(["5-1", "agree", "2025-01", "50%", None, " "]))
+    assert failed.tolist() == [True, True, True, True, False, False]
+    assert lows.isna().all() and highs.isna().all()
+
+
+# ---------------------------------------------------------------- ServiceNow priorities
+def test_servicenow_numbered_priorities():
+    out, unknown = parse_severity(pd.Series(["1 - Critical", "2 - High", "3 - Moderate", "4 - Low",
+                                             "5 - Planning", "3"]))
+    assert out.tolist()[:5] == ["critical", "high", "medium", "low", "low"]
+    assert unknown.tolist() == [False, False, False, False, False, True]

@@ -7,7 +7,7 @@ import pytest
 
 from pipelines.present import links, views, words
 from pipelines.present.links import LinkState, Scenario
-from pipelines.query.evidence import Verdict
+from pipelines.query.evidence import Status
 from pipelines.query.scores import Suppression
 from pipelines.store import Store, versions
 
@@ -56,13 +56,15 @@ def test_text_that_is_no_code_is_said_as_it_is():
 
 
 def test_agreement_notes_from_codes():
-    row = {"verdict": Verdict.SAYS_WEAK, "factor": "open_communication", "survey_rank": 4,
-           "evidence_rank": 1, "ranked": 4, "contrary": "median_days_to_resolve", "suppression_reason": None}
-    assert words.agreement_note(row, 5) == ("Says weak open communication (rank 4 of 4) but its issues are "
-                                            "resolved among the fastest (rank 1 of 4)")
-    hidden = {**row, "verdict": Verdict.HIDDEN, "suppression_reason": Suppression.COMPLEMENT}
+    row = {"status": Status.DISAGREES, "note": "Says stronger joint governance than the other partners",
+           "suppression_reason": None}
+    assert words.agreement_note(row, 5) == "Says stronger joint governance than the other partners"
+    hidden = {**row, "status": Status.SURVEY_HIDDEN, "note": None,
+              "suppression_reason": Suppression.COMPLEMENT}
     assert words.agreement_note(hidden, 5) == ("No survey score to compare: hidden so a smaller group "
                                                "cannot be worked out by subtraction")
+    small = {**hidden, "suppression_reason": Suppression.SMALL_GROUP}
+    assert words.agreement_note(small, 7) == "No survey score to compare: fewer than 7 responses"
 
 
 # -- links ------------------------------------------------------------------------------
@@ -109,7 +111,7 @@ def test_a_source_asks_the_query_layer_once_per_query(store):
 
     source = views.Source(k=5, fetch=fetch)
     build(source, page="overview", wave="2026-Q2")
-    assert {"factor_scores", "index_scores", "changes", "agreement", "freshness"} <= {a[0] for a in asked}
+    assert {"factor_scores", "index_scores", "changes", "alerts", "freshness"} <= {a[0] for a in asked}
     counted = views.Source(store.cursor(), k=5)
     assert counted.index_scores(None) is counted.index_scores(None)
 
@@ -121,10 +123,11 @@ def test_overview_headline_hidden_groups_and_movers(source):
     assert [(m.label, m.value, m.delta) for m in view.headline] == [
         ("Collaboration index, 2026-Q2", "58.5", "+1.0 since 2026-Q1"),
         ("Programme band", "Transitioning", None), ("Partners shown", "4 of 6", None)]
-    assert view.hidden == (("Northline Infrastructure", "hidden so a smaller group cannot be worked out by subtraction"),
+    assert view.hidden == (("Brackwater Systems", "hidden so a smaller group cannot be worked out by subtraction"),
                            ("Pipwell Ecology", "fewer than 5 responses"))
     assert list(view.movers.columns) == ["Partner", "Measure", "From", "To", "Change", "Beyond noise"]
-    assert view.movers.iloc[0].tolist() == ["Brackwater Systems", "Joint governance", 55.6, 41.1, -14.4, "yes"]
+    assert view.movers.iloc[0].tolist() == ["Northline Infrastructure", "Mutual accountability", 68.1, 84.1, 16.0,
+                                            "no"]
     assert len(view.movers) == 8
 
 
@@ -132,16 +135,33 @@ def test_overview_movers_table_on_the_slide_is_the_page_s(source):
     view = build(source, page="overview", wave="2026-Q2")
     table = view.movers_panels[1].table
     assert [list(r[:2]) for r in table.rows] == view.movers[["Partner", "Measure"]].values.tolist()
-    assert table.rows[0][3] == "41.1 (n 19)" and table.bold[2]  # the index row is bold
+    assert table.rows[0][3] == "84.1 (n 11)" and table.bold[2]  # the index row is bold
 
 
-def test_overview_alerts_say_what_fell(source):
+def test_overview_alerts_are_the_alerts_command_s(tmp_path):
+    """The Overview lists ``query.alerts`` (what ``python -m pipelines alerts`` prints), note for note;
+    the demo has none (METHOD.md), a planted programme has a disagreement."""
+    import programmes as pg
+
+    from pipelines.query import alerts
+
+    store = Store(tmp_path / "planted.duckdb")
+    pg.simulate(store, 11, sizes={5: 30}, survey_shift={(5, "joint_governance", 3): 1.5},
+                evidence={5: {"escalated": 1.0}})
+    view = build(views.Source(store.cursor(), k=5), page="overview")
+    found = alerts.alerts(store.cursor(), k=5)
+    assert len(view.alerts) == len(found) >= 1
+    assert [(a.kind, a.partner, a.text) for a in view.alerts] == [
+        (alerts.Kind(r.kind), r.partner, f"{r.note}.") for r in found.itertuples()]
+    kinds = [a.kind for a in view.alerts]
+    assert alerts.Kind.DISAGREEMENT in kinds and kinds == sorted(kinds, key=list(alerts.Kind).index)  # falls first
+    store.close()
+
+
+def test_the_demo_has_no_alert_and_says_why(source):
     view = build(source, page="overview", wave="2026-Q2")
-    fall, disagree = views.overview.AlertKind.FALL, views.overview.AlertKind.DISAGREE
-    assert view.alerts[0].kind is fall and view.alerts[0].partner == "Brackwater Systems"
-    assert view.alerts[0].text == ("joint governance fell 14.4 points since 2026-Q1 (55.6 to 41.1), beyond "
-                                   "its uncertainty.")
-    assert {a.kind for a in view.alerts} == {fall, disagree}
+    assert view.alerts == ()
+    assert view.no_alerts.startswith("Nothing to flag in 2026-Q2: no score fell beyond noise")
 
 
 def test_overview_of_the_first_wave_has_nothing_to_compare(source):
@@ -166,8 +186,8 @@ def test_a_pinned_overview_says_so(source, store):
 
 def test_compare_orders_by_index_highest_first_hidden_last(source):
     view = build(source, page="compare", wave="2026-Q1", sort="collaboration_index")
-    assert view.order == ("Kestrel Design", "Harbour Civils", "Corvell Signalling", "Brackwater Systems",
-                          "Northline Infrastructure", "Pipwell Ecology")
+    assert view.order == ("Northline Infrastructure", "Kestrel Design", "Harbour Civils", "Corvell Signalling",
+                          "Brackwater Systems", "Pipwell Ecology")
     assert view.heatmap.args[1] == view.heatmap_panel.chart.args[1] == view.order
     assert list(view.table["Partner"]) == list(view.order)
 
@@ -245,8 +265,9 @@ def test_an_unknown_partner_or_wave_or_version_says_which(source):
 def test_whatif_projects_ranks_and_links_the_scenario(source):
     view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"joint_governance": 15}),))
     assert [(m.label, m.value, m.delta) for m in view.metrics] == [
-        ("Projected index", "71.0", "+3.0 vs now (68.0)"), ("Band", "Collaborating", "now transitioning"),
-        ("Rank", "2 of 4", "now 2 of 4")]
+        ("Projected index", "71.0", "+3.0 vs now (68.0)"),
+        ("Band", "Between transitioning and collaborating", "now between transitioning and collaborating"),
+        ("Rank", "3 of 4", "now 3 of 4")]
     assert view.sliders["joint_governance"] == views.whatif.SliderNote("64.9", "79.9", False)
     assert view.link == "what-if?wi_partner=Harbour%20Civils&d_joint_governance=15"
     assert view.snapshot["Index"] == "68.0 \u2192 71.0" and view.snapshot["Changes"] == "Joint governance +15"
@@ -257,7 +278,7 @@ def test_whatif_projects_ranks_and_links_the_scenario(source):
 def test_whatif_default_partner_and_hidden_ones(source):
     view = build(source, page="what-if")
     assert view.scenario.partner == view.default_partner == "Brackwater Systems"
-    assert view.hidden_partners == {"Northline Infrastructure", "Pipwell Ecology"}
+    assert view.hidden_partners == {"Corvell Signalling", "Pipwell Ecology"}
     assert view.scenario.deltas == {f: 0.0 for f in FIVE}
 
 

@@ -4,12 +4,20 @@ models (pipelines.present.views).
 Results are cached by (database, data version, k, arguments or view state): a load or undo
 bumps the data version, so every page sees new data at once and a rerun costs no query
 otherwise.
+
+When a DuckLake store cannot be reached (PostgreSQL down or refusing), or another replica holds
+it while preparing a new store, a page says so in plain words instead of a traceback, and
+retries by itself every few seconds.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
+from typing import Iterator, NoReturn
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -17,13 +25,20 @@ from pipelines import cli, settings
 from pipelines.ingest import known_partners
 from pipelines.present import links, views
 from pipelines.programme import bootstrap
-from pipelines.store import Store, db_path, handoff, versions
+from pipelines.store import Store, db_path, handoff, lake, open_prepared, versions
+
+STORE_UNREACHABLE = ("The programme store cannot be reached; retrying. This page comes back by itself "
+                     "once it answers, and nothing is lost.")
+STORE_PREPARING = "Another app server is preparing the programme store; retrying."
+RETRY_SECONDS = 5
+_ARMED = "_store_retry_armed"  # session key: the retry fragment has drawn itself once
+_log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner="Opening the programme database...")
 def _store(path: str) -> Store:
-    store = Store(path)
-    bootstrap.ensure_ready(store)
+    # processes starting together on a new store: the default instrument / demo goes in once
+    store = open_prepared(path, bootstrap.ensure_ready)
     if not store.is_lake:  # a lake is shared by every process; only a file is held by one
         # Commands run while the app holds the file are handed to this process (see handoff).
         handoff.JobRunner(store.path, lambda argv, out, err: cli.main(argv, store=store, out=out, err=err)).start()
@@ -31,7 +46,46 @@ def _store(path: str) -> Store:
 
 
 def store() -> Store:
-    return _store(str(db_path()))
+    """The process's store; when it cannot be opened now, the page says so, retries and stops."""
+    try:
+        return _store(str(db_path()))
+    except (lake.LakeUnreachable, lake.LakeBusyError) as problem:
+        _not_ready(problem)
+
+
+@contextlib.contextmanager
+def store_guard() -> Iterator[None]:
+    """Around a page's run: a store whose catalog stops answering gives the notice, not a traceback."""
+    try:
+        yield
+    except duckdb.Error:
+        location = lake.location_of(db_path())
+        reason = lake.reachable(location) if location else None
+        if reason is None:
+            raise
+        _store.clear()  # the next run opens the store afresh
+        _not_ready(lake.LakeUnreachable(location, reason))
+
+
+def _not_ready(problem: Exception) -> NoReturn:
+    _log.warning("%s", problem)  # the reason for whoever reads the log; its message holds no password
+    preparing = isinstance(problem, lake.LakeBusyError)
+    st.warning(STORE_PREPARING if preparing else STORE_UNREACHABLE, icon=":material/cloud_off:")
+    st.session_state[_ARMED] = False
+    _retry()
+    st.stop()
+
+
+@st.fragment(run_every=RETRY_SECONDS)
+def _retry() -> None:
+    """Every few seconds after the notice: the whole page again once the store may answer."""
+    if not st.session_state.get(_ARMED):  # drawn with the notice: wait for the first tick
+        st.session_state[_ARMED] = True
+        return
+    location = lake.location_of(db_path())
+    if location and lake.reachable(location) is not None:
+        return
+    st.rerun(scope="app")
 
 
 def cursor():
@@ -89,7 +143,7 @@ def source() -> views.Source:
         if name == "whatif_model":
             return _whatif_model(db, version, k, *args)
         return _query(db, version, k, name, args)
-    return views.Source(k=k, fetch=fetch)
+    return views.Source(cursor(), k=k, fetch=fetch)
 
 
 def waves(asof: int | None = None) -> list[str]:

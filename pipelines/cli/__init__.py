@@ -1,17 +1,23 @@
 """python -m pipelines: the same pipelines as the app, for scheduled loads and scripting.
 
-Each module here adds a group of verbs (``add_parsers`` returns their handlers); a handler
-takes (store, args, out, err) and returns an exit code. Heavy libraries are imported inside
-the handlers that need them, so ``--help`` and usage errors answer at once.
+Each module here adds a group of verbs: ``add_parsers(verbs)``, ``HANDLERS`` (verb -> a function
+of (store, args, out, err) returning an exit code) and, optionally, ``CHECKS`` (verb -> a function
+of (args, err) returning an exit code for a usage error, else None; run before the store opens).
+Heavy libraries are imported inside the handlers that need them, so ``--help`` and usage errors
+answer at once (tests/test_cli_imports.py).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import io
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
-from pipelines.cli import data, views
+from pipelines.cli import admin, analysis, data, insights, views
 from pipelines.cli.output import (  # noqa: F401
     EXIT_BUSY,
     EXIT_INVALID,
@@ -23,9 +29,10 @@ from pipelines.cli.output import (  # noqa: F401
 if TYPE_CHECKING:
     from pipelines.store import Store
 
-VERB_GROUPS = (data, views)
-NO_STORE = frozenset({"template"})  # verbs that never open the programme's store
+VERB_GROUPS = (data, views, analysis, insights, admin)
+NO_STORE = frozenset({"template"})  # verbs that need no programme store (see _needs_store)
 VERBS = {name: handler for group in VERB_GROUPS for name, handler in group.HANDLERS.items()}
+CHECKS = {name: check for group in VERB_GROUPS for name, check in getattr(group, "CHECKS", {}).items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
 def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
          out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
@@ -50,39 +56,86 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0) and EXIT_USAGE
-    if args.verb in NO_STORE:
+    if args.verb in CHECKS and (code := CHECKS[args.verb](args, err)) is not None:
+        return code
+    if args.verb in NO_STORE and not _needs_store(args):
         return VERBS[args.verb](None, args, out, err)
-    from pipelines import ingest
-    from pipelines.store import Store, StoreBusy, db_path, handoff
-    from pipelines.store.lake import LakeBusyError
+    import duckdb
 
+    from pipelines import ingest, settings
+    from pipelines.store import (
+        Store,
+        StoreBusy,
+        StoreMissing,
+        StoreTooNew,
+        db_path,
+        handoff,
+        lake,
+        versions,
+    )
+
+    locations = [settings.get("db"), args.db, getattr(args, "to", None)]
+    say = functools.partial(_say, err, [str(place) for place in locations if place])
+    opening = {"create": args.verb not in admin.AS_FOUND, "migrate": args.verb not in admin.PROBES}
     own = store is None
-    if own:
-        path = Path(args.db).expanduser().resolve() if args.db else db_path()
-        try:
-            store = Store(path, wait_seconds=0)
-        except StoreBusy:
-            if handoff.owner_taking_jobs(path):
-                code, text, problems = handoff.submit(path, _portable(list(argv or sys.argv[1:])))
-                out.write(text)
-                err.write(problems)
-                return code
-            try:
-                store = Store(path)
-            except StoreBusy as busy:
-                print(str(busy), file=err)
-                return EXIT_BUSY
     try:
-        return VERBS[args.verb](store, args, out, err)
-    except (ValueError, ingest.NotReady) as problem:
-        print(str(problem), file=err)
-        return EXIT_INVALID
-    except LakeBusyError as busy:
-        print(str(busy), file=err)
-        return EXIT_BUSY
-    finally:
         if own:
+            path = Path(args.db).expanduser().resolve() if args.db else db_path()
+            try:
+                store = Store(path, wait_seconds=0, **opening)
+            except StoreBusy:
+                if handoff.owner_taking_jobs(path):
+                    portable = _portable(list(argv if argv is not None else sys.argv[1:]))
+                    problem = handoff.files_problem(os.getuid(), *files_of(portable))
+                    if problem:  # the app would refuse it too; say so before handing it over
+                        say(problem)
+                        return EXIT_INVALID
+                    code, text, problems = handoff.submit(path, portable)
+                    out.write(text)
+                    err.write(problems)
+                    return code
+                store = Store(path, **opening)
+        try:
+            if getattr(args, "asof", None) is not None:  # every verb that takes --asof
+                versions.check(args.asof, store.cursor())
+            return VERBS[args.verb](store, args, out, err)
+        except duckdb.Error as error:
+            reason = lake.reachable(store.lake) if store.is_lake else None
+            if reason is None:
+                raise
+            raise lake.LakeUnreachable(store.lake, reason) from error
+    except versions.UnknownVersion as unknown:  # a usage error: it names the versions there are
+        say(unknown)
+        return EXIT_USAGE
+    except (ValueError, ingest.NotReady) as problem:
+        say(problem)
+        return EXIT_INVALID
+    except (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable, StoreMissing, StoreTooNew,
+            lake.LakeOpenError) as problem:  # the store cannot be opened or written to now
+        if args.verb in admin.PROBES:
+            say(f"not ready: {problem}")
+            return EXIT_INVALID
+        say(problem)
+        busy = isinstance(problem, (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable))
+        return EXIT_BUSY if busy else EXIT_INVALID
+    finally:
+        if own and store is not None:
             store.close()
+
+
+def _needs_store(args) -> bool:
+    """The survey template lists the programme's current questions, so it reads the store."""
+    return args.verb == "template" and args.dataset == "survey"
+
+
+def _say(err: TextIO, locations: list[str], message) -> None:
+    """A message to the error stream, without any password of the store locations in play."""
+    from pipelines.store import lake
+
+    text = str(message)
+    for location in locations:
+        text = lake.redact(text, location)
+    print(text, file=err)
 
 
 def _portable(argv: list[str]) -> list[str]:
@@ -99,8 +152,18 @@ def _portable(argv: list[str]) -> list[str]:
             continue
         previous = argv[position - 1] if position else ""
         if Path(token).exists() or previous in ("--write-mapping", "--out"):
-            token = str(Path(token).resolve())
+            token = os.path.abspath(token)  # a link stays a link, for the hand-off's checks
         portable.append(token)
     return portable
 
 
+def files_of(argv: Sequence[str]) -> tuple[list[Path], list[Path]]:
+    """The files a command reads (those that exist) and writes, for the hand-off's checks of the
+    account that asked (``pipelines.store.handoff``). Raises SystemExit on a usage error."""
+    with contextlib.redirect_stderr(io.StringIO()):  # the command itself reports usage errors
+        args = build_parser().parse_args(list(argv))
+    reads = [Path(p) for p in (getattr(args, "file", None), getattr(args, "mapping", None)) if p]
+    writes = [Path(args.out)] if getattr(args, "out", None) else []
+    if args.verb == "load" and not args.mapping:  # where an unsure mapping is written
+        writes.append(data.mapping_file(args))
+    return [p for p in reads if p.exists()], writes

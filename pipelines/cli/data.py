@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pipelines import settings
 from pipelines.cli.output import (
     EXIT_INVALID,
     EXIT_NEEDS_DECISION,
@@ -24,21 +23,28 @@ def add_parsers(verbs) -> None:
     load = verbs.add_parser("load", help="Read, check and load one export file as one batch.",
                             description="Read, map, check and load FILE as one batch: all of it or nothing "
                                         "(unless --accept-valid). Loading the same file twice changes nothing.")
-    load.add_argument("file", metavar="FILE", help="CSV, TSV or XLSX export.")
+    load.add_argument("file", metavar="FILE", help="CSV, TSV, XLSX, Primavera P6 XER or MS Project XML export.")
     load.add_argument("--dataset", required=True, choices=list(DATASETS), help="What the file holds.")
     load.add_argument("--sheet", help="Worksheet to read from an XLSX file (default: detected).")
     load.add_argument("--mapping", metavar="JSON", help="Column mapping file {field: column}, as written "
                       "by an earlier run; without it the mapping is inferred and printed.")
     load.add_argument("--write-mapping", metavar="JSON", help="Where to write the inferred mapping when a "
                       "field needs a decision (default: FILE.mapping.json).")
-    load.add_argument("--wave", help="Survey: one wave for the whole file, e.g. 2025-Q3 or 2025-03.")
-    load.add_argument("--partner", help="Survey: one partner for the whole file.")
+    load.add_argument("--wave", help="Survey or headcount: one wave for the whole file, e.g. 2025-Q3 or 2025-03.")
+    load.add_argument("--partner", help="Survey: one partner for the whole file (no partner column needed).")
+    load.add_argument("--delimiter", metavar="{comma,semicolon,tab,pipe}",
+                      help="Text files: the character between columns, when the one detected is wrong.")
+    load.add_argument("--include-partial", action="store_true",
+                      help="Survey: also load responses closed before the end (Finished = False, Progress < 100).")
     load.add_argument("--date-order", choices=["dayfirst", "monthfirst"],
                       help="How to read dates like 03/04/2025 when the file cannot tell.")
     load.add_argument("--partner-alias", action="append", default=[], metavar="NAME=PARTNER",
                       help="Treat NAME in the file as the known PARTNER (repeatable); remembered.")
     load.add_argument("--new-partner", action="append", default=[], metavar="NAME",
                       help="Confirm NAME as a new partner although it resembles a known one (repeatable).")
+    load.add_argument("--accept-new-partners", action="store_true",
+                      help="Add every new partner name of the file (asked when there are more than a few), "
+                           "except those resembling a known partner.")
     load.add_argument("--accept-valid", action="store_true",
                       help="Load the valid rows and record the invalid ones, instead of refusing the file.")
     load.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
@@ -52,38 +58,51 @@ def add_parsers(verbs) -> None:
     demo = verbs.add_parser("demo", help="Load the demo programme (or remove it with --remove).")
     demo.add_argument("--remove", action="store_true", help="Delete the demo programme in one step.")
 
-    template = verbs.add_parser("template", help="Print a CSV template for a dataset.")
+    template = verbs.add_parser("template", help="Print a CSV template for a dataset (a survey's has the "
+                                "current instrument's questions, in its order).")
     template.add_argument("dataset", choices=list(DATASETS))
 
 
-def _template(store, args, out: TextIO, err: TextIO) -> int:
+def _template(store: Store | None, args, out: TextIO, err: TextIO) -> int:
     from pipelines import ingest
 
-    out.write(ingest.template(args.dataset).decode("utf-8-sig"))
+    out.write(ingest.template(args.dataset, store and store.cursor()).decode("utf-8-sig"))
     return EXIT_OK
 
 
+def _check_load(args, err: TextIO) -> int | None:
+    """Usage errors of ``load``, found before the store is opened."""
+    if not Path(args.file).is_file():
+        print(f"No such file: {Path(args.file)}", file=err)
+        return EXIT_USAGE
+    for pair in args.partner_alias:
+        if not pair.partition("=")[2]:
+            print(f"--partner-alias needs NAME=PARTNER, not '{pair}'.", file=err)
+            return EXIT_USAGE
+    return None
+
+
 def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines import ingest
-    from pipelines.ingest import mapping, readers
-    from pipelines.ingest.fields import required_fields
+    from pipelines import ingest, settings
+    from pipelines.ingest import readers
+    from pipelines.ingest.delimiters import DELIMITER_NAMES
     from pipelines.programme import bootstrap
+    from pipelines.store import private
 
     path = Path(args.file)
-    if not path.is_file():
-        print(f"No such file: {path}", file=err)
-        return EXIT_USAGE
     if args.dataset == "survey":
         bootstrap.ensure_instrument(store)
-    options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner,
-                             date_order=args.date_order)
+    delimiter = DELIMITER_NAMES.get(args.delimiter, args.delimiter)
+    if delimiter is not None and delimiter not in DELIMITER_NAMES.values():
+        print(f"--delimiter must be one of {', '.join(DELIMITER_NAMES)}, not '{args.delimiter}'.", file=err)
+        return EXIT_USAGE
+    options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner, date_order=args.date_order,
+                             delimiter=delimiter, include_partial=args.include_partial,
+                             accept_new_partners=args.accept_new_partners)
     if args.mapping:
         options.mapping = json.loads(Path(args.mapping).read_text())
     for pair in args.partner_alias:
         name, _, partner = pair.partition("=")
-        if not partner:
-            print(f"--partner-alias needs NAME=PARTNER, not '{pair}'.", file=err)
-            return EXIT_USAGE
         options.partner_links[name.strip()] = partner.strip()
     if args.new_partner:
         options.partner_links.update({name: name for name in args.new_partner})
@@ -107,11 +126,11 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     if not args.mapping:
         print("mapping used: " + json.dumps(preview.mapping_used()), file=err)
     if not args.mapping and not preview.mapping_confident:
-        target = Path(args.write_mapping or f"{path}.mapping.json")
-        target.write_text(json.dumps({f: s.column for f, s in preview.mapping.items()}, indent=2) + "\n")
-        unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%})"
-                  for s in preview.mapping.values() if s.confidence < mapping.HIGH
-                  and s.field in required_fields(args.dataset)]
+        target = mapping_file(args)
+        private.write(target, (json.dumps({f: s.column for f, s in preview.mapping.items()}, indent=2)
+                               + "\n").encode())
+        unsure = [f"{s.field} (best guess: {s.column or 'none'}, {s.confidence:.0%}: {s.reason})"
+                  for s in (preview.mapping[name] for name in preview.unsure_fields())]
         for question in preview.questions:
             if question.startswith("This file looks like"):  # the wrong dataset was chosen
                 print(f"Not loaded: {question}", file=err)
@@ -134,11 +153,18 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def mapping_file(args) -> Path:
+    """Where ``load`` writes an unsure mapping: --write-mapping, else FILE.mapping.json."""
+    return Path(args.write_mapping or f"{args.file}.mapping.json")
+
+
 def _print_failures(failures, name: str, err: TextIO, limit: int = 50) -> None:
+    import pandas as pd
+
     for row in failures.head(limit).itertuples(index=False):
-        shown = row.value if row.value is None or len(row.value) <= 80 else (
-            f"{row.value[:60]}... ({len(row.value)} characters)")
-        value = "" if row.value is None else f" (value: {shown!r})"
+        text = None if pd.isna(row.value) else str(row.value)  # a blank cell has no text to quote
+        shown = text if text is None or len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+        value = "" if text is None else f" (value: {shown!r})"
         print(f"{name}: row {row.source_row}, column '{row.column}': {row.message}{value}", file=err)
     if len(failures) > limit:
         print(f"... and {len(failures) - limit} more problems.", file=err)
@@ -191,5 +217,6 @@ def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+CHECKS = {"load": _check_load}  # run before the store opens: a usage error answers at once
 HANDLERS = {"load": _load, "history": _history, "undo": _undo, "rejected": _rejected, "demo": _demo,
             "template": _template}

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pipelines import settings
-from pipelines.cli.output import EXIT_OK, EXIT_USAGE, safe_csv
+from pipelines.cli.output import EXIT_OK, EXIT_USAGE, factor_numbers, safe_csv
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -42,10 +41,10 @@ def add_parsers(verbs) -> None:
                       help="What-if: index weight of a factor (repeatable; others keep theirs).")
 
 
-
 def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
     import json
 
+    from pipelines import settings
     from pipelines.present import words
     from pipelines.query import scores
 
@@ -60,37 +59,45 @@ def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
-    from pipelines.present import links, pack
-    from pipelines.programme.factors import key as factor_key
+def _check_pack(args, err: TextIO) -> int | None:
+    """Usage errors of ``pack``, found before the store is opened."""
+    if (args.delta or args.weight) and not args.wi_partner:
+        print("--delta and --weight need --wi-partner.", file=err)
+        return EXIT_USAGE
+    return None
 
-    def pairs(items: list[str], what: str) -> dict[str, float]:
-        values = {}
-        for item in items:
-            name, _, number = item.partition("=")
-            try:
-                values[factor_key(name)] = float(number)
-            except ValueError:
-                raise ValueError(f"--{what} needs FACTOR=NUMBER, not '{item}'.") from None
-        return values
+
+def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines import settings
+    from pipelines.present import links, pack
+    from pipelines.store import private
 
     scenarios = ()
-    if args.wi_partner or args.delta or args.weight:
-        if not args.wi_partner:
-            print("--delta and --weight need --wi-partner.", file=err)
-            return EXIT_USAGE
-        weights = pairs(args.weight, "weight")
-        scenarios = (links.Scenario(args.wi_partner, pairs(args.delta, "delta"),
+    if args.wi_partner:
+        weights = factor_numbers(args.weight, "weight")
+        scenarios = (links.Scenario(args.wi_partner, factor_numbers(args.delta, "delta"),
                                    {**settings.index_weights(), **weights} if weights else None),)
+    if args.base_url:
+        try:
+            base_url = settings.address(args.base_url)
+        except ValueError as problem:
+            print(f"--base-url: {problem}.", file=err)
+            return EXIT_USAGE
+    else:
+        base_url = settings.get("public_url") or None
     view = links.LinkState(page=args.page, partner=args.partner, wave=args.wave,
                          factors=tuple(args.factors) if args.factors else None, sort=args.sort,
                          asof=args.asof, scenarios=scenarios)
-    data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=args.base_url)
+    data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=base_url)
     target = Path(args.out).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    private.write(private.folder(target.parent) / target.name, data)
     print(f"Wrote {target} ({len(data) // 1024} KB).", file=out)
+    if base_url is None:
+        print("note: the pack's links are paths such as overview?wave=2026-Q3, without the app's address, so they "
+              "do not open from the pack. Set PARTNERSHIP_PUBLIC_URL to the address people open the app at "
+              "(for example https://health.example.org), or pass --base-url.", file=err)
     return EXIT_OK
 
 
+CHECKS = {"pack": _check_pack}  # run before the store opens: a usage error answers at once
 HANDLERS = {"scores": _scores, "pack": _pack}

@@ -19,6 +19,10 @@ class Field:
     kind: str = "text"  # text | date | number | bool | partner | partners
 
 
+WAVE = Field("wave", "Wave", False,
+             "Survey wave such as 2025-Q3 or 2025-03; or set one wave for the whole file.",
+             ("Wave", "Survey wave", "Period", "Round", "Pulse"), "text")
+
 DATASETS: dict[str, tuple[Field, ...]] = {
     "survey": (
         Field("respondent_id", "Respondent id", False,
@@ -35,9 +39,7 @@ DATASETS: dict[str, tuple[Field, ...]] = {
               "When the response was completed; gives the wave when no wave column is mapped.",
               ("RecordedDate", "EndDate", "End Date", "Completion time", "Timestamp",
                "Date Modified", "Submitted", "Submitted at", "Date", "Response date"), "date"),
-        Field("wave", "Wave", False,
-              "Survey wave such as 2025-Q3 or 2025-03; or set one wave for the whole file.",
-              ("Wave", "Survey wave", "Period", "Round", "Pulse"), "text"),
+        WAVE,
     ),
     "instrument": (
         Field("item_id", "Item id", True, "Short id of the question, as the survey export names it.",
@@ -68,7 +70,8 @@ DATASETS: dict[str, tuple[Field, ...]] = {
               ("Baseline Finish", "Baseline", "Baseline Date", "Planned Finish", "BL Finish",
                "Baseline End", "Planned Date", "Due Date"), "date"),
         Field("forecast_date", "Forecast date", False, "The date it is now expected.",
-              ("Finish", "Forecast Finish", "Forecast", "Forecast Date", "End Date", "End"), "date"),
+              ("Finish", "Forecast Finish", "Forecast", "Forecast Date", "End Date", "End", "Finish Date"),
+              "date"),
         Field("actual_date", "Actual date", False, "The date it was achieved; blank if not yet.",
               ("Actual Finish", "Actual Date", "Actual", "Completed", "Actual End",
                "Date Completed"), "date"),
@@ -77,22 +80,23 @@ DATASETS: dict[str, tuple[Field, ...]] = {
     ),
     "issues": (
         Field("issue_id", "Issue id", True, "Unique id of the issue, risk or dispute.",
-              ("Issue key", "Key", "ID", "Ref", "Reference", "Issue ID", "RAID ID", "Risk ID")),
+              ("Issue key", "Key", "ID", "Ref", "Reference", "Issue ID", "RAID ID", "Risk ID",
+               "Number")),  # ServiceNow's incident number
         Field("title", "Title", False, "Short description.",
-              ("Summary", "Title", "Description", "Issue", "Subject")),
+              ("Summary", "Title", "Description", "Issue", "Subject", "Short description")),
         Field("kind", "Kind", False, "Issue, risk, dispute, ...",
               ("Issue Type", "Type", "Category", "RAID type", "Kind")),
         Field("raised_by", "Raised by (partner)", True, "Partner organisation that raised it.",
               ("Raised by", "Raised By Partner", "Reporter Organisation", "Raised by organisation",
-               "Originator", "Custom field (Raised by partner)"), "partner"),
+               "Originator", "Custom field (Raised by partner)", "Company"), "partner"),
         Field("owned_by", "Owned by (partner)", False, "Partner organisation whose work it concerns.",
               ("Owned by", "Owner", "Owner Organisation", "Responsible partner", "Action owner",
                "Custom field (Owning partner)", "Component/s"), "partner"),
         Field("raised_date", "Raised date", True, "When it was raised.",
-              ("Created", "Date raised", "Raised", "Raised on", "Date logged", "Opened"), "date"),
+              ("Created", "Date raised", "Raised", "Raised on", "Date logged", "Opened", "Opened at"), "date"),
         Field("resolved_date", "Resolved date", False, "When it was resolved; blank if open.",
               ("Resolved", "Date resolved", "Resolution date", "Closed", "Date closed",
-               "Closed on"), "date"),
+               "Closed on", "Resolved at"), "date"),
         Field("severity", "Severity", False, "Low, medium, high, critical (or a RAG colour).",
               ("Priority", "Severity", "Impact", "RAG", "Rating")),
         Field("status", "Status", False, "Open, in progress, resolved, closed, ...",
@@ -100,6 +104,20 @@ DATASETS: dict[str, tuple[Field, ...]] = {
         Field("escalated", "Escalated", False, "Whether it went to the steering group.",
               ("Escalated", "Escalation", "Escalated?", "Escalated to board",
                "Custom field (Escalated)"), "bool"),
+    ),
+    "headcount": (
+        Field("partner", "Partner organisation", True, "The partner organisation whose staff were invited.",
+              ("Partner", "Organisation", "Organization", "Company", "Employer", "Org"), "partner"),
+        WAVE,
+        Field("date", "Date", False,
+              "When the survey was sent (gives the wave when no wave column is mapped); a headcount "
+              "counts for its wave and later waves until a newer one.",
+              ("Date", "As at", "As of", "Sent", "Date sent", "Survey date", "Distribution date", "Month"),
+              "date"),
+        Field("invited", "Number invited", True, "How many of the partner's staff were invited to the survey.",
+              ("Invited", "Number invited", "Headcount", "Head count", "Staff", "Staff count", "Employees",
+               "Invitations", "Invitations sent", "Recipients", "Sample size", "Population", "Distributed"),
+              "number"),
     ),
     "partners": (
         Field("name", "Partner name", True, "The name to show for the partner.",
@@ -116,6 +134,16 @@ DATASET_LABELS = {
     "milestones": "Delivery milestones",
     "issues": "Issue / risk / dispute log",
     "partners": "Partners and their other names",
+    "headcount": "Headcount (staff invited per survey wave)",
+}
+
+# What a dataset is, as a noun in a sentence ("the issue log upload", "Undo of the survey responses")
+DATASET_NOUNS = {
+    "survey": "survey responses",
+    "instrument": "survey questions",
+    "milestones": "milestone plan",
+    "issues": "issue log",
+    "partners": "partner list",
 }
 
 
@@ -127,17 +155,27 @@ def required_fields(dataset: str) -> tuple[str, ...]:
     return tuple(f.name for f in DATASETS[dataset] if f.required)
 
 
+def instrument_questions(cursor):
+    """The current instrument's questions (item_id, text, scale_min, scale_max) in the instrument's
+    order: the order of the file that loaded them (``rowid`` keeps a batch's rows in the order they
+    were inserted, in DuckDB and in DuckLake)."""
+    return cursor.execute("SELECT item_id, text, scale_min, scale_max FROM instrument_items WHERE current "
+                          "ORDER BY batch_id, rowid").df()
+
+
 def template(dataset: str, cursor=None) -> bytes:
     """A CSV with the dataset's fields as headers: a starting point for a spreadsheet.
 
-    With a cursor, the survey template also has one column per current instrument item."""
+    With a cursor, the survey template also has one column per question of the current instrument
+    (headed by its item id), in the instrument's order (the default instrument's when none is loaded)."""
     if dataset not in DATASETS:
         raise ValueError(f"Unknown dataset '{dataset}'. Choose one of: {', '.join(DATASETS)}.")
     labels = [f.label for f in DATASETS[dataset]]
     if dataset == "survey" and cursor is not None:
-        from pipelines.store.versions import visible
+        ids = list(instrument_questions(cursor)["item_id"])
+        if not ids:  # loading a survey into a store without an instrument installs the default one
+            from pipelines.programme.instrument import default_item_ids
 
-        items_sql, params = visible("instrument_items", None)
-        labels += [r[0] for r in cursor.execute(f"SELECT item_id FROM {items_sql} ORDER BY item_id",
-                                                params).fetchall()]
+            ids = default_item_ids()
+        labels += ids
     return (",".join(f'"{label}"' for label in labels) + "\r\n").encode("utf-8-sig")

@@ -12,17 +12,19 @@ from typing import Callable
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.ingest import mapping, partners, survey_answers
+from pipelines.ingest import mapping, partners, survey_answers, survey_extras
 from pipelines.ingest.preview import NotReady, Preview
 from pipelines.store import versions
 from pipelines.store.database import Store
-from pipelines.store.schema import NATURAL_KEYS
 
-DATASET_TABLES = {
-    "survey": "survey_responses",
-    "instrument": "instrument_items",
-    "milestones": "milestones",
-    "issues": "issues",
+# The versioned tables each dataset's batches write (a survey's ratings and comments come with it).
+DATASET_TABLES: dict[str, tuple[str, ...]] = {
+    "survey": ("survey_responses", "partner_ratings", "survey_comments"),
+    "instrument": ("instrument_items",),
+    "milestones": ("milestones",),
+    "issues": ("issues",),
+    "headcount": ("headcounts",),
+    "actions": ("actions",),
 }
 POLICIES = ("all_or_nothing", "valid_only")
 
@@ -73,6 +75,8 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
         new_partners = partners.add_new(cursor, batch_id, preview, valid)
         report(0.4, "Loading rows")
         loaded = _LOADERS[preview.dataset](cursor, batch_id, valid, preview.staged)
+        if preview.extras is not None:
+            survey_extras.load(cursor, preview.extras, valid, batch_id)
         report(0.8, "Recording the batch")
         failures = validation.failures
         if len(failures):
@@ -82,9 +86,10 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
             cursor.unregister("failures_frame")
         rows_in = preview.rows_read
         rejected = validation.invalid_rows
-        accepted = rows_in - rejected
+        accepted = rows_in - rejected - preview.rows_skipped
         summary = (f"Loaded {accepted} of {rows_in} rows of {preview.source_name} as batch {batch_id}"
                    + (f" ({loaded} answers)" if preview.dataset == "survey" else "")
+                   + "".join(f"; {n} {what} skipped" for what, n in preview.skipped.items())
                    + (f"; {rejected} invalid rows not loaded" if rejected else "")
                    + (f"; new partners: {', '.join(new_partners)}" if new_partners else "") + ".")
         versions.record_load(
@@ -106,13 +111,7 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def _replace(cursor, table: str, batch_id: int) -> None:
-    """Rows of this batch replace current rows with the same natural key."""
-    keys = NATURAL_KEYS[table]
-    match = " AND ".join(f"t.{k} = n.{k}" for k in keys)
-    cursor.execute(f"""UPDATE {table} t SET current = false
-        WHERE t.current AND t.batch_id <> ? AND EXISTS (
-            SELECT 1 FROM {table} n WHERE n.batch_id = ? AND {match})""", [batch_id, batch_id])
+_replace = versions.supersede  # rows of this batch replace current rows with the same natural key
 
 
 def _load_survey(cursor, batch_id: int, valid: pd.DataFrame, staged) -> int:
@@ -162,6 +161,17 @@ def _load_issues(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int
     return len(frame)
 
 
+def _load_headcount(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
+    frame = valid[["partner", "wave", "wave_start", "invited"]]
+    cursor.register("staged_headcounts", _arrow(frame))
+    cursor.execute("""INSERT INTO headcounts
+        SELECT p.partner_id, s.wave, CAST(s.wave_start AS DATE), CAST(s.invited AS INTEGER), ?, true
+        FROM staged_headcounts s JOIN partners p ON p.name = s.partner""", [batch_id])
+    cursor.unregister("staged_headcounts")
+    _replace(cursor, "headcounts", batch_id)
+    return len(frame)
+
+
 def _load_partners(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
     return len(valid)  # partners and their aliases were added by _add_partners
 
@@ -172,6 +182,7 @@ _LOADERS: dict[str, Callable] = {  # (cursor, batch_id, valid rows, staged surve
     "milestones": _load_milestones,
     "issues": _load_issues,
     "partners": _load_partners,
+    "headcount": _load_headcount,
 }
 
 
@@ -187,8 +198,7 @@ def undo(store: Store, batch_id: int) -> str:
         version = store.next_version(cursor)
         versions.record_undo(cursor, batch_id, version)
         cursor.execute("DELETE FROM partner_aliases WHERE created_batch = ?", [batch_id])
-        table = DATASET_TABLES.get(dataset)
-        if table:
+        for table in DATASET_TABLES.get(dataset, ()):
             cursor.execute(f"UPDATE {table} SET current = false WHERE batch_id = ?", [batch_id])
             cursor.execute(versions.current_of_undone_sql(table), [batch_id])
     return f"Undid batch {batch_id} ({source_name})."
@@ -205,7 +215,7 @@ def remove_demo(store: Store) -> int:
         demo = versions.demo_batches(cursor)
         if not demo:
             return 0
-        for table in ("survey_responses", "instrument_items", "milestones", "issues", "rejected_rows"):
+        for table in (*(t for tables in DATASET_TABLES.values() for t in tables), "rejected_rows"):
             cursor.execute(f"DELETE FROM {table} WHERE list_contains(?, batch_id)", [demo])
         cursor.execute("DELETE FROM partner_aliases WHERE list_contains(?, created_batch)", [demo])
         cursor.execute("DELETE FROM partners WHERE list_contains(?, created_batch)", [demo])

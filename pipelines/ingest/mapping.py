@@ -3,7 +3,7 @@ of the headers (to remember a mapping per source), the columns holding personal 
 matching of survey columns to instrument items.
 
 Header names are compared after :func:`normalise_header`: camelCase split (``RecordedDate`` ->
-``recorded date``), case folded, accents folded, ``&`` -> ``and``, punctuation a space,
+``recorded date``), case folded, Latin letters folded to ASCII, ``&`` -> ``and``, punctuation a space,
 ``organization`` -> ``organisation``; Jira's ``Custom field (X)`` is also compared as ``X``.
 """
 from __future__ import annotations
@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.ingest import fields, values
+from pipelines.ingest import fields, grids, partners, people, values
+from pipelines.programme.factors import key_or_none as factor_key_or_none
 
 HIGH = 0.8  # the command line proceeds without asking only when every required field is >= HIGH
 SAMPLE = 500  # values looked at per column for content checks
 MIN_SUGGEST = 0.5  # weaker header/content evidence than this suggests nothing
+KNOWN_NAME = 0.9  # a header this close is one of the field's names (_header_score's "is")
 
 # --------------------------------------------------------------------------------------------
 # header normalisation
@@ -34,8 +36,7 @@ _SELECTED_CHOICE = re.compile(r"\s+-\s+selected choice\s*$", re.IGNORECASE)
 
 def normalise_header(text: str) -> str:
     """``"Which Organization do you work for?"`` -> ``"which organisation do you work for"``."""
-    text = unicodedata.normalize("NFKD", str(text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = values.fold_latin(text)
     text = _CAMEL_2.sub(" ", _CAMEL_1.sub(" ", text))
     text = text.casefold().replace("&", " and ")
     text = _NON_WORD.sub(" ", text)
@@ -44,13 +45,14 @@ def normalise_header(text: str) -> str:
 
 
 def _header_forms(column: str, question: str | None) -> list[tuple[str, str, str]]:
-    """(normalised text, where it came from, as written) for a column's name and its question text."""
+    """(normalised text, where it came from, as written) for a column's name and its question text,
+    and for the statement of a grid question (SurveyMonkey's contact block: ``... - Company``)."""
     forms: list[tuple[str, str, str]] = []
     for raw, source in ((column, "header"), (question, "question text")):
         if not raw:
             continue
         raw = _SELECTED_CHOICE.sub("", str(raw))
-        for text in (raw, *(_CUSTOM_FIELD.findall(raw) or [])):
+        for text in (raw, *(_CUSTOM_FIELD.findall(raw) or []), *grids.statements(raw)[:1]):
             key = normalise_header(text)
             if key and all(key != f[0] or source != f[1] for f in forms):
                 forms.append((key, source, raw.strip()))
@@ -118,6 +120,10 @@ class _Profile:
     bool_rate: float
     email_rate: float
     severity_rate: float
+    person_rate: float  # distinct values that look like people's names (people.py)
+    known_rate: float  # distinct values that are known partners (when the programme has some)
+    new_names: int  # distinct values that are not known partners
+    factor_rate: float  # distinct values that name one of the five factors
 
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -135,25 +141,40 @@ def _sample(series: pd.Series) -> pd.Series:
             return text.iloc[:SAMPLE]
 
 
-def _profile(series: pd.Series) -> _Profile:
+def _profile(series: pd.Series, known: dict[str, int] | None = None) -> _Profile:
     sample = _sample(series)
     n = len(sample)
     if n == 0:
-        return _Profile(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        return _Profile(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0)
     dates = values.parse_dates(sample)
     date_ok = (dates.dates.notna() | dates.ambiguous).sum() / n
     number_ok = 1 - values.parse_numbers(sample)[1].sum() / n
     bool_ok = 1 - values.parse_bool(sample)[1].sum() / n
     email = sample.str.match(_EMAIL).sum() / n
     severity_ok = 1 - values.parse_severity(sample)[1].sum() / n
-    return _Profile(n, int(sample.nunique()), float(date_ok), float(number_ok), float(bool_ok),
-                    float(email), float(severity_ok))
+    distinct = pd.unique(sample)
+    keys = [values.normalise_partner_name(v) for v in distinct] if known else []
+    known_count = sum(1 for k in keys if k in known) if known else 0
+    return _Profile(n, len(distinct), float(date_ok), float(number_ok), float(bool_ok), float(email),
+                    float(severity_ok), people.person_share(sample), known_count / len(distinct),
+                    len(distinct) - known_count,
+                    sum(factor_key_or_none(v) is not None for v in distinct) / len(distinct))
+
+
+def _not_organisations(p: _Profile, other_has_partners: bool) -> str | None:
+    """Why a column cannot be a partner field, or None: its values are people, or it would add
+    many new partners while another column holds the known ones."""
+    if p.person_rate >= 0.5:
+        return "values look like people's names, not organisations"
+    if other_has_partners and p.known_rate < 0.5 and p.new_names > partners.FEW_NEW_PARTNERS:
+        return f"{p.new_names} of its names would be new partners"
+    return None
 
 
 def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
     """A factor (<= 1) for how well the column's values fit the field, and why."""
     if p.n == 0:
-        return 1.0, "no values to check"
+        return (0.5, "the column is empty") if f.kind in ("partner", "partners") else (1.0, "no values to check")
     if f.kind == "date":
         if p.date_rate >= 0.9:
             return 1.0, f"{p.date_rate:.0%} of values are dates"
@@ -167,6 +188,8 @@ def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
             return 1.0, f"{p.bool_rate:.0%} of values are yes/no"
         return 0.5 + 0.4 * p.bool_rate, f"only {p.bool_rate:.0%} of values are yes/no"
     if f.kind in ("partner", "partners"):
+        if p.known_rate >= 0.8:
+            return 1.0, f"{p.known_rate:.0%} of its names are known partners"
         factor, why = 1.0, f"{p.distinct} distinct names"
         if p.email_rate > 0.5 or p.date_rate > 0.5 or p.number_rate > 0.9:
             return 0.4, "values look like emails, dates or numbers, not organisations"
@@ -182,37 +205,76 @@ def _content(f: fields.Field, p: _Profile) -> tuple[float, str]:
         if unique >= 0.95:
             return 1.0, "values are unique"
         return 0.6 + 0.4 * unique, f"only {unique:.0%} of values are unique"
+    if f.name == "factor":
+        if p.factor_rate < 0.5:
+            return 0.4, "values are not factor names"
     if p.date_rate >= 0.9 and f.kind == "text":
         return 0.6, "values are dates"
+    if p.bool_rate >= 0.9 and f.kind == "text" and p.distinct <= 2:
+        return 0.4, "values are yes/no, not text"
     return 1.0, ""
 
 
-def suggest_mapping(dataset: str, frame: pd.DataFrame,
-                    question_text: dict[str, str] | None = None) -> dict[str, Suggestion]:
+def _parsed(f: fields.Field) -> bool:
+    """Whether a field's values are parsed (dates, numbers, yes/no, severities), so that one that
+    cannot be read is a row error rather than text stored as it is."""
+    return f.kind in ("date", "number", "bool") or f.name == "severity"
+
+
+def suggest_mapping(dataset: str, frame: pd.DataFrame, question_text: dict[str, str] | None = None,
+                    known: dict[str, int] | None = None) -> dict[str, Suggestion]:
     """A suggestion for every field of ``dataset``: the best column, a confidence and why.
 
-    Only the headers (and question texts) propose a column; the values then raise or lower the
-    confidence. Each column goes to one field at most, the most confident pairs first."""
+    The headers (and question texts) propose columns; the values then raise or lower the confidence.
+    A partner field never takes a column of people's names, nor one that would add many new partners
+    while another holds the ``known`` ones (partner alias keys); a column whose header names
+    organisations, or whose values are known partners, is proposed for it instead. Each column goes
+    to one field at most, the most confident pairs first."""
     question_text = question_text or {}
     specs = fields.DATASETS[dataset]
     columns = [str(c) for c in frame.columns]
     forms = {c: _header_forms(c, question_text.get(c)) for c in columns}
     profiles: dict[str, _Profile] = {}
+
+    def profile(column: str) -> _Profile:
+        if column not in profiles:
+            profiles[column] = _profile(frame[column], known)
+        return profiles[column]
+
+    takes_partners = any(spec.kind in ("partner", "partners") for spec in specs)
+    holders = {c for c in columns if known and _known_share(frame[c], known) >= 0.5} if takes_partners else set()
+    organisations: list[tuple[float, str, str]] = []  # (score, column, why) for the partner fields
+    for column in columns if takes_partners else ():
+        if (column in holders or _is_organisation(forms[column])) and not _not_organisations(profile(column), False):
+            p = profile(column)
+            organisations.append((0.85, column, f"its values are known partners ({p.known_rate:.0%})")
+                                 if p.known_rate >= 0.8 else (0.7, column, f"header '{column}' names organisations"))
+    unfit: dict[str, str] = {}
     candidates: list[tuple[float, int, int, str, str]] = []
     for fi, spec in enumerate(specs):
         names = _names(spec)
+        partner = spec.kind in ("partner", "partners")
         for ci, column in enumerate(columns):
             score, why = _header_score(names, forms[column], spec.label)
             if score < MIN_SUGGEST:
                 continue
-            if column not in profiles:
-                profiles[column] = _profile(frame[column])
-            factor, content_why = _content(spec, profiles[column])
-            score = round(min(1.0, score * factor), 3)
+            if partner:
+                problem = _not_organisations(profile(column), bool(holders - {column}))
+                if problem:
+                    unfit[column] = problem
+                    continue
+            factor, content_why = _content(spec, profile(column))
+            named, score = score >= KNOWN_NAME, round(min(1.0, score * factor), 3)
+            if named and _parsed(spec):  # its values are read and each unreadable one reported, never ignored
+                score = max(score, MIN_SUGGEST)
             if score < MIN_SUGGEST:
                 continue
             reason = why + (f"; {content_why}" if content_why else "")
             candidates.append((score, fi, ci, column, reason))
+        for score, column, why in organisations if partner else ():
+            not_people = "; ".join(f"'{c}': {w}" for c, w in unfit.items())
+            candidates.append((round(score - (0 if spec.required else 0.1), 3), fi, columns.index(column), column,
+                               why + (f" (instead of {not_people})" if not_people else "")))
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
     chosen: dict[str, Suggestion] = {}
     used: set[str] = set()
@@ -222,11 +284,22 @@ def suggest_mapping(dataset: str, frame: pd.DataFrame,
             continue
         chosen[name] = Suggestion(name, column, score, reason)
         used.add(column)
-    return {
-        spec.name: chosen.get(spec.name)
-        or Suggestion(spec.name, None, 0.0, f"no column looks like '{spec.label}'")
-        for spec in specs
-    }
+    return {spec.name: chosen.get(spec.name) or Suggestion(spec.name, None, 0.0, _none_reason(spec, unfit))
+            for spec in specs}
+
+
+def _none_reason(spec: fields.Field, unfit: dict[str, str]) -> str:
+    reason = f"no column looks like '{spec.label}'"
+    if spec.kind in ("partner", "partners") and unfit:
+        reason += " (" + "; ".join(f"'{c}': {w}" for c, w in unfit.items()) + ")"
+    return reason
+
+
+def _known_share(series: pd.Series, known: dict[str, int]) -> float:
+    """The share of a column's distinct values that are known partners (a quick look: its top cells)."""
+    distinct = pd.unique(series.iloc[:SAMPLE].dropna().astype(str))
+    keys = [values.normalise_partner_name(v) for v in distinct if v.strip()]
+    return sum(k in known for k in keys) / len(keys) if keys else 0.0
 
 
 def confident(suggestions: dict[str, Suggestion], dataset: str) -> bool:
@@ -253,14 +326,21 @@ def fingerprint(columns: list[str]) -> str:
 # personal data
 # --------------------------------------------------------------------------------------------
 
-PERSONAL_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
+NAME_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (  # columns of people's names
     "Name", "Full name", "First Name", "Last Name", "Surname", "Given name", "Family name",
     "Your name", "Respondent name", "What is your name?", "Forename",
-    "RecipientFirstName", "RecipientLastName", "RecipientEmail", "Email", "E-mail",
+    "RecipientFirstName", "RecipientLastName",
+))
+PERSONAL_HEADERS: frozenset[str] = NAME_HEADERS | frozenset(normalise_header(h) for h in (
+    "RecipientEmail", "Email", "E-mail",
     "Email Address", "E-mail address", "Your email", "Your email address",
     "IPAddress", "IP Address", "IP", "LocationLatitude", "LocationLongitude", "Latitude",
     "Longitude", "Location", "Phone", "Phone number", "Telephone", "Mobile", "Mobile number",
     "ExternalReference", "External reference", "ExternalDataReference",
+    # SurveyMonkey's contact-information block (its Company may stand for the partner)
+    "Address", "Address 2", "City/Town", "State/Province", "ZIP/Postal Code", "Country",
+    "Phone Number", "Email Address",
+    "EmailAddress",  # Qualtrics' legacy export
 ))
 _ORGANISATION_WORDS = frozenset({"organisation", "organisations", "company", "employer",
                                  "partner", "org", "firm", "agency"})
@@ -299,6 +379,12 @@ def personal_data_columns(frame: pd.DataFrame,
     return found
 
 
+def name_columns(columns: list[str], question_text: dict[str, str] | None = None) -> list[str]:
+    """The columns among ``columns`` (personal-data columns) whose header says they hold people's names."""
+    question_text = question_text or {}
+    return [c for c in columns if any(text in NAME_HEADERS for text, *_ in _header_forms(str(c), question_text.get(c)))]
+
+
 # --------------------------------------------------------------------------------------------
 # survey columns -> instrument items
 # --------------------------------------------------------------------------------------------
@@ -315,7 +401,6 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": 
                          "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-",
                          "\u2011": "-", "\u00a0": " "})
 _TAGS = re.compile(r"<[^>]+>")
-_SPLIT = re.compile(r"\s+-\s+")
 
 # headers the survey tools add around the answers (normalised), never "unmatched" questions
 METADATA_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
@@ -327,6 +412,9 @@ METADATA_HEADERS: frozenset[str] = frozenset(normalise_header(h) for h in (
     "First Name", "Last Name", "Custom Data 1", "Custom Data", "ID", "Start time",
     "Completion time", "Email", "Name", "Last modified time", "Timestamp", "Score",
     "Total points", "Quiz feedback", "Date Created", "Date Modified", "Submission ID",
+    # Qualtrics' legacy export (V1..V10 are its metadata columns)
+    "ResponseID", "ResponseSet", "ExternalDataReference", "EmailAddress", "LocationAccuracy",
+    *(f"V{i}" for i in range(1, 11)),
 ))
 
 
@@ -339,15 +427,12 @@ def normalise_text(text: str) -> str:
 
 
 def _text_forms(text: str | None) -> list[str]:
-    """The whole text and every part after a ' - ' (the statement of a matrix question)."""
+    """The whole text and each statement it may hold as a grid question (``grids``)."""
     if not text:
         return []
-    clean = " ".join(unicodedata.normalize("NFKC", _TAGS.sub(" ", str(text)))
-                     .translate(_QUOTES).split())
-    forms = [normalise_text(clean)]
-    for match in _SPLIT.finditer(clean):
-        forms.append(normalise_text(clean[match.end():]))
-    return [f for f in forms if f]
+    clean = " ".join(unicodedata.normalize("NFKC", _TAGS.sub(" ", str(text))).split())
+    forms = [normalise_text(clean), *(normalise_text(s) for s in grids.statements(clean))]
+    return [f for f in dict.fromkeys(forms) if f]
 
 
 def _compact(text: str) -> str:
@@ -360,7 +445,8 @@ def match_items(frame_columns: list[str], question_text: dict[str, str] | None,
 
     A column matches an item when its name is the item id (any case; ``SG_1`` also matches
     ``SG1`` when that is unambiguous), or its name or question text is the item's text after
-    :func:`normalise_text`, also counting only the part after a ``question - `` prefix. Each
+    :func:`normalise_text`, also counting only a grid question's statement (``Title [statement]``,
+    ``Title - statement``, ``Title: statement``, ``Title.statement``: :mod:`grids`). Each
     item goes to its first matching column; a later column matching the same item is unmatched.
     ``unmatched`` lists the question-like columns that matched no item: columns in ``ignore``
     (already mapped), known tool metadata and personal-data headers are left out."""
@@ -426,6 +512,7 @@ def _survey_field_names() -> set[str]:
 
 __all__ = [
     "HIGH", "Suggestion", "suggest_mapping", "confident", "fingerprint", "normalise_header",
-    "personal_data_columns", "PERSONAL_HEADERS", "ItemMatch", "match_items", "normalise_text",
+    "personal_data_columns", "PERSONAL_HEADERS", "NAME_HEADERS", "name_columns", "ItemMatch", "match_items",
+    "normalise_text",
     "METADATA_HEADERS",
 ]

@@ -25,7 +25,9 @@ class PartnerName:
 
 _LIST_SEPARATORS = re.compile(r"\s*[;|,\n]\s*")
 _ALLOCATION = re.compile(r"\[[^\]]*\]")  # MS Project "Kestrel Design[50%]"
-PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",)}
+PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",),
+                   "headcount": ("partner",)}
+FEW_NEW_PARTNERS = 3  # more new partners than this from one issue log or plan is asked, never assumed
 
 
 def tidy_name(name: str | None) -> str | None:
@@ -35,8 +37,21 @@ def tidy_name(name: str | None) -> str | None:
 def known_partners(cursor) -> tuple[dict[str, int], dict[int, str]]:
     names = dict(cursor.execute("SELECT partner_id, name FROM partners").fetchall())
     aliases = {values.normalise_partner_name(name): pid for pid, name in names.items()}
-    aliases.update(dict(cursor.execute("SELECT alias_key, partner_id FROM partner_aliases").fetchall()))
+    # keyed again from the alias as written: a key stored under an older normalisation still matches
+    aliases.update({values.normalise_partner_name(alias): pid for alias, pid in
+                    cursor.execute("SELECT alias, partner_id FROM partner_aliases").fetchall()})
     return aliases, names
+
+
+def find(cursor, name: str) -> tuple[int, str]:
+    """The known partner a person names (by its name or any of its other names): (partner_id, name).
+    ValueError naming the partners there are, for any other name."""
+    aliases, names = known_partners(cursor)
+    partner_id = aliases.get(values.normalise_partner_name(str(name)))
+    if partner_id is None:
+        known = ", ".join(sorted(names.values())) or "none yet"
+        raise ValueError(f"There is no partner '{name}'. The partners are: {known}.")
+    return partner_id, names[partner_id]
 
 
 def split_owners(text: str | None) -> list[str]:
@@ -62,6 +77,7 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
             counts[tidy] = counts.get(tidy, 0) + int(count)
     resolved: dict[str, str] = {}
     by_key: dict[str, str] = {}
+    unconfirmed: list[str] = []  # new names nobody confirmed
     for name in sorted(counts):
         link = options.partner_links.get(name)
         if link is not None:
@@ -82,18 +98,30 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
             preview.partners.append(PartnerName(name, "new", by_key[key], counts[name]))
             continue
         confirmed = options.new_partners is not None and name in options.new_partners
+        if match.kind == "new" and options.accept_new_partners:
+            confirmed = True
         if match.kind == "near" and not confirmed:
             preview.partners.append(PartnerName(name, "near", match.suggestion, counts[name]))
             preview.questions.append(
                 f"Is '{name}' the partner '{match.suggestion}', or a new partner? "
                 "Confirm before loading, so one organisation is not split in two.")
             continue
-        if options.new_partners is not None and not confirmed:
-            preview.questions.append(f"'{name}' is not a partner yet. Confirm it as a new partner, "
-                                     "or say which partner it is.")
+        if not confirmed:
+            unconfirmed.append(name)
         resolved[name] = name
         by_key[key] = name
         preview.partners.append(PartnerName(name, "new", None, counts[name]))
+    if options.new_partners is not None and not (dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS):
+        preview.questions.extend(f"'{name}' is not a partner yet. Confirm it as a new partner, or say which "
+                                 "partner it is." for name in unconfirmed)
+    elif dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS:
+        preview.unconfirmed_partners = unconfirmed
+        mapped = ", ".join(f"'{preview.mapping_used()[c]}'" for c in columns if c in preview.mapping_used())
+        preview.questions.append(
+            f"This file would add {len(unconfirmed)} new partners: {_some(unconfirmed)}. Nothing was loaded: check "
+            f"that {mapped} holds organisations, not people, then confirm them all ('Add them all as new partners'; "
+            "command line: --accept-new-partners), or each one (--new-partner NAME), or say which known partner a "
+            "name is (--partner-alias NAME=PARTNER).")
     for column in columns:
         if column == "owners":
             canonical[column] = canonical[column].map(
@@ -104,6 +132,10 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
             names_of = np.array([resolved.get(tidy_name(n), n) for n in uniques] + [None], dtype=object)
             canonical[column] = pd.Series(names_of[codes], index=canonical.index, dtype=object)
     return canonical
+
+
+def _some(names: list[str], shown: int = 12) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def add_new(cursor, batch_id: int, preview: Preview, valid: pd.DataFrame) -> list[str]:

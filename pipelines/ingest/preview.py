@@ -21,16 +21,17 @@ from pipelines.ingest import (
     partners,
     privacy,
     readers,
+    schedules,
     survey_answers,
+    survey_extras,
     values,
 )
-from pipelines.ingest.fields import DATASETS, required_fields
+from pipelines.ingest.fields import DATASETS, instrument_questions, required_fields
 from pipelines.ingest.partners import PartnerName
 from pipelines.programme import waves
 from pipelines.programme.factors import key_or_none as factor_key_or_none
 from pipelines.store import versions
 from pipelines.store.database import Store
-from pipelines.store.versions import visible
 
 REMEMBERED = "remembered from an earlier upload"
 
@@ -48,6 +49,9 @@ class Options:
     date_order: str | None = None  # 'dayfirst' | 'monthfirst' when a file cannot tell
     partner_links: dict[str, str] = field(default_factory=dict)  # name in file -> existing partner
     new_partners: set[str] | None = None  # confirmed new names; None accepts names with no near twin
+    delimiter: str | None = None  # one of readers.DELIMITERS, for the rare file detection gets wrong
+    include_partial: bool = False  # survey: load responses closed before the end too
+    accept_new_partners: bool = False  # every new name of this file is a new partner (not a near twin)
 
 
 @dataclass
@@ -68,6 +72,9 @@ class Preview:
     options: Options = field(default_factory=Options)
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
+    extras: survey_extras.StagedExtras | None = None  # a survey's partner ratings and comments
+    skipped: dict[str, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
+    unconfirmed_partners: list[str] = field(default_factory=list)  # too many new names: each is asked
 
     @property
     def columns(self) -> list[str]:
@@ -84,9 +91,20 @@ class Preview:
         return 0 if self.raw is None else len(self.raw.frame)
 
     @property
+    def rows_skipped(self) -> int:
+        """Rows left out on purpose (a plan's ordinary tasks, partial responses): never invalid."""
+        return sum(self.skipped.values())
+
+    @property
     def mapping_confident(self) -> bool:
-        return all(s.column is not None and s.confidence >= mapping.HIGH
-                   for s in self.mapping.values() if s.field in required_fields(self.dataset))
+        return not self.unsure_fields()
+
+    def unsure_fields(self) -> list[str]:
+        """Required fields without a column of confidence >= HIGH (a partner set for the whole file
+        needs no column)."""
+        given = {"partner"} if self.dataset == "survey" and self.options.partner else set()
+        return [s.field for s in self.mapping.values() if s.field in required_fields(self.dataset)
+                and s.field not in given and (s.column is None or s.confidence < mapping.HIGH)]
 
     @property
     def can_commit(self) -> bool:
@@ -112,7 +130,8 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         preview.notes.append(f"This file was already loaded as batch {loaded}; loading it again changes nothing.")
         return preview
 
-    preview.raw = readers.read_file(source_name, data, sheet=options.sheet, max_bytes=limit)
+    preview.raw = readers.read_file(source_name, data, sheet=options.sheet, max_bytes=limit,
+                                    delimiter=options.delimiter)
     frame = preview.raw.frame
     preview.notes.extend(preview.raw.notes)
     if dataset == "survey":
@@ -126,14 +145,17 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     missing = [f for f in required_fields(dataset) if f not in chosen]
     if dataset == "survey":
         missing = [f for f in missing if not (f == "partner" and options.partner)]
-        if not ({"wave", "response_date"} & set(chosen)) and not options.wave:
-            preview.questions.append(
-                "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
+    if dataset in _WAVE_SOURCES and not (set(_WAVE_SOURCES[dataset]) & set(chosen)) and not options.wave:
+        preview.questions.append(
+            "Which wave is this? The file has no wave or date column: set one wave for the whole file.")
+    if dataset == "instrument" and {"scale_min", "scale_max"} & set(missing):
+        if _scale_source(frame, chosen, preview) is not None:
+            missing = [f for f in missing if f not in ("scale_min", "scale_max")]
     for name in missing:
         label = next(f.label for f in DATASETS[dataset] if f.name == name)
         preview.questions.append(f"Which column holds '{label}'? None of the file's columns matched it.")
     if missing:
-        likely = _likely_dataset(dataset, frame, preview)
+        likely = _likely_dataset(cursor, dataset, frame, preview)
         if likely:
             preview.questions.insert(0, likely)
         return preview
@@ -143,10 +165,8 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
         return preview
     canonical = partners.resolve(cursor, dataset, canonical, preview, options)
     canonical = canonical.reset_index(drop=True)
-    if preview.staged is not None:
+    if preview.staged is not None:  # a survey's answers are checked where they live
         preview.validation = survey_answers.validate(preview.staged, canonical)
-    elif dataset in contracts.SQL_DATASETS and len(canonical) >= contracts.SQL_ROWS:
-        preview.validation = contracts.validate_in_duckdb(dataset, canonical)
     else:
         preview.validation = contracts.validate(dataset, canonical)
     failures = preview.validation.failures
@@ -155,8 +175,11 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
     failures = failures.drop_duplicates(["source_row", "column", "check"])
     failures = _without_knock_on(failures, derived_wave=dataset == "survey" and not (
         options.wave or preview.mapping_used().get("wave")))
+    failures = _without_pending_dates(preview, failures)
     preview.validation.failures = failures.sort_values(["source_row", "column"], kind="stable",
                                                        ignore_index=True)[contracts.FAILURE_COLUMNS + ["column"]]
+    if preview.extras is not None:  # the partner ratings, checked as the survey's answers are
+        preview.validation = survey_extras.check(preview.extras, canonical, preview.validation)
     return preview
 
 
@@ -170,23 +193,46 @@ def _without_knock_on(failures: pd.DataFrame, derived_wave: bool) -> pd.DataFram
     return failures[~np.array(knock_on, dtype=bool)] if any(knock_on) else failures
 
 
-def _likely_dataset(chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
-    """When a file lacks the chosen dataset's columns, name the dataset it does look like."""
+def _without_pending_dates(preview: Preview, failures: pd.DataFrame) -> pd.DataFrame:
+    """Leave out dates that are unreadable only until the date order is chosen: the question says so."""
+    if not preview.ambiguous_date_columns or failures.empty:
+        return failures
+    pending = (failures["column"].isin(preview.ambiguous_date_columns)
+               & failures["check"].str.endswith("_is_readable")).to_numpy(copy=True)
+    text = failures["value"][pending]
+    either = [values.parse_dates(text, order=order).dates.notna().to_numpy() for order in values.DATE_ORDERS]
+    pending[pending] = either[0] | either[1]
+    return failures[~pending]
+
+
+def _likely_dataset(cursor, chosen: str, frame: pd.DataFrame, preview: Preview) -> str | None:
+    """When a file lacks the chosen dataset's columns, name the dataset it does look like: its required
+    columns are all there (and, for a survey, answers to the instrument: a partner column alone is no
+    survey)."""
     for other in DATASETS:
-        if other in (chosen, "partners"):
+        if other in (chosen, "partners") or (other == "survey" and not _answers_items(cursor, frame, preview)):
             continue
         suggestions = mapping.suggest_mapping(other, frame, preview.raw.question_text)
         if mapping.confident(suggestions, other):
             columns = [s.column for s in suggestions.values() if s.column][:4]
             return (f"This file looks like {_DATASET_WORDS.get(other, other)} (its columns "
                     + ", ".join(f"'{c}'" for c in columns)
-                    + f"), not {_DATASET_WORDS.get(chosen, chosen)}. Check the file, or choose the "
-                    f"dataset '{other}' instead.")
+                    + f"), not {_DATASET_WORDS.get(chosen, chosen)}, so nothing was loaded. Check the file, or "
+                    f"choose the dataset '{other}' instead.")
     return None
 
 
+def _answers_items(cursor, frame: pd.DataFrame, preview: Preview) -> bool:
+    """Whether a column of the file answers a question of the current instrument."""
+    items = instrument_questions(cursor)
+    return not items.empty and bool(mapping.match_items(list(frame.columns), preview.raw.question_text,
+                                                        items).columns)
+
+
 _DATASET_WORDS = {"survey": "a survey export", "instrument": "a survey instrument",
-                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list"}
+                  "milestones": "a milestone plan", "issues": "an issue log", "partners": "a partner list",
+                  "headcount": "a headcount list"}
+_WAVE_SOURCES = {"survey": ("wave", "response_date"), "headcount": ("wave", "date")}  # wave, else a date
 
 
 def _source_columns(preview: Preview) -> pd.Series:
@@ -204,7 +250,8 @@ def _source_columns(preview: Preview) -> pd.Series:
 
 def _mapping(cursor, dataset: str, frame: pd.DataFrame, preview: Preview,
              options: Options) -> dict[str, mapping.Suggestion]:
-    suggestions = mapping.suggest_mapping(dataset, frame, preview.raw.question_text)
+    known = partners.known_partners(cursor)[0] if dataset in partners.PARTNER_COLUMNS else None
+    suggestions = mapping.suggest_mapping(dataset, frame, preview.raw.question_text, known)
     fingerprint = mapping.fingerprint(list(frame.columns))
     row = cursor.execute("SELECT mapping FROM mapping_memory WHERE fingerprint = ? AND dataset = ?",
                          [fingerprint, dataset]).fetchone()
@@ -249,15 +296,51 @@ def _source_rows(preview: Preview) -> pd.Series:
 
 
 def _dates(preview: Preview, options: Options, column: str | None, text: pd.Series) -> pd.Series:
+    """A date column read; the day/month order is asked only where the file cannot settle it."""
     if column is None:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    parsed = values.parse_dates(text, order=options.date_order)
+    parsed = values.parse_dates(text, order=options.date_order, serials=True)
+    if parsed.order == "ambiguous" or parsed.stray.any():
+        settled = _file_date_order(preview, column)
+        if settled is not None:
+            parsed = values.parse_dates(text, order=settled[0], serials=True)
+            _note_once(preview, f"Dates in '{column}' read {settled[0].replace('first', '-first')}, as the "
+                                f"file's column '{settled[1]}' settles it (a date such as {settled[2]}).")
+    unsettled = text[parsed.ambiguous].iloc[0] if parsed.ambiguous.any() else None
     if parsed.order == "ambiguous":
         preview.ambiguous_date_columns.append(column)
         preview.questions.append(
-            f"Column '{column}' has dates such as {text.dropna().iloc[0]} that could be day-first or "
+            f"Column '{column}' has dates such as {unsettled} that could be day-first or "
             "month-first, and no value decides it. Choose the date order.")
+    elif unsettled is not None:
+        usual = text[parsed.dates.notna()].iloc[0]
+        count = int(parsed.stray.sum())
+        _note_once(preview, f"Column '{column}' writes its dates like {usual}; {count} written like {unsettled} "
+                            f"could be day-first or month-first, so {'it is' if count == 1 else 'they are'} "
+                            f"listed with the rows that cannot be loaded. Write {'it' if count == 1 else 'them'} "
+                            f"like {usual}.")
+    if parsed.serial.any():
+        first = parsed.serial.to_numpy().argmax()
+        _note_once(preview, f"Column '{column}' has dates written as Excel day numbers, read as dates "
+                            f"({text.iloc[first]} is {parsed.dates.iloc[first]:%Y-%m-%d}). Check a few against "
+                            "the tool that wrote them.")
     return parsed.dates.astype("datetime64[ns]")
+
+
+def _file_date_order(preview: Preview, column: str) -> tuple[str, str, str] | None:
+    """(order, column, example) when another date column of the whole file settles the day/month order:
+    one tool writes all its dates alike."""
+    frame = preview.raw.frame
+    date_fields = {f.name for f in DATASETS[preview.dataset] if f.kind == "date"}
+    for other in (c for name, c in preview.mapping_used().items() if name in date_fields and c != column):
+        text = _value_text(frame, other)
+        parsed = values.parse_dates(text)
+        if parsed.order in ("dayfirst", "monthfirst"):
+            day, month = (text.str.extract(r"(\d{1,2})\D(\d{1,2})\D").astype(float).T.to_numpy()
+                          if text.notna().any() else (np.array([]), np.array([])))
+            decisive = text[(day > 12) if parsed.order == "dayfirst" else (month > 12)]
+            return parsed.order, other, str(decisive.iloc[0] if len(decisive) else text.dropna().iloc[0])
+    return None
 
 
 def _reshape_instrument(store, cursor, frame, preview, options) -> pd.DataFrame:
@@ -269,14 +352,63 @@ def _reshape_instrument(store, cursor, frame, preview, options) -> pd.DataFrame:
     out["factor"] = out["factor_raw"].map(factor_key_or_none).astype(object)
     for name in ("scale_min", "scale_max"):
         out[name], _failed = values.parse_numbers(_text(frame, cols.get(name)))
+    if not ({"scale_min", "scale_max"} <= set(cols)):
+        low, high = _scale_source(frame, cols, preview)
+        for name, ends in (("scale_min", low), ("scale_max", high)):
+            if name not in cols:
+                out[name] = ends.to_numpy()
     out["reverse_scored_raw"] = _value_text(frame, cols.get("reverse_scored"))
     out["reverse_scored"], _unknown = values.parse_bool(out["reverse_scored_raw"])
     return out
 
 
+_SCALE_WORDS = ("scale", "points", "range", "rating", "answer")
+
+
+def _scale_source(frame: pd.DataFrame, cols: dict[str, str], preview: Preview) -> tuple | None:
+    """Each row's scale ends read from text (``1-5``, ``1 to 5``, ``5-point``): from a column of such
+    text not mapped to a field, else from a header that states one scale for every row. None when the
+    file states no scale; the note says where the scale came from."""
+    free = [c for c in frame.columns if c not in cols.values()]
+    free.sort(key=lambda c: not any(w in mapping.normalise_header(c).split() for w in _SCALE_WORDS))
+    for column in free:
+        text = _value_text(frame, column)
+        low, high, failed = values.parse_scale(text)
+        if text.notna().any() and low.notna().sum() >= 0.8 * text.notna().sum():
+            _note_once(preview, f"Read each question's scale from column '{column}' ('1-5' is 1 to 5); map "
+                                "'Scale minimum' and 'Scale maximum' to columns to use those instead.")
+            return low, high
+    for column in frame.columns:
+        low, high, failed = values.parse_scale(pd.Series([column]))
+        if low.notna().all():
+            _note_once(preview, f"Every question is on the scale {low[0]:g} to {high[0]:g}, as the header "
+                                f"'{column}' says; map 'Scale minimum' and 'Scale maximum' to change it.")
+            return (pd.Series(low[0], index=frame.index), pd.Series(high[0], index=frame.index))
+    return None
+
+
+def _note_once(preview: Preview, note: str) -> None:
+    if note not in preview.notes:
+        preview.notes.append(note)
+
+
+def _kept(preview: Preview, frame: pd.DataFrame, keep: np.ndarray, skipped: dict[str, int]
+          ) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows of ``frame`` to reshape, with their source rows; the others counted as skipped."""
+    preview.skipped.update({what: n for what, n in skipped.items() if n})
+    rows = _source_rows(preview)
+    if keep.all():
+        return frame, rows
+    return frame[keep].reset_index(drop=True), rows[keep].reset_index(drop=True)
+
+
 def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
+    plan = schedules.milestone_rows(frame)
+    if plan.note:
+        preview.notes.append(plan.note)
+    frame, rows = _kept(preview, frame, plan.keep, {"not milestones": int((~plan.keep).sum())})
     cols = preview.mapping_used()
-    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    out = pd.DataFrame({"source_row": rows})
     out["milestone_id"] = _text(frame, cols.get("milestone_id"))
     out["title"] = _text(frame, cols.get("title"))
     out["owners"] = _text(frame, cols.get("owners"))
@@ -339,15 +471,19 @@ def _reshape_partners(store, cursor, frame, preview, options) -> pd.DataFrame:
 
 def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | None:
     cols = preview.mapping_used()
-    items_sql, params = visible("instrument_items", None)
-    items = cursor.execute(f"SELECT item_id, text, scale_min, scale_max FROM {items_sql}", params).df()
+    items = instrument_questions(cursor)
     if items.empty:
         preview.questions.append("There is no survey instrument yet: load one (or the default) first.")
         return None
     matched = mapping.match_items(list(frame.columns), preview.raw.question_text, items,
                                   ignore=set(cols.values()))
     preview.item_columns = dict(matched.columns)
-    preview.unmatched_columns = list(matched.unmatched)
+    organisations = (_text(frame, cols.get("partner")) if not options.partner
+                     else pd.Series([options.partner], dtype=object))
+    extra = survey_extras.find(cursor, frame, preview.raw.question_text, matched.unmatched, organisations,
+                               items[items["item_id"].isin(list(matched.columns.values()))])
+    preview.notes.extend(survey_extras.notes(extra))
+    preview.unmatched_columns = [c for c in matched.unmatched if c not in extra]
     if preview.unmatched_columns:
         preview.notes.append("Columns that match no question of the instrument are not loaded: "
                              + ", ".join(preview.unmatched_columns) + ".")
@@ -355,24 +491,71 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
         preview.questions.append(
             "No column matches a question of the instrument. Check that the right instrument is loaded, "
             "or that this is a survey export.")
+        likely = _likely_dataset(cursor, "survey", frame, preview)
+        if likely:
+            preview.questions.insert(0, likely)
         return None
 
-    rows = pd.DataFrame({"source_row": _source_rows(preview)})
+    frame, source_rows = _kept(preview, frame, *_finished(frame, preview, options))
+    rows = pd.DataFrame({"source_row": source_rows})
     rows["partner"] = _text(frame, cols.get("partner")) if not options.partner else options.partner
     rows["response_date_raw"] = _value_text(frame, cols.get("response_date"))
     rows["response_date"] = _dates(preview, options, cols.get("response_date"), rows["response_date_raw"])
-    if options.wave:
-        rows["wave"] = waves.wave_labels(pd.Series([options.wave] * len(rows)))
-    elif cols.get("wave"):
-        rows["wave"] = waves.wave_labels(_text(frame, cols["wave"]))
-    else:
-        rows["wave"] = waves.waves_of_dates(rows["response_date"])
+    rows["wave"] = _waves(frame, cols, options, rows["response_date"])
     answers = frame[list(matched.columns)]
     rows["respondent_key"] = _respondent_keys(frame, cols.get("respondent_id"), answers, rows)
     rows["wave_start"] = waves.wave_starts(rows["wave"])
     preview.staged = survey_answers.stage(rows["source_row"], answers,
                                          [matched.columns[c] for c in answers.columns], items)
+    names = preview.raw.frame[mapping.name_columns(preview.personal_columns, preview.raw.question_text)]
+    preview.extras = survey_extras.stage(extra, frame, rows["source_row"], names.to_numpy().ravel())
     return rows
+
+
+def _waves(frame: pd.DataFrame, cols: dict[str, str], options: Options, dates: pd.Series) -> pd.Series:
+    """Each row's wave: the one set for the whole file, else the wave column, else the wave of its date."""
+    if options.wave:
+        return waves.wave_labels(pd.Series([options.wave] * len(frame)))
+    if cols.get("wave"):
+        return waves.wave_labels(_text(frame, cols["wave"]))
+    return waves.waves_of_dates(dates)
+
+
+def _reshape_headcount(store, cursor, frame, preview, options) -> pd.DataFrame:
+    cols = preview.mapping_used()
+    out = pd.DataFrame({"source_row": _source_rows(preview)})
+    out["partner"] = _text(frame, cols.get("partner"))
+    out["date_raw"] = _value_text(frame, cols.get("date"))
+    out["date"] = _dates(preview, options, cols.get("date"), out["date_raw"])
+    out["wave"] = _waves(frame, cols, options, out["date"]).to_numpy()
+    out["wave_start"] = waves.wave_starts(out["wave"])
+    out["invited_raw"] = _value_text(frame, cols.get("invited"))
+    out["invited"], _failed = values.parse_numbers(out["invited_raw"])
+    return out
+
+
+def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[str, int]]:
+    """Which responses were finished: a survey tool's 'Finished' False or 'Progress' below 100 marks
+    one closed before the end (Qualtrics). Those are left out unless options.include_partial."""
+    by_name = {mapping.normalise_header(c): c for c in frame.columns}
+    by_name.update({mapping.normalise_header(t): c for c, t in preview.raw.question_text.items() if t})
+    partial = np.zeros(len(frame), dtype=bool)
+    if "finished" in by_name:
+        finished, _unknown = values.parse_bool(_value_text(frame, by_name["finished"]))
+        partial |= (finished == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - NA stays unknown
+    if "progress" in by_name:
+        progress, _failed = values.parse_numbers(_value_text(frame, by_name["progress"]))
+        partial |= (progress < 100).to_numpy(dtype=bool)
+    count = int(partial.sum())
+    if not count:
+        return np.ones(len(frame), dtype=bool), {}
+    what = f"{count} partial response{'s' if count != 1 else ''} (Finished = False or Progress below 100)"
+    if options.include_partial:
+        preview.notes.append(f"Included {what}, as chosen.")
+        return np.ones(len(frame), dtype=bool), {}
+    preview.notes.append(f"Left out {what}: closed before the end, they would change the scores. To include "
+                         f"them, choose 'Include partial responses' (command line: --include-partial).")
+    return ~partial, {"partial responses": count}
 
 
 def _respondent_keys(frame, id_column, answers, rows) -> pd.Series:
@@ -399,6 +582,7 @@ _RESHAPERS: dict[str, Callable] = {
     "milestones": _reshape_milestones,
     "issues": _reshape_issues,
     "partners": _reshape_partners,
+    "headcount": _reshape_headcount,
 }
 
 

@@ -1,9 +1,9 @@
-"""Pseudonymising respondent ids with a secret salt that lives outside the database."""
+"""Pseudonymising respondent ids with a secret salt that lives outside the database, and taking
+personal data out of the free text respondents write."""
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
+import re
 from pathlib import Path
 
 import duckdb
@@ -12,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines import settings
+from pipelines.ingest.values import fold_latin
+from pipelines.store import private
 
 
 def salt(path: str | Path | None = None) -> bytes:
@@ -22,30 +24,11 @@ def salt(path: str | Path | None = None) -> bytes:
     """
     path = Path(path or settings.get("salt_file"))
     if not path.exists():
-        _create(path)
+        private.create_secret(path)
     text = path.read_text().strip()
     if len(text) < 32:
         raise ValueError(f"The salt in {path} is too short; it must be at least 32 characters.")
     return text.encode()
-
-
-def _create(path: Path) -> None:
-    """Write a new salt whole, then link it into place: two sessions (or processes) starting at
-    once never see a half-written salt, and the first one to link wins for both."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)  # atomic; fails if another writer got there first
-        except FileExistsError:
-            pass
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
@@ -68,3 +51,42 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
     finally:
         con.close()
     return pd.Series(np.asarray(keys, dtype="uint64")[codes], index=ids.index)
+
+
+# What is taken out of comments, and the placeholder left in its place.
+REMOVED_EMAIL, REMOVED_WEB, REMOVED_PHONE, REMOVED_NAME = "[email]", "[web address]", "[phone]", "[name]"
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_WEB_ADDRESS = re.compile(r"(?i)\b(?:https?://|www\.)\S*[^\s.,;:!?)\]'\"]|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|"
+                          r"gov|edu|int|io|co|uk|eu|info|biz|me|ly)\b(?:/\S*[^\s.,;:!?)\]'\"])?")
+_PHONE_LIKE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ()./-]{6,}\d(?![\w])")
+PHONE_DIGITS = 9  # fewer digits is a date, an amount or a reference, not a phone number
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+_POSSESSIVE = re.compile(r"['\u2019]s$", re.I)
+
+
+def name_words(names) -> frozenset[str]:
+    """The words of people's names (a name column's cells: ``Alex Morgan``, ``Morgan, Alex``) as
+    :func:`scrub` compares them: accents folded, case folded; initials left out."""
+    words = set()
+    for name in names:
+        if isinstance(name, str):
+            words.update(w for w in (fold_latin(m).casefold() for m in _WORD.findall(name)) if len(w) > 1)
+    return frozenset(words)
+
+
+def scrub(text: str, names: frozenset[str] = frozenset()) -> str:
+    """``text`` without email addresses, web addresses, phone numbers and the words of ``names``
+    (whole words, any case: a comment that names a respondent in lower case loses it too)."""
+    text = _EMAIL_IN_TEXT.sub(REMOVED_EMAIL, text)
+    text = _WEB_ADDRESS.sub(REMOVED_WEB, text)
+    text = _PHONE_LIKE.sub(lambda m: REMOVED_PHONE if sum(c.isdigit() for c in m.group()) >= PHONE_DIGITS
+                           else m.group(), text)
+    if names:
+        text = _WORD.sub(lambda m: _name_out(m.group(), names), text)
+        text = re.sub(rf"{re.escape(REMOVED_NAME)}(?:[\s,]+{re.escape(REMOVED_NAME)})+", REMOVED_NAME, text)
+    return text
+
+
+def _name_out(word: str, names: frozenset[str]) -> str:
+    stem = _POSSESSIVE.sub("", word)  # Shah's: the name, then the possessive kept
+    return REMOVED_NAME + word[len(stem):] if fold_latin(stem).casefold() in names else word

@@ -1,6 +1,7 @@
 """Read an uploaded export, unedited, into a table of strings.
 
-``read_file(name, data)`` turns the raw bytes of a CSV / TSV / TXT / XLSX export into a
+``read_file(name, data)`` turns the raw bytes of a CSV / TSV / TXT / XLSX export (and, through
+``schedules.py``, a Primavera P6 ``.xer`` or a Microsoft Project ``.xml`` plan) into a
 :class:`RawTable`: one column per source column, every cell a Python ``str`` or ``None`` (a large
 plain text file: pandas ``str`` columns held by Arrow, missing cells NaN; see _read_large_text).
 Nothing is parsed here (no dates, no numbers); that is ``values.py``'s job. What this module
@@ -8,7 +9,7 @@ does work out:
 
 * the encoding (UTF-8 with or without BOM, UTF-16 "Unicode text", cp1252 / Latin-1 from Excel
   on Windows, and files mixing UTF-8 with a few cp1252 lines, repaired line by line);
-* the delimiter (``,`` ``;`` tab ``|``), by how consistently each splits the rows;
+* the delimiter (``,`` ``;`` tab ``|``), from the records' structure (``delimiters.py``) unless chosen;
 * the header: title / date / blank rows above it are skipped; Qualtrics (3 header rows) and
   SurveyMonkey (2 header rows) exports are recognised and their question text kept;
 * the sheet of a workbook (the one that looks most like a table, unless ``sheet=`` is given);
@@ -35,12 +36,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS"]
+from pipelines.ingest import limits
+from pipelines.ingest.delimiters import (
+    DELIMITER_NAMES,
+    DELIMITER_WORDS,
+    DELIMITERS,
+    SNIFF_CHARS,
+    sniff_delimiter,
+)
+from pipelines.ingest.limits import human_size as _human_size
+
+__all__ = ["ReadError", "RawTable", "read_file", "TEXT_EXTENSIONS", "EXCEL_EXTENSIONS", "SCHEDULE_EXTENSIONS"]
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".tab")
 EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
-DELIMITERS = (",", ";", "\t", "|")
-_DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+SCHEDULE_EXTENSIONS = (".xer", ".xml")  # Primavera P6, Microsoft Project (schedules.py)
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or a password-protected workbook
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -49,13 +59,17 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _HEADER_SEARCH_ROWS = 25
 # how many rows below a header candidate it is compared with
 _HEADER_LOOKAHEAD = 30
-_SNIFF_CHARS = 128 * 1024
 # text files at least this long have their data rows read by DuckDB (see _read_large_text)
 LARGE_TEXT_CHARS = 1024 * 1024
 
 
 class ReadError(ValueError):
     """The file cannot be read; the message says what is wrong, where, and how to fix it."""
+
+
+def _refuse(problem: str | None) -> None:
+    if problem:
+        raise ReadError(problem)
 
 
 @dataclass
@@ -76,13 +90,16 @@ class RawTable:
 # entry point
 # --------------------------------------------------------------------------------------------
 def read_file(name: str, data: bytes, *, sheet: str | None = None,
-              max_bytes: int | None = None) -> RawTable:
+              max_bytes: int | None = None, delimiter: str | None = None) -> RawTable:
     """Read an export's bytes into a :class:`RawTable` of strings.
 
     ``name`` is the uploaded file name (its extension chooses text or workbook reading);
     ``sheet`` picks a workbook sheet by name; ``max_bytes`` refuses larger files before any
-    parsing.
+    parsing; ``delimiter`` (one of DELIMITERS) reads a text file with that delimiter instead of
+    the one detected.
     """
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise ValueError(f"The delimiter must be one of {', '.join(DELIMITER_NAMES)}, not {delimiter!r}.")
     name = name or "the file"
     size = len(data)
     if max_bytes is not None and size > max_bytes:
@@ -105,7 +122,12 @@ def read_file(name: str, data: bytes, *, sheet: str | None = None,
         raise ReadError(
             f"'{name}' is an .xls file, the old Excel format, which cannot be read. Open it in "
             "Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8', then upload that file.")
-    from pipelines.ingest import workbooks  # here: text-only callers do not import openpyxl's reader
+    from pipelines.ingest import schedules, workbooks  # here: text-only callers do not import openpyxl
+
+    if ext == ".xer" or schedules.is_xer(data):
+        return schedules.read_xer(name, data, notes)
+    if ext == ".xml" or schedules.looks_like_xml(data):
+        return schedules.read_project_xml(name, data, notes)
 
     if ext in EXCEL_EXTENSIONS:
         if not data.startswith(_ZIP_MAGIC):
@@ -119,38 +141,42 @@ def read_file(name: str, data: bytes, *, sheet: str | None = None,
         return workbooks.read_xlsx(name, data, sheet, notes)
     if ext not in TEXT_EXTENSIONS and ext:
         notes.append(f"Read '{name}' as delimited text (its extension '{ext}' is not one of "
-                     ".csv, .tsv, .txt, .xlsx).")
-    return _read_text(name, data, ext, notes)
+                     ".csv, .tsv, .txt, .xlsx, .xer, .xml).")
+    return _read_text(name, data, ext, notes, delimiter)
 
 
 # --------------------------------------------------------------------------------------------
 # text files
 # --------------------------------------------------------------------------------------------
-def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
+def _read_text(name: str, data: bytes, ext: str, notes: list[str], chosen: str | None = None) -> RawTable:
+    _refuse(limits.long_line(name, data))
     text, encoding, repaired_lines = _decode(name, data, notes)
     text = text.replace("\x00", "") if "\x00" in text else text
 
     # Excel's "sep=;" hint line
-    delimiter = None
+    delimiter = chosen
     skip_first_line = False
     m = re.match(r"\A\s*sep=(.)\s*?(\r\n|\n|\r)", text[:20], re.IGNORECASE)
     if m and m.group(1) in DELIMITERS:
-        delimiter = m.group(1)
         skip_first_line = True
-        notes.append(f"The first line 'sep={delimiter}' (an Excel hint) names the delimiter; "
-                     "it is not part of the table.")
-    if delimiter is None:
-        delimiter = _sniff_delimiter(text, ext)
-    if delimiter != ",":
-        notes.append(f"Columns are separated by {_DELIM_NAMES[delimiter]}s.")
+        if chosen is None:
+            delimiter = m.group(1)
+            notes.append(f"The first line 'sep={delimiter}' (an Excel hint) names the delimiter; "
+                         "it is not part of the table.")
+    if chosen is not None:
+        notes.append(f"Columns are separated by {DELIMITER_WORDS[delimiter]}s, as chosen.")
+    else:
+        delimiter = delimiter or sniff_delimiter(text, ext)
+        if delimiter != ",":
+            notes.append(f"Columns are separated by {DELIMITER_WORDS[delimiter]}s (detected; choose "
+                         "another delimiter if the columns look wrong).")
 
     # Drop trailing blank lines (including ',,,,' lines) in one C-level call.
     text = text.rstrip("\r\n \t" + delimiter)
     if not text.strip():
         raise ReadError(f"The file is empty: '{name}' contains only blank lines.")
 
-    if csv.field_size_limit() < (1 << 30):  # long free-text cells (process-wide setting)
-        csv.field_size_limit(1 << 30)
+    _refuse(limits.wide_or_long_top(name, text, delimiter, _HEADER_SEARCH_ROWS + _HEADER_LOOKAHEAD))
     if not repaired_lines and len(text) >= LARGE_TEXT_CHARS:
         large = _read_large_text(name, text, delimiter, skip_first_line, encoding, notes)
         if large is not None:
@@ -165,8 +191,10 @@ def _read_text(name: str, data: bytes, ext: str, notes: list[str]) -> RawTable:
                 line_ends.append(reader.line_num)
         else:
             records = list(reader)
-    except csv.Error as exc:  # pragma: no cover - csv is lenient with strict=False
-        raise ReadError(f"'{name}' could not be read as {_DELIM_NAMES[delimiter]}-separated text "
+    except csv.Error as exc:
+        if limits.is_cell_past_limit(exc):
+            raise ReadError(limits.cell_too_long(name, reader.line_num)) from None
+        raise ReadError(f"'{name}' could not be read as {DELIMITER_WORDS[delimiter]}-separated text "
                         f"near line {reader.line_num}: {exc}. Export it again from the tool.")
 
     if repaired_lines:
@@ -192,8 +220,8 @@ def _read_large_text(name: str, text: str, delimiter: str, skip_first_line: bool
     columns. None (the general reader then reads the file) unless every data line is one record of
     at most the header's width and no data row is blank: a line break inside a quoted cell or a
     blank line would shift the row numbers that messages give."""
-    whole = len(text) <= _SNIFF_CHARS
-    head_end = len(text) - 1 if whole else text.rfind("\n", 0, _SNIFF_CHARS)
+    whole = len(text) <= SNIFF_CHARS
+    head_end = len(text) - 1 if whole else text.rfind("\n", 0, SNIFF_CHARS)
     if head_end < 0:
         return None
     lines = io.StringIO(text[:head_end + 1], newline="").readlines()
@@ -230,13 +258,16 @@ def _read_large_text(name: str, text: str, delimiter: str, skip_first_line: bool
             con.close()
     if table.num_rows != data.count("\n") + 1:
         return None
+    first_row = rows.row_number(located.data_idx[0])
+    long_cell = limits.first_long_cell(table.columns)
+    if long_cell is not None:
+        raise ReadError(limits.cell_too_long(name, first_row + long_cell))
     cells = [pc.if_else(pc.utf8_is_space(column), None, column) for column in table.columns]
     blank = functools.reduce(pc.and_, [pc.is_null(c) for c in cells])  # a row with no cell
     if pc.any(blank).as_py():
         return None
     strings = pd.StringDtype("pyarrow", na_value=np.nan)
     columns_out = [pd.Series(c.to_pandas(types_mapper={pa.string(): strings}.get)) for c in cells]
-    first_row = rows.row_number(located.data_idx[0])
     notes[:] = tried
     return _table(located, columns_out, range(first_row, first_row + table.num_rows), encoding=encoding,
                   delimiter=delimiter, sheet=None, sheets=[], notes=notes)
@@ -331,36 +362,6 @@ def _looks_binary(data: bytes) -> bool:
     return control > max(4, len(sample) // 100)
 
 
-def _sniff_delimiter(text: str, ext: str) -> str:
-    """Pick the delimiter that splits the first rows most consistently (outside quotes)."""
-    sample = text[:_SNIFF_CHARS]
-    if len(text) > _SNIFF_CHARS:  # cut at a line end; a broken last record does not matter
-        cut = sample.rfind("\n")
-        if cut > 0:
-            sample = sample[:cut]
-    best, best_score = None, (0, 0)
-    for d in DELIMITERS:
-        try:
-            counts = [len(r) for r in csv.reader(io.StringIO(sample, newline=""), delimiter=d)
-                      if r and any(c.strip() for c in r)][:200]
-        except csv.Error:
-            continue
-        if not counts:
-            continue
-        values, freq = np.unique(np.array(counts), return_counts=True)
-        # most frequent field count above 1 (title rows split into 1 field by every delimiter)
-        multi = [(f, v) for v, f in zip(values.tolist(), freq.tolist()) if v > 1]
-        if not multi:
-            continue
-        f, v = max(multi)
-        score = (f, v)  # rows that agree, then how many columns they make
-        if score > best_score:
-            best, best_score = d, score
-    if best is None:  # one column: the extension decides
-        return "\t" if ext in (".tsv", ".tab") else ","
-    return best
-
-
 class _TextRows:
     """Records of a text file; row numbers are record positions (what Excel shows)."""
 
@@ -385,14 +386,16 @@ class _TextRows:
         return [recs[i] for i in indices]
 
 
-
-
-
 # --------------------------------------------------------------------------------------------
 # header detection and the table
 # --------------------------------------------------------------------------------------------
 _NUMBERISH = re.compile(r"^[\s$£€¥%+\-−.,:/0-9()]*[0-9][\s$£€¥%+\-−.,:/0-9()apmAPM]*$")
 _SM_RESPONSE = {"response", "open-ended response"}
+_QUALTRICS_ID = re.compile(r"^(?:V\d+|Q\d+(?:_\d+)*(?:_TEXT)?|QID\d+\S*|ResponseI[dD]|StartDate|EndDate"
+                           r"|RecordedDate|Finished|Progress)$")
+_QUALTRICS_LABELS = {"responseid", "response id", "responseset", "response set", "startdate", "start date",
+                     "enddate", "end date", "recorded date", "finished", "progress", "ipaddress", "ip address"}
+_LEGACY_ID = re.compile(r"^V\d+$")  # the legacy export's metadata columns, named by their label
 
 
 def _is_texty(cell: str) -> bool:
@@ -414,11 +417,23 @@ def _find_header(top: list[list[str | None]]) -> tuple[int, str, int]:
         hits = sum(1 for c in cells if c.lstrip().startswith('{"ImportId"'))
         if hits and hits * 2 >= len(cells):
             return i - 2, "qualtrics", 3
+    # Qualtrics with 2 header rows (column ids, then question text): the legacy export (V1..V10,
+    # Q1..) or a current one without its import-id row
+    for i in range(min(n - 1, _HEADER_SEARCH_ROWS)):
+        labels = {_norm_header(c).casefold() for c in top[i + 1] if c}
+        ids = sum(1 for c in top[i] if c and _QUALTRICS_ID.match(c.strip()))
+        if len(labels & _QUALTRICS_LABELS) >= 2 and ids >= 2:
+            return i, "qualtrics", 2
     # SurveyMonkey: 'Respondent ID' in the questions row, 'Response' cells in the next
     for i in range(0, min(n - 1, _HEADER_SEARCH_ROWS)):
         row1 = {(_norm_header(c)).casefold() for c in top[i] if c}
         hits = sum(1 for c in top[i + 1] if c and _norm_header(c).casefold() in _SM_RESPONSE)
         if hits and ("respondent id" in row1 or hits >= 2):
+            return i, "surveymonkey", 2
+        # no single-answer question: its metadata heads row i, sub-labels (contact fields,
+        # matrix statements) fill row i + 1 where row i is blank
+        under = [c for c, above in zip(top[i + 1], top[i]) if c and not above]
+        if {"respondent id", "collector id"} <= row1 and len(under) >= 2 and not top[i + 1][0]:
             return i, "surveymonkey", 2
     # plain: first row that is wide and mostly text compared with the rows that follow
     counts = [sum(1 for c in r if c) for r in top]
@@ -439,7 +454,10 @@ def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
     where = where or f"'{name}'"
     located = _locate(rows, where, notes)
     raw = rows.raw(located.data_idx)
-    width = max(len(located.names), max(map(len, raw)))
+    widths = [len(located.names), *map(len, raw)]
+    width = max(widths)
+    if width > limits.MAX_COLUMNS:  # a row below the top ones limits.wide_or_long_top reads
+        raise ReadError(limits.too_wide(where, width, rows.row_number(located.data_idx[int(np.argmax(widths[1:]))])))
     columns = list(_columns(raw, width))
     del raw
     source_rows = [rows.row_number(i) for i in located.data_idx]
@@ -488,9 +506,12 @@ def _locate(rows, where: str, notes: list[str]) -> _Located:
         notes.append(f"Left out {_plural(blank_inside, 'blank row')} between the data rows.")
 
     names, texts = _column_names([rows.cells(i) for i in header_idx], source_format)
-    if source_format == "qualtrics":
+    if source_format == "qualtrics" and header_rows == 3:
         notes.append(f"Read as a Qualtrics export: 3 header rows (column ids, question text, "
                      f"import ids); data starts on row {first_data}.")
+    elif source_format == "qualtrics":
+        notes.append(f"Read as a Qualtrics export: 2 header rows (column ids, then question text; the "
+                     f"layout without import ids); data starts on row {first_data}.")
     elif source_format == "surveymonkey":
         notes.append(f"Read as a SurveyMonkey export: 2 header rows (questions, then answer "
                      f"options or statements); data starts on row {first_data}.")
@@ -560,8 +581,9 @@ def _column_names(header: list[list[str | None]], source_format: str
     """Column names and, per position, the question text ('' where the file has none)."""
     if source_format == "qualtrics":
         ids, texts = header[0], header[1]
-        names = [_norm_header(c) for c in ids]
-        qt = [(_norm_header(texts[j]) if j < len(texts) else "") for j in range(len(names))]
+        qt = [(_norm_header(texts[j]) if j < len(texts) else "") for j in range(len(ids))]
+        names = [qt[j] if qt[j] and _LEGACY_ID.match(_norm_header(c)) else _norm_header(c)
+                 for j, c in enumerate(ids)]
         return names, qt
     if source_format == "surveymonkey":
         questions, subs = header[0], header[1]
@@ -623,14 +645,6 @@ def _dedupe(names: list[str], notes: list[str]) -> list[str]:
 def _extension(name: str) -> str:
     base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     return ("." + base.rsplit(".", 1)[-1].lower()) if "." in base else ""
-
-
-def _human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} bytes"
 
 
 def _plural(n: int, word: str) -> str:

@@ -104,13 +104,13 @@ def validate(staged: StagedAnswers, rows: pd.DataFrame) -> contracts.Validation:
     respondent, item and wave) over the answers, restricted when it can only fail on respondents
     whose key and wave repeat."""
     if not staged.answers_mapped:
-        return contracts.Validation(rows.iloc[0:0], pd.DataFrame(columns=contracts.FAILURE_COLUMNS), 0)
-    con = duckdb.connect()
+        return contracts.Validation(rows.iloc[0:0], contracts.failure_frame([], ("item_id",)), 0)
+    con = contracts.checker()
     try:
         relation = _register(con, staged, rows)
-        con.execute(f"CREATE VIEW survey_answers AS SELECT * FROM {relation}")
+        con.execute(f"CREATE TEMP VIEW survey_answers AS SELECT * FROM {relation}")
         con.register("answered", pa.table({"source_row": _answered_rows(staged)}))
-        con.execute("CREATE VIEW answered_rows AS SELECT * FROM staged_rows SEMI JOIN answered USING (source_row)")
+        con.execute("CREATE TEMP VIEW answered_rows AS SELECT * FROM staged_rows SEMI JOIN answered USING (source_row)")
         rules, params = contracts.sql_rules("survey")
         per_cell = [r for r in rules if "OVER" not in r[2] and _binds(con, "staged_cells", r[2], params)]
         per_row = [r for r in rules
@@ -128,16 +128,13 @@ def validate(staged: StagedAnswers, rows: pd.DataFrame) -> contracts.Validation:
             scope = "survey_answers"
             if repeated is not None:
                 con.register("repeated", pa.table({"source_row": pa.array(repeated, pa.int64())}))
-                con.execute("CREATE VIEW repeated_answers AS "
+                con.execute("CREATE TEMP VIEW repeated_answers AS "
                             "SELECT * FROM survey_answers SEMI JOIN repeated USING (source_row)")
                 scope = "repeated_answers"
             parts.append(contracts.validate_sql("survey", con, scope, rules=per_answer, keep=("item_id",)))
     finally:
         con.close()
-    failures = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else (
-        pd.DataFrame(columns=contracts.FAILURE_COLUMNS + ["item_id"]))
-    if "item_id" not in failures:
-        failures["item_id"] = None
+    failures = contracts.failure_frame(parts, ("item_id",))
     valid = rows[~rows["source_row"].isin(failures["source_row"])] if len(failures) else rows
     return contracts.Validation(valid, failures, staged.answers_mapped)
 

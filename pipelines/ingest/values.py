@@ -5,7 +5,8 @@ produces) and works on the whole column at once with pyarrow compute kernels (RE
 expressions, casts) and numpy arithmetic: no Python loop over rows. Each returns the parsed
 values and a mask of the cells that were *not empty* but could not be parsed, so the caller can
 show them to the user. Nothing is ever guessed: an unknown label is a failure, and slash dates
-whose day/month order the column itself cannot settle are reported as ``order='ambiguous'``.
+whose day/month order the column itself cannot settle are reported as ``order='ambiguous'``
+(unless the column writes its dates another way, such as ISO: then those few are failures).
 
 Empty cells are ``None``/NaN, ``''``, whitespace, ``NA``, ``N/A``, ``-`` and ``None`` (any case);
 they parse to missing and are never failures. ``TBC``, ``?`` and the like are failures.
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from anyascii import anyascii
 
 EMPTY_TOKENS: tuple[str, ...] = ("", "na", "n/a", "-", "none")
 _EMPTY_SET = pa.array(list(EMPTY_TOKENS), type=pa.large_string())
@@ -88,9 +90,10 @@ class DateParse:
     order was settled (by the values or the ``order=`` argument), ``'ambiguous'`` when the column
     has numeric d/m dates that fit either order (the caller must ask the user, then call again
     with ``order=``), ``'iso'`` when every parsed value was in a format without a day/month
-    question (ISO, month names), ``'none'`` when nothing parsed. ``formats`` lists the formats
-    found (strftime notation), commonest first. ``ambiguous`` marks cells left NaT only because
-    the order is unknown.
+    question (ISO, month names, Excel serials), ``'none'`` when nothing parsed. ``formats`` lists
+    the formats found (strftime notation), commonest first. ``ambiguous`` marks cells left NaT only
+    because the order is unknown; under ``'iso'`` they are ``failed`` too (``stray``): numeric d/m
+    dates in a column whose commonest way of writing dates has no day/month question.
     """
 
     dates: pd.Series
@@ -98,6 +101,15 @@ class DateParse:
     order: str
     formats: list[str]
     ambiguous: pd.Series | None = None
+    serial: pd.Series | None = None  # cells read as Excel day numbers
+
+    @property
+    def stray(self) -> pd.Series:
+        """Cells failed only because their day/month order is unknown in a column that writes its
+        dates another way (``2026-01-05`` beside one ``05/01/2026``)."""
+        if self.ambiguous is None:
+            return pd.Series(False, index=self.failed.index)
+        return self.ambiguous & self.failed
 
 
 _WD = r"(?:(?P<wd>(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6})\.?,?\s+)?"
@@ -118,7 +130,11 @@ _FAMILIES: dict[str, str] = {
     # August 14, 2025; Aug 14 2025
     "mond": r"(?i)^" + _WD + r"(?P<mon>[a-z]{3,9})\.?(?P<sep>[ -])(?P<d>\d{1,2})(?:st|nd|rd|th)?,?"
     r"[ -](?P<y>\d{4})" + _TIME + "$",
+    # 46027, 46027.5: Excel's day number of a cell not formatted as a date (read only when asked)
+    "serial": r"^(?P<days>\d{5})(?P<frac>\.\d{1,15})?$",
 }
+EXCEL_SERIAL = "Excel day number"
+_EXCEL_EPOCH_DAYS = -25569  # 1899-12-30, Excel's day 0 (1900 date system), in days since 1970-01-01
 _MONTHS: dict[str, int] = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
     "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
@@ -131,7 +147,7 @@ _MONTH_NUMBERS = np.array(list(_MONTHS.values()), dtype=np.int64)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _SEPS = ["-", "/", ".", " "]
 _NS_PER_S = 1_000_000_000
-_ORDERS = ("dayfirst", "monthfirst")
+DATE_ORDERS = ("dayfirst", "monthfirst")
 
 
 def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -247,19 +263,24 @@ def _describe(family: str, order: str, combined: int) -> str:
     return f"{wd}{mon} %d, %Y{t}"
 
 
-def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
+def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = False) -> DateParse:
     """Parse a column of dates written in any of the formats real tools export.
 
     ``order`` forces the day/month order of numeric dates (``'dayfirst'``/``'monthfirst'``);
     ``None`` (or ``'iso'``, ``'ambiguous'``, ``'none'`` handed back from an earlier result) lets
     the column decide: a first number above 12 is evidence of day-first, a second number above
     12 of month-first; the majority wins and values contradicting it are failed. With no
-    evidence (or a tie) the numeric dates are left NaT, not failed, and ``order='ambiguous'``.
+    evidence (or a tie) the numeric dates are left NaT, not failed, and ``order='ambiguous'`` --
+    unless more of the column's rows are written in a format without the question (ISO, month
+    names): then the order is asked only where it is ambiguous, which is nowhere in that column's
+    own format, and the few numeric dates are failed (``stray``).
     Offsets (``Z``, ``+01:00``) are converted to UTC and dropped; other times are kept as written.
+    ``serials`` also reads five-digit numbers as Excel day numbers (46027 is 2026-01-05): only for
+    a column known to hold dates, since any number would otherwise pass for one.
     """
     if order in (None, "iso", "ambiguous", "none"):
         order = None
-    elif order not in _ORDERS:
+    elif order not in DATE_ORDERS:
         raise ValueError(f"order must be 'dayfirst' or 'monthfirst', not {order!r}")
     series = _series(values)
     index = series.index
@@ -271,7 +292,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         dates = dates.astype("datetime64[ns]")
         false = pd.Series(np.zeros(n, dtype=bool), index=index)
         return DateParse(dates, false, "iso" if dates.notna().any() else "none",
-                         ["datetime"] if dates.notna().any() else [], false.copy())
+                         ["datetime"] if dates.notna().any() else [], false.copy(), false.copy())
 
     rows, empty = _text(series)
     # a long column repeats few dates: each distinct text is parsed once and counts for its rows
@@ -284,12 +305,16 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
     failed = np.zeros(k + 1, dtype=bool)
     todo = np.arange(k)
     found: list[tuple[int, str]] = []  # (count, format)
-    numeric_seen = False
+    undecided: list[tuple[int, str]] = []  # formats of the numeric dates the column did not settle
+    numeric = np.zeros(k + 1, dtype=bool)
+    serial = np.zeros(k + 1, dtype=bool)
     decided = order
 
     for family, pattern in _FAMILIES.items():
         if todo.size == 0:
             break
+        if family == "serial" and not serials:
+            continue
         sub = arr.take(pa.array(todo)) if todo.size != k else arr
         # a plain match (DFA, fast) first; capture groups only on the rows that match
         hit = _np_bool(pc.match_substring_regex(sub, pattern))
@@ -299,12 +324,17 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         todo = todo[~hit]
         parts = pc.extract_regex(sub.filter(pa.array(hit)) if pos.size != len(sub) else sub,
                                  pattern)
+        if family == "serial":
+            ns[pos] = _serial_ns(parts)
+            parsed[pos] = serial[pos] = True
+            found.append((int(weight[pos].sum()), EXCEL_SERIAL))
+            continue
         clock = _time(parts)
         code = _sep_code(parts) << 2
         if family == "ymd":
             y, m, d = _ints(parts.field("y")), _ints(parts.field("m")), _ints(parts.field("d"))
         elif family == "num":
-            numeric_seen = True
+            numeric[pos] = True
             code |= _weekday_bits(parts)
             y, short = _year(parts.field("y"))
             code |= short * 16
@@ -322,7 +352,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
                 ambiguous[pos[either]] = True
                 failed[pos[~either]] = True
                 for c, count in _counts(((code << 7) | clock.code)[either], weight[pos[either]]):
-                    found.append((int(count), _describe(family, "ambiguous", int(c))))
+                    undecided.append((int(count), _describe(family, "ambiguous", int(c))))
                 continue
             d, m = (a, b) if decided == "dayfirst" else (b, a)
         else:
@@ -343,8 +373,14 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
             found.append((int(count), _describe(family, decided or "", int(c))))
 
     failed[todo] = True
-    if numeric_seen:
-        result_order = decided or "ambiguous"
+    if ambiguous.any() and weight[(parsed & ~numeric)[:k]].sum() > weight[ambiguous[:k]].sum():
+        failed |= ambiguous  # the column's own format has no day/month question: these few are errors
+    elif ambiguous.any():
+        found += undecided
+    if decided is not None and numeric.any():
+        result_order = decided
+    elif ambiguous.any() and not failed[ambiguous].any():
+        result_order = "ambiguous"
     else:
         result_order = "iso" if parsed.any() else "none"
     formats: list[str] = []
@@ -358,7 +394,18 @@ def parse_dates(values: pd.Series, *, order: str | None = None) -> DateParse:
         order=result_order,
         formats=formats,
         ambiguous=pd.Series(ambiguous[codes], index=index, name=series.name),
+        serial=pd.Series(serial[codes], index=index, name=series.name),
     )
+
+
+def _serial_ns(parts: pa.StructArray) -> np.ndarray:
+    """Nanoseconds since 1970 of Excel day numbers (the fraction is the time of day, to the second)."""
+    days = _ints(parts.field("days")) + _EXCEL_EPOCH_DAYS
+    zero = pa.scalar("0", pa.large_string())
+    fraction = pc.cast(pc.binary_join_element_wise(zero, parts.field("frac"), pa.scalar("", pa.large_string())),
+                       pa.float64())
+    seconds = np.rint(np.asarray(fraction.to_numpy(zero_copy_only=False)) * 86_400).astype(np.int64)
+    return (days * 86_400 + seconds) * _NS_PER_S
 
 
 def _distinct(rows: pa.Array, empty: np.ndarray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
@@ -411,6 +458,31 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     arr, empty = _text(series)
     out, ok = _numbers(arr, empty)
     return (pd.Series(out, index=series.index, name=series.name),
+            pd.Series(~empty & ~ok, index=series.index, name=series.name))
+
+
+# "1-5", "1 – 5", "1 to 5", "1..7", "(0-10)"; "5-point", "7 pt" (then from 1)
+_SCALE_RANGE = r"(?i)(?:^|[^\d.])(?P<lo>\d{1,2})\s*(?:-|\x{2013}|\x{2014}|\.\.|to)\s*(?P<hi>\d{1,2})(?:$|[^\d.%])"
+_SCALE_POINTS = r"(?i)(?:^|\D)(?P<n>\d{1,2})\s*-?\s*(?:points?|pt)\b"
+
+
+def parse_scale(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Answer scales written as text: (lowest, highest, mask of failed cells). ``1-5``, ``1–5``,
+    ``1 to 5``, ``1..7`` and ``Agree (1-5)`` give their two ends; ``5-point`` and ``7 pt`` give 1 to
+    the number. A range whose top is not above its bottom fails."""
+    series = _series(values)
+    arr, empty = _text(series)
+    found = pc.extract_regex(arr, _SCALE_RANGE)
+    has_range = _np_bool(pc.is_valid(found))
+    lo = _ints(pc.if_else(pa.array(has_range), pc.struct_field(found, [0]), "")).astype(float)
+    hi = _ints(pc.if_else(pa.array(has_range), pc.struct_field(found, [1]), "")).astype(float)
+    points = pc.extract_regex(arr, _SCALE_POINTS)
+    by_points = _np_bool(pc.is_valid(points)) & ~has_range
+    n = _ints(pc.if_else(pa.array(by_points), pc.struct_field(points, [0]), "")).astype(float)
+    lo, hi = np.where(by_points, 1.0, lo), np.where(by_points, n, hi)
+    ok = (has_range | by_points) & (hi > lo) & ~empty
+    return (pd.Series(np.where(ok, lo, np.nan), index=series.index, name=series.name),
+            pd.Series(np.where(ok, hi, np.nan), index=series.index, name=series.name),
             pd.Series(~empty & ~ok, index=series.index, name=series.name))
 
 
@@ -495,15 +567,19 @@ SEVERITY_LABELS: dict[str, str] = {
     "green": "low", "amber": "medium", "red": "high",
     # P1 (most urgent) .. P4
     "p1": "critical", "p2": "high", "p3": "medium", "p4": "low",
+    # ServiceNow priorities ("3 - Moderate": the number prefix is dropped first)
+    "moderate": "medium", "planning": "low",
 }
+_NUMBER_PREFIX = r"^\d+\s*[-.:)]\s*"  # ServiceNow's "1 - Critical", "2 - High"
 
 
 def parse_severity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Severity words as one of ``low``/``medium``/``high``/``critical`` (NA when empty or
-    unknown), and the mask of unknown cells. Bare numbers are unknown: 1 could be either end."""
+    unknown), and the mask of unknown cells. Bare numbers are unknown: 1 could be either end;
+    a number before a word (``2 - High``) is dropped and the word decides."""
     series = _series(values)
     arr, empty = _text(series)
-    pos, known = _lookup(_key(arr), SEVERITY_LABELS)
+    pos, known = _lookup(pc.replace_substring_regex(_key(arr), _NUMBER_PREFIX, ""), SEVERITY_LABELS)
     names = np.array(list(SEVERITY_LABELS.values()), dtype=object)[pos]
     out = pd.Series(np.where(known, names, None), index=series.index, name=series.name,
                     dtype="string")
@@ -524,13 +600,24 @@ _APOSTROPHES = re.compile(r"['\u2019\u2018`.]")
 _PUNCT = re.compile(r"[^\w\s]|_")
 
 
+def fold_latin(text: str) -> str:
+    """Every Latin letter as its ASCII form: accents dropped (é -> e) and the letters that do not
+    decompose transliterated (ø -> o, ł -> l, æ -> ae, đ -> d, œ -> oe, þ -> th, ß -> ss). Other
+    scripts are kept as they are: their names match as written."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return "".join(anyascii(ch) if ch > "\x7f" and "LATIN" in unicodedata.name(ch, "") else ch
+                   for ch in text)
+
+
 def normalise_partner_name(name: str) -> str:
-    """Key for matching partner names: accents folded, case folded, ``&`` -> ``and``,
-    apostrophes and dots removed (``Ltd.``, ``O'Neil``), other punctuation a space, a leading
-    ``the`` and trailing legal forms (``Ltd``, ``Limited``, ``PLC``, ``& Co``, ...) dropped.
-    A name made only of such words keeps them (``Co`` stays ``co``)."""
-    text = unicodedata.normalize("NFKD", str(name))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    """Key for matching partner names: Latin letters folded to ASCII (:func:`fold_latin`), case
+    folded, ``&`` -> ``and``, apostrophes and dots removed (``Ltd.``, ``O'Neil``), other punctuation
+    a space, a leading ``the`` and trailing legal forms (``Ltd``, ``Limited``, ``PLC``, ``& Co``,
+    ...) dropped. A name made only of such words keeps them (``Co`` stays ``co``)."""
+    text = fold_latin(name).casefold()
     text = text.replace("&", " and ")
     text = _APOSTROPHES.sub("", text)
     text = _PUNCT.sub(" ", text)

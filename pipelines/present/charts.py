@@ -236,7 +236,7 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
                alt.Tooltip("n_text:N", title="Respondents (n)"),
                alt.Tooltip("interval:N", title="95% interval"),
                alt.Tooltip("change_text:N", title="Change since previous wave"),
-               alt.Tooltip("beyond:N", title="Change beyond uncertainty")]
+               alt.Tooltip("beyond:N", title="Change beyond noise")]
     colour = alt.Color("partner:N", scale=_colour_scale(colours, order), legend=None)
     height = max(60, 52 * len(order)) + 40
     layers = _band_layers(thresholds, orient="x")
@@ -419,7 +419,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
             *, columns: Sequence[str] | None = None, select: str | None = "pick",
             width: int = 900) -> alt.TopLevelMixin:
     """Partners (rows, in ``order``) x factors + index (columns): band colour, score and
-    the change since the previous wave (▲/▼, * when beyond uncertainty). ``select``
+    the change since the previous wave (▲/▼, * when beyond noise). ``select``
     names a point selection on partner (clicking a row picks the partner)."""
     columns = list(columns or [factor_label(f) for f in (*FACTORS, "collaboration_index")])
     cells = cells[cells["column"].isin(columns)]
@@ -454,7 +454,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     chart = alt.layer(rect, score, change).properties(
         width=width, height=height,
         title=alt.Title("Partners × factors", subtitle="Score (0-100) and change since the previous wave; "
-                        "* change beyond its uncertainty. Click a row to open that partner."))
+                        "* change beyond noise. Click a row to open that partner."))
     return _style(chart)
 
 

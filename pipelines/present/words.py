@@ -1,5 +1,5 @@
 """The sentences people read about hidden groups and survey/evidence agreement, made from the
-query layer's codes (``scores.Suppression``, ``evidence.Verdict``) and the real k.
+query layer's codes (``scores.Suppression``, ``evidence.Status``) and the real k.
 
 Pages, the pack, charts and the command line ask here; none of them writes these words or
 compares them as values.
@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pipelines.programme.factors import label as factor_label
-from pipelines.query.evidence import INDICATORS_BY_NAME, MIN_RANKED, Verdict
+from pipelines.query.evidence import Status
+from pipelines.query.significance import FDR_Q
 from pipelines.query.scores import Suppression
+
+
+# what "beyond noise" (scores.changes' beyond_uncertainty, the alerts) rests on, for captions and notes
+BEYOND_NOISE = (f"the change passes Welch's t-test on the two waves' responses, with the false "
+                f"discovery rate held to {FDR_Q:.0%} over every change into the wave (METHOD.md)")
 
 
 class Form(Enum):
@@ -64,23 +69,8 @@ def either_reason(k: int) -> str:
 
 
 def agreement_note(row, k: int) -> str:
-    """What ``evidence.agreement`` found for one partner x factor (a row with verdict,
-    factor, survey_rank, evidence_rank, ranked, contrary, suppression_reason), in words."""
-    verdict = Verdict(row["verdict"])
-    if verdict is Verdict.HIDDEN:
+    """What ``evidence.agreement`` found for one partner x factor, in words: the method's own
+    ``note``, or for a hidden survey group why it is hidden (from its code, with the real k)."""
+    if Status(row["status"]) is Status.SURVEY_HIDDEN:
         return f"No survey score to compare: {reason(row['suppression_reason'], k)}"
-    if verdict is Verdict.NO_SURVEY:
-        return "No survey responses for this factor in this wave"
-    if verdict is Verdict.NO_EVIDENCE:
-        return "No delivery or issue data for this factor in this wave"
-    if verdict is Verdict.TOO_FEW:
-        return f"Too few partners with both a survey score and evidence to compare (need {MIN_RANKED})"
-    said = f"(rank {int(row['survey_rank'])} of {int(row['ranked'])})"
-    shown = f"(rank {int(row['evidence_rank'])} of {int(row['ranked'])})"
-    if verdict is Verdict.AGREES:
-        return f"Survey {said} and evidence {shown} do not markedly disagree"
-    indicator = INDICATORS_BY_NAME[row["contrary"]]
-    factor = factor_label(row["factor"]).lower()
-    if verdict is Verdict.SAYS_STRONG:
-        return f"Says strong {factor} {said} but {indicator.weak} {shown}"
-    return f"Says weak {factor} {said} but {indicator.strong} {shown}"
+    return str(row["note"])

@@ -19,8 +19,10 @@ def ensure_instrument(store: Store) -> int | None:
 
 
 def load_demo(store: Store, progress=None) -> list[ingest.LoadResult]:
-    """Load the demo programme through the same pipelines as any upload, labelled as demo."""
-    from pipelines.programme.demo import demo_files
+    """Load the demo programme through the same pipelines as any upload, labelled as demo; then
+    record the actions its alliance agreed, as a person would."""
+    from pipelines.programme import actions
+    from pipelines.programme.demo import DEMO_ACTIONS, demo_files
 
     ensure_instrument(store)
     results = []
@@ -30,6 +32,11 @@ def load_demo(store: Store, progress=None) -> list[ingest.LoadResult]:
             progress(number / len(files), f"Loading {demo_file.name}")
         preview = ingest.prepare(store, demo_file.dataset, demo_file.name, demo_file.data)
         results.append(ingest.commit(store, preview, is_demo=True))
+    for action in DEMO_ACTIONS:
+        action_id, _version = actions.add(store, partner=action.partner, factor=action.factor, title=action.title,
+                                          owner=action.owner, due=action.due, created=action.created, is_demo=True)
+        if action.closed:
+            actions.done(store, action_id, closed=action.closed, is_demo=True)
     return results
 
 

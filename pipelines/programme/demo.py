@@ -2,7 +2,9 @@
 
 ``demo_files()`` returns the files a programme office would upload, in load order:
 the partners list, one pulse-survey export per quarterly wave (wide, one column per item
-of the default instrument), the milestone schedule and the RAID log. The same seed gives
+of the default instrument, a grid rating the other partners and a free-text question), the
+milestone schedule, the RAID log and the headcount list; ``DEMO_ACTIONS`` are the actions the
+alliance agreed (recorded after the files by ``bootstrap.load_demo``). The same seed gives
 the same bytes on every run and every machine: all randomness comes from numpy
 Generators seeded from ``(seed, component)``, dates are computed from the fixed
 ``DEMO_AS_OF`` (never from the clock), and CSVs are written with ``\\n`` line ends.
@@ -54,6 +56,9 @@ ISSUE_HEADER: tuple[str, ...] = (
     "Issue ID", "Title", "Type", "Raised by", "Owned by", "Raised date", "Resolved date",
     "Severity", "Status", "Escalated")
 PARTNER_HEADER: tuple[str, ...] = ("Partner", "Aliases")
+RATING_QUESTION = "How well does your organisation work with each partner?"
+COMMENT_HEADER = "Anything else you would like to tell us?"
+HEADCOUNT_HEADER: tuple[str, ...] = ("Organisation", "Wave", "Invited")
 SEVERITIES: tuple[str, ...] = ("Low", "Medium", "High", "Critical")
 
 
@@ -429,16 +434,123 @@ def _issues(seed: int, lookup: dict[tuple[str, int, str], float]) -> pd.DataFram
     ], columns=list(ISSUE_HEADER))
 
 
+# ------------------------------------------------------- beside the scores (issue 25)
+# How one partner's people see another: the rated partner's openness and accountability, the raters'
+# own safety and governance, and a few relationships the story gives a slant (the two views differ).
+_RATING_SLANT: dict[tuple[str, str], float] = {
+    ("Corvell Signalling", "Northline Infrastructure"): -18.0,  # left out of the client's decisions ...
+    ("Northline Infrastructure", "Corvell Signalling"): 6.0,  # ... which the client does not see
+    ("Harbour Civils", "Kestrel Design"): 8.0, ("Kestrel Design", "Harbour Civils"): 8.0,
+    ("Kestrel Design", "Brackwater Systems"): -10.0,  # integration late into the design
+}
+RATING_SKIPPED = 0.05
+# Headcount changes: the list is sent once and updated when a partner's team changes.
+HEADCOUNT_CHANGES: dict[tuple[str, str], int] = {
+    ("Harbour Civils", "2025-Q3"): 44,
+    ("Brackwater Systems", "2026-Q1"): 32,  # recovery staff invited; few of them answer
+}
+COMMENT_SHARE = 0.18
+_COMMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # factor -> (when low, when high)
+    "shared_goals": (("Each partner is still chasing its own targets.", "We never agreed what success looks like."),
+                     ("The shared goals are on every agenda now.", "We set this year's targets together.")),
+    "joint_governance": (("Decisions are taken before we get to the room.", "The change board does not hear us."),
+                         ("Every partner has a real say at the board.", "Joint decisions are quicker than before.")),
+    "psychological_safety": (("People are careful what they admit in front of the client.",
+                              "Raising a mistake still feels risky."),
+                             ("We can own up to mistakes without blame.", "Challenging the plan is welcome.")),
+    "open_communication": (("We hear about changes late, usually by email.", "Reports say green until it is red."),
+                           ("Problems come up early in the weekly look-ahead.", "Honest conversations, even hard ones.")),
+    "mutual_accountability": (("When something slips it is always someone else's fault.",
+                               "Nobody owns the interfaces."),
+                              ("We fix problems together before asking whose they are.",
+                               "Shared targets, shared consequences.")),
+}
+_CONTACT = (" Happy to talk: 07700 900123.", " Contact me on j.doe@northline.example if useful.")
+
+
+def _ratings_and_comments(seed: int, frames: list[pd.DataFrame],
+                          lookup: dict[tuple[str, int, str], float]) -> list[pd.DataFrame]:
+    """The survey frames with a grid rating every other partner (Google Forms' ``Question [Partner]``)
+    and a free-text question, drawn from their own streams so the answers above do not change."""
+    ratings, writes = _rng(seed, 4), _rng(seed, 5)
+    names = demo_partner_names()
+    span = SCALE_MAX - SCALE_MIN
+    out = []
+    for t, frame in enumerate(frames):
+        frame = frame.copy()
+        person = ratings.normal(0, 8, len(frame))
+        for target in names:
+            seen = np.array([0.6 * (lookup[(target, t, "open_communication")]
+                                    + lookup[(target, t, "mutual_accountability")]) / 2
+                             + 0.4 * (lookup[(rater, t, "psychological_safety")]
+                                      + lookup[(rater, t, "joint_governance")]) / 2
+                             + _RATING_SLANT.get((rater, target), 0.0) for rater in frame["Organisation"]])
+            answer = SCALE_MIN + span * np.clip(seen + person, 0, 100) / 100 + ratings.normal(0, 0.6, len(frame))
+            answer = np.clip(np.rint(answer), SCALE_MIN, SCALE_MAX)
+            answer[(frame["Organisation"] == target).to_numpy() | (ratings.random(len(frame)) < RATING_SKIPPED)] = np.nan
+            frame[f"{RATING_QUESTION} [{target}]"] = pd.array(answer, dtype="Float64").astype("Int64")
+        texts = []
+        for organisation in frame["Organisation"]:
+            if writes.random() >= COMMENT_SHARE:
+                texts.append("")
+                continue
+            factor = FACTORS[int(writes.integers(len(FACTORS)))]
+            low, high = _COMMENTS[factor]
+            bank = low if lookup[(organisation, t, factor)] < 55 else high
+            text = bank[int(writes.integers(len(bank)))]
+            if writes.random() < 0.08:
+                text += _CONTACT[int(writes.integers(len(_CONTACT)))]
+            texts.append(text)
+        frame[COMMENT_HEADER] = texts
+        out.append(frame)
+    return out
+
+
+def headcount_csv() -> bytes:
+    """Staff invited to the pulse: each partner's list at the first wave, then the changes."""
+    rows = [(partner.name, WAVES[0], partner.headcount) for partner in PARTNERS]
+    rows += [(name, wave, invited) for (name, wave), invited in HEADCOUNT_CHANGES.items()]
+    return _csv(pd.DataFrame(rows, columns=list(HEADCOUNT_HEADER)))
+
+
+@dataclass(frozen=True)
+class DemoAction:
+    partner: str
+    factor: str
+    title: str
+    owner: str
+    due: date
+    created: date
+    closed: date | None = None
+
+
+DEMO_ACTIONS: tuple[DemoAction, ...] = (
+    DemoAction("Kestrel Design", "psychological_safety", "No-blame design reviews with Harbour Civils",
+               "Kestrel design manager", date(2025, 9, 30), date(2025, 5, 12), date(2025, 9, 10)),
+    DemoAction("Corvell Signalling", "joint_governance", "A seat for Corvell on the change board",
+               "Alliance director", date(2025, 12, 15), date(2025, 8, 20), date(2025, 11, 28)),
+    DemoAction("Northline Infrastructure", "psychological_safety",
+               "Leaders share one lesson from a mistake at each steering meeting", "Programme director",
+               date(2026, 3, 31), date(2025, 12, 1), date(2026, 3, 20)),
+    DemoAction("Brackwater Systems", "mutual_accountability", "Joint recovery plan for systems integration",
+               "Brackwater delivery lead", date(2026, 6, 30), date(2026, 4, 14)),
+    DemoAction("Harbour Civils", "open_communication", "Weekly joint look-ahead with the designer",
+               "Harbour site manager", date(2027, 1, 31), date(2026, 10, 2)),
+)
+
+
 # ---------------------------------------------------------------------------------- files
 
 def demo_files(seed: int = DEMO_SEED) -> list[DemoFile]:
     """The demo programme's files in load order: partners, one survey file per wave,
-    milestones, issues. The survey items are those of ``instrument.DEFAULT_INSTRUMENT``."""
+    milestones, issues, headcount. The survey items are those of ``instrument.DEFAULT_INSTRUMENT``."""
     lookup = _level_lookup(demo_levels(seed))
     files = [DemoFile("partners", "northline-partners.csv", partners_csv())]
-    for wave, frame in zip(WAVES, _survey_waves(seed, lookup)):
+    surveys = _ratings_and_comments(seed, _survey_waves(seed, lookup), lookup)
+    for wave, frame in zip(WAVES, surveys):
         files.append(DemoFile("survey", f"northline-pulse-{wave}.csv", _csv(frame), wave))
     files.append(DemoFile("milestones", "northline-milestones.csv",
                           _csv(_milestones(seed, lookup))))
     files.append(DemoFile("issues", "northline-raid-log.csv", _csv(_issues(seed, lookup))))
+    files.append(DemoFile("headcount", "northline-headcount.csv", headcount_csv()))
     return files

@@ -69,3 +69,31 @@ def bands_of(scores: np.ndarray, thresholds: tuple[float, float]) -> np.ndarray:
     band[values >= low] = BANDS[1]
     band[values >= high] = BANDS[2]
     return band
+
+
+def band_label(score: float | None, low: float | None, high: float | None,
+               thresholds: tuple[float, float]) -> str | None:
+    """The band a score can honestly be given: its band when the whole interval ``low``..
+    ``high`` lies inside it, otherwise 'between <lowest band> and <highest band>' naming the
+    bands the interval reaches (a bound on a threshold belongs to the higher band, as in
+    ``band_of``). No interval (a group of one): the score's own band. No score: None."""
+    if score is None or score != score:
+        return None
+    bounds = [np.nan if v is None else float(v) for v in (low, high)]
+    return str(band_labels(np.array([float(score)]), np.array(bounds[:1]), np.array(bounds[1:]),
+                           thresholds)[0])
+
+
+def band_labels(scores: np.ndarray, lows: np.ndarray, highs: np.ndarray,
+                thresholds: tuple[float, float]) -> np.ndarray:
+    """``band_label`` for arrays (a missing score has no label)."""
+    values = np.asarray(scores, dtype="float64")
+    lo = np.asarray(lows, dtype="float64")
+    hi = np.asarray(highs, dtype="float64")
+    lo = np.where(np.isnan(lo), values, lo)
+    hi = np.where(np.isnan(hi), values, hi)
+    own, bottom, top = (bands_of(v, thresholds) for v in (values, lo, hi))
+    out = np.full(len(values), None, dtype=object)
+    for i in np.flatnonzero(~np.isnan(values)):
+        out[i] = own[i] if bottom[i] == top[i] else f"between {bottom[i]} and {top[i]}"
+    return out

@@ -1,10 +1,16 @@
 """The product's default survey instrument, in its own wording.
 
 Four statements per factor, rated on a 5-point agreement scale (1 = strongly disagree,
-5 = strongly agree). Each factor has at least one reverse-scored statement: one where
+5 = strongly agree). Each factor has one reverse-scored statement (the fourth): one where
 agreeing describes partners that merely cooperate (each minding its own part) rather
 than collaborate, so a respondent who agrees with everything does not look like a
-perfect partnership. Statements are about the partner organisations of one programme.
+perfect partnership.
+
+Every statement has one referent and one idea: it is about the partner organisations of
+the programme ("the partners", "each partner", "partners"), never "I", "we" or "my
+organisation" beside them, and it asks one thing (no "and"/"or" joining two ideas), so an
+answer means one thing. ``query/reliability.py`` checks that each factor's statements hang
+together (Cronbach's alpha per wave).
 
 ``default_instrument_frame()`` gives the canonical fields (as ``fields.DATASETS
 ["instrument"]`` names them); ``default_instrument_csv()`` gives the same items in the
@@ -32,53 +38,51 @@ class InstrumentItem:
 
 
 DEFAULT_INSTRUMENT: tuple[InstrumentItem, ...] = (
-    # Shared goals: goals worked out together, not assumed by one partner.
-    InstrumentItem("SG1", "The programme's objectives were worked out jointly by the partner "
-                   "organisations, not set by one of them.", "shared_goals"),
-    InstrumentItem("SG2", "My organisation judges its success by the outcome of the whole "
-                   "programme, not only by its own package of work.", "shared_goals"),
-    InstrumentItem("SG3", "When partners' priorities pull in different directions, we settle it "
-                   "by asking what is best for the programme.", "shared_goals"),
-    InstrumentItem("SG4", "Each partner is mainly chasing its own targets; the shared objectives "
-                   "come second.", "shared_goals", reverse_scored=True),
-    # Joint governance: agreed ways of deciding, in which every partner has a voice.
-    InstrumentItem("JG1", "Decisions that affect several partners are taken in a forum where each "
-                   "of those partners has a say.", "joint_governance"),
-    InstrumentItem("JG2", "I know how a decision gets made when two partners disagree.",
+    # Shared goals: goals worked out together, not assumed; the programme's outcome first.
+    InstrumentItem("SG1", "The partners agreed the programme's objectives together.",
+                   "shared_goals"),
+    InstrumentItem("SG2", "The partners judge success by the outcome of the whole programme.",
+                   "shared_goals"),
+    InstrumentItem("SG3", "When priorities conflict, the partners choose what is best for the "
+                   "programme.", "shared_goals"),
+    InstrumentItem("SG4", "Each partner puts its own targets ahead of the programme's objectives.",
+                   "shared_goals", reverse_scored=True),
+    # Joint governance: agreed ways of deciding, with a voice for every partner.
+    InstrumentItem("JG1", "The partners take decisions that affect several of them in a joint "
+                   "forum.", "joint_governance"),
+    InstrumentItem("JG2", "The partners follow an agreed process when they disagree over a "
+                   "decision.", "joint_governance"),
+    InstrumentItem("JG3", "The smaller partners have a real say in programme decisions.",
                    "joint_governance"),
-    InstrumentItem("JG3", "The views of the smaller partners carry real weight in programme "
-                   "decisions.", "joint_governance"),
-    InstrumentItem("JG4", "My organisation usually hears about other partners' decisions that "
-                   "change our work only after they have been taken.", "joint_governance",
-                   reverse_scored=True),
-    # Psychological safety: safe to speak up, admit a mistake, challenge.
-    InstrumentItem("PS1", "People in my organisation can admit a mistake to the other partners "
-                   "without it being used against us.", "psychological_safety"),
-    InstrumentItem("PS2", "I can question a plan put forward by another partner without worrying "
-                   "about the consequences.", "psychological_safety"),
-    InstrumentItem("PS3", "Someone can flag a problem in a joint meeting before they know how to "
-                   "fix it.", "psychological_safety"),
-    InstrumentItem("PS4", "We keep bad news from the other partners for as long as we can.",
+    InstrumentItem("JG4", "Partners learn of decisions that change their work only after those "
+                   "decisions are made.", "joint_governance", reverse_scored=True),
+    # Psychological safety: safe to admit a mistake, to challenge, to raise a problem early.
+    InstrumentItem("PS1", "The partners admit their mistakes to one another without fear of "
+                   "blame.", "psychological_safety"),
+    InstrumentItem("PS2", "The partners can challenge each other's plans without fear of "
+                   "repercussions.", "psychological_safety"),
+    InstrumentItem("PS3", "The partners raise a problem before they know how to solve it.",
+                   "psychological_safety"),
+    InstrumentItem("PS4", "The partners keep bad news from each other for as long as they can.",
                    "psychological_safety", reverse_scored=True),
-    # Open communication: honest dialogue, not only status reports.
-    InstrumentItem("OC1", "Conversations between partners go beyond progress reports to what is "
-                   "actually going wrong.", "open_communication"),
-    InstrumentItem("OC2", "Other partners tell us directly when our work is causing them "
+    # Open communication: honest dialogue, not only reporting.
+    InstrumentItem("OC1", "Conversations between the partners cover what is going wrong, not "
+                   "only progress.", "open_communication"),
+    InstrumentItem("OC2", "The partners tell each other directly when something is causing them "
                    "difficulty.", "open_communication"),
-    InstrumentItem("OC3", "Information I need from other partners reaches me without my having "
-                   "to chase it.", "open_communication"),
-    InstrumentItem("OC4", "After a joint meeting, the real concerns get discussed inside each "
-                   "organisation rather than with the partners.", "open_communication",
-                   reverse_scored=True),
+    InstrumentItem("OC3", "The partners share information with each other without being asked.",
+                   "open_communication"),
+    InstrumentItem("OC4", "The partners keep their real concerns out of joint meetings.",
+                   "open_communication", reverse_scored=True),
     # Mutual accountability: success and failure owned together.
-    InstrumentItem("MA1", "When a milestone slips, the partners work on the recovery together "
-                   "instead of looking for someone to blame.", "mutual_accountability"),
-    InstrumentItem("MA2", "My organisation feels responsible for the programme's results, "
-                   "including work that other partners deliver.", "mutual_accountability"),
-    InstrumentItem("MA3", "Partners keep the commitments they make to one another.",
+    InstrumentItem("MA1", "When a milestone slips, the partners work on the recovery together.",
                    "mutual_accountability"),
-    InstrumentItem("MA4", "When something goes wrong, each partner's first concern is to show it "
-                   "was not their fault.", "mutual_accountability", reverse_scored=True),
+    InstrumentItem("MA2", "The partners take responsibility for programme results that others "
+                   "deliver.", "mutual_accountability"),
+    InstrumentItem("MA3", "The partners keep the commitments they make to one another.",
+                   "mutual_accountability"),
+    InstrumentItem("MA4", "When something goes wrong, the partners look first for someone else "
+                   "to blame.", "mutual_accountability", reverse_scored=True),
 )
 
 TEMPLATE_HEADER: tuple[str, ...] = (
@@ -124,7 +128,7 @@ def _check() -> None:
     assert len(ids) == len(set(ids)), "item ids must be unique"
     for factor in FACTORS:
         items = [item for item in DEFAULT_INSTRUMENT if item.factor == factor]
-        assert len(items) == 4 and any(item.reverse_scored for item in items), factor
+        assert len(items) == 4 and sum(item.reverse_scored for item in items) == 1, factor
 
 
 _check()

@@ -13,63 +13,82 @@ How a score is made
    (skipped items are simply absent).
 3. A group (partner x wave x factor, and the programme = all partners x wave x factor)
    has ``score`` = mean over its respondents, ``n`` respondents, and a 95% interval
-   ``mean +/- t(0.975, n-1) * sd / sqrt(n)``, clipped to 0..100 for display. ``t`` comes
-   from a table for df < 30 and a Cornish-Fisher expansion of the normal quantile from
-   df 30 on (error < 0.001). ``band`` is ``factors.band_of(score)``.
+   ``mean +/- t(0.975, n-1) * sd / sqrt(n)`` (``t`` from scipy), clipped to 0..100 for
+   display. ``band`` is ``factors.band_of(score)``.
 
-Suppression (privacy)
----------------------
-Within each wave x factor, the programme total is exactly the sum of the partner
-groups (n and n x mean), because the programme group is aggregated from the same
-respondent-factor rows. So:
+What a version shows (privacy across versions)
+----------------------------------------------
+Every value comes from the *release* in force at the version asked for
+(``pipelines.query.releases``, which states the rule): per partner x wave, the respondents
+and answers of the version the release was made at. A late batch of fewer than k
+respondents, an undo, or a re-load that changes a group by fewer than k therefore changes
+nothing shown; the rows of such a partner x wave carry ``pending``, e.g. "3 late responses
+are not shown yet". The programme row of a wave is the exact sum of the partner groups of
+its release (n, n x mean, and the pooled spread), never a separate query.
 
+Suppression (within a release)
+------------------------------
 * primary: a group (partner or programme) with ``n < k`` is hidden,
   reason ``Suppression.SMALL_GROUP``;
 * complementary: when exactly one partner group is primarily hidden and the total is
-  shown, the smallest shown partner group (ties: lowest partner_id) is hidden too,
-  so ``total - shown partners`` is the sum of two hidden groups, never one. If no
-  other partner group is shown the programme total is hidden instead. Reason:
-  ``Suppression.COMPLEMENT``. With two or
-  more primary groups the difference already mixes at least two hidden groups.
+  shown, a second group is hidden, so ``total - shown partners`` is the sum of two hidden
+  groups, never one: the smallest other shown partner (ties: lowest partner_id), never the
+  lead partner (setting ``lead_partner``) while another is shown; the programme total when
+  no other partner is shown. Reason ``Suppression.COMPLEMENT``. With two or more primary
+  groups the difference already mixes at least two hidden groups.
 * a hidden row has ``score``, ``n``, ``ci_low``, ``ci_high`` and ``band`` all missing.
-* the collaboration index of a group is hidden when any of its factors is hidden
-  (the index ``n`` is the smallest factor ``n``, so it would otherwise carry the
-  hidden factor's n); the programme index likewise.
+* the collaboration index of a group is hidden when any of its weighted factors is hidden;
+  the programme index likewise.
 * filters (``partners=``, ``waves=``) are applied after suppression has been decided
   over all partners, so a filtered view never un-hides anything.
 
 Known limit: someone who knows this rule can bound a secondary group's n (it is at
 least k and at most the smallest shown partner's n); with ties at k that can pin the
-primary group's n (never its mean). Differences between two pinned versions of the
-data (``asof``) are not protected either.
+primary group's n (never its mean). Across versions see ``releases``.
 
 Collaboration index
 -------------------
-Weighted mean of the five factor scores (``settings.index_weights()`` unless
-``weights=`` is passed), for groups that have every factor with a positive weight.
-``n`` is the smallest factor n. Its interval is the same weighted mean of the factor
-interval bounds: that is the exact interval if the factor errors were perfectly
-correlated and wider than the truth otherwise, so it is conservative.
+Per respondent ``y_i = sum_f w_f x_if`` with the weights ``w`` (``settings.index_weights()``
+unless ``weights=`` is passed, normalised over the factors with a positive weight); for a
+factor the respondent skipped, the group's mean of that factor stands in. The group's index
+is the mean of ``y``, which is exactly ``sum_f w_f m_f`` (the weighted mean of the factor
+scores), for groups that have every weighted factor. ``n`` is the smallest weighted factor
+n. Its interval is ``mean +/- t(0.975, n-1) * se`` with ``se^2 = n/(n-1) * sum_i z_i^2`` and
+``z_i = sum_f (w_f / n_f) (x_if - m_f)`` over the factors respondent i answered: the
+standard error of the weighted mean of the factor means from the spread of the
+per-respondent index (for a group where everyone answered every factor it is exactly
+``sd(y) / sqrt(n)``). It is computed from per-group sums (``sum x_f x_g``, ``sum x_f``
+over respondents answering both, and their count), so the programme's comes from the sums
+of its partners'.
 
 Change since the previous wave
 ------------------------------
 ``change = score - previous score`` against the programme's previous wave (by
-``wave_start``), only when both groups are shown. ``beyond_uncertainty`` is True when
-``|change| > 1.96 * sqrt(se1^2 + se2^2)`` with ``se = sd / sqrt(n)`` (for the index, the
-weighted mean of the factor se's, matching its conservative interval). That treats the
-two waves as independent samples; repeated respondents make the waves positively
-correlated, which only makes this test more cautious.
+``wave_start``), only when both groups are shown. Each change is tested with Welch's t
+from the two groups' ``se = sd / sqrt(n)`` and n (for the index, its se and n as above),
+and ``beyond_uncertainty`` is True when its Benjamini-Hochberg adjusted p-value over every
+change into that wave is at most 0.05 (``significance``; METHOD.md). That treats the two
+waves as independent samples; repeated respondents make the waves positively correlated,
+which only makes this test more cautious.
 """
 from __future__ import annotations
 
+import contextlib
+import itertools
 from enum import StrEnum
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
+import duckdb
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from pipelines import settings
 from pipelines.programme.factors import FACTORS, INDEX, bands_of
+from pipelines.query import significance
+from pipelines.query import releases
+from pipelines.query.releases import Hidden
+from pipelines.store import versions
 from pipelines.store.versions import visible
 
 PROGRAMME = "Programme"
@@ -84,38 +103,26 @@ class Suppression(StrEnum):
 
 FACTOR_COLUMNS = [
     "partner_id", "partner", "wave", "wave_start", "factor", "score", "n",
-    "ci_low", "ci_high", "band", "suppressed", "suppression_reason",
+    "ci_low", "ci_high", "band", "suppressed", "suppression_reason", "pending",
 ]
 INDEX_COLUMNS = [c for c in FACTOR_COLUMNS if c != "factor"]
 CHANGE_COLUMNS = [
     "partner_id", "partner", "factor", "wave", "wave_start", "previous_wave", "score",
-    "previous_score", "change", "beyond_uncertainty",
+    "previous_score", "change", "change_low", "change_high", "p_value", "p_adjusted",
+    "beyond_uncertainty",
 ]
-EXPORT_COLUMNS = ["partner", "wave", "factor", "score", "respondents", "suppressed", "reason"]
-
-# t(0.975, df) for df = 1..29
-_T975 = np.array([
-    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452,
-])
-_Z975 = 1.959963984540054
+EXPORT_COLUMNS = ["partner", "wave", "factor", "score", "respondents", "suppressed", "reason", "pending"]
+_REASONS = {Hidden.SMALL: Suppression.SMALL_GROUP, Hidden.COMPLEMENT: Suppression.COMPLEMENT}
+_F = len(FACTORS)
+_PAIRS = list(itertools.combinations(range(_F), 2))  # factor pairs for the index's spread
 
 
 def t975(df) -> np.ndarray:
-    """Two-sided 95% Student t quantile for degrees of freedom ``df`` (array-like).
-
-    df < 1 gives NaN; 1..29 from a table; 30+ from the Cornish-Fisher expansion
-    z + (z^3 + z) / 4df + (5z^5 + 16z^3 + 3z) / 96df^2.
-    """
+    """Two-sided 95% Student t quantile for degrees of freedom ``df`` (array-like); NaN below 1."""
     d = np.asarray(df, dtype="float64")
-    z = _Z975
-    with np.errstate(divide="ignore", invalid="ignore"):
-        approx = z + (z**3 + z) / (4 * d) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * d**2)
-    idx = np.clip(np.nan_to_num(d, nan=0).astype("int64") - 1, 0, len(_T975) - 1)
-    table = _T975[idx]
-    out = np.where(d >= 30, approx, table)
-    return np.where((d >= 1) & ~np.isnan(d), out, np.nan)
+    usable = np.where(d >= 1, d, 1.0)
+    distinct, at = np.unique(usable, return_inverse=True)  # few distinct df among many groups
+    return np.where(d >= 1, stats.t.ppf(0.975, distinct)[at].reshape(d.shape), np.nan)
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -128,6 +135,11 @@ def _k(k: int | None) -> int:
         raise ValueError(f"k={k} is below {settings.MIN_ANONYMITY_K}: groups that small could "
                          f"identify people.")
     return k
+
+
+def anonymity_k(k: int | None = None) -> int:
+    """The k in force: ``k`` when given (refused below the minimum), else the setting."""
+    return _k(k)
 
 
 def _weights(weights: Mapping[str, float] | Sequence[float] | None) -> dict[str, float]:
@@ -148,11 +160,6 @@ def _weights(weights: Mapping[str, float] | Sequence[float] | None) -> dict[str,
     return out
 
 
-def _band(scores: pd.Series, thresholds: tuple[float, float]) -> pd.Series:
-    values = scores.to_numpy(dtype="float64", na_value=np.nan)
-    return pd.Series(bands_of(values, thresholds), index=scores.index, dtype="object")
-
-
 def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
     keys = ["wave_start", "wave"]
     if with_factor:
@@ -164,160 +171,278 @@ def _order(frame: pd.DataFrame, with_factor: bool) -> pd.DataFrame:
     return frame.drop(columns=[c for c in ("_f", "_p", "_name") if c in frame]).reset_index(drop=True)
 
 
-# One SQL pass does the two aggregations a score needs (answers -> respondents, then
-# respondents -> partner and programme groups), each with one group per respondent / per
-# partner x wave and one aggregate per factor, so the factor never multiplies the groups
-# or the rows. Out comes one row per partner x wave and programme x wave (~8k rows at 1M
-# answers); numpy (`_long`) spreads the factors into rows, decides suppression per
-# wave x factor and puts the rows in display order: on those few rows that is cheaper
-# than the UNPIVOT, summary join and ORDER BY it replaced in SQL (benchmarks/README.md).
-_GROUPS_SQL = """
-WITH items AS (
-    SELECT item_id, list_position(?::VARCHAR[], factor)::UTINYINT AS factor_no,
+# -- reading the responses ----------------------------------------------------------
+# A respondent's factor scores: one group per respondent (partner x wave x respondent) and one
+# aggregate per factor, so the factor never multiplies the groups or the rows. The LEFT JOIN keeps
+# answers to items that are not scored, so wave_start (the earliest answer) comes from this pass.
+# ``{at}`` is empty, or "version, " when the rows of many versions are scored at once.
+_RESPONDENTS_SQL = """
+items AS (
+    SELECT {at}item_id, list_position(?::VARCHAR[], factor)::UTINYINT AS factor_no,
            scale_min, scale_max, reverse_scored FROM {items} i
     WHERE list_contains(?::VARCHAR[], factor) AND scale_max > scale_min
 ),
-resp AS (
-    SELECT respondent_key, partner_id, wave, wave_start, item_id, value FROM {responses} r
-    WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], wave)
-),
--- The LEFT JOIN keeps answers to items that are not scored, so wave_start (the earliest
--- answer of the wave) comes from the same pass instead of a second scan.
 answers AS (
-    SELECT r.partner_id, r.wave, r.respondent_key, r.wave_start, i.factor_no,
+    SELECT {at}r.partner_id, r.wave, r.respondent_key, r.wave_start, i.factor_no,
            CASE WHEN i.reverse_scored
                 THEN 100.0 - (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min)
                 ELSE (r.value - i.scale_min) * 100.0 / (i.scale_max - i.scale_min) END AS x
-    FROM resp r LEFT JOIN items i ON i.item_id = r.item_id
+    FROM {responses} r LEFT JOIN items i USING ({at}item_id)
 ),
--- a respondent's factor scores: the mean of their answered items per factor (NULL when the
--- factor was not answered)
 by_respondent AS (
-    SELECT partner_id, wave, min(wave_start) AS wave_start,
+    SELECT {at}partner_id, wave, respondent_key, min(wave_start) AS wave_start,
            {factor_means}
     FROM answers
-    GROUP BY partner_id, wave, respondent_key
-),
--- per partner x wave and per wave (the programme): respondents, sum and sd per factor.
--- fsum (compensated summation): the mean does not depend on the order the respondents
--- arrive in, so repeated runs give the same last digit (avg could differ run to run)
-groups AS (
-    SELECT partner_id, wave, grouping(partner_id) = 1 AS is_total, min(wave_start) AS wave_start,
-           {factor_stats}
-    FROM by_respondent
-    GROUP BY GROUPING SETS ((partner_id, wave), (wave))
-),
--- partners in name order (ties: partner_id)
-names AS (SELECT partner_id, name, row_number() OVER (ORDER BY name, partner_id) AS name_no
-          FROM partners)
-SELECT g.*, CASE WHEN g.is_total THEN 'Programme' ELSE p.name END AS partner
-FROM groups g LEFT JOIN names p ON p.partner_id = g.partner_id
-ORDER BY g.wave, NOT g.is_total, p.name_no, g.partner_id
+    GROUP BY {at}partner_id, wave, respondent_key
+)
 """
+# per partner x wave: respondents, sum and sd per factor (fsum, compensated summation: the mean
+# does not depend on the order the respondents arrive in); with ``pairs``, the sums the index's
+# spread needs for each pair of factors (over respondents who answered both)
+_STATS_SQL = "WITH " + _RESPONDENTS_SQL + """
+SELECT partner_id, wave, min(wave_start) AS wave_start, {factor_stats}
+FROM by_respondent GROUP BY partner_id, wave
+"""
+# What each load or undo changed, for releases: the respondents each event touched (those of its
+# batch; everyone for an instrument), each with a token per factor answered at that version (the
+# respondent and their score, rounded so the same answers always give the same token), or none
+# when nothing of theirs is visible then.
+_CHANGES_SQL = """WITH
+events AS (SELECT unnest(?::INTEGER[]) AS version, unnest(?::INTEGER[]) AS batch,
+                  unnest(?::BOOLEAN[]) AS everyone),
+touched AS (
+    SELECT DISTINCT e.version, r.respondent_key, r.wave FROM events e
+    JOIN survey_responses r ON r.batch_id = e.batch WHERE NOT e.everyone
+    UNION
+    SELECT DISTINCT e.version, r.respondent_key, r.wave FROM events e
+    JOIN survey_responses r ON r.batch_id <= e.version WHERE e.everyone
+),
+moments AS (SELECT DISTINCT version FROM events),
+-- a respondent no later event touches has, at the last event that did, the rows they have now
+last_touch AS (SELECT respondent_key, wave, max(version) AS version FROM touched GROUP BY ALL),
+earlier AS (SELECT version, respondent_key, wave FROM touched
+            EXCEPT SELECT version, respondent_key, wave FROM last_touch),
+touched_rows AS (
+    SELECT l.version, r.* FROM last_touch l JOIN {current} r USING (respondent_key, wave)
+    UNION ALL
+    SELECT * FROM {earlier_rows}
+),
+""" + _RESPONDENTS_SQL + """
+SELECT t.version, t.wave, t.respondent_key, b.partner_id, {tokens}
+FROM touched t LEFT JOIN by_respondent b USING (version, respondent_key, wave)
+ORDER BY t.version, t.wave, b.partner_id NULLS FIRST, t.respondent_key
+"""
+_FACTOR_MEANS = ",\n           ".join(f"avg(x) FILTER (WHERE factor_no = {f}) AS f{f}" for f in range(1, _F + 1))
 
 
-def _groups(cursor, asof: int | None, k: int, waves: Iterable[str] | None,
-            partners: Iterable[int] | None = None, programme: bool = True) -> dict:
-    """All groups, suppression decided, in display order, as columns (see ``_long``);
-    internal (keeps sd and the n of hidden rows). ``partners``/``programme`` only drop rows
-    after suppression is decided."""
+def _sql(template: str, asof: int | None, waves: Sequence[str] | None, **parts) -> tuple[str, list]:
     items_sql, items_params = visible("instrument_items", asof)
-    resp_sql, resp_params = visible("survey_responses", asof)
-    wave_list = None if waves is None else [str(w) for w in waves]
-    factors = range(1, len(FACTORS) + 1)
-    sql = _GROUPS_SQL.format(
-        items=items_sql, responses=resp_sql,
-        factor_means=",\n           ".join(f"avg(x) FILTER (WHERE factor_no = {f}) AS f{f}"
-                                           for f in factors),
-        factor_stats=",\n           ".join(f"count(f{f}) AS n{f}, fsum(f{f}) AS s{f}, "
-                                           f"stddev_samp(f{f}) AS d{f}" for f in factors))
-    params = ([list(FACTORS)] + items_params + [list(FACTORS)] + resp_params
-              + [wave_list, wave_list])
-    wide = cursor.execute(sql, params).df()
-    return _long(wide, k, partners, programme)
+    resp_sql, resp_params = visible("survey_responses", asof, None if waves is None else list(waves))
+    sql = template.format(items=items_sql, responses=resp_sql, factor_means=_FACTOR_MEANS, at="", **parts)
+    return sql, [list(FACTORS)] + items_params + [list(FACTORS)] + resp_params
 
 
-def _long(wide: pd.DataFrame, k: int, partners: Iterable[int] | None,
-          programme: bool) -> dict:
-    """Partner x wave rows (in blocks per wave: the programme row first, then the partners
-    in name order) -> one row per partner x wave x factor group with respondents, suppression
-    decided, in display order (wave_start, wave, factor, programme first, partner name,
-    partner_id). Columns as arrays; see the module docstring for the rules."""
-    factors = len(FACTORS)
+def _partner_stats(cursor, asof: int | None, waves: Sequence[str] | None, pairs: bool) -> dict:
+    columns = [f"count(f{f}) AS n{f}, fsum(f{f}) AS s{f}, stddev_samp(f{f}) AS d{f}" for f in range(1, _F + 1)]
+    if pairs:
+        for f, g in _PAIRS:
+            a, b = f"f{f + 1}", f"f{g + 1}"
+            columns.append(f"count({a} + {b}) AS pn{f}{g}, fsum({a} * {b}) AS pp{f}{g}, "
+                           f"fsum({a}) FILTER (WHERE {b} IS NOT NULL) AS pa{f}{g}, "
+                           f"fsum({b}) FILTER (WHERE {a} IS NOT NULL) AS pb{f}{g}")
+    sql, params = _sql(_STATS_SQL, asof, waves, factor_stats=",\n       ".join(columns))
+    found = cursor.execute(sql, params).fetchnumpy()
+    return {name: (np.ma.filled(values.astype("float64"), np.nan) if np.ma.isMaskedArray(values)
+                   and values.dtype.kind in "iuf" else np.asarray(values))
+            for name, values in found.items()}
 
+
+class _Survey:
+    """What ``releases`` may ask of the survey responses (this module alone reads them)."""
+
+    @staticmethod
+    def changes(cursor, events: list[tuple[int, int, bool]]) -> dict[str, np.ndarray]:
+        """Per event (version, batch, whether it touches everyone), the respondents it touched and
+        their tokens then: columns version, wave, respondent_key, partner_id, t1..t5 (masked where
+        missing), ordered by version, wave, partner."""
+        tokens = ", ".join(f"CASE WHEN b.f{f} IS NOT NULL THEN hash(t.respondent_key, {f}, round(b.f{f}, 9)) END"
+                           f" AS t{f}" for f in range(1, _F + 1))
+        current, current_params = visible("survey_responses", None)
+        sql = _CHANGES_SQL.format(
+            at="version, ", factor_means=_FACTOR_MEANS, tokens=tokens, current=current,
+            earlier_rows=versions.visible_at("survey_responses", "earlier",
+                                             "t.respondent_key = m.respondent_key AND t.wave = m.wave"),
+            items=versions.visible_at("instrument_items", "moments"), responses="touched_rows")
+        columns = [list(c) for c in zip(*events)] if events else [[], [], []]
+        return cursor.execute(sql, columns + current_params + [list(FACTORS), list(FACTORS)]).fetchnumpy()
+
+
+_SURVEY = _Survey()
+
+
+def _rules(cursor, k: int, weights: dict[str, float]) -> releases.Rules:
+    lead = settings.get("lead_partner").strip()
+    if not lead and versions.is_demo(cursor):
+        from pipelines.programme import demo
+        lead = next(p.name for p in demo.PARTNERS if p.domain == "client")
+    found = cursor.execute("SELECT min(partner_id) FROM partners WHERE lower(name) = lower(?)",
+                           [lead]).fetchone()[0] if lead else None
+    weighted = tuple(i for i, f in enumerate(FACTORS) if weights[f] > 0)
+    return releases.Rules(k, None if found is None else int(found), weighted)
+
+
+# -- the released groups -------------------------------------------------------------
+@contextlib.contextmanager
+def _snapshot(cursor) -> Iterator[None]:
+    """One read transaction: the history, the releases and the rows read are of one moment (a load
+    committing in between would otherwise show rows that no release has checked)."""
+    try:
+        cursor.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:  # the caller's transaction is one moment already
+        yield
+        return
+    try:
+        yield
+    finally:
+        cursor.execute("COMMIT")
+
+
+def _released(cursor, asof: int | None, k: int, waves: Iterable[str] | None, pairs: bool,
+              weights: dict[str, float]) -> dict:
+    """Per released partner x wave, its statistics read at the version of its release (the data
+    of ``asof`` itself wherever the release still matches it), with its suppression codes h1..h5
+    and its pending note; in blocks per wave (the programme row first), partners in name order.
+    Columns as arrays."""
+    with _snapshot(cursor):
+        return _read_released(cursor, asof, k, waves, pairs, weights)
+
+
+def _read_released(cursor, asof, k, waves, pairs, weights) -> dict:
+    plan = releases.plan(cursor, _SURVEY, _rules(cursor, k, weights))
+    shown = plan.table(versions.data_version(cursor) if asof is None else int(asof))
+    keep = np.ones(len(shown.wave), bool) if waves is None else np.isin(shown.wave, [str(w) for w in waves])
+    parts = []
+    for at in np.unique(shown.read_at[keep]):
+        rows = np.flatnonzero(keep & (shown.read_at == at))
+        found = _partner_stats(cursor, asof if at == -1 else int(at), sorted(set(shown.wave[rows])), pairs)
+        wave = found["wave"].astype(object)
+        pid = found["partner_id"].astype("int64")
+        # the released rows among those read: match (wave, partner) keys
+        index = {key: i for i, key in enumerate(zip(wave.tolist(), pid.tolist()))}
+        take = np.array([index[key] for key in zip(shown.wave[rows].tolist(), shown.partner_id[rows].tolist())],
+                        dtype=np.int64)
+        part = {name: values[take] for name, values in found.items()}
+        part.update(wave=wave[take], partner_id=pid[take], pending=shown.pending[rows],
+                    **{f"h{f + 1}": shown.codes[rows, f] for f in range(_F)})
+        parts.append(part)
+    if not parts:
+        return {}
+    wide = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    return _with_programme(wide, shown.programme, cursor, pairs)
+
+
+def _with_programme(wide: dict, programme: dict, cursor, pairs: bool) -> dict:
+    """A programme row per wave, first in its block: the sums of the wave's partner rows (the
+    spread pooled: within the partners plus between their means)."""
+    names = dict(cursor.execute("SELECT partner_id, name FROM partners").fetchall())
+    wide["partner"] = np.array([names.get(p, "") for p in wide["partner_id"].tolist()], dtype=object)
+    order = np.lexsort((wide["partner_id"], wide["partner"].astype(str), wide["wave"].astype(str)))
+    wide = {name: values[order] for name, values in wide.items()}
+    first = np.flatnonzero(np.r_[True, wide["wave"][1:] != wide["wave"][:-1]])
+    blocks = np.cumsum(np.isin(np.arange(len(wide["wave"])), first)) - 1
+
+    def total(values: np.ndarray) -> np.ndarray:  # per wave
+        return np.add.reduceat(np.nan_to_num(values), first)
+
+    waves = wide["wave"][first]
+    top = {"partner_id": np.full(len(first), -1, np.int64), "partner": np.full(len(first), PROGRAMME, object),
+           "wave": waves, "wave_start": np.minimum.reduceat(wide["wave_start"], first),
+           "pending": np.array([programme[w][1] for w in waves], dtype=object)}
+    codes = np.stack([programme[w][0] for w in waves])
+    for f in range(1, _F + 1):
+        n, s, d = wide[f"n{f}"].astype("float64"), wide[f"s{f}"], wide[f"d{f}"]
+        n_all, s_all = total(n), total(s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            squares = (total(np.clip(n - 1, 0, None) * np.nan_to_num(d) ** 2)
+                       + total(np.where(n > 0, np.nan_to_num(s) ** 2 / n, 0.0))
+                       - np.where(n_all > 0, s_all ** 2 / n_all, 0.0))
+            top[f"d{f}"] = np.where(n_all > 1, np.sqrt(np.maximum(squares, 0.0) / (n_all - 1)), np.nan)
+        top[f"n{f}"], top[f"s{f}"], top[f"h{f}"] = n_all, s_all, codes[:, f - 1]
+    if pairs:
+        top.update({f"{c}{f}{g}": total(wide[f"{c}{f}{g}"]) for f, g in _PAIRS for c in ("pn", "pp", "pa", "pb")})
+    # the programme row first in its wave's block
+    at = np.r_[first, len(blocks)]
+    pieces = [np.r_[len(blocks) + i, np.arange(at[i], at[i + 1])] for i in range(len(first))]
+    order = np.concatenate(pieces) if pieces else np.empty(0, np.int64)
+    out = {}
+    for name, values in wide.items():
+        if name in top:
+            out[name] = np.concatenate([values, np.asarray(top[name], dtype=values.dtype)])[order]
+    return out
+
+
+# -- long frames -----------------------------------------------------------------------
+def _long(wide: pd.DataFrame, partners: Iterable[int] | None, programme: bool) -> dict:
+    """Released partner x wave rows (in blocks per wave: the programme row first, then the partners
+    in name order) -> one row per group x factor, in display order (wave_start, wave, factor,
+    programme first, partner name, partner_id). Columns as arrays."""
     def per_factor(prefix: str) -> np.ndarray:  # rows x factors
-        return np.column_stack([wide[f"{prefix}{f}"].to_numpy(dtype="float64", na_value=np.nan)
-                                for f in range(1, factors + 1)])
+        return np.column_stack([wide[f"{prefix}{f}"].astype("float64") for f in range(1, _F + 1)])
 
     n = per_factor("n").astype("int64")
-    total = wide["is_total"].to_numpy(dtype=bool)
-    partner_id = wide["partner_id"].to_numpy(dtype="int64", na_value=-1)  # -1: programme
-    starts = np.flatnonzero(total)  # every wave has a programme row, first in its block
+    codes = per_factor("h").astype("int8")
+    partner_id = wide["partner_id"].astype("int64")
+    total = partner_id == -1
+    starts = np.flatnonzero(total)
     block = np.cumsum(total) - 1
-
-    def in_block(reduce: np.ufunc, values: np.ndarray) -> np.ndarray:  # per wave, back on each row
-        return reduce.reduceat(values, starts, axis=0, dtype="int64")[block]
-
-    # one wave x factor per block x column: primary, then the complementary rule
-    partner = ~total[:, None]
-    exists = n > 0
-    primary = exists & (n < k)
-    shown = exists & (n >= k) & partner
-    one_primary = (in_block(np.add, primary & partner) == 1) & ~primary[starts][block]
-    big = np.iinfo(np.int64).max
-    smallest = shown & (n == in_block(np.minimum, np.where(shown, n, big)))
-    pid = partner_id[:, None]
-    smallest &= pid == in_block(np.minimum, np.where(smallest, pid, big))  # ties: lowest id
-    secondary = one_primary & (smallest | (~partner & (in_block(np.add, shown) == 0)))
-    # display order: waves by (wave_start, wave) (the blocks come in wave order), then
-    # factor, then the block's own order; the stable sort keeps the earlier keys' order
-    wave_start = wide["wave_start"].to_numpy()[starts]
+    wave_start = wide["wave_start"][starts]
     wave_rank = np.empty(len(starts), dtype="int64")
-    wave_rank[np.argsort(wave_start, kind="stable")] = np.arange(len(starts))
-    keep = exists
+    wave_rank[np.lexsort((wide["wave"][starts].astype(str), wave_start))] = np.arange(len(starts))
+    keep = n > 0
     if partners is not None:
         keep = keep & (total | np.isin(partner_id, [int(p) for p in partners]))[:, None]
     if not programme:
-        keep = keep & partner
+        keep = keep & ~total[:, None]
     cells = np.flatnonzero(keep.ravel())
-    key = (wave_rank[block][:, None] * factors + np.arange(factors)).ravel()[cells]
+    key = (wave_rank[block][:, None] * _F + np.arange(_F)).ravel()[cells]
     cells = cells[np.argsort(key, kind="stable")]
-    row, factor = np.divmod(cells, factors)
+    row, factor = np.divmod(cells, _F)
     n = n.ravel()[cells]
-    text = wide["wave"].array
     return {
         "partner_id": pd.arrays.IntegerArray(partner_id[row], total[row]),
-        "partner": wide["partner"].array.take(row),
-        "wave": text.take(row),
+        "partner": pd.array(wide["partner"], dtype="str").take(row),  # text columns once, then taken
+        "wave": pd.array(wide["wave"], dtype="str").take(row),
         "wave_start": wave_start[block[row]],
-        "factor": pd.array(list(FACTORS), dtype=text.dtype).take(factor),
+        "factor": pd.array(list(FACTORS), dtype="str").take(factor),
         "n": n,
         "mean": per_factor("s").ravel()[cells] / n,
         "sd": per_factor("d").ravel()[cells],
-        "primary": primary.ravel()[cells],
-        "hidden": (primary | secondary).ravel()[cells],
+        "code": codes.ravel()[cells],
+        "pending": wide["pending"][row],
     }
 
 
-def _finish(groups: dict, thresholds: tuple[float, float]) -> pd.DataFrame:
+def _finish(groups: dict, thresholds: tuple[float, float], se: np.ndarray | None = None) -> pd.DataFrame:
     """Intervals, bands and the hiding of suppressed values (all vectorised)."""
     n = groups["n"].astype("float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = groups["sd"] / np.sqrt(n)
+    if se is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = groups["sd"] / np.sqrt(n)
     half = t975(n - 1) * se
     mean = groups["mean"]
-    primary, hidden = groups["primary"], groups["hidden"]
+    code = groups["code"]
+    hidden = code != Hidden.SHOWN
     n_out = pd.array(groups["n"], dtype="Int64")
     n_out[hidden] = pd.NA
     reason = np.full(len(n), None, dtype=object)
-    reason[primary] = Suppression.SMALL_GROUP
-    reason[hidden & ~primary] = Suppression.COMPLEMENT
+    for value, text in _REASONS.items():
+        reason[code == value] = text
     score = np.where(hidden, np.nan, mean)
     return pd.DataFrame({
         "partner_id": groups["partner_id"],
         "partner": groups["partner"],
         "wave": groups["wave"],
-        "wave_start": groups["wave_start"],
+        "wave_start": pd.to_datetime(groups["wave_start"]),
         "factor": groups["factor"],
         "score": score,
         "n": n_out,
@@ -326,16 +451,62 @@ def _finish(groups: dict, thresholds: tuple[float, float]) -> pd.DataFrame:
         "se": np.where(hidden, np.nan, se),
         "suppressed": hidden,
         "suppression_reason": pd.Series(reason, dtype=object),
-        "primary": primary,
+        "primary": code == Hidden.SMALL,
         "band": pd.Series(bands_of(score, thresholds), dtype=object),
+        "pending": pd.Series(groups["pending"], dtype=object),
     })
 
 
 def _factor_frame(cursor, asof, k, waves, thresholds, partners=None, programme=True) -> pd.DataFrame:
-    """Factor groups in display order (see ``_order``), suppression decided over every
-    partner before ``partners``/``programme`` drop rows."""
-    return _finish(_groups(cursor, asof, _k(k), waves, partners, programme),
-                   thresholds or settings.band_thresholds())
+    """Factor groups in display order, suppression decided over every partner before
+    ``partners``/``programme`` drop rows."""
+    wide = _released(cursor, asof, _k(k), waves, False, _weights(None)) or _EMPTY
+    return _finish(_long(wide, partners, programme), thresholds or settings.band_thresholds())
+
+
+def _index_frame(wide: dict, weights: dict[str, float], thresholds: tuple[float, float]) -> pd.DataFrame:
+    """The collaboration index of every group that has all its weighted factors (module docstring)."""
+    used = [i for i, f in enumerate(FACTORS) if weights[f] > 0]
+    w = np.array([weights[FACTORS[i]] for i in used]) / sum(weights[FACTORS[i]] for i in used)
+    n, s, d, codes = (np.column_stack([wide[f"{c}{i + 1}"].astype("float64") for i in used]).reshape(-1, len(used))
+                      for c in "nsdh")
+    exists = (n > 0).all(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = s / n
+        a = w / n  # each factor's deviations enter with w_f / n_f
+        z2 = (a ** 2 * (n - 1) * np.nan_to_num(d) ** 2).sum(axis=1)
+        for (x, f), (y, g) in itertools.combinations(enumerate(used), 2):
+            pair = f"{f}{g}"
+            count, product, sum_f, sum_g = (np.nan_to_num(wide[f"{c}{pair}"].astype("float64"))
+                                            for c in ("pn", "pp", "pa", "pb"))
+            cross = product - m[:, y] * sum_f - m[:, x] * sum_g + count * m[:, x] * m[:, y]
+            z2 += 2 * a[:, x] * a[:, y] * cross
+        size = n.min(axis=1)
+        se = np.sqrt(np.maximum(z2, 0.0) * size / (size - 1))
+    mean = (m * w).sum(axis=1)
+    code = np.where((codes == Hidden.SMALL).any(axis=1), Hidden.SMALL,
+                    np.where((codes != Hidden.SHOWN).any(axis=1), Hidden.COMPLEMENT, Hidden.SHOWN))
+    rows = np.flatnonzero(exists)
+    partner_id = wide["partner_id"].astype("int64")[rows]
+    groups = {
+        "partner_id": pd.arrays.IntegerArray(partner_id, partner_id == -1),
+        "partner": wide["partner"][rows],
+        "wave": wide["wave"][rows],
+        "wave_start": wide["wave_start"][rows],
+        "factor": np.full(len(rows), INDEX, dtype=object),
+        "n": size[rows].astype("int64"),
+        "mean": mean[rows],
+        "sd": np.full(len(rows), np.nan),
+        "code": code[rows].astype("int8"),
+        "pending": wide["pending"][rows],
+    }
+    return _finish(groups, thresholds, se=se[rows])
+
+
+_EMPTY = {"partner_id": np.empty(0, np.int64), "partner": np.empty(0, object), "wave": np.empty(0, object),
+          "wave_start": np.empty(0, "datetime64[us]"), "pending": np.empty(0, object),
+          **{f"{c}{f}": np.empty(0) for c in "nsdh" for f in range(1, _F + 1)},
+          **{f"{c}{f}{g}": np.empty(0) for f, g in _PAIRS for c in ("pn", "pp", "pa", "pb")}}
 
 
 def _filter_partners(frame: pd.DataFrame, partners: Iterable[int] | None,
@@ -349,37 +520,11 @@ def _filter_partners(frame: pd.DataFrame, partners: Iterable[int] | None,
     return frame[keep.to_numpy()]
 
 
-def _index_frame(factors: pd.DataFrame, weights: dict[str, float],
-                 thresholds: tuple[float, float]) -> pd.DataFrame:
-    needed = [f for f, w in weights.items() if w > 0]
-    total_w = sum(weights[f] for f in needed)
-    f = factors[factors["factor"].isin(needed)].copy()
-    w = f["factor"].map(weights).astype("float64") / total_w
-    f["_key"] = f["partner_id"].fillna(-1).astype("int64")
-    f["_ws"] = w * f["score"]
-    f["_wl"] = w * f["ci_low"]
-    f["_wh"] = w * f["ci_high"]
-    f["_wse"] = w * f["se"]
-    f["_n"] = f["n"].astype("float64")
-    g = f.groupby(["_key", "wave"], sort=False, dropna=False)
-    agg = g.agg(partner_id=("partner_id", "first"), partner=("partner", "first"),
-                wave_start=("wave_start", "first"), factors=("factor", "nunique"),
-                any_hidden=("suppressed", "any"), any_primary=("primary", "any"),
-                n=("_n", "min"), score=("_ws", "sum"), ci_low=("_wl", "sum"),
-                ci_high=("_wh", "sum"), se=("_wse", "sum")).reset_index().drop(columns="_key")
-    agg = agg[agg["factors"] == len(needed)].copy()
-    hidden = agg["any_hidden"].to_numpy(dtype=bool)
-    for column in ("score", "ci_low", "ci_high", "se", "n"):
-        agg.loc[hidden, column] = np.nan
-    agg["n"] = agg["n"].astype("Int64")
-    agg["partner_id"] = agg["partner_id"].astype("Int64")
-    agg["suppressed"] = hidden
-    reason = pd.Series(Suppression.COMPLEMENT, index=agg.index, dtype="object")
-    reason[agg["any_primary"].to_numpy(dtype=bool)] = Suppression.SMALL_GROUP
-    agg["suppression_reason"] = reason.where(hidden, None)
-    agg["band"] = _band(agg["score"], thresholds)
-    agg["factor"] = INDEX
-    return agg
+def _with_index(cursor, asof, k, waves, weights, thresholds) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Factor rows and index rows of the same released groups."""
+    weights = _weights(weights)
+    wide = _released(cursor, asof, _k(k), waves, True, weights) or _EMPTY
+    return _finish(_long(wide, None, True), thresholds), _index_frame(wide, weights, thresholds)
 
 
 # -- public API ------------------------------------------------------------------
@@ -391,13 +536,21 @@ def factor_scores(cursor, *, asof: int | None = None, k: int | None = None,
     """Partner x wave x factor scores plus the programme row per wave x factor.
 
     Columns: partner_id (<NA> for the programme), partner ('Programme'), wave, wave_start,
-    factor, score, n, ci_low, ci_high, band, suppressed, suppression_reason. Suppressed
-    rows carry no score, n, interval or band. ``partners`` (ids) and ``waves`` only
-    filter the result; suppression is decided over every partner.
+    factor, score, n, ci_low, ci_high, band, suppressed, suppression_reason, pending (the
+    responses a value does not show yet, in words, or None). Suppressed rows carry no score,
+    n, interval or band. ``partners`` (ids) and ``waves`` only filter the result;
+    suppression is decided over every partner.
     """
-    # already in display order from SQL (the order _order gives), filters applied there
     frame = _factor_frame(cursor, asof, k, waves, thresholds, partners, programme)
     return frame[FACTOR_COLUMNS]
+
+
+def factor_statistics(cursor, *, asof: int | None = None, k: int | None = None,
+                      waves: Iterable[str] | None = None) -> pd.DataFrame:
+    """``factor_scores`` plus ``se`` (sd / sqrt(n)) of each shown group, for the query
+    layer's tests (``significance``); a hidden row carries no se either."""
+    frame = _factor_frame(cursor, asof, k, waves, settings.band_thresholds())
+    return frame[FACTOR_COLUMNS + ["se"]]
 
 
 def index_scores(cursor, *, asof: int | None = None, k: int | None = None,
@@ -408,11 +561,10 @@ def index_scores(cursor, *, asof: int | None = None, k: int | None = None,
     """Collaboration index per partner x wave and programme x wave.
 
     Same columns as ``factor_scores`` without ``factor``. A group lacking any factor with
-    a positive weight has no index row; a group with any factor hidden is hidden.
+    a positive weight has no index row; a group with any weighted factor hidden is hidden.
     """
     thresholds = thresholds or settings.band_thresholds()
-    factors = _factor_frame(cursor, asof, k, waves, thresholds)
-    index = _index_frame(factors, _weights(weights), thresholds)
+    _, index = _with_index(cursor, asof, k, waves, weights, thresholds)
     index = _filter_partners(index, partners, programme)
     return _order(index, with_factor=False)[INDEX_COLUMNS]
 
@@ -426,33 +578,54 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
 
     One row per returned group (factors, and the index as factor 'collaboration_index'):
     partner_id, partner, factor, wave, wave_start, previous_wave, score, previous_score,
-    change, beyond_uncertainty. ``change`` is missing (and ``beyond_uncertainty`` <NA>)
-    when either wave's group is hidden or absent, or for the first wave.
+    change, change_low, change_high (95%), p_value (Welch), p_adjusted (Benjamini-Hochberg
+    over every change into that wave: all partners and the programme, factors and index,
+    whatever the filters), beyond_uncertainty (p_adjusted <= significance.FDR_Q: the same
+    rule as ``alerts``). ``change`` is missing (and ``beyond_uncertainty`` <NA>) when either
+    wave's group is hidden or absent, or for the first wave.
     """
     thresholds = thresholds or settings.band_thresholds()
-    frame = _factor_frame(cursor, asof, k, None, thresholds)
-    if include_index:
-        index = _index_frame(frame, _weights(weights), thresholds)
-        frame = pd.concat([frame, index[[c for c in frame.columns if c in index.columns]]],
-                          ignore_index=True)
+    frame, index = _with_index(cursor, asof, k, None, weights, thresholds)
+    # the index is always tested: the family a wave's flags are controlled over must not
+    # depend on what a caller asks to see
+    frame = pd.concat([frame, index[[c for c in frame.columns if c in index.columns]]],
+                      ignore_index=True)
     order = (frame[["wave", "wave_start"]].drop_duplicates("wave")
              .sort_values(["wave_start", "wave"]).reset_index(drop=True))
     previous = dict(zip(order["wave"].iloc[1:], order["wave"].iloc[:-1]))
-    frame = frame.assign(previous_wave=frame["wave"].map(previous),
+    frame = frame.assign(previous_wave=frame["wave"].map(previous).astype(object),
+                         wave=frame["wave"].astype(object),
                          _key=frame["partner_id"].fillna(-1).astype("int64"))
-    before = frame[["_key", "factor", "wave", "score", "se"]].rename(
-        columns={"wave": "previous_wave", "score": "previous_score", "se": "previous_se"})
+    before = frame[["_key", "factor", "wave", "score", "se", "n"]].rename(
+        columns={"wave": "previous_wave", "score": "previous_score", "se": "previous_se",
+                 "n": "previous_n"})
     merged = frame.merge(before, on=["_key", "factor", "previous_wave"], how="left")
-    change = merged["score"] - merged["previous_score"]
-    margin = 1.96 * np.sqrt(merged["se"] ** 2 + merged["previous_se"] ** 2)
-    merged["change"] = change
-    beyond = pd.array((change.abs() > margin).to_numpy(), dtype="boolean")
-    beyond[change.isna().to_numpy() | margin.isna().to_numpy()] = pd.NA
-    merged["beyond_uncertainty"] = beyond
+    merged = pd.concat([merged, _change_tests(merged)], axis=1)
+    if not include_index:
+        merged = merged[merged["factor"] != INDEX]
     if waves is not None:
         merged = merged[merged["wave"].isin([str(w) for w in waves])]
     merged = _filter_partners(merged, partners, programme)
     return _order(merged, with_factor=True)[CHANGE_COLUMNS]
+
+
+def _change_tests(merged: pd.DataFrame) -> pd.DataFrame:
+    """change, its 95% interval, Welch p and the wave's Benjamini-Hochberg p (significance)
+    for each row of ``changes``; beyond_uncertainty = flagged by that one rule."""
+    change = (merged["score"] - merged["previous_score"]).to_numpy(dtype="float64")
+    se1 = merged["se"].to_numpy(dtype="float64", na_value=np.nan)
+    se0 = merged["previous_se"].to_numpy(dtype="float64", na_value=np.nan)
+    p, df = significance.welch(change, se1, merged["n"].to_numpy(dtype="float64", na_value=np.nan),
+                               se0, merged["previous_n"].to_numpy(dtype="float64", na_value=np.nan))
+    low, high = significance.interval(change, se1, se0, df)
+    adjusted = np.full(len(p), np.nan)
+    for rows in merged.groupby("wave", sort=False).indices.values():
+        adjusted[rows] = significance.fdr(p[rows])
+    beyond = pd.array(significance.flagged(adjusted), dtype="boolean")
+    beyond[np.isnan(p)] = pd.NA
+    return pd.DataFrame({"change": change, "change_low": low, "change_high": high,
+                         "p_value": p, "p_adjusted": adjusted, "beyond_uncertainty": beyond},
+                        index=merged.index)
 
 
 def waves(cursor, asof: int | None = None) -> pd.DataFrame:
@@ -478,12 +651,11 @@ def partners(cursor) -> pd.DataFrame:
 def scores_export(cursor, asof: int | None = None, *, k: int | None = None,
                   weights: Mapping[str, float] | Sequence[float] | None = None) -> pd.DataFrame:
     """Scores for the command line: partner, wave, factor, score (1 dp), respondents,
-    suppressed, reason (a ``Suppression`` code). Hidden groups are listed with empty score
-    and respondents."""
+    suppressed, reason (a ``Suppression`` code), pending. Hidden groups are listed with empty
+    score and respondents."""
     thresholds = settings.band_thresholds()
-    frame = _factor_frame(cursor, asof, k, None, thresholds)
-    index = _index_frame(frame, _weights(weights), thresholds)
-    frame = pd.concat([_order(frame, True), _order(index, False)], ignore_index=True)
+    frame, index = _with_index(cursor, asof, k, None, weights, thresholds)
+    frame = pd.concat([frame, index], ignore_index=True)
     frame = _order(frame.assign(_fo=frame["factor"].map(
         {f: i for i, f in enumerate((*FACTORS, INDEX))})).sort_values("_fo", kind="stable"),
         with_factor=False)
@@ -495,4 +667,5 @@ def scores_export(cursor, asof: int | None = None, *, k: int | None = None,
         "respondents": frame["n"].astype("Int64"),
         "suppressed": frame["suppressed"].astype(bool),
         "reason": frame["suppression_reason"],
+        "pending": frame["pending"],
     })[EXPORT_COLUMNS]

@@ -1,71 +1,62 @@
-"""What-if: a partner's projected index, and what this programme's own history says
-about delivery and issues in the period after a change in its factor scores.
+"""What-if: a partner's projected index, and what this programme's own history says would
+follow in its delivery and issues if the partner's own factor scores moved.
 
-Pure library (numpy, pandas; no Streamlit). Survey data comes only through
-``scores.factor_scores``: suppressed groups never enter the model, so nothing hidden
-can be worked back out of a coefficient or a projection.
+Pure library (numpy, pandas, statsmodels; no Streamlit). Survey data comes only through
+``scores.factor_scores`` / ``scores.index_scores``: suppressed groups never enter the model,
+so nothing hidden can be worked back out of a coefficient or a projection. METHOD.md has
+the formulas.
 
 The index
 ---------
 ``project_index`` moves the partner's current factor scores by the slider deltas,
-clamps each to 0..100, and takes the weighted mean with the (normalised) weights;
-the band is ``factors.band_of``. ``placement`` ranks it among the other partners'
-current index in the same wave (computed with the same weights, shown groups only).
+clamps each to 0..100, and takes the weighted mean with the (normalised) weights. Its
+interval is the partner's current index interval moved by the same amount; its band is
+``factors.band_label`` of that interval.
 
-The delivery model (and why this one)
--------------------------------------
-Question: how do delivery and issue indicators in the NEXT period (``on_time_rate``,
-``median_days_to_resolve``, ``escalation_rate`` from ``evidence.indicators``) relate to
-a partner's five factor scores in THIS period? The data is a small panel: a handful of
-partners x a handful of waves, i.e. tens of partner-waves, and the five factors move
-together (a partner that collaborates tends to do so on every factor). So:
+The delivery model: within partners
+-----------------------------------
+Question: if THIS partner's factor scores moved, what would its delivery and issue
+indicators be in the NEXT period (``on_time_rate``, ``median_days_to_resolve``,
+``escalation_rate`` from ``evidence.indicators``)? Partners differ in the kind of work
+they do, and a programme often shows delivery differing between partners in step with
+their survey levels; that says nothing about what happens when one partner's own scores
+move. So each indicator is fitted with **partner fixed effects** (one intercept per partner,
+by the within transformation, then statsmodels WLS): the factor coefficients come only from
+movement within partners over time, and a slider move means "if this partner's own score
+moved". Fitted once per data content (the pages cache ``fit``); a slider move only
+evaluates ``project``.
 
-* **Ridge regression** of each indicator on the five factor scores (standardised).
-  Least squares with five collinear predictors and ~30 rows gives wild, sign-flipping
-  coefficients; ridge shares the effect between correlated factors and shrinks what
-  the data cannot support towards zero. The penalty is chosen by generalised
-  cross-validation (closed form, deterministic) from a fixed grid.
-* **Partner effects, partially pooled**: one intercept per partner, penalised by the
-  same ridge term (the penalised-likelihood form of a random-intercept model). Full
-  fixed effects (demeaning within partner) would spend one degree of freedom per
-  partner and leave only the little within-partner movement, too little with 4-8
-  waves; a fully pooled model would credit stable differences between partners (the
-  kind of work they do) to the factors. Partial pooling sits between the two, and a
-  partner with more history gets more of its own level.
-* **Weights**: each partner-wave counts with ``sqrt(count)`` of the milestones or
-  issues behind its rate (a rate from 12 issues is firmer than one from 1; plain
-  ``count`` would let a few busy periods dominate).
-* **Days to resolve** are modelled as ``log(1 + days)``: they are skewed (a few stuck
-  issues) and the back-transform keeps projections at or above zero. Its effects are
-  reported as a percentage change. Rates are modelled as they are and clamped to 0..1.
-* **Intervals**: a partner-clustered (block) bootstrap: partners are resampled with
-  replacement (all of a partner's waves together, so serial correlation within a
-  partner is kept), the ridge refitted with the same penalty, ``BOOTSTRAP_DRAWS`` times
-  from a fixed seed. From the 2.5th and 97.5th percentiles, two honest corrections:
-  with few partners a cluster bootstrap is too narrow, so the distances from the
-  estimate are stretched by ``t(G-1)/z * sqrt(G/(G-1))`` (G partners); and ridge pulls
-  estimates towards zero, which the bootstrap cannot see, so the interval is extended
-  on that side by the penalty's estimated pull ``lam (X'WX + lam I)^-1 b``. On generated
-  programmes (tests/test_whatif.py) this covers a planted effect in about 9 runs of 10
-  and spans zero for about 93% of absent effects. Intervals are for the *expected*
-  value; a single period's value scatters more.
-* **Held-back fit**: refit on every transition except those into the last one or two
-  waves, predict those, and compare the mean absolute error with two naive forecasts:
-  the partner's own value this period, and the programme mean of the training rows.
-* **Minimum history**: at least ``MIN_PARTNER_WAVES`` partner-waves whose factor scores
-  are shown and that have a next period, from at least ``MIN_PARTNERS`` partners;
-  otherwise ``fit`` returns ``Declined`` and the page shows no projection. An indicator
-  with too few observed values is declined on its own.
+* y(partner, t+1) = a(partner) + b . scores(partner, t) + e; days to resolve as
+  log(1 + days) (skewed; keeps projections >= 0), rates as they are and clamped to 0..1.
+* Each partner-wave is weighted by the count its next-period value rests on (milestones
+  due, issues raised): a rate from 12 issues is firmer than one from 1.
+* Intervals come from the model: the coefficients' partner-clustered (sandwich) covariance
+  (``cov_type="cluster"``, t with partners - 1 degrees of freedom), which allows for any
+  correlation within a partner over time, plus the uncertainty of the partner's own level
+  (residual variance / its total weight).
+* **Validated in time order against naive forecasts**: for every outcome wave after the
+  first ``MIN_TRAINING_WAVES``, refit on the waves before it and forecast it; compare
+  the absolute errors with three naive forecasts (the partner's latest value, its own mean
+  so far, the programme mean so far) and take the best of them. The model counts as
+  reliable only when its mean absolute error is lower and a one-sided paired t-test on the
+  per-forecast differences (Diebold-Mariano) gives p < ``BEATS_NAIVE_P``, on at least
+  ``MIN_HELD_BACK`` forecasts. Otherwise the indicator says "no reliable projection", with
+  the numbers.
+* **Observed range**: a slider that takes a factor outside the range of that factor in
+  the model's data, or further from the partner's own average than any partner's score has
+  been from its own, says "outside observed range" and projects nothing there.
+* **Minimum history**: at least ``MIN_PARTNER_WAVES`` partner-waves whose factor scores are
+  shown and that have a next period, from at least ``MIN_PARTNERS`` partners; otherwise
+  ``fit`` returns ``Declined``. An indicator with too few observed values is declined on
+  its own.
 
-Projections are monotone in each delta with the sign of the fitted coefficient: the
-prediction is linear in the (clamped) scores, and the back-transforms and clamps are
-monotone. Limits: the latest period's days-to-resolve only counts issues already
-resolved (it is biased low until they close); this is an association in the
-programme's own history, not a causal effect.
+The within-partner association is the programme's own history, not a causal effect; the
+latest period's days to resolve censor issues still open (Kaplan-Meier) and are provisional.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Mapping
 
 import numpy as np
@@ -79,18 +70,25 @@ MODEL_INDICATORS: tuple[str, ...] = ("on_time_rate", "median_days_to_resolve", "
 LOG_INDICATORS = frozenset({"median_days_to_resolve"})
 MIN_PARTNER_WAVES = 12
 MIN_PARTNERS = 3
-BOOTSTRAP_DRAWS = 300
-SEED = 20240611
-LAMBDA_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-PER_POINTS = 10.0  # coefficients are reported per this many points of a factor
+MIN_TRAINING_WAVES = 3  # outcome waves a forecast is fitted on before it is made
+MIN_HELD_BACK = 10     # forecasts the validation needs before it can say anything
+BEATS_NAIVE_P = 0.05   # one-sided p the model's advantage over the best naive forecast needs
+PER_POINTS = 10.0      # coefficients are reported per this many points of a factor
 DELTA_RANGE = (-30, 30)
-PLAIN_WORDS = ("This is an association in this programme's own data, not a promise: partners "
-               "whose scores were like this were followed by delivery like this.")
+PLAIN_WORDS = ("This is an association in this programme's own history, not a promise: when "
+               "a partner's own scores moved like this, its delivery in the next period moved "
+               "like this.")
+
+
+class Status(StrEnum):
+    PROJECTED = "projected"
+    NO_RELIABLE_PROJECTION = "no reliable projection"
+    OUTSIDE_OBSERVED_RANGE = "outside observed range"
 
 
 # -- the index -----------------------------------------------------------------
 
-def _normalised(weights: Mapping[str, float]) -> dict[str, float]:
+def normalised(weights: Mapping[str, float]) -> dict[str, float]:
     w = {f: max(float(weights.get(f, 0.0) or 0.0), 0.0) for f in FACTORS}
     total = sum(w.values())
     if total <= 0:
@@ -105,7 +103,7 @@ def moved_scores(current: Mapping[str, float], deltas: Mapping[str, float]) -> d
 
 
 def weighted_index(factor_scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    w = _normalised(weights)
+    w = normalised(weights)
     return float(sum(w[f] * float(factor_scores[f]) for f in FACTORS if w[f] > 0))
 
 
@@ -163,7 +161,8 @@ def current_scores(cursor, *, asof: int | None = None, k: int | None = None) -> 
 
 # -- the panel -----------------------------------------------------------------
 
-def panel(cursor, *, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
+def panel(cursor, *, asof: int | None = None, k: int | None = None,
+          indicators: pd.DataFrame | None = None) -> pd.DataFrame:
     """Partner-waves with shown factor scores in wave t and the indicators of wave t+1.
 
     Columns: partner_id, wave, next_wave, the five factors, and per indicator
@@ -193,7 +192,7 @@ def panel(cursor, *, asof: int | None = None, k: int | None = None) -> pd.DataFr
         for name in MODEL_INDICATORS:
             out[name], out[f"{name}_count"], out[f"{name}_now"] = np.nan, 0, np.nan
         return out
-    ind = evidence.indicators(cursor, asof=asof)
+    ind = evidence.indicators(cursor, asof=asof) if indicators is None else indicators
     ind = ind[ind["indicator"].isin(MODEL_INDICATORS)]
     ind = ind.assign(value=ind["value"].where(ind["count"] > 0))
     values = ind.pivot_table(index=["partner_id", "wave"], columns="indicator", values="value",
@@ -214,108 +213,7 @@ def panel(cursor, *, asof: int | None = None, k: int | None = None) -> pd.DataFr
                            if s.name == "wave" else s).reset_index(drop=True)
 
 
-# -- ridge with partially pooled partner intercepts ----------------------------
-
-@dataclass(frozen=True)
-class _Ridge:
-    intercept: float
-    beta: np.ndarray                 # standardised factor coefficients (5,)
-    partner_effect: dict[int, float]  # partner id -> intercept offset
-
-
-def _solve(z: np.ndarray, groups: np.ndarray, y: np.ndarray, w: np.ndarray,
-           lam: float) -> tuple[float, np.ndarray, np.ndarray, float]:
-    """Weighted ridge, unpenalised intercept; columns = z then one dummy per group.
-    Returns (intercept, coefficients, group labels, effective degrees of freedom)."""
-    labels, inverse = np.unique(groups, return_inverse=True)
-    dummies = np.zeros((len(y), len(labels)))
-    dummies[np.arange(len(y)), inverse] = 1.0
-    x = np.hstack([z, dummies])
-    w = w / w.mean()
-    xm = (w[:, None] * x).sum(0) / w.sum()
-    ym = float((w * y).sum() / w.sum())
-    xc, yc = x - xm, y - ym
-    sw = np.sqrt(w)
-    xs, ys = xc * sw[:, None], yc * sw
-    gram = xs.T @ xs
-    penalised = gram + lam * np.eye(x.shape[1])
-    coef = np.linalg.solve(penalised, xs.T @ ys)
-    # effective df of the smoother (for GCV): trace(X (X'X + lam I)^-1 X') + 1 intercept
-    eig = np.linalg.eigvalsh(gram)
-    df = float(np.sum(eig / (eig + lam))) + 1.0
-    return ym - float(xm @ coef), coef, labels, df
-
-
-def _fit_ridge(z, groups, y, w, lam) -> _Ridge:
-    b0, coef, labels, _ = _solve(z, groups, y, w, lam)
-    k = z.shape[1]
-    return _Ridge(b0, coef[:k], {int(g): float(a) for g, a in zip(labels, coef[k:])})
-
-
-def _shrinkage(z, groups, w, lam, model: _Ridge) -> tuple[np.ndarray, dict[int, float]]:
-    """Estimated pull of the penalty on each coefficient: ``lam (X'WX + lam I)^-1 b`` (the
-    one-step bias of ridge, with the fitted coefficients standing in for the true ones).
-    Intervals are stretched by it on the side the penalty pulls away from."""
-    labels, inverse = np.unique(groups, return_inverse=True)
-    dummies = np.zeros((len(groups), len(labels)))
-    dummies[np.arange(len(groups)), inverse] = 1.0
-    x = np.hstack([z, dummies])
-    w = w / w.mean()
-    xc = x - (w[:, None] * x).sum(0) / w.sum()
-    xs = xc * np.sqrt(w)[:, None]
-    coef = np.concatenate([model.beta, [model.partner_effect[int(g)] for g in labels]])
-    pull = lam * np.linalg.solve(xs.T @ xs + lam * np.eye(x.shape[1]), coef)
-    k = z.shape[1]
-    return pull[:k], {int(g): float(v) for g, v in zip(labels, pull[k:])}
-
-
-def _choose_lambda(z, groups, y, w) -> float:
-    """Generalised cross-validation over LAMBDA_GRID (weighted residuals)."""
-    n = len(y)
-    best, best_score = LAMBDA_GRID[-1], np.inf
-    wn = w / w.mean()
-    for lam in LAMBDA_GRID:
-        b0, coef, labels, df = _solve(z, groups, y, w, lam)
-        model = _Ridge(b0, coef[:z.shape[1]], {int(g): float(a) for g, a in
-                                                 zip(labels, coef[z.shape[1]:])})
-        rss = float((wn * (y - _predict_rows(model, z, groups)) ** 2).sum())
-        if df >= n:
-            continue
-        score = n * rss / (n - df) ** 2
-        if score < best_score - 1e-12:
-            best, best_score = lam, score
-    return float(best)
-
-
-def _penalty(z, groups, y, w) -> float:
-    return _choose_lambda(z, groups, y, w)
-
-
-def small_cluster_factor(clusters: int) -> float:
-    """How much wider than the raw bootstrap percentiles the intervals are drawn:
-    t(0.975, G-1) / z(0.975) * sqrt(G / (G-1)) for G clusters (partners)."""
-    g = max(int(clusters), 2)
-    return float(scores.t975(g - 1) / scores.t975(10_000) * np.sqrt(g / (g - 1)))
-
-
-def _widened(point: np.ndarray, draws: np.ndarray, clusters: int,
-             pull: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """95% interval from bootstrap draws: the 2.5th and 97.5th percentiles, their
-    distances from the point estimate stretched by ``small_cluster_factor``, then moved
-    outwards by the penalty's estimated pull on the side it pulls from."""
-    p_low, p_high = np.percentile(draws, [2.5, 97.5], axis=0)
-    c = small_cluster_factor(clusters)
-    pull = np.asarray(pull, dtype="float64")
-    return (point - c * np.maximum(point - p_low, 0.0) + np.minimum(pull, 0.0),
-            point + c * np.maximum(p_high - point, 0.0) + np.maximum(pull, 0.0))
-
-
-def _predict_rows(model: _Ridge, z: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    effects = np.array([model.partner_effect.get(int(g), 0.0) for g in groups])
-    return model.intercept + z @ model.beta + effects
-
-
-# -- public model types --------------------------------------------------------
+# -- the model -------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Coefficient:
@@ -327,39 +225,56 @@ class Coefficient:
 
 @dataclass(frozen=True)
 class HeldBack:
-    waves: tuple[str, ...]   # the outcome waves held back
+    """The validation in time order: the held-back waves' forecasts by the model and by the
+    naive forecasts, mean absolute errors in the indicator's unit (shares 0-1, days)."""
+    waves: tuple[str, ...]   # the outcome waves forecast
     n: int
     mae_model: float
     mae_last_value: float
+    mae_own_mean: float
     mae_programme_mean: float
+    p_value: float           # one-sided paired t-test: the model's errors are smaller
+
+    @property
+    def naive(self) -> str:
+        """The best naive forecast, the one the model has to beat."""
+        errors = {"the partner's latest value": self.mae_last_value,
+                  "the partner's own mean": self.mae_own_mean,
+                  "the programme mean": self.mae_programme_mean}
+        return min(errors, key=errors.get)
+
+    @property
+    def mae_naive(self) -> float:
+        return min(self.mae_last_value, self.mae_own_mean, self.mae_programme_mean)
 
     @property
     def beats_naive(self) -> bool:
-        return self.mae_model < min(self.mae_last_value, self.mae_programme_mean)
+        return (self.n >= MIN_HELD_BACK and self.mae_model < self.mae_naive
+                and self.p_value < BEATS_NAIVE_P)
 
 
 @dataclass(frozen=True)
 class IndicatorModel:
     indicator: str
     label: str
-    unit: str
+    unit: str                 # 'share' or 'days'
     good: str
     n: int = 0
     partners: int = 0
     declined: str | None = None
     log: bool = False
-    lam: float = float("nan")
-    intercept: float = float("nan")
-    beta: np.ndarray = field(default_factory=lambda: np.zeros(len(FACTORS)))
-    partner_effect: dict = field(default_factory=dict)
-    boot_intercept: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    boot_beta: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FACTORS))))
-    boot_effect: dict = field(default_factory=dict)   # partner id -> (B,) offsets, nan if absent
-    pull_beta: np.ndarray = field(default_factory=lambda: np.zeros(len(FACTORS)))
-    pull_effect: dict = field(default_factory=dict)
+    beta: np.ndarray = field(default_factory=lambda: np.zeros(len(FACTORS)))  # per point
+    cov: np.ndarray = field(default_factory=lambda: np.zeros((len(FACTORS), len(FACTORS))))
+    df: float = float("nan")  # t degrees of freedom of the intervals (partners - 1)
+    scale: float = float("nan")  # residual variance at unit weight
+    levels: dict = field(default_factory=dict)  # partner id -> (mean y, mean scores, weight)
     coefficients: tuple[Coefficient, ...] = ()
     held_back: HeldBack | None = None
-    last_value: dict = field(default_factory=dict)    # partner id -> latest observed value
+    last_value: dict = field(default_factory=dict)   # partner id -> latest observed value
+
+    @property
+    def reliable(self) -> bool:
+        return self.declined is None and self.held_back is not None and self.held_back.beats_naive
 
 
 @dataclass(frozen=True)
@@ -367,11 +282,12 @@ class FittedModel:
     n_partner_waves: int
     n_partners: int
     waves: tuple[str, ...]
-    x_mean: np.ndarray
-    x_sd: np.ndarray
     indicators: dict[str, IndicatorModel]
+    x_min: np.ndarray          # the observed range of each factor in the model's data
+    x_max: np.ndarray
+    partner_means: dict        # partner id -> its mean scores (5,)
+    max_deviation: np.ndarray  # furthest any partner's score has been from its own mean
     asof: int | None = None
-    draws: int = BOOTSTRAP_DRAWS
 
 
 @dataclass(frozen=True)
@@ -381,130 +297,142 @@ class Declined:
     n_partners: int = 0
 
 
-def _to_model_scale(name: str, y: np.ndarray) -> np.ndarray:
+def _to_model_scale(name: str, y):
     return np.log1p(np.maximum(y, 0.0)) if name in LOG_INDICATORS else y
 
 
 def _from_model_scale(name: str, v):
-    if name in LOG_INDICATORS:
-        return np.maximum(np.expm1(v), 0.0)
-    return np.clip(v, 0.0, 1.0)
+    return np.maximum(np.expm1(v), 0.0) if name in LOG_INDICATORS else np.clip(v, 0.0, 1.0)
 
 
-def _report(name: str, beta_std: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """Standardised coefficients -> change per +10 points, in reporting units:
-    percentage points for rates, percent change for days."""
-    per = beta_std / sd * PER_POINTS
-    if name in LOG_INDICATORS:
-        return (np.exp(per) - 1.0) * 100.0
-    return per * 100.0
+def _within(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray, robust: bool):
+    """Weighted least squares with one intercept per partner, by the within transformation:
+    each partner's weighted means are taken out of its scores and outcomes and statsmodels
+    WLS is fitted to what is left (the same b as WLS on partner dummies, without a design
+    matrix of one column per partner: on 200 partners that took 2.5 s per fit in its SVD).
+    Returns (b, covariance, residual variance, levels {partner: (mean y, mean scores,
+    weight)}). With ``robust`` the covariance is partner-clustered (statsmodels' small-sample
+    factor; the partner intercepts are nested in the clusters, so they are not counted
+    there, as Stata's xtreg, fe does) and the residual variance counts them (N - K - G);
+    without it both are None/NaN (a held-back refit needs only b)."""
+    import statsmodels.api as sm
+
+    labels, codes = np.unique(groups, return_inverse=True)
+    weight = np.bincount(codes, weights=w)
+    y_mean = np.bincount(codes, weights=w * y) / weight
+    x_mean = np.column_stack([np.bincount(codes, weights=w * x[:, j])
+                              for j in range(x.shape[1])]) / weight[:, None]
+    levels = {int(g): (float(y_mean[c]), x_mean[c], float(weight[c]))
+              for c, g in enumerate(labels)}
+    model = sm.WLS(y - y_mean[codes], x - x_mean[codes], weights=w)
+    if not robust:
+        return model.fit().params, None, float("nan"), levels
+    fit = model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+    scale = float(fit.ssr / max(len(y) - x.shape[1] - len(labels), 1))
+    return fit.params, np.asarray(fit.cov_params()), scale, levels
 
 
-def _last_values(cursor, asof) -> dict[str, dict[int, float]]:
-    ind = evidence.indicators(cursor, asof=asof)
-    ind = ind[ind["indicator"].isin(MODEL_INDICATORS) & ind["value"].notna() & (ind["count"] > 0)]
-    ind = ind.sort_values("wave_start")
-    last = ind.groupby(["indicator", "partner_id"])["value"].last()
-    return {name: {int(p): float(v) for (i, p), v in last.items() if i == name}
-            for name in MODEL_INDICATORS}
+def _predict(beta: np.ndarray, levels: dict, groups: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Partner's own level moved by b . (scores - its mean scores), on the model scale."""
+    y_mean = np.array([levels[int(g)][0] for g in groups])
+    x_mean = np.array([levels[int(g)][1] for g in groups]).reshape(len(groups), x.shape[1])
+    return y_mean + (x - x_mean) @ beta
 
 
-def _fit_indicator(name: str, rows: pd.DataFrame, x_mean, x_sd, rng: np.random.Generator,
-                   draws: int, min_partner_waves: int, min_partners: int,
-                   hold_waves: tuple[str, ...]) -> IndicatorModel:
+def _rows(name: str, use: pd.DataFrame):
+    return (use[list(FACTORS)].to_numpy(dtype="float64"),
+            _to_model_scale(name, use[name].to_numpy(dtype="float64")),
+            use[f"{name}_count"].to_numpy(dtype="float64"),
+            use["partner_id"].to_numpy(dtype="int64"))
+
+
+def _held_back(name: str, use: pd.DataFrame, order: list[str]) -> HeldBack | None:
+    """Forecast every outcome wave after the first MIN_TRAINING_WAVES from the waves before it."""
+    from scipy import stats
+
+    present = set(use["next_wave"])
+    outcome = [w for w in order if w in present]
+    at = use["next_wave"].map({w: i for i, w in enumerate(outcome)}).to_numpy(dtype="int64")
+    x, y, w, g = _rows(name, use)
+    actual = use[name].to_numpy(dtype="float64")
+    last = use[f"{name}_now"].to_numpy(dtype="float64")
+    errors, waves = [], []
+    for i in range(MIN_TRAINING_WAVES, len(outcome)):
+        train = at < i
+        test = (at == i) & np.isin(g, g[train])
+        if not test.any() or len(np.unique(g[train])) < 2:
+            continue
+        beta, _, _, levels = _within(x[train], y[train], w[train], g[train], robust=False)
+        own = _from_model_scale(name, np.array([levels[int(p)][0] for p in g[test]]))
+        programme = float(np.average(actual[train], weights=w[train]))
+        model = _from_model_scale(name, _predict(beta, levels, g[test], x[test]))
+        errors.append(np.abs(np.column_stack([
+            model, np.where(np.isnan(last[test]), own, last[test]), own,
+            np.full(len(own), programme)]) - actual[test][:, None]))
+        waves.append(outcome[i])
+    if not errors:
+        return None
+    e = np.vstack(errors)
+    mae = e.mean(axis=0)
+    naive = e[:, 1 + int(np.argmin(mae[1:]))]
+    with np.errstate(all="ignore"):
+        p = stats.ttest_rel(naive, e[:, 0], alternative="greater").pvalue
+    return HeldBack(tuple(waves), len(e), float(mae[0]), float(mae[1]), float(mae[2]),
+                    float(mae[3]), float(p) if np.isfinite(p) else 1.0)
+
+
+def _fit_indicator(name: str, rows: pd.DataFrame, order: list[str], min_partner_waves: int,
+                   min_partners: int) -> IndicatorModel:
+    from scipy import stats
+
     meta = evidence.INDICATORS_BY_NAME[name]
-    unit = "days" if name in LOG_INDICATORS else "share"
-    base = dict(indicator=name, label=meta.label, unit=unit, good=meta.good,
-                log=name in LOG_INDICATORS)
+    base = dict(indicator=name, label=meta.label, good=meta.good, log=name in LOG_INDICATORS,
+                unit="days" if name in LOG_INDICATORS else "share")
     use = rows[rows[name].notna() & (rows[f"{name}_count"] > 0)]
     n, partners = len(use), int(use["partner_id"].nunique())
     if n < min_partner_waves or partners < min_partners:
         return IndicatorModel(**base, n=n, partners=partners, declined=(
             f"only {n} partner-waves from {partners} partners have a {meta.label.lower()} value "
             f"in the next period (needs {min_partner_waves} from {min_partners})"))
-    z = (use[list(FACTORS)].to_numpy(dtype="float64") - x_mean) / x_sd
-    y = _to_model_scale(name, use[name].to_numpy(dtype="float64"))
-    w = np.sqrt(use[f"{name}_count"].to_numpy(dtype="float64"))
-    groups = use["partner_id"].to_numpy(dtype="int64")
-    lam = _penalty(z, groups, y, w)
-    model = _fit_ridge(z, groups, y, w, lam)
-
-    # partner-clustered bootstrap: resampled partners become distinct clusters
-    ids = np.unique(groups)
-    members = {g: np.flatnonzero(groups == g) for g in ids}
-    b_icpt = np.empty(draws)
-    b_beta = np.empty((draws, len(FACTORS)))
-    b_eff = {int(g): np.full(draws, np.nan) for g in ids}
-    for b in range(draws):
-        picks = rng.choice(ids, size=len(ids), replace=True)
-        idx = np.concatenate([members[g] for g in picks])
-        clusters = np.concatenate([np.full(len(members[g]), j) for j, g in enumerate(picks)])
-        fit = _fit_ridge(z[idx], clusters, y[idx], w[idx], lam)
-        b_icpt[b], b_beta[b] = fit.intercept, fit.beta
-        for g in set(picks.tolist()):
-            copies = [j for j, p in enumerate(picks) if p == g]
-            b_eff[int(g)][b] = float(np.mean([fit.partner_effect[j] for j in copies]))
-    pull_beta, pull_effect = _shrinkage(z, groups, w, lam, model)
-    reported = _report(name, model.beta, x_sd)
-    lows, highs = _widened(model.beta, b_beta, len(ids), pull_beta)
-    lows, highs = _report(name, lows, x_sd), _report(name, highs, x_sd)
-    coefficients = tuple(Coefficient(f, float(reported[j]), float(lows[j]), float(highs[j]))
+    x, y, w, g = _rows(name, use)
+    beta, cov, scale, levels = _within(x, y, w, g, robust=True)
+    df = float(partners - 1)
+    half = stats.t.ppf(0.975, df) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    report = (lambda b: (np.exp(b * PER_POINTS) - 1) * 100) if name in LOG_INDICATORS else \
+        (lambda b: b * PER_POINTS * 100)
+    coefficients = tuple(Coefficient(f, float(report(beta[j])), float(report(beta[j] - half[j])),
+                                     float(report(beta[j] + half[j])))
                          for j, f in enumerate(FACTORS))
-    return IndicatorModel(
-        **base, n=n, partners=partners, lam=lam, intercept=model.intercept, beta=model.beta,
-        partner_effect=model.partner_effect, boot_intercept=b_icpt, boot_beta=b_beta,
-        boot_effect=b_eff, pull_beta=pull_beta, pull_effect=pull_effect,
-        coefficients=coefficients,
-        held_back=_held_back(name, use, x_mean, x_sd, hold_waves, min_partner_waves))
-
-
-def _held_back(name, use: pd.DataFrame, x_mean, x_sd, hold_waves, min_rows) -> HeldBack | None:
-    test = use[use["next_wave"].isin(hold_waves)]
-    train = use[~use["next_wave"].isin(hold_waves)]
-    if test.empty or len(train) < max(min_rows // 2, 6) or train["partner_id"].nunique() < 2:
-        return None
-    zt = (train[list(FACTORS)].to_numpy(dtype="float64") - x_mean) / x_sd
-    yt = _to_model_scale(name, train[name].to_numpy(dtype="float64"))
-    wt = np.sqrt(train[f"{name}_count"].to_numpy(dtype="float64"))
-    gt = train["partner_id"].to_numpy(dtype="int64")
-    model = _fit_ridge(zt, gt, yt, wt, _penalty(zt, gt, yt, wt))
-    zs = (test[list(FACTORS)].to_numpy(dtype="float64") - x_mean) / x_sd
-    pred = _from_model_scale(name, _predict_rows(model, zs, test["partner_id"].to_numpy()))
-    actual = test[name].to_numpy(dtype="float64")
-    mean = float(np.average(train[name].to_numpy(dtype="float64"), weights=wt))
-    last = test[f"{name}_now"].to_numpy(dtype="float64")
-    last = np.where(np.isnan(last), mean, last)
-    return HeldBack(tuple(hold_waves), len(test), float(np.mean(np.abs(pred - actual))),
-                    float(np.mean(np.abs(last - actual))), float(np.mean(np.abs(mean - actual))))
+    return IndicatorModel(**base, n=n, partners=partners, beta=beta, cov=cov, df=df, scale=scale,
+                          levels=levels, coefficients=coefficients,
+                          held_back=_held_back(name, use, order))
 
 
 def fit_panel(rows: pd.DataFrame, *, min_partner_waves: int = MIN_PARTNER_WAVES,
-              min_partners: int = MIN_PARTNERS, draws: int = BOOTSTRAP_DRAWS,
-              seed: int = SEED, asof: int | None = None,
-              last_values: dict | None = None) -> FittedModel | Declined:
-    """Fit the model to a ``panel()`` frame (see the module docstring)."""
+              min_partners: int = MIN_PARTNERS, asof: int | None = None,
+              last_values: dict | None = None, order: list[str] | None = None
+              ) -> FittedModel | Declined:
+    """Fit the model to a ``panel()`` frame (see the module docstring). ``order``: the
+    periods in time order (default: as the rows' waves first appear)."""
     n, partners = len(rows), int(rows["partner_id"].nunique()) if len(rows) else 0
     if n < min_partner_waves or partners < min_partners:
         return Declined(
             f"The programme's history is too short to project delivery: {n} partner-waves with "
             f"shown scores and a following period, from {partners} partners. The model needs at "
             f"least {min_partner_waves} partner-waves from {min_partners} partners.", n, partners)
+    order = order or list(dict.fromkeys([*rows["wave"], *rows["next_wave"]]))
     x = rows[list(FACTORS)].to_numpy(dtype="float64")
-    x_mean = x.mean(0)
-    x_sd = x.std(0)
-    x_sd = np.where(x_sd > 1e-9, x_sd, 1.0)
-    waves = tuple(dict.fromkeys(rows["wave"].tolist()))
-    outcome_waves = list(dict.fromkeys(rows["next_wave"].tolist()))
-    hold = tuple(outcome_waves[-2:] if len(outcome_waves) >= 6 else outcome_waves[-1:])
-    rng = np.random.default_rng(seed)
+    groups = rows["partner_id"].to_numpy(dtype="int64")
+    means = pd.DataFrame(x, columns=list(FACTORS)).groupby(groups).mean()
+    deviation = np.abs(x - means.loc[groups].to_numpy()).max(axis=0)
     models = {}
     for name in MODEL_INDICATORS:
-        model = _fit_indicator(name, rows, x_mean, x_sd, rng, draws, min_partner_waves,
-                               min_partners, hold)
-        if last_values is not None:
-            model = _replace(model, last_value=last_values.get(name, {}))
-        models[name] = model
-    return FittedModel(n, partners, waves, x_mean, x_sd, models, asof, draws)
+        model = _fit_indicator(name, rows, order, min_partner_waves, min_partners)
+        models[name] = _replace(model, last_value=(last_values or {}).get(name, {}))
+    return FittedModel(n, partners, tuple(dict.fromkeys(rows["wave"].tolist())), models,
+                       x.min(axis=0), x.max(axis=0),
+                       {int(g): r.to_numpy(dtype="float64") for g, r in means.iterrows()},
+                       deviation, asof)
 
 
 def _replace(model: IndicatorModel, **changes) -> IndicatorModel:
@@ -512,56 +440,120 @@ def _replace(model: IndicatorModel, **changes) -> IndicatorModel:
     return replace(model, **changes)
 
 
+def last_values(cursor, asof, indicators: pd.DataFrame | None = None) -> dict[str, dict[int, float]]:
+    """Each partner's latest observed value of each modelled indicator."""
+    ind = evidence.indicators(cursor, asof=asof) if indicators is None else indicators
+    ind = ind[ind["indicator"].isin(MODEL_INDICATORS) & ind["value"].notna() & (ind["count"] > 0)]
+    last = ind.sort_values("wave_start").groupby(["indicator", "partner_id"])["value"].last()
+    return {name: {int(p): float(v) for (i, p), v in last.items() if i == name}
+            for name in MODEL_INDICATORS}
+
+
 def fit(cursor, asof: int | None = None, *, min_partner_waves: int = MIN_PARTNER_WAVES,
-        min_partners: int = MIN_PARTNERS, k: int | None = None,
-        draws: int = BOOTSTRAP_DRAWS, seed: int = SEED) -> FittedModel | Declined:
-    """Fit the delivery model to the programme's history as of ``asof``."""
-    rows = panel(cursor, asof=asof, k=k)
+        min_partners: int = MIN_PARTNERS, k: int | None = None) -> FittedModel | Declined:
+    """Fit the delivery model to the programme's history as of ``asof`` (once per data
+    content: the pages cache it)."""
+    indicators = evidence.indicators(cursor, asof=asof)
+    rows = panel(cursor, asof=asof, k=k, indicators=indicators)
     return fit_panel(rows, min_partner_waves=min_partner_waves, min_partners=min_partners,
-                     draws=draws, seed=seed, asof=asof, last_values=_last_values(cursor, asof))
+                     asof=asof, last_values=last_values(cursor, asof, indicators),
+                     order=list(evidence.periods(cursor, asof)["wave"].astype(str)))
 
 
-# -- projection ----------------------------------------------------------------
+# -- projection ------------------------------------------------------------------
 
 PROJECTION_COLUMNS = ["indicator", "label", "unit", "good", "last_value", "current", "projected",
-                      "low", "high", "change", "n", "partners", "declined"]
+                      "low", "high", "change", "n", "partners", "declined", "status"]
+
+
+def _span(waves: tuple[str, ...]) -> str:
+    return waves[0] if len(waves) == 1 else f"{waves[0]} to {waves[-1]}"
+
+
+def _error_text(unit: str, value: float) -> str:
+    return f"{value:.1f} days" if unit == "days" else f"{value * 100:.1f} pts"
+
+
+def unreliable_reason(m: IndicatorModel) -> str | None:
+    """Why an indicator gives no reliable projection, with the numbers (None when it does)."""
+    if m.declined:
+        return m.declined
+    held = m.held_back
+    if held is None:
+        return ("too little history to check the model against a naive forecast (it needs "
+                "three waves of outcomes or more)")
+    if held.n < MIN_HELD_BACK:
+        return (f"only {held.n} held-back forecasts to check the model against a naive forecast "
+                f"(it needs {MIN_HELD_BACK})")
+    if held.beats_naive:
+        return None
+    return (f"the model did not beat the naive forecast: mean error "
+            f"{_error_text(m.unit, held.mae_model)} against {_error_text(m.unit, held.mae_naive)} "
+            f"for {held.naive}, over {held.n} forecasts of {_span(held.waves)}, each made from "
+            f"the waves before it (one-sided p = {held.p_value:.2f}; it needs below "
+            f"{BEATS_NAIVE_P:g})")
+
+
+def outside_reason(model: FittedModel, partner_id: int, current: Mapping[str, float],
+                   deltas: Mapping[str, float]) -> str | None:
+    """Why a slider position is outside what this programme has observed (None if inside)."""
+    moved = moved_scores(current, deltas)
+    own = model.partner_means.get(int(partner_id))
+    for j, f in enumerate(FACTORS):
+        if not float(deltas.get(f, 0.0) or 0.0):
+            continue
+        if not model.x_min[j] - 1e-9 <= moved[f] <= model.x_max[j] + 1e-9:
+            return (f"{FACTOR_LABELS[f]} would be {moved[f]:.0f}; this programme has observed "
+                    f"{model.x_min[j]:.0f} to {model.x_max[j]:.0f}")
+        if own is not None and abs(moved[f] - own[j]) > model.max_deviation[j] + 1e-9:
+            return (f"{FACTOR_LABELS[f]} would be {moved[f] - own[j]:+.0f} from this partner's own "
+                    f"average; no partner's score has been more than "
+                    f"{model.max_deviation[j]:.0f} from its own")
+    return None
+
+
+def _expected(m: IndicatorModel, partner_id: int, x: np.ndarray) -> tuple[float, float, float]:
+    """Expected next-period value at scores ``x`` with its 95% interval (model scale in,
+    indicator scale out)."""
+    from scipy import stats
+
+    y_mean, x_mean, weight = m.levels[int(partner_id)]
+    d = x - x_mean
+    point = y_mean + d @ m.beta
+    half = stats.t.ppf(0.975, m.df) * np.sqrt(max(m.scale / weight + d @ m.cov @ d, 0.0))
+    return tuple(float(_from_model_scale(m.indicator, v)) for v in (point, point - half,
+                                                                       point + half))
 
 
 def project(model: FittedModel, partner_current: Mapping[str, float],
             deltas: Mapping[str, float], partner_id: int | None = None) -> pd.DataFrame:
-    """Per indicator: the expected next-period value at the current scores (``current``),
-    with the scores moved by ``deltas`` (``projected``, with its 95% bootstrap interval
-    ``low``..``high``), and ``change`` = projected - current. ``last_value`` is the
-    partner's latest observed value. A declined indicator has only ``declined`` set."""
-    moved = moved_scores(partner_current, deltas)
-    z_now = (np.array([float(partner_current[f]) for f in FACTORS]).clip(0, 100)
-             - model.x_mean) / model.x_sd
-    z_new = (np.array([moved[f] for f in FACTORS]) - model.x_mean) / model.x_sd
+    """Per indicator: ``status`` (a ``Status``); when projected, the expected next-period
+    value at the current scores (``current``), with the scores moved by ``deltas``
+    (``projected``, 95% interval ``low``..``high``) and ``change`` = projected - current;
+    otherwise ``declined`` says why, with the numbers. ``last_value``: the partner's latest
+    observed value."""
+    x_now = np.array([float(partner_current[f]) for f in FACTORS]).clip(0, 100)
+    x_new = np.array(list(moved_scores(partner_current, deltas).values()))
+    outside = (outside_reason(model, partner_id, partner_current, deltas)
+               if partner_id is not None else None)
     rows = []
     for name, m in model.indicators.items():
-        last = m.last_value.get(int(partner_id), np.nan) if partner_id is not None else np.nan
-        row = dict(indicator=name, label=m.label, unit=m.unit, good=m.good, last_value=last,
-                   n=m.n, partners=m.partners, declined=m.declined)
-        if m.declined:
-            rows.append({**row, "current": np.nan, "projected": np.nan, "low": np.nan,
-                         "high": np.nan, "change": np.nan})
-            continue
-        effect = m.partner_effect.get(int(partner_id), 0.0) if partner_id is not None else 0.0
-        now = _from_model_scale(name, m.intercept + effect + z_now @ m.beta)
-        new = _from_model_scale(name, m.intercept + effect + z_new @ m.beta)
-        if partner_id is not None and int(partner_id) in m.boot_effect:
-            b_eff = np.nan_to_num(m.boot_effect[int(partner_id)], nan=0.0)
-        else:
-            b_eff = 0.0
-        point = m.intercept + effect + z_new @ m.beta
-        draws = m.boot_intercept + b_eff + m.boot_beta @ z_new
-        pull = z_new @ m.pull_beta + (m.pull_effect.get(int(partner_id), 0.0)
-                                      if partner_id is not None else 0.0)
-        low, high = _widened(np.array([point]), draws[:, None], m.partners, np.array([pull]))
-        rows.append({**row, "current": float(now), "projected": float(new),
-                     "low": float(_from_model_scale(name, low[0])),
-                     "high": float(_from_model_scale(name, high[0])),
-                     "change": float(new - now)})
+        pid = None if partner_id is None else int(partner_id)
+        row = dict(indicator=name, label=m.label, unit=m.unit, good=m.good,
+                   last_value=m.last_value.get(pid, np.nan), n=m.n, partners=m.partners,
+                   current=np.nan, projected=np.nan, low=np.nan, high=np.nan, change=np.nan,
+                   status=Status.NO_RELIABLE_PROJECTION.value)
+        reason = unreliable_reason(m)
+        if reason is None and pid not in m.levels:
+            reason = "this partner has no history in the model (no wave with a following period)"
+        if reason is None and outside is not None:
+            reason, row["status"] = outside, Status.OUTSIDE_OBSERVED_RANGE.value
+        if reason is None:
+            now, _, _ = _expected(m, pid, x_now)
+            new, low, high = _expected(m, pid, x_new)
+            row |= dict(current=now, projected=new, low=low, high=high, change=new - now,
+                        status=Status.PROJECTED.value)
+        rows.append(row | {"declined": reason})
     frame = pd.DataFrame(rows, columns=PROJECTION_COLUMNS)
     # object, so a projected indicator's reason is None (pandas 3 would make it a NaN string column)
     frame["declined"] = pd.Series([r["declined"] for r in rows], index=frame.index, dtype=object)
@@ -569,7 +561,7 @@ def project(model: FittedModel, partner_current: Mapping[str, float],
 
 
 def coefficients_frame(model: FittedModel) -> pd.DataFrame:
-    """Long table of the fitted effects per +10 points, with intervals, for display."""
+    """Long table of the fitted within-partner effects per +10 points, with intervals."""
     rows = []
     for name, m in model.indicators.items():
         for c in m.coefficients:

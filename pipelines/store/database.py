@@ -21,12 +21,12 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 
 from pipelines import settings
-from pipelines.store import lake, versions
+from pipelines.store import fingerprint, lake, private, versions
 from pipelines.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -42,7 +42,20 @@ class StoreBusy(RuntimeError):
         )
 
 
+class StoreMissing(RuntimeError):
+    """Opened with ``create=False`` where there is no store yet."""
+
+    def __init__(self, location: str):
+        super().__init__(f"There is no programme store at {location} yet. The first app replica or "
+                         "command that opens it creates it (for example `python -m pipelines history`).")
+
+
+class StoreTooNew(RuntimeError):
+    """The store was written by a newer version of the product."""
+
+
 _LOCK_PID = re.compile(r"PID (\d+)")
+DEFAULT_FOLDER = Path(settings.SETTINGS_BY_NAME["db"].default).parent
 
 
 def db_path() -> Path | str:
@@ -63,28 +76,52 @@ LAKE_VERSION_SECONDS = 1.0
 class Store:
     lake: str | None = None  # the DuckLake location, when the store is one
     _known_version: tuple[int, float] | None = None  # (data version, when it was read)
+    _write_depth = 0  # exclusive() blocks entered by this process
+    _salt_noted = False  # the salt's fingerprint is in the store (this process wrote once)
 
-    def __init__(self, path: str | Path | None = None, *, wait_seconds: float | None = None):
+    def __init__(self, path: str | Path | None = None, *, wait_seconds: float | None = None,
+                 migrate: bool = True, create: bool = True):
+        """Open the store: created when new unless not ``create`` (then ``StoreMissing``), and
+        migrated to the current schema unless not ``migrate``."""
         self.lake = lake.location_of(path if path else settings.get("db"))
         self._write_lock = threading.RLock()
-        self._write_depth = 0
         if self.lake:
             self.location = self.lake
             self.path = lake.local_folder(self.lake)  # local bookkeeping only; the data is in the lake
-            self.connection = lake.connect(self.lake, settings.get("lake_data_path") or None)
-            self._lake_lock = lake.WriteLock(self.connection, self.lake)
+            # a lake never waits for another process to open it, only (briefly) for one creating it
+            self.connection = lake.connect(self.lake, settings.get("lake_data_path") or None, create=create)
+            if self.connection is None:
+                raise StoreMissing(lake.display_name(self.lake))
+            self._lake_lock = lake.AdvisoryLock(self.connection, self.lake)
         else:
             self.path = Path(path).expanduser().resolve() if path else db_path()
             self.location = str(self.path)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not create and not self.path.exists():
+                raise StoreMissing(self.location)
+            private.tighten_umask()  # DuckDB creates the file and its log (again after each checkpoint)
+            private.folder(self.path.parent)
+            if self.path.parent == DEFAULT_FOLDER:
+                private.restrict(DEFAULT_FOLDER, private.FOLDER_MODE)  # the repository's data/ is ours
             self.connection = self._connect(
-                settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds
-            )
-        self.migrate()
+                settings.get("lock_wait_seconds") if wait_seconds is None else wait_seconds)
+            for written in (self.path, self.wal):  # made by an older version, under a wider umask
+                private.restrict(written)
+        if migrate:
+            self.migrate()
+
+    @property
+    def wal(self) -> Path:
+        """DuckDB's write-ahead log beside a database file."""
+        return self.path.with_name(self.path.name + ".wal")
 
     @property
     def is_lake(self) -> bool:
         return self.lake is not None
+
+    @property
+    def shown_as(self) -> str:
+        """The store as messages name it: the file's path, or the lake's location with no password."""
+        return lake.display_name(self.lake) if self.lake else str(self.path)
 
     def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
@@ -118,15 +155,15 @@ class Store:
     def migrate(self, upto: int = SCHEMA_VERSION) -> int:
         current = self.schema_version()
         if current > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.lake or self.path} was written by a newer version of Partnership Health "
+            raise StoreTooNew(
+                f"{self.shown_as} was written by a newer version of Partnership Health "
                 f"(schema {current}; this one knows {SCHEMA_VERSION}). Upgrade before opening it."
             )
         migrations = lake.lake_migrations(MIGRATIONS) if self.lake else MIGRATIONS
         for version, _title, statements in migrations:
             if version <= current or version > upto:
                 continue
-            with self.write() as cursor:
+            with self._transaction() as cursor:
                 if self.schema_version(cursor) >= version:
                     continue  # another process sharing the lake applied it meanwhile
                 for statement in statements:
@@ -142,14 +179,20 @@ class Store:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One transaction on its own cursor, serialised with every other write here."""
+        """One transaction on its own cursor, serialised with every other write (on a lake, with
+        other processes' too: see ``exclusive``). The first one of a process also records the
+        salt's fingerprint when the store has none (a store written before it had the table)."""
+        with self._transaction() as cursor:
+            if not self._salt_noted:
+                fingerprint.note(cursor)
+            yield cursor
+        self._salt_noted = True
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
-            if self.lake:
-                with self._write_lock, self._lake_write() as cursor:
-                    yield cursor
-                return
-            with self._write_lock:
-                cursor = self.connection.cursor()
+            with self.exclusive():
+                cursor = self.cursor()
                 try:
                     with _transaction(cursor):
                         yield cursor
@@ -159,26 +202,27 @@ class Store:
             self._known_version = None
 
     @contextlib.contextmanager
-    def _lake_write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A lake write: the catalog lock (other processes), then one transaction.
+    def exclusive(self) -> Iterator[None]:
+        """Several writes (and the reads that decide them) that no other writer may come between.
 
-        Under the lock no other cooperating process commits, so the transaction cannot
-        meet a write conflict from one; a conflict with an outside writer (DuckLake retries
-        those that do not touch the same rows by itself) rolls back and raises, nothing half done.
+        A file has one writing process, so the process's own lock is enough; a lake adds the
+        catalog's advisory lock (other processes wait for it up to ``lock_wait_seconds``). Under
+        it no cooperating process commits, so a transaction cannot meet a write conflict from
+        one; a conflict with an outside writer rolls back and raises, nothing half done. Used
+        directly where a decision rests on what the store holds ("empty, so load the demo")
+        and processes may start together; ``write()`` inside takes no further lock.
         """
-        outermost = self._write_depth == 0
-        if outermost:
-            self._lake_lock.acquire(float(settings.get("lock_wait_seconds")))
-        self._write_depth += 1
-        cursor = self.cursor()
-        try:
-            with _transaction(cursor):
-                yield cursor
-        finally:
-            cursor.close()
-            self._write_depth -= 1
-            if outermost:
-                self._lake_lock.release()
+        with self._write_lock:
+            outermost = self._write_depth == 0
+            if self.lake and outermost:
+                self._lake_lock.acquire(float(settings.get("lock_wait_seconds")))
+            self._write_depth += 1
+            try:
+                yield
+            finally:
+                self._write_depth -= 1
+                if self.lake and outermost:
+                    self._lake_lock.release()
 
     def next_version(self, cursor: duckdb.DuckDBPyConnection) -> int:
         """Inside a write: the next number of the store's history (a load or an undo)."""
@@ -217,6 +261,20 @@ def _transaction(cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyC
         cursor.execute("ROLLBACK")
         raise
     cursor.execute("COMMIT")
+
+
+def open_prepared(path: str | Path | None, prepare: Callable[[Store], object]) -> Store:
+    """Open the store and run ``prepare`` on it (what a fresh store gets on start) so that
+    processes starting together on a new store do it once: under ``exclusive()``, where what
+    ``prepare`` reads to decide cannot change before its writes are in."""
+    store = Store(path)
+    try:
+        with store.exclusive():
+            prepare(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def open_store(path: str | Path | None = None, **kwargs) -> Store:

@@ -132,6 +132,60 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "DROP TABLE survey_responses",
         "ALTER TABLE survey_responses_v4 RENAME TO survey_responses",
     ]),
+    # A keyed hash of the salt (never the salt), so `check` can tell a replica whose salt is not
+    # the one the store was written with. Filled by the first write (store.fingerprint).
+    (5, "salt fingerprint", [
+        "CREATE TABLE salt_fingerprint (fingerprint TEXT NOT NULL, recorded_at TIMESTAMP NOT NULL)",
+    ]),
+    # What people use beside scores (issue 25): invited headcounts, partner-to-partner ratings and
+    # comments loaded with a survey, and agreed actions (versioned by the store's history like rows).
+    # IF NOT EXISTS: a store whose recorded version is older than its tables migrates all the same.
+    (6, "headcounts, partner ratings, survey comments and actions", [
+        """CREATE TABLE IF NOT EXISTS headcounts (
+            partner_id INTEGER NOT NULL,
+            wave TEXT NOT NULL,
+            wave_start DATE NOT NULL,
+            invited INTEGER NOT NULL,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS partner_ratings (
+            respondent_key UBIGINT NOT NULL,
+            partner_id INTEGER NOT NULL,
+            target_id INTEGER NOT NULL,
+            wave TEXT NOT NULL,
+            wave_start DATE NOT NULL,
+            question TEXT NOT NULL,
+            value DOUBLE NOT NULL,
+            scale_min INTEGER NOT NULL,
+            scale_max INTEGER NOT NULL,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS survey_comments (
+            respondent_key UBIGINT NOT NULL,
+            partner_id INTEGER NOT NULL,
+            wave TEXT NOT NULL,
+            wave_start DATE NOT NULL,
+            question TEXT NOT NULL,
+            text TEXT NOT NULL,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS actions (
+            action_id INTEGER NOT NULL,
+            partner_id INTEGER NOT NULL,
+            factor TEXT NOT NULL,
+            title TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            due DATE NOT NULL,
+            status TEXT NOT NULL,
+            created DATE NOT NULL,
+            closed DATE,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+    ]),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -142,5 +196,9 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "survey_responses": ("respondent_key", "wave", "item_id"),
     "milestones": ("milestone_id",),
     "issues": ("issue_id",),
+    "headcounts": ("partner_id", "wave"),
+    "partner_ratings": ("respondent_key", "wave", "target_id", "question"),
+    "survey_comments": ("respondent_key", "wave", "question"),
+    "actions": ("action_id",),
 }
 VERSIONED_TABLES = tuple(NATURAL_KEYS)

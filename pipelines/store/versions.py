@@ -16,10 +16,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipelines.store.schema import NATURAL_KEYS
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the command line's --help stays light
+    import pandas as pd
 
 
 class Event(StrEnum):
@@ -56,7 +58,7 @@ class Version:
     @property
     def label(self) -> str:
         """How a link spells this version (stable: pinned links in the wild use it)."""
-        when = pd.Timestamp(self.at).strftime("%Y-%m-%d %H:%M")
+        when = _stamp(self.at)
         prefix = "undo of batch" if self.event is Event.UNDO else "batch"
         return f"{prefix} {self.batch} ({when})"
 
@@ -76,6 +78,8 @@ def all_versions(cursor) -> list[Version]:
 
 def versions(cursor) -> pd.DataFrame:
     """Every version, newest first: version, label."""
+    import pandas as pd
+
     found = all_versions(cursor)[::-1]
     return pd.DataFrame({"version": pd.array([v.number for v in found], dtype="int64"),
                          "label": pd.array([v.label for v in found], dtype=object)})
@@ -131,9 +135,90 @@ def describe(cursor, asof: int | None) -> str:
     return f"pinned to version {pinned.number} ({what})"
 
 
+def in_words(cursor, asof: int | None) -> str:
+    """The data a view shows, as a director reads it: "the latest data, as loaded on 3 Dec 2026 14:05", or
+    a pin as "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (raid.xlsx)"."""
+    found = all_versions(cursor)
+    if not found:
+        return "no data loaded yet"
+    if asof is None:
+        return "the latest data, " + _state_after(found[-1])
+    at = next((i for i, v in enumerate(found) if v.number == int(asof)), None)
+    if at is None:
+        raise UnknownVersion(asof, [v.number for v in found])
+    after = f", before {_event(found[at + 1])}" if at + 1 < len(found) else ", the latest"
+    return "data " + _state_after(found[at]) + after
+
+
+def _upload(version: Version, file: bool) -> str:
+    from pipelines.ingest.fields import DATASET_NOUNS  # here: ingest imports this module
+
+    demo = " of the demo programme" if version.is_demo else ""
+    named = f" ({version.source_name})" if file else ""
+    return f"the {DATASET_NOUNS.get(version.dataset, version.dataset)} upload{demo}{named}"
+
+
+def _event(version: Version, file: bool = True) -> str:
+    """A version as what happened: "the issue log upload (raid.xlsx)", "the undo of ..."."""
+    return _upload(version, file) if version.event is Event.LOAD else f"the undo of {_upload(version, file)}"
+
+
+def _state_after(version: Version) -> str:
+    if version.event is Event.LOAD:
+        return f"as loaded on {moment(version.at)}"
+    return f"as left by {_event(version)} on {moment(version.at)}"
+
+
+def moment(value) -> str:
+    """A time as people write it: 3 Dec 2026 14:05."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%b %Y %H:%M}"
+
+
+def history_in_words(cursor) -> pd.DataFrame:
+    """Every load and every undo, newest first, in words: number (loads and undos draw their numbers from
+    one sequence, so an undo's row shows where a load's number went), event, batch, dataset, file, when
+    ("loaded 3 Dec 2026 14:05", "undone 4 Dec 2026 09:12"), what ("The undo of the issue log upload"),
+    rows and now (whether a load's rows still count). Every cell is text or a number: nothing is None."""
+    import pandas as pd
+
+    records = []
+    for v in all_versions(cursor)[::-1]:
+        records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
+                        "file": v.source_name,
+                        "when": f"{'loaded' if v.event is Event.LOAD else 'undone'} {moment(v.at)}",
+                        "what": _event(v, file=False).capitalize()})
+    frame = pd.DataFrame(records, columns=["number", "event", "batch", "dataset", "file", "when", "what"])
+    counts = cursor.execute("""SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version,
+        undone_at FROM batches""").df()
+    frame = frame.merge(counts, on="batch", how="left")
+    load = frame["event"] == str(Event.LOAD)
+    frame["rows"] = [_rows(*r) if is_load else "" for is_load, r in
+                     zip(load, frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
+    frame["now"] = [("in the data" if pd.isna(by) else f"undone {moment(at)} (number {int(by)})") if is_load else ""
+                    for is_load, by, at in zip(load, frame["undone_version"], frame["undone_at"])]
+    return frame[["number", "event", "batch", "dataset", "file", "when", "what", "rows", "now"]]
+
+
+def _rows(rows_in, accepted, rejected) -> str:
+    skipped = int(rows_in) - int(accepted) - int(rejected)
+    return (f"{int(accepted)} of {int(rows_in)} loaded" + (f", {int(rejected)} invalid" if rejected else "")
+            + (f", {skipped} skipped" if skipped else ""))
+
+
 def _when(value) -> str:
+    import pandas as pd
+
     if value is None or pd.isna(value):
         return "date unknown"
+    return _stamp(value)
+
+
+def _stamp(value) -> str:
+    import pandas as pd
+
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
@@ -178,25 +263,57 @@ def _live(alias: str, asof: int | None) -> tuple[str, list]:
             [int(asof), int(asof)])
 
 
-def visible(table: str, asof: int | None) -> tuple[str, list]:
+def visible(table: str, asof: int | None, waves: list[str] | None = None) -> tuple[str, list]:
     """SQL (and its parameters) for the rows of ``table`` visible at version ``asof``.
 
     ``asof=None`` is the latest state, kept in the ``current`` flag. A pinned version
     rebuilds the state from history: rows loaded up to it, by batches not undone by
-    then, the latest per natural key.
+    then, the latest per natural key. ``waves`` keeps only those waves' rows (survey
+    responses: the wave is part of the natural key, so it filters before the rebuild).
     """
     if table not in NATURAL_KEYS:
         raise ValueError(f"not a versioned table: {table}")
+    where, wave_params = ("", [])
+    if waves is not None:
+        if "wave" not in NATURAL_KEYS[table]:
+            raise ValueError(f"{table} has no waves")
+        where, wave_params = " AND list_contains(?::VARCHAR[], t.wave)", [list(waves)]
     if asof is None:
-        return f"(SELECT * FROM {table} WHERE current)", []
+        return f"(SELECT * FROM {table} t WHERE current{where})", wave_params
     keys = ", ".join(f"t.{column}" for column in NATURAL_KEYS[table])
     live, params = _live("b", asof)
     sql = f"""(SELECT * EXCLUDE (version_rank) FROM (
         SELECT t.*, row_number() OVER (PARTITION BY {keys} ORDER BY t.batch_id DESC) AS version_rank
         FROM {table} t JOIN batches b ON b.batch_id = t.batch_id
-        WHERE {live}
+        WHERE {live}{where}
     ) WHERE version_rank = 1)"""
-    return sql, params
+    return sql, params + wave_params
+
+
+def visible_at(table: str, moments: str, on: str = "") -> str:
+    """SQL for the rows of ``table`` visible at each version of ``moments`` (a relation with a
+    ``version`` column, joined on ``on`` as well when given), with that version as a column: what
+    ``visible`` gives for one version, for many at once."""
+    if table not in NATURAL_KEYS:
+        raise ValueError(f"not a versioned table: {table}")
+    keys = ", ".join(f"t.{column}" for column in NATURAL_KEYS[table])
+    join = f" AND {on}" if on else ""
+    return f"""(SELECT * EXCLUDE (version_rank) FROM (
+        SELECT m.version, t.*, row_number() OVER (PARTITION BY m.version, {keys} ORDER BY t.batch_id DESC)
+               AS version_rank
+        FROM {moments} m JOIN {table} t ON t.batch_id <= m.version{join}
+        JOIN batches b ON b.batch_id = t.batch_id
+        WHERE b.undone_version IS NULL OR b.undone_version > m.version
+    ) WHERE version_rank = 1)"""
+
+
+def fingerprint(cursor) -> tuple:
+    """Changes whenever the history does (a load, an undo, demo batches forgotten): what a result
+    computed from the whole history is cached under."""
+    return cursor.execute("""SELECT count(*), coalesce(max(batch_id), 0), coalesce(max(undone_version), 0),
+               coalesce(bit_xor(hash(batch_id, dataset, sha256, coalesce(undone_version, -1))), 0),
+               (SELECT path FROM duckdb_databases() WHERE database_name = current_database())
+        FROM batches""").fetchone()
 
 
 # -- writing it (inside a Store.write transaction) ----------------------------------------
@@ -220,6 +337,17 @@ def record_load(cursor, *, batch_id: int, dataset: str, source_name: str, sha256
          is_demo, summary, json.dumps(mapping), "\n".join(read_notes)])
 
 
+def record_change(cursor, *, batch_id: int, dataset: str, what: str, summary: str, is_demo: bool = False) -> None:
+    """A version made by an edit, not a file (an action added, edited or closed): recorded like a
+    load of one row, so pins, ``history`` and ``undo`` treat it as they treat a load."""
+    import hashlib
+
+    record_load(cursor, batch_id=batch_id, dataset=dataset, source_name=what,
+                sha256=hashlib.sha256(f"{dataset}:{batch_id}".encode()).hexdigest(), encoding=None,
+                rows_in=1, rows_accepted=1, rows_rejected=0, is_demo=is_demo, summary=summary, mapping={},
+                read_notes=[])
+
+
 def batch(cursor, batch_id: int) -> tuple[str, str, int | None] | None:
     """(dataset, source_name, undone_version) of a batch, or None."""
     return cursor.execute("SELECT dataset, source_name, undone_version FROM batches WHERE batch_id = ?",
@@ -238,6 +366,15 @@ def demo_batches(cursor) -> list[int]:
 def forget(cursor, batch_ids: list[int]) -> None:
     """Delete batches outright (only the demo programme leaves no history)."""
     cursor.execute("DELETE FROM batches WHERE list_contains(?, batch_id)", [batch_ids])
+
+
+def supersede(cursor, table: str, batch_id: int) -> None:
+    """Rows of ``batch_id`` replace the current rows with the same natural key (they stop being current)."""
+    keys = NATURAL_KEYS[table]
+    match = " AND ".join(f"t.{k} = n.{k}" for k in keys)
+    cursor.execute(f"""UPDATE {table} t SET current = false
+        WHERE t.current AND t.batch_id <> ? AND EXISTS (
+            SELECT 1 FROM {table} n WHERE n.batch_id = ? AND {match})""", [batch_id, batch_id])
 
 
 def current_of_undone_sql(table: str) -> str:

@@ -76,7 +76,7 @@ def heatmap_panel(ctx: Context, factors: pd.DataFrame, cells: pd.DataFrame, rank
         ctx.lines(f"Wave {ctx.wave}", ctx.factors_text(), f"Sorted by {links.sort_label(sort).lower()}"),
         ctx.link("compare", wave=ctx.wave),
         (f"Cell: score (0-100), colour: band, \u25b2/\u25bc change since "
-         f"{ctx.previous or 'the previous wave'} (* beyond uncertainty). "
+         f"{ctx.previous or 'the previous wave'} (* beyond noise). "
          f"n = {parts.n_range(shown['n'])} respondents per cell.",
          *parts.suppression_notes(frame, ctx.k, waves=[ctx.wave], factors=ctx.factors)),
         chart=ChartInput("heatmap", (cells.assign(column=cells["factor"].map(nbsp)), tuple(ranked),
@@ -113,10 +113,9 @@ def change_panel(ctx: Context, factors: pd.DataFrame, index: pd.DataFrame, chang
         "change_table", f"Change since {previous or 'the previous wave'}: {wave}",
         ctx.lines(f"Wave {wave} against {previous or 'none'}", ctx.factors_text()),
         ctx.link("compare", wave=wave),
-        (f"Beyond uncertainty: the change is larger than the two waves' 95% margins combined. "
-         f"Groups under {k} respondents are not shown.",),
+        (f"Beyond noise: {words.BEYOND_NOISE}. Groups under {k} respondents are not shown.",),
         table=parts.table(["Partner", "Factor", previous or "Previous", f"{wave} (n)", "Change",
-                           "Beyond uncertainty?"], rows, muted, bold))
+                           "Beyond noise?"], rows, muted, bold))
 
 
 def build(source, state: links.LinkState) -> CompareView:

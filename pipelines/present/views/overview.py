@@ -3,7 +3,6 @@ data is; and its pack (index over time, spectrum, movers)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import pandas as pd
 
@@ -20,21 +19,17 @@ from pipelines.present.views.parts import (
 )
 from pipelines.programme.factors import INDEX
 from pipelines.programme.factors import label as factor_label
+from pipelines.query import alerts, significance
 from pipelines.query.scores import PROGRAMME
 
 MOVERS_SHOWN = 8  # the slide says "Eight largest changes"
 
 
-class AlertKind(StrEnum):
-    FALL = "fall"          # a score fell beyond its uncertainty
-    DISAGREE = "disagree"  # what the survey says and what the evidence shows disagree
-
-
 @dataclass(frozen=True)
 class Alert:
-    kind: AlertKind
+    kind: alerts.Kind
     partner: str
-    text: str  # what follows the partner's name
+    text: str  # what follows the partner's name: the alert's note, as ``alerts`` prints it
 
 
 @dataclass(frozen=True)
@@ -112,19 +107,10 @@ def _movers_frame(rows: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _alerts(changes: pd.DataFrame, agreement: pd.DataFrame, wave: str, k: int) -> tuple[Alert, ...]:
-    beyond = changes["beyond_uncertainty"].fillna(False).astype(bool)
-    falls = changes[(changes["wave"] == wave) & beyond & (changes["change"] < 0)].sort_values(
-        "change", kind="stable")
-    found = [Alert(AlertKind.FALL, str(r["partner"]),
-                   f"{factor_label(r['factor']).lower()} fell {abs(r['change']):.1f} points since "
-                   f"{r['previous_wave']} ({r['previous_score']:.1f} to {r['score']:.1f}), beyond its "
-                   "uncertainty.") for _, r in falls.iterrows()]
-    found += [Alert(AlertKind.DISAGREE, str(r["partner"]),
-                    f"{factor_label(r['factor']).lower()}: survey and evidence disagree. "
-                    f"{words.agreement_note(r, k)}.")
-              for _, r in agreement[agreement["disagrees"]].iterrows()]
-    return tuple(found)
+def _alerts(found: pd.DataFrame) -> tuple[Alert, ...]:
+    """``query.alerts`` as the page lists them (the command line's ``alerts`` prints the same)."""
+    return tuple(Alert(alerts.Kind(r.kind), str(r.partner), f"{r.note}.")
+                 for r in found.itertuples(index=False))
 
 
 def _movers_panels(ctx: Context, changes: pd.DataFrame, factors: pd.DataFrame,
@@ -144,14 +130,14 @@ def _movers_panels(ctx: Context, changes: pd.DataFrame, factors: pd.DataFrame,
         bars = bars.assign(_o=bars["change"].fillna(-1e9)).sort_values(
             ["_o", "partner"], ascending=[False, True]).drop(columns="_o")
         bars = bars.assign(label=[
-            (f"{c:+.1f}" + ("  beyond uncertainty" if parts.yes(b) else "")) if pd.notna(c) else "not shown"
+            (f"{c:+.1f}" + ("  beyond noise" if parts.yes(b) else "")) if pd.notna(c) else "not shown"
             for c, b in zip(bars["change"], bars["beyond_uncertainty"].astype(object))])
         chart = ChartInput("movers_bars", (bars, dict(ctx.colours)), {"lanes": len(ctx.partners) + 1})
         chart_notes = tuple(notes)
     else:
         chart_notes = ("Only one wave so far: nothing to compare.", *notes)
     out = [Panel("movers", f"Biggest movers: {previous or EM_DASH} \u2192 {wave}",
-                 ctx.lines(against, "Collaboration index; solid bars: change beyond uncertainty"),
+                 ctx.lines(against, "Collaboration index; solid bars: change beyond noise"),
                  ctx.link("overview", wave=wave), chart_notes, chart=chart)]
     top = moves(changes, wave)
     if not top.empty:
@@ -168,7 +154,7 @@ def _movers_panels(ctx: Context, changes: pd.DataFrame, factors: pd.DataFrame,
             (f"Changes are only listed where both waves' groups are shown (at least {k} respondents).",
              *notes),
             table=parts.table(["Partner", "Factor", previous or "Previous", f"{wave} (n)", "Change",
-                               "Beyond uncertainty?"], rows,
+                               "Beyond noise?"], rows,
                               [False] * len(rows), [m.factor == INDEX for m in top.itertuples()])))
     return tuple(out)
 
@@ -234,13 +220,13 @@ def build(source, state: links.LinkState) -> OverviewView:
         movers_caption=(f"{wave} is the first wave: there is nothing to compare it with yet."
                         if previous is None else
                         f"Largest changes since {previous} among shown partners (index and factors). "
-                        "'Beyond noise': the change is larger than both waves' sampling uncertainty "
-                        "allows."),
+                        f"'Beyond noise': {words.BEYOND_NOISE}."),
         movers=None if previous is None else _movers_frame(moves(changes, wave)),
         no_movers="No partner is shown in both waves, so no change can be given.",
-        alerts=_alerts(changes, source.agreement(asof, wave), wave, k),
-        no_alerts=(f"Nothing to flag in {wave}: no factor fell beyond its uncertainty, and survey and "
-                   "delivery evidence do not markedly disagree for any partner."),
+        alerts=_alerts(source.alerts(asof, wave)),
+        no_alerts=(f"Nothing to flag in {wave}: no score fell beyond noise, and no partner's survey "
+                   "and delivery evidence disagree beyond noise (METHOD.md: false discovery rate "
+                   f"{significance.FDR_Q:g} across the wave)."),
         index_over_time=trend.chart,
         freshness=fresh,
         freshness_caption=None if asof is None else (

@@ -12,7 +12,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from pipelines import settings
-from pipelines.query import evidence, freshness, scores, whatif
+from pipelines.query import alerts, evidence, freshness, reliability, scores, whatif
+from pipelines.query import scenario as scenarios
 from pipelines.store import versions
 
 
@@ -38,6 +39,8 @@ QUERIES: dict[str, Callable[..., Any]] = {
     "partners": lambda cursor, k: scores.partners(cursor),
     "indicators": lambda cursor, k, asof: evidence.indicators(cursor, asof=asof),
     "agreement": lambda cursor, k, asof, wave: evidence.agreement(cursor, asof=asof, wave=wave, k=k),
+    "alerts": lambda cursor, k, asof, wave: alerts.alerts(cursor, asof=asof, wave=wave, k=k),
+    "reliability": lambda cursor, k, asof: reliability.reliability(cursor, asof=asof, k=k),
     "freshness": lambda cursor, k, asof: freshness.freshness(cursor, asof),
     "whatif_current": lambda cursor, k, asof: whatif.current_scores(cursor, asof=asof, k=k),
     "whatif_model": lambda cursor, k, asof: whatif.fit(cursor, asof=asof, k=k),
@@ -59,6 +62,7 @@ class Source:
 
     def __init__(self, cursor=None, *, k: int | None = None,
                  fetch: Callable[..., Any] | None = None):
+        self._cursor = cursor
         self.k = settings.anonymity_k() if k is None else int(k)
         self.thresholds = settings.band_thresholds()
         if fetch is None:
@@ -91,6 +95,12 @@ class Source:
     def agreement(self, asof: int | None, wave: str | None) -> pd.DataFrame:
         return self._fetch("agreement", asof, wave)
 
+    def alerts(self, asof: int | None, wave: str | None) -> pd.DataFrame:
+        return self._fetch("alerts", asof, wave)
+
+    def reliability(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("reliability", asof)
+
     def freshness(self, asof: int | None) -> pd.DataFrame:
         return self._fetch("freshness", asof)
 
@@ -99,6 +109,14 @@ class Source:
 
     def whatif_model(self, asof: int | None):
         return self._fetch("whatif_model", asof)
+
+    def scenario(self, asof: int | None, partner: str, deltas: dict[str, float],
+                 weights: dict[str, float]) -> scenarios.Scenario:
+        """``query.scenario.scenario`` (what ``python -m pipelines whatif`` prints), on this
+        source's fitted model and current scores, so a slider move refits nothing."""
+        return scenarios.scenario(self._cursor, partner, deltas, weights, asof=asof, k=self.k,
+                                  model=self.whatif_model(asof), current=self.whatif_current(asof),
+                                  thresholds=self.thresholds)
 
     def version_labels(self) -> dict[int, str]:
         return self._fetch("version_labels")

@@ -29,6 +29,7 @@ from pipelines.programme.factors import (
 )
 from pipelines.programme.factors import label as factor_label
 from pipelines.query import whatif
+from pipelines.query.scenario import IndicatorProjection, Scenario
 
 NO_VALUE = "\u2013"
 NO_WEIGHT = "Every index weight is zero. Give at least one factor a weight."
@@ -59,6 +60,7 @@ class WhatIfView:
     declined: str | None                # no delivery model, and why
     delivery: pd.DataFrame | None       # projected delivery (shown columns) ...
     trust: pd.DataFrame | None          # ... and what it rests on
+    delivery_summary: str | None        # why no indicator is projected (None when one is)
     model_note: str | None
     effects: pd.DataFrame | None        # fitted effects of +10 points per factor
     snapshot: dict[str, str] | None     # the scenario as a row of the kept-scenarios table
@@ -89,46 +91,59 @@ def _fmt_err(unit: str, value: float) -> str:
     return f"{value:.1f} days" if unit == "days" else f"{value * 100:.1f} pts"
 
 
-def _delivery(model: whatif.FittedModel, projection: pd.DataFrame) -> pd.DataFrame:
-    """The page's delivery table: indicators, their projection and what it rests on."""
+def _held_text(p: IndicatorProjection) -> str:
+    """The time-order validation an indicator's projection rests on (or why it was refused)."""
+    held = p.held_back
+    if held is None:
+        return "not enough history to hold any back"
+    waves = held.waves[0] if len(held.waves) == 1 else f"{held.waves[0]} to {held.waves[-1]}"
+    return (f"{_fmt_err(p.unit, held.mae_model)} vs {_fmt_err(p.unit, held.mae_naive)} ({held.naive}); "
+            f"{held.n} forecasts of {waves}, one-sided p = {held.p_value:.2f}")
+
+
+def _rests_on(p: IndicatorProjection, model) -> str:
+    if p.status is not whatif.Status.PROJECTED:
+        return f"not projected ({p.status.value}): {p.reason}"
+    m = model.indicators[p.indicator]
+    return f"{m.n} partner-waves, {m.partners} partners"
+
+
+def _delivery(sc: Scenario, model) -> pd.DataFrame:
+    """The page's delivery table: each indicator's projection (``query.scenario``, as the
+    command line's ``whatif`` gives it) and what it rests on."""
     rows = []
-    for r in projection.itertuples(index=False):
-        if pd.notna(r.declined):  # a reason; a projected indicator has none (NaN in a frame)
-            rows.append({"Indicator": r.label, "Last period": _fmt(r.unit, r.last_value),
-                         "Expected": NO_VALUE, "With this scenario": NO_VALUE,
-                         "95% interval": NO_VALUE, "Change": NO_VALUE,
-                         "Rests on": f"not projected: {r.declined}", "Held-back error": NO_VALUE})
-            continue
-        held = model.indicators[r.indicator].held_back
-        if held is None:
-            held_text = "not enough history to hold any back"
-        else:
-            held_text = (f"{_fmt_err(r.unit, held.mae_model)} vs {_fmt_err(r.unit, held.mae_last_value)}"
-                         f" (last value), {_fmt_err(r.unit, held.mae_programme_mean)} (mean); "
-                         f"{held.n} partner-waves in {', '.join(held.waves)}")
-        better = (r.change < 0) if r.good == "lower" else (r.change > 0)
-        verdict = "" if abs(r.change) < 1e-9 else (" (better)" if better else " (worse)")
-        rows.append({"Indicator": r.label, "Last period": _fmt(r.unit, r.last_value),
-                     "Expected": _fmt(r.unit, r.current), "With this scenario": _fmt(r.unit, r.projected),
-                     "95% interval": f"{_fmt(r.unit, r.low)} to {_fmt(r.unit, r.high)}",
-                     "Change": _fmt_change(r.unit, r.change) + verdict,
-                     "Rests on": f"{r.n} partner-waves, {r.partners} partners",
-                     "Held-back error": held_text})
+    for p in sc.indicators:
+        projected = p.status is whatif.Status.PROJECTED
+        change = p.projected - p.expected if projected else float("nan")
+        better = (change < 0) if p.good == "lower" else (change > 0)
+        verdict = "" if not projected or abs(change) < 1e-9 else (" (better)" if better else " (worse)")
+        rows.append({"Indicator": p.label, "Last period": _fmt(p.unit, p.now),
+                     "Expected": _fmt(p.unit, p.expected), "With this scenario": _fmt(p.unit, p.projected),
+                     "95% interval": f"{_fmt(p.unit, p.low)} to {_fmt(p.unit, p.high)}" if projected else NO_VALUE,
+                     "Change": _fmt_change(p.unit, change) + verdict,
+                     "Rests on": _rests_on(p, model), "Held-back error": _held_text(p)})
     return pd.DataFrame(rows)
 
 
-def _delivery_rows(projection: pd.DataFrame) -> list[list[str]]:
-    """The pack's delivery table."""
-    rows = []
-    for p in projection.itertuples():
-        if pd.notna(p.declined):
-            rows.append([p.label, EM_DASH, EM_DASH, f"not projected: {p.declined}", f"{p.n}"])
-            continue
-        fmt = (lambda v: f"{v:.0%}") if p.unit == "share" else (lambda v: f"{v:.1f} days")
-        last = fmt(p.last_value) if pd.notna(p.last_value) else EM_DASH
-        rows.append([p.label, last, fmt(p.current), f"{fmt(p.projected)} ({fmt(p.low)} to {fmt(p.high)})",
-                     f"{p.n} partner-waves, {p.partners} partners"])
-    return rows
+def _delivery_summary(sc: Scenario) -> str | None:
+    """Why no delivery indicator is projected for the scenario, in one sentence (None when one is)."""
+    statuses = {p.status for p in sc.indicators}
+    if whatif.Status.PROJECTED in statuses or not statuses:
+        return None
+    if whatif.Status.OUTSIDE_OBSERVED_RANGE in statuses:
+        outside = next(p.reason for p in sc.indicators if p.status is whatif.Status.OUTSIDE_OBSERVED_RANGE)
+        return (f"Nothing is projected: this scenario goes outside what this programme has observed "
+                f"({outside}). Move the sliders back towards the partner's scores.")
+    return ("No delivery indicator has a reliable projection: in this programme's own history, the "
+            "model's forecasts of the next period were no better than a naive forecast (each row "
+            "says by how much), so none is shown. The index above needs no model.")
+
+
+def _delivery_rows(table: pd.DataFrame) -> list[list[str]]:
+    """The pack's delivery table: the page's, in fewer columns."""
+    return [[r["Indicator"], r["Last period"], r["Expected"],
+             r["With this scenario"] + (f" ({r['95% interval']})" if r["95% interval"] != NO_VALUE else ""),
+             r["Rests on"]] for r in table.to_dict("records")]
 
 
 def _effects(model) -> pd.DataFrame | None:
@@ -143,23 +158,20 @@ def _effects(model) -> pd.DataFrame | None:
         "Clear of zero": ~coefs["spans_zero"]})
 
 
-def _delivery_parts(model, now: dict, deltas: dict, partner_id: int, panel: Panel):
+def _delivery_parts(sc: Scenario, model, panel: Panel):
     """What the delivery model says of the scenario: (why there is no model, the page's
-    projection and what it rests on, its note, the slide ``panel`` filled in)."""
+    projection and what it rests on, why nothing is projected, its note, the slide ``panel``
+    filled in)."""
     if isinstance(model, whatif.Declined):
-        return model.reason, None, None, None, replace(panel, notes=(model.reason,))
-    projection = whatif.project(model, now, deltas, partner_id)
-    table = _delivery(model, projection)
-    note = (f"{whatif.PLAIN_WORDS} The model rests on {model.n_partner_waves} partner-waves from "
-            f"{model.n_partners} partners (waves {model.waves[0]} to {model.waves[-1]}, each followed by "
-            "the next period's delivery). Intervals are 95% for the expected value; a single period varies more.")
+        return model.reason, None, None, None, None, replace(panel, notes=(model.reason,))
+    table = _delivery(sc, model)
+    summary = _delivery_summary(sc)
+    note = f"{sc.model} Intervals are 95% for the expected value; a single period varies more."
     return None, table.drop(columns=["Rests on", "Held-back error"]), \
-        table[["Indicator", "Rests on", "Held-back error"]], note, replace(
-            panel, notes=(whatif.PLAIN_WORDS, f"Model fitted to the programme's own history ({model.n_partner_waves} "
-                          f"partner-waves, {model.n_partners} partners); the interval is the uncertainty of the "
-                          "expected value."),
+        table[["Indicator", "Rests on", "Held-back error"]], summary, note, replace(
+            panel, notes=tuple(n for n in (summary, note) if n),
             table=parts.table(["Indicator", "Latest observed", "Expected now", "Projected (95% interval)",
-                               "History it rests on"], _delivery_rows(projection)))
+                               "History it rests on"], _delivery_rows(table)))
 
 
 def scenario_of(state: links.LinkState, current: pd.DataFrame) -> links.Scenario:
@@ -209,7 +221,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
                 wave=wave, default_weights=default, link=link, cover=cover(ctx, title))
     empty = dict(no_weight=None, sliders={}, metrics=(), strip=None, declined=None, delivery=None,
-                 trust=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
+                 trust=None, delivery_summary=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
     model = source.whatif_model(asof)
     if bool(row["suppressed"]):
         why = (words.reason(row["reason"], k, words.Form.NOTE) if words.code(row["reason"])
@@ -226,8 +238,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
                           hidden=None, scenario_panel=Panel("whatif", title, lines, link, (NO_WEIGHT,)))
     thresholds = ctx.thresholds
     colour = ctx.colours.get(partner, PROGRAMME_COLOUR)
-    index_now = whatif.weighted_index(now, weights)
-    projected, band = whatif.project_index(now, deltas, weights, thresholds)
+    sc = source.scenario(asof, partner, deltas, weights)
+    index_now, projected, band = sc.index_now, sc.index_projected, sc.band
     others = {str(r["partner"]): whatif.weighted_index(r, weights)
               for r in shown[shown["partner"] != partner][["partner", *FACTORS]].to_dict("records")}
     rank_now, of = whatif.placement(index_now, others)
@@ -235,10 +247,12 @@ def build(source, state: links.LinkState) -> WhatIfView:
     low, high = thresholds
     metrics = (
         Metric("Projected index", f"{projected:.1f}", f"{projected - index_now:+.1f} vs now ({index_now:.1f})",
-               "Weighted mean of the five moved factor scores.",
+               f"Weighted mean of the five moved factor scores; 95% interval {sc.index_low:.1f} to "
+               f"{sc.index_high:.1f} (today's sampling uncertainty, moved with the scores).",
                "normal" if round(projected, 1) != round(index_now, 1) else "off"),
-        Metric("Band", band.capitalize(), f"now {band_of(index_now, thresholds)}",
-               f"Thresholds: transitioning from {low:g}, collaborating from {high:g}.", "off", False),
+        Metric("Band", band[0].upper() + band[1:], f"now {sc.band_now}",
+               f"The band the projected index's interval allows. Thresholds: transitioning from {low:g}, "
+               f"collaborating from {high:g}.", "off", False),
         Metric("Rank", f"{rank} of {of}", f"now {rank_now} of {of}",
                f"Rank of the projected index among the other partners' {wave} index (partners whose "
                "scores are hidden are left out).", "off", False))
@@ -249,7 +263,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
                          "projected": [moved[f] for f in FACTORS] + [projected]})
     rows = [[factor_label(f), f"{now[f]:.1f} (n {int(n[f])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
              band_of(moved[f], thresholds)] for f in FACTORS]
-    rows.append(["Collaboration index", f"{index_now:.1f}", "", f"{projected:.1f}", band])
+    rows.append(["Collaboration index", f"{index_now:.1f}", "",
+                 f"{projected:.1f} ({sc.index_low:.1f} to {sc.index_high:.1f})", band])
     scenario_panel = Panel(
         "whatif", title, lines, link,
         (f"Projected index {projected:.1f} ({band}), rank {rank} of {of} partners shown in {wave} (same "
@@ -257,8 +272,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
          "A what-if, not a forecast: it shows where the index would be if the scores moved."),
         chart=ChartInput("whatif_bars", (bars, colour, thresholds)),
         table=parts.table(["Factor", "Now", "Change", "Projected", "Band"], rows, bold=[False] * 5 + [True]))
-    declined, delivery, trust, model_note, delivery_panel = _delivery_parts(
-        model, now, deltas, int(row["partner_id"]), Panel("whatif_delivery", f"{title}, delivery after the change",
+    declined, delivery, trust, delivery_summary, model_note, delivery_panel = _delivery_parts(
+        sc, model, Panel("whatif_delivery", f"{title}, delivery after the change",
                                                          lines, link))
     indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery["With this scenario"]))
     snapshot = {"Partner": partner,
@@ -269,5 +284,6 @@ def build(source, state: links.LinkState) -> WhatIfView:
         **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics,
         strip=ChartInput("whatif_strip_spec", (partner, index_now, projected, others, thresholds, wave,
                                                colour)),
-        declined=declined, delivery=delivery, trust=trust, model_note=model_note, effects=_effects(model),
+        declined=declined, delivery=delivery, trust=trust, delivery_summary=delivery_summary,
+        model_note=model_note, effects=_effects(model),
         snapshot=snapshot, scenario_panel=scenario_panel, delivery_panel=delivery_panel)

@@ -1,0 +1,439 @@
+"""Speed as a director feels it: the app on a real server, its links opened in headless Chromium.
+
+``python -m benchmarks --only browser [--answers 1,5] [--repeats N]`` runs one case per size
+(``python -m benchmarks.browser '<json spec>'``, a fresh process). A case:
+
+1. writes a generated programme (``benchmarks/generate.py``, cached under the benchmarks' data
+   folder): the survey (``answers`` / 20 respondents, 200 partners, quarterly waves) as two
+   exports (all waves but the latest; the latest), an MS Project schedule and a Jira-like issue
+   log; and loads them with the command line (``python -m pipelines load``, ``--mapping`` for the
+   schedule's owner column), one batch each, so the store has versions to pin;
+2. serves ``app.py`` and ``benchmarks/empty_app.py`` (the floor: a one-line Streamlit page) with
+   ``streamlit run`` on loopback, and opens links in headless Chromium (Debian's
+   ``/usr/bin/chromium`` with the flags of ``tests/conftest.py``), each in a new browser context
+   (a new session, as when someone opens a link from the meeting chat).
+
+Every figure is the time from opening a link until the script run has finished: the page waits
+as ``tests/conftest.py:wait_for_app`` does (``[data-testid="stApp"]`` with
+``data-test-script-state="notRunning"``, still so after ``SETTLE_MS``), and the figure is the time,
+measured in the page from its navigation start, of the app's last change to ``notRunning``.
+Each is also given as a ratio to the floor: the empty page opened the same way in the same run,
+its opens interleaved with the app's so both see the same machine load. Measured:
+
+* cold: each page's link opened first after a fresh server start (the server is restarted
+  for every page and repeat);
+* warm: each page's link opened again on a server whose caches are warm;
+* a slider step on What-if: an arrow key on a factor slider until the rerun has finished;
+* ``SESSIONS`` browser sessions opening the same Overview link at once (slowest and median), after
+  one person alone opened it; and the same on the empty page;
+* after a load (``python -m pipelines load`` of a refreshed issue log, handed to the running app):
+  What-if, then Overview, opened first;
+* pinned links: Overview and What-if pinned to each of the ``PINS`` versions before that load;
+* the server's resident memory (VmRSS) after the warm opens, after the load, and after opening two
+  and four pinned versions.
+
+Prints ``RESULT {json}``: every sample with the load average at its start, medians and ratios.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import generate  # noqa: E402
+from benchmarks.nagle import _free_port, _stop  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, streamlit_run, wait_healthy  # noqa: E402
+
+PAGES = ("overview", "partner", "compare", "what-if", "data")  # app.py's url paths
+# the link of each page: the default page's is the app's root (Streamlit 1.67 answers
+# /overview with "Page not found" and runs the default page)
+PATHS = {name: "" if name == "overview" else name for name in PAGES}
+WAVES = {1_000_000: 12, 5_000_000: 40}  # quarterly waves per size; other sizes: 12
+MILESTONES, ISSUES = 7_200, 14_400
+SESSIONS = 15
+PINS = 4
+SLIDER_STEPS = 7
+SETTLE_MS = 500
+VIEWPORT = {"width": 1400, "height": 1000}
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+# every change of the app's script state, timed from the navigation start (performance.now())
+RECORD_STATES = """
+window.__states = [];
+new MutationObserver(changes => {
+    for (const c of changes) window.__states.push([performance.now(), c.target.getAttribute('data-test-script-state')]);
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+"""
+
+
+# -- the programme ------------------------------------------------------------------------------
+
+def programme_files(data: Path, answers: int, refreshes: int) -> dict:
+    """The exports to load (cached in ``data``): name -> (path, dataset, mapping path or None)."""
+    waves = WAVES.get(answers, 12)
+    respondents = answers // len(generate.default_item_ids())
+    first = generate.wave_starts(waves)[0]
+    latest = generate.wave_starts(waves)[-1]
+    tag = f"{answers // 1000}k-{waves}w"
+
+    def survey(part: str) -> bytes:
+        frame = generate.survey_frame(respondents, waves=waves)
+        newest = frame["Response date"] >= latest.isoformat()
+        return generate.to_csv(frame[newest if part == "latest" else ~newest])
+
+    files = {
+        "survey-earlier": (f"survey-{tag}-earlier.csv", "survey", lambda: survey("earlier")),
+        "milestones": (f"milestones-{MILESTONES}-{tag}.csv", "milestones",
+                       lambda: generate.milestones_csv(MILESTONES, first=first)),
+        "issues": (f"issues-{ISSUES}-{tag}.csv", "issues", lambda: generate.issues_csv(ISSUES, first=first)),
+        "survey-latest": (f"survey-{tag}-latest.csv", "survey", lambda: survey("latest")),
+    }
+    for n in range(1, refreshes + 1):  # the issue log exported again: the loads while the app runs
+        files[f"issues-refresh-{n}"] = (
+            f"issues-{ISSUES}-{tag}-refresh{n}.csv", "issues",
+            lambda n=n: generate.issues_csv(ISSUES, seed=generate.SEED + 100 + n, first=first))
+    out = {}
+    for name, (file, dataset, make) in files.items():
+        path = generate.cached_file(data / file, make)
+        mapping = None
+        if dataset == "milestones":  # MS Project's "Resource Names" is the owner: said once, as a user would
+            mapping = data / f"{file}.mapping.json"
+            mapping.write_text(json.dumps({"milestone_id": "ID", "title": "Name", "owners": "Resource Names",
+                                           "baseline_date": "Baseline Finish", "forecast_date": "Finish",
+                                           "actual_date": "Actual Finish"}))
+        out[name] = (path, dataset, mapping)
+    return out
+
+
+def cli_load(env: dict, path: Path, dataset: str, mapping: Path | None) -> float:
+    """``python -m pipelines load``: seconds (handed to the app when it holds the store)."""
+    command = [sys.executable, "-m", "pipelines", "load", str(path), "--dataset", dataset]
+    if mapping:
+        command += ["--mapping", str(mapping)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"load of {path.name} exited {done.returncode}: {done.stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
+def version_labels(env: dict) -> list[str]:
+    """The store's version labels, newest first (as the as-of pin writes them into links)."""
+    code = ("from pipelines.store import Store, db_path, versions\n"
+            "store = Store(db_path()); print(__import__('json').dumps(list(versions.labels(store.cursor()).values())))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=True)
+    return json.loads(done.stdout)
+
+
+# -- servers ------------------------------------------------------------------------------------
+
+class Server:
+    """``streamlit run script`` on a loopback port, as the tests start the app."""
+
+    def __init__(self, script: Path, env: dict, logs: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(logs / f"{script.stem}-{self.port}.log", "w")
+        started = time.perf_counter()
+        self.process = streamlit_run(script, self.port, env, self.log)
+        if wait_healthy(self.url, 180):
+            self.start_s = time.perf_counter() - started
+            return
+        self.stop()
+        raise RuntimeError(f"{script.name} did not start")
+
+    def memory_mb(self) -> dict:
+        """Resident memory now and at its peak (VmRSS, VmHWM), MB."""
+        fields = {}
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    fields[name] = round(int(value.split()[0]) / 1024)
+        return {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server has used so far, all its threads (utime + stime in /proc)."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def link(self, path: str = "") -> str:
+        return f"{self.url}/{path}"
+
+    def stop(self) -> None:
+        _stop(self.process)
+        self.log.close()
+
+
+@contextlib.contextmanager
+def serving(script: Path, env: dict, logs: Path):
+    server = Server(script, env, logs)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# -- opening links ------------------------------------------------------------------------------
+
+def _sample(seconds: float, **extra) -> dict:
+    return {"s": seconds, "load": os.getloadavg()[0], **extra}
+
+
+async def finished(page, after: int = 0, timeout_s: float = 900) -> dict:
+    """When the page's last script run finished, waiting as ``tests/conftest.py:wait_for_app``
+    does (``notRunning``, still so ``SETTLE_MS`` later), in seconds from its navigation start
+    (``s``); ``run_s``: from the first ``running`` (the server has the session's request) to then.
+    ``after``: only state changes from that index of ``window.__states`` on count."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        await page.wait_for_selector(DONE, timeout=max(deadline - time.monotonic(), 1) * 1000)
+        states, now = await page.evaluate(f"[window.__states.slice({after}), performance.now()]")
+        if states and states[-1][1] == "notRunning" and now - states[-1][0] >= SETTLE_MS:
+            running = next((t for t, state in states if state == "running"), states[-1][0])
+            return {"s": states[-1][0] / 1000, "run_s": (states[-1][0] - running) / 1000}
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the script state did not settle: {states[-5:]}")
+        await page.wait_for_timeout(100)
+
+
+async def new_page(browser):
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(RECORD_STATES)
+    return context, await context.new_page()
+
+
+async def _errors(page) -> int:
+    """What went wrong on screen: exceptions shown, and Streamlit's "Page not found"."""
+    return (await page.locator('[data-testid="stException"]').count()
+            + await page.get_by_text("Page not found").count())
+
+
+async def open_link(browser, server: Server, path: str = "", keep: bool = False):
+    """Open the server's ``path`` in a new session: a sample (seconds, the server's CPU seconds
+    meanwhile, load average, errors shown); with ``keep``, also the still open (context, page)."""
+    load, cpu = os.getloadavg()[0], server.cpu_s()
+    context, page = await new_page(browser)
+    await page.goto(server.link(path), wait_until="commit")
+    sample = {**await finished(page), "server_cpu_s": server.cpu_s() - cpu, "load": load,
+              "errors": await _errors(page)}
+    if keep:
+        return sample, (context, page)
+    await context.close()
+    return sample
+
+
+async def open_at_once(browser, server: Server, path: str, sessions: int) -> dict:
+    """``sessions`` new sessions open the server's ``path`` at the same moment."""
+    load = os.getloadavg()[0]
+    opened = [await new_page(browser) for _ in range(sessions)]
+    cpu = server.cpu_s()
+    await asyncio.gather(*(page.goto(server.link(path), wait_until="commit") for _, page in opened))
+    done = await asyncio.gather(*(finished(page) for _, page in opened))
+    cpu = server.cpu_s() - cpu
+    origins = [await page.evaluate("performance.timeOrigin") for _, page in opened]
+    errors = sum([await _errors(page) for _, page in opened])
+    for context, _ in opened:
+        await context.close()
+    seconds, runs = [d["s"] for d in done], [d["run_s"] for d in done]
+    return {"slowest_s": max(seconds), "median_s": statistics.median(seconds), "all_s": sorted(seconds),
+            "run_slowest_s": max(runs), "run_median_s": statistics.median(runs), "server_cpu_s": cpu,
+            "start_spread_ms": max(origins) - min(origins), "load": load, "errors": errors}
+
+
+async def slider_steps(page, server: Server, steps: int) -> list[dict]:
+    """Arrow key on the first factor slider of the What-if page, ``steps`` times (a new value
+    each): seconds from the key press until the rerun has finished."""
+    from pipelines.programme.factors import FACTORS, label
+
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label(FACTORS[0])).first
+    thumb = slider.locator('input[type="range"]').first
+    if await thumb.is_disabled():  # the default partner's scores are suppressed (a tiny programme)
+        return [{"s": None, "error": "the What-if sliders are disabled"}]
+    await thumb.focus()
+    out = []
+    for _ in range(steps):
+        load = os.getloadavg()[0]
+        cpu = server.cpu_s()
+        before, pressed = await page.evaluate("[window.__states.length, performance.now()]")
+        await thumb.press("ArrowRight")
+        await page.wait_for_function(
+            "(n) => window.__states.slice(n).some(s => s[1] === 'running')", arg=before, timeout=120_000)
+        end = await finished(page, after=before)
+        out.append({"s": end["s"] - pressed / 1000, "run_s": end["run_s"], "server_cpu_s": server.cpu_s() - cpu,
+                    "load": load})
+    return out
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+def _median(samples: list[dict], key: str = "s") -> float | None:
+    values = [s[key] for s in samples if s.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+async def measure_async(answers: int, repeats: int, work: Path, env: dict, files: dict,
+                        labels_before: list[str]) -> dict:
+    from playwright.async_api import async_playwright
+
+    app, empty = ROOT / "app.py", ROOT / "benchmarks" / "empty_app.py"
+    out: dict = {"cold": {p: [] for p in PAGES}, "warm": {p: [] for p in PAGES}, "floor": [],
+                 "floor_cold": [], "server_start_s": [], "memory": {}}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        # the same browser at the lowest CPU priority: the sessions' time left is the server's
+        niced = work / "chromium-niced"
+        niced.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+        niced.chmod(0o755)
+        low = await playwright.chromium.launch(executable_path=str(niced), args=CHROMIUM_FLAGS, headless=True)
+        with serving(empty, env, work) as floor:
+            async def floor_open():
+                out["floor"].append(await open_link(browser, floor))
+
+            # cold: each page first after a fresh start; the floor's cold open on a fresh floor server too
+            for _ in range(repeats):
+                with serving(empty, env, work) as fresh_floor:
+                    out["floor_cold"].append(await open_link(browser, fresh_floor))
+                for name in PAGES:
+                    with serving(app, env, work) as server:
+                        out["server_start_s"].append(server.start_s)
+                        out["cold"][name].append(await open_link(browser, server, PATHS[name]))
+                    await floor_open()
+                print(f"cold {json.dumps(out['cold'])}", file=sys.stderr, flush=True)
+
+            with serving(app, env, work) as server:
+                for name in PAGES:  # warm-up: every page's caches
+                    await open_link(browser, server, PATHS[name])
+                for _ in range(repeats):
+                    for name in PAGES:
+                        out["warm"][name].append(await open_link(browser, server, PATHS[name]))
+                        await floor_open()
+                out["memory"]["after warm opens"] = server.memory_mb()
+
+                sample, (context, page) = await open_link(browser, server, PATHS["what-if"], keep=True)
+                out["slider"] = await slider_steps(page, server, SLIDER_STEPS)
+                out["slider_errors"] = await _errors(page)
+                await page.screenshot(path=str(work / "what-if-after-steps.png"), full_page=True)
+                await context.close()
+                await floor_open()
+
+                for key in ("alone", "sessions", "floor_sessions", "sessions_niced", "floor_sessions_niced"):
+                    out[key] = []
+                overview = PATHS["overview"]
+                for _ in range(repeats):
+                    out["alone"].append(await open_link(browser, server, overview))
+                    out["sessions"].append(await open_at_once(browser, server, overview, SESSIONS))
+                    out["floor_sessions"].append(await open_at_once(browser, floor, "", SESSIONS))
+                    out["sessions_niced"].append(await open_at_once(low, server, overview, SESSIONS))
+                    out["floor_sessions_niced"].append(await open_at_once(low, floor, "", SESSIONS))
+                    await floor_open()
+                print(f"sessions {json.dumps(out['sessions'])}", file=sys.stderr, flush=True)
+
+                # a load while the app runs, then the first opens after it; then the pinned links
+                out["load_s"], out["after_load"] = [], {"what-if": [], "overview": []}
+                out["pinned"] = {"overview": [], "what-if": []}
+                pins = [labels_before[i] for i in range(min(PINS, len(labels_before) - 1))]
+                for n in range(1, repeats + 1):
+                    out["load_s"].append(cli_load(env, *files[f"issues-refresh-{n}"]))
+                    for name in ("what-if", "overview"):
+                        out["after_load"][name].append(await open_link(browser, server, PATHS[name]))
+                        await floor_open()
+                    if n == 1:
+                        out["memory"]["after a load"] = server.memory_mb()
+                        for number, label in enumerate(pins, start=1):
+                            query = urllib.parse.urlencode({"asof": label})
+                            for name in ("overview", "what-if"):
+                                sample = await open_link(browser, server, f"{PATHS[name]}?{query}")
+                                out["pinned"][name].append({**sample, "pin": label})
+                                await floor_open()
+                            if number in (2, 4):
+                                out["memory"][f"after {number} pinned versions"] = server.memory_mb()
+                        print(f"pinned {json.dumps(out['pinned'])}", file=sys.stderr, flush=True)
+                out["memory"][f"after {repeats} loads"] = server.memory_mb()
+                await page_screens(browser, server, work)
+        await low.close()
+        await browser.close()
+    return out
+
+
+async def page_screens(browser, server: Server, work: Path) -> None:
+    """A screenshot of each page as the benchmark saw it (to check the pages drew, not errors)."""
+    for name in PAGES:
+        context, page = await new_page(browser)
+        await page.goto(server.link(PATHS[name]), wait_until="commit")
+        await finished(page)
+        await page.screenshot(path=str(work / f"page-{name}.png"), full_page=True)
+        await context.close()
+
+
+def summary(raw: dict) -> dict:
+    floor = _median(raw["floor"])
+    ratio = (lambda s: round(s / floor, 1) if s is not None and floor else None)
+    figures = {}
+
+    def figure(name: str, samples: list[dict], key: str = "s") -> None:
+        value = _median(samples, key)
+        figures[name] = {"median_s": value, "ratio": ratio(value), "runs": len(samples),
+                         "server_cpu_s": _median(samples, "server_cpu_s"),
+                         "load": [round(sample["load"], 1) for sample in samples if "load" in sample]}
+
+    for page in PAGES:
+        figure(f"{page}, cold (first open after start)", raw["cold"][page])
+        figure(f"{page}, warm", raw["warm"][page])
+    for page, samples in raw["after_load"].items():
+        figure(f"{page}, first open after a load", samples)
+    for page, samples in raw["pinned"].items():
+        figure(f"{page}, pinned link (first open of that version)", samples)
+    figure("what-if slider step", raw["slider"])
+    figure(f"overview, one person alone (before the {SESSIONS} sessions)", raw["alone"])
+    figure(f"overview, {SESSIONS} sessions at once: slowest", raw["sessions"], "slowest_s")
+    figure(f"overview, {SESSIONS} sessions at once: median", raw["sessions"], "median_s")
+    figure(f"empty page, {SESSIONS} sessions at once: slowest", raw["floor_sessions"], "slowest_s")
+    figure(f"overview, {SESSIONS} sessions at once, browsers at nice 19: slowest", raw["sessions_niced"], "slowest_s")
+    figure(f"empty page, {SESSIONS} sessions at once, browsers at nice 19: slowest", raw["floor_sessions_niced"],
+           "slowest_s")
+    figure(f"overview, {SESSIONS} sessions at once: slowest script run (first running → finished)",
+           raw["sessions"], "run_slowest_s")
+    figure("empty page, cold (first open after start)", raw["floor_cold"])
+    alone = _median(raw["alone"])
+    slowest = _median(raw["sessions"], "slowest_s")
+    return {"floor_s": floor, "floor_server_cpu_s": _median(raw["floor"], "server_cpu_s"), "figures": figures,
+            "sessions_slowest_vs_alone": round(slowest / alone, 1) if slowest and alone else None,
+            "memory": raw["memory"],
+            "errors_shown": sum(s.get("errors", 0) for group in (raw["cold"], raw["warm"], raw["after_load"],
+                                                                  raw["pinned"]) for samples in group.values()
+                                for s in samples) + sum(s["errors"] for s in raw["sessions"])}
+
+
+def measure(answers: int, repeats: int, data: str) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PARTNERSHIP_DB": str(work / "programme.duckdb"),
+           "PARTNERSHIP_SALT_FILE": str(work / "salt"), "PARTNERSHIP_DEMO": "off",
+           "PARTNERSHIP_UPLOAD_LIMIT_MB": "100000"}
+    files = programme_files(Path(data), answers, repeats)
+    loads = {}
+    for name in ("survey-earlier", "milestones", "issues", "survey-latest"):
+        loads[name] = cli_load(env, *files[name])
+    labels = version_labels(env)
+    raw = asyncio.run(measure_async(answers, repeats, work, env, files, labels))
+    return {"answers": answers, "waves": WAVES.get(answers, 12), "partners": generate.PARTNERS,
+            "milestones": MILESTONES, "issues": ISSUES, "repeats": repeats, "work": str(work),
+            "store_loads_s": loads, "versions_before_start": labels, **summary(raw), "raw": raw}
+
+
+if __name__ == "__main__":
+    spec = json.loads(sys.argv[1])
+    print("RESULT " + json.dumps(measure(**spec)))

@@ -1,0 +1,117 @@
+"""Verbs that print the method's numbers, from the same functions the pages call: alerts,
+evidence, whatif, reliability (METHOD.md says how each is made)."""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, TextIO
+
+from pipelines.cli.output import EXIT_OK, EXIT_USAGE, factor_numbers, safe_csv
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
+
+
+def add_parsers(verbs) -> None:
+    def table_options(parser, wave: bool = True) -> None:
+        parser.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
+        if wave:
+            parser.add_argument("--wave", help="Survey wave, e.g. 2026-Q3 (default: the latest).")
+        parser.add_argument("--asof", type=int, metavar="VERSION",
+                            help="Pin the data to a version (a batch from `history`): later loads "
+                                 "and undos do not count.")
+
+    table_options(verbs.add_parser(
+        "alerts", help="Print the alerts the Overview shows: falls and survey-evidence "
+                       "disagreements beyond noise, with the adjusted p-values.",
+        description="One record per alert of the wave: kind (fell, disagreement), partner, "
+                    "factor, wave, compared_with, change with its 95% interval (change_low, "
+                    "change_high), p_value and p_adjusted (Benjamini-Hochberg, q = 0.05), note."))
+    table_options(verbs.add_parser(
+        "evidence", help="Print the delivery and issue indicators per partner and period.",
+        description="Per partner x period (the wave, or every period): each indicator's value "
+                    "and 95% interval, the count it rests on and what that counts, the events "
+                    "behind it, and the factor it corroborates."))
+    whatif = verbs.add_parser(
+        "whatif", help="Print a partner's what-if: its index moved by the changes, the band, "
+                       "and the delivery projection or why there is none.",
+        description="The What-if page's content for one scenario: index (now, projected, "
+                    "interval), band, and per indicator now, projected, interval and status "
+                    "(projected, no reliable projection, outside observed range).")
+    whatif.add_argument("--partner", required=True, help="Partner name.")
+    whatif.add_argument("--delta", action="append", default=[], metavar="FACTOR=POINTS",
+                        help="Move a factor by POINTS (repeatable; others stay).")
+    whatif.add_argument("--weight", action="append", default=[], metavar="FACTOR=WEIGHT",
+                        help="Index weight of a factor (repeatable; others keep theirs).")
+    whatif.add_argument("--asof", type=int, metavar="VERSION",
+                        help="Pin the data to a version (a batch from `history`).")
+    whatif.add_argument("--format", choices=["json"], default="json", help="Output format.")
+    table_options(verbs.add_parser(
+        "reliability", help="Print Cronbach's alpha per factor and wave, with a warning below 0.7.",
+        description="Per wave x factor over the programme's respondents: alpha, respondents, "
+                     "items answered, status (ok, below 0.7, fewer than three items answered, "
+                     "fewer than k respondents) and a note."), wave=False)
+
+
+def _print(frame, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(json.dumps(json.loads(frame.to_json(orient="records")), indent=1) + "\n")
+    else:
+        out.write(safe_csv(frame))
+
+
+def _wave_or_usage(known: list[str], wave: str | None, err: TextIO) -> bool:
+    """True when ``wave`` is absent or one the programme has; else says which there are."""
+    if wave is None or wave in known:
+        return True
+    print(f"No wave named '{wave}'. Waves: {', '.join(known) or 'none yet'}.", file=err)
+    return False
+
+
+def _alerts(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.query import alerts, scores
+
+    cursor = store.cursor()
+    if not _wave_or_usage(scores.waves(cursor, args.asof)["wave"].astype(str).tolist(),
+                          args.wave, err):
+        return EXIT_USAGE
+    frame = alerts.alerts(cursor, wave=args.wave, asof=args.asof)
+    _print(frame.round({c: 2 for c in ("score", "compared_score", "change", "change_low",
+                                       "change_high")}), args.format, out)
+    return EXIT_OK
+
+
+def _evidence(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.query import evidence
+
+    cursor = store.cursor()
+    if not _wave_or_usage(evidence.periods(cursor, args.asof)["wave"].astype(str).tolist(),
+                          args.wave, err):
+        return EXIT_USAGE
+    frame = evidence.indicators(cursor, asof=args.asof,
+                                waves=None if args.wave is None else [args.wave])
+    frame = frame.assign(basis=frame["indicator"].map(
+        {i.name: i.basis for i in evidence.INDICATORS}))
+    _print(frame[["partner", "wave", "indicator", "factor", "value", "low", "high", "count",
+                  "basis", "events"]], args.format, out)
+    return EXIT_OK
+
+
+def _whatif(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.query import scenario
+
+    result = scenario.scenario(store.cursor(), args.partner, factor_numbers(args.delta, "delta"),
+                               factor_numbers(args.weight, "weight"), asof=args.asof)
+    out.write(json.dumps(result.as_json(), indent=1) + "\n")
+    return EXIT_OK
+
+
+def _reliability(store: Store, args, out: TextIO, err: TextIO) -> int:
+    from pipelines.query import reliability
+
+    _print(reliability.reliability(store.cursor(), asof=args.asof).round({"alpha": 3}),
+           args.format, out)
+    return EXIT_OK
+
+
+HANDLERS = {"alerts": _alerts, "evidence": _evidence, "whatif": _whatif,
+            "reliability": _reliability}

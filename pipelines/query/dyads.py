@@ -1,0 +1,143 @@
+"""How each partner's people rate each other partner: the N x N matrix per wave, and its margins.
+
+A cell is a rating organisation x rated partner x wave: a respondent's rating of the partner is
+the mean of their answers to the rating questions about it, each put on 0..100 by its scale
+(``(value - scale_min) / (scale_max - scale_min) * 100``); the cell's ``score`` is the mean over
+the organisation's respondents who rated the partner, ``respondents`` their number. The margins:
+a rater's row (``target`` = "All partners": every rating its people gave, each respondent x partner
+once) and a partner's column (``rater`` = "All partners": how every other organisation's people
+rate it). A row's respondents are its distinct people.
+
+Privacy: k applies to the rating organisation's respondents. A cell, row or column with 1 to k-1
+respondents is hidden, and so is whatever would let it be worked out from the cells and margins
+shown (``suppression.protect`` on the wave's matrix with its margins, decided per wave over every
+partner before ``wave`` filters). A hidden row or column carries no score or respondents.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.query import respondents as groups
+from pipelines.query import scores, suppression
+from pipelines.store.versions import visible
+
+ALL = "All partners"
+EXPORT_COLUMNS = ["rater", "target", "wave", "score", "respondents", "suppressed"]
+COLUMNS = ["rater_id", "rater", "target_id", "target", "wave", "wave_start", "score", "respondents",
+           "suppressed", "reason", "mirror_score", "previous_score", "change"]
+
+_CELLS_SQL = """
+WITH per_respondent AS (
+    SELECT wave, partner_id, target_id, respondent_key, min(wave_start) AS wave_start,
+           avg((value - scale_min) * 100.0 / (scale_max - scale_min)) AS x
+    FROM {ratings} r WHERE scale_max > scale_min
+    GROUP BY wave, partner_id, target_id, respondent_key
+),
+cells AS (
+    SELECT wave, partner_id, target_id, min(wave_start) AS wave_start, count(*) AS n, fsum(x) AS total
+    FROM per_respondent GROUP BY wave, partner_id, target_id
+),
+raters AS (
+    SELECT wave, partner_id, count(DISTINCT respondent_key) AS people FROM per_respondent GROUP BY wave, partner_id
+)
+SELECT c.wave, c.wave_start, c.partner_id AS rater_id, r.name AS rater, c.target_id, t.name AS target, c.n,
+       c.total, p.people AS rater_people
+FROM cells c JOIN raters p USING (wave, partner_id)
+JOIN partners r ON r.partner_id = c.partner_id JOIN partners t ON t.partner_id = c.target_id
+ORDER BY c.wave_start, c.wave, r.name, c.partner_id, t.name, c.target_id
+"""
+
+
+def dyads(cursor, *, wave: str | None = None, asof: int | None = None, k: int | None = None,
+          margins: bool = False) -> pd.DataFrame:
+    """One row per rater x target x wave (and, with ``margins``, per rater and per target with "All
+    partners" on the other side), in wave order, then rater and target name. Columns: rater_id,
+    rater, target_id, target (ids <NA> for "All partners"), wave, wave_start, score (0-100),
+    respondents, suppressed, reason, and for a shown cell: mirror_score (target -> rater, the other
+    side of the same relationship, when shown) and previous_score / change (the same cell in the
+    previous wave with ratings, when shown there)."""
+    k = groups.group_k(k)
+    wave = groups.check_wave(cursor, wave, asof)
+    ratings_sql, params = visible("partner_ratings", asof)
+    cells = cursor.execute(_CELLS_SQL.format(ratings=ratings_sql), params).df()
+    frames = [_suppress(part, k) for _, part in cells.groupby(["wave_start", "wave"], sort=True)]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "kind"])
+    frame = _beside(frame)
+    if not margins:
+        frame = frame[frame["kind"].eq("cell")]
+    if wave is not None:
+        frame = frame[frame["wave"].eq(str(wave))]
+    return frame[COLUMNS].reset_index(drop=True)
+
+
+def dyads_export(cursor, *, wave: str | None = None, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
+    """The command line's records: rater, target, wave, score (1 decimal), respondents, suppressed."""
+    frame = dyads(cursor, wave=wave, asof=asof, k=k)
+    return frame.assign(score=frame["score"].round(1))[EXPORT_COLUMNS]
+
+
+def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
+    """One wave's matrix with its margins, suppression decided (the one place dyads decide what is
+    hidden, where a rule across data versions would wrap): cells, then rows, then columns."""
+    raters = pd.unique(cells["rater_id"])
+    targets = pd.unique(cells.sort_values(["target", "target_id"])["target_id"])
+    rows = pd.Index(raters).get_indexer(cells["rater_id"])
+    cols = pd.Index(targets).get_indexer(cells["target_id"])
+    n = cells["n"].to_numpy(dtype="int64")
+    row_people = cells.groupby("rater_id", sort=False)["rater_people"].first().reindex(raters).to_numpy()
+    col_n = np.bincount(cols, weights=n, minlength=len(targets)).astype("int64")
+    shown = suppression.protect(n, rows, cols, row_people, col_n, k)
+    total = cells["total"].to_numpy(dtype="float64")
+    first = cells.iloc[0]
+    names = dict(zip(cells["rater_id"], cells["rater"])) | dict(zip(cells["target_id"], cells["target"]))
+    row_sum = np.bincount(rows, weights=total, minlength=len(raters))
+    row_pairs = np.bincount(rows, weights=n, minlength=len(raters))
+    col_sum = np.bincount(cols, weights=total, minlength=len(targets))
+    parts = [
+        _part("cell", cells["rater_id"], cells["target_id"], names, total / n, n, shown.cell_hidden,
+              shown.cell_primary),
+        _part("row", raters, [pd.NA] * len(raters), names, row_sum / row_pairs, row_people, shown.row_hidden,
+              shown.row_primary),
+        _part("col", [pd.NA] * len(targets), targets, names, col_sum / col_n, col_n, shown.col_hidden,
+              shown.col_primary),
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.assign(wave=first["wave"], wave_start=first["wave_start"])
+
+
+def _part(kind, rater_ids, target_ids, names, score, n, hidden, primary) -> pd.DataFrame:
+    rater_ids = pd.array(list(rater_ids), dtype="Int64")
+    target_ids = pd.array(list(target_ids), dtype="Int64")
+    hidden = np.asarray(hidden, dtype=bool)
+    reason = np.where(primary, scores.Suppression.SMALL_GROUP, np.where(hidden, scores.Suppression.COMPLEMENT, None))
+    respondents = pd.array(np.asarray(n, dtype="int64"), dtype="Int64")
+    respondents[hidden] = pd.NA
+    return pd.DataFrame({
+        "kind": kind, "rater_id": rater_ids, "target_id": target_ids,
+        "rater": [ALL if pd.isna(i) else names[int(i)] for i in rater_ids],
+        "target": [ALL if pd.isna(i) else names[int(i)] for i in target_ids],
+        "score": np.where(hidden, np.nan, np.asarray(score, dtype="float64")),
+        "respondents": respondents,
+        "suppressed": hidden,
+        "reason": pd.Series(reason, dtype=object),
+    })
+
+
+def _beside(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each cell's mirror (the target's rating of the rater) and its change since the previous wave
+    with ratings; both from shown values only."""
+    if frame.empty:
+        return frame.assign(mirror_score=np.nan, previous_score=np.nan, change=np.nan)
+    key = frame["rater"] + "\x1f" + frame["target"]
+    mirror_key = frame["target"] + "\x1f" + frame["rater"]
+    by_wave = {w: dict(zip(key[frame["wave"].eq(w)], frame.loc[frame["wave"].eq(w), "score"]))
+               for w in pd.unique(frame["wave"])}
+    order = list(frame[["wave", "wave_start"]].drop_duplicates("wave").sort_values(["wave_start", "wave"])["wave"])
+    previous = dict(zip(order[1:], order[:-1]))
+    cell = frame["kind"].eq("cell")
+    mirror = [by_wave[w].get(m, np.nan) if c else np.nan for w, m, c in zip(frame["wave"], mirror_key, cell)]
+    before = [by_wave.get(previous.get(w), {}).get(x, np.nan) for w, x in zip(frame["wave"], key)]
+    frame = frame.assign(mirror_score=np.asarray(mirror, dtype="float64"),
+                         previous_score=np.asarray(before, dtype="float64"))
+    return frame.assign(change=frame["score"] - frame["previous_score"])

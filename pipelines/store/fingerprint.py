@@ -1,0 +1,49 @@
+"""The salt's fingerprint: which salt a store's respondent keys were made with, without the salt.
+
+Respondent keys are HMACs under the secret salt (``ingest.privacy``); a replica or command with
+another salt would store a re-uploaded survey's answers a second time under new keys. The store
+keeps an HMAC of a fixed label keyed with the salt: the same salt gives the same fingerprint, and
+the fingerprint tells nothing about the salt. ``note`` records it on a store's first write;
+``compare`` is what ``python -m pipelines check`` asks.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from enum import StrEnum
+from pathlib import Path
+
+LABEL = b"partnership-health salt fingerprint 1"
+
+
+class Match(StrEnum):
+    SAME = "same"
+    DIFFERENT = "different"
+    NOT_RECORDED = "not recorded"  # nothing written since the store had the table
+
+
+def of(salt: bytes) -> str:
+    return hmac.new(salt, LABEL, hashlib.sha256).hexdigest()
+
+
+def recorded(cursor) -> str | None:
+    row = cursor.execute("SELECT fingerprint FROM salt_fingerprint ORDER BY recorded_at LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def note(cursor) -> None:
+    """Inside a write: record the fingerprint of this process's salt when the store has none."""
+    from pipelines.ingest import privacy  # the salt's owner (creates it on first use)
+
+    if recorded(cursor) is None:
+        cursor.execute("INSERT INTO salt_fingerprint VALUES (?, now()::TIMESTAMP)", [of(privacy.salt())])
+
+
+def compare(cursor, salt_file: Path) -> Match:
+    """How the salt in ``salt_file`` (which must exist) compares with the one the store was written with."""
+    from pipelines.ingest import privacy
+
+    stored = recorded(cursor)
+    if stored is None:
+        return Match.NOT_RECORDED
+    return Match.SAME if hmac.compare_digest(stored, of(privacy.salt(salt_file))) else Match.DIFFERENT

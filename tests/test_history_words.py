@@ -1,0 +1,123 @@
+"""store.versions in words: the load history (loads and undos in one numbering, no None) and the data a
+view shows ("data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (...)"), on loads
+and undos made through ingest.commit / ingest.undo."""
+import pandas as pd
+import pytest
+
+from pipelines import ingest
+from pipelines.store import versions
+
+PARTNERS = b"Partner,Aliases\r\nNorthgate Housing,\r\nEastfield Council,\r\n"
+RAID = (b"Ref,Title,Raised by,Date raised\r\n"
+        b"R-1,Papers late,Northgate Housing,2026-11-03\r\n"
+        b"R-2,Budget query,Eastfield Council,2026-11-10\r\n"
+        b"R-3,Board date,Eastfield Council,TBC\r\n")
+RAID_V2 = b"Ref,Title,Raised by,Date raised\r\nR-1,Papers late,Northgate Housing,2026-11-03\r\n"
+
+
+def commit(store, dataset, name, data, **options) -> int:
+    return ingest.commit(store, ingest.prepare(store, dataset, name, data), **options).batch_id
+
+
+def at(store, batch: int, loaded: str, undone: str | None = None) -> None:
+    """Fix a batch's times (the clock of a test run is not the one written in the assertions)."""
+    with store.write() as cursor:
+        cursor.execute("UPDATE batches SET loaded_at = ?, undone_at = ? WHERE batch_id = ?",
+                       [pd.Timestamp(loaded), None if undone is None else pd.Timestamp(undone), batch])
+
+
+@pytest.fixture
+def history(store):
+    """Loads 1 (partners), 2 (the RAID log, one row invalid), 3 (the undo of 2), 4 (the RAID log again)."""
+    commit(store, "partners", "partners.csv", PARTNERS)
+    commit(store, "issues", "RAID log.csv", RAID, policy="valid_only")
+    ingest.undo(store, 2)
+    commit(store, "issues", "RAID log v2.csv", RAID_V2)
+    at(store, 1, "2026-12-03 09:00")
+    at(store, 2, "2026-12-03 14:05", "2026-12-04 09:12")
+    at(store, 4, "2026-12-04 10:30")
+    return store
+
+
+def test_every_load_and_undo_newest_first_in_words(history):
+    words = versions.history_in_words(history.cursor())
+    assert words.values.tolist() == [
+        [4, "load", 4, "issues", "RAID log v2.csv", "loaded 4 Dec 2026 10:30", "The issue log upload", "1 of 1 loaded",
+         "in the data"],
+        [3, "undo", 2, "issues", "RAID log.csv", "undone 4 Dec 2026 09:12", "The undo of the issue log upload", "", ""],
+        [2, "load", 2, "issues", "RAID log.csv", "loaded 3 Dec 2026 14:05", "The issue log upload", "2 of 3 loaded, 1 invalid",
+         "undone 4 Dec 2026 09:12 (number 3)"],
+        [1, "load", 1, "partners", "partners.csv", "loaded 3 Dec 2026 09:00", "The partner list upload", "2 of 2 loaded",
+         "in the data"],
+    ]
+
+
+def test_the_numbers_run_without_a_gap_and_nothing_is_none(history):
+    words = versions.history_in_words(history.cursor())
+    assert sorted(words["number"]) == [1, 2, 3, 4]
+    assert not words.isna().any().any()
+    assert "None" not in words.to_csv()
+
+
+def test_skipped_rows_are_counted_apart_from_invalid_ones(store):
+    plan = (b"ID,Name,Resource Names,Baseline Finish,Milestone\r\n"
+            b"1,Outcomes framework signed,Northgate Housing,2026-06-30,Yes\r\n"
+            b"2,Draft the framework,Northgate Housing,2026-05-30,No\r\n")
+    commit(store, "partners", "partners.csv", PARTNERS)
+    commit(store, "milestones", "plan.csv", plan)
+    assert versions.history_in_words(store.cursor())["rows"].iloc[0] == "1 of 2 loaded, 1 skipped"
+
+
+def test_the_latest_data_in_words(history):
+    assert versions.in_words(history.cursor(), None) == "the latest data, as loaded on 4 Dec 2026 10:30"
+
+
+def test_a_pinned_load_says_what_came_next(history):
+    assert versions.in_words(history.cursor(), 2) == (
+        "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (RAID log.csv)")
+    assert versions.in_words(history.cursor(), 1) == (
+        "data as loaded on 3 Dec 2026 09:00, before the issue log upload (RAID log.csv)")
+
+
+def test_a_pinned_undo_says_what_it_undid(history):
+    assert versions.in_words(history.cursor(), 3) == (
+        "data as left by the undo of the issue log upload (RAID log.csv) on 4 Dec 2026 09:12, before the "
+        "issue log upload (RAID log v2.csv)")
+
+
+def test_a_pin_to_the_last_change_says_it_is_the_latest(history):
+    assert versions.in_words(history.cursor(), 4) == "data as loaded on 4 Dec 2026 10:30, the latest"
+
+
+def test_the_latest_data_after_an_undo(history):
+    ingest.undo(history, 4)
+    at(history, 4, "2026-12-04 10:30", "2026-12-05 08:00")
+    assert versions.in_words(history.cursor(), None) == (
+        "the latest data, as left by the undo of the issue log upload (RAID log v2.csv) on 5 Dec 2026 08:00")
+
+
+def test_an_unknown_version_is_named(history):
+    with pytest.raises(versions.UnknownVersion, match="does not have data version 9"):
+        versions.in_words(history.cursor(), 9)
+
+
+def test_nothing_loaded_yet(store):
+    assert versions.in_words(store.cursor(), None) == "no data loaded yet"
+    words = versions.history_in_words(store.cursor())
+    assert words.empty and list(words.columns) == ["number", "event", "batch", "dataset", "file", "when", "what", "rows",
+                                             "now"]
+
+
+def test_demo_uploads_say_so(store):
+    ingest.commit(store, ingest.prepare(store, "partners", "demo-partners.csv", PARTNERS), is_demo=True)
+    at(store, 1, "2026-12-01 08:00")
+    assert versions.history_in_words(store.cursor())["what"].tolist() == [
+        "The partner list upload of the demo programme"]
+
+
+@pytest.mark.parametrize("value, words", [
+    ("2026-12-03 14:05:59", "3 Dec 2026 14:05"),
+    ("2026-01-09 09:12", "9 Jan 2026 09:12"),
+])
+def test_a_moment_as_people_write_it(value, words):
+    assert versions.moment(pd.Timestamp(value)) == words
