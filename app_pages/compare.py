@@ -51,6 +51,8 @@ else:  # a wall of links helps nobody (and slows every rerun): choose, then open
 
 if view.hidden:
     page.listed(view.hidden_title, view.hidden)
+if view.pending:
+    page.listed(view.pending_title, view.pending)
 
 # -- the same numbers as a table ------------------------------------------------------------
 with st.expander("The same numbers as a table"):

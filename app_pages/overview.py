@@ -34,6 +34,8 @@ else:
     downloads.show_chart(f"spectrum-{wave}", view.spectrum)
 if view.hidden:
     page.listed(view.hidden_title, view.hidden)
+if view.pending:
+    page.listed(view.pending_title, view.pending)
 
 # -- movers and alerts ----------------------------------------------------------------------
 movers_col, alerts_col = st.columns([2, 1], gap="medium")  # the movers table needs the width

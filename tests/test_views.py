@@ -332,3 +332,28 @@ def test_a_pack_of_a_scenario_with_every_weight_zero_is_refused(store):
     for page in ("what-if", "programme"):
         with pytest.raises(ValueError, match="Every index weight is zero"):
             pack.view_model(LinkState(page=page, scenarios=(zero,)), cursor=store.cursor())
+
+
+def test_responses_a_release_holds_back_are_said_on_screen_and_slide(tmp_path):
+    """One late respondent (under k) is not counted yet: Overview and Compare list the
+    query layer's words for it, and their slides say the same."""
+    import builders as b
+
+    store = Store(tmp_path / "late.duckdb")
+    ids = b.add_partners(store, ["Alder Works", "Birch Lane", "Cedar Group"])
+    b.load(store, "instrument_items", b.instrument())
+    people = lambda pid, n, tag: b.responses(pid, "2025-Q1", "2025-01-01",
+                                             [b.all_items(1 + (j * 7 + pid) % 5) for j in range(n)], prefix=tag)
+    b.load(store, "survey_responses", people(ids["Alder Works"], 5, "a") + people(ids["Birch Lane"], 6, "b")
+           + people(ids["Cedar Group"], 7, "c"))
+    b.load(store, "survey_responses", people(ids["Alder Works"], 1, "late"))
+    source = views.Source(store.cursor(), k=5)
+    overview = build(source, page="overview")
+    assert overview.pending_title == "Not counted yet in 2025-Q1:"
+    assert overview.pending == (("Alder Works", "1 late response is not shown yet"),
+                                ("Programme", "1 late response is not shown yet"))
+    assert "Alder Works: 1 late response is not shown yet." in overview.spectrum_panel.notes
+    compare = build(source, page="compare")
+    assert compare.pending == overview.pending
+    assert "Programme: 1 late response is not shown yet." in compare.heatmap_panel.notes
+    store.close()

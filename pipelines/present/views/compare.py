@@ -28,6 +28,8 @@ class CompareView:
     partner_links: dict[str, dict[str, str]]  # partner -> query of its profile at this wave
     hidden_title: str
     hidden: tuple[tuple[str, str], ...]
+    pending_title: str
+    pending: tuple[tuple[str, str], ...]  # (group, responses its value does not count yet)
     table: pd.DataFrame | None       # the heatmap's numbers, one row per partner
     score_columns: tuple[str, ...]   # the table's score columns
     # the pack
@@ -78,7 +80,8 @@ def heatmap_panel(ctx: Context, factors: pd.DataFrame, cells: pd.DataFrame, rank
         (f"Cell: score (0-100), colour: band, \u25b2/\u25bc change since "
          f"{ctx.previous or 'the previous wave'} (* beyond noise). "
          f"n = {parts.n_range(shown['n'])} respondents per cell.",
-         *parts.suppression_notes(frame, ctx.k, waves=[ctx.wave], factors=ctx.factors)),
+         *parts.suppression_notes(frame, ctx.k, waves=[ctx.wave], factors=ctx.factors),
+         *(f"{group}: {what}." for group, what in parts.pending_groups(frame.drop_duplicates("partner")))),
         chart=ChartInput("heatmap", (cells.assign(column=cells["factor"].map(nbsp)), tuple(ranked),
                                      ctx.thresholds, ctx.k),
                          {"columns": tuple(nbsp[f] for f in (*ctx.factors, INDEX)), "select": None}))
@@ -141,6 +144,7 @@ def build(source, state: links.LinkState) -> CompareView:
             for name in ranked},
         hidden_title=f"Not shown in {wave}:",
         hidden=parts.hidden_groups(index[index["wave"] == wave], k),
+        pending_title=f"Not counted yet in {wave}:", pending=parts.pending_groups(index[index["wave"] == wave]),
         table=table, score_columns=columns,
         cover=cover(ctx, f"Compare {EM_DASH} wave {wave}"),
         heatmap_panel=heatmap_panel(ctx, factors, cells, ranked) if not cells.empty else None,

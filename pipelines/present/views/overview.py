@@ -41,6 +41,8 @@ class OverviewView:
     nothing_shown: str | None             # ...and then why
     hidden_title: str
     hidden: tuple[tuple[str, str], ...]   # (partner, why it is not shown)
+    pending_title: str
+    pending: tuple[tuple[str, str], ...]  # (group, responses its value does not count yet)
     movers_caption: str
     movers: pd.DataFrame | None           # None for the first wave
     no_movers: str
@@ -175,7 +177,9 @@ def spectrum_panel(ctx: Context, index: pd.DataFrame, chart: ChartInput) -> Pane
     return Panel("spectrum", f"Where partners stand: {ctx.wave}",
                  ctx.lines(f"Wave {ctx.wave}", "All partners; collaboration index with 95% interval"),
                  ctx.link("overview", wave=ctx.wave),
-                 parts.suppression_notes(index[index["wave"] == ctx.wave], ctx.k, waves=[ctx.wave]),
+                 parts.suppression_notes(index[index["wave"] == ctx.wave], ctx.k, waves=[ctx.wave])
+                 + tuple(f"{group}: {what}." for group, what in
+                         parts.pending_groups(index[index["wave"] == ctx.wave])),
                  chart=chart)
 
 
@@ -217,6 +221,7 @@ def build(source, state: links.LinkState) -> OverviewView:
             f"No group can be shown for {wave}: every partner (and the programme) has fewer than "
             f"{k} responses on some factor, or is hidden to protect one that has."),
         hidden_title=f"Not shown in {wave}:", hidden=parts.hidden_groups(in_wave, k),
+        pending_title=f"Not counted yet in {wave}:", pending=parts.pending_groups(in_wave),
         movers_caption=(f"{wave} is the first wave: there is nothing to compare it with yet."
                         if previous is None else
                         f"Largest changes since {previous} among shown partners (index and factors). "

@@ -218,6 +218,15 @@ def hidden_groups(index_in_wave: pd.DataFrame, k: int) -> tuple[tuple[str, str],
     return tuple((str(p), words.reason(r, k)) for p, r in zip(rows["partner"], rows["suppression_reason"]))
 
 
+def pending_groups(index_in_wave: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    """(group, what it does not count yet) for every group of the wave whose value leaves out
+    responses a release holds back (``scores``' ``pending``, in the query layer's words); the
+    programme last."""
+    rows = index_in_wave[index_in_wave["pending"].notna()] if "pending" in index_in_wave else index_in_wave[:0]
+    rows = rows.sort_values("partner", key=lambda s: s.map(lambda p: (p == PROGRAMME, p)))
+    return tuple((str(p), str(w)) for p, w in zip(rows["partner"], rows["pending"]))
+
+
 def table(columns: Sequence[str], rows: Sequence[Sequence[str]], muted: Sequence[bool] | None = None,
           bold: Sequence[bool] | None = None) -> TextTable:
     return TextTable(tuple(columns), tuple(tuple(str(c) for c in r) for r in rows),
