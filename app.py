@@ -1,7 +1,7 @@
 """Partnership Health: the entry file only routes."""
 import streamlit as st
 
-from app_pages.ui import access, links, queries
+from app_pages.ui import access, links, queries, warmup
 
 st.set_page_config(page_title="Partnership Health", page_icon=":material/handshake:", layout="wide")
 
@@ -20,6 +20,7 @@ if who.must_sign_in:
     access.sign_in_page(who, st.navigation(pages, position="hidden"))
 page = st.navigation([p for p in pages if who.may_open(p.url_path)])
 with queries.store_guard():  # a store that stops answering: a plain notice, retried
+    warmup.start()  # the what-if model fitted in the background, at start and after each load
     links.resume_linked_view()
     links.sidebar()
     access.access_sidebar(who)

@@ -286,7 +286,7 @@ def _median(samples: list[dict], key: str = "s") -> float | None:
 
 
 async def measure_async(answers: int, repeats: int, work: Path, env: dict, files: dict,
-                        labels_before: list[str]) -> dict:
+                        labels_before: list[str], cold: tuple[str, ...] = PAGES, sessions: bool = True) -> dict:
     from playwright.async_api import async_playwright
 
     app, empty = ROOT / "app.py", ROOT / "benchmarks" / "empty_app.py"
@@ -307,7 +307,7 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
             for _ in range(repeats):
                 with serving(empty, env, work) as fresh_floor:
                     out["floor_cold"].append(await open_link(browser, fresh_floor))
-                for name in PAGES:
+                for name in cold:
                     with serving(app, env, work) as server:
                         out["server_start_s"].append(server.start_s)
                         out["cold"][name].append(await open_link(browser, server, PATHS[name]))
@@ -333,7 +333,7 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                 for key in ("alone", "sessions", "floor_sessions", "sessions_niced", "floor_sessions_niced"):
                     out[key] = []
                 overview = PATHS["overview"]
-                for _ in range(repeats):
+                for _ in range(repeats if sessions else 0):
                     out["alone"].append(await open_link(browser, server, overview))
                     out["sessions"].append(await open_at_once(browser, server, overview, SESSIONS))
                     out["floor_sessions"].append(await open_at_once(browser, floor, "", SESSIONS))
@@ -418,7 +418,9 @@ def summary(raw: dict) -> dict:
                                 for s in samples) + sum(s["errors"] for s in raw["sessions"])}
 
 
-def measure(answers: int, repeats: int, data: str) -> dict:
+def measure(answers: int, repeats: int, data: str, cold: list[str] | None = None, sessions: bool = True) -> dict:
+    """``cold``: the pages opened first after a fresh start (default: all); ``sessions``: with the
+    15 sessions at once (a shorter run without)."""
     work = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PARTNERSHIP_DB": str(work / "programme.duckdb"),
            "PARTNERSHIP_SALT_FILE": str(work / "salt"), "PARTNERSHIP_DEMO": "off",
@@ -428,7 +430,7 @@ def measure(answers: int, repeats: int, data: str) -> dict:
     for name in ("survey-earlier", "milestones", "issues", "survey-latest"):
         loads[name] = cli_load(env, *files[name])
     labels = version_labels(env)
-    raw = asyncio.run(measure_async(answers, repeats, work, env, files, labels))
+    raw = asyncio.run(measure_async(answers, repeats, work, env, files, labels, tuple(cold or PAGES), sessions))
     return {"answers": answers, "waves": WAVES.get(answers, 12), "partners": generate.PARTNERS,
             "milestones": MILESTONES, "issues": ISSUES, "repeats": repeats, "work": str(work),
             "store_loads_s": loads, "versions_before_start": labels, **summary(raw), "raw": raw}

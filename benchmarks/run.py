@@ -122,11 +122,12 @@ def bench_scores(scale: int, repeats: int, quick: bool, answers: list[int] | Non
 
 
 def bench_browser(scale: int, repeats: int, quick: bool, answers: list[int] | None = None,
-                  issues: bool = True) -> list[dict]:
+                  issues: bool = True, cold: list[str] | None = None, sessions: bool = True) -> list[dict]:
     """The app on a real server in headless Chromium (``benchmarks/browser.py``), one size at a time."""
     out = []
     for a in _sizes(scale, quick, answers):
-        result = _case({"answers": a, "repeats": repeats, "data": str(DATA)}, timeout=4 * 3600,
+        result = _case({"answers": a, "repeats": repeats, "data": str(DATA), "cold": cold, "sessions": sessions},
+                       timeout=4 * 3600,
                        module="benchmarks.browser")
         row = {"answers": a, **result}
         print(json.dumps({k: v for k, v in row.items() if k != "raw"}), flush=True)
@@ -178,10 +179,15 @@ def markdown(results: dict) -> str:
                   "| what | time (median) | × floor | server CPU (median) | runs | load average at each |",
                   "|---|---:|---:|---:|---:|---|"]
         for name, f in r["figures"].items():
+            if not f["runs"]:  # left out of a shorter run (--cold, --no-sessions)
+                continue
             ratio = "–" if f["ratio"] is None else f"{f['ratio']:.1f}×"
             lines.append(f"| {name} | {_ms(f['median_s'])} | {ratio} | {_ms(f.get('server_cpu_s'))} | {f['runs']} | "
                          f"{', '.join(f'{x:g}' for x in f.get('load', []))} |")
-        lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = {r['sessions_slowest_vs_alone']}×.", "",
+        if r["sessions_slowest_vs_alone"] is not None:
+            lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = "
+                          f"{r['sessions_slowest_vs_alone']}×."]
+        lines += ["",
                   "| server memory | RSS | peak |", "|---|---:|---:|"]
         lines += [f"| {when} | {m['rss_mb']} MB | {m['peak_mb']} MB |" for when, m in r["memory"].items()]
         lines.append("")
@@ -198,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
                         default=None, help="sizes in millions of answers, e.g. 1,5 (before --scale)")
     parser.add_argument("--no-issues", action="store_true",
                         help="skip the issue-log ingest cases")
+    parser.add_argument("--cold", type=lambda v: v.split(","), default=None,
+                        help="browser: the pages opened first after a fresh start, e.g. what-if (default: all)")
+    parser.add_argument("--no-sessions", action="store_true", help="browser: without the 15 sessions at once")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     sections = [args.only] if args.only else ["ingest", "scores", "browser"]
@@ -205,11 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     results = {"machine": machine(), "command": command.strip()}
     RESULTS.mkdir(exist_ok=True)
     name = (f"scale{args.scale}" + (f"-{args.only}" if args.only else "") + ("-quick" if args.quick else "")
-            + (f"-{'+'.join(f'{a * args.scale / 1e6:g}M' for a in args.answers)}" if args.answers else ""))
+            + (f"-{'+'.join(f'{a * args.scale / 1e6:g}M' for a in args.answers)}" if args.answers else "")
+            + (f"-cold-{'+'.join(args.cold)}" if args.cold else "") + ("-no-sessions" if args.no_sessions else ""))
     for section in sections:
         started = time.perf_counter()
+        extra = {"cold": args.cold, "sessions": not args.no_sessions} if section == "browser" else {}
         results[section] = {"ingest": bench_ingest, "scores": bench_scores, "browser": bench_browser}[section](
-            args.scale, repeats, args.quick, args.answers, not args.no_issues)
+            args.scale, repeats, args.quick, args.answers, not args.no_issues, **extra)
         print(f"{section}: {time.perf_counter() - started:.0f} s", flush=True)
         (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
         (RESULTS / f"{name}.md").write_text(markdown(results))

@@ -121,3 +121,10 @@ def test_demo_uploads_say_so(store):
 ])
 def test_a_moment_as_people_write_it(value, words):
     assert versions.moment(pd.Timestamp(value)) == words
+
+
+def test_every_dataset_has_a_noun_for_the_history_and_the_template_buttons():
+    from pipelines.ingest.fields import DATASET_NOUNS, DATASETS
+
+    assert set(DATASET_NOUNS) == set(DATASETS)
+    assert DATASET_NOUNS["headcount"] == "headcount list"

@@ -144,6 +144,7 @@ DATASET_NOUNS = {
     "milestones": "milestone plan",
     "issues": "issue log",
     "partners": "partner list",
+    "headcount": "headcount list",
 }
 
 

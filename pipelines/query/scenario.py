@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.programme.factors import FACTORS, band_label
-from pipelines.query import evidence, scores
+from pipelines.query import evidence, scores, warm
 from pipelines.query.whatif import (
     LOG_INDICATORS,
     MODEL_INDICATORS,
@@ -22,7 +22,6 @@ from pipelines.query.whatif import (
     HeldBack,
     Status,
     current_scores,
-    fit,
     last_values,
     normalised,
     project,
@@ -128,7 +127,7 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
     low, high = (float(index[c].iloc[0]) if len(index) else np.nan for c in ("ci_low", "ci_high"))
     shift = projected - now
     moved_low, moved_high = (float(np.clip(v + shift, 0.0, 100.0)) for v in (low, high))
-    model = fit(cursor, asof, k=k) if model is None else model
+    model = warm.whatif_model(cursor, asof, k=k) if model is None else model
     return Scenario(**base, shown=True, reason=None, index_now=now, index_projected=projected,
                     index_low=moved_low, index_high=moved_high,
                     band=band_label(projected, moved_low, moved_high, thresholds),

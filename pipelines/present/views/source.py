@@ -12,7 +12,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from pipelines import settings
-from pipelines.query import alerts, evidence, freshness, reliability, scores, whatif
+from pipelines.query import alerts, evidence, freshness, reliability, scores, warm, whatif
 from pipelines.query import scenario as scenarios
 from pipelines.store import versions
 
@@ -43,7 +43,8 @@ QUERIES: dict[str, Callable[..., Any]] = {
     "reliability": lambda cursor, k, asof: reliability.reliability(cursor, asof=asof, k=k),
     "freshness": lambda cursor, k, asof: freshness.freshness(cursor, asof),
     "whatif_current": lambda cursor, k, asof: whatif.current_scores(cursor, asof=asof, k=k),
-    "whatif_model": lambda cursor, k, asof: whatif.fit(cursor, asof=asof, k=k),
+    # shared with the warm-up thread and the whatif command: fitted once per data content
+    "whatif_model": lambda cursor, k, asof: warm.whatif_model(cursor, asof, k=k),
     "version_labels": _labels,
     "describe": lambda cursor, k, asof: versions.describe(cursor, asof),
     "is_demo": lambda cursor, k, asof: versions.is_demo(cursor, asof),

@@ -1,0 +1,209 @@
+"""The what-if model fitted once per data content, shared by threads, bounded, and warmed by a
+background thread with its own cursor (pipelines.query.warm). Real DuckDB stores; the fits are
+counted, never timed."""
+from __future__ import annotations
+
+import threading
+
+import builders as b
+import numpy as np
+import pytest
+from test_whatif import planted  # noqa: F401 (the fitted programme, as test_whatif builds it)
+
+from pipelines.query import warm, whatif
+
+WAIT = 120  # seconds: only a guard against a hang; every wait is on a state
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    warm.MODELS.clear()
+    yield
+    warm.MODELS.clear()
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Every ``whatif.fit`` call: (thread name, cursor, asof), the real fit still run."""
+    calls, real = [], whatif.fit
+
+    def counted(cursor, asof=None, **kwargs):
+        calls.append((threading.current_thread().name, cursor, asof))
+        return real(cursor, asof, **kwargs)
+
+    monkeypatch.setattr(whatif, "fit", counted)
+    return calls
+
+
+# -- Shared: one computation per key, at most `keep` kept ------------------------------------
+
+def test_two_callers_of_one_key_compute_once():
+    shared, calls = warm.Shared(keep=4), []
+    first = shared.get("k", lambda: calls.append(1) or ["value"])
+    second = shared.get("k", lambda: calls.append(2) or ["other"])
+    assert calls == [1]
+    assert second is first
+
+
+def test_fifteen_threads_at_once_compute_once():
+    shared, calls, results = warm.Shared(keep=4), [], []
+    arrived, everyone = [], threading.Event()
+
+    def compute():
+        everyone.wait(WAIT)  # the others arrive while this computes
+        calls.append(1)
+        return object()
+
+    def open_link():
+        arrived.append(1)
+        if len(arrived) == 15:
+            everyone.set()
+        results.append(shared.get("same data", compute))
+
+    threads = [threading.Thread(target=open_link) for _ in range(15)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert len(calls) == 1
+    assert len(results) == 15 and all(r is results[0] for r in results)
+
+
+def test_different_keys_compute_each():
+    shared = warm.Shared(keep=4)
+    assert shared.get("a", lambda: "A") == "A"
+    assert shared.get("b", lambda: "B") == "B"
+    assert len(shared) == 2
+
+
+def test_never_more_than_keep_entries_least_recently_used_dropped():
+    shared = warm.Shared(keep=3)
+    for key in range(10):
+        shared.get(key, lambda key=key: key)
+        assert len(shared) <= 3
+    shared.get(7, lambda: "recomputed")  # used again: kept longer than 8
+    shared.get(10, lambda: 10)
+    assert 7 in shared and 9 in shared and 10 in shared
+    assert 8 not in shared and 0 not in shared
+
+
+def test_a_failed_computation_is_not_kept():
+    shared = warm.Shared(keep=2)
+
+    def fails():
+        raise RuntimeError("store closed")
+
+    with pytest.raises(RuntimeError):
+        shared.get("k", fails)
+    assert "k" not in shared
+    assert shared.get("k", lambda: "second try") == "second try"
+
+
+# -- the what-if model, keyed by the data it reads ------------------------------------------
+
+def test_two_sessions_share_one_fit(store, fits):
+    b.add_partners(store, ["Acme", "Borough"])
+    first = warm.whatif_model(store.cursor(), None, k=5)
+    second = warm.whatif_model(store.cursor(), None, k=5)
+    assert len(fits) == 1
+    assert second is first
+
+
+def test_a_new_data_version_refits_and_a_pin_keeps_its_fit(store, fits):
+    before = b.add_partners(store, ["Acme"]) and store.data_version()
+    warm.whatif_model(store.cursor(), None, k=5)
+    b.add_partners(store, ["Borough"])
+    warm.whatif_model(store.cursor(), None, k=5)
+    assert len(fits) == 2
+    warm.whatif_model(store.cursor(), before, k=5)  # a link pinned to the version before the load
+    assert len(fits) == 2
+    warm.whatif_model(store.cursor(), store.data_version(), k=5)  # pinned to the newest: the latest's fit
+    assert len(fits) == 2
+
+
+def test_another_k_fits_again(store, fits):
+    b.add_partners(store, ["Acme"])
+    warm.whatif_model(store.cursor(), None, k=5)
+    warm.whatif_model(store.cursor(), None, k=7)
+    assert [asof for _, _, asof in fits] == [None, None]
+    assert len(warm.MODELS) == 2
+
+
+def test_pinned_links_keep_memory_bounded(store, fits):
+    made = [b.add_partners(store, [f"Partner {i}"]) and store.data_version() for i in range(warm.KEEP + 3)]
+    for version in made:
+        warm.whatif_model(store.cursor(), version, k=5)
+        assert len(warm.MODELS) <= warm.KEEP
+    assert len(fits) == warm.KEEP + 3
+    assert len(warm.MODELS) == warm.KEEP
+
+
+def test_the_shared_fit_gives_the_same_numbers(planted):  # noqa: F811
+    cursor = planted.cursor()
+    shared = warm.whatif_model(cursor, None, k=5)
+    fresh = whatif.fit(cursor, None, k=5)
+    assert isinstance(shared, whatif.FittedModel)
+    current = whatif.current_scores(cursor, k=5)
+    row = current[~current["suppressed"]].iloc[0]
+    scores = {f: float(row[f]) for f in whatif.FACTORS}
+    moved = {"accountability": 10}
+    a = whatif.project(shared, scores, moved, int(row["partner_id"]))
+    c = whatif.project(fresh, scores, moved, int(row["partner_id"]))
+    assert a.equals(c)
+    for name in whatif.MODEL_INDICATORS:
+        assert np.array_equal(shared.indicators[name].beta, fresh.indicators[name].beta)
+        assert shared.indicators[name].held_back == fresh.indicators[name].held_back
+
+
+# -- the warm-up thread -----------------------------------------------------------------------
+
+def test_the_warm_up_thread_fits_with_its_own_cursor_and_again_after_a_load(store, fits):
+    b.add_partners(store, ["Acme"])
+    mine = store.cursor()
+    warmer = warm.Warmer(store, poll_seconds=0.05).start()
+    try:
+        assert warmer.wait_for(store.data_version(), WAIT)
+        assert [(name, asof) for name, _, asof in fits] == [("partnership-warm-up", None)]
+        assert fits[0][1] is warmer.cursor and fits[0][1] is not mine
+        b.add_partners(store, ["Borough"])
+        assert warmer.wait_for(store.data_version(), WAIT)
+        assert len(fits) == 2 and fits[1][0] == "partnership-warm-up"
+        warm.whatif_model(mine, None, k=5)  # the page's first open after the load: ready
+        assert len(fits) == 2
+    finally:
+        warmer.stop(WAIT)
+
+
+def test_the_warm_up_thread_ends_cleanly_and_closes_its_cursor(store):
+    b.add_partners(store, ["Acme"])
+    warmer = warm.Warmer(store, poll_seconds=0.05).start()
+    assert warmer.wait_for(store.data_version(), WAIT)
+    warmer.stop(WAIT)
+    assert not warmer._thread.is_alive()
+    with pytest.raises(Exception, match="closed"):
+        warmer.cursor.execute("SELECT 1")
+    assert not warmer.wait_for(store.data_version() + 1, WAIT)  # stopped: answers at once
+
+
+def test_a_warm_up_that_fails_is_said_once_and_not_retried(store, monkeypatch, caplog):
+    calls = []
+
+    def broken(cursor, asof=None, **kwargs):
+        calls.append(asof)
+        raise ValueError("no model today")
+
+    monkeypatch.setattr(whatif, "fit", broken)
+    b.add_partners(store, ["Acme"])
+    caplog.set_level("WARNING", logger=warm.__name__)
+    warmer = warm.Warmer(store, poll_seconds=0.01).start()
+    try:
+        assert warmer.wait_rounds(6, WAIT)
+        assert calls == [None]
+        assert warmer.warmed is None
+        assert [r.getMessage() for r in caplog.records if r.name == warm.__name__] == [
+            "warming the what-if model failed: no model today"]
+        b.add_partners(store, ["Borough"])  # a new version is tried again
+        assert warmer.wait_rounds(warmer.rounds + 3, WAIT)
+        assert calls == [None, None]
+    finally:
+        warmer.stop(WAIT)
