@@ -112,8 +112,10 @@ def what_if() -> None:
             st.error(view.no_weight)
             return
         st.subheader("Projected collaboration index")
-        for column, metric in zip(st.columns([1, 1.5, 1]), view.metrics):
+        for column, metric in zip(st.columns(len(view.metrics)), view.metrics):
             page.metric(column, metric)
+        band = view.band
+        st.markdown(f"**{md(band.label)}: {md(band.value)}** ({md(band.delta)})", help=md(band.help))
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
         # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads)
         spectrum = whatif_strip.whatif_strip_spec(*view.strip.args)

@@ -265,9 +265,9 @@ def test_an_unknown_partner_or_wave_or_version_says_which(source):
 def test_whatif_projects_ranks_and_links_the_scenario(source):
     view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"joint_governance": 15}),))
     assert [(m.label, m.value, m.delta) for m in view.metrics] == [
-        ("Projected index", "71.0", "+3.0 vs now (68.0)"),
-        ("Band", "Between transitioning and collaborating", "now between transitioning and collaborating"),
-        ("Rank", "3 of 4", "now 3 of 4")]
+        ("Projected index", "71.0", "+3.0 vs now (68.0)"), ("Rank", "3 of 4", "now 3 of 4")]
+    assert (view.band.label, view.band.value, view.band.delta) == (
+        "Band", "Between transitioning and collaborating", "now between transitioning and collaborating")
     assert view.sliders["joint_governance"] == views.whatif.SliderNote("64.9", "79.9", False)
     assert view.link == "what-if?wi_partner=Harbour%20Civils&d_joint_governance=15"
     assert view.snapshot["Index"] == "68.0 \u2192 71.0" and view.snapshot["Changes"] == "Joint governance +15"

@@ -55,7 +55,8 @@ class WhatIfView:
     no_weight: str | None               # every weight is zero
     sliders: dict[str, SliderNote]
     default_weights: dict[str, float]
-    metrics: tuple[Metric, ...]         # projected index, band, rank
+    metrics: tuple[Metric, ...]         # projected index, rank
+    band: Metric | None                 # the band the interval allows: a line, too long for a metric
     strip: ChartInput | None            # whatif_strip.whatif_strip_spec's inputs
     declined: str | None                # no delivery model, and why
     delivery: pd.DataFrame | None       # projected delivery (shown columns) ...
@@ -136,14 +137,23 @@ def _delivery_summary(sc: Scenario) -> str | None:
                 f"({outside}). Move the sliders back towards the partner's scores.")
     return ("No delivery indicator has a reliable projection: in this programme's own history, the "
             "model's forecasts of the next period were no better than a naive forecast (each row "
-            "says by how much), so none is shown. The index above needs no model.")
+            "says by how much), so none is shown. The index needs no model.")
 
 
-def _delivery_rows(table: pd.DataFrame) -> list[list[str]]:
-    """The pack's delivery table: the page's, in fewer columns."""
-    return [[r["Indicator"], r["Last period"], r["Expected"],
-             r["With this scenario"] + (f" ({r['95% interval']})" if r["95% interval"] != NO_VALUE else ""),
-             r["Rests on"]] for r in table.to_dict("records")]
+def _delivery_rows(sc: Scenario, table: pd.DataFrame) -> list[list[str]]:
+    """The pack's delivery table: the page's, in fewer and shorter columns (a refused
+    indicator's validation numbers instead of the whole reason; the note says the rest)."""
+    rows = []
+    for p, r in zip(sc.indicators, table.to_dict("records")):
+        projected = p.status is whatif.Status.PROJECTED
+        rests = r["Rests on"]
+        held = p.held_back
+        if p.status is whatif.Status.NO_RELIABLE_PROJECTION and held is not None:
+            rests = (f"{p.status.value}: error {_fmt_err(p.unit, held.mae_model)} vs "
+                     f"{_fmt_err(p.unit, held.mae_naive)} naive, p = {held.p_value:.2f}")
+        rows.append([r["Indicator"], r["Last period"], r["Expected"],
+                     r["With this scenario"] + (f" ({r['95% interval']})" if projected else ""), rests])
+    return rows
 
 
 def _effects(model) -> pd.DataFrame | None:
@@ -171,7 +181,7 @@ def _delivery_parts(sc: Scenario, model, panel: Panel):
         table[["Indicator", "Rests on", "Held-back error"]], summary, note, replace(
             panel, notes=tuple(n for n in (summary, note) if n),
             table=parts.table(["Indicator", "Latest observed", "Expected now", "Projected (95% interval)",
-                               "History it rests on"], _delivery_rows(table)))
+                               "History it rests on"], _delivery_rows(sc, table)))
 
 
 def scenario_of(state: links.LinkState, current: pd.DataFrame) -> links.Scenario:
@@ -220,7 +230,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 default_partner=str(shown["partner"].iloc[0]) if not shown.empty else str(current["partner"].iloc[0]),
                 hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
                 wave=wave, default_weights=default, link=link, cover=cover(ctx, title))
-    empty = dict(no_weight=None, sliders={}, metrics=(), strip=None, declined=None, delivery=None,
+    empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, declined=None, delivery=None,
                  trust=None, delivery_summary=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
     model = source.whatif_model(asof)
     if bool(row["suppressed"]):
@@ -245,14 +255,14 @@ def build(source, state: links.LinkState) -> WhatIfView:
     rank_now, of = whatif.placement(index_now, others)
     rank, _ = whatif.placement(projected, others)
     low, high = thresholds
+    band_metric = Metric("Band", band[0].upper() + band[1:], f"now {sc.band_now}",
+                         f"The band the projected index's interval allows. Thresholds: transitioning "
+                         f"from {low:g}, collaborating from {high:g}.", "off", False)
     metrics = (
         Metric("Projected index", f"{projected:.1f}", f"{projected - index_now:+.1f} vs now ({index_now:.1f})",
                f"Weighted mean of the five moved factor scores; 95% interval {sc.index_low:.1f} to "
                f"{sc.index_high:.1f} (today's sampling uncertainty, moved with the scores).",
                "normal" if round(projected, 1) != round(index_now, 1) else "off"),
-        Metric("Band", band[0].upper() + band[1:], f"now {sc.band_now}",
-               f"The band the projected index's interval allows. Thresholds: transitioning from {low:g}, "
-               f"collaborating from {high:g}.", "off", False),
         Metric("Rank", f"{rank} of {of}", f"now {rank_now} of {of}",
                f"Rank of the projected index among the other partners' {wave} index (partners whose "
                "scores are hidden are left out).", "off", False))
@@ -281,7 +291,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
                 "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
     return WhatIfView(
-        **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics,
+        **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics, band=band_metric,
         strip=ChartInput("whatif_strip_spec", (partner, index_now, projected, others, thresholds, wave,
                                                colour)),
         declined=declined, delivery=delivery, trust=trust, delivery_summary=delivery_summary,
