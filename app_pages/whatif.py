@@ -122,37 +122,38 @@ def what_if() -> None:
         st.vega_lite_chart(spectrum, theme=None)
         downloads.chart_downloads(spectrum, "what-if-spectrum")
 
-        st.subheader("Projected delivery, next period")
-        if view.declined:
-            st.info(f"{md(view.declined)} No delivery projection is shown.", icon=":material/hourglass_empty:")
-        else:
-            if view.delivery_summary:
-                st.info(md(view.delivery_summary), icon=":material/block:")
-            st.dataframe(view.delivery, hide_index=True, width="stretch", column_config={
-                "Indicator": st.column_config.TextColumn(width="medium"),
-                "Last period": st.column_config.TextColumn(
-                    width="small", help="The partner's latest observed value."),
-                "Expected": st.column_config.TextColumn(
-                    width="small", help="Next period, if the scores stay as they are now."),
-                "With this scenario": st.column_config.TextColumn(
-                    width="small", help="Next period, with the factor scores moved by the sliders."),
-                "95% interval": st.column_config.TextColumn(
-                    width="small", help="For the expected value with this scenario; a single period "
-                                        "varies more."),
-                "Change": st.column_config.TextColumn(width="small")})
-            st.markdown("**How much to trust it**")
-            st.dataframe(view.trust, hide_index=True, width="stretch", column_config={
-                "Held-back error": st.column_config.TextColumn(
-                    help="Mean absolute error of the model's forecasts of each later wave, made from "
-                         "the waves before it, against the best naive forecast (the partner's latest "
-                         "value, its own mean or the programme mean); an indicator is projected only "
-                         f"when the model beats it with one-sided p below {whatif.BEATS_NAIVE_P:g} "
-                         f"over at least {whatif.MIN_HELD_BACK} forecasts.")})
-            st.caption(f":material/info: {md(view.model_note)}")
-        snapshot = {**view.snapshot, "Link": join(links.app_url("what-if"), view.link)}
-        st.button("Keep this scenario", icon=":material/bookmark_add:", on_click=keep,
-                  args=(snapshot,), help=f"Keep up to {MAX_KEPT} scenarios side by side below, "
-                                         "each with its own link.")
+    # full width: at 1024 px the right column is too narrow for the tables
+    st.subheader("Projected delivery, next period")
+    if view.declined:
+        st.info(f"{md(view.declined)} No delivery projection is shown.", icon=":material/hourglass_empty:")
+    else:
+        if view.delivery_summary:
+            st.info(md(view.delivery_summary), icon=":material/block:")
+        st.dataframe(view.delivery, hide_index=True, width="stretch", column_config={
+            "Indicator": st.column_config.TextColumn(width="medium"),
+            "Last period": st.column_config.TextColumn(
+                width="small", help="The partner's latest observed value."),
+            "Expected": st.column_config.TextColumn(
+                width="small", help="Next period, if the scores stay as they are now."),
+            "With this scenario": st.column_config.TextColumn(
+                width="small", help="Next period, with the factor scores moved by the sliders."),
+            "95% interval": st.column_config.TextColumn(
+                width="small", help="For the expected value with this scenario; a single period "
+                                    "varies more."),
+            "Change": st.column_config.TextColumn(width="small")})
+        st.markdown("**How much to trust it**", help=(
+            "Held-back error: the mean absolute error of the model's forecasts of each later wave, "
+            "made from the waves before it, against the best naive forecast (the partner's latest "
+            "value, its own mean or the programme mean); an indicator is projected only when the "
+            f"model beats it with one-sided p below {whatif.BEATS_NAIVE_P:g} over at least "
+            f"{whatif.MIN_HELD_BACK} forecasts."))
+        # a table (not a grid) wraps its text: the reasons are sentences
+        st.table(view.trust, hide_index=True)
+        st.caption(f":material/info: {md(view.model_note)}")
+    snapshot = {**view.snapshot, "Link": join(links.app_url("what-if"), view.link)}
+    st.button("Keep this scenario", icon=":material/bookmark_add:", on_click=keep,
+              args=(snapshot,), help=f"Keep up to {MAX_KEPT} scenarios side by side below, "
+                                     "each with its own link.")
 
     kept_scenarios()
     how_this_works(view)

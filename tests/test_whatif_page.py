@@ -31,7 +31,10 @@ def metric(at, label):
 
 
 def delivery(at):
-    return next(d.value for d in at.dataframe if "With this scenario" in d.value.columns).merge(next(d.value for d in at.dataframe if "Rests on" in d.value.columns), on="Indicator")
+    """The projection grid beside the trust table (a table, so its sentences wrap)."""
+    projection = next(d.value for d in at.dataframe if "With this scenario" in d.value.columns)
+    trust = next(t.value for t in at.table if "Rests on" in t.value.columns)
+    return projection.merge(trust, on="Indicator")
 
 
 def expected(db, partner, deltas, weights):
