@@ -7,12 +7,12 @@ the file (notes, questions, column, sheet, partner and file names) goes through 
 """
 from __future__ import annotations
 
-import re
 
 import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, page, queries
+from app_pages.ui.text import md
 from pipelines import ingest, settings
 from pipelines.ingest import readers, values
 from pipelines.ingest.delimiters import DELIMITER_NAMES
@@ -21,7 +21,6 @@ from pipelines.present import exports
 from pipelines.store import versions
 
 NEW = "__new__"  # partner choice: a new partner
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "xlsx", "xlsm", "xer", "xml"]
 # every key of the upload flow starts with one of these: cleared when another file is chosen
 _FLOW_KEYS = ("data_map_", "data_pname_", "data_sheet", "data_wave", "data_whole_partner",
@@ -40,18 +39,11 @@ state.setdefault("data_undo_pending", None)
 state.setdefault("data_remove_demo_pending", False)
 
 
-def plain(text) -> str:
-    """Text from outside (a file's names and values, messages quoting them) for Markdown: every ASCII
-    punctuation character backslash-escaped (CommonMark), so links, emphasis, colour and icon directives,
-    maths and HTML show as written."""
-    return _PUNCTUATION.sub(r"\\\1", str(text))
-
-
 def _flash() -> None:
     message = state.pop("data_flash", None)
     if message:
         kind, text = message
-        getattr(st, kind)(plain(text), icon=":material/check_circle:" if kind == "success" else None)
+        getattr(st, kind)(md(text), icon=":material/check_circle:" if kind == "success" else None)
 
 
 def _reset_flow() -> None:
@@ -134,9 +126,9 @@ def mapping_section(dataset: str, base: ingest.Preview) -> dict[str, str | None]
             overrides[f.name] = chosen
             row[2].caption("Chosen by you")
         elif suggestion.column is None:
-            row[2].caption(("**Required: choose a column.** " if f.required else "") + plain(suggestion.reason))
+            row[2].caption(("**Required: choose a column.** " if f.required else "") + md(suggestion.reason))
         else:
-            row[2].caption(f"{suggestion.confidence:.0%} sure · {plain(suggestion.reason)}")
+            row[2].caption(f"{suggestion.confidence:.0%} sure · {md(suggestion.reason)}")
     st.caption(":red[*] required")
     return overrides
 
@@ -160,9 +152,9 @@ def survey_controls(preview: ingest.Preview) -> None:
         st.table(question_table(preview), hide_index=True, alt="Question columns of the file and the questions they answer")
     if preview.unmatched_columns:
         st.warning("These columns match no question of the instrument and are **not loaded**: "
-                   + plain(", ".join(preview.unmatched_columns)), icon=":material/help:")
+                   + md(", ".join(preview.unmatched_columns)), icon=":material/help:")
     if preview.personal_columns:
-        st.info("Personal data, **dropped and never stored**: " + plain(", ".join(preview.personal_columns)),
+        st.info("Personal data, **dropped and never stored**: " + md(", ".join(preview.personal_columns)),
                 icon=":material/shield_person:")
     if "partial responses" in preview.skipped or state.get("data_include_partial"):
         st.checkbox("Include partial responses", key="data_include_partial",
@@ -190,7 +182,7 @@ def _partner_label(value: str | None) -> str:
 def questions_section(preview: ingest.Preview) -> None:
     date_columns = preview.ambiguous_date_columns
     if date_columns or state.get("data_date_order"):
-        st.radio("Dates such as 03/04/2025 in " + (plain(", ".join(f"'{c}'" for c in date_columns)) or "this file")
+        st.radio("Dates such as 03/04/2025 in " + (md(", ".join(f"'{c}'" for c in date_columns)) or "this file")
                  + " are", list(values.DATE_ORDERS), index=None, key="data_date_order", horizontal=True,
                  format_func={"dayfirst": "day first (3 April)", "monthfirst": "month first (March 4)"}.get,
                  help="No date in the column settles it (no day above 12), so choose; it is never guessed.")
@@ -210,13 +202,13 @@ def questions_section(preview: ingest.Preview) -> None:
             options = [NEW, *([near] if near else []), *(n for n in names if n != near)]
             index = None if p.kind == "near" or p.name in unconfirmed else 0
             row = st.columns([2, 3], vertical_alignment="center")
-            hint = f" (looks like **{plain(near)}**)" if near else ""
-            row[0].markdown(f"'{plain(p.name)}', {p.rows} row{'s' if p.rows != 1 else ''}{hint}")
-            row[1].selectbox(f"'{plain(p.name)}' is", options, index=index, key=f"data_pname_{p.name}",
+            hint = f" (looks like **{md(near)}**)" if near else ""
+            row[0].markdown(f"'{md(p.name)}', {p.rows} row{'s' if p.rows != 1 else ''}{hint}")
+            row[1].selectbox(f"'{md(p.name)}' is", options, index=index, key=f"data_pname_{p.name}",
                              format_func=_partner_label, label_visibility="collapsed", placeholder="Choose...")
         st.caption("A name confirmed as another partner's is remembered: next time it is known.")
     if known:
-        st.caption("Known partners: " + plain(", ".join(
+        st.caption("Known partners: " + md(", ".join(
             p.name if p.partner in (None, p.name) else f"{p.name} → {p.partner}" for p in known)))
 
 
@@ -245,10 +237,10 @@ def check_section(preview: ingest.Preview) -> None:
     plan = {"msproject-xml": "a Microsoft Project plan (XML)", "primavera-xer": "a Primavera P6 export (XER)"}
     where = (f"sheet '{raw.sheet}' of an Excel workbook" if raw.sheet else plan.get(raw.source_format)
              or f"{raw.encoding} text")
-    st.caption(f"Read {plain(where)}" + (f", as {tool}" if tool else "")
+    st.caption(f"Read {md(where)}" + (f", as {tool}" if tool else "")
                + (f"; {raw.header_rows} header row{'s' if raw.header_rows != 1 else ''}." if raw.header_rows else "."))
     for note in preview.notes:
-        st.markdown(f"- {plain(note)}")
+        st.markdown(f"- {md(note)}")
     validation = preview.validation
     if validation is None:
         return
@@ -272,13 +264,13 @@ def check_section(preview: ingest.Preview) -> None:
                      column_config={"Row": st.column_config.NumberColumn(width=70),
                                     "Reason": st.column_config.TextColumn(width="large")})
         st.download_button("Download the invalid rows (CSV)", data=exports.to_csv_bytes(table),
-                           file_name=f"invalid-rows-{preview.source_name}.csv", mime="text/csv",
+                           file_name=f"{exports.slug('invalid-rows', preview.source_name)}.csv", mime="text/csv",
                            on_click="ignore", icon=":material/download:", key="data_invalid_csv")
 
 
 def load_section(preview: ingest.Preview) -> None:
     if preview.questions:
-        st.warning("**Before loading, answer:**\n" + "\n".join(f"- {plain(q)}" for q in preview.questions),
+        st.warning("**Before loading, answer:**\n" + "\n".join(f"- {md(q)}" for q in preview.questions),
                    icon=":material/help:")
         return
     validation = preview.validation
@@ -310,7 +302,7 @@ def _commit(preview: ingest.Preview, policy: str) -> None:
                                progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text))
     except (ValueError, readers.ReadError) as error:
         bar.empty()
-        st.error(plain(error))
+        st.error(md(error))
         return
     state["data_flash"] = ("success", result.message)
     _finish(result.batch_id)
@@ -341,7 +333,7 @@ def upload_flow() -> None:
     try:
         base = _prepare(dataset, name, data, ingest.Options(sheet=sheet, delimiter=delimiter))
         if base.already_loaded is not None:
-            st.info(plain(" ".join(base.notes)), icon=":material/content_copy:")
+            st.info(md(" ".join(base.notes)), icon=":material/content_copy:")
             return
         if len(base.raw.sheets) > 1:
             st.selectbox("Sheet", base.raw.sheets, index=base.raw.sheets.index(base.raw.sheet), key="data_sheet",
@@ -358,7 +350,7 @@ def upload_flow() -> None:
         check_section(final)
         load_section(final)
     except (readers.ReadError, ValueError) as error:
-        st.error(plain(error), icon=":material/error:")
+        st.error(md(error), icon=":material/error:")
 
 
 # ------------------------------------------------------------------------------ 6. history
@@ -387,7 +379,7 @@ def history_section() -> None:
             st.button("Undo this batch...", key="data_undo", icon=":material/undo:",
                       on_click=lambda: state.update(data_undo_pending=batch))
         else:
-            st.warning(f"Undo {plain(labels.get(pending, pending))}? Its rows stop counting at once; links "
+            st.warning(f"Undo {md(labels.get(pending, pending))}? Its rows stop counting at once; links "
                        "pinned to an earlier moment still show them.")
             yes, no = st.columns(2)
             if yes.button(f"Yes, undo batch {pending}", type="primary", key="data_undo_yes"):

@@ -1,9 +1,11 @@
 """Partner profile: one partner's five factors over time against the programme, with evidence."""
-import pandas as pd
+from dataclasses import replace
+
 import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
-from pipelines.present import charts
+from app_pages.ui.text import md
+from pipelines.present.links import LinkState
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
 
@@ -24,43 +26,19 @@ if bad_partner:
     links.bad_link_notice("partner", bad_partner, f"the first partner, {names[0]}")
 if bad_wave:
     links.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
-previous = queries.previous_wave(wave, asof=asof)
-
-colours = queries.colours()
-factors = queries.factor_scores(asof=asof)
-index = queries.index_scores_shown(asof=asof)
-changes = queries.changes(asof=asof)
-mine = factors[factors["partner"].isin([partner, charts.PROGRAMME])]
-my_index = index[index["partner"] == partner]
-now = my_index[my_index["wave"] == wave]
+# the factors chosen below (none yet on a first run): one view model serves the page and its fragment
+state = LinkState(page="partner", partner=partner, wave=wave, asof=asof,
+                  factors=tuple(st.session_state.get("factors") or ()) or None)
+view = queries.view(state)
 
 # -- headline -----------------------------------------------------------------------------
-c1, c2, c3 = st.columns(3)
-if now.empty:
-    c1.metric(f"Collaboration index, {wave}", "no responses")
-    c2.metric("Band", "–")
-    c3.metric("Respondents", "0")
-elif bool(now["suppressed"].iloc[0]):
-    reason = now["suppression_reason"].iloc[0]
-    c1.metric(f"Collaboration index, {wave}", "not shown", help=f"Not shown: {reason}.")
-    c2.metric("Band", "not shown")
-    c3.metric("Respondents", f"< {k}" if str(reason).startswith("fewer than") else "not shown",
-              help=f"Not shown: {reason}.")
-else:
-    row = now.iloc[0]
-    change = changes[(changes["partner"] == partner) & (changes["wave"] == wave)
-                     & (changes["factor"] == "collaboration_index")]
-    page.index_metric(c1, wave, row, change, previous)
-    c2.metric("Band", str(row["band"]).capitalize(), help=charts.band_labels(thresholds)[row["band"]])
-    c3.metric("Respondents", int(row["n"]), help="Smallest number of respondents over the five factors.")
-
-hidden_waves = my_index[my_index["suppressed"].astype(bool)]
-if not hidden_waves.empty:
-    listed = "; ".join(f"{w} ({r})" for w, r in zip(hidden_waves["wave"], hidden_waves["suppression_reason"]))
-    st.markdown(f":material/visibility_off: **Not shown for {partner}:** {listed}. Those waves are "
-                "marked ✕ on the charts, never drawn as zero.")
-if my_index.empty:
-    st.info(f"{partner} has no survey responses at this data version.")
+for column, metric in zip(st.columns(3), view.headline):
+    page.metric(column, metric)
+if view.hidden_waves:
+    listed = "; ".join(f"{md(w)} ({md(why)})" for w, why in view.hidden_waves)
+    st.markdown(f":material/visibility_off: **{md(view.hidden_title)}** {listed}. {md(view.hidden_tail)}")
+if view.no_responses:
+    st.info(md(view.no_responses))
 
 
 # -- factors over time (a fragment: choosing factors reruns only this part) ------------------
@@ -70,89 +48,46 @@ def factors_over_time() -> None:
     chosen = st.multiselect("Factors", list(FACTORS), default=list(FACTORS),
                             format_func=factor_label, key="factors", bind="query-params",
                             help="Which factors to draw. The link keeps the choice.")
-    pack_control.steering_pack("partner")  # in the fragment, so the pack follows the factors chosen
     if not chosen:
+        pack_control.steering_pack(None)  # says why there is no pack of no factors
         st.info("Choose at least one factor to draw.")
         return
-    st.caption(f"{partner} (solid) and the programme (dashed), with 95% intervals (shaded). "
-               f"✕ at the foot of a panel: a wave where {partner} is not shown (hover for why).")
-    downloads.show_chart(f"factors-over-time-{partner}", "factors_over_time", mine, partner, colours, thresholds, k,
-                      which=tuple(chosen), waves=tuple(waves))
+    chosen_view = view if state.factors == tuple(chosen) else queries.view(replace(state, factors=tuple(chosen)))
+    pack_control.steering_pack(chosen_view)  # in the fragment, so the pack follows the factors chosen
+    st.caption(md(chosen_view.factors_caption))
+    downloads.show_chart(f"factors-over-time-{partner}", chosen_view.factors_over_time)
 
 
 factors_over_time()
 
 # -- the chosen wave as a profile ---------------------------------------------------------------
-st.subheader(f"Profile across the five factors, {wave}")
-in_wave = mine[mine["wave"] == wave]
-downloads.show_chart(f"profile-{partner}-{wave}", "factor_profile", in_wave, partner, colours, thresholds, k)
+st.subheader(md(view.profile_title))
+downloads.show_chart(f"profile-{partner}-{wave}", view.profile)
 
 # -- evidence beside each factor -----------------------------------------------------------------
-st.subheader(f"Evidence beside each factor, {wave}")
+st.subheader(md(view.evidence_title))
 st.caption("Delivery and issue-log indicators for the same period, under the factor each corroborates; "
            "arrows compare with the previous wave. Where what people say and what the data shows "
            "disagree, it says so.")
-evidence = charts.evidence_frame(queries.indicators(asof=asof), partner, wave, previous)
-agreement = queries.agreement(asof=asof, wave=wave)
-agreement = agreement[agreement["partner"] == partner].set_index("factor")
-my_changes = changes[(changes["partner"] == partner) & (changes["wave"] == wave)].set_index("factor")
-for factor in FACTORS:
+for factor, evidence in view.evidence:
     with st.container(border=True):
         score_col, first_col, second_col, note_col = st.columns([1.1, 1, 1, 1.6], gap="medium")
-        row = in_wave[(in_wave["partner"] == partner) & (in_wave["factor"] == factor)]
-        label = factor_label(factor)
-        if row.empty:
-            score_col.metric(label, "no responses")
-        elif bool(row["suppressed"].iloc[0]):
-            score_col.metric(label, "not shown", help=f"Not shown: {row['suppression_reason'].iloc[0]}.")
-            score_col.caption(str(row["suppression_reason"].iloc[0]).capitalize())
-        else:
-            r = row.iloc[0]
-            delta = None
-            if factor in my_changes.index and pd.notna(my_changes.loc[factor, "change"]):
-                delta = f"{my_changes.loc[factor, 'change']:+.1f}"
-            score_col.metric(label, f"{r['score']:.1f}", delta=delta,
-                             help=f"Survey score, n = {int(r['n'])}, 95% interval {r['ci_low']:.1f} to "
-                                  f"{r['ci_high']:.1f}.")
-        for column, (_, ind) in zip((first_col, second_col), evidence[evidence["factor"] == factor].iterrows()):
-            value = charts.format_indicator(ind["value"], ind["unit"])
-            delta, colour = None, "inverse" if ind["good"] == "lower" else "normal"
-            if pd.notna(ind["value"]) and pd.notna(ind["previous"]):
-                diff = ind["value"] - ind["previous"]
-                delta = (f"{diff * 100:+.0f} pts" if ind["unit"].startswith("share")
-                         else f"{diff:+.1f} days" if ind["unit"] == "days" else f"{diff:+.0f}")
-                if abs(diff) < 1e-9:
-                    delta, colour = "no change", "off"
-            count = "" if pd.isna(ind["count"]) else f" Based on {int(ind['count'])}."
-            column.metric(ind["label"], value, delta=delta, delta_color=colour,
-                          help=f"{ind['help']} {'Lower' if ind['good'] == 'lower' else 'Higher'} is "
-                               f"better.{count}")
-        with note_col:
-            if factor in agreement.index:
-                note = agreement.loc[factor]
-                if bool(note["disagrees"]):
-                    st.warning(f"Survey and evidence disagree: {note['note']}.",
-                               icon=":material/compare_arrows:")
-                else:
-                    st.caption(f"{note['note']}.")
-
-evidence_table = evidence.assign(factor=evidence["factor"].map(factor_label))[
-    ["factor", "label", "value", "previous", "count", "good", "unit"]].rename(columns={
-        "factor": "Factor", "label": "Indicator", "value": wave, "previous": previous or "previous wave",
-        "count": "Based on", "good": "Better when", "unit": "Unit"})
-downloads.csv_download(evidence_table, f"evidence-{partner}-{wave}", label="Evidence as CSV")
+        page.metric(score_col, evidence.score)
+        if evidence.score_caption:
+            score_col.caption(md(evidence.score_caption))
+        for column, indicator in zip((first_col, second_col), evidence.indicators):
+            page.metric(column, indicator)
+        if evidence.note and evidence.disagrees:
+            note_col.warning(f"Survey and evidence disagree: {md(evidence.note)}.",
+                             icon=":material/compare_arrows:")
+        elif evidence.note:
+            note_col.caption(f"{md(evidence.note)}.")
+downloads.csv_download(view.evidence_table, f"evidence-{partner}-{wave}", label="Evidence as CSV")
 
 # -- respondents per wave -----------------------------------------------------------------------
 st.subheader("Respondents per wave")
-if not my_index.empty:
-    downloads.show_chart(f"respondents-{partner}", "respondents_per_wave", my_index, partner, colours, k,
-                      waves=tuple(waves))
-    table = pd.DataFrame({
-        "Wave": my_index["wave"].to_numpy(),
-        "Respondents": my_index["n"].to_numpy(),
-        "Collaboration index": my_index["score"].round(1).to_numpy(),
-        "Not shown because": my_index["suppression_reason"].to_numpy(),
-    })
+if view.respondents is not None:
+    downloads.show_chart(f"respondents-{partner}", view.respondents)
     with st.expander("Scores per wave as a table"):
-        st.dataframe(table, hide_index=True, width="stretch")
-        downloads.csv_download(table, f"waves-{partner}")
+        st.dataframe(view.waves_table, hide_index=True, width="stretch")
+        downloads.csv_download(view.waves_table, f"waves-{partner}")

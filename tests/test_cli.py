@@ -92,6 +92,10 @@ def test_scores_of_the_demo_mark_small_groups_suppressed_with_no_score():
     assert lines[0] == "partner,wave,factor,score,respondents,suppressed,reason,pending"
     pipwell = [line.split(",") for line in lines if line.startswith("Pipwell Ecology,2024-Q4,")]
     assert pipwell and all(row[3] == "" and row[4] == "" and row[5] == "True" for row in pipwell)
+    # the reason in words, with the real k (not a code, not the letter k)
+    assert {row[6] for row in pipwell} == {"fewer than 5 responses"}
+    assert "Brackwater Systems,2024-Q4,joint_governance,,,True,hidden so a smaller group cannot be " \
+           "worked out by subtraction," in lines
     records = json.loads(run("scores", "--format", "json")[1])
     assert {r["partner"] for r in records} >= {"Programme", "Kestrel Design"}
     assert all(r["score"] is None for r in records if r["suppressed"])

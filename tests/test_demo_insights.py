@@ -46,7 +46,7 @@ def test_the_matrix_never_shows_the_small_rater_nor_lets_it_be_worked_out(store)
     for wave, part in frame.groupby("wave"):
         tiny_row = part[(part["rater"] == TINY) & (part["target"] == dyads.ALL)].iloc[0]
         cells = part[(part["rater"] != dyads.ALL) & (part["target"] != dyads.ALL)]
-        if tiny_row["reason"] == scores.REASON_SMALL:  # fewer than 5 of its people rated anyone
+        if tiny_row["reason"] == scores.Suppression.SMALL_GROUP:  # fewer than 5 of its people rated anyone
             small_waves.add(wave)
             assert cells.loc[cells["rater"] == TINY, "suppressed"].all()
         true_n = {(r, t): (1 if (r == TINY and wave in small_waves) else 99)

@@ -56,7 +56,7 @@ def assert_nothing_small_derivable(frame, k: int, true_n: dict):
             assert not derivable(equations, np.eye(len(hidden))[i]), (rater, target)
     for names, margins, side in ((rows.index, rows, "rater"), (cols.index, cols, "target")):
         for name in names:
-            if margins.loc[name, "reason"] == scores.REASON_SMALL:
+            if margins.loc[name, "reason"] == scores.Suppression.SMALL_GROUP:
                 assert not derivable(equations, (hidden[side] == name).to_numpy(float)), name
 
 
@@ -85,7 +85,7 @@ def test_a_rater_group_of_3_is_never_shown(matrix):
     assert len(birch) == 3 and all(r["suppressed"] and r["score"] is None and r["respondents"] is None for r in birch)
     margins = dyads.dyads(matrix.cursor(), margins=True)
     row = margins[(margins["rater"] == "Birch Lane") & (margins["target"] == dyads.ALL)].iloc[0]
-    assert row["suppressed"] and row["reason"] == scores.REASON_SMALL and np.isnan(row["score"])
+    assert row["suppressed"] and row["reason"] == scores.Suppression.SMALL_GROUP and np.isnan(row["score"])
 
 
 def test_nothing_small_can_be_worked_out_from_the_cells_and_margins_shown(matrix):
@@ -101,8 +101,8 @@ def test_nothing_small_can_be_worked_out_from_the_cells_and_margins_shown(matrix
 def test_the_complementary_cells_say_why(matrix):
     frame = dyads.dyads(matrix.cursor())
     reasons = set(frame.loc[frame["suppressed"] & (frame["rater"] != "Birch Lane"), "reason"])
-    assert reasons == {scores.REASON_COMPLEMENT}
-    assert set(frame.loc[frame["rater"] == "Birch Lane", "reason"]) == {scores.REASON_SMALL}
+    assert reasons == {scores.Suppression.COMPLEMENT}
+    assert set(frame.loc[frame["rater"] == "Birch Lane", "reason"]) == {scores.Suppression.SMALL_GROUP}
 
 
 def test_a_smaller_k_shows_the_small_rater(matrix, monkeypatch):

@@ -9,7 +9,8 @@ import pytest
 
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
-from pipelines.query import evidence
+from pipelines.present import words
+from pipelines.query import evidence, scores
 from pipelines.store import Store
 
 Q1, Q2 = "2024-Q1", "2024-Q2"
@@ -257,8 +258,16 @@ def test_agreement_keeps_hidden_survey_groups_hidden(store):
     hidden = out[out["partner"].isin(["Gamma", "Alpha"])]
     assert hidden["survey_score"].isna().all() and hidden["survey_rank"].isna().all()
     assert hidden["others_score"].isna().all() and hidden["survey_difference"].isna().all()
-    assert hidden["note"].str.startswith("No survey score to compare").all()
     assert set(hidden["status"]) == {evidence.Status.SURVEY_HIDDEN}
+    assert hidden["note"].isna().all()  # the reason is a code, said by present.words with k
+    gamma = hidden[hidden["partner"] == "Gamma"].iloc[0]
+    alpha = hidden[hidden["partner"] == "Alpha"].iloc[0]
+    assert gamma["suppression_reason"] == scores.Suppression.SMALL_GROUP
+    assert words.agreement_note(gamma, 5) == "No survey score to compare: fewer than 5 responses"
+    assert words.agreement_note(alpha, 5) == ("No survey score to compare: hidden so a smaller "
+                                              "group cannot be worked out by subtraction")
+    shown = out[~out["partner"].isin(["Gamma", "Alpha"])].iloc[0]
+    assert words.agreement_note(shown, 5) == shown["note"]
     assert not out["disagrees"].any()
 
 

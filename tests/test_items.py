@@ -67,9 +67,9 @@ def test_a_group_of_3_is_hidden_and_the_smallest_other_with_it(wave):
         assert shown[(item, "Alder Works")] == (None, None, True)  # 6: the smallest other partner
         assert not shown[(item, "Cedar Group")][2] and not shown[(item, scores.PROGRAMME)][2]
     frame = items.items(wave.cursor(), partner="Birch Lane")
-    assert set(frame.loc[frame["partner"] == "Birch Lane", "reason"]) == {scores.REASON_SMALL}
+    assert set(frame.loc[frame["partner"] == "Birch Lane", "reason"]) == {scores.Suppression.SMALL_GROUP}
     alder = items.items(wave.cursor(), partner="Alder Works")
-    assert set(alder.loc[alder["partner"] == "Alder Works", "reason"]) == {scores.REASON_COMPLEMENT}
+    assert set(alder.loc[alder["partner"] == "Alder Works", "reason"]) == {scores.Suppression.COMPLEMENT}
 
 
 def test_an_attacker_subtracting_the_shown_partners_gets_two_groups_together(wave):

@@ -39,16 +39,16 @@ def demo_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def scenario():
-    from pipelines.present.pack import Scenario
+    from pipelines.present.links import Scenario
 
     return Scenario("Kestrel Design", {"shared_goals": 10.0, "open_communication": 5.0})
 
 
 @pytest.fixture(scope="module")
 def programme_slides(demo_store, scenario):
-    from pipelines.present import pack
+    from pipelines.present import links, pack
 
-    return pack.build_slides(demo_store.cursor(), view=pack.PackView(scenarios=(scenario,)),
+    return pack.build_slides(demo_store.cursor(), view=links.LinkState(scenarios=(scenario,)),
                              base_url=BASE, today=TODAY)
 
 
@@ -75,9 +75,9 @@ def partner_pptx(demo_store):
     """Pipwell Ecology's profile: fewer than 5 responses in most waves."""
     from pptx import Presentation
 
-    from pipelines.present import pack
+    from pipelines.present import links, pack
 
-    data = pack.build_pack(demo_store.cursor(), view=pack.PackView(page="partner", partner="Pipwell Ecology"),
+    data = pack.build_pack(demo_store.cursor(), view=links.LinkState(page="partner", partner="Pipwell Ecology"),
                            fmt="pptx", base_url=BASE, today=TODAY)
     return Presentation(io.BytesIO(data))
 
@@ -315,43 +315,45 @@ def test_partner_pack_for_a_suppressed_partner(partner_pptx, hidden_values):
 # -- views, links, names ---------------------------------------------------------------------
 
 def test_view_from_query_params_round_trip(demo_store):
-    from pipelines.present import pack
+    from pipelines.present import links, pack
+    from pipelines.store import versions
 
     cursor = demo_store.cursor()
-    label = pack._URL.asof(cursor, 11)
+    label = versions.labels(cursor)[11]
     assert label.startswith("batch 11 (")
     params = {"wave": "2026-Q2", "partner": "Kestrel Design", "factors": ["Shared goals", "Open communication"],
               "asof": label, "wi_partner": "Harbour Civils", "d_joint_governance": "15",
               "w_shared_goals": "0.4"}
-    view = pack.PackView.from_query_params("what-if", params, cursor)
+    view = links.LinkState.from_query_params("what-if", params, cursor)
     assert view.asof == 11 and view.factors == ("shared_goals", "open_communication")
     assert view.scenarios[0].deltas == {"joint_governance": 15.0}
     assert view.scenarios[0].weights["shared_goals"] == 0.4
-    url = pack.view_url(view, BASE, cursor)
+    url = links.view_url(view, BASE, label)
     page, query = _query(url)
     assert page == "what-if"
     assert query == {"wave": ["2026-Q2"], "asof": [label], "wi_partner": ["Harbour Civils"],
                      "d_joint_governance": ["15"], "w_shared_goals": ["0.4"]}
-    partner = pack.view_url(pack.PackView.from_query_params("partner", params, cursor), BASE, cursor)
+    partner = links.view_url(links.LinkState.from_query_params("partner", params, cursor), BASE, label)
     assert _query(partner) == ("partner", {"wave": ["2026-Q2"], "partner": ["Kestrel Design"],
                                            "factors": ["Shared goals", "Open communication"],
                                            "asof": [label]})
-    compare = pack.PackView.from_query_params("compare", {"sort": "Collaboration index", "wave": "2026-Q2"})
+    compare = links.LinkState.from_query_params("compare", {"sort": "Collaboration index", "wave": "2026-Q2"})
     assert compare.sort == "collaboration_index"
-    assert _query(pack.view_url(compare, BASE)) == ("compare", {"wave": ["2026-Q2"],
+    assert _query(links.view_url(compare, BASE)) == ("compare", {"wave": ["2026-Q2"],
                                                                 "sort": ["Collaboration index"]})
     assert pack.pack_filename(view, "pdf", today=TODAY) == \
         "steering-pack-what-if-harbour-civils-2026-q2-v11-2026-11-25.pdf"
-    assert pack.pack_filename(pack.PackView(), today=TODAY) == "steering-pack-programme-2026-11-25.pptx"
+    assert pack.pack_filename(links.LinkState(), today=TODAY) == "steering-pack-programme-2026-11-25.pptx"
 
 
 def test_pinned_compare_pack_pdf(demo_store):
     from pypdf import PdfReader
 
-    from pipelines.present import pack
+    from pipelines.present import links, pack
+    from pipelines.store import versions
 
     cursor = demo_store.cursor()
-    view = pack.PackView(page="compare", wave="2025-Q3", factors=("shared_goals", "joint_governance"),
+    view = links.LinkState(page="compare", wave="2025-Q3", factors=("shared_goals", "joint_governance"),
                          sort="Shared goals", asof=10)
     reader = PdfReader(io.BytesIO(pack.build_pack(cursor, view=view, fmt="pdf", base_url=BASE, today=TODAY)))
     text = "\n".join(page.extract_text() for page in reader.pages)
@@ -360,21 +362,21 @@ def test_pinned_compare_pack_pdf(demo_store):
     uris = [str(a.get_object()["/A"]["/URI"]) for page in reader.pages for a in page.get("/Annots") or []]
     page, query = _query(uris[1])
     assert page == "compare" and query["wave"] == ["2025-Q3"] and query["sort"] == ["Shared goals"]
-    assert query["asof"] == [pack._URL.asof(cursor, 10)]
+    assert query["asof"] == [versions.labels(cursor)[10]]
 
 
 def test_bad_views_say_why(demo_store):
-    from pipelines.present import pack
+    from pipelines.present import links, pack
 
     cursor = demo_store.cursor()
     with pytest.raises(ValueError, match="No survey wave '2031-Q1'"):
-        pack.build_slides(cursor, view=pack.PackView(page="compare", wave="2031-Q1"))
+        pack.build_slides(cursor, view=links.LinkState(page="compare", wave="2031-Q1"))
     with pytest.raises(ValueError, match="No partner named 'Nobody'"):
-        pack.build_slides(cursor, view=pack.PackView(page="partner", partner="Nobody"))
+        pack.build_slides(cursor, view=links.LinkState(page="partner", partner="Nobody"))
     with pytest.raises(ValueError, match="does not have"):
-        pack.build_slides(cursor, view=pack.PackView(page="compare", asof=999))
+        pack.build_slides(cursor, view=links.LinkState(page="compare", asof=999))
     with pytest.raises(ValueError, match="Unknown factor"):
-        pack.PackView(factors=("trust",))
+        links.LinkState(factors=("trust",))
 
 
 def test_cli_writes_a_pack(demo_store, tmp_path):

@@ -101,7 +101,7 @@ def test_the_partner_the_scores_hide_beside_a_small_one_is_not_counted_exactly(w
     """Birch (3) is the one small group: the scores hide Cedar (6, the smallest other) so that
     programme minus the shown partners mixes two groups; participation must not give Cedar's 6."""
     hidden = scores.factor_scores(wave.cursor(), programme=False)
-    assert set(hidden.loc[hidden["suppression_reason"].eq(scores.REASON_COMPLEMENT), "partner"]) == {"Cedar Group"}
+    assert set(hidden.loc[hidden["suppression_reason"].eq(scores.Suppression.COMPLEMENT), "partner"]) == {"Cedar Group"}
     rows = by_partner(records("participation", store=wave))
     assert rows["Cedar Group"] == {"partner": "Cedar Group", "wave": "2025-Q3", "invited": 20,
                                    "respondents": "5 or more", "rate": None}

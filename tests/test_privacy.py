@@ -164,7 +164,7 @@ def check_no_disclosure(frame: pd.DataFrame, truth: dict, k: int) -> None:
                 # a hidden row says nothing about the group
                 assert pd.isna(row["n"]) and pd.isna(row["score"]) and row["band"] is None
                 assert pd.isna(row["ci_low"]) and pd.isna(row["ci_high"])
-                assert row["suppression_reason"] in (scores.REASON_SMALL, scores.REASON_COMPLEMENT)
+                assert row["suppression_reason"] in (scores.Suppression.SMALL_GROUP, scores.Suppression.COMPLEMENT)
                 hidden[name] = (members, n, s)
             else:
                 # what is shown is right (so the subtractions below use the published numbers)
@@ -229,7 +229,7 @@ def test_k_minus_one_hidden_and_k_shown(stores, k):
     respondents += [(1, "2024-Q2", "2024-04-01", b.all_items(4)) for _ in range(k)]
     frame = scores.factor_scores(_load(stores, respondents).cursor(), k=k)
     q1, q2 = frame[frame["wave"] == "2024-Q1"], frame[frame["wave"] == "2024-Q2"]
-    assert q1["suppressed"].all() and (q1["suppression_reason"] == scores.REASON_SMALL).all()
+    assert q1["suppressed"].all() and (q1["suppression_reason"] == scores.Suppression.SMALL_GROUP).all()
     assert q1["n"].isna().all() and q1["score"].isna().all()
     assert not q2["suppressed"].any() and (q2["n"] == k).all()
 

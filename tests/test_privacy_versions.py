@@ -147,8 +147,8 @@ def test_the_small_group_stays_hidden_until_its_complement_changes_too(store):
     first = b.load(store, "survey_responses", people(ids["H"], 4, "h") + people(ids["S"], 6, "s")
                    + people(ids["T"], 8, "t") + people(ids["U"], 12, "u"))
     v1 = frame_at(store, first)
-    assert cell(v1, "H")["suppression_reason"] == scores.REASON_SMALL
-    assert cell(v1, "S")["suppression_reason"] == scores.REASON_COMPLEMENT
+    assert cell(v1, "H")["suppression_reason"] == scores.Suppression.SMALL_GROUP
+    assert cell(v1, "S")["suppression_reason"] == scores.Suppression.COMPLEMENT
     grown = b.load(store, "survey_responses", people(ids["H"], 5, "h-late"))
     v2 = frame_at(store, grown)
     assert cell(v2, "H")["suppressed"] and cell(v2, "S")["suppressed"]
@@ -171,7 +171,7 @@ def test_the_group_hidden_beside_a_small_one_stays_the_same(store):
            + people(ids["T"], 8, "t") + people(ids["U"], 12, "u"))
     grown = b.load(store, "survey_responses", people(ids["S"], 5, "s-late"))
     v2 = frame_at(store, grown)
-    assert cell(v2, "S")["suppression_reason"] == scores.REASON_COMPLEMENT
+    assert cell(v2, "S")["suppression_reason"] == scores.Suppression.COMPLEMENT
     assert not cell(v2, "T")["suppressed"]
     assert cell(v2, "Programme")["n"] == 35 and v2["pending"].isna().all()  # S's five count
 
@@ -192,7 +192,7 @@ def test_a_small_group_arriving_late_cannot_make_a_group_shown_before_its_comple
     g = b.add_partners(store, ["G"])["G"]
     both = b.load(store, "survey_responses", people(g, 3, "g"))
     v3 = frame_at(store, both)
-    assert cell(v3, "H")["suppression_reason"] == cell(v3, "G")["suppression_reason"] == scores.REASON_SMALL
+    assert cell(v3, "H")["suppression_reason"] == cell(v3, "G")["suppression_reason"] == scores.Suppression.SMALL_GROUP
     assert not cell(v3, "S")["suppressed"] and cell(v3, "Programme")["n"] == 33
     assert_no_small_difference({first: v1, late: v2, both: v3})
 
@@ -255,11 +255,11 @@ def test_the_lead_partner_is_not_the_group_hidden_to_protect_a_small_one(store, 
            + people(ids["Designer"], 8, "d") + people(ids["Tiny"], 3, "t"))
     cursor = store.cursor()
     plain = scores.factor_scores(cursor, k=K)
-    assert cell(plain, "Client")["suppression_reason"] == scores.REASON_COMPLEMENT  # the smallest
+    assert cell(plain, "Client")["suppression_reason"] == scores.Suppression.COMPLEMENT  # the smallest
     monkeypatch.setenv("PARTNERSHIP_LEAD_PARTNER", "client")  # names match without regard to case
     led = scores.factor_scores(cursor, k=K)
     assert not cell(led, "Client")["suppressed"]
-    assert cell(led, "Designer")["suppression_reason"] == scores.REASON_COMPLEMENT  # the next smallest
+    assert cell(led, "Designer")["suppression_reason"] == scores.Suppression.COMPLEMENT  # the next smallest
 
 
 def test_the_lead_partner_alone_beside_a_small_one_keeps_its_row_and_the_programme_is_hidden(store, monkeypatch):
@@ -268,7 +268,7 @@ def test_the_lead_partner_alone_beside_a_small_one_keeps_its_row_and_the_program
     monkeypatch.setenv("PARTNERSHIP_LEAD_PARTNER", "Client")
     frame = scores.factor_scores(store.cursor(), k=K)
     assert not cell(frame, "Client")["suppressed"]
-    assert cell(frame, "Programme")["suppression_reason"] == scores.REASON_COMPLEMENT
+    assert cell(frame, "Programme")["suppression_reason"] == scores.Suppression.COMPLEMENT
 
 
 def test_the_demo_never_hides_its_client_to_protect_another(demo, monkeypatch):
@@ -277,12 +277,12 @@ def test_the_demo_never_hides_its_client_to_protect_another(demo, monkeypatch):
     store = Store(demo / "demo.duckdb")
     try:
         frame = scores.factor_scores(store.cursor())
-        complement = frame[frame["suppression_reason"] == scores.REASON_COMPLEMENT]
+        complement = frame[frame["suppression_reason"] == scores.Suppression.COMPLEMENT]
         assert len(complement) == 6 * len(FACTORS)  # six waves need a second hidden group
         assert "Northline Infrastructure" not in set(complement["partner"])
         monkeypatch.setenv("PARTNERSHIP_LEAD_PARTNER", "nobody by this name")  # the rule without a lead
         plain = scores.factor_scores(store.cursor())
-        assert set(plain.loc[plain["suppression_reason"] == scores.REASON_COMPLEMENT, "partner"]) == {
+        assert set(plain.loc[plain["suppression_reason"] == scores.Suppression.COMPLEMENT, "partner"]) == {
             "Northline Infrastructure"}
         # as many cells shown either way: 180 of 240 partner x wave x factor cells
         for shown_frame in (frame, plain):

@@ -108,9 +108,9 @@ def test_k_boundaries_and_default_k_from_settings(store, monkeypatch):
     monkeypatch.setenv("PARTNERSHIP_ANONYMITY_K", "5")
     frame = scores.factor_scores(store.cursor())
     alpha, beta, gamma = (row(frame, ids[x]) for x in ("Alpha", "Beta", "Gamma"))
-    assert alpha["suppressed"] and alpha["suppression_reason"] == scores.REASON_SMALL
+    assert alpha["suppressed"] and alpha["suppression_reason"] == scores.Suppression.SMALL_GROUP
     # exactly one primary -> smallest shown partner (5, lowest id: Beta) hidden as well
-    assert beta["suppressed"] and beta["suppression_reason"] == scores.REASON_COMPLEMENT
+    assert beta["suppressed"] and beta["suppression_reason"] == scores.Suppression.COMPLEMENT
     assert not gamma["suppressed"] and gamma["n"] == 5 and gamma["score"] == pytest.approx(75)
     assert row(frame, None)["n"] == 24
     # with k = 4 nobody is hidden
@@ -133,8 +133,8 @@ def test_complementary_suppression_6_6_2(store):
     for factor in FACTORS:
         alpha, beta, gamma, prog = (row(frame, p, factor) for p in
                                     (ids["Alpha"], ids["Beta"], ids["Gamma"], None))
-        assert gamma["suppression_reason"] == scores.REASON_SMALL
-        assert alpha["suppression_reason"] == scores.REASON_COMPLEMENT  # a 6, lowest id
+        assert gamma["suppression_reason"] == scores.Suppression.SMALL_GROUP
+        assert alpha["suppression_reason"] == scores.Suppression.COMPLEMENT  # a 6, lowest id
         assert not beta["suppressed"] and beta["n"] == 6 and beta["score"] == pytest.approx(50)
         # programme: (6*75 + 6*50 + 2*100) / 14
         assert not prog["suppressed"] and prog["n"] == 14
@@ -154,7 +154,7 @@ def test_single_small_partner_hides_programme_total_too(store):
            b.responses(ids["Alpha"], Q1, Q1_START, [b.all_items(4)] * 3))
     frame = scores.factor_scores(store.cursor(), k=5)
     assert frame["suppressed"].all()
-    assert (frame["suppression_reason"] == scores.REASON_SMALL).all()
+    assert (frame["suppression_reason"] == scores.Suppression.SMALL_GROUP).all()
     index = scores.index_scores(store.cursor(), k=5)
     assert index["suppressed"].all() and index["n"].isna().all()
 
@@ -188,15 +188,15 @@ def test_index_weighted_and_hidden_with_any_factor(store):
     # both partner indices are hidden although their other factors are shown.
     factors = scores.factor_scores(cursor, k=5)
     assert row(factors, ids["Beta"], "psychological_safety", Q2)["suppression_reason"] \
-        == scores.REASON_SMALL
+        == scores.Suppression.SMALL_GROUP
     assert row(factors, ids["Alpha"], "psychological_safety", Q2)["suppression_reason"] \
-        == scores.REASON_COMPLEMENT
+        == scores.Suppression.COMPLEMENT
     assert not row(factors, ids["Alpha"], "shared_goals", Q2)["suppressed"]
     beta = row(index, ids["Beta"], wave=Q2)
-    assert beta["suppressed"] and beta["suppression_reason"] == scores.REASON_SMALL
+    assert beta["suppressed"] and beta["suppression_reason"] == scores.Suppression.SMALL_GROUP
     assert pd.isna(beta["n"]) and pd.isna(beta["score"]) and beta["band"] is None
     a2 = row(index, ids["Alpha"], wave=Q2)
-    assert a2["suppressed"] and a2["suppression_reason"] == scores.REASON_COMPLEMENT
+    assert a2["suppressed"] and a2["suppression_reason"] == scores.Suppression.COMPLEMENT
     # the programme total of that factor (7) is shown, so the programme index is too
     prog2 = row(index, None, wave=Q2)
     assert not prog2["suppressed"] and prog2["n"] == 7
@@ -343,11 +343,11 @@ def test_two_small_partners_need_no_complement_and_ties_hide_the_lowest_id(store
     frame = scores.factor_scores(store.cursor(), k=5)
     reason = lambda name, factor, wave: row(frame, ids[name], factor, wave)["suppression_reason"]
     for factor in FACTORS:
-        assert reason("Alpha", factor, Q1) == reason("Beta", factor, Q1) == scores.REASON_SMALL
+        assert reason("Alpha", factor, Q1) == reason("Beta", factor, Q1) == scores.Suppression.SMALL_GROUP
         assert reason("Gamma", factor, Q1) is None and reason("Delta", factor, Q1) is None
         assert row(frame, None, factor, Q1)["n"] == 17
-        assert reason("Alpha", factor, Q2) == scores.REASON_SMALL
-        assert reason("Gamma", factor, Q2) == scores.REASON_COMPLEMENT
+        assert reason("Alpha", factor, Q2) == scores.Suppression.SMALL_GROUP
+        assert reason("Gamma", factor, Q2) == scores.Suppression.COMPLEMENT
         assert reason("Delta", factor, Q2) is None and reason("Beta", factor, Q2) is None
         assert row(frame, None, factor, Q2)["n"] == 22
     # a view of one partner keeps what was decided over all of them

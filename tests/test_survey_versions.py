@@ -113,7 +113,7 @@ def test_every_version_latest_and_pinned_equals_a_fresh_store_of_its_released_fi
         live.remove(name)
         return step(f"undoing {name}", holds)
 
-    small, complement = scores.REASON_SMALL, scores.REASON_COMPLEMENT
+    small, complement = scores.Suppression.SMALL_GROUP, scores.Suppression.COMPLEMENT
     first = load("wave.csv")["factors"]
     # Gamma (4) is under k; Alpha (5), the smallest shown partner, is hidden as its complement
     assert [shared_goals(first, p) for p in (ALPHA, BETA, GAMMA, None)] == [
@@ -162,7 +162,7 @@ def test_undoing_a_wave_keeps_its_reloaded_answers_and_the_pins(store, fresh):
     waiting = (75.0, 5, None, "2 changed responses are not shown yet")
     assert (alpha(wave), alpha(reload), alpha()) == ((75.0, 5, None, None), waiting, waiting)
     undone = b.undo(store, wave)  # the re-loaded answers (2 respondents) stay; the rest go
-    assert alpha() == alpha(undone) == (None, None, scores.REASON_SMALL, None)
+    assert alpha() == alpha(undone) == (None, None, scores.Suppression.SMALL_GROUP, None)
     assert (alpha(wave), alpha(reload)) == ((75.0, 5, None, None), waiting)
     assert_same(views(cursor, None), fresh(("reload.csv",)), "after undoing the wave")
 

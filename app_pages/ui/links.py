@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.ui import queries
-from pipelines.present import pack
+from app_pages.ui.text import md
+from pipelines.present import links
 
 
 def sidebar() -> None:
@@ -17,7 +18,7 @@ def sidebar() -> None:
                      help="Pin the view to the data as it was after one load, so later uploads do not "
                           "change what a shared link shows.")
         if requested and not st.session_state.get("asof") and not _is_known_version(requested, labels):
-            st.warning(f"The link pins data version {requested}, which this programme does not have. "
+            st.warning(f"The link pins data version {md(requested)}, which this programme does not have. "
                        "Showing the latest data instead.")
         current = queries.data_version()
         if st.session_state.get("asof") is None:
@@ -71,23 +72,12 @@ def dropped_param(key: str, options) -> str | None:
 
 
 def bad_link_notice(what: str, value: str, fallback: str) -> None:
+    """Say that the link's ``value`` for ``what`` was not usable and what is shown instead
+    (the value, a stranger's text, shown as text)."""
     pinned = " at the pinned data version" if queries.asof() is not None else ""
-    st.warning(f"The link asks for {what} **{value}**, which this programme does not have{pinned}. "
-               f"Showing {fallback} instead.",
+    st.warning(f"The link asks for {what} **{md(value)}**, which this programme does not have{pinned}. "
+               f"Showing {md(fallback)} instead.",
                icon=":material/link_off:")
-
-
-def link_params(**values: str) -> dict[str, str]:
-    """Query parameters for a link to another page that keeps this view's data pin.
-
-    A bound selectbox spells its value in the URL as its label, so the pin is its label."""
-    params = {key: str(value) for key, value in values.items() if value is not None}
-    pinned = queries.asof()
-    if pinned is not None:
-        labels = queries.version_labels()
-        if pinned in labels:
-            params["asof"] = labels[pinned]
-    return params
 
 
 def resume_linked_view() -> None:
@@ -112,5 +102,5 @@ def app_url(page: str) -> str | None:
     url = (st.context.url or "").split("?")[0].rstrip("/")
     if not url:
         return None
-    path = "/" + pack.PAGE_PATHS.get(page, page)
+    path = "/" + links.PAGE_PATHS.get(page, page)
     return url[: -len(path)] if url.endswith(path) else url

@@ -1,19 +1,21 @@
-"""The opening every browsing page shares: title, demo banner, pin, k, thresholds, waves."""
+"""The opening every browsing page shares (title, demo banner, pin, k, thresholds, waves), and
+how the parts of a view model are drawn: metrics and lists with outside text kept as text."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
-import pandas as pd
 import streamlit as st
 
 from app_pages.ui import queries
+from app_pages.ui.text import md
+from pipelines.present.views.parts import Metric
 
 
 def demo_banner() -> None:
-    if queries._is_demo(*queries._key()):
+    if queries.has_demo():
         from pipelines.programme.demo import DEMO_LABEL
 
-        st.info(f"**{DEMO_LABEL}.** Every number here is demo data. Remove it from the Data page, "
+        st.info(f"**{md(DEMO_LABEL)}.** Every number here is demo data. Remove it from the Data page, "
                 "or with `python -m pipelines demo --remove`.", icon=":material/science:")
 
 
@@ -50,13 +52,13 @@ def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -
     return context
 
 
-def index_metric(where, wave: str, row: pd.Series, change: pd.DataFrame, previous: str | None, *,
-                 programme: bool = False) -> None:
-    """A shown collaboration index in ``where`` (a column), with its change since ``previous``
-    when ``change`` (the group's index row of ``queries.changes()`` in ``wave``) has one."""
-    delta = None
-    if not change.empty and pd.notna(change["change"].iloc[0]):
-        delta = f"{change['change'].iloc[0]:+.1f} since {previous}"
-    who = f"Programme, all partners: n = {int(row['n'])} respondents" if programme else f"n = {int(row['n'])}"
-    where.metric(f"Collaboration index, {wave}", f"{row['score']:.1f}", delta=delta,
-                 help=f"{who} (smallest factor), 95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.")
+def metric(where, m: Metric) -> None:
+    """A view model's metric in ``where`` (a column); every text of it kept as text."""
+    where.metric(md(m.label), md(m.value), delta=None if m.delta is None else md(m.delta),
+                 delta_color=m.delta_color, delta_arrow="auto" if m.arrow else "off",
+                 help=None if m.help is None else md(m.help))
+
+
+def listed(title: str, items: Sequence[tuple[str, str]]) -> None:
+    """'**Title**' then one line per (name, what): the names in bold, all of it as text."""
+    st.markdown(f"**{md(title)}**\n" + "\n".join(f"- **{md(name)}**: {md(what)}" for name, what in items))

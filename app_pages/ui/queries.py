@@ -1,7 +1,9 @@
-"""The pages' data: the process's Store and cached queries of the query layer.
+"""The pages' data: the process's Store, cached queries of the query layer and cached view
+models (pipelines.present.views).
 
-Results are cached by (database, data version, as-of, k, arguments): a load or undo bumps the
-data version, so every page sees new data at once and a rerun costs no query otherwise.
+Results are cached by (database, data version, k, arguments or view state): a load or undo
+bumps the data version, so every page sees new data at once and a rerun costs no query
+otherwise.
 
 When a DuckLake store cannot be reached (PostgreSQL down or refusing), or another replica holds
 it while preparing a new store, a page says so in plain words instead of a traceback, and
@@ -10,6 +12,8 @@ retries by itself every few seconds.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import logging
 from typing import Iterator, NoReturn
 
@@ -19,10 +23,8 @@ import streamlit as st
 
 from pipelines import cli, settings
 from pipelines.ingest import known_partners
-from pipelines.present import charts
+from pipelines.present import links, views
 from pipelines.programme import bootstrap
-from pipelines.query import evidence, scores, whatif
-from pipelines.query.freshness import freshness as _freshness_of
 from pipelines.store import Store, db_path, handoff, lake, open_prepared, versions
 
 STORE_UNREACHABLE = ("The programme store cannot be reached; retrying. This page comes back by itself "
@@ -99,36 +101,6 @@ def _key() -> tuple[str, int]:
     return str(db_path()), data_version()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _index_scores(db: str, version: int, asof: int | None) -> pd.DataFrame:
-    return scores.index_scores(cursor(), asof=asof)
-
-
-def index_scores(asof: int | None = None) -> pd.DataFrame:
-    return _index_scores(*_key(), asof)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _freshness(db: str, version: int, asof: int | None) -> pd.DataFrame:
-    return _freshness_of(cursor(), asof)
-
-
-def freshness(asof: int | None = None) -> pd.DataFrame:
-    """Per dataset: live loads and the newest date in the data, as of ``asof`` (freshness.freshness)."""
-    return _freshness(*_key(), asof)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _is_demo(db: str, version: int) -> bool:
-    return versions.is_demo(cursor())
-
-
-# -- shared controls: the as-of pin and the copy-link button ---------------------------
-@st.cache_data(show_spinner=False, max_entries=16)
-def _versions(db: str, version: int) -> pd.DataFrame:
-    return versions.versions(cursor())
-
-
 def asof() -> int | None:
     """The pinned data version of this view, or None for the latest data."""
     return st.session_state.get("asof")
@@ -136,8 +108,7 @@ def asof() -> int | None:
 
 def version_labels() -> dict[int, str]:
     """Every data version a view can be pinned to -> its label (as the URL spells it)."""
-    versions = _versions(*_key())
-    return {int(v): label for v, label in zip(versions["version"], versions["label"])}
+    return source().version_labels()
 
 
 def anonymity_k() -> int:
@@ -152,87 +123,52 @@ def _qkey() -> tuple[str, int, int]:
     return (*_key(), anonymity_k())
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _factor_scores(db: str, version: int, k: int, asof: int | None) -> pd.DataFrame:
-    return scores.with_real_k(scores.factor_scores(cursor(), asof=asof, k=k), k)
+@st.cache_data(show_spinner=False, max_entries=256)
+def _query(db: str, version: int, k: int, name: str, args: tuple):
+    return views.source.run(cursor(), k, name, *args)
 
 
-def factor_scores(asof: int | None = None) -> pd.DataFrame:
-    """Every partner and the programme x wave x factor (scores.factor_scores)."""
-    return _factor_scores(*_qkey(), asof)
+@st.cache_data(show_spinner="Fitting the delivery model to this programme's history...",
+               max_entries=16)
+def _whatif_model(db: str, version: int, k: int, asof: int | None):
+    return views.source.run(cursor(), k, "whatif_model", asof)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _index_scores_k(db: str, version: int, k: int, asof: int | None) -> pd.DataFrame:
-    return scores.with_real_k(scores.index_scores(cursor(), asof=asof, k=k), k)
+def source() -> views.Source:
+    """The query layer for view models, each query cached by (database, data version, k,
+    its arguments): pages share what any of them fetched."""
+    db, version, k = _qkey()
 
-
-def index_scores_shown(asof: int | None = None) -> pd.DataFrame:
-    """scores.index_scores with reasons in plain words (the real k)."""
-    return _index_scores_k(*_qkey(), asof)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _changes(db: str, version: int, k: int, asof: int | None) -> pd.DataFrame:
-    return scores.changes(cursor(), asof=asof, k=k)
-
-
-def changes(asof: int | None = None) -> pd.DataFrame:
-    """Change since the previous wave of every group, factors and index."""
-    return _changes(*_qkey(), asof)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _waves(db: str, version: int, asof: int | None) -> list[str]:
-    return [str(w) for w in scores.waves(cursor(), asof)["wave"]]
+    def fetch(name: str, *args):
+        if name == "whatif_model":
+            return _whatif_model(db, version, k, *args)
+        return _query(db, version, k, name, args)
+    return views.Source(cursor(), k=k, fetch=fetch)
 
 
 def waves(asof: int | None = None) -> list[str]:
     """Survey waves, oldest first."""
-    return _waves(*_key(), asof)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _partners(db: str, version: int) -> pd.DataFrame:
-    return scores.partners(cursor())
+    return source().waves(asof)
 
 
 def partners() -> pd.DataFrame:
     """Every known partner: partner_id, name (ordered by name)."""
-    return _partners(*_key())
+    return source().partners()
 
 
-def colours() -> dict[str, str]:
-    """One colour per partner, the same on every page and chart."""
-    return charts.partner_colours(partners())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _indicators(db: str, version: int, asof: int | None) -> pd.DataFrame:
-    return evidence.indicators(cursor(), asof=asof)
-
-
-def indicators(asof: int | None = None) -> pd.DataFrame:
-    """Delivery and issue indicators per partner x period (evidence.indicators)."""
-    return _indicators(*_key(), asof)
+def _state_key(state: links.LinkState) -> str:
+    return json.dumps(dataclasses.asdict(state), sort_keys=True, default=str)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _agreement(db: str, version: int, k: int, asof: int | None, wave: str | None) -> pd.DataFrame:
-    return scores.with_real_k(evidence.agreement(cursor(), asof=asof, wave=wave, k=k), k)
+def _view(db: str, version: int, k: int, key: str, _state: links.LinkState):
+    return views.build(source(), _state)
 
 
-def agreement(asof: int | None = None, wave: str | None = None) -> pd.DataFrame:
-    """Survey against evidence per partner x factor in one wave (evidence.agreement)."""
-    return _agreement(*_qkey(), asof, wave)
-
-
-def previous_wave(wave: str | None, asof: int | None = None) -> str | None:
-    order = waves(asof)
-    if wave not in order:
-        return None
-    at = order.index(wave)
-    return order[at - 1] if at > 0 else None
+def view(state: links.LinkState):
+    """The view model of ``state`` (present.views.build), cached by (database, data version,
+    k, state): the page renders it, and the steering pack of the same link renders it too."""
+    return _view(*_qkey(), _state_key(state), state)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -257,25 +193,5 @@ def partner_names() -> list[str]:
 
 def has_demo() -> bool:
     """Whether the demo programme is loaded."""
-    return _is_demo(*_key())
+    return source().is_demo(None)
 
-
-@st.cache_data(show_spinner="Fitting the delivery model to this programme's history...",
-               max_entries=16)
-def _whatif_model(db: str, version: int, k: int, asof: int | None):
-    return whatif.fit(cursor(), asof=asof, k=k)
-
-
-def whatif_model(asof: int | None = None):
-    """whatif.FittedModel, or whatif.Declined when the history is too short."""
-    return _whatif_model(*_qkey(), asof)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _whatif_current(db: str, version: int, k: int, asof: int | None) -> pd.DataFrame:
-    return whatif.current_scores(cursor(), asof=asof, k=k)
-
-
-def whatif_current(asof: int | None = None) -> pd.DataFrame:
-    """Each partner's latest-wave factor scores (whatif.current_scores)."""
-    return _whatif_current(*_qkey(), asof)

@@ -44,9 +44,13 @@ def add_parsers(verbs) -> None:
 def _scores(store: Store, args, out: TextIO, err: TextIO) -> int:
     import json
 
+    from pipelines import settings
+    from pipelines.present import words
     from pipelines.query import scores
 
     frame = scores.scores_export(store.cursor(), asof=args.asof)
+    k = settings.anonymity_k()
+    frame["reason"] = frame["reason"].map(lambda code: words.reason(code, k), na_action="ignore")
     if args.format == "json":
         records = json.loads(frame.to_json(orient="records"))
         out.write(json.dumps(records, indent=1) + "\n")
@@ -65,13 +69,13 @@ def _check_pack(args, err: TextIO) -> int | None:
 
 def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines import settings
-    from pipelines.present import pack
+    from pipelines.present import links, pack
     from pipelines.store import private
 
     scenarios = ()
     if args.wi_partner:
         weights = factor_numbers(args.weight, "weight")
-        scenarios = (pack.Scenario(args.wi_partner, factor_numbers(args.delta, "delta"),
+        scenarios = (links.Scenario(args.wi_partner, factor_numbers(args.delta, "delta"),
                                    {**settings.index_weights(), **weights} if weights else None),)
     if args.base_url:
         try:
@@ -81,7 +85,7 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
             return EXIT_USAGE
     else:
         base_url = settings.get("public_url") or None
-    view = pack.PackView(page=args.page, partner=args.partner, wave=args.wave,
+    view = links.LinkState(page=args.page, partner=args.partner, wave=args.wave,
                          factors=tuple(args.factors) if args.factors else None, sort=args.sort,
                          asof=args.asof, scenarios=scenarios)
     data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=base_url)

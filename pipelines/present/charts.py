@@ -11,12 +11,9 @@ Conventions every chart follows
   is drawn as a marker with its reason, never as zero or a silent gap.
 * Fonts are large enough for a projector (``_style``).
 
-The frame helpers at the end (``movers``, ``alerts``, ``heatmap_frame``...) only select
-and format rows the query layer has already computed and suppressed; they add no numbers.
-
-``whatif_strip_spec`` returns the finished Vega-Lite dict of ``whatif_strip`` instead of a
-chart: a what-if slider move draws a new scenario, and Altair's build and validation
-(~100 ms) would be most of the move.
+The rows each chart draws come from the view models (``present.views``), in their order;
+``heatmap_frame`` only lays the query layer's cells out for the heatmap. The What-if strip
+is in ``whatif_strip``; the compact charts of the steering pack in ``slide_charts``.
 """
 from __future__ import annotations
 
@@ -27,8 +24,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from pipelines.present import words
 from pipelines.programme.factors import BANDS, FACTORS
 from pipelines.programme.factors import label as factor_label
+from pipelines.query.scores import Suppression
 
 PROGRAMME = "Programme"
 PROGRAMME_COLOUR = "#333333"
@@ -126,7 +125,10 @@ def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     out["n_text"] = out["n"].map(lambda v: "" if pd.isna(v) else str(int(v)))
     out["interval"] = _interval_text(out["ci_low"], out["ci_high"]).to_numpy()
     reason = out["suppression_reason"] if "suppression_reason" in out else pd.Series(None, index=out.index)
-    out["status"] = reason.where(out["suppressed"].astype(bool), "shown").fillna(f"fewer than {k} responses")
+    hidden = out["suppressed"].astype(bool)
+    out["code"] = reason.where(hidden, None).astype(object)
+    out.loc[hidden & out["code"].isna(), "code"] = Suppression.SMALL_GROUP
+    out["status"] = [words.reason(c, k) if h else "shown" for c, h in zip(out["code"], hidden)]
     for column in ("ci_low", "ci_high", "score"):
         out[column] = out[column].astype("float64")
     out["n"] = out["n"].astype("float64")
@@ -234,7 +236,7 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
                alt.Tooltip("n_text:N", title="Respondents (n)"),
                alt.Tooltip("interval:N", title="95% interval"),
                alt.Tooltip("change_text:N", title="Change since previous wave"),
-               alt.Tooltip("beyond:N", title="Change beyond uncertainty")]
+               alt.Tooltip("beyond:N", title="Change beyond noise")]
     colour = alt.Color("partner:N", scale=_colour_scale(colours, order), legend=None)
     height = max(60, 52 * len(order)) + 40
     layers = _band_layers(thresholds, orient="x")
@@ -361,7 +363,7 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
                alt.Tooltip("status:N", title="Status")]
     shown = data[~data["suppressed"].astype(bool)]
     hidden = data[data["suppressed"].astype(bool)].assign(y=0)
-    hidden["label"] = np.where(hidden["status"].str.startswith("fewer than"), f"< {k}", "protected")
+    hidden["label"] = [words.reason(c, k, words.Form.COUNT) for c in hidden["code"]]
     top = max(float(shown["n"].max()) if not shown.empty else 0.0, float(k)) * 1.2
     y = alt.Y("n:Q", title="Respondents", scale=alt.Scale(domain=[0, top]))
     layers = [
@@ -378,8 +380,9 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     chart = alt.layer(*layers).properties(
         width=width, height=260,
         title=alt.Title("Respondents per wave",
-                        subtitle=f"Smallest factor n. '< {k}': fewer than {k} responses; 'protected': "
-                                 "hidden so a smaller group cannot be worked out by subtraction."))
+                        subtitle="Smallest factor n. " + "; ".join(
+                            f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}" for c in Suppression)
+                        + "."))
     return _style(chart)
 
 
@@ -405,8 +408,7 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
 
     cells["arrow"] = cells.apply(arrow, axis=1) if not cells.empty else pd.Series(dtype=object)
     hidden = cells["suppressed"].astype(bool)
-    small = cells["status"].astype(str).str.startswith("fewer than")
-    cells.loc[hidden, "arrow"] = np.where(small[hidden], f"< {k} responses", "protects a group")
+    cells.loc[hidden, "arrow"] = [words.reason(c, k, words.Form.MARK) for c in cells.loc[hidden, "code"]]
     cells["change_text"] = _signed(cells["change"]).to_numpy()
     cells["cell"] = np.where(hidden, "not shown", cells["score_text"])
     cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")
@@ -417,7 +419,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
             *, columns: Sequence[str] | None = None, select: str | None = "pick",
             width: int = 900) -> alt.TopLevelMixin:
     """Partners (rows, in ``order``) x factors + index (columns): band colour, score and
-    the change since the previous wave (▲/▼, * when beyond uncertainty). ``select``
+    the change since the previous wave (▲/▼, * when beyond noise). ``select``
     names a point selection on partner (clicking a row picks the partner)."""
     columns = list(columns or [factor_label(f) for f in (*FACTORS, "collaboration_index")])
     cells = cells[cells["column"].isin(columns)]
@@ -452,65 +454,11 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     chart = alt.layer(rect, score, change).properties(
         width=width, height=height,
         title=alt.Title("Partners × factors", subtitle="Score (0-100) and change since the previous wave; "
-                        "* change beyond its uncertainty. Click a row to open that partner."))
+                        "* change beyond noise. Click a row to open that partner."))
     return _style(chart)
 
 
-# -- frame helpers (selection and formatting only) ---------------------------------------
-
-def movers(changes: pd.DataFrame, wave: str, *, limit: int = 8) -> pd.DataFrame:
-    """The biggest changes of shown partner groups (index and factors) into ``wave``."""
-    rows = changes[(changes["wave"] == wave) & changes["partner_id"].notna() & changes["change"].notna()]
-    rows = rows.assign(_abs=rows["change"].abs()).sort_values(
-        ["_abs", "partner"], ascending=[False, True], kind="stable").head(limit)
-    return pd.DataFrame({
-        "Partner": rows["partner"].to_numpy(),
-        "Measure": rows["factor"].map(factor_label).to_numpy(),
-        "From": rows["previous_score"].round(1).to_numpy(),
-        "To": rows["score"].round(1).to_numpy(),
-        "Change": rows["change"].round(1).to_numpy(),
-        "Beyond noise": rows["beyond_uncertainty"].map(
-            lambda v: "yes" if (not pd.isna(v) and v) else "no").to_numpy(),
-    })
-
-
-def falls(changes: pd.DataFrame, wave: str) -> pd.DataFrame:
-    """Groups (partners and programme, factors and index) that fell beyond their uncertainty."""
-    beyond = changes["beyond_uncertainty"].fillna(False).astype(bool)
-    rows = changes[(changes["wave"] == wave) & beyond & (changes["change"] < 0)]
-    return rows.sort_values("change", kind="stable")
-
-
-def suppressed_list(index: pd.DataFrame) -> pd.DataFrame:
-    rows = index[index["suppressed"].astype(bool) & index["partner_id"].notna()]
-    return rows[["partner", "suppression_reason"]].sort_values("partner").reset_index(drop=True)
-
-
-def evidence_frame(indicators: pd.DataFrame, partner: str, wave: str,
-                   previous: str | None) -> pd.DataFrame:
-    """One partner's indicators in ``wave`` (and the previous wave), with their factor."""
-    from pipelines.query.evidence import INDICATORS
-
-    meta = pd.DataFrame({"indicator": [i.name for i in INDICATORS], "label": [i.label for i in INDICATORS],
-                         "good": [i.good for i in INDICATORS], "unit": [i.unit for i in INDICATORS],
-                         "help": [i.help for i in INDICATORS], "factor": [i.factor for i in INDICATORS],
-                         "order": range(len(INDICATORS))})
-    mine = indicators[indicators["partner"] == partner]
-    now = mine[mine["wave"] == wave][["indicator", "value", "count"]]
-    before = mine[mine["wave"] == previous][["indicator", "value"]].rename(columns={"value": "previous"})
-    out = meta.merge(now, on="indicator", how="left").merge(before, on="indicator", how="left")
-    return out.sort_values("order").reset_index(drop=True)
-
-
-def format_indicator(value, unit: str) -> str:
-    if value is None or pd.isna(value):
-        return "no data"
-    if unit.startswith("share"):
-        return f"{value * 100:.0f}%"
-    if unit == "days":
-        return f"{value:.1f} days"
-    return f"{value:.0f}"
-
+# -- images --------------------------------------------------------------------------------
 
 def _spec(chart) -> str:
     """The Vega-Lite JSON of a chart (or of its spec dict), with missing values (NaN) as null."""

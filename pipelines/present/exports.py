@@ -1,6 +1,9 @@
 """Files users download: CSV that spreadsheet programs cannot turn into formulas."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -21,3 +24,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def slug(*parts: str) -> str:
+    """A file name's stem from its parts (a page, a partner, a wave...): ASCII letters and
+    digits (accents dropped: 'Zürich' is 'zurich'), each run of anything else one hyphen, lower
+    case; a part with nothing left is left out. Nothing a file system or a shell reads."""
+    words = []
+    for part in parts:
+        ascii_text = unicodedata.normalize("NFKD", str(part)).encode("ascii", "ignore").decode()
+        word = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
+        if word:
+            words.append(word)
+    return "-".join(words)

@@ -110,7 +110,7 @@ def _part(kind, rater_ids, target_ids, names, score, n, hidden, primary) -> pd.D
     rater_ids = pd.array(list(rater_ids), dtype="Int64")
     target_ids = pd.array(list(target_ids), dtype="Int64")
     hidden = np.asarray(hidden, dtype=bool)
-    reason = np.where(primary, scores.REASON_SMALL, np.where(hidden, scores.REASON_COMPLEMENT, None))
+    reason = np.where(primary, scores.Suppression.SMALL_GROUP, np.where(hidden, scores.Suppression.COMPLEMENT, None))
     respondents = pd.array(np.asarray(n, dtype="int64"), dtype="Int64")
     respondents[hidden] = pd.NA
     return pd.DataFrame({

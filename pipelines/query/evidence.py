@@ -402,7 +402,8 @@ def indicators(cursor, *, asof: int | None = None, partners: Iterable[int] | Non
 # -- agreement -------------------------------------------------------------------
 
 class Status(StrEnum):
-    """What ``agreement`` found for a partner x factor (``note`` says it in words)."""
+    """What ``agreement`` found for a partner x factor (``note`` says it in words; for a
+    hidden survey group ``present.words.agreement_note`` says why, from ``suppression_reason``)."""
     DISAGREES = "disagrees"
     CONSISTENT = "consistent"           # compared; no disagreement beyond noise
     TOO_FEW_EVENTS = "too few events"
@@ -416,7 +417,7 @@ AGREEMENT_COLUMNS = [
     "partner_id", "partner", "wave", "factor", "survey_score", "others_score",
     "survey_difference", "survey_low", "survey_high", "indicator", "evidence_value",
     "others_value", "evidence_from", "events", "p_value", "p_adjusted", "disagrees", "status",
-    "note", "survey_rank", "evidence_rank", "ranked",
+    "note", "suppression_reason", "survey_rank", "evidence_rank", "ranked",
 ]
 
 
@@ -565,6 +566,7 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     out["status"] = [_status(r) for r in out.itertuples(index=False)]
     out["note"] = [_note(r) for r in out.itertuples(index=False)]
     out["disagrees"] = out["disagrees"].fillna(False).astype(bool)
+    out["suppression_reason"] = out["suppression_reason"].where(out["suppressed"].eq(True), None)
     out = _ranks(out)
     out["_f"] = out["factor"].map({f: i for i, f in enumerate(FACTORS)})
     out = out.sort_values(["_f", "partner", "partner_id"], kind="stable")
@@ -597,13 +599,13 @@ def _status(row) -> Status:
     return Status.DISAGREES if row.disagrees else Status.CONSISTENT
 
 
-def _note(row) -> str:
+def _note(row) -> str | None:
     """The plain words of a partner x factor's agreement."""
     status, factor = _status(row), factor_label(row.factor).lower()
     if status == Status.NO_SURVEY:
         return "No survey responses for this factor in this wave"
     if status == Status.SURVEY_HIDDEN:
-        return f"No survey score to compare: {row.suppression_reason}"
+        return None  # the reason is a code (suppression_reason); present.words says it with k
     if status == Status.NO_EVIDENCE:
         return "No delivery or issue data for this factor in this wave"
     indicator = INDICATORS_BY_NAME[row.indicator]

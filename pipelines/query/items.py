@@ -80,8 +80,8 @@ def _suppress(item: pd.DataFrame, k: int) -> pd.DataFrame:
         "favourable": np.where(hidden, np.nan, np.append(favourable, favourable.sum()) / counts),
         "n": pd.array(counts, dtype="Int64"),
         "suppressed": hidden,
-        "reason": pd.Series(np.where(primary, scores.REASON_SMALL,
-                                     np.where(hidden, scores.REASON_COMPLEMENT, None)), dtype=object),
+        "reason": pd.Series(np.where(primary, scores.Suppression.SMALL_GROUP,
+                                     np.where(hidden, scores.Suppression.COMPLEMENT, None)), dtype=object),
     })
     out.loc[hidden, "n"] = pd.NA
     return out

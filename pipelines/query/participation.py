@@ -8,7 +8,7 @@ than invited means the headcount is out of date).
 Privacy: a group with fewer than k respondents (but some) is not given exactly: its respondents are
 "fewer than k" and it has no rate, as survey platforms do. The scores publish the programme's
 respondents per wave and factor, so a partner the scores hide to protect a small one
-(``scores.REASON_COMPLEMENT``) has its count hidden here too ("k or more"), or subtracting the
+(``scores.Suppression.COMPLEMENT``) has its count hidden here too ("k or more"), or subtracting the
 shown counts from the programme's would give the small group's. No respondents at all is shown
 as 0: it identifies nobody.
 
@@ -45,12 +45,12 @@ def participation(cursor, *, asof: int | None = None, k: int | None = None,
     counts = frame["n"].astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(shown & (invited > 0), np.minimum(counts / invited, 1.0), np.nan)
-        at_most = np.where(frame["reason"].eq(scores.REASON_SMALL), (k - 1) / invited, np.nan)
+        at_most = np.where(frame["reason"].eq(scores.Suppression.SMALL_GROUP), (k - 1) / invited, np.nan)
     surely = at_most < warning  # even k - 1 respondents would be under the warning
     below = pd.array(np.where(np.isnan(rate), surely, rate < warning), dtype="boolean")
     below[np.isnan(rate) & ~surely] = pd.NA
-    words = frame["reason"].map({scores.REASON_SMALL: groups.fewer_than(k),
-                                 scores.REASON_COMPLEMENT: groups.at_least(k)})
+    words = frame["reason"].map({scores.Suppression.SMALL_GROUP: groups.fewer_than(k),
+                                 scores.Suppression.COMPLEMENT: groups.at_least(k)})
     frame["respondents"] = frame["n"].astype(object).where(shown, words)
     frame["rate"] = rate
     frame["below_warning"] = below
@@ -90,7 +90,7 @@ def _groups(cursor, asof: int | None) -> pd.DataFrame:
 def _complements(cursor, asof: int | None, k: int) -> set[tuple[int, str]]:
     """(partner_id, wave) of every partner group the scores hide to protect a smaller one."""
     factors = scores.factor_scores(cursor, asof=asof, k=k, programme=False)
-    hidden = factors[factors["suppression_reason"].eq(scores.REASON_COMPLEMENT)]
+    hidden = factors[factors["suppression_reason"].eq(scores.Suppression.COMPLEMENT)]
     return {(int(p), str(w)) for p, w in zip(hidden["partner_id"], hidden["wave"])}
 
 
@@ -101,5 +101,5 @@ def _suppress(frame: pd.DataFrame, complements: set[tuple[int, str]], k: int) ->
     primary = (n > 0) & (n < k)
     keys = zip(frame["partner_id"].astype(int), frame["wave"].astype(str))
     complement = np.array([key in complements for key in keys], dtype=bool) & ~primary
-    reason = np.where(primary, scores.REASON_SMALL, np.where(complement, scores.REASON_COMPLEMENT, None))
+    reason = np.where(primary, scores.Suppression.SMALL_GROUP, np.where(complement, scores.Suppression.COMPLEMENT, None))
     return frame.assign(suppressed=primary | complement, reason=pd.Series(reason, index=frame.index, dtype=object))

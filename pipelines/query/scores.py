@@ -29,14 +29,13 @@ its release (n, n x mean, and the pooled spread), never a separate query.
 Suppression (within a release)
 ------------------------------
 * primary: a group (partner or programme) with ``n < k`` is hidden,
-  reason ``"fewer than k responses"``;
+  reason ``Suppression.SMALL_GROUP``;
 * complementary: when exactly one partner group is primarily hidden and the total is
   shown, a second group is hidden, so ``total - shown partners`` is the sum of two hidden
   groups, never one: the smallest other shown partner (ties: lowest partner_id), never the
   lead partner (setting ``lead_partner``) while another is shown; the programme total when
-  no other partner is shown. Reason ``"hidden so a smaller group cannot be worked out by
-  subtraction"``. With two or more primary groups the difference already mixes at least
-  two hidden groups.
+  no other partner is shown. Reason ``Suppression.COMPLEMENT``. With two or more primary
+  groups the difference already mixes at least two hidden groups.
 * a hidden row has ``score``, ``n``, ``ci_low``, ``ci_high`` and ``band`` all missing.
 * the collaboration index of a group is hidden when any of its weighted factors is hidden;
   the programme index likewise.
@@ -76,6 +75,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from enum import StrEnum
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import duckdb
@@ -92,27 +92,14 @@ from pipelines.store import versions
 from pipelines.store.versions import visible
 
 PROGRAMME = "Programme"
-REASON_SMALL = "fewer than k responses"
-REASON_COMPLEMENT = "hidden so a smaller group cannot be worked out by subtraction"
 
 
-def reason_small(k: int) -> str:
-    """The primary suppression reason in plain words, with the real k."""
-    return f"fewer than {int(k)} responses"
+class Suppression(StrEnum):
+    """Why a group is hidden: a code every frame carries in ``suppression_reason``; the
+    sentences people read are made from it by ``present.words``."""
+    SMALL_GROUP = "small_group"   # fewer than k respondents
+    COMPLEMENT = "complement"     # hidden so a smaller group cannot be worked out by subtraction
 
-
-def with_real_k(frame: pd.DataFrame, k: int | None = None,
-                columns: Sequence[str] = ("suppression_reason", "note", "reason")) -> pd.DataFrame:
-    """The frame with ``REASON_SMALL`` (which keeps the letter k as the stable code that
-    callers compare against) spelled out with the real k, for display and export."""
-    real = reason_small(_k(k))
-    out = frame.copy()
-    for column in columns:
-        if column in out and len(out):
-            text = out[column].astype(object)
-            is_text = text.map(lambda v: isinstance(v, str))
-            out[column] = text.where(~is_text, text.astype(str).str.replace(REASON_SMALL, real, regex=False))
-    return out
 
 FACTOR_COLUMNS = [
     "partner_id", "partner", "wave", "wave_start", "factor", "score", "n",
@@ -125,7 +112,7 @@ CHANGE_COLUMNS = [
     "beyond_uncertainty",
 ]
 EXPORT_COLUMNS = ["partner", "wave", "factor", "score", "respondents", "suppressed", "reason", "pending"]
-_REASONS = {Hidden.SMALL: REASON_SMALL, Hidden.COMPLEMENT: REASON_COMPLEMENT}
+_REASONS = {Hidden.SMALL: Suppression.SMALL_GROUP, Hidden.COMPLEMENT: Suppression.COMPLEMENT}
 _F = len(FACTORS)
 _PAIRS = list(itertools.combinations(range(_F), 2))  # factor pairs for the index's spread
 
@@ -664,7 +651,8 @@ def partners(cursor) -> pd.DataFrame:
 def scores_export(cursor, asof: int | None = None, *, k: int | None = None,
                   weights: Mapping[str, float] | Sequence[float] | None = None) -> pd.DataFrame:
     """Scores for the command line: partner, wave, factor, score (1 dp), respondents,
-    suppressed, reason, pending. Hidden groups are listed with empty score and respondents."""
+    suppressed, reason (a ``Suppression`` code), pending. Hidden groups are listed with empty
+    score and respondents."""
     thresholds = settings.band_thresholds()
     frame, index = _with_index(cursor, asof, k, None, weights, thresholds)
     frame = pd.concat([frame, index], ignore_index=True)

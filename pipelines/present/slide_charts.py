@@ -1,0 +1,123 @@
+"""Compact charts for slides (the steering pack): the same frames and colours as the page
+charts, drawn to fit a 16:9 slide at a size the renderer gives (``width``, ``height``).
+
+Pure Altair builders (no Streamlit); the rows, their order and their labels come from the
+view models (``present.views``).
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from pipelines.present.charts import BAND_COLOURS, _style
+from pipelines.programme.factors import BANDS
+from pipelines.programme.factors import label as factor_label
+from pipelines.query.scores import PROGRAMME
+
+ACCENT = "#0072B2"  # the first colour of charts.PALETTE
+INK = "#1F2328"
+
+
+def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str],
+                    factors: Sequence[str], thresholds: tuple[float, float], *,
+                    width: float, height: float, columns: int = 3):
+    """Compact small multiples for a slide: each factor over time, the partner (its colour,
+    shaded 95% interval) against the programme (grey, dashed), one shared 0-100 axis, the
+    bands behind. Same frames and colours as ``charts.factors_over_time``; a wave where the
+    partner's group is hidden is marked with a cross at the foot of its panel."""
+    data = frame.copy()
+    data["panel"] = data["factor"].map(factor_label)
+    data["date"] = pd.to_datetime(data["wave_start"])
+    data["score"] = data["score"].astype("float64")
+    data["ci_low"] = data["ci_low"].astype("float64")
+    data["ci_high"] = data["ci_high"].astype("float64")
+    panels = [factor_label(f) for f in factors]
+    names = [partner, PROGRAMME]
+    color = alt.Color("partner:N", title=None, scale=alt.Scale(
+        domain=names, range=[colours.get(partner, ACCENT), "#8A8A8A"]),
+        legend=alt.Legend(orient="top", direction="horizontal", symbolStrokeWidth=4))
+    dash = alt.StrokeDash("partner:N", legend=None, scale=alt.Scale(domain=names, range=[[1, 0], [6, 4]]))
+    x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False,
+                                                  labelFontSize=14))
+    y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
+              axis=alt.Axis(values=[0, 50, 100], labelFontSize=14))
+    low, high = thresholds
+    band_layers = [
+        alt.Chart(pd.DataFrame({"start": [start], "end": [end]})).mark_rect(
+            color=BAND_COLOURS[band], opacity=0.6).encode(
+            y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q")
+        for band, start, end in zip(BANDS, (0.0, low, high), (low, high, 100.0))]
+    own = data[data["partner"] == partner]
+    hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
+    data["cross"] = np.where((data["partner"] == partner) & data["date"].isin(hidden_dates), 4.0, np.nan)
+    chart = alt.layer(
+        *band_layers,
+        alt.Chart().transform_filter(alt.datum.partner == partner).mark_area(
+            opacity=0.22, color=colours.get(partner, ACCENT)).encode(
+            x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q"),
+        alt.Chart().mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=36, filled=True)).encode(
+            x=x, y=y, color=color, strokeDash=dash),
+        alt.Chart().transform_filter("isValid(datum.cross)").mark_point(
+            shape="cross", size=90, filled=True, color="#8a2d2d").encode(x=x, y=alt.Y("cross:Q")),
+        data=data,
+    ).properties(width=width, height=height)
+    return _style(chart.facet(facet=alt.Facet("panel:N", sort=panels, title=None,
+                                              header=alt.Header(labelFontSize=14, labelFontWeight="normal",
+                                                                labelAnchor="start", labelLimit=width + 16)),
+                              columns=columns, spacing={"row": 12, "column": 18}))
+
+
+def movers_bars(bars: pd.DataFrame, colours: Mapping[str, str], *, lanes: int, width: float,
+                height: float):
+    """Change of each group's index since the previous wave: ``bars`` (partner, change,
+    beyond_uncertainty, label) top to bottom; at most ``lanes`` rows' height."""
+    data = bars.copy()
+    names = list(data["partner"])
+    reach = max(5.0, float(data["change"].abs().max() if data["change"].notna().any() else 5) * 1.35)
+    data["pos"] = data["change"].fillna(0)
+    data["align"] = np.where(data["pos"] >= 0, "left", "right")
+    scale = alt.Scale(domain=list(colours), range=list(colours.values()))
+    x = alt.X("pos:Q", scale=alt.Scale(domain=[-reach, reach]),
+              title="Change in collaboration index since the previous wave (points)")
+    y = alt.Y("partner:N", sort=names, title=None, axis=alt.Axis(labelFontSize=15))
+    shown = data[data["change"].notna()]
+    chart = alt.layer(
+        alt.Chart(pd.DataFrame({"pos": [0]})).mark_rule(color="#666666").encode(x="pos:Q"),
+        alt.Chart(shown).mark_bar(height=22).encode(
+            x=x, y=y, color=alt.Color("partner:N", scale=scale, legend=None),
+            opacity=alt.condition("datum.beyond_uncertainty === true", alt.value(1.0), alt.value(0.55))),
+        alt.Chart(data[data["pos"] >= 0]).mark_text(align="left", dx=6, fontSize=14, color=INK).encode(
+            x=x, y=y, text="label:N"),
+        alt.Chart(data[data["pos"] < 0]).mark_text(align="right", dx=-6, fontSize=14, color=INK).encode(
+            x=x, y=y, text="label:N"),
+    ).properties(width=width, height=min(height, 44 * lanes))
+    return _style(chart)
+
+
+def whatif_bars(rows: pd.DataFrame, colour: str, thresholds: tuple[float, float], *,
+                width: float, height: float):
+    """Now (grey) vs projected (the partner's colour), per factor and the index, as
+    horizontal bars on the 0-100 scale with the band thresholds marked."""
+    long = pd.concat([rows.assign(kind="Now", value=rows["now"]),
+                      rows.assign(kind="Projected", value=rows["projected"])], ignore_index=True)
+    long = long[long["value"].notna()]
+    long["text"] = long["value"].map(lambda v: f"{v:.0f}")
+    order = list(rows["short"])
+    y = alt.Y("short:N", sort=order, title=None, axis=alt.Axis(labelFontSize=14))
+    offset = alt.YOffset("kind:N", sort=["Now", "Projected"])
+    x = alt.X("value:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)",
+              axis=alt.Axis(values=[0, 25, 50, 75, 100]))
+    color = alt.Color("kind:N", title=None, scale=alt.Scale(domain=["Now", "Projected"],
+                                                            range=["#A0A0A0", colour]),
+                      legend=alt.Legend(orient="top", direction="horizontal"))
+    low, high = thresholds
+    rules = pd.DataFrame({"x": [low, high], "t": [f"{low:g}", f"{high:g}"]})
+    return _style(alt.layer(
+        alt.Chart(rules).mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.7).encode(x="x:Q"),
+        alt.Chart(long).mark_bar().encode(y=y, yOffset=offset, x=x, color=color),
+        alt.Chart(long).mark_text(align="left", dx=3, fontSize=14, color=INK).encode(
+            y=y, yOffset=offset, x=x, text="text:N"),
+    ).properties(width=width, height=height))

@@ -1,0 +1,243 @@
+"""Overview: where every partner stands in a wave, who moved, what to look at, how fresh the
+data is; and its pack (index over time, spectrum, movers)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines.present import charts, links, words
+from pipelines.present.views import parts
+from pipelines.present.views.parts import (
+    EM_DASH,
+    EN_DASH,
+    ChartInput,
+    Context,
+    Cover,
+    Metric,
+    Panel,
+)
+from pipelines.programme.factors import INDEX
+from pipelines.programme.factors import label as factor_label
+from pipelines.query import alerts, significance
+from pipelines.query.scores import PROGRAMME
+
+MOVERS_SHOWN = 8  # the slide says "Eight largest changes"
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: alerts.Kind
+    partner: str
+    text: str  # what follows the partner's name: the alert's note, as ``alerts`` prints it
+
+
+@dataclass(frozen=True)
+class OverviewView:
+    context: Context
+    headline: tuple[Metric, ...]          # index, band, partners shown
+    spectrum_title: str
+    spectrum: ChartInput | None           # None when no group can be shown
+    nothing_shown: str | None             # ...and then why
+    hidden_title: str
+    hidden: tuple[tuple[str, str], ...]   # (partner, why it is not shown)
+    pending_title: str
+    pending: tuple[tuple[str, str], ...]  # (group, responses its value does not count yet)
+    movers_caption: str
+    movers: pd.DataFrame | None           # None for the first wave
+    no_movers: str
+    alerts: tuple[Alert, ...]
+    no_alerts: str
+    index_over_time: ChartInput
+    freshness: pd.DataFrame
+    freshness_caption: str | None
+    # the pack
+    cover: Cover
+    index_panel: Panel
+    spectrum_panel: Panel
+    movers_panels: tuple[Panel, ...]
+
+    @property
+    def panels(self) -> tuple[Panel, ...]:
+        return (self.index_panel, self.spectrum_panel, *self.movers_panels)
+
+
+def cover(ctx: Context, subtitle: str) -> Cover:
+    """The first slide of every pack: what, which data, the bands and the privacy rule."""
+    low, high = ctx.thresholds
+    page = "overview" if ctx.state.page == "programme" else ctx.state.page
+    return Cover(ctx.programme_name, subtitle, (
+        ctx.data_line,
+        f"Latest survey wave in this pack: {ctx.wave or 'none yet'}",
+        f"Bands: cooperating below {low:g}, transitioning {low:g}{EN_DASH}{high:g}, "
+        f"collaborating from {high:g} (scores 0{EN_DASH}100)",
+        f"Privacy: a group with fewer than {ctx.k} respondents is never shown, nor one that "
+        "could be worked out from the others."), ctx.link(page))
+
+
+def index_metric(label: str, row: pd.Series, change: pd.DataFrame, previous: str | None,
+                 who: str) -> Metric:
+    """A shown collaboration index, with its change since ``previous`` when ``change`` (the
+    group's index row of ``changes`` in the wave) has one."""
+    delta = None
+    if not change.empty and pd.notna(change["change"].iloc[0]):
+        delta = f"{change['change'].iloc[0]:+.1f} since {previous}"
+    return Metric(label, f"{row['score']:.1f}", delta,
+                  f"{who} (smallest factor), 95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.")
+
+
+def band_metric(label: str, row: pd.Series, ctx: Context) -> Metric:
+    return Metric(label, str(row["band"]).capitalize(), help=charts.band_labels(ctx.thresholds)[row["band"]])
+
+
+def moves(changes: pd.DataFrame, wave: str) -> pd.DataFrame:
+    """The largest changes into ``wave`` of shown partner groups (index and factors)."""
+    rows = changes[(changes["wave"] == wave) & changes["partner_id"].notna() & changes["change"].notna()]
+    return rows.assign(_abs=rows["change"].abs()).sort_values(
+        ["_abs", "partner"], ascending=[False, True], kind="stable").head(MOVERS_SHOWN)
+
+
+def _movers_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Partner": rows["partner"].to_numpy(),
+        "Measure": rows["factor"].map(factor_label).to_numpy(),
+        "From": rows["previous_score"].round(1).to_numpy(),
+        "To": rows["score"].round(1).to_numpy(),
+        "Change": rows["change"].round(1).to_numpy(),
+        "Beyond noise": rows["beyond_uncertainty"].map(
+            lambda v: "yes" if parts.yes(v) else "no").to_numpy(),
+    })
+
+
+def _alerts(found: pd.DataFrame) -> tuple[Alert, ...]:
+    """``query.alerts`` as the page lists them (the command line's ``alerts`` prints the same)."""
+    return tuple(Alert(alerts.Kind(r.kind), str(r.partner), f"{r.note}.")
+                 for r in found.itertuples(index=False))
+
+
+def _movers_panels(ctx: Context, changes: pd.DataFrame, factors: pd.DataFrame,
+                   index: pd.DataFrame) -> tuple[Panel, ...]:
+    wave, previous, k = ctx.wave, ctx.previous, ctx.k
+    bars = changes[(changes["wave"] == wave) & (changes["factor"] == INDEX)]
+    current = index[index["wave"] == wave]
+    hidden = current[current["suppressed"]]
+    notes = list(parts.suppression_notes(hidden, k, waves=[wave]))
+    others = [p for p in bars[bars["change"].isna()]["partner"] if p not in set(hidden["partner"])]
+    if others and previous:
+        notes.append(f"{', '.join(others)}: no change shown, the {previous} group is not shown "
+                     f"or has no responses.")
+    against = f"Wave {wave} against {previous or 'none'}"
+    chart = None
+    if previous is not None:
+        bars = bars.assign(_o=bars["change"].fillna(-1e9)).sort_values(
+            ["_o", "partner"], ascending=[False, True]).drop(columns="_o")
+        bars = bars.assign(label=[
+            (f"{c:+.1f}" + ("  beyond noise" if parts.yes(b) else "")) if pd.notna(c) else "not shown"
+            for c, b in zip(bars["change"], bars["beyond_uncertainty"].astype(object))])
+        chart = ChartInput("movers_bars", (bars, dict(ctx.colours)), {"lanes": len(ctx.partners) + 1})
+        chart_notes = tuple(notes)
+    else:
+        chart_notes = ("Only one wave so far: nothing to compare.", *notes)
+    out = [Panel("movers", f"Biggest movers: {previous or EM_DASH} \u2192 {wave}",
+                 ctx.lines(against, "Collaboration index; solid bars: change beyond noise"),
+                 ctx.link("overview", wave=wave), chart_notes, chart=chart)]
+    top = moves(changes, wave)
+    if not top.empty:
+        n_now = pd.concat([factors, index.assign(factor=INDEX)])
+        n_now = n_now[n_now["wave"] == wave].set_index(["partner", "factor"])["n"]
+        rows = [[m.partner, factor_label(m.factor), parts.fmt_score(m.previous_score),
+                 f"{parts.fmt_score(m.score)} (n {int(n_now.get((m.partner, m.factor)))})",
+                 parts.fmt_change(m.change), "yes" if parts.yes(m.beyond_uncertainty) else "no"]
+                for m in top.itertuples()]
+        out.append(Panel(
+            "movers_table", f"Largest changes since {previous or 'the previous wave'}",
+            ctx.lines(against, "Eight largest changes of any factor or the index, partners only"),
+            ctx.link("compare", wave=wave),
+            (f"Changes are only listed where both waves' groups are shown (at least {k} respondents).",
+             *notes),
+            table=parts.table(["Partner", "Factor", previous or "Previous", f"{wave} (n)", "Change",
+                               "Beyond noise?"], rows,
+                              [False] * len(rows), [m.factor == INDEX for m in top.itertuples()])))
+    return tuple(out)
+
+
+def index_panel(ctx: Context, index: pd.DataFrame) -> Panel:
+    programme = index[index["partner"] == PROGRAMME]
+    return Panel(
+        "index_over_time", "Collaboration index over time",
+        ctx.lines(f"Waves {ctx.waves[0]}{EN_DASH}{ctx.waves[-1]}",
+                  "Programme: all partners' respondents; line: mean, shaded: 95% interval"),
+        ctx.link("overview"),
+        (f"n = {parts.n_range(programme['n'])} respondents per wave. Background: the bands.",
+         *parts.suppression_notes(programme, ctx.k, waves=ctx.waves)),
+        chart=ChartInput("index_over_time", (index, ctx.thresholds, ctx.k), {"waves": ctx.waves}))
+
+
+def spectrum_panel(ctx: Context, index: pd.DataFrame, chart: ChartInput) -> Panel:
+    return Panel("spectrum", f"Where partners stand: {ctx.wave}",
+                 ctx.lines(f"Wave {ctx.wave}", "All partners; collaboration index with 95% interval"),
+                 ctx.link("overview", wave=ctx.wave),
+                 parts.suppression_notes(index[index["wave"] == ctx.wave], ctx.k, waves=[ctx.wave])
+                 + tuple(f"{group}: {what}." for group, what in
+                         parts.pending_groups(index[index["wave"] == ctx.wave])),
+                 chart=chart)
+
+
+def build(source, state: links.LinkState) -> OverviewView:
+    """The Overview of ``state`` (its wave and pin) from ``source`` (views.source.Source)."""
+    ctx = parts.context(source, state)
+    wave, previous, k, asof = ctx.wave, ctx.previous, ctx.k, ctx.asof
+    index, changes, factors = source.index_scores(asof), source.changes(asof), source.factor_scores(asof)
+    in_wave, changes_in_wave = index[index["wave"] == wave], changes[changes["wave"] == wave]
+    programme = in_wave[in_wave["partner_id"].isna()]
+    label = f"Collaboration index, {wave}"
+    if not programme.empty and not bool(programme["suppressed"].iloc[0]):
+        row = programme.iloc[0]
+        change = changes_in_wave[changes_in_wave["partner_id"].isna()
+                                 & (changes_in_wave["factor"] == INDEX)]
+        headline = [index_metric(label, row, change, previous,
+                                 f"Programme, all partners: n = {int(row['n'])} respondents"),
+                    band_metric("Programme band", row, ctx)]
+    else:
+        why = words.reason(programme["suppression_reason"].iloc[0], k) if not programme.empty else "no responses"
+        headline = [Metric(label, "not shown", help=f"Not shown: {why}."), Metric("Programme band", "not shown")]
+    partner_rows = in_wave[in_wave["partner_id"].notna()]
+    headline.append(Metric(
+        "Partners shown", f"{int((~partner_rows['suppressed'].astype(bool)).sum())} of {len(partner_rows)}",
+        help=f"A partner is shown when every factor has at least {k} responses and it cannot be "
+             "worked out from the others."))
+    anything_shown = not in_wave[~in_wave["suppressed"].astype(bool)].empty
+    spectrum = ChartInput("spectrum", (in_wave, dict(ctx.colours), ctx.thresholds, k),
+                          {"changes": changes_in_wave})
+    trend = index_panel(ctx, index)
+    fresh = source.freshness(asof).rename(columns={
+        "dataset": "Dataset", "last_loaded": "Last loaded", "batches": "Loads",
+        "newest_data": "Newest date in the data"})
+    return OverviewView(
+        context=ctx, headline=tuple(headline),
+        spectrum_title=f"From cooperation to collaboration, {wave}",
+        spectrum=spectrum if anything_shown else None,
+        nothing_shown=None if anything_shown else (
+            f"No group can be shown for {wave}: every partner (and the programme) has fewer than "
+            f"{k} responses on some factor, or is hidden to protect one that has."),
+        hidden_title=f"Not shown in {wave}:", hidden=parts.hidden_groups(in_wave, k),
+        pending_title=f"Not counted yet in {wave}:", pending=parts.pending_groups(in_wave),
+        movers_caption=(f"{wave} is the first wave: there is nothing to compare it with yet."
+                        if previous is None else
+                        f"Largest changes since {previous} among shown partners (index and factors). "
+                        f"'Beyond noise': {words.BEYOND_NOISE}."),
+        movers=None if previous is None else _movers_frame(moves(changes, wave)),
+        no_movers="No partner is shown in both waves, so no change can be given.",
+        alerts=_alerts(source.alerts(asof, wave)),
+        no_alerts=(f"Nothing to flag in {wave}: no score fell beyond noise, and no partner's survey "
+                   "and delivery evidence disagree beyond noise (METHOD.md: false discovery rate "
+                   f"{significance.FDR_Q:g} across the wave)."),
+        index_over_time=trend.chart,
+        freshness=fresh,
+        freshness_caption=None if asof is None else (
+            f"As the data stood at {ctx.asof_label or f'version {asof}'}, the pinned version: later "
+            "loads and undos are not counted."),
+        cover=cover(ctx, f"Overview {EM_DASH} wave {wave}"),
+        index_panel=trend,
+        spectrum_panel=spectrum_panel(ctx, index, spectrum),
+        movers_panels=_movers_panels(ctx, changes, factors, index))

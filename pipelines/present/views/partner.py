@@ -1,0 +1,268 @@
+"""Partner profile: one partner's five factors over time against the programme, with the
+delivery evidence beside each; and its pack (factors and evidence, scores by wave, what
+people say against what the data shows)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines.present import links, words
+from pipelines.present.views import parts
+from pipelines.present.views.overview import band_metric, cover, index_metric
+from pipelines.present.views.parts import (
+    EM_DASH,
+    ChartInput,
+    Context,
+    Cover,
+    Metric,
+    Panel,
+)
+from pipelines.programme.factors import FACTORS, INDEX
+from pipelines.programme.factors import label as factor_label
+from pipelines.query.evidence import INDICATORS
+from pipelines.query.scores import PROGRAMME
+
+
+@dataclass(frozen=True)
+class FactorEvidence:
+    """One factor of the partner in the wave: its survey score, the indicators that
+    corroborate it, and whether the two agree."""
+    score: Metric
+    score_caption: str | None       # why it is not shown
+    indicators: tuple[Metric, ...]
+    note: str | None                # survey against evidence
+    disagrees: bool
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    context: Context
+    partner: str
+    headline: tuple[Metric, ...]              # index, band, respondents
+    hidden_title: str
+    hidden_waves: tuple[tuple[str, str], ...]  # (wave, why it is not shown)
+    hidden_tail: str
+    no_responses: str | None
+    factors_caption: str
+    factors_over_time: ChartInput
+    profile_title: str
+    profile: ChartInput
+    evidence_title: str
+    evidence: tuple[tuple[str, FactorEvidence], ...]  # (factor, its evidence), in factor order
+    evidence_table: pd.DataFrame
+    respondents: ChartInput | None
+    waves_table: pd.DataFrame | None
+    # the pack
+    cover: Cover
+    profile_panel: Panel
+    table_panel: Panel
+    agreement_panel: Panel
+
+    @property
+    def panels(self) -> tuple[Panel, ...]:
+        return (self.profile_panel, self.table_panel, self.agreement_panel)
+
+
+def format_indicator(value, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    if unit.startswith("share"):
+        return f"{value * 100:.0f}%"
+    if unit == "days":
+        return f"{value:.1f} days"
+    return f"{value:.0f}"
+
+
+def _basis(indicator: str, count: int) -> str:
+    """What an indicator's count counts."""
+    if indicator in ("on_time_rate", "mean_slip_days", "joint_share"):
+        return f"{count} milestone{'s' if count != 1 else ''}"
+    if indicator == "ageing_backlog":
+        return f"of {count} open"
+    if indicator == "median_days_to_resolve":
+        return f"{count} resolved"
+    return f"{count} issue{'s' if count != 1 else ''}"
+
+
+def evidence_frame(indicators: pd.DataFrame, partner: str, wave: str, previous: str | None) -> pd.DataFrame:
+    """One partner's indicators in ``wave`` (and the previous wave), with their factor."""
+    meta = pd.DataFrame({"indicator": [i.name for i in INDICATORS], "label": [i.label for i in INDICATORS],
+                         "good": [i.good for i in INDICATORS], "unit": [i.unit for i in INDICATORS],
+                         "help": [i.help for i in INDICATORS], "factor": [i.factor for i in INDICATORS],
+                         "order": range(len(INDICATORS))})
+    mine = indicators[indicators["partner"] == partner]
+    now = mine[mine["wave"] == wave][["indicator", "value", "count"]]
+    before = mine[mine["wave"] == previous][["indicator", "value"]].rename(columns={"value": "previous"})
+    out = meta.merge(now, on="indicator", how="left").merge(before, on="indicator", how="left")
+    return out.sort_values("order").reset_index(drop=True)
+
+
+def _indicator_metric(ind) -> Metric:
+    delta, colour = None, "inverse" if ind["good"] == "lower" else "normal"
+    if pd.notna(ind["value"]) and pd.notna(ind["previous"]):
+        diff = ind["value"] - ind["previous"]
+        delta = (f"{diff * 100:+.0f} pts" if ind["unit"].startswith("share")
+                 else f"{diff:+.1f} days" if ind["unit"] == "days" else f"{diff:+.0f}")
+        if abs(diff) < 1e-9:
+            delta, colour = "no change", "off"
+    count = "" if pd.isna(ind["count"]) else f" Based on {int(ind['count'])}."
+    return Metric(ind["label"], format_indicator(ind["value"], ind["unit"]), delta,
+                  f"{ind['help']} {'Lower' if ind['good'] == 'lower' else 'Higher'} is better.{count}", colour)
+
+
+def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.DataFrame,
+              evidence: pd.DataFrame, agreement: pd.DataFrame) -> tuple[tuple[str, FactorEvidence], ...]:
+    mine = changes[(changes["partner"] == partner) & (changes["wave"] == ctx.wave)].set_index("factor")
+    agree = agreement[agreement["partner"] == partner].set_index("factor", drop=False)
+    out = []
+    for factor in FACTORS:
+        row = in_wave[(in_wave["partner"] == partner) & (in_wave["factor"] == factor)]
+        label, caption = factor_label(factor), None
+        if row.empty:
+            score = Metric(label, "no responses")
+        elif bool(row["suppressed"].iloc[0]):
+            why = words.reason(row["suppression_reason"].iloc[0], ctx.k)
+            score, caption = Metric(label, "not shown", help=f"Not shown: {why}."), why.capitalize()
+        else:
+            r = row.iloc[0]
+            delta = None
+            if factor in mine.index and pd.notna(mine.loc[factor, "change"]):
+                delta = f"{mine.loc[factor, 'change']:+.1f}"
+            score = Metric(label, f"{r['score']:.1f}", delta,
+                           f"Survey score, n = {int(r['n'])}, 95% interval {r['ci_low']:.1f} to "
+                           f"{r['ci_high']:.1f}.")
+        note = words.agreement_note(agree.loc[factor], ctx.k) if factor in agree.index else None
+        out.append((factor, FactorEvidence(
+            score, caption, tuple(_indicator_metric(i) for _, i in evidence[evidence["factor"] == factor].iterrows()),
+            note, bool(agree.loc[factor, "disagrees"]) if factor in agree.index else False)))
+    return tuple(out)
+
+
+def _headline(ctx: Context, now: pd.DataFrame, changes: pd.DataFrame, partner: str) -> tuple[Metric, ...]:
+    label = f"Collaboration index, {ctx.wave}"
+    if now.empty:
+        return Metric(label, "no responses"), Metric("Band", "\u2013"), Metric("Respondents", "0")
+    if bool(now["suppressed"].iloc[0]):
+        code = now["suppression_reason"].iloc[0]
+        why = f"Not shown: {words.reason(code, ctx.k)}."
+        return (Metric(label, "not shown", help=why), Metric("Band", "not shown"),
+                Metric("Respondents", words.reason(code, ctx.k, words.Form.COUNT), help=why))
+    row = now.iloc[0]
+    change = changes[(changes["partner"] == partner) & (changes["wave"] == ctx.wave)
+                     & (changes["factor"] == INDEX)]
+    return (index_metric(label, row, change, ctx.previous, f"n = {int(row['n'])}"), band_metric("Band", row, ctx),
+            Metric("Respondents", str(int(row["n"])), help="Smallest number of respondents over the five factors."))
+
+
+def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.DataFrame,
+                  evidence: pd.DataFrame, agreement: pd.DataFrame) -> Panel:
+    """The partner's chosen factors over time against the programme, its evidence beside."""
+    frame = factors[factors["partner"].isin([partner, PROGRAMME]) & factors["factor"].isin(ctx.factors)]
+    own = pd.concat([frame, index[index["partner"].isin([partner, PROGRAMME])].assign(factor=INDEX)],
+                    ignore_index=True)
+    own = own[own["partner"] == partner]
+    rows = [[e.label, format_indicator(e.value, e.unit), _basis(e.indicator, 0 if pd.isna(e.count) else int(e.count))]
+            for e in evidence.itertuples()]
+    notes = []
+    if own["n"].notna().any():
+        notes.append(f"{partner}: n {parts.n_range(own['n'])} respondents per wave; grey dashed line: programme.")
+    notes += parts.suppression_notes(own, ctx.k, waves=ctx.waves, factors=ctx.factors)
+    agree = agreement[(agreement["partner"] == partner) & agreement["disagrees"]]
+    notes += [f"Say vs show ({factor_label(a['factor']).lower()}): {words.agreement_note(a, ctx.k)}."
+              for a in agree.to_dict("records")]
+    if ctx.wave == (ctx.waves[-1] if ctx.waves else None):
+        notes.append("Evidence for the latest wave is provisional: milestones due later in it may still be met.")
+    return Panel(
+        "partner", f"{partner}: factors over time, evidence beside",
+        ctx.lines(f"Partner {partner}", ctx.factors_text(), f"Evidence for wave {ctx.wave}"),
+        ctx.link("partner", partner=partner, wave=ctx.wave), tuple(notes),
+        chart=ChartInput("partner_factors", (frame, partner, dict(ctx.colours), ctx.factors, ctx.thresholds)),
+        table=parts.table(["Evidence", "Value", "Based on"], rows,
+                          [pd.isna(e.value) for e in evidence.itertuples()]))
+
+
+def _table_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.DataFrame) -> Panel:
+    cols = [*ctx.factors, INDEX]
+    data = pd.concat([factors[(factors["partner"] == partner) & factors["factor"].isin(ctx.factors)],
+                      index[index["partner"] == partner].assign(factor=INDEX)], ignore_index=True)
+    rows, muted = [], []
+    for wave in ctx.waves:
+        w = data[data["wave"] == wave].set_index("factor")
+        rows.append([wave] + [parts.score_cell(w, f, with_n=True) for f in cols])
+        muted.append(not any(parts.shown(w, f) for f in cols))
+    return Panel(
+        "partner_table", f"{partner}: scores by wave",
+        ctx.lines(f"Partner {partner}", ctx.factors_text(), "Score (0-100) and n respondents"),
+        ctx.link("partner", partner=partner, wave=ctx.wave),
+        parts.suppression_notes(data, ctx.k, waves=ctx.waves, factors=cols)
+        or (f"Every group here has at least {ctx.k} respondents.",),
+        table=parts.table(["Wave"] + [factor_label(f) for f in cols], rows, muted))
+
+
+def _agreement_panel(ctx: Context, partner: str, agreement: pd.DataFrame) -> Panel:
+    agree = agreement[(agreement["partner"] == partner) & agreement["factor"].isin(ctx.factors)]
+    rows, muted = [], []
+    for a in agree.to_dict("records"):
+        survey = parts.fmt_score(a["survey_score"])
+        rank = f"{int(a['survey_rank'])} of {int(a['ranked'])}" if pd.notna(a["survey_rank"]) else EM_DASH
+        erank = f"{int(a['evidence_rank'])} of {int(a['ranked'])}" if pd.notna(a["evidence_rank"]) else EM_DASH
+        rows.append([factor_label(a["factor"]), survey or "not shown", rank, erank,
+                     ("Disagree: " if a["disagrees"] else "") + words.agreement_note(a, ctx.k)])
+        muted.append(not survey)
+    return Panel(
+        "agreement", f"{partner}: what people say vs what the data shows",
+        ctx.lines(f"Partner {partner}", f"Wave {ctx.wave}", ctx.factors_text()),
+        ctx.link("partner", partner=partner, wave=ctx.wave),
+        ("Ranks among the partners with a shown survey score and evidence on the factor.",),
+        table=parts.table(["Factor", "Survey", "Survey rank", "Evidence rank", "What it says"], rows, muted))
+
+
+def build(source, state: links.LinkState) -> PartnerView:
+    """The Partner profile of ``state`` (partner, wave, factors, pin); the first partner by
+    name when the link names none."""
+    ctx = parts.context(source, state)
+    if not ctx.partners:
+        raise ValueError("No partners yet: load the partners list or a pulse survey export.")
+    partner = state.partner or ctx.partners[0]
+    wave, k, asof = ctx.wave, ctx.k, ctx.asof
+    factors, index, changes = source.factor_scores(asof), source.index_scores(asof), source.changes(asof)
+    agreement = source.agreement(asof, wave)
+    mine = factors[factors["partner"].isin([partner, PROGRAMME])]
+    my_index = index[index["partner"] == partner]
+    in_wave = mine[mine["wave"] == wave]
+    evidence = evidence_frame(source.indicators(asof), partner, wave, ctx.previous)
+    hidden = my_index[my_index["suppressed"].astype(bool)]
+    table = evidence.assign(factor=evidence["factor"].map(factor_label))[
+        ["factor", "label", "value", "previous", "count", "good", "unit"]].rename(columns={
+            "factor": "Factor", "label": "Indicator", "value": wave, "previous": ctx.previous or "previous wave",
+            "count": "Based on", "good": "Better when", "unit": "Unit"})
+    waves_table = None if my_index.empty else pd.DataFrame({
+        "Wave": my_index["wave"].to_numpy(),
+        "Respondents": my_index["n"].to_numpy(),
+        "Collaboration index": my_index["score"].round(1).to_numpy(),
+        "Not shown because": my_index["suppression_reason"].map(
+            lambda c: words.reason(c, k), na_action="ignore").to_numpy()})
+    return PartnerView(
+        context=ctx, partner=partner,
+        headline=_headline(ctx, my_index[my_index["wave"] == wave], changes, partner),
+        hidden_title=f"Not shown for {partner}:",
+        hidden_waves=tuple((str(w), words.reason(r, k)) for w, r in zip(hidden["wave"], hidden["suppression_reason"])),
+        hidden_tail="Those waves are marked \u2715 on the charts, never drawn as zero.",
+        no_responses=f"{partner} has no survey responses at this data version." if my_index.empty else None,
+        factors_caption=(f"{partner} (solid) and the programme (dashed), with 95% intervals (shaded). "
+                         f"\u2715 at the foot of a panel: a wave where {partner} is not shown (hover for why)."),
+        factors_over_time=ChartInput("factors_over_time", (mine, partner, dict(ctx.colours), ctx.thresholds, k),
+                                     {"which": ctx.factors, "waves": ctx.waves}),
+        profile_title=f"Profile across the five factors, {wave}",
+        profile=ChartInput("factor_profile", (in_wave, partner, dict(ctx.colours), ctx.thresholds, k)),
+        evidence_title=f"Evidence beside each factor, {wave}",
+        evidence=_evidence(ctx, partner, in_wave, changes, evidence, agreement),
+        evidence_table=table,
+        respondents=None if my_index.empty else ChartInput(
+            "respondents_per_wave", (my_index, partner, dict(ctx.colours), k), {"waves": ctx.waves}),
+        waves_table=waves_table,
+        cover=cover(ctx, f"Partner profile: {partner} {EM_DASH} wave {wave}"),
+        profile_panel=profile_panel(ctx, partner, factors, index, evidence, agreement),
+        table_panel=_table_panel(ctx, partner, factors, index),
+        agreement_panel=_agreement_panel(ctx, partner, agreement))

@@ -1,0 +1,132 @@
+"""What the view models read: the query layer's results for one database at one k.
+
+``Source(cursor)`` runs each query once per source (a pack of many slides asks for the same
+frames again and again); the app gives its view models a ``Source`` whose ``fetch`` is its
+cached query (``app_pages/ui/queries.py``), so a page reuses what other pages fetched. Every
+query a view model may make is in ``QUERIES``: the one list of what views read.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pandas as pd
+
+from pipelines import settings
+from pipelines.query import alerts, evidence, freshness, reliability, scores, warm, whatif
+from pipelines.query import scenario as scenarios
+from pipelines.store import versions
+
+
+def _waves(cursor, k, asof):
+    return [str(w) for w in scores.waves(cursor, asof)["wave"]]
+
+
+def _labels(cursor, k):
+    found = versions.versions(cursor)
+    return {int(v): str(label) for v, label in zip(found["version"], found["label"])}
+
+
+def _check(cursor, k, asof):
+    versions.check(asof, cursor)  # raises ValueError naming the versions there are
+    return True
+
+
+QUERIES: dict[str, Callable[..., Any]] = {
+    "factor_scores": lambda cursor, k, asof: scores.factor_scores(cursor, asof=asof, k=k),
+    "index_scores": lambda cursor, k, asof: scores.index_scores(cursor, asof=asof, k=k),
+    "changes": lambda cursor, k, asof: scores.changes(cursor, asof=asof, k=k),
+    "waves": _waves,
+    "partners": lambda cursor, k: scores.partners(cursor),
+    "indicators": lambda cursor, k, asof: evidence.indicators(cursor, asof=asof),
+    "agreement": lambda cursor, k, asof, wave: evidence.agreement(cursor, asof=asof, wave=wave, k=k),
+    "alerts": lambda cursor, k, asof, wave: alerts.alerts(cursor, asof=asof, wave=wave, k=k),
+    "reliability": lambda cursor, k, asof: reliability.reliability(cursor, asof=asof, k=k),
+    "freshness": lambda cursor, k, asof: freshness.freshness(cursor, asof),
+    "whatif_current": lambda cursor, k, asof: whatif.current_scores(cursor, asof=asof, k=k),
+    # shared with the warm-up thread and the whatif command: fitted once per data content
+    "whatif_model": lambda cursor, k, asof: warm.whatif_model(cursor, asof, k=k),
+    "version_labels": _labels,
+    "describe": lambda cursor, k, asof: versions.describe(cursor, asof),
+    "is_demo": lambda cursor, k, asof: versions.is_demo(cursor, asof),
+    "check_asof": _check,
+}
+
+
+def run(cursor, k: int, name: str, *args):
+    """One query of ``QUERIES`` on ``cursor`` at ``k``."""
+    return QUERIES[name](cursor, k, *args)
+
+
+class Source:
+    """The query layer for view models. ``fetch(name, *args)`` answers a query of
+    ``QUERIES``; by default from ``cursor``, each query once."""
+
+    def __init__(self, cursor=None, *, k: int | None = None,
+                 fetch: Callable[..., Any] | None = None):
+        self._cursor = cursor
+        self.k = settings.anonymity_k() if k is None else int(k)
+        self.thresholds = settings.band_thresholds()
+        if fetch is None:
+            memo: dict[tuple, Any] = {}
+
+            def fetch(name, *args):
+                if (name, *args) not in memo:
+                    memo[(name, *args)] = run(cursor, self.k, name, *args)
+                return memo[(name, *args)]
+        self._fetch = fetch
+
+    def factor_scores(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("factor_scores", asof)
+
+    def index_scores(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("index_scores", asof)
+
+    def changes(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("changes", asof)
+
+    def waves(self, asof: int | None) -> list[str]:
+        return self._fetch("waves", asof)
+
+    def partners(self) -> pd.DataFrame:
+        return self._fetch("partners")
+
+    def indicators(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("indicators", asof)
+
+    def agreement(self, asof: int | None, wave: str | None) -> pd.DataFrame:
+        return self._fetch("agreement", asof, wave)
+
+    def alerts(self, asof: int | None, wave: str | None) -> pd.DataFrame:
+        return self._fetch("alerts", asof, wave)
+
+    def reliability(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("reliability", asof)
+
+    def freshness(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("freshness", asof)
+
+    def whatif_current(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("whatif_current", asof)
+
+    def whatif_model(self, asof: int | None):
+        return self._fetch("whatif_model", asof)
+
+    def scenario(self, asof: int | None, partner: str, deltas: dict[str, float],
+                 weights: dict[str, float]) -> scenarios.Scenario:
+        """``query.scenario.scenario`` (what ``python -m pipelines whatif`` prints), on this
+        source's fitted model and current scores, so a slider move refits nothing."""
+        return scenarios.scenario(self._cursor, partner, deltas, weights, asof=asof, k=self.k,
+                                  model=self.whatif_model(asof), current=self.whatif_current(asof),
+                                  thresholds=self.thresholds)
+
+    def version_labels(self) -> dict[int, str]:
+        return self._fetch("version_labels")
+
+    def describe(self, asof: int | None) -> str:
+        return self._fetch("describe", asof)
+
+    def is_demo(self, asof: int | None) -> bool:
+        return self._fetch("is_demo", asof)
+
+    def check_asof(self, asof: int | None) -> None:
+        self._fetch("check_asof", asof)

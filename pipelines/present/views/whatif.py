@@ -1,0 +1,299 @@
+"""What-if: a partner's factor scores moved (and the index weights changed), its projected
+index, band and place among the partners, and what this programme's history says about
+delivery in the next period; and its pack (the scenario, the delivery after it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from pipelines import settings
+from pipelines.present import links, words
+from pipelines.present.charts import PROGRAMME_COLOUR
+from pipelines.present.views import parts
+from pipelines.present.views.overview import cover
+from pipelines.present.views.parts import (
+    EM_DASH,
+    ChartInput,
+    Context,
+    Cover,
+    Metric,
+    Panel,
+)
+from pipelines.programme.factors import (
+    FACTOR_LABELS,
+    FACTORS,
+    INDEX,
+    SHORT_LABELS,
+    band_of,
+)
+from pipelines.programme.factors import label as factor_label
+from pipelines.query import whatif
+from pipelines.query.scenario import IndicatorProjection, Scenario
+
+NO_VALUE = "\u2013"
+NO_WEIGHT = "Every index weight is zero. Give at least one factor a weight."
+
+
+@dataclass(frozen=True)
+class SliderNote:
+    """Under a factor's slider: its score now and moved (``capped`` at 0 or 100)."""
+    now: str
+    moved: str
+    capped: bool
+
+
+@dataclass(frozen=True)
+class WhatIfView:
+    context: Context
+    scenario: links.Scenario            # the partner, its deltas and weights (all five)
+    partners: tuple[str, ...]           # every partner with a latest-wave row
+    default_partner: str                # the first partner whose scores are shown
+    hidden_partners: frozenset[str]     # partners whose scores are not shown (nothing to move)
+    wave: str
+    hidden: str | None                  # why the partner's scores are not shown
+    no_weight: str | None               # every weight is zero
+    sliders: dict[str, SliderNote]
+    default_weights: dict[str, float]
+    metrics: tuple[Metric, ...]         # projected index, rank
+    band: Metric | None                 # the band the interval allows: a line, too long for a metric
+    strip: ChartInput | None            # whatif_strip.whatif_strip_spec's inputs
+    declined: str | None                # no delivery model, and why
+    delivery: pd.DataFrame | None       # projected delivery (shown columns) ...
+    trust: pd.DataFrame | None          # ... and what it rests on
+    delivery_summary: str | None        # why no indicator is projected (None when one is)
+    model_note: str | None
+    effects: pd.DataFrame | None        # fitted effects of +10 points per factor
+    snapshot: dict[str, str] | None     # the scenario as a row of the kept-scenarios table
+    link: str                           # relative link of the scenario
+    # the pack
+    cover: Cover
+    scenario_panel: Panel
+    delivery_panel: Panel | None
+
+    @property
+    def panels(self) -> tuple[Panel, ...]:
+        return tuple(p for p in (self.scenario_panel, self.delivery_panel) if p is not None)
+
+
+def _fmt(unit: str, value: float) -> str:
+    if value != value:
+        return NO_VALUE
+    return f"{value:.0f} days" if unit == "days" else f"{value * 100:.0f}%"
+
+
+def _fmt_change(unit: str, value: float) -> str:
+    if value != value:
+        return NO_VALUE
+    return f"{value:+.1f} days" if unit == "days" else f"{value * 100:+.1f} pts"
+
+
+def _fmt_err(unit: str, value: float) -> str:
+    return f"{value:.1f} days" if unit == "days" else f"{value * 100:.1f} pts"
+
+
+def _held_text(p: IndicatorProjection) -> str:
+    """The time-order validation an indicator's projection rests on (or why it was refused)."""
+    held = p.held_back
+    if held is None:
+        return "not enough history to hold any back"
+    waves = held.waves[0] if len(held.waves) == 1 else f"{held.waves[0]} to {held.waves[-1]}"
+    return (f"{_fmt_err(p.unit, held.mae_model)} vs {_fmt_err(p.unit, held.mae_naive)} ({held.naive}); "
+            f"{held.n} forecasts of {waves}, one-sided p = {held.p_value:.2f}")
+
+
+def _rests_on(p: IndicatorProjection, model) -> str:
+    if p.status is not whatif.Status.PROJECTED:
+        return f"not projected ({p.status.value}): {p.reason}"
+    m = model.indicators[p.indicator]
+    return f"{m.n} partner-waves, {m.partners} partners"
+
+
+def _delivery(sc: Scenario, model) -> pd.DataFrame:
+    """The page's delivery table: each indicator's projection (``query.scenario``, as the
+    command line's ``whatif`` gives it) and what it rests on."""
+    rows = []
+    for p in sc.indicators:
+        projected = p.status is whatif.Status.PROJECTED
+        change = p.projected - p.expected if projected else float("nan")
+        better = (change < 0) if p.good == "lower" else (change > 0)
+        verdict = "" if not projected or abs(change) < 1e-9 else (" (better)" if better else " (worse)")
+        rows.append({"Indicator": p.label, "Last period": _fmt(p.unit, p.now),
+                     "Expected": _fmt(p.unit, p.expected), "With this scenario": _fmt(p.unit, p.projected),
+                     "95% interval": f"{_fmt(p.unit, p.low)} to {_fmt(p.unit, p.high)}" if projected else NO_VALUE,
+                     "Change": _fmt_change(p.unit, change) + verdict,
+                     "Rests on": _rests_on(p, model), "Held-back error": _held_text(p)})
+    return pd.DataFrame(rows)
+
+
+def _delivery_summary(sc: Scenario) -> str | None:
+    """Why no delivery indicator is projected for the scenario, in one sentence (None when one is)."""
+    statuses = {p.status for p in sc.indicators}
+    if whatif.Status.PROJECTED in statuses or not statuses:
+        return None
+    if whatif.Status.OUTSIDE_OBSERVED_RANGE in statuses:
+        outside = next(p.reason for p in sc.indicators if p.status is whatif.Status.OUTSIDE_OBSERVED_RANGE)
+        return (f"Nothing is projected: this scenario goes outside what this programme has observed "
+                f"({outside}). Move the sliders back towards the partner's scores.")
+    return ("No delivery indicator has a reliable projection: in this programme's own history, the "
+            "model's forecasts of the next period were no better than a naive forecast (each row "
+            "says by how much), so none is shown. The index needs no model.")
+
+
+def _delivery_rows(sc: Scenario, table: pd.DataFrame) -> list[list[str]]:
+    """The pack's delivery table: the page's, in fewer and shorter columns (a refused
+    indicator's validation numbers instead of the whole reason; the note says the rest)."""
+    rows = []
+    for p, r in zip(sc.indicators, table.to_dict("records")):
+        projected = p.status is whatif.Status.PROJECTED
+        rests = r["Rests on"]
+        held = p.held_back
+        if p.status is whatif.Status.NO_RELIABLE_PROJECTION and held is not None:
+            rests = (f"{p.status.value}: error {_fmt_err(p.unit, held.mae_model)} vs "
+                     f"{_fmt_err(p.unit, held.mae_naive)} naive, p = {held.p_value:.2f}")
+        rows.append([r["Indicator"], r["Last period"], r["Expected"],
+                     r["With this scenario"] + (f" ({r['95% interval']})" if projected else ""), rests])
+    return rows
+
+
+def _effects(model) -> pd.DataFrame | None:
+    if not isinstance(model, whatif.FittedModel):
+        return None
+    coefs = whatif.coefficients_frame(model)
+    return pd.DataFrame({
+        "Indicator": coefs["label"], "Factor": coefs["factor_label"],
+        "Per +10 points": coefs["estimate"].map(lambda v: f"{v:+.1f}") + " "
+        + coefs["unit"].map({"percentage points": "pts", "% change": "%"}),
+        "95% interval": coefs["low"].map(lambda v: f"{v:+.1f}") + " to " + coefs["high"].map(lambda v: f"{v:+.1f}"),
+        "Clear of zero": ~coefs["spans_zero"]})
+
+
+def _delivery_parts(sc: Scenario, model, panel: Panel):
+    """What the delivery model says of the scenario: (why there is no model, the page's
+    projection and what it rests on, why nothing is projected, its note, the slide ``panel``
+    filled in)."""
+    if isinstance(model, whatif.Declined):
+        return model.reason, None, None, None, None, replace(panel, notes=(model.reason,))
+    table = _delivery(sc, model)
+    summary = _delivery_summary(sc)
+    note = f"{sc.model} Intervals are 95% for the expected value; a single period varies more."
+    return None, table.drop(columns=["Rests on", "Held-back error"]), \
+        table[["Indicator", "Rests on", "Held-back error"]], summary, note, replace(
+            panel, notes=tuple(n for n in (summary, note) if n),
+            table=parts.table(["Indicator", "Latest observed", "Expected now", "Projected (95% interval)",
+                               "History it rests on"], _delivery_rows(sc, table)))
+
+
+def scenario_of(state: links.LinkState, current: pd.DataFrame) -> links.Scenario:
+    """The state's scenario with every factor's delta and weight (the first shown partner
+    when the state names none); a ValueError for an unknown partner, factor or weights."""
+    names = [str(n) for n in current["partner"]]
+    if state.scenarios:
+        asked = state.scenarios[0]
+    else:
+        shown = current.loc[~current["suppressed"].astype(bool), "partner"]
+        asked = links.Scenario(state.partner or (str(shown.iloc[0]) if not shown.empty else names[0]))
+    if asked.partner not in names:
+        raise ValueError(f"No partner named '{asked.partner}'. Partners: {', '.join(names)}.")
+    for f in asked.deltas:
+        if f not in FACTORS:
+            raise ValueError(f"Unknown factor '{f}' in the what-if changes.")
+    weights = dict(asked.weights) if asked.weights is not None else settings.index_weights()
+    weights = {f: float(weights.get(f, 0.0) or 0.0) for f in FACTORS}
+    if min(weights.values()) < 0:
+        raise ValueError("An index weight is negative. Give every factor a weight of 0 or more.")
+    return links.Scenario(asked.partner, {f: float(asked.deltas.get(f, 0.0) or 0.0) for f in FACTORS}, weights)
+
+
+def build(source, state: links.LinkState) -> WhatIfView:
+    """The What-if view of ``state``'s scenario (its first; with none, the first shown
+    partner unmoved) at its pin."""
+    ctx = parts.context(source, state)
+    k, asof = ctx.k, ctx.asof
+    current = source.whatif_current(asof)
+    scenario = scenario_of(state, current)
+    partner, deltas, weights = scenario.partner, scenario.deltas, scenario.weights
+    default = settings.index_weights()
+    row = current[current["partner"] == partner].iloc[0]
+    wave = str(row["wave"])
+    link = ctx.link("what-if", scenario=scenario)
+    moves = ", ".join(f"{FACTOR_LABELS[f]} {d:+g}" for f, d in deltas.items() if d) or "no changes"
+    same = all(abs(weights[f] - default[f]) < 1e-9 for f in FACTORS)
+    total = sum(weights.values())
+    lines = ctx.lines(f"Partner {partner}", f"Wave {wave}", f"Changes: {moves}")
+    weights_line = ("Weights: as configured" if same else "Weights: every one zero" if total <= 0
+                    else "Weights: " + ", ".join(f"{SHORT_LABELS[f]} {weights[f] / total:.0%}" for f in FACTORS))
+    lines = (lines[0], weights_line, lines[1])
+    title = f"What-if: {partner}"
+    shown = current[~current["suppressed"].astype(bool)]
+    base = dict(context=ctx, scenario=scenario, partners=tuple(str(p) for p in current["partner"]),
+                default_partner=str(shown["partner"].iloc[0]) if not shown.empty else str(current["partner"].iloc[0]),
+                hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
+                wave=wave, default_weights=default, link=link, cover=cover(ctx, title))
+    empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, declined=None, delivery=None,
+                 trust=None, delivery_summary=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
+    model = source.whatif_model(asof)
+    if bool(row["suppressed"]):
+        why = (words.reason(row["reason"], k, words.Form.NOTE) if words.code(row["reason"])
+               else f"not shown: {row['reason']}")
+        return WhatIfView(**base, **{**empty, "effects": _effects(model)},
+                          hidden=words.reason(row["reason"], k),
+                          scenario_panel=Panel("whatif", title, lines, link, (
+                              f"{partner}: {why}. No projection is made from a group that is not shown.",)))
+    now = {f: float(row[f]) for f in FACTORS}
+    moved = whatif.moved_scores(now, deltas)
+    sliders = {f: SliderNote(f"{now[f]:.1f}", f"{moved[f]:.1f}", moved[f] != now[f] + deltas[f]) for f in FACTORS}
+    if total <= 0:
+        return WhatIfView(**base, **{**empty, "sliders": sliders, "effects": _effects(model), "no_weight": NO_WEIGHT},
+                          hidden=None, scenario_panel=Panel("whatif", title, lines, link, (NO_WEIGHT,)))
+    thresholds = ctx.thresholds
+    colour = ctx.colours.get(partner, PROGRAMME_COLOUR)
+    sc = source.scenario(asof, partner, deltas, weights)
+    index_now, projected, band = sc.index_now, sc.index_projected, sc.band
+    others = {str(r["partner"]): whatif.weighted_index(r, weights)
+              for r in shown[shown["partner"] != partner][["partner", *FACTORS]].to_dict("records")}
+    rank_now, of = whatif.placement(index_now, others)
+    rank, _ = whatif.placement(projected, others)
+    low, high = thresholds
+    band_metric = Metric("Band", band[0].upper() + band[1:], f"now {sc.band_now}",
+                         f"The band the projected index's interval allows. Thresholds: transitioning "
+                         f"from {low:g}, collaborating from {high:g}.", "off", False)
+    metrics = (
+        Metric("Projected index", f"{projected:.1f}", f"{projected - index_now:+.1f} vs now ({index_now:.1f})",
+               f"Weighted mean of the five moved factor scores; 95% interval {sc.index_low:.1f} to "
+               f"{sc.index_high:.1f} (today's sampling uncertainty, moved with the scores).",
+               "normal" if round(projected, 1) != round(index_now, 1) else "off"),
+        Metric("Rank", f"{rank} of {of}", f"now {rank_now} of {of}",
+               f"Rank of the projected index among the other partners' {wave} index (partners whose "
+               "scores are hidden are left out).", "off", False))
+    n = source.factor_scores(asof)
+    n = n[(n["partner"] == partner) & (n["wave"] == wave)].set_index("factor")["n"]
+    bars = pd.DataFrame({"short": [SHORT_LABELS[f].replace(" ", "\u00a0") for f in (*FACTORS, INDEX)],
+                         "now": [now[f] for f in FACTORS] + [index_now],
+                         "projected": [moved[f] for f in FACTORS] + [projected]})
+    rows = [[factor_label(f), f"{now[f]:.1f} (n {int(n[f])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
+             band_of(moved[f], thresholds)] for f in FACTORS]
+    rows.append(["Collaboration index", f"{index_now:.1f}", "",
+                 f"{projected:.1f} ({sc.index_low:.1f} to {sc.index_high:.1f})", band])
+    scenario_panel = Panel(
+        "whatif", title, lines, link,
+        (f"Projected index {projected:.1f} ({band}), rank {rank} of {of} partners shown in {wave} (same "
+         "weights). Scores are moved by the changes and kept within 0-100; dashed lines: the band thresholds.",
+         "A what-if, not a forecast: it shows where the index would be if the scores moved."),
+        chart=ChartInput("whatif_bars", (bars, colour, thresholds)),
+        table=parts.table(["Factor", "Now", "Change", "Projected", "Band"], rows, bold=[False] * 5 + [True]))
+    declined, delivery, trust, delivery_summary, model_note, delivery_panel = _delivery_parts(
+        sc, model, Panel("whatif_delivery", f"{title}, delivery after the change",
+                                                         lines, link))
+    indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery["With this scenario"]))
+    snapshot = {"Partner": partner,
+                "Changes": moves,
+                "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
+                "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
+    return WhatIfView(
+        **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics, band=band_metric,
+        strip=ChartInput("whatif_strip_spec", (partner, index_now, projected, others, thresholds, wave,
+                                               colour)),
+        declined=declined, delivery=delivery, trust=trust, delivery_summary=delivery_summary,
+        model_note=model_note, effects=_effects(model),
+        snapshot=snapshot, scenario_panel=scenario_panel, delivery_panel=delivery_panel)

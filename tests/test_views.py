@@ -1,0 +1,359 @@
+"""View models (pipelines/present/views) of the demo programme, built from a real DuckDB
+through the query layer, the link helpers (present/links) and the sentences (present/words)."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipelines.present import links, views, words
+from pipelines.present.links import LinkState, Scenario
+from pipelines.query.evidence import Status
+from pipelines.query.scores import Suppression
+from pipelines.store import Store, versions
+
+FIVE = ("shared_goals", "joint_governance", "psychological_safety", "open_communication",
+        "mutual_accountability")
+
+
+@pytest.fixture(scope="module")
+def store(demo_db):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+        found = Store(demo_db / "demo.duckdb")
+        yield found
+        found.close()
+
+
+@pytest.fixture(scope="module")
+def source(store):
+    return views.Source(store.cursor(), k=5)
+
+
+def build(source, **state):
+    return views.build(source, LinkState(**state))
+
+
+# -- words ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form,small,complement", [
+    (words.Form.SENTENCE, "fewer than 7 responses", "hidden so a smaller group cannot be worked out by subtraction"),
+    (words.Form.NOTE, "fewer than 7 responses \u2014 not shown",
+     "not shown, so a smaller group cannot be worked out by subtraction"),
+    (words.Form.CELL, "not shown: fewer than 7 responses", "not shown: protects a smaller group"),
+    (words.Form.MARK, "< 7 responses", "protects a group"),
+    (words.Form.COUNT, "< 7", "protected"),
+])
+def test_a_reason_in_each_form_says_the_real_k(form, small, complement):
+    assert words.reason(Suppression.SMALL_GROUP, 7, form) == small
+    assert words.reason("complement", 7, form) == complement  # a code read back from a file
+
+
+def test_text_that_is_no_code_is_said_as_it_is():
+    assert words.reason("no survey responses in 2026-Q3", 5) == "no survey responses in 2026-Q3"
+    assert words.reason(None, 5) == ""
+    assert words.either_reason(3) == ("fewer than 3 responses, or hidden so a smaller group cannot be "
+                                      "worked out by subtraction")
+
+
+def test_agreement_notes_from_codes():
+    row = {"status": Status.DISAGREES, "note": "Says stronger joint governance than the other partners",
+           "suppression_reason": None}
+    assert words.agreement_note(row, 5) == "Says stronger joint governance than the other partners"
+    hidden = {**row, "status": Status.SURVEY_HIDDEN, "note": None,
+              "suppression_reason": Suppression.COMPLEMENT}
+    assert words.agreement_note(hidden, 5) == ("No survey score to compare: hidden so a smaller group "
+                                               "cannot be worked out by subtraction")
+    small = {**hidden, "suppression_reason": Suppression.SMALL_GROUP}
+    assert words.agreement_note(small, 7) == "No survey score to compare: fewer than 7 responses"
+
+
+# -- links ------------------------------------------------------------------------------
+
+def test_view_params_spell_the_link_as_the_widgets_do():
+    state = LinkState(page="partner", partner="Kestrel Design", wave="2026-Q2",
+                      factors=("Shared goals", "open_communication"), asof=10)
+    assert links.view_params(state, "batch 10 (2026-01-02 03:04)") == [
+        ("wave", "2026-Q2"), ("partner", "Kestrel Design"), ("factors", "Shared goals"),
+        ("factors", "Open communication"), ("asof", "batch 10 (2026-01-02 03:04)")]
+    assert links.view_url(state, "http://app/", None, page="compare") == "http://app/compare?wave=2026-Q2&asof=10"
+
+
+def test_a_scenario_link_keeps_only_what_moved():
+    scenario = Scenario("Harbour Civils", {"shared_goals": 0, "joint_governance": 15.0},
+                        {"shared_goals": 0.5, "joint_governance": 0.2, "psychological_safety": 0.2,
+                         "open_communication": 0.2, "mutual_accountability": 0.2})
+    assert links.view_url(LinkState(page="what-if", scenarios=(scenario,)), None) == \
+        "what-if?wi_partner=Harbour%20Civils&d_joint_governance=15&w_shared_goals=0.5"
+
+
+@pytest.mark.parametrize("sort,key", [("Partner name", "partner"), ("Collaboration index", "collaboration_index"),
+                                      ("psychological safety", "psychological_safety")])
+def test_a_sort_by_its_label_or_words(sort, key):
+    assert LinkState(page="compare", sort=sort).sort == key
+    assert links.sort_key(links.sort_label(key)) == key
+
+
+def test_summary_of_a_state():
+    assert links.summary(LinkState(page="compare", wave="2026-Q1", sort="Shared goals", asof=3)) == \
+        "Compare \u00b7 wave 2026-Q1 \u00b7 sorted by shared goals \u00b7 pinned to version 3"
+    assert links.summary(LinkState(scenarios=(Scenario("A"), Scenario("B")))) == \
+        "Programme pack \u00b7 2 what-if scenarios \u00b7 latest data"
+
+
+# -- the source -------------------------------------------------------------------------
+
+def test_a_source_asks_the_query_layer_once_per_query(store):
+    asked = []
+
+    def fetch(name, *args):
+        asked.append((name, *args))
+        return views.source.run(store.cursor(), 5, name, *args)
+
+    source = views.Source(k=5, fetch=fetch)
+    build(source, page="overview", wave="2026-Q2")
+    assert {"factor_scores", "index_scores", "changes", "alerts", "freshness"} <= {a[0] for a in asked}
+    counted = views.Source(store.cursor(), k=5)
+    assert counted.index_scores(None) is counted.index_scores(None)
+
+
+# -- Overview ---------------------------------------------------------------------------
+
+def test_overview_headline_hidden_groups_and_movers(source):
+    view = build(source, page="overview", wave="2026-Q2")
+    assert [(m.label, m.value, m.delta) for m in view.headline] == [
+        ("Collaboration index, 2026-Q2", "58.5", "+1.0 since 2026-Q1"),
+        ("Programme band", "Transitioning", None), ("Partners shown", "4 of 6", None)]
+    assert view.hidden == (("Brackwater Systems", "hidden so a smaller group cannot be worked out by subtraction"),
+                           ("Pipwell Ecology", "fewer than 5 responses"))
+    assert list(view.movers.columns) == ["Partner", "Measure", "From", "To", "Change", "Beyond noise"]
+    assert view.movers.iloc[0].tolist() == ["Northline Infrastructure", "Mutual accountability", 68.1, 84.1, 16.0,
+                                            "no"]
+    assert len(view.movers) == 8
+
+
+def test_overview_movers_table_on_the_slide_is_the_page_s(source):
+    view = build(source, page="overview", wave="2026-Q2")
+    table = view.movers_panels[1].table
+    assert [list(r[:2]) for r in table.rows] == view.movers[["Partner", "Measure"]].values.tolist()
+    assert table.rows[0][3] == "84.1 (n 11)" and table.bold[2]  # the index row is bold
+
+
+def test_overview_alerts_are_the_alerts_command_s(tmp_path):
+    """The Overview lists ``query.alerts`` (what ``python -m pipelines alerts`` prints), note for note;
+    the demo has none (METHOD.md), a planted programme has a disagreement."""
+    import programmes as pg
+
+    from pipelines.query import alerts
+
+    store = Store(tmp_path / "planted.duckdb")
+    pg.simulate(store, 11, sizes={5: 30}, survey_shift={(5, "joint_governance", 3): 1.5},
+                evidence={5: {"escalated": 1.0}})
+    view = build(views.Source(store.cursor(), k=5), page="overview")
+    found = alerts.alerts(store.cursor(), k=5)
+    assert len(view.alerts) == len(found) >= 1
+    assert [(a.kind, a.partner, a.text) for a in view.alerts] == [
+        (alerts.Kind(r.kind), r.partner, f"{r.note}.") for r in found.itertuples()]
+    kinds = [a.kind for a in view.alerts]
+    assert alerts.Kind.DISAGREEMENT in kinds and kinds == sorted(kinds, key=list(alerts.Kind).index)  # falls first
+    store.close()
+
+
+def test_the_demo_has_no_alert_and_says_why(source):
+    view = build(source, page="overview", wave="2026-Q2")
+    assert view.alerts == ()
+    assert view.no_alerts.startswith("Nothing to flag in 2026-Q2: no score fell beyond noise")
+
+
+def test_overview_of_the_first_wave_has_nothing_to_compare(source):
+    view = build(source, page="overview", wave="2024-Q4")
+    assert view.movers is None
+    assert view.movers_caption == "2024-Q4 is the first wave: there is nothing to compare it with yet."
+    assert view.movers_panels[0].chart is None
+    assert view.movers_panels[0].notes[0] == "Only one wave so far: nothing to compare."
+
+
+def test_a_pinned_overview_says_so(source, store):
+    label = versions.labels(store.cursor())[8]
+    view = build(source, page="overview", asof=8)
+    assert view.freshness_caption == (f"As the data stood at {label}, the pinned version: later loads and "
+                                      "undos are not counted.")
+    assert view.context.wave == "2026-Q1" and view.cover.lines[0].startswith("Data: pinned to version 8")
+    assert view.index_panel.link == "overview?asof=" + label.replace(" ", "%20").replace("(", "%28") \
+        .replace(")", "%29").replace(":", "%3A")
+
+
+# -- Compare ----------------------------------------------------------------------------
+
+def test_compare_orders_by_index_highest_first_hidden_last(source):
+    view = build(source, page="compare", wave="2026-Q1", sort="collaboration_index")
+    assert view.order == ("Northline Infrastructure", "Kestrel Design", "Harbour Civils", "Corvell Signalling",
+                          "Brackwater Systems", "Pipwell Ecology")
+    assert view.heatmap.args[1] == view.heatmap_panel.chart.args[1] == view.order
+    assert list(view.table["Partner"]) == list(view.order)
+
+
+def test_compare_table_and_caption(source):
+    view = build(source, page="compare", wave="2026-Q1")
+    assert view.order[0] == "Brackwater Systems"  # by name
+    kestrel = view.table.set_index("Partner").loc["Kestrel Design"]
+    assert (kestrel["Shared goals"], kestrel["Collaboration index"], kestrel["Index change"]) == (77.0, 65.5, 7.2)
+    pipwell = view.table.set_index("Partner").loc["Pipwell Ecology"]
+    assert pd.isna(pipwell["Collaboration index"]) and pipwell["Not shown because"] == "fewer than 5 responses"
+    assert view.caption == ("Arrows: change since 2025-Q4. Hover a cell for its n and 95% interval. A grey cell "
+                            "is not shown: fewer than 5 responses, or hidden so a smaller group cannot be "
+                            "worked out by subtraction.")
+
+
+def test_compare_links_to_profiles_keep_the_wave_and_pin(source, store):
+    label = versions.labels(store.cursor())[10]
+    view = build(source, page="compare", wave="2025-Q3", asof=10)
+    assert view.partner_links["Kestrel Design"] == {"wave": "2025-Q3", "partner": "Kestrel Design", "asof": label}
+
+
+def test_compare_change_table_for_chosen_factors(source):
+    view = build(source, page="compare", wave="2026-Q1", factors=("shared_goals",))
+    table = view.change_panel.table
+    assert {r[1] for r in table.rows} == {"Shared goals", "Collaboration index"}
+    hidden = [r for r, m in zip(table.rows, table.muted) if m]
+    assert hidden and all(r[5].startswith("not shown: ") for r in hidden)
+    assert table.rows[-1][0] == "Programme"
+
+
+# -- Partner profile --------------------------------------------------------------------
+
+def test_a_hidden_partner_says_why_and_never_a_number(source):
+    view = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q2")
+    assert [(m.label, m.value) for m in view.headline] == [
+        ("Collaboration index, 2026-Q2", "not shown"), ("Band", "not shown"), ("Respondents", "< 5")]
+    assert view.hidden_waves[:2] == (("2024-Q4", "fewer than 5 responses"), ("2025-Q2", "fewer than 5 responses"))
+    factor, evidence = view.evidence[0]
+    assert factor == "shared_goals" and evidence.score.value == "not shown"
+    assert evidence.score_caption == "Fewer than 5 responses"
+    assert evidence.note == "No survey score to compare: fewer than 5 responses" and not evidence.disagrees
+
+
+def test_partner_evidence_metrics(source):
+    view = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q2")
+    joint = view.evidence[0][1].indicators[0]
+    assert (joint.label, joint.value) == ("Joint milestones", "100%")
+    assert joint.help.endswith("Higher is better. Based on 1.")
+    assert list(view.evidence_table.columns) == ["Factor", "Indicator", "2026-Q2", "2026-Q1", "Based on",
+                                                 "Better when", "Unit"]
+
+
+def test_partner_pack_panels_follow_the_factors(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2",
+                 factors=("shared_goals", "open_communication"))
+    assert view.table_panel.table.columns == ("Wave", "Shared goals", "Open communication", "Collaboration index")
+    assert view.profile_panel.chart.args[3] == ("shared_goals", "open_communication")
+    assert view.profile_panel.context[0] == ("Partner Kestrel Design  \u00b7  Factors: Shared goals, Open "
+                                             "communication  \u00b7  Evidence for wave 2026-Q2")
+    assert {r[0] for r in view.agreement_panel.table.rows} == {"Shared goals", "Open communication"}
+
+
+def test_an_unknown_partner_or_wave_or_version_says_which(source):
+    with pytest.raises(ValueError, match="No partner named 'Nobody'"):
+        build(source, page="partner", partner="Nobody")
+    with pytest.raises(ValueError, match="No survey wave '2031-Q1'"):
+        build(source, page="overview", wave="2031-Q1")
+    with pytest.raises(ValueError, match="does not have"):
+        build(source, page="compare", asof=999)
+
+
+# -- What-if ----------------------------------------------------------------------------
+
+def test_whatif_projects_ranks_and_links_the_scenario(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"joint_governance": 15}),))
+    assert [(m.label, m.value, m.delta) for m in view.metrics] == [
+        ("Projected index", "71.0", "+3.0 vs now (68.0)"), ("Rank", "3 of 4", "now 3 of 4")]
+    assert (view.band.label, view.band.value, view.band.delta) == (
+        "Band", "Between transitioning and collaborating", "now between transitioning and collaborating")
+    assert view.sliders["joint_governance"] == views.whatif.SliderNote("64.9", "79.9", False)
+    assert view.link == "what-if?wi_partner=Harbour%20Civils&d_joint_governance=15"
+    assert view.snapshot["Index"] == "68.0 \u2192 71.0" and view.snapshot["Changes"] == "Joint governance +15"
+    assert view.scenario_panel.table.rows[1] == ("Joint governance", "64.9 (n 30)", "+15", "79.9", "collaborating")
+    assert list(view.delivery["Indicator"]) == ["On-time milestones", "Median days to resolve", "Escalation rate"]
+
+
+def test_whatif_default_partner_and_hidden_ones(source):
+    view = build(source, page="what-if")
+    assert view.scenario.partner == view.default_partner == "Brackwater Systems"
+    assert view.hidden_partners == {"Corvell Signalling", "Pipwell Ecology"}
+    assert view.scenario.deltas == {f: 0.0 for f in FIVE}
+
+
+def test_whatif_of_a_hidden_partner_projects_nothing(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Pipwell Ecology"),))
+    assert view.hidden == "fewer than 5 responses" and view.metrics == () and view.delivery_panel is None
+    assert view.scenario_panel.notes == ("Pipwell Ecology: fewer than 5 responses \u2014 not shown. No "
+                                         "projection is made from a group that is not shown.",)
+
+
+def test_whatif_with_every_weight_zero_says_so(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {}, {f: 0 for f in FIVE}),))
+    assert view.no_weight == "Every index weight is zero. Give at least one factor a weight."
+    assert view.scenario_panel.context[1] == "Weights: every one zero"
+
+
+def test_whatif_changed_weights_are_said_as_shares(source):
+    weights = {"shared_goals": 0.5, "joint_governance": 0.2, "psychological_safety": 0.2,
+               "open_communication": 0.2, "mutual_accountability": 1.0}
+    view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems", {}, weights),))
+    assert view.scenario_panel.context[1] == ("Weights: Shared goals 24%, Joint gov. 10%, Psych. safety 10%, "
+                                              "Open comm. 10%, Mutual acc. 48%")
+    assert view.snapshot["Weights"] == "0.5 / 0.2 / 0.2 / 0.2 / 1"
+
+
+# -- the programme pack, and no data -----------------------------------------------------
+
+def test_programme_pack_panels_in_order(source):
+    view = build(source, page="programme", scenarios=(Scenario("Kestrel Design", {"shared_goals": 10}),))
+    kinds = [p.kind for p in view.panels]
+    assert kinds[:6] == ["index_over_time", "spectrum", "heatmap", "movers", "movers_table", "partner"]
+    assert kinds.count("partner") == 6 and kinds[-3:] == ["whatif", "whatif_delivery", "appendix"]
+    assert len(view.appendix.table.rows) == 8 * 7
+
+
+def test_an_empty_programme_has_a_cover_and_says_there_is_no_data(store, tmp_path):
+    empty = Store(tmp_path / "empty.duckdb")
+    try:
+        view = views.build(views.Source(empty.cursor(), k=5), LinkState(page="compare"))
+        assert isinstance(view, views.EmptyView)
+        assert [p.title for p in view.panels] == ["No survey data yet"]
+        assert view.cover.subtitle == "Compare"
+    finally:
+        empty.close()
+
+
+def test_a_pack_of_a_scenario_with_every_weight_zero_is_refused(store):
+    from pipelines.present import pack
+
+    zero = Scenario("Harbour Civils", {}, {f: 0 for f in FIVE})
+    for page in ("what-if", "programme"):
+        with pytest.raises(ValueError, match="Every index weight is zero"):
+            pack.view_model(LinkState(page=page, scenarios=(zero,)), cursor=store.cursor())
+
+
+def test_responses_a_release_holds_back_are_said_on_screen_and_slide(tmp_path):
+    """One late respondent (under k) is not counted yet: Overview and Compare list the
+    query layer's words for it, and their slides say the same."""
+    import builders as b
+
+    store = Store(tmp_path / "late.duckdb")
+    ids = b.add_partners(store, ["Alder Works", "Birch Lane", "Cedar Group"])
+    b.load(store, "instrument_items", b.instrument())
+    people = lambda pid, n, tag: b.responses(pid, "2025-Q1", "2025-01-01",
+                                             [b.all_items(1 + (j * 7 + pid) % 5) for j in range(n)], prefix=tag)
+    b.load(store, "survey_responses", people(ids["Alder Works"], 5, "a") + people(ids["Birch Lane"], 6, "b")
+           + people(ids["Cedar Group"], 7, "c"))
+    b.load(store, "survey_responses", people(ids["Alder Works"], 1, "late"))
+    source = views.Source(store.cursor(), k=5)
+    overview = build(source, page="overview")
+    assert overview.pending_title == "Not counted yet in 2025-Q1:"
+    assert overview.pending == (("Alder Works", "1 late response is not shown yet"),
+                                ("Programme", "1 late response is not shown yet"))
+    assert "Alder Works: 1 late response is not shown yet." in overview.spectrum_panel.notes
+    compare = build(source, page="compare")
+    assert compare.pending == overview.pending
+    assert "Programme: 1 late response is not shown yet." in compare.heatmap_panel.notes
+    store.close()
