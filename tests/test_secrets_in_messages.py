@@ -106,11 +106,12 @@ def _commands(tmp_path: Path) -> dict[str, list[str]]:
             "rejected": ["rejected", "1"], "scores": ["scores"], "demo": ["demo"],
             "pack": ["pack", "--out", str(tmp_path / "pack.pptx")], "maintain": ["maintain"], "check": ["check"],
             "alerts": ["alerts"], "evidence": ["evidence"], "reliability": ["reliability"],
-            "whatif": ["whatif", "--partner", "Kestrel Design"]}
+            "whatif": ["whatif", "--partner", "Kestrel Design"], "participation": ["participation"],
+            "dyads": ["dyads"], "comments": ["comments"], "action": ["action", "list"]}
 
 
 VERBS = ["load", "history", "undo", "rejected", "scores", "demo", "pack", "maintain", "check",
-         "alerts", "evidence", "reliability", "whatif"]
+         "alerts", "evidence", "reliability", "whatif", "participation", "dyads", "comments", "action"]
 
 
 def test_every_verb_that_opens_the_store_is_tried_here():

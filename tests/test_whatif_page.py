@@ -9,7 +9,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines import settings
-from pipelines.programme.factors import FACTORS
 from pipelines.query import scenario, whatif
 from pipelines.store import Store
 

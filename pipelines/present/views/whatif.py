@@ -13,7 +13,6 @@ from pipelines.present.charts import PROGRAMME_COLOUR
 from pipelines.present.views import parts
 from pipelines.present.views.overview import cover
 from pipelines.present.views.parts import (
-    EM_DASH,
     ChartInput,
     Context,
     Cover,
