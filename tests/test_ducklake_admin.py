@@ -23,7 +23,7 @@ from conftest import new_lake
 
 from pipelines import cli, ingest
 from pipelines.programme import bootstrap
-from pipelines.programme.demo import demo_files
+from pipelines.programme.demo import DEMO_ACTIONS, demo_files
 from pipelines.query import evidence, scores
 from pipelines.store import Store, conninfo, versions
 from pipelines.store.schema import SCHEMA_VERSION
@@ -97,11 +97,13 @@ def test_processes_opening_a_new_empty_store_at_once_create_it_and_the_demo_once
     try:
         cursor = store.cursor()
         history = versions.history(cursor)
-        assert len(history) == len(demo_files()) + 1  # the default instrument, then the demo, once
-        assert int(history["demo"].sum()) == len(demo_files())
-        assert sorted(history["batch"]) == list(range(1, len(demo_files()) + 2))
+        # the default instrument, then the demo once: its files and each change to its agreed actions
+        demo = len(demo_files()) + len(DEMO_ACTIONS) + sum(1 for action in DEMO_ACTIONS if action.closed)
+        assert len(history) == demo + 1
+        assert int(history["demo"].sum()) == demo
+        assert sorted(history["batch"]) == list(range(1, demo + 2))
         assert cursor.execute("SELECT count(*), count(DISTINCT version) FROM version_seq").fetchone() == (
-            len(demo_files()) + 1, len(demo_files()) + 1)
+            demo + 1, demo + 1)
         partners, names = cursor.execute("SELECT count(*), count(DISTINCT name) FROM partners").fetchone()
         assert partners == names > 0
         assert cursor.execute("SELECT count(*) FROM salt_fingerprint").fetchone() == (1,)
