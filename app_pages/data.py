@@ -7,7 +7,6 @@ the file (notes, questions, column, sheet, partner and file names) goes through 
 """
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +16,7 @@ from pipelines import ingest, settings
 from pipelines.ingest import readers, values
 from pipelines.ingest.delimiters import DELIMITER_NAMES
 from pipelines.ingest.fields import DATASET_LABELS, DATASET_NOUNS, DATASETS, instrument_questions
+from pipelines.ingest.preview import Skipped
 from pipelines.present import exports
 from pipelines.store import versions
 
@@ -156,7 +156,7 @@ def survey_controls(preview: ingest.Preview) -> None:
     if preview.personal_columns:
         st.info("Personal data, **dropped and never stored**: " + md(", ".join(preview.personal_columns)),
                 icon=":material/shield_person:")
-    if "partial responses" in preview.skipped or state.get("data_include_partial"):
+    if Skipped.PARTIAL_RESPONSE in preview.skipped or state.get("data_include_partial"):
         st.checkbox("Include partial responses", key="data_include_partial",
                     help="Responses closed before the end (Finished = False, Progress below 100) are left out "
                          "by default: they would change the scores.")

@@ -606,8 +606,8 @@ def test_partner_names_with_letters_that_do_not_decompose_match(programme):
 
 
 def test_rows_skipped_on_purpose_are_counted_in_words():
-    from pipelines.ingest.preview import Preview
+    from pipelines.ingest.preview import Preview, Skipped
 
     preview = Preview(dataset="survey", source_name="pulse.csv", sha256="")
-    preview.skipped.update({"partial responses": 1, "not milestones": 2})
+    preview.skipped.update({Skipped.PARTIAL_RESPONSE: 1, Skipped.NOT_A_MILESTONE: 2})
     assert preview.skipped_in_words() == ["1 partial response", "2 tasks that are not milestones"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Callable
 
 import numpy as np
@@ -54,9 +55,15 @@ class Options:
     accept_new_partners: bool = False  # every new name of this file is a new partner (not a near twin)
 
 
-SKIPPED_WORDS = {  # a kind of row left out on purpose -> (one, several)
-    "partial responses": ("partial response", "partial responses"),
-    "not milestones": ("task that is not a milestone", "tasks that are not milestones"),
+class Skipped(StrEnum):
+    """A kind of row left out on purpose (never invalid)."""
+    PARTIAL_RESPONSE = "partial response"
+    NOT_A_MILESTONE = "not a milestone"
+
+
+SKIPPED_WORDS = {  # the words for a count of each kind: (one, several)
+    Skipped.PARTIAL_RESPONSE: ("partial response", "partial responses"),
+    Skipped.NOT_A_MILESTONE: ("task that is not a milestone", "tasks that are not milestones"),
 }
 
 
@@ -79,7 +86,7 @@ class Preview:
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
     extras: survey_extras.StagedExtras | None = None  # a survey's partner ratings and comments
-    skipped: dict[str, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
+    skipped: dict[Skipped, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
     unconfirmed_partners: list[str] = field(default_factory=list)  # too many new names: each is asked
 
     @property
@@ -402,7 +409,7 @@ def _note_once(preview: Preview, note: str) -> None:
         preview.notes.append(note)
 
 
-def _kept(preview: Preview, frame: pd.DataFrame, keep: np.ndarray, skipped: dict[str, int]
+def _kept(preview: Preview, frame: pd.DataFrame, keep: np.ndarray, skipped: dict[Skipped, int]
           ) -> tuple[pd.DataFrame, pd.Series]:
     """The rows of ``frame`` to reshape, with their source rows; the others counted as skipped."""
     preview.skipped.update({what: n for what, n in skipped.items() if n})
@@ -416,7 +423,7 @@ def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
     plan = schedules.milestone_rows(frame)
     if plan.note:
         preview.notes.append(plan.note)
-    frame, rows = _kept(preview, frame, plan.keep, {"not milestones": int((~plan.keep).sum())})
+    frame, rows = _kept(preview, frame, plan.keep, {Skipped.NOT_A_MILESTONE: int((~plan.keep).sum())})
     cols = preview.mapping_used()
     out = pd.DataFrame({"source_row": rows})
     out["milestone_id"] = _text(frame, cols.get("milestone_id"))
@@ -544,7 +551,7 @@ def _reshape_headcount(store, cursor, frame, preview, options) -> pd.DataFrame:
     return out
 
 
-def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[str, int]]:
+def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[Skipped, int]]:
     """Which responses were finished: a survey tool's 'Finished' False or 'Progress' below 100 marks
     one closed before the end (Qualtrics). Those are left out unless options.include_partial."""
     by_name = {mapping.normalise_header(c): c for c in frame.columns}
@@ -565,7 +572,7 @@ def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[
         return np.ones(len(frame), dtype=bool), {}
     preview.notes.append(f"Left out {what}: closed before the end, they would change the scores. To include "
                          f"them, choose 'Include partial responses' (command line: --include-partial).")
-    return ~partial, {"partial responses": count}
+    return ~partial, {Skipped.PARTIAL_RESPONSE: count}
 
 
 def _respondent_keys(frame, id_column, answers, rows) -> pd.Series:
