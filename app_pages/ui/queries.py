@@ -55,8 +55,10 @@ def store() -> Store:
 
 @contextlib.contextmanager
 def store_guard() -> Iterator[None]:
-    """Around a page's run: a store whose catalog stops answering gives the notice, not a traceback."""
+    """Around a page's run: a store whose catalog stops answering gives the notice, not a traceback.
+    The run starts from the store's latest data version (another process's load shows now)."""
     try:
+        store().data_version(fresh=True)
         yield
     except duckdb.Error:
         location = lake.location_of(db_path())

@@ -230,14 +230,18 @@ class Store:
             return lake.next_version(cursor)
         return int(cursor.execute("SELECT nextval('version_seq')").fetchone()[0])
 
-    def data_version(self, cursor: duckdb.DuckDBPyConnection | None = None) -> int:
+    def data_version(self, cursor: duckdb.DuckDBPyConnection | None = None, *, fresh: bool = False) -> int:
         """The latest load or undo: changes whenever what queries see may change.
 
         Pages key their caches on it several times a run, so it is remembered until this
-        store writes (a file has no other writer) or, on a lake, for LAKE_VERSION_SECONDS.
+        store writes (a file has no other writer) or, on a lake, for LAKE_VERSION_SECONDS;
+        ``fresh`` reads a lake's again now (a page run starts so: another process's load
+        shows on the next page view).
         """
         known = self._known_version
-        if known is not None and (not self.lake or time.monotonic() - known[1] < LAKE_VERSION_SECONDS):
+        if known is not None and not self.lake:
+            return known[0]
+        if known is not None and not fresh and time.monotonic() - known[1] < LAKE_VERSION_SECONDS:
             return known[0]
         cursor = cursor or self.cursor()
         version = versions.data_version(cursor)
