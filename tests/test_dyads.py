@@ -240,3 +240,27 @@ def test_no_small_group_of_any_matrix_can_be_worked_out(grid, k):
     assert attack(values, rows, cols, row_n, col_n, shown, k) == []
     assert (suppression.follows(shown.cell_hidden, rows, cols, ~shown.row_hidden, ~shown.col_hidden,
                                 np.eye(len(values))[values < k]) == False).all()  # noqa: E712
+
+
+def test_a_late_rater_loaded_then_undone_changes_no_version(matrix, tmp_path):
+    """Issue 19's differencing attack on the matrix: one late Cedar respondent rating everyone, loaded
+    and undone; every version shows what the first did (Cedar's release keeps its 7 people)."""
+    cursor = matrix.cursor()
+    first = records("dyads", store=matrix)
+    late = {("Cedar Group", t): [1] for t in P if t != "Cedar Group"}
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Cedar Group": 1}, targets=tuple(P), start=300,
+                                                  ratings=late), store=matrix)
+    assert run("undo", "4", store=matrix)[0] == 0
+    for version in ("3", "4", "5"):
+        assert records("dyads", "--asof", version, store=matrix) == first, version
+    cedar = dyads.dyads(cursor, margins=True)
+    row = cedar[(cedar["rater"] == "Cedar Group") & (cedar["target"] == dyads.ALL)].iloc[0]
+    assert row["respondents"] == 7
+
+
+def test_five_late_raters_are_shown_with_their_organisation(matrix, tmp_path):
+    late = {("Dale Partners", t): [5] * 5 for t in P if t != "Dale Partners"}
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Dale Partners": 5}, targets=tuple(P), start=300,
+                                                  ratings=late), store=matrix)
+    shown = {(r["rater"], r["target"]): r["respondents"] for r in records("dyads", store=matrix)}
+    assert shown[("Dale Partners", "Alder Works")] == 13

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from survey_files import csv_text, load
+from survey_files import csv_text, load, run
 
 from pipelines.query import items, scores
 
@@ -103,3 +103,24 @@ def test_the_wave_defaults_to_the_latest_and_a_pin_shows_the_items_as_they_were(
     assert set(pinned["wave"]) == {"2025-Q3"}
     with pytest.raises(ValueError, match="There is no survey wave '2024-Q1'"):
         items.items(wave.cursor(), wave="2024-Q1")
+
+
+def test_a_late_respondent_is_not_shown_in_the_items_until_the_scores_release_them(wave, tmp_path):
+    """Issue 19's differencing attack on the item view: a late respondent for Alder, loaded and then
+    undone, changes no item of any version (the scores' release keeps Alder's earlier answers)."""
+    before = view(items.items(wave.cursor()))
+    load(tmp_path, "survey", "late.csv", pulse("2025-Q3", {"Alder Works": [(1, 5, 1)]}, start=200), store=wave)
+    late = view(items.items(wave.cursor()))
+    assert run("undo", "4", store=wave)[0] == 0
+    for version in (3, 4, 5, None):
+        assert view(items.items(wave.cursor(), asof=version)) == before, version
+    assert late == before
+    assert before[("SG1", scores.PROGRAMME)] == (round(13 / 25, 4), 25, False)
+
+
+def test_five_late_respondents_are_shown_with_their_partner(wave, tmp_path):
+    load(tmp_path, "survey", "late.csv", pulse("2025-Q3", {"Dale Partners": [(5, 1, 7)] * 5}, start=200),
+         store=wave)
+    shown = view(items.items(wave.cursor()))
+    assert shown[("SG1", "Dale Partners")] == (round(5 / 14, 4), 14, False)
+    assert shown[("SG1", scores.PROGRAMME)] == (round(18 / 30, 4), 30, False)

@@ -11,7 +11,11 @@ rate it). A row's respondents are its distinct people.
 Privacy: k applies to the rating organisation's respondents. A cell, row or column with 1 to k-1
 respondents is hidden, and so is whatever would let it be worked out from the cells and margins
 shown (``suppression.protect`` on the wave's matrix with its margins, decided per wave over every
-partner before ``wave`` filters). A hidden row or column carries no score or respondents.
+partner before ``wave`` filters). A hidden row or column carries no score or respondents. Across
+data versions the scores' releases decide (``scores.released_reads``): a rating organisation's
+ratings are read at the version its scores show, and one not released yet is left out. Known limit:
+within a change the release admitted (k or more respondents), fewer than k of them may have rated
+one partner.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ _CELLS_SQL = """
 WITH per_respondent AS (
     SELECT wave, partner_id, target_id, respondent_key, min(wave_start) AS wave_start,
            avg((value - scale_min) * 100.0 / (scale_max - scale_min)) AS x
-    FROM {ratings} r WHERE scale_max > scale_min
+    FROM {ratings} r WHERE scale_max > scale_min AND r.wave = ? AND list_contains(?::BIGINT[], r.partner_id)
     GROUP BY wave, partner_id, target_id, respondent_key
 ),
 cells AS (
@@ -45,7 +49,6 @@ SELECT c.wave, c.wave_start, c.partner_id AS rater_id, r.name AS rater, c.target
        c.total, p.people AS rater_people
 FROM cells c JOIN raters p USING (wave, partner_id)
 JOIN partners r ON r.partner_id = c.partner_id JOIN partners t ON t.partner_id = c.target_id
-ORDER BY c.wave_start, c.wave, r.name, c.partner_id, t.name, c.target_id
 """
 
 
@@ -59,8 +62,7 @@ def dyads(cursor, *, wave: str | None = None, asof: int | None = None, k: int | 
     previous wave with ratings, when shown there)."""
     k = groups.group_k(k)
     wave = groups.check_wave(cursor, wave, asof)
-    ratings_sql, params = visible("partner_ratings", asof)
-    cells = cursor.execute(_CELLS_SQL.format(ratings=ratings_sql), params).df()
+    cells = _cells(cursor, asof, k)
     frames = [_suppress(part, k) for _, part in cells.groupby(["wave_start", "wave"], sort=True)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "kind"])
     frame = _beside(frame)
@@ -69,6 +71,24 @@ def dyads(cursor, *, wave: str | None = None, asof: int | None = None, k: int | 
     if wave is not None:
         frame = frame[frame["wave"].eq(str(wave))]
     return frame[COLUMNS].reset_index(drop=True)
+
+
+def _cells(cursor, asof: int | None, k: int) -> pd.DataFrame:
+    """Every wave's cells, each rating organisation read at the version its released scores show."""
+    parts = []
+    with scores.snapshot(cursor):
+        ratings_sql, params = visible("partner_ratings", asof)
+        for (wave,) in cursor.execute(f"SELECT DISTINCT wave FROM {ratings_sql} r", params).fetchall():
+            released = scores.released_reads(cursor, wave, asof=asof, k=k)
+            raters = released[released["partner_id"] >= 0]
+            for at, group in raters.groupby("read_at", dropna=False, sort=True):
+                at_sql, at_params = visible("partner_ratings", None if pd.isna(at) else int(at))
+                parts.append(cursor.execute(_CELLS_SQL.format(ratings=at_sql),
+                                            [*at_params, wave, group["partner_id"].tolist()]).df())
+    if not parts:
+        return pd.DataFrame(columns=["wave", "wave_start", "rater_id", "rater", "target_id", "target"])
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["wave_start", "wave", "rater", "rater_id", "target", "target_id"], kind="stable", ignore_index=True)
 
 
 def dyads_export(cursor, *, wave: str | None = None, asof: int | None = None, k: int | None = None) -> pd.DataFrame:

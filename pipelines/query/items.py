@@ -9,7 +9,11 @@ respondents who answered it.
 Privacy: per wave and item, the programme is the sum of the partners, as for the scores; so a
 group with 1 to k-1 respondents is hidden and, when it is the only one, another is hidden beside it
 (the smallest other partner; the programme only when there is none: ``suppression.protect`` on the
-one-total table), decided over every partner before ``partner`` filters.
+one-total table), decided over every partner before ``partner`` filters. Across data versions the
+scores' releases decide (``scores.released_reads``): each partner's answers are read at the version
+its scores show, a partner not released yet is left out, and an item of a factor the release hides
+is hidden. Known limit: within a change the release admitted (k or more respondents), fewer than k
+of them may have answered one item.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ SELECT r.item_id, r.partner_id, count(*) AS n,
        count(*) FILTER (WHERE CASE WHEN i.reverse_scored THEN r.value <= i.scale_min + ? - 1
                                    ELSE r.value >= i.scale_max - ? + 1 END) AS favourable
 FROM {responses} r JOIN {items} i ON i.item_id = r.item_id
-WHERE r.wave = ?
+WHERE r.wave = ? AND list_contains(?::BIGINT[], r.partner_id)
 GROUP BY r.item_id, r.partner_id
 ORDER BY r.item_id, r.partner_id
 """
@@ -45,24 +49,56 @@ def items(cursor, *, partner: str | None = None, wave: str | None = None, asof: 
     k = groups.group_k(k)
     wave = groups.check_wave(cursor, wave, asof) or scores.latest_wave(cursor, asof)
     partner_id = None if partner is None else partner_names.find(cursor, partner)[0]
-    items_sql, items_params = visible("instrument_items", asof)
-    responses_sql, responses_params = visible("survey_responses", asof)
-    counts = cursor.execute(_ITEMS_SQL.format(responses=responses_sql, items=items_sql),
-                            [FAVOURABLE_POINTS, FAVOURABLE_POINTS, *responses_params, *items_params, wave]).df()
+    with scores.snapshot(cursor):
+        released = scores.released_reads(cursor, wave, asof=asof, k=k)
+        counts = _counts(cursor, wave, released)
+        items_sql, items_params = visible("instrument_items", asof)
+        texts = cursor.execute(f"SELECT item_id, text, factor FROM {items_sql} i", items_params).df()
     names = dict(cursor.execute("SELECT partner_id, name FROM partners").fetchall())
-    texts = cursor.execute(f"SELECT item_id, text, factor FROM {items_sql} i", items_params).df()
     frames = [_suppress(part.reset_index(drop=True), k) for _, part in counts.groupby("item_id", sort=False)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["item_id", "partner_id", "n", "favourable", "suppressed", "reason"])
+    frame = _hidden_by_release(frame.merge(texts, on="item_id"), released)
     if partner_id is not None:
         frame = frame[frame["partner_id"].isna() | frame["partner_id"].eq(partner_id)]
-    frame = frame.merge(texts, on="item_id")
     frame["partner"] = [scores.PROGRAMME if pd.isna(p) else names[int(p)] for p in frame["partner_id"]]
     frame["wave"] = wave
     frame["_factor"] = frame["factor"].map({f: i for i, f in enumerate(FACTORS)})
     frame["_partner"] = frame["partner_id"].notna()
     frame = frame.sort_values(["_factor", "item_id", "_partner", "partner"], kind="stable", ignore_index=True)
     return frame[COLUMNS]
+
+
+def _counts(cursor, wave: str, released: pd.DataFrame) -> pd.DataFrame:
+    """Per item and released partner: n and favourable, each partner read at its release's version."""
+    parts = []
+    partners = released[released["partner_id"] >= 0]
+    for at, group in partners.groupby("read_at", dropna=False, sort=True):
+        version = None if pd.isna(at) else int(at)
+        responses_sql, responses_params = visible("survey_responses", version)
+        items_sql, items_params = visible("instrument_items", version)
+        parts.append(cursor.execute(
+            _ITEMS_SQL.format(responses=responses_sql, items=items_sql),
+            [FAVOURABLE_POINTS, FAVOURABLE_POINTS, *responses_params, *items_params, wave,
+             group["partner_id"].tolist()]).df())
+    if not parts:
+        return pd.DataFrame(columns=["item_id", "partner_id", "n", "favourable"])
+    return pd.concat(parts, ignore_index=True).sort_values(["item_id", "partner_id"], ignore_index=True)
+
+
+def _hidden_by_release(frame: pd.DataFrame, released: pd.DataFrame) -> pd.DataFrame:
+    """An item of a factor the release hides for its group is hidden too (hiding more reveals nothing)."""
+    hides = released.set_index("partner_id")
+    factor_no = frame["factor"].map({f: i + 1 for i, f in enumerate(FACTORS)})
+    group = frame["partner_id"].fillna(-1).astype("int64")
+    extra = np.array([bool(hides.at[g, f"h{f}"]) for g, f in zip(group, factor_no)], dtype=bool) & \
+        ~frame["suppressed"].to_numpy(dtype=bool)
+    frame = frame.copy()
+    frame.loc[extra, "favourable"] = np.nan
+    frame.loc[extra, "n"] = pd.NA
+    frame.loc[extra, "suppressed"] = True
+    frame.loc[extra, "reason"] = scores.Suppression.COMPLEMENT
+    return frame
 
 
 def _suppress(item: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -293,7 +293,7 @@ def _rules(cursor, k: int, weights: dict[str, float]) -> releases.Rules:
 
 # -- the released groups -------------------------------------------------------------
 @contextlib.contextmanager
-def _snapshot(cursor) -> Iterator[None]:
+def snapshot(cursor) -> Iterator[None]:
     """One read transaction: the history, the releases and the rows read are of one moment (a load
     committing in between would otherwise show rows that no release has checked)."""
     try:
@@ -313,13 +313,35 @@ def _released(cursor, asof: int | None, k: int, waves: Iterable[str] | None, pai
     of ``asof`` itself wherever the release still matches it), with its suppression codes h1..h5
     and its pending note; in blocks per wave (the programme row first), partners in name order.
     Columns as arrays."""
-    with _snapshot(cursor):
+    with snapshot(cursor):
         return _read_released(cursor, asof, k, waves, pairs, weights)
 
 
-def _read_released(cursor, asof, k, waves, pairs, weights) -> dict:
+def _shown(cursor, asof: int | None, k: int, weights: dict[str, float]) -> releases.Shown:
     plan = releases.plan(cursor, _SURVEY, _rules(cursor, k, weights))
-    shown = plan.table(versions.data_version(cursor) if asof is None else int(asof))
+    return plan.table(versions.data_version(cursor) if asof is None else int(asof))
+
+
+def released_reads(cursor, wave: str, *, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
+    """The scores' rule across data versions, for views of the same answers (items, dyads): per
+    partner of ``wave`` released at ``asof``, ``read_at``, the version whose data to read (<NA>:
+    ``asof``'s own), and h1..h5, whether the release hides that factor; the programme as
+    partner_id -1. A partner not released yet is not listed (nothing of it shows). Call it and
+    read the data inside one ``snapshot``."""
+    shown = _shown(cursor, asof, _k(k), _weights(None))
+    rows = shown.wave == str(wave)
+    programme = shown.programme.get(str(wave))
+    codes = np.vstack([shown.codes[rows], programme[0]]) if programme else shown.codes[rows]
+    read_at = pd.array(np.r_[shown.read_at[rows], [-1] if programme else []].astype("int64"), dtype="Int64")
+    read_at[read_at == -1] = pd.NA if asof is None else int(asof)
+    return pd.DataFrame({
+        "partner_id": np.r_[shown.partner_id[rows], [-1] if programme else []].astype("int64"),
+        "read_at": read_at,
+        **{f"h{f + 1}": codes[:, f] != releases.Hidden.SHOWN for f in range(_F)}})
+
+
+def _read_released(cursor, asof, k, waves, pairs, weights) -> dict:
+    shown = _shown(cursor, asof, k, weights)
     keep = np.ones(len(shown.wave), bool) if waves is None else np.isin(shown.wave, [str(w) for w in waves])
     parts = []
     for at in np.unique(shown.read_at[keep]):
