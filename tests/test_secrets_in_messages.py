@@ -115,7 +115,7 @@ VERBS = ["load", "history", "undo", "rejected", "scores", "demo", "pack", "maint
 
 
 def test_every_verb_that_opens_the_store_is_tried_here():
-    assert set(VERBS) | {"migrate"} == set(cli.VERBS) - cli.NO_STORE
+    assert set(VERBS) | {"migrate"} == set(cli.VERBS) - set(cli.STORELESS)
 
 
 # every form with two verbs, every verb with one form: the messages come from one place

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     from pipelines.store import Store
 
 VERB_GROUPS = (data, views, analysis, insights, admin)
-NO_STORE = frozenset({"template"})  # verbs that need no programme store (see _needs_store)
 VERBS = {name: handler for group in VERB_GROUPS for name, handler in group.HANDLERS.items()}
 CHECKS = {name: check for group in VERB_GROUPS for name, check in getattr(group, "CHECKS", {}).items()}
+STORELESS = {name: rule for group in VERB_GROUPS for name, rule in getattr(group, "STORELESS", {}).items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
         return int(stop.code or 0) and EXIT_USAGE
     if args.verb in CHECKS and (code := CHECKS[args.verb](args, err)) is not None:
         return code
-    if args.verb in NO_STORE and not _needs_store(args):
+    if args.verb in STORELESS and STORELESS[args.verb](args):
         return VERBS[args.verb](None, args, out, err)
     import duckdb
 
@@ -121,11 +121,6 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     finally:
         if own and store is not None:
             store.close()
-
-
-def _needs_store(args) -> bool:
-    """The survey template lists the programme's current questions, so it reads the store."""
-    return args.verb == "template" and args.dataset == "survey"
 
 
 def _say(err: TextIO, locations: list[str], message) -> None:

@@ -218,5 +218,8 @@ def _demo(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 
 CHECKS = {"load": _check_load}  # run before the store opens: a usage error answers at once
+# verbs that run without the programme store, for these arguments (the survey template lists the
+# programme's current questions, so it reads the store)
+STORELESS = {"template": lambda args: args.dataset != "survey"}
 HANDLERS = {"load": _load, "history": _history, "undo": _undo, "rejected": _rejected, "demo": _demo,
             "template": _template}
