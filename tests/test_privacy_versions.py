@@ -14,7 +14,7 @@ import pytest
 
 from pipelines import cli
 from pipelines.programme.factors import FACTORS, INDEX
-from pipelines.query import scores
+from pipelines.query import releases, scores
 
 W, START = "2025-Q1", "2025-01-01"
 K = 5
@@ -290,3 +290,16 @@ def test_the_demo_never_hides_its_client_to_protect_another(demo, monkeypatch):
             assert (~partners["suppressed"]).sum() == 180 and len(partners) == 240
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(("counts", "text"), [
+    ((1, 0, 0), "1 late response is not shown yet"),
+    ((0, 0, 5), "5 changed responses are not shown yet"),
+    ((0, 1, 0), "1 withdrawn response is still counted"),
+    ((2, 0, 2), "2 late and 2 changed responses are not shown yet"),
+    ((1, 0, 1), "1 late and 1 changed responses are not shown yet"),
+    ((2, 1, 0), "2 late responses are not shown yet; 1 withdrawn response is still counted"),
+    ((0, 0, 0), None),
+])
+def test_a_note_names_each_kind_of_response_not_shown(counts, text):
+    assert releases.note(*counts) == text

@@ -65,21 +65,21 @@ class Pending(StrEnum):
     CHANGED = "changed"
 
 
-_PENDING_NOTES = {
-    Pending.LATE: "{n} late {responses} not shown yet",
-    Pending.WITHDRAWN: "{n} withdrawn {responses} still counted",
-    Pending.CHANGED: "{n} changed {responses} not shown yet",
-}
-
-
 def note(added: int, removed: int, changed: int) -> str | None:
-    """The note beside a value that keeps an earlier release: how many responses it does not show."""
-    total = added + removed + changed
-    if not total:
-        return None
-    kind = (Pending.LATE if total == added else Pending.WITHDRAWN if total == removed
-            else Pending.CHANGED)
-    return _PENDING_NOTES[kind].format(n=total, responses="response is" if total == 1 else "responses are")
+    """The note beside a value that keeps an earlier release: how many responses it does not show,
+    each kind by name ("2 late and 1 changed responses are not shown yet; 1 withdrawn response is
+    still counted")."""
+    def responses(n: int) -> str:
+        return "response is" if n == 1 else "responses are"
+
+    clauses = []
+    waiting = [(n, kind) for n, kind in ((added, Pending.LATE), (changed, Pending.CHANGED)) if n]
+    if waiting:
+        named = " and ".join(f"{n} {kind}" for n, kind in waiting)
+        clauses.append(f"{named} {responses(sum(n for n, _ in waiting))} not shown yet")
+    if removed:
+        clauses.append(f"{removed} {Pending.WITHDRAWN} {responses(removed)} still counted")
+    return "; ".join(clauses) or None
 
 
 # -- states ---------------------------------------------------------------------------------------
