@@ -181,3 +181,19 @@ def test_the_warning_setting_refuses_a_share_outside_0_to_1(monkeypatch):
     monkeypatch.setenv("PARTNERSHIP_PARTICIPATION_WARNING", "160%")
     with pytest.raises(ValueError, match="PARTNERSHIP_PARTICIPATION_WARNING"):
         settings.get("participation_warning")
+
+
+def test_a_late_respondent_does_not_give_a_small_groups_count_away(wave, tmp_path):
+    """Birch's 3 are "fewer than 5"; a fourth and fifth arrive late (fewer than k): the scores keep
+    Birch's earlier state, so participation still does, in every version (5 would give the 3 away)."""
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Birch Lane": 2}, start=500), store=wave)
+    for version in ("4", "5"):
+        birch = by_partner(records("participation", "--asof", version, store=wave))["Birch Lane"]
+        assert (birch["respondents"], birch["rate"]) == ("fewer than 5", None), version
+    assert by_partner(records("participation", store=wave))["Alder Works"]["respondents"] == 8
+
+
+def test_five_late_respondents_are_counted_once_the_scores_show_them(wave, tmp_path):
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Alder Works": 5}, start=500), store=wave)
+    alder = by_partner(records("participation", store=wave))["Alder Works"]
+    assert (alder["respondents"], alder["rate"]) == (13, 1.0)

@@ -10,7 +10,9 @@ Privacy: a group with fewer than k respondents (but some) is not given exactly: 
 respondents per wave and factor, so a partner the scores hide to protect a small one
 (``scores.Suppression.COMPLEMENT``) has its count hidden here too ("k or more"), or subtracting the
 shown counts from the programme's would give the small group's. No respondents at all is shown
-as 0: it identifies nobody.
+as 0: it identifies nobody. Across data versions, counts follow the scores' releases
+(``respondents.as_released``): a group is counted as its scores show it, and one no release shows
+yet is not given exactly ("fewer than k" or "k or more").
 
 ``below_warning`` is True when the rate is under the ``participation_warning`` setting, also when
 only "fewer than k" is known but even k - 1 respondents would be under it.
@@ -39,7 +41,7 @@ def participation(cursor, *, asof: int | None = None, k: int | None = None,
     below_warning (<NA> when unknown), suppressed, reason."""
     k = groups.group_k(k)
     warning = settings.get("participation_warning") if warning is None else float(warning)
-    frame = _suppress(_groups(cursor, asof), _complements(cursor, asof, k), k)
+    frame = _suppress(_groups(cursor, asof, k), _complements(cursor, asof, k), k)
     invited = frame["invited"].astype("float64")
     shown = ~frame["suppressed"].to_numpy(dtype=bool)
     counts = frame["n"].astype("float64")
@@ -63,10 +65,10 @@ def participation_export(cursor, *, asof: int | None = None, k: int | None = Non
     return frame.assign(rate=frame["rate"].round(3))[EXPORT_COLUMNS]
 
 
-def _groups(cursor, asof: int | None) -> pd.DataFrame:
+def _groups(cursor, asof: int | None, k: int) -> pd.DataFrame:
     """Every partner x wave with respondents or an applying headcount: partner_id, partner, wave,
-    wave_start, invited, n (respondents, 0 when none)."""
-    counts = groups.per_partner_wave(cursor, asof)
+    wave_start, invited, n (respondents as released, 0 when none), released."""
+    counts = groups.as_released(cursor, asof, k)
     head_sql, params = visible("headcounts", asof)
     heads = cursor.execute(f"""SELECT h.partner_id, p.name AS partner, h.wave, h.wave_start, h.invited
         FROM {head_sql} h JOIN partners p ON p.partner_id = h.partner_id""", params).df().astype(
@@ -79,12 +81,14 @@ def _groups(cursor, asof: int | None) -> pd.DataFrame:
     heads = heads.sort_values("wave_start").rename(columns={"wave": "_from", "wave_start": "_from_start"})
     grid = pd.merge_asof(grid, heads[["partner_id", "_from_start", "invited"]], left_on="wave_start",
                          right_on="_from_start", by="partner_id", direction="backward")
-    grid = grid.merge(counts[["partner_id", "wave", "respondents"]], on=["partner_id", "wave"], how="left")
+    grid = grid.merge(counts[["partner_id", "wave", "respondents", "released"]], on=["partner_id", "wave"],
+                      how="left")
     grid = grid[grid["invited"].notna() | grid["respondents"].notna()]
     grid = grid.assign(invited=grid["invited"].astype("Int64"),
-                       n=grid["respondents"].fillna(0).astype("int64"))
+                       n=grid["respondents"].fillna(0).astype("int64"),
+                       released=grid["released"].fillna(True).astype(bool))
     grid = grid.sort_values(["wave_start", "wave", "partner", "partner_id"], ignore_index=True)
-    return grid[["partner_id", "partner", "wave", "wave_start", "invited", "n"]]
+    return grid[["partner_id", "partner", "wave", "wave_start", "invited", "n", "released"]]
 
 
 def _complements(cursor, asof: int | None, k: int) -> set[tuple[int, str]]:
@@ -100,6 +104,7 @@ def _suppress(frame: pd.DataFrame, complements: set[tuple[int, str]], k: int) ->
     n = frame["n"].to_numpy()
     primary = (n > 0) & (n < k)
     keys = zip(frame["partner_id"].astype(int), frame["wave"].astype(str))
-    complement = np.array([key in complements for key in keys], dtype=bool) & ~primary
+    waiting = ~frame["released"].to_numpy(dtype=bool)  # no release shows it yet: not given exactly
+    complement = (np.array([key in complements for key in keys], dtype=bool) | waiting) & ~primary
     reason = np.where(primary, scores.Suppression.SMALL_GROUP, np.where(complement, scores.Suppression.COMPLEMENT, None))
     return frame.assign(suppressed=primary | complement, reason=pd.Series(reason, index=frame.index, dtype=object))

@@ -29,17 +29,41 @@ def at_least(k: int) -> str:
     return f"{int(k)} or more"
 
 
+_COUNTS_SQL = """
+    SELECT r.partner_id, p.name AS partner, r.wave, min(r.wave_start) AS wave_start,
+           count(DISTINCT r.respondent_key) AS respondents
+    FROM {responses} r JOIN partners p ON p.partner_id = r.partner_id
+    GROUP BY r.partner_id, p.name, r.wave
+    ORDER BY min(r.wave_start), r.wave, p.name, r.partner_id"""
+
+
 def per_partner_wave(cursor, asof: int | None = None) -> pd.DataFrame:
     """Partner x wave groups with at least one respondent: partner_id, partner, wave, wave_start,
     respondents; in wave order, then partner name."""
     resp_sql, params = visible("survey_responses", asof)
-    frame = cursor.execute(f"""
-        SELECT r.partner_id, p.name AS partner, r.wave, min(r.wave_start) AS wave_start,
-               count(DISTINCT r.respondent_key) AS respondents
-        FROM {resp_sql} r JOIN partners p ON p.partner_id = r.partner_id
-        GROUP BY r.partner_id, p.name, r.wave
-        ORDER BY min(r.wave_start), r.wave, p.name, r.partner_id""", params).df()
+    frame = cursor.execute(_COUNTS_SQL.format(responses=resp_sql), params).df()
     return frame.astype({"partner_id": "int64", "respondents": "int64"})[COLUMNS]
+
+
+def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
+    """``per_partner_wave`` as the scores' releases show the groups: each partner x wave counted at
+    the version its scores show (``scores.released_reads``), with ``released`` False for a group with
+    respondents that no release shows yet (counted at ``asof``: its count must not be given exactly).
+    A count then changes only when the scores change, so two versions never give a late
+    respondent's group away."""
+    with scores.snapshot(cursor):
+        reads = scores.released_reads(cursor, asof=asof, k=k)
+        own = per_partner_wave(cursor, asof)
+        parts = [own.iloc[0:0]]
+        for at, group in reads[reads["partner_id"] >= 0].groupby("read_at", dropna=False, sort=True):
+            version = None if pd.isna(at) else int(at)
+            counted = own if version == asof else per_partner_wave(cursor, version)
+            parts.append(counted.merge(group[["partner_id", "wave"]], on=["partner_id", "wave"]))
+    released = pd.concat(parts, ignore_index=True).assign(released=True)
+    waiting = own.merge(released[["partner_id", "wave"]], on=["partner_id", "wave"], how="left", indicator=True)
+    waiting = waiting[waiting["_merge"].eq("left_only")].drop(columns="_merge").assign(released=False)
+    frame = pd.concat([released, waiting], ignore_index=True)
+    return frame.sort_values(["wave_start", "wave", "partner", "partner_id"], ignore_index=True)
 
 
 def check_wave(cursor, wave: str | None, asof: int | None = None) -> str | None:

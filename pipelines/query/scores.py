@@ -322,20 +322,22 @@ def _shown(cursor, asof: int | None, k: int, weights: dict[str, float]) -> relea
     return plan.table(versions.data_version(cursor) if asof is None else int(asof))
 
 
-def released_reads(cursor, wave: str, *, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
-    """The scores' rule across data versions, for views of the same answers (items, dyads): per
-    partner of ``wave`` released at ``asof``, ``read_at``, the version whose data to read (<NA>:
-    ``asof``'s own), and h1..h5, whether the release hides that factor; the programme as
-    partner_id -1. A partner not released yet is not listed (nothing of it shows). Call it and
-    read the data inside one ``snapshot``."""
+def released_reads(cursor, wave: str | None = None, *, asof: int | None = None,
+                   k: int | None = None) -> pd.DataFrame:
+    """The scores' rule across data versions, for views of the same answers (items, ratings,
+    participation): per partner x wave released at ``asof`` (``wave`` only, when given), ``read_at``,
+    the version whose data to read (<NA>: ``asof``'s own), and h1..h5, whether the release hides
+    that factor; the programme as partner_id -1. A partner not released yet is not listed (nothing
+    of it shows). Call it and read the data inside one ``snapshot``."""
     shown = _shown(cursor, asof, _k(k), _weights(None))
-    rows = shown.wave == str(wave)
-    programme = shown.programme.get(str(wave))
-    codes = np.vstack([shown.codes[rows], programme[0]]) if programme else shown.codes[rows]
-    read_at = pd.array(np.r_[shown.read_at[rows], [-1] if programme else []].astype("int64"), dtype="Int64")
+    rows = np.ones(len(shown.wave), bool) if wave is None else shown.wave == str(wave)
+    waves = [w for w in shown.programme if wave is None or w == str(wave)]
+    codes = np.vstack([shown.codes[rows], *(shown.programme[w][0] for w in waves)])
+    read_at = pd.array(np.r_[shown.read_at[rows], [-1] * len(waves)].astype("int64"), dtype="Int64")
     read_at[read_at == -1] = pd.NA if asof is None else int(asof)
     return pd.DataFrame({
-        "partner_id": np.r_[shown.partner_id[rows], [-1] if programme else []].astype("int64"),
+        "wave": np.r_[shown.wave[rows], waves].astype(object),
+        "partner_id": np.r_[shown.partner_id[rows], [-1] * len(waves)].astype("int64"),
         "read_at": read_at,
         **{f"h{f + 1}": codes[:, f] != releases.Hidden.SHOWN for f in range(_F)}})
 
