@@ -583,6 +583,26 @@ def test_primavera_xer_milestones_with_the_owner_from_an_activity_code(store):
     assert again.remembered and again.mapping["owners"].column == "Responsible Partner"
 
 
+def test_a_p6_file_of_two_projects_keeps_an_activity_id_of_each(store):
+    """Activity IDs are unique within a P6 project only: a second project with its own M1000."""
+    data = fixture("p6_schedule.xer")
+    data = data.replace(b"%T\tCALENDAR", b"%R\t411\tBETA-DEPOT\t2025-09-01 08:00\t2026-03-31 17:00\t597\r\n%T\tCALENDAR"
+                        if b"\r\n" in data else b"%R\t411\tBETA-DEPOT\t2025-09-01 08:00\t2026-03-31 17:00\t597\n%T\tCALENDAR")
+    line = next(x for x in data.splitlines(keepends=True) if x.startswith(b"%R\t5002\t"))
+    data = data.replace(line, line + line.replace(b"%R\t5002\t410\t", b"%R\t6002\t411\t")
+                        .replace(b"Design signed off by all partners", b"Depot design signed off"))
+    link = next(x for x in data.splitlines(keepends=True) if x.startswith(b"%R\t5002\t77\t"))
+    data = data.replace(link, link + link.replace(b"%R\t5002\t", b"%R\t6002\t"))
+    mapped = ingest.Options(mapping={"owners": "Responsible Partner"})
+    preview = prepare(store, "milestones", "two-projects.xer", mapped, data=data)
+    assert any("1 activity ID (M1000) appears in more than one of the file's projects" in n for n in preview.notes)
+    ingest.commit(store, preview)
+    assert [r[:2] for r in rows(store, P6_SQL)] == [
+        ("ALPHA-HUB M1000", "Design signed off by all partners"), ("BETA-DEPOT M1000", "Depot design signed off"),
+        ("M2000", "Handover to operations starts"), ("M2010", "Building handed over"),
+        ("M3000", "Joint triage hub live")]
+
+
 def test_ms_project_xml_milestones_baselines_actuals_and_resources(programme):
     # MS Project keeps its baselines on each task (Baseline, Baseline1..10; joniles/mpxj
     # mkdocs/docs/howto-use-baselines.md); baseline 0 is read

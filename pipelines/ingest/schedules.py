@@ -182,6 +182,7 @@ def read_xer(name: str, data: bytes, notes: list[str]) -> RawTable:
         }
         row.update(task_codes.get(t.get("task_id"), {}))
         rows.append(row)
+    _name_repeated_ids(rows, notes)
     frame = _frame(rows)
     notes.append(f"Read as a Primavera P6 export (XER): {len(rows)} activit{'y' if len(rows) == 1 else 'ies'}"
                  + (f" of {', '.join(repr(p) for p in dict.fromkeys(projects.values()) if p)}" if projects else "")
@@ -189,6 +190,26 @@ def read_xer(name: str, data: bytes, notes: list[str]) -> RawTable:
                    "file); activity codes are columns of their own.")
     return RawTable(frame=frame, source_rows=[t["_line"] for t in tasks], encoding=encoding, delimiter="\t",
                     sheet=None, sheets=[], header_rows=0, source_format="primavera-xer", notes=notes)
+
+
+def _name_repeated_ids(rows: list[dict], notes: list[str]) -> None:
+    """P6 keeps an activity ID unique within its project only: in a file of several projects, an ID
+    used by more than one is read as '<project> <activity ID>', so each stays its own milestone."""
+    projects: dict[str, set] = {}
+    for row in rows:
+        projects.setdefault(row["Activity ID"], set()).add(row["Project"])
+    repeated = {code for code, where in projects.items() if code and len(where) > 1}
+    renamed = []
+    for row in rows:
+        if row["Activity ID"] in repeated:
+            row["Activity ID"] = f"{row['Project'] or '(no project)'} {row['Activity ID']}"
+            renamed.append(row["Activity ID"])
+    if repeated:
+        several = len(repeated) > 1
+        notes.append(f"{len(repeated)} activity ID{'s' if several else ''} "
+                     f"({', '.join(sorted(repeated)[:3])}{', ...' if len(repeated) > 3 else ''}) "
+                     f"appear{'' if several else 's'} in more than one of the file's projects: each is read "
+                     f"with its project's short name in front ('{renamed[0]}').")
 
 
 def _wbs_path(wbs: dict, wbs_id: str | None) -> str | None:
