@@ -101,3 +101,10 @@ def test_a_lake_that_cannot_be_reached_is_not_ready_and_the_server_still_answers
     log = Path(server.log.name).read_text()
     assert "cannot be reached" in log
     assert "Traceback" not in log
+
+
+def test_the_readme_names_every_reason_ready_gives():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("Probe **`GET /ready`**"):readme.index("Meanwhile a replica that cannot reach")]
+    for reason in [*Phase, *Problem]:
+        assert f"`{reason}`" in " ".join(section.split()), reason
