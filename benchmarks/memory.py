@@ -14,9 +14,11 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 import tempfile
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,18 @@ from benchmarks import browser  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 
 BASE = ("survey-earlier", "milestones", "issues", "survey-latest")
+_CACHE_BYTES = re.compile(r'^cache_memory_bytes\{cache_type="(\w+)",cache="([^"]+)"\} (\d+)', re.M)
+
+
+def cache_mb(server) -> dict:
+    """Streamlit's own count of each cache's bytes (``/_stcore/metrics``; at most 5 s old), MB."""
+    with urllib.request.urlopen(f"{server.url}/_stcore/metrics?families=cache_memory_bytes", timeout=60) as answer:
+        text = answer.read().decode()
+    sizes: dict = {}
+    for kind, name, size in _CACHE_BYTES.findall(text):
+        key = f"{kind}:{name.rsplit('.', 1)[-1]}"
+        sizes[key] = sizes.get(key, 0) + int(size)
+    return {key: round(size / 2**20, 1) for key, size in sorted(sizes.items())}
 
 
 async def opened(script: Path, env: dict, work: Path, labels: list[str]) -> list[dict]:
@@ -42,7 +56,7 @@ async def opened(script: Path, env: dict, work: Path, labels: list[str]) -> list
                 for page in ("overview", "what-if"):
                     errors += (await browser.open_link(chromium, server, browser.PATHS[page] + query))["errors"]
                 rows.append({"after": "latest data" if label is None else f"{n} pinned versions",
-                             "pin": label, "errors": errors, **server.memory_mb()})
+                             "pin": label, "errors": errors, **server.memory_mb(), "caches_mb": cache_mb(server)})
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         await chromium.close()
     return rows
@@ -72,9 +86,13 @@ def main() -> int:
     parser.add_argument("--script", default="serve.py", help="the app script served (default serve.py)")
     args = parser.parse_args()
     result = measure(int(args.answers * 1_000_000), args.pins, args.script, str(DATA))
-    print("| after | RSS | peak | errors shown |\n|---|---:|---:|---:|")
+    print("| after | RSS | peak | st.cache_data, all | largest caches (MB) | errors shown |\n|---|---:|---:|---:|---|---:|")
     for row in result["rows"]:
-        print(f"| {row['after']} | {row['rss_mb']} MB | {row['peak_mb']} MB | {row.get('errors', '')} |")
+        caches = row.get("caches_mb", {})
+        data = sum(v for k, v in caches.items() if k.startswith("st_cache_data"))
+        largest = ", ".join(f"{k.split(':')[1]} {v}" for k, v in sorted(caches.items(), key=lambda kv: -kv[1])[:3])
+        print(f"| {row['after']} | {row['rss_mb']} MB | {row['peak_mb']} MB | {data:.1f} MB | {largest} | "
+              f"{row.get('errors', '')} |")
     print("RESULT " + json.dumps(result))
     return 0
 
