@@ -108,3 +108,14 @@ def test_the_readme_names_every_reason_ready_gives():
     section = readme[readme.index("Probe **`GET /ready`**"):readme.index("Meanwhile a replica that cannot reach")]
     for reason in [*Phase, *Problem]:
         assert f"`{reason}`" in " ".join(section.split()), reason
+
+
+def test_every_page_cache_shares_one_byte_budget():
+    """.streamlit/config.toml bounds every st.cache_data entry of the process together (issue #22:
+    memory flat in pins), in a form Streamlit's own parser reads."""
+    import tomllib
+
+    from streamlit.byte_util import config_max_cache_data_size_to_bytes
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config_max_cache_data_size_to_bytes(config["server"]["maxCacheDataSize"]) == 160 * 2**20
