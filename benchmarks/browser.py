@@ -49,7 +49,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +155,7 @@ class Server:
         self.log = open(logs / f"{script.stem}-{self.port}.log", "w")
         started = time.perf_counter()
         self.process = streamlit_run(script, self.port, env, self.log)
-        if wait_healthy(self.url, 180) and (not ready or wait_ready(self.url, 900)):
+        if wait_healthy(self.url, 180) and (not ready or wait_healthy(self.url, 900, "/ready")):
             self.start_s = time.perf_counter() - started
             return
         self.stop()
@@ -184,19 +183,6 @@ class Server:
     def stop(self) -> None:
         _stop(self.process)
         self.log.close()
-
-
-def wait_ready(url: str, seconds: float) -> bool:
-    """Whether ``url``'s ``GET /ready`` (serve.py) answers 200 within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/ready", timeout=10) as answer:
-                if answer.status == 200:
-                    return True
-        except OSError:  # 503 (HTTPError) or not listening yet
-            time.sleep(0.2)
-    return False
 
 
 @contextlib.contextmanager

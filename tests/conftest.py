@@ -141,12 +141,13 @@ def streamlit_run(script: Path, port: int, env: dict, log) -> subprocess.Popen:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_healthy(url: str, seconds: float) -> bool:
-    """Whether the server at ``url`` answers its health check within ``seconds``."""
+def wait_healthy(url: str, seconds: float, path: str = "/_stcore/health") -> bool:
+    """Whether the server at ``url`` answers 200 at ``path`` (its health check; serve.py's
+    ``/ready``) within ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            with urllib.request.urlopen(f"{url}{path}", timeout=10) as answer:
                 if answer.status == 200:
                     return True
         except OSError:
