@@ -122,3 +122,19 @@ def test_a_damaged_workbook_is_a_plain_read_error():
     broken = data[: len(data) // 2]
     with pytest.raises(ReadError, match="could not be opened as an Excel workbook"):
         read_file("pulse.xlsx", broken)
+
+
+FORMATS = ["dd/mm/yyyy", "d-mmm-yy", "[$-en-GB]dd mmmm yyyy", "[$-F800]dddd, mmmm dd, yyyy", "yyyy-mm-dd hh:mm",
+           "m/d/yyyy h:mm AM/PM", "mmm-yy", "General", "0.00", "@", "hh:mm:ss", "[mm]:ss", "[h]:mm:ss", "0%",
+           "#,##0", "d/m/yy;@", "[Red]dd/mm/yyyy", "yyyy\\-mm\\-dd", '"Due "dd/mm/yyyy', "mm:ss.0", "dd.mm.yyyy",
+           "yyyy年m月d日", "# ?/?", "0.00E+00"]
+
+
+@pytest.mark.parametrize("number_format", FORMATS)
+def test_every_number_format_reads_as_openpyxl_read_it(number_format):
+    values = [46112.0, 46112.5, 0.75, 1.5, 45000.25]  # a date, a date and time, a time, a duration...
+    data = workbook([["Format", *(f"V{i}" for i in range(len(values)))], [number_format, *values]],
+                    formats={f"{column}2": number_format for column in "BCDEF"})
+    calamine = workbooks._sheet_rows(workbooks._Calamine(data), "Export", "f.xlsx").records
+    openpyxl_rows = workbooks._sheet_rows(workbooks._Openpyxl(data), "Export", "f.xlsx").records
+    assert calamine == openpyxl_rows
