@@ -8,8 +8,8 @@
    exports (all waves but the latest; the latest), an MS Project schedule and a Jira-like issue
    log; and loads them with the command line (``python -m pipelines load``, ``--mapping`` for the
    schedule's owner column), one batch each, so the store has versions to pin;
-2. serves ``serve.py`` (the app as ``./run app`` serves it) and ``benchmarks/empty_app.py`` (the floor: a one-line Streamlit page) with
-   ``streamlit run`` on loopback, and opens links in headless Chromium (Debian's
+2. serves ``serve.py`` (the app as ``./run app`` serves it) and ``benchmarks/empty_app.py`` (the
+   floor: a one-line Streamlit page) with ``streamlit run`` on loopback, and opens links in headless Chromium (Debian's
    ``/usr/bin/chromium`` with the flags of ``tests/conftest.py``), each in a new browser context
    (a new session, as when someone opens a link from the meeting chat).
 
