@@ -8,8 +8,8 @@
    exports (all waves but the latest; the latest), an MS Project schedule and a Jira-like issue
    log; and loads them with the command line (``python -m pipelines load``, ``--mapping`` for the
    schedule's owner column), one batch each, so the store has versions to pin;
-2. serves ``app.py`` and ``benchmarks/empty_app.py`` (the floor: a one-line Streamlit page) with
-   ``streamlit run`` on loopback, and opens links in headless Chromium (Debian's
+2. serves ``serve.py`` (the app as ``./run app`` serves it) and ``benchmarks/empty_app.py`` (the
+   floor: a one-line Streamlit page) with ``streamlit run`` on loopback, and opens links in headless Chromium (Debian's
    ``/usr/bin/chromium`` with the flags of ``tests/conftest.py``), each in a new browser context
    (a new session, as when someone opens a link from the meeting chat).
 
@@ -21,7 +21,10 @@ Each is also given as a ratio to the floor: the empty page opened the same way i
 its opens interleaved with the app's so both see the same machine load. Measured:
 
 * cold: each page's link opened first after a fresh server start (the server is restarted
-  for every page and repeat);
+  for every page and repeat), three ways (``COLD_ENTRIES``): ``serve.py`` opened as soon as its
+  health check answers; ``serve.py`` opened once ``GET /ready`` says ready (as a load balancer
+  sends people to a new replica; the time until then is ``ready_s``); ``streamlit run app.py``
+  (no start hook: the first session opens the store and starts the warm-up);
 * warm: each page's link opened again on a server whose caches are warm;
 * a slider step on What-if: an arrow key on a factor slider until the rerun has finished;
 * ``SESSIONS`` browser sessions opening the same Overview link at once (slowest and median), after
@@ -62,6 +65,9 @@ PATHS = {name: "" if name == "overview" else name for name in PAGES}
 WAVES = {1_000_000: 12, 5_000_000: 40}  # quarterly waves per size; other sizes: 12
 MILESTONES, ISSUES = 7_200, 14_400
 SESSIONS = 15
+# the first open after a fresh start, besides "cold" (serve.py, the link opened as soon as the
+# server answers its health check): key -> (script served, opened once GET /ready says 200)
+COLD_ENTRIES = {"cold_ready": ("serve.py", True), "cold_app_py": ("app.py", False)}
 PINS = 4
 SLIDER_STEPS = 7
 SETTLE_MS = 500
@@ -140,15 +146,16 @@ def version_labels(env: dict) -> list[str]:
 # -- servers ------------------------------------------------------------------------------------
 
 class Server:
-    """``streamlit run script`` on a loopback port, as the tests start the app."""
+    """``streamlit run script`` on a loopback port, as the tests start the app; with ``ready``, it
+    counts as started once ``GET /ready`` answers 200 (as a load balancer sends people to it)."""
 
-    def __init__(self, script: Path, env: dict, logs: Path):
+    def __init__(self, script: Path, env: dict, logs: Path, ready: bool = False):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(logs / f"{script.stem}-{self.port}.log", "w")
         started = time.perf_counter()
         self.process = streamlit_run(script, self.port, env, self.log)
-        if wait_healthy(self.url, 180):
+        if wait_healthy(self.url, 180) and (not ready or wait_healthy(self.url, 900, "/ready")):
             self.start_s = time.perf_counter() - started
             return
         self.stop()
@@ -179,8 +186,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(script: Path, env: dict, logs: Path):
-    server = Server(script, env, logs)
+def serving(script: Path, env: dict, logs: Path, ready: bool = False):
+    server = Server(script, env, logs, ready)
     try:
         yield server
     finally:
@@ -289,9 +296,10 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                         labels_before: list[str], cold: tuple[str, ...] = PAGES, sessions: bool = True) -> dict:
     from playwright.async_api import async_playwright
 
-    app, empty = ROOT / "app.py", ROOT / "benchmarks" / "empty_app.py"
+    app, empty = ROOT / "serve.py", ROOT / "benchmarks" / "empty_app.py"
     out: dict = {"cold": {p: [] for p in PAGES}, "warm": {p: [] for p in PAGES}, "floor": [],
-                 "floor_cold": [], "server_start_s": [], "memory": {}}
+                 "floor_cold": [], "server_start_s": [], "memory": {},
+                 **{key: {p: [] for p in PAGES} for key in COLD_ENTRIES}, "ready_s": []}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         # the same browser at the lowest CPU priority: the sessions' time left is the server's
@@ -312,6 +320,12 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                         out["server_start_s"].append(server.start_s)
                         out["cold"][name].append(await open_link(browser, server, PATHS[name]))
                     await floor_open()
+                    for key, (script, ready) in COLD_ENTRIES.items():
+                        with serving(ROOT / script, env, work, ready) as server:
+                            if ready:
+                                out["ready_s"].append(server.start_s)
+                            out[key][name].append(await open_link(browser, server, PATHS[name]))
+                        await floor_open()
                 print(f"cold {json.dumps(out['cold'])}", file=sys.stderr, flush=True)
 
             with serving(app, env, work) as server:
@@ -392,6 +406,9 @@ def summary(raw: dict) -> dict:
 
     for page in PAGES:
         figure(f"{page}, cold (first open after start)", raw["cold"][page])
+        figure(f"{page}, cold, opened once /ready says ready", raw.get("cold_ready", {}).get(page, []))
+        figure(f"{page}, cold, served by streamlit run app.py (no start hook)",
+               raw.get("cold_app_py", {}).get(page, []))
         figure(f"{page}, warm", raw["warm"][page])
     for page, samples in raw["after_load"].items():
         figure(f"{page}, first open after a load", samples)
@@ -410,7 +427,10 @@ def summary(raw: dict) -> dict:
     figure("empty page, cold (first open after start)", raw["floor_cold"])
     alone = _median(raw["alone"])
     slowest = _median(raw["sessions"], "slowest_s")
+    warm = _median(raw["warm"]["overview"])
+    to_warm = {name: round(f["median_s"] / warm, 1) for name, f in figures.items() if f["median_s"] and warm}
     return {"floor_s": floor, "floor_server_cpu_s": _median(raw["floor"], "server_cpu_s"), "figures": figures,
+            "to_warm_overview": to_warm, "ready_s": raw.get("ready_s"),
             "sessions_slowest_vs_alone": round(slowest / alone, 1) if slowest and alone else None,
             "memory": raw["memory"],
             "errors_shown": sum(s.get("errors", 0) for group in (raw["cold"], raw["warm"], raw["after_load"],

@@ -176,14 +176,19 @@ def markdown(results: dict) -> str:
                   f"milestones, {r['issues']:,} issues), {r['repeats']} repeats; floor (empty page, warm open, "
                   f"median of {len(r['raw']['floor'])}): {_ms(r['floor_s'])}, its server's CPU "
                   f"{_ms(r.get('floor_server_cpu_s'))}; errors shown: {r['errors_shown']}", "",
-                  "| what | time (median) | × floor | server CPU (median) | runs | load average at each |",
-                  "|---|---:|---:|---:|---:|---|"]
+                  "| what | time (median) | × floor | × warm Overview | server CPU (median) | runs | load average at each |",
+                  "|---|---:|---:|---:|---:|---:|---|"]
+        to_warm = r.get("to_warm_overview", {})
         for name, f in r["figures"].items():
             if not f["runs"]:  # left out of a shorter run (--cold, --no-sessions)
                 continue
             ratio = "–" if f["ratio"] is None else f"{f['ratio']:.1f}×"
-            lines.append(f"| {name} | {_ms(f['median_s'])} | {ratio} | {_ms(f.get('server_cpu_s'))} | {f['runs']} | "
-                         f"{', '.join(f'{x:g}' for x in f.get('load', []))} |")
+            warm = f"{to_warm[name]:.1f}×" if name in to_warm else "–"
+            lines.append(f"| {name} | {_ms(f['median_s'])} | {ratio} | {warm} | {_ms(f.get('server_cpu_s'))} | "
+                         f"{f['runs']} | {', '.join(f'{x:g}' for x in f.get('load', []))} |")
+        if r.get("ready_s"):
+            lines += ["", "serve.py, start until GET /ready said ready: "
+                          + ", ".join(_ms(x) for x in r["ready_s"]) + "."]
         if r["sessions_slowest_vs_alone"] is not None:
             lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = "
                           f"{r['sessions_slowest_vs_alone']}×."]

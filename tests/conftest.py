@@ -141,12 +141,13 @@ def streamlit_run(script: Path, port: int, env: dict, log) -> subprocess.Popen:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_healthy(url: str, seconds: float) -> bool:
-    """Whether the server at ``url`` answers its health check within ``seconds``."""
+def wait_healthy(url: str, seconds: float, path: str = "/_stcore/health") -> bool:
+    """Whether the server at ``url`` answers 200 at ``path`` (its health check; serve.py's
+    ``/ready``) within ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            with urllib.request.urlopen(f"{url}{path}", timeout=10) as answer:
                 if answer.status == 200:
                     return True
         except OSError:
@@ -155,7 +156,8 @@ def wait_healthy(url: str, seconds: float) -> bool:
 
 
 class AppServer:
-    """`streamlit run app.py` on a loopback port, on its own database."""
+    """`streamlit run serve.py` (app.py's pages, the store opened and warmed at start) on a
+    loopback port, on its own database, as `./run app` and deploy/ serve it."""
 
     def __init__(self, db: Path, salt: Path, env: dict | None = None):
         self.db, self.port = db, _free_port()
@@ -163,7 +165,7 @@ class AppServer:
         environment = {**os.environ, "PARTNERSHIP_DB": str(db), "PARTNERSHIP_SALT_FILE": str(salt),
                        "PARTNERSHIP_DEMO": "auto", **(env or {})}
         self.log = open(db.parent / f"server-{self.port}.log", "w")
-        self.process = streamlit_run(ROOT / "app.py", self.port, environment, self.log)
+        self.process = streamlit_run(ROOT / "serve.py", self.port, environment, self.log)
         if wait_healthy(self.url, 60):
             return
         self.stop()

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 
 HEAVY = ("pandas", "pandera", "duckdb", "streamlit", "numpy", "pyarrow", "altair", "scipy",
-         "statsmodels", "openpyxl")
+         "statsmodels", "openpyxl", "python_calamine")
 
 PROBE = """
 import contextlib, io, json, sys

@@ -45,10 +45,16 @@ def _store(path: str) -> Store:
     return store
 
 
+def open_store() -> Store:
+    """The process's store, opened on the first call (the server's start or the first page run);
+    raises ``lake.LakeUnreachable`` / ``lake.LakeBusyError`` when it cannot be opened now."""
+    return _store(str(db_path()))
+
+
 def store() -> Store:
     """The process's store; when it cannot be opened now, the page says so, retries and stops."""
     try:
-        return _store(str(db_path()))
+        return open_store()
     except (lake.LakeUnreachable, lake.LakeBusyError) as problem:
         _not_ready(problem)
 

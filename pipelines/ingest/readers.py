@@ -122,7 +122,7 @@ def read_file(name: str, data: bytes, *, sheet: str | None = None,
         raise ReadError(
             f"'{name}' is an .xls file, the old Excel format, which cannot be read. Open it in "
             "Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8', then upload that file.")
-    from pipelines.ingest import schedules, workbooks  # here: text-only callers do not import openpyxl
+    from pipelines.ingest import schedules, workbooks  # here: text-only callers do not import a workbook reader
 
     if ext == ".xer" or schedules.is_xer(data):
         return schedules.read_xer(name, data, notes)

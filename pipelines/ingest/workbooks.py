@@ -20,32 +20,29 @@ def is_workbook_zip(data: bytes) -> bool:
 
 
 def read_xlsx(name: str, data: bytes, sheet: str | None, notes: list[str]) -> RawTable:
-    import openpyxl  # imported here: text-only callers do not pay for it
-
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # BadZipFile, KeyError, InvalidFileException, XML errors
+        wb = _Openpyxl(data) if _has_error_cells(data) else _Calamine(data)
+    except Exception as exc:  # BadZipFile, CalamineError, ZipError, XmlError, InvalidFileException
         raise ReadError(
             f"'{name}' could not be opened as an Excel workbook ({type(exc).__name__}). It may be "
             "damaged, or another format with an .xlsx name. Open it in Excel and save it again "
             "as 'Excel Workbook (.xlsx)', or export CSV from the tool.") from None
     try:
-        sheets = list(wb.sheetnames)
-        worksheets = {ws.title: ws for ws in wb.worksheets}
+        sheets = wb.sheets
         if sheet is not None:
             chosen = _match_sheet(sheet, sheets)
             if chosen is None:
                 raise ReadError(
                     f"'{name}' has no sheet named '{sheet}'. Its sheets are: "
                     f"{', '.join(repr(s) for s in sheets)}. Choose one of those.")
-            if chosen not in worksheets:
+            if chosen not in wb.worksheets:
                 raise ReadError(f"Sheet '{chosen}' of '{name}' is a chart, not a table of cells. "
                                 "Choose another sheet.")
-            rows = _sheet_rows(worksheets[chosen])
+            rows = _sheet_rows(wb, chosen, name)
         else:
             chosen, rows, best = None, None, None
-            for title, ws in worksheets.items():
-                candidate = _sheet_rows(ws)
+            for title in wb.worksheets:
+                candidate = _sheet_rows(wb, title, name)
                 score = candidate.table_score()
                 if best is None or score > best:
                     chosen, rows, best = title, candidate, score
@@ -62,6 +59,68 @@ def read_xlsx(name: str, data: bytes, sheet: str | None, notes: list[str]) -> Ra
                   notes=notes, where=f"sheet '{chosen}' of '{name}'")
 
 
+class _Calamine:
+    """A workbook read by python-calamine (Rust): 3-4x faster than openpyxl's read-only mode on
+    large workbooks, the same cells after ``_cell_text`` (benchmarks/xlsx.py compares them)."""
+
+    def __init__(self, data: bytes):
+        import python_calamine  # imported here: text-only callers do not pay for it
+
+        self.book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        self.sheets = list(self.book.sheet_names)
+        self.worksheets = [m.name for m in self.book.sheets_metadata
+                           if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+
+    def values(self, title: str):
+        """Every row from A1 (row numbers are the sheet's own), empty cells as ''."""
+        return self.book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+class _Openpyxl:
+    """A workbook read by openpyxl: only for workbooks with error cells, which python-calamine
+    reads as empty (python-calamine issue #105) where openpyxl gives their text ("#N/A"),
+    which validation then names."""
+
+    def __init__(self, data: bytes):
+        import openpyxl
+
+        self.book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        self.sheets = list(self.book.sheetnames)
+        self._worksheets = {ws.title: ws for ws in self.book.worksheets}  # not chart sheets
+        self.worksheets = list(self._worksheets)
+
+    def values(self, title: str):
+        ws = self._worksheets[title]
+        ws.reset_dimensions()  # the stored dimension is often wrong; read every real cell
+        return ws.iter_rows(values_only=True)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+_ERROR_CELL = b't="e"'  # a cell whose value is an error; in a sheet's XML only ever an attribute
+
+
+def _has_error_cells(data: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether any worksheet of the workbook holds an error cell (read in pieces: a sheet's XML
+    can be many times the upload's size)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for part in zf.namelist():
+            if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+                continue
+            with zf.open(part) as xml:
+                tail = b""  # the end of what was read: a match may span two pieces
+                while piece := xml.read(chunk):
+                    window = tail + piece
+                    if _ERROR_CELL in window:
+                        return True
+                    tail = window[-(len(_ERROR_CELL) - 1):]
+    return False
+
+
 def _match_sheet(wanted: str, sheets: list[str]) -> str | None:
     if wanted in sheets:
         return wanted
@@ -69,14 +128,22 @@ def _match_sheet(wanted: str, sheets: list[str]) -> str | None:
     return folded[0] if len(folded) == 1 else None
 
 
-def _sheet_rows(ws) -> "_SheetRows":
-    ws.reset_dimensions()  # the stored dimension is often wrong; read every real cell
-    rows: list[list[str | None]] = []
-    for values in ws.iter_rows(values_only=True):
-        if not values or values.count(None) == len(values):
-            rows.append([])
-            continue
-        rows.append([_cell_text(v) for v in values])
+def _sheet_rows(wb, title: str, name: str) -> "_SheetRows":
+    """The sheet's rows as text, each cut after its last cell with content."""
+    try:
+        values = wb.values(title)
+        rows: list[list[str | None]] = []
+        for cells in values:
+            row = [_cell_text(v) for v in cells] if cells else []
+            while row and row[-1] is None:
+                row.pop()
+            rows.append(row)
+    except Exception as exc:  # a damaged sheet part: CalamineError, XmlError, KeyError
+        raise ReadError(
+            f"Sheet '{title}' of '{name}' could not be read ({type(exc).__name__}). Open the workbook in "
+            "Excel and save it again as 'Excel Workbook (.xlsx)', or export CSV from the tool.") from None
+    while rows and not rows[-1]:
+        rows.pop()
     return _SheetRows(rows)
 
 
