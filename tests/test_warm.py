@@ -207,3 +207,32 @@ def test_a_warm_up_that_fails_is_said_once_and_not_retried(store, monkeypatch, c
         assert calls == [None, None]
     finally:
         warmer.stop(WAIT)
+
+
+def test_after_the_fit_the_first_views_are_warmed_before_the_version_counts_as_warmed(store, fits):
+    seen = []
+    b.add_partners(store, ["Acme"])
+    warmer = warm.Warmer(store, poll_seconds=0.05, after=lambda: seen.append((len(fits), warmer.warmed))).start()
+    try:
+        assert warmer.wait_for(store.data_version(), WAIT)
+        assert seen == [(1, None)]  # after the fit, before the version was marked warmed
+        b.add_partners(store, ["Borough"])
+        assert warmer.wait_for(store.data_version(), WAIT)
+        assert seen == [(1, None), (2, store.data_version() - 1)]
+    finally:
+        warmer.stop(WAIT)
+
+
+def test_a_first_view_that_fails_to_warm_is_said_and_the_version_still_counts(store, caplog):
+    def broken():
+        raise ValueError("no view today")
+
+    b.add_partners(store, ["Acme"])
+    caplog.set_level("WARNING", logger=warm.__name__)
+    warmer = warm.Warmer(store, poll_seconds=0.05, after=broken).start()
+    try:
+        assert warmer.wait_for(store.data_version(), WAIT)
+        assert "warming the pages' first views failed: no view today" in [
+            r.getMessage() for r in caplog.records if r.name == warm.__name__]
+    finally:
+        warmer.stop(WAIT)

@@ -179,6 +179,15 @@ def view(state: links.LinkState):
     return _view(*_qkey(), _state_key(state), state)
 
 
+def warm_first_views() -> None:
+    """Outside any page run (the warm-up thread, after each fit): the Overview of the latest data,
+    built as a link without parameters asks for it, so the first click after a start or a load finds
+    it (and the queries it shares with the other pages) ready."""
+    found = waves(None)
+    if found:
+        view(links.LinkState(page="overview", wave=found[-1], asof=None))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _load_history(db: str, version: int) -> pd.DataFrame:
     return versions.history(cursor())

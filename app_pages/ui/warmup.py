@@ -1,5 +1,5 @@
 """The process's warm-up thread (``pipelines.query.warm.Warmer``), one per store, so the what-if
-model is fitted in the background at start and after every load: started by the server's start
+model is fitted, and the Overview's first view built, in the background at start and after every load: started by the server's start
 (``app_pages/ui/server.py``, when served by ``serve.py``) or else by the first script run."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pipelines.query import warm
 
 @st.cache_resource(show_spinner=False)
 def _warmer(location: str) -> warm.Warmer:
-    return warm.Warmer(queries.open_store()).start()
+    return warm.Warmer(queries.open_store(), after=queries.warm_first_views).start()
 
 
 def warmer() -> warm.Warmer:

@@ -13,7 +13,9 @@ flat however many pinned links are opened.
 ``Warmer(store).start()``: a daemon thread with its own cursor (DuckDB cursors must not be
 shared across threads; the process keeps one connection) that fits the latest data when it
 starts and again whenever the store's data version changes (a load or an undo, from the Data
-page or a command handed to the app), so the first What-if open after a load finds it ready.
+page or a command handed to the app), so the first What-if open after a load finds it ready;
+``after`` (the app passes its Overview's view model) is warmed next, in the same round, before
+the version counts as warmed.
 """
 from __future__ import annotations
 
@@ -109,9 +111,10 @@ def whatif_ready(cursor, asof: int | None = None, *, k: int | None = None) -> bo
 class Warmer:
     """The background fit of the latest data, at start and after every load or undo."""
 
-    def __init__(self, store, poll_seconds: float = POLL_SECONDS):
+    def __init__(self, store, poll_seconds: float = POLL_SECONDS, after: Callable[[], None] | None = None):
         self.store = store
         self.poll_seconds = poll_seconds
+        self.after = after  # more to warm once the fit is in (the pages' first views), same thread
         self.warmed: int | None = None  # the data version last warmed
         self.cursor = None
         self._tried: int | None = None  # the data version last fitted or failed (not retried)
@@ -147,6 +150,14 @@ class Warmer:
     def _warmed(self, version: int) -> bool:
         return self.warmed is not None and self.warmed >= version
 
+    def _after(self) -> None:
+        if self.after is None:
+            return
+        try:
+            self.after()
+        except Exception as problem:  # the pages compute their views themselves then
+            _log.warning("warming the pages' first views failed: %s", problem)
+
     def _run(self) -> None:
         failed = None
         try:
@@ -157,6 +168,7 @@ class Warmer:
                     if version != self._tried:
                         self._tried = version
                         whatif_model(self.cursor, None)
+                        self._after()
                         with self._changed:
                             self.warmed = version
                             self._changed.notify_all()
