@@ -36,6 +36,17 @@ if view.hidden:
     page.listed(view.hidden_title, view.hidden)
 if view.pending:
     page.listed(view.pending_title, view.pending)
+for line in view.participation.low:  # beside the scores those few people make
+    st.warning(md(line), icon=":material/group_off:")
+
+# -- participation ----------------------------------------------------------------------------
+st.subheader(md(view.participation.title))
+st.caption(md(view.participation.caption))
+if view.participation.table is None:
+    st.write(md(view.participation.empty))
+else:
+    st.dataframe(view.participation.table, hide_index=True, width="stretch")
+    downloads.csv_download(view.participation.table, f"participation-{wave}")
 
 # -- movers and alerts ----------------------------------------------------------------------
 movers_col, alerts_col = st.columns([2, 1], gap="medium")  # the movers table needs the width
