@@ -489,8 +489,8 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
     rows = len(pd.unique(cells["rater"])) if not cells.empty else 1
     chart = alt.layer(rect, score, arrow).properties(
         width=width, height=max(80, 56 * rows),
-        title=alt.Title("Who rates whom", subtitle="Row: the rating organisation's people; column: the partner "
-                        "they rate. Score (0-100); arrow: change since the previous wave."))
+        title=alt.Title("Who rates whom", subtitle="Score 0-100; arrow: change since the previous wave; "
+                        "\u2715 not shown."))
     return _style(chart)
 
 

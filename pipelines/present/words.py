@@ -97,7 +97,7 @@ def low_participation(partner: str, wave: str, shown_rate, invited, warning: flo
 
 def participation_note(below, warning: float) -> str:
     """The note beside a partner x wave's rate: below the warning, or nothing."""
-    return f"below {warning:.0%}: scores rest on few people" if below is True else ""
+    return f"below {warning:.0%}" if below is True else ""
 
 
 def comments_withheld(partner: str, wave: str, k: int) -> str:

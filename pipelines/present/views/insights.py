@@ -102,7 +102,7 @@ def overview_participation(ctx: Context, source) -> Participation:
     return Participation(
         title=title,
         caption=f"How many of each partner's invited people answered, beside the index their answers make. "
-                f"Flagged below {warning:.0%}.",
+                f"Below {warning:.0%}, a partner's scores rest on few of its people.",
         table=pd.DataFrame(cells, columns=list(columns)) if cells else None,
         empty=f"No headcounts and no survey responses for {ctx.wave} yet: load the headcount list on the Data page.",
         low=low,
@@ -122,7 +122,8 @@ def partner_participation(ctx: Context, source, partner: str) -> Participation:
     table = parts.table(columns, cells, [not words.rate(r["rate"]) for _, r in rows.iterrows()])
     return Participation(
         title=title,
-        caption=f"Response rate per wave, beside the index it rests on. Flagged below {warning:.0%}.",
+        caption=f"Response rate per wave, beside the index it rests on. Below {warning:.0%}, the scores rest "
+                "on few of the partner's people.",
         table=pd.DataFrame(cells, columns=list(columns)) if cells else None,
         empty=f"No headcount for {partner} yet: load the headcount list on the Data page.",
         low=_low(rows[rows["wave"] == ctx.wave], warning),

@@ -69,8 +69,8 @@ def _chart_cells(cells: pd.DataFrame, thresholds, k: int) -> pd.DataFrame:
     out["change_text"] = out["change"].map(parts.fmt_change)
     out["status"] = [words.reason(r, k) if h else "shown" for r, h in zip(out["reason"], hidden)]
     out["heat"] = [("not shown" if h else band_of(s, thresholds)) for s, h in zip(out["score"], hidden)]
-    out["cell"] = np.where(hidden, "not shown", out["score_text"])
-    out["arrow"] = [words.reason(r, k, words.Form.MARK) if h else _arrow(c)
+    out["cell"] = np.where(hidden, "\u2715", out["score_text"])  # narrow: a cell is 50 px at 1024
+    out["arrow"] = [words.reason(r, k, words.Form.COUNT) if h else _arrow(c)
                     for r, h, c in zip(out["reason"], hidden, out["change"])]
     return out[["rater", "target", "heat", "cell", "arrow", "score_text", "n_text", "mirror_text", "gap_text",
                 "change_text", "status"]]
