@@ -199,6 +199,25 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def demo_app():
+    """The app on the demo programme, for the whole module (its tests only read it, or undo what they change)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="demo-app-"))
+    server = AppServer(folder / "served.duckdb", folder / "served-salt")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page_1440(chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def browser_page(chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
