@@ -108,7 +108,7 @@ KINDS: dict[str, Kind] = {
     "whatif_delivery": Kind(_fixed(200, 140, 130, 230, 188), _aligns("lrrrl")),
     "participation": Kind(_fixed(200, 110, 130, 90, 140, 218), _aligns("lrrrrl")),
     "partner_participation": Kind(_fixed(110, 130, 130, 100, 150, 268), _aligns("lrrrrl")),
-    "ratings": Kind(_even([170, None]), lambda n: ["l"] + ["r"] * (n - 1)),
+    "ratings": Kind(_even([140, None, 120]), lambda n: ["l"] + ["r"] * (n - 1)),
     "rating_pairs": Kind(_fixed(230, 230, 130, 130, 168), _aligns("llrrr")),
     "actions": Kind(_fixed(160, 260, 150, 150, 168), _aligns("lllll")),
     "items": Kind(_fixed(150, 418, 160, 160), _aligns("llrr")),
