@@ -55,7 +55,9 @@ def open_page(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page, timeout=180_000)
     # every chart drawn (Vega renders after the script run ends)
+    # (a chart in a tab not open is not drawn until the tab opens)
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                                  .filter(chart => chart.offsetParent !== null)
                                   .every(chart => chart.querySelector('svg.marks, canvas'))""")
 
 
@@ -70,6 +72,7 @@ def findings(page, axe_script: Path) -> dict[str, list[str]]:
         WCAG_TAGS)
     found = {v["id"]: v["nodes"] for v in violations if v["impact"] in SEVERE}
     charts = page.evaluate("""name => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(chart => chart.offsetParent !== null)  // one in a closed tab: checked where it opens
         .filter(chart => (chart.getAttribute('aria-label') || name) === name)
         .map(chart => (chart.closest('[data-testid="stVerticalBlock"]') || chart).innerText.slice(0, 80))""",
                            UNDESCRIBED)

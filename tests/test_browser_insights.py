@@ -55,6 +55,8 @@ def test_compare_who_rates_whom(demo_app, page_1440):
     text = tab.inner_text()
     assert "Two sides of a relationship, 2026-Q3" in text
     assert "k applies to the rating organisation's people" in text
+    chart = tab.locator('[data-testid="stVegaLiteChart"]')
+    assert chart.get_attribute("aria-label").startswith("Who rates whom: each rating organisation's score")
     marks = tab.locator('[data-testid="stVegaLiteChart"] svg.marks text').evaluate_all(
         "texts => texts.map(t => t.textContent)")
     assert marks.count("< 5") == 6  # Pipwell Ecology's row: five partners and "All partners"

@@ -489,6 +489,8 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
     rows = len(pd.unique(cells["rater"])) if not cells.empty else 1
     chart = alt.layer(rect, score, arrow).properties(
         width=width, height=max(80, 56 * rows),
+        description="Who rates whom: each rating organisation's score for each partner it rates; the same "
+                    "numbers are in the table below the chart.",
         title=alt.Title("Who rates whom", subtitle="Score 0-100; arrow: change since the previous wave; "
                         "\u2715 not shown."))
     return _style(chart)
