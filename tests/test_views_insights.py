@@ -253,3 +253,10 @@ def test_items_of_a_small_group_are_not_shown(source):
     found = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q3").items
     assert {r[2] for r in rows(found.table)} == {"not shown: fewer than 5 responses"}
     assert found.panel.table.muted == (True,) * 20
+
+
+def test_items_and_actions_follow_the_factors_chosen(source):
+    view = build(source, page="partner", partner="Brackwater Systems", factors=("shared_goals",))
+    assert {r[0] for r in rows(view.items.table)} == {"Shared goals"} and len(view.items.table) == 4
+    assert view.actions.table is None  # its one action is on mutual accountability
+    assert view.actions.panel.context[0] == "Partner Brackwater Systems  \u00b7  Factors: Shared goals  \u00b7  Every action, by id"

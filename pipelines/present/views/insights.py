@@ -153,8 +153,10 @@ def comments(ctx: Context, source, partner: str) -> Comments:
 
 
 def actions(ctx: Context, source, partner: str) -> Actions:
-    """The partner's agreed actions beside their factor, and what the factor did after each."""
+    """The partner's agreed actions on the view's factors beside their factor, and what the factor did
+    after each."""
     board = source.action_board(ctx.asof, partner)
+    board = board[board["factor"].isin(ctx.factors)]
     rows, by_factor = [], {f: [] for f in FACTORS}
     for r in board.to_dict("records"):
         status = words.action_status(r["status"], bool(r["overdue"]), r["due"], r["closed"])
@@ -170,7 +172,7 @@ def actions(ctx: Context, source, partner: str) -> Actions:
         title=title, note=note,
         table=pd.DataFrame(rows, columns=columns) if rows else None,
         by_factor={f: tuple(lines) for f, lines in by_factor.items() if lines},
-        panel=Panel("actions", title, ctx.lines(f"Partner {partner}", "Every action, by id"),
+        panel=Panel("actions", title, ctx.lines(f"Partner {partner}", ctx.factors_text(), "Every action, by id"),
                     ctx.link("partner", partner=partner, wave=ctx.wave), (note,),
                     table=parts.table(columns, rows, [False] * len(rows)) if rows else None))
 
@@ -182,8 +184,10 @@ def _favourable(row, k: int) -> str:
 
 
 def items(ctx: Context, source, partner: str) -> Items:
-    """Per survey question: the partner's share of favourable answers against the programme's."""
+    """Per survey question on the view's factors: the partner's share of favourable answers against the
+    programme's."""
     frame = source.items(ctx.asof, partner, ctx.wave)
+    frame = frame[frame["factor"].isin(ctx.factors)]
     mine, programme = frame[frame["partner"] == partner], frame[frame["partner_id"].isna()].set_index("item_id")
     rows, muted = [], []
     for r in mine.to_dict("records"):
@@ -195,6 +199,6 @@ def items(ctx: Context, source, partner: str) -> Items:
     caption = (f"Share of favourable answers (the top two points of the scale towards collaboration) and n. "
                f"Not shown: {words.either_reason(ctx.k)}.")
     return Items(title, caption, pd.DataFrame(rows, columns=columns) if rows else None, Panel(
-        "items", title, ctx.lines(f"Partner {partner}", f"Wave {ctx.wave}", "Favourable answers (top two points)"),
+        "items", title, ctx.lines(f"Partner {partner}", f"Wave {ctx.wave}", ctx.factors_text()),
         ctx.link("partner", partner=partner, wave=ctx.wave), (caption,),
         table=parts.table(columns, rows, muted) if rows else None))
