@@ -260,3 +260,10 @@ def test_items_and_actions_follow_the_factors_chosen(source):
     assert {r[0] for r in rows(view.items.table)} == {"Shared goals"} and len(view.items.table) == 4
     assert view.actions.table is None  # its one action is on mutual accountability
     assert view.actions.panel.context[0] == "Partner Brackwater Systems  \u00b7  Factors: Shared goals  \u00b7  Every action, by id"
+
+
+def test_where_every_group_is_too_small_nothing_is_shown(store):
+    view = build(views.Source(store.cursor(), k=1000), page="compare", wave="2026-Q3").ratings
+    assert view.pairs is None and [p.kind for p in view.panels] == ["ratings"]
+    assert rows(view.matrix)[0] == ["Brackwater Systems", "\u2014", *["< 1000 responses"] * 6]
+    assert rows(view.matrix)[-1] == ["All partners", *["< 1000 responses"] * 6, "\u2014"]

@@ -102,7 +102,8 @@ def _pairs(cells: pd.DataFrame, shown: list[str]) -> list[list[str]]:
     """Each relationship among ``shown`` whose two sides are both shown, the largest gap first."""
     both = cells[cells["target"].isin(shown) & cells["rater"].isin(shown) & cells["score"].notna()
                  & cells["mirror_score"].notna()]
-    both = both[[shown.index(r) < shown.index(t) for r, t in zip(both["rater"], both["target"])]]
+    both = both[np.array([shown.index(r) < shown.index(t) for r, t in zip(both["rater"], both["target"])],
+                         dtype=bool)]
     both = both.assign(gap=both["score"] - both["mirror_score"])
     both = both.assign(_abs=both["gap"].abs()).sort_values(["_abs", "rater", "target"], ascending=[False, True, True])
     return [[r.rater, r.target, parts.fmt_score(r.score), parts.fmt_score(r.mirror_score), parts.fmt_change(r.gap)]
