@@ -90,3 +90,34 @@ def test_the_pdf_of_compare_marks_every_small_rater(source):
     pipwell = matrix.split("\nPipwell Ecology\n", 1)[1].split("All partners")[0]  # its row: a cell a line
     assert pipwell.splitlines() == ["< 5 responses"] * 5 + ["\u2014", "< 5 responses"]
     assert "protects a group" in matrix
+
+
+# -- the command line: comments only when asked ----------------------------------------------------
+
+def _pack_cli(*argv) -> tuple[int, str]:
+    from pipelines import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    return cli.main(["pack", *argv], out=out, err=err), err.getvalue()
+
+
+def test_pack_cli_adds_comments_to_a_partner_pack_when_asked(demo, tmp_path):
+    from pypdf import PdfReader
+
+    texts = {}
+    for asked in (False, True):
+        target = tmp_path / f"kestrel-{asked}.pdf"
+        code, _ = _pack_cli("--page", "partner", "--partner", "Kestrel Design", "--format", "pdf", "--out",
+                            str(target), *(["--comments"] if asked else []))
+        assert code == 0
+        texts[asked] = "\n".join(p.extract_text() for p in PdfReader(target).pages)
+    assert "Honest conversations, even hard ones." in texts[True]
+    assert "Honest conversations, even hard ones." not in texts[False]
+    assert "Agreed actions: Kestrel Design" in texts[False]
+
+
+def test_pack_cli_comments_only_for_a_partner_page(demo, tmp_path):
+    code, err = _pack_cli("--page", "overview", "--comments", "--out", str(tmp_path / "o.pptx"))
+    assert code == 64
+    assert err == "--comments needs --page partner: only a partner's pack has its comments.\n"
+    assert not (tmp_path / "o.pptx").exists()
