@@ -1,7 +1,7 @@
 """Overview: where every partner stands in a wave, who moved, what to look at, how fresh the data is."""
 import streamlit as st
 
-from app_pages.ui import downloads, links, pack_control, page, queries
+from app_pages.ui import downloads, insights, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines.present import words
 from pipelines.present.links import LinkState
@@ -40,13 +40,7 @@ for line in view.participation.low:  # beside the scores those few people make
     st.warning(md(line), icon=":material/group_off:")
 
 # -- participation ----------------------------------------------------------------------------
-st.subheader(md(view.participation.title))
-st.caption(md(view.participation.caption))
-if view.participation.table is None:
-    st.write(md(view.participation.empty))
-else:
-    st.dataframe(view.participation.table, hide_index=True, width="stretch")
-    downloads.csv_download(view.participation.table, f"participation-{wave}")
+insights.participation(view.participation, f"participation-{wave}")
 
 # -- movers and alerts ----------------------------------------------------------------------
 movers_col, alerts_col = st.columns([2, 1], gap="medium")  # the movers table needs the width

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app_pages.ui import downloads, links, pack_control, page, queries
+from app_pages.ui import downloads, insights, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines.present.links import LinkState
 from pipelines.programme.factors import FACTORS
@@ -97,13 +97,7 @@ if view.respondents is not None:
         downloads.csv_download(view.waves_table, f"waves-{partner}")
 
 # -- participation over the waves ---------------------------------------------------------------
-st.subheader(md(view.participation.title))
-st.caption(md(view.participation.caption))
-if view.participation.table is None:
-    st.write(md(view.participation.empty))
-else:
-    st.dataframe(view.participation.table, hide_index=True, width="stretch")
-    downloads.csv_download(view.participation.table, f"participation-{partner}")
+insights.participation(view.participation, f"participation-{partner}")
 
 # -- agreed actions -----------------------------------------------------------------------------
 st.subheader(md(view.actions.title))

@@ -210,20 +210,20 @@ def demo_app():
     server.stop()
 
 
+def _browser_page(chromium, width: int):
+    context = chromium.new_context(viewport={"width": width, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page_1440(chromium):
-    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _browser_page(chromium, 1440)
 
 
 @pytest.fixture
 def browser_page(chromium):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _browser_page(chromium, 1400)
 
 
 def wait_for_app(page, timeout: float = 30_000) -> None:

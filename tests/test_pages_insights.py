@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from test_pack_pages import media, open_page, pdf_text, prepare  # noqa: F401  (media: a fixture)
 from test_pages import _app, _texts, shown
+from test_views_insights import PARTICIPATION_2026_Q3
 
 
 def frame_with(at, column: str):
@@ -21,14 +22,7 @@ def frame_with(at, column: str):
 def test_overview_participation_table_and_its_warning(demo):
     at = open_page(wave="2026-Q3")
     table = frame_with(at, "Response rate")
-    assert table.values.tolist() == [
-        ["Brackwater Systems", "56%", "18", "32", "43.1", "below 60%"],
-        ["Corvell Signalling", "\u2014", "5 or more", "25", "not shown", ""],
-        ["Harbour Civils", "68%", "30", "44", "68.0", ""],
-        ["Kestrel Design", "84%", "27", "32", "72.0", ""],
-        ["Northline Infrastructure", "93%", "13", "14", "77.1", ""],
-        ["Pipwell Ecology", "\u2014", "fewer than 5", "6", "not shown", ""],
-    ]
+    assert table.values.tolist() == PARTICIPATION_2026_Q3
     assert [shown(w.value) for w in at.warning] == [
         "Brackwater Systems: 56% of the 32 invited answered in 2026-Q3, below the 60% the programme asks for; "
         "its scores rest on few of its people."]
@@ -79,7 +73,7 @@ def test_compare_scores_tab_unchanged(demo):
 
 def test_partner_low_participation_beside_its_scores(demo):
     at = open_page("app_pages/partner.py", partner="Brackwater Systems", wave="2026-Q3")
-    assert [shown(w.value) for w in at.warning][0] == (
+    assert next(shown(w.value) for w in at.warning) == (
         "Brackwater Systems: 56% of the 32 invited answered in 2026-Q3, below the 60% the programme asks for; "
         "its scores rest on few of its people.")
     table = frame_with(at, "Response rate")

@@ -3,30 +3,20 @@ on the Overview and the Partner profile, the ratings matrix of Compare, what peo
 actions and the item-level view; k-suppression in each, and a pinned version's actions."""
 from __future__ import annotations
 
-import pytest
+from test_views import build, source, store  # noqa: F401  (source, store: the demo's, once per module)
 
 from pipelines.present import views
-from pipelines.present.links import LinkState
 from pipelines.present.views import ratings
 from pipelines.store import Store
 
-
-@pytest.fixture(scope="module")
-def store(demo_db):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
-        found = Store(demo_db / "demo.duckdb")
-        yield found
-        found.close()
-
-
-@pytest.fixture(scope="module")
-def source(store):
-    return views.Source(store.cursor(), k=5)
-
-
-def build(source, **state):
-    return views.build(source, LinkState(**state))
+PARTICIPATION_2026_Q3 = [  # the Overview's table for the demo's latest wave, as the page shows it
+    ["Brackwater Systems", "56%", "18", "32", "43.1", "below 60%"],
+    ["Corvell Signalling", "\u2014", "5 or more", "25", "not shown", ""],
+    ["Harbour Civils", "68%", "30", "44", "68.0", ""],
+    ["Kestrel Design", "84%", "27", "32", "72.0", ""],
+    ["Northline Infrastructure", "93%", "13", "14", "77.1", ""],
+    ["Pipwell Ecology", "\u2014", "fewer than 5", "6", "not shown", ""],
+]
 
 
 def rows(frame) -> list[list[str]]:
@@ -40,14 +30,7 @@ def test_overview_participation_per_partner_beside_the_index(source):
     assert part.title == "Participation, 2026-Q3"
     assert list(part.table.columns) == ["Partner", "Response rate", "Respondents", "Invited", "Collaboration index",
                                         "Note"]
-    assert rows(part.table) == [
-        ["Brackwater Systems", "56%", "18", "32", "43.1", "below 60%"],
-        ["Corvell Signalling", "\u2014", "5 or more", "25", "not shown", ""],
-        ["Harbour Civils", "68%", "30", "44", "68.0", ""],
-        ["Kestrel Design", "84%", "27", "32", "72.0", ""],
-        ["Northline Infrastructure", "93%", "13", "14", "77.1", ""],
-        ["Pipwell Ecology", "\u2014", "fewer than 5", "6", "not shown", ""],
-    ]
+    assert rows(part.table) == PARTICIPATION_2026_Q3
 
 
 def test_a_low_rate_is_said_beside_the_spectrum(source):
@@ -259,6 +242,7 @@ def test_items_and_actions_follow_the_factors_chosen(source):
     view = build(source, page="partner", partner="Brackwater Systems", factors=("shared_goals",))
     assert {r[0] for r in rows(view.items.table)} == {"Shared goals"} and len(view.items.table) == 4
     assert view.actions.table is None  # its one action is on mutual accountability
+    assert view.actions.note == "No actions agreed for Brackwater Systems on the factors chosen (1 on others)."
     assert view.actions.panel.context[0] == "Partner Brackwater Systems  \u00b7  Factors: Shared goals  \u00b7  Every action, by id"
 
 

@@ -415,6 +415,16 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     return cells
 
 
+def _heat_colour(thresholds: tuple[float, float]) -> alt.Color:
+    """A cell's band colour ("not shown" grey) with its legend under the chart: the heatmap's and the ratings'."""
+    labels = band_labels(thresholds)
+    domain = [*BANDS, "not shown"]
+    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
+    expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
+    return alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
+                     legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
+
+
 def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, float], k: int,
             *, columns: Sequence[str] | None = None, select: str | None = "pick",
             width: int = 900) -> alt.TopLevelMixin:
@@ -423,12 +433,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     names a point selection on partner (clicking a row picks the partner)."""
     columns = list(columns or [factor_label(f) for f in (*FACTORS, "collaboration_index")])
     cells = cells[cells["column"].isin(columns)]
-    labels = band_labels(thresholds)
-    domain = [*BANDS, "not shown"]
-    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
-    expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
-    colour = alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
-                       legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
+    colour = _heat_colour(thresholds)
     x = alt.X("column:N", sort=columns, title=None,
               axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=14, labelLimit=170, labelFontWeight="bold",
                             labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20, labelLineHeight=16,
@@ -464,12 +469,7 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
     both in ``order``. ``cells`` (``views.ratings``): rater, target, heat (band or "not shown"),
     cell and arrow texts, and the tooltip texts score_text, n_text, mirror_text, gap_text,
     change_text, status."""
-    labels = band_labels(thresholds)
-    domain = [*BANDS, "not shown"]
-    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
-    expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
-    colour = alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
-                       legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
+    colour = _heat_colour(thresholds)
     x = alt.X("target:N", sort=list(order), title="Rated partner",
               axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13, labelLimit=150, labelFontWeight="bold",
                             labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20,

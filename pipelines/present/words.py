@@ -1,5 +1,6 @@
-"""The sentences people read about hidden groups and survey/evidence agreement, made from the
-query layer's codes (``scores.Suppression``, ``evidence.Status``) and the real k.
+"""The sentences people read about hidden groups, survey/evidence agreement, participation, comments
+and agreed actions, made from the query layer's codes (``scores.Suppression``, ``evidence.Status``,
+``programme.actions.Status``) and the real k.
 
 Pages, the pack, charts and the command line ask here; none of them writes these words or
 compares them as values.
@@ -12,9 +13,8 @@ import pandas as pd
 
 from pipelines.programme.actions import Status as ActionStatus
 from pipelines.query.evidence import Status
-from pipelines.query.significance import FDR_Q
 from pipelines.query.scores import Suppression
-
+from pipelines.query.significance import FDR_Q
 
 # what "beyond noise" (scores.changes' beyond_uncertainty, the alerts) rests on, for captions and notes
 BEYOND_NOISE = (f"the change passes Welch's t-test on the two waves' responses, with the false "

@@ -155,8 +155,8 @@ def comments(ctx: Context, source, partner: str) -> Comments:
 def actions(ctx: Context, source, partner: str) -> Actions:
     """The partner's agreed actions on the view's factors beside their factor, and what the factor did
     after each."""
-    board = source.action_board(ctx.asof, partner)
-    board = board[board["factor"].isin(ctx.factors)]
+    every = source.action_board(ctx.asof, partner)
+    board = every[every["factor"].isin(ctx.factors)]
     rows, by_factor = [], {f: [] for f in FACTORS}
     for r in board.to_dict("records"):
         status = words.action_status(r["status"], bool(r["overdue"]), r["due"], r["closed"])
@@ -165,7 +165,10 @@ def actions(ctx: Context, source, partner: str) -> Actions:
             by_factor[r["factor"]].append(f"{r['title']} ({r['owner']}; {status})")
     columns = ["Factor", "Action", "Owner", "Status", "The factor since"]
     title = f"Agreed actions: {partner}"
-    note = (f"No actions agreed for {partner} yet (python -m pipelines action add)." if not rows else
+    others = len(every) - len(board)
+    none = (f"No actions agreed for {partner} on the factors chosen ({others} on others)." if others else
+            f"No actions agreed for {partner} yet (python -m pipelines action add).")
+    note = (none if not rows else
             "Open actions with the factor's latest score; a closed one with the factor's change over the "
             f"wave after it closed (beyond noise: {words.BEYOND_NOISE}).")
     return Actions(

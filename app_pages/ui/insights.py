@@ -1,0 +1,19 @@
+"""How the parts of #25 that two pages share are drawn (present/views/insights.py builds them)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.ui import downloads
+from app_pages.ui.text import md
+from pipelines.present.views.insights import Participation
+
+
+def participation(part: Participation, name: str) -> None:
+    """A participation part: heading, caption and its table with a CSV download (or what to load)."""
+    st.subheader(md(part.title))
+    st.caption(md(part.caption))
+    if part.table is None:
+        st.write(md(part.empty))
+        return
+    st.dataframe(part.table, hide_index=True, width="stretch")
+    downloads.csv_download(part.table, name)
