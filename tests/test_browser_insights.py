@@ -39,8 +39,8 @@ def test_overview_participation(demo_app, page_1440):
     assert ("Brackwater Systems: 56% of the 32 invited answered in 2026-Q3, below the 60% the programme asks "
             "for; its scores rest on few of its people.") in text
     rows = _grid(page_1440, "Response rate")
-    assert rows[0] == ["Brackwater Systems", "56%", "18", "32", "43.1", "below 60%"]
-    assert rows[5] == ["Pipwell Ecology", "\u2014", "fewer than 5", "6", "not shown", ""]
+    assert rows[0] == ["Brackwater Systems", "56% (below 60%)", "18", "32", "43.1"]
+    assert rows[5] == ["Pipwell Ecology", "\u2014", "fewer than 5", "6", "not shown"]
     _drawn(page_1440)
     screenshot(page_1440, "insights-overview")
 

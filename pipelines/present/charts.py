@@ -471,7 +471,7 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
     change_text, status."""
     colour = _heat_colour(thresholds)
     x = alt.X("target:N", sort=list(order), title="Rated partner",
-              axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13, labelLimit=150, labelFontWeight="bold",
+              axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12, labelLimit=150, labelFontWeight="bold",
                             labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20,
                             labelLineHeight=15, ticks=False, domain=False))
     y = alt.Y("rater:N", sort=list(order), title="Rating organisation", axis=alt.Axis(labelFontSize=14, labelLimit=220))

@@ -95,9 +95,14 @@ def low_participation(partner: str, wave: str, shown_rate, invited, warning: flo
             "its scores rest on few of its people.")
 
 
-def participation_note(below, warning: float) -> str:
-    """The note beside a partner x wave's rate: below the warning, or nothing."""
-    return f"below {warning:.0%}" if below is True else ""
+def rate_cell(value, below, warning: float) -> str:
+    """A rate in a table, flagged when under the warning: '56% (below 60%)'; 'below 70%' when only
+    "fewer than k" is known and even k - 1 would be under it; an em dash when nothing is known."""
+    flag = f"below {warning:.0%}" if below is True else ""
+    shown = rate(value)
+    if shown and flag:
+        return f"{shown} ({flag})"
+    return shown or flag or "\u2014"
 
 
 def comments_withheld(partner: str, wave: str, k: int) -> str:

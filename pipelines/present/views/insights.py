@@ -19,7 +19,7 @@ from pipelines.present.views.parts import EM_DASH, Context, Panel
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
 
-RATE_COLUMNS = ("Response rate", "Respondents", "Invited", "Collaboration index", "Note")
+RATE_COLUMNS = ("Response rate", "Respondents", "Invited", "Collaboration index")
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ def _index_cell(index: pd.DataFrame, partner: str, wave: str) -> str:
 
 def _rate_row(row, index: pd.DataFrame, warning: float) -> list[str]:
     invited = EM_DASH if pd.isna(row["invited"]) else str(int(row["invited"]))
-    return [words.rate(row["rate"]) or EM_DASH, str(row["respondents"]), invited,
-            _index_cell(index, row["partner"], row["wave"]),
-            words.participation_note(None if pd.isna(row["below_warning"]) else bool(row["below_warning"]), warning)]
+    below = None if pd.isna(row["below_warning"]) else bool(row["below_warning"])
+    return [words.rate_cell(row["rate"], below, warning), str(row["respondents"]), invited,
+            _index_cell(index, row["partner"], row["wave"])]
 
 
 def _low(rows: pd.DataFrame, warning: float) -> tuple[str, ...]:
