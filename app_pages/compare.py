@@ -11,8 +11,10 @@ asof, k, thresholds, waves = page.page_context(
 
 LINKS_SHOWN = 12  # partners; more than this get a chooser and one link
 
+names = [str(n) for n in queries.partners()["name"]]
 bad_wave = links.dropped_param("wave", waves)
 bad_sort = links.dropped_param("sort", [sort_label(s) for s in SORTS])
+bad_partner = links.dropped_param("partner", names)
 left, right = st.columns(2)
 wave = left.selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
                       help="The wave to compare. Arrows show the change since the wave before it.")
@@ -23,39 +25,69 @@ if bad_wave:
     links.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
 if bad_sort:
     links.bad_link_notice("sort order", bad_sort, "partners by name")
-view = queries.view(LinkState(page="compare", wave=wave, sort=sort, asof=asof))
-pack_control.steering_pack(view)  # this view as PowerPoint or PDF
-if view.no_partners:
-    st.info(md(view.no_partners))
-    st.stop()
+if bad_partner:
+    links.bad_link_notice("partner", bad_partner, "the partners with the most respondents")
+pack_slot = st.container()  # the pack control above the tabs; it packs both
+scores_tab, ratings_tab = st.tabs(["Partners \u00d7 factors", "Who rates whom"])
+with ratings_tab:  # the matrix's partner is chosen before the view is built (the pack follows it)
+    focus = st.selectbox("Always include", names, index=None, key="partner", bind="query-params",
+                         placeholder="The partners with the most respondents",
+                         help="A partner the matrix always shows, with the partners with the most "
+                              "respondents. The link keeps it.")
+view = queries.view(LinkState(page="compare", wave=wave, sort=sort, asof=asof, partner=focus))
+with pack_slot:
+    pack_control.steering_pack(view)  # this view as PowerPoint or PDF
 
-st.subheader(md(view.title))
-st.caption(md(view.caption))
-event = downloads.show_chart(f"compare-{wave}", view.heatmap, key="heatmap", on_select="rerun")
-picked = (event.selection.get("pick") or []) if event is not None else []
-if picked and picked[0].get("partner") in view.partner_links:
-    st.switch_page("app_pages/partner.py", query_params=view.partner_links[picked[0]["partner"]])
+# -- who rates whom ----------------------------------------------------------------------------
+ratings = view.ratings
+with ratings_tab:
+    if ratings.none:
+        st.info(md(ratings.none))
+    else:
+        st.subheader(md(ratings.title))
+        st.caption(md(ratings.caption))
+        downloads.show_chart(f"ratings-{wave}", ratings.chart)
+        for note in ratings.notes:
+            st.caption(md(note))
+        st.markdown(f"**{md(ratings.pairs_title)}**")
+        if ratings.pairs is not None:
+            st.dataframe(ratings.pairs, hide_index=True, width="stretch")
+        with st.expander("The matrix as a table"):
+            st.dataframe(ratings.matrix, hide_index=True, width="stretch")
+            downloads.csv_download(ratings.matrix, f"ratings-{wave}")
 
-st.markdown("**Open a partner's profile:**")
-if len(view.order) <= LINKS_SHOWN:
-    columns = st.columns(min(len(view.order), 4) or 1)
-    for n, name in enumerate(view.order):
-        columns[n % len(columns)].page_link("app_pages/partner.py", label=md(name), icon=":material/apartment:",
-                                            query_params=view.partner_links[name])
-else:  # a wall of links helps nobody (and slows every rerun): choose, then open
-    chooser, link = st.columns([3, 2], vertical_alignment="bottom")
-    name = chooser.selectbox("Partner", view.order, key="open_partner", label_visibility="collapsed",
-                             help="Partners in the order of the heatmap.")
-    link.page_link("app_pages/partner.py", label=f"Open {md(name)}", icon=":material/apartment:",
-                   query_params=view.partner_links[name])
+# -- partners x factors --------------------------------------------------------------------------
+with scores_tab:
+    if view.no_partners:
+        st.info(md(view.no_partners))
+        st.stop()
+    st.subheader(md(view.title))
+    st.caption(md(view.caption))
+    event = downloads.show_chart(f"compare-{wave}", view.heatmap, key="heatmap", on_select="rerun")
+    picked = (event.selection.get("pick") or []) if event is not None else []
+    if picked and picked[0].get("partner") in view.partner_links:
+        st.switch_page("app_pages/partner.py", query_params=view.partner_links[picked[0]["partner"]])
 
-if view.hidden:
-    page.listed(view.hidden_title, view.hidden)
-if view.pending:
-    page.listed(view.pending_title, view.pending)
+    st.markdown("**Open a partner's profile:**")
+    if len(view.order) <= LINKS_SHOWN:
+        columns = st.columns(min(len(view.order), 4) or 1)
+        for n, name in enumerate(view.order):
+            columns[n % len(columns)].page_link("app_pages/partner.py", label=md(name), icon=":material/apartment:",
+                                                query_params=view.partner_links[name])
+    else:  # a wall of links helps nobody (and slows every rerun): choose, then open
+        chooser, link = st.columns([3, 2], vertical_alignment="bottom")
+        name = chooser.selectbox("Partner", view.order, key="open_partner", label_visibility="collapsed",
+                                 help="Partners in the order of the heatmap.")
+        link.page_link("app_pages/partner.py", label=f"Open {md(name)}", icon=":material/apartment:",
+                       query_params=view.partner_links[name])
 
-# -- the same numbers as a table ------------------------------------------------------------
-with st.expander("The same numbers as a table"):
-    st.dataframe(view.table, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in view.score_columns})
-    downloads.csv_download(view.table, f"compare-{wave}")
+    if view.hidden:
+        page.listed(view.hidden_title, view.hidden)
+    if view.pending:
+        page.listed(view.pending_title, view.pending)
+
+    # -- the same numbers as a table ------------------------------------------------------------
+    with st.expander("The same numbers as a table"):
+        st.dataframe(view.table, hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="%.1f") for c in view.score_columns})
+        downloads.csv_download(view.table, f"compare-{wave}")

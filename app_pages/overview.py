@@ -1,7 +1,7 @@
 """Overview: where every partner stands in a wave, who moved, what to look at, how fresh the data is."""
 import streamlit as st
 
-from app_pages.ui import downloads, links, pack_control, page, queries
+from app_pages.ui import downloads, insights, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines.present import words
 from pipelines.present.links import LinkState
@@ -36,6 +36,11 @@ if view.hidden:
     page.listed(view.hidden_title, view.hidden)
 if view.pending:
     page.listed(view.pending_title, view.pending)
+for line in view.participation.low:  # beside the scores those few people make
+    st.warning(md(line), icon=":material/group_off:")
+
+# -- participation ----------------------------------------------------------------------------
+insights.participation(view.participation, f"participation-{wave}")
 
 # -- movers and alerts ----------------------------------------------------------------------
 movers_col, alerts_col = st.columns([2, 1], gap="medium")  # the movers table needs the width

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app_pages.ui import downloads, links, pack_control, page, queries
+from app_pages.ui import downloads, insights, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines.present.links import LinkState
 from pipelines.programme.factors import FACTORS
@@ -39,6 +39,8 @@ if view.hidden_waves:
     st.markdown(f":material/visibility_off: **{md(view.hidden_title)}** {listed}. {md(view.hidden_tail)}")
 if view.no_responses:
     st.info(md(view.no_responses))
+for line in view.participation.low:  # beside the scores those few people make
+    st.warning(md(line), icon=":material/group_off:")
 
 
 # -- factors over time (a fragment: choosing factors reruns only this part) ------------------
@@ -82,6 +84,8 @@ for factor, evidence in view.evidence:
                              icon=":material/compare_arrows:")
         elif evidence.note:
             note_col.caption(f"{md(evidence.note)}.")
+        for line in view.actions.by_factor.get(factor, ()):  # the open actions agreed on this factor
+            st.markdown(f":material/assignment: **Agreed action:** {md(line)}")
 downloads.csv_download(view.evidence_table, f"evidence-{partner}-{wave}", label="Evidence as CSV")
 
 # -- respondents per wave -----------------------------------------------------------------------
@@ -91,3 +95,27 @@ if view.respondents is not None:
     with st.expander("Scores per wave as a table"):
         st.dataframe(view.waves_table, hide_index=True, width="stretch")
         downloads.csv_download(view.waves_table, f"waves-{partner}")
+
+# -- participation over the waves ---------------------------------------------------------------
+insights.participation(view.participation, f"participation-{partner}")
+
+# -- agreed actions -----------------------------------------------------------------------------
+st.subheader(md(view.actions.title))
+st.caption(md(view.actions.note))
+if view.actions.table is not None:
+    st.dataframe(view.actions.table, hide_index=True, width="stretch")
+    downloads.csv_download(view.actions.table, f"actions-{partner}")
+
+# -- question by question -----------------------------------------------------------------------
+st.subheader(md(view.items.title))
+st.caption(md(view.items.caption))
+if view.items.table is not None:
+    st.dataframe(view.items.table, hide_index=True, width="stretch")
+    downloads.csv_download(view.items.table, f"items-{partner}-{wave}")
+
+# -- what people wrote ----------------------------------------------------------------------------
+st.subheader(md(view.comments.title))
+st.caption(md(view.comments.note))
+for question, texts in view.comments.by_question:
+    with st.container(border=True):
+        st.markdown(f"**{md(question)}**\n" + "\n".join(f"- {md(text)}" for text in texts))

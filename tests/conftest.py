@@ -201,12 +201,31 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def demo_app():
+    """The app on the demo programme, for the whole module (its tests only read it, or undo what they change)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="demo-app-"))
+    server = AppServer(folder / "served.duckdb", folder / "served-salt")
+    yield server
+    server.stop()
+
+
+def _browser_page(chromium, width: int):
+    context = chromium.new_context(viewport={"width": width, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def page_1440(chromium):
+    yield from _browser_page(chromium, 1440)
+
+
 @pytest.fixture
 def browser_page(chromium):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _browser_page(chromium, 1400)
 
 
 def wait_for_app(page, timeout: float = 30_000) -> None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, screenshot, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from conftest import ROOT, AppServer, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -53,28 +52,13 @@ def axe_script() -> Path:
     return script
 
 
-@pytest.fixture(scope="module")
-def demo_app():
-    """The app on the demo programme, for the whole module (the pages only read it, until the last test)."""
-    folder = Path(tempfile.mkdtemp(prefix="a11y-"))
-    server = AppServer(folder / "served.duckdb", folder / "served-salt")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def page_1440(chromium):
-    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def open_page(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page, timeout=180_000)
     # every chart drawn (Vega renders after the script run ends)
+    # (a chart in a tab not open is not drawn until the tab opens)
     page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                                  .filter(chart => chart.offsetParent !== null)
                                   .every(chart => chart.querySelector('svg.marks, canvas'))""")
 
 
@@ -89,6 +73,7 @@ def findings(page, axe_script: Path) -> dict[str, list[str]]:
         WCAG_TAGS)
     found = {v["id"]: v["nodes"] for v in violations if v["impact"] in SEVERE}
     charts = page.evaluate("""name => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(chart => chart.offsetParent !== null)  // one in a closed tab: checked where it opens
         .filter(chart => (chart.getAttribute('aria-label') || name) === name)
         .map(chart => (chart.closest('[data-testid="stVerticalBlock"]') || chart).innerText.slice(0, 80))""",
                            UNDESCRIBED)

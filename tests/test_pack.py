@@ -293,7 +293,10 @@ def test_partner_pack_for_a_suppressed_partner(partner_pptx, hidden_values):
     titles = _titles(partner_pptx)
     assert titles[1:] == ["Pipwell Ecology: factors over time, evidence beside",
                           "Pipwell Ecology: scores by wave",
-                          "Pipwell Ecology: what people say vs what the data shows"]
+                          "Pipwell Ecology: what people say vs what the data shows",
+                          "Pipwell Ecology: participation over the waves",
+                          "Agreed actions: Pipwell Ecology",
+                          *(f"Pipwell Ecology: question by question, 2026-Q3 ({n} of 3)" for n in (1, 2, 3))]
     table = _tables(partner_pptx.slides[2])[0]
     hidden_here = {(w, f): v for (p, w, f), v in hidden_values.items() if p == "Pipwell Ecology"}
     assert hidden_here

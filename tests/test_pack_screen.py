@@ -158,7 +158,8 @@ def test_partner_profile(demo, rendered, cursor, query):
         assert state.factors == ("shared_goals", "open_communication")
         assert [p.title for p in model.panels] == [
             "Kestrel Design: factors over time, evidence beside", "Kestrel Design: scores by wave",
-            "Kestrel Design: what people say vs what the data shows"]
+            "Kestrel Design: what people say vs what the data shows", "Kestrel Design: participation over the waves",
+            "Agreed actions: Kestrel Design", "Kestrel Design: question by question, 2026-Q2"]
     slides = check(model, cursor)
     assert metrics(at)[:3] == headline(model)
     assert shown(next(c.value for c in at.caption if "(solid)" in c.value)) == model.factors_caption

@@ -75,7 +75,9 @@ def test_view_params_spell_the_link_as_the_widgets_do():
     assert links.view_params(state, "batch 10 (2026-01-02 03:04)") == [
         ("wave", "2026-Q2"), ("partner", "Kestrel Design"), ("factors", "Shared goals"),
         ("factors", "Open communication"), ("asof", "batch 10 (2026-01-02 03:04)")]
-    assert links.view_url(state, "http://app/", None, page="compare") == "http://app/compare?wave=2026-Q2&asof=10"
+    # on Compare the partner is the one the ratings matrix always includes
+    assert links.view_url(state, "http://app/", None, page="compare") == (
+        "http://app/compare?wave=2026-Q2&partner=Kestrel%20Design&asof=10")
 
 
 def test_a_scenario_link_keeps_only_what_moved():
@@ -309,8 +311,9 @@ def test_whatif_changed_weights_are_said_as_shares(source):
 def test_programme_pack_panels_in_order(source):
     view = build(source, page="programme", scenarios=(Scenario("Kestrel Design", {"shared_goals": 10}),))
     kinds = [p.kind for p in view.panels]
-    assert kinds[:6] == ["index_over_time", "spectrum", "heatmap", "movers", "movers_table", "partner"]
-    assert kinds.count("partner") == 6 and kinds[-3:] == ["whatif", "whatif_delivery", "appendix"]
+    assert kinds[:9] == ["index_over_time", "spectrum", "participation", "heatmap", "ratings", "rating_pairs",
+                         "movers", "movers_table", "partner"]
+    assert kinds.count("partner") == 6 and kinds.count("actions") == 5 and kinds[-3:] == ["whatif", "whatif_delivery", "appendix"]
     assert len(view.appendix.table.rows) == 8 * 7
 
 

@@ -9,6 +9,7 @@ fragment when that widget lives in one (else a fragment rerun leaves it stale).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from urllib.parse import parse_qs, urlparse
 
@@ -80,6 +81,11 @@ def steering_pack(view, *, unavailable: str = "Choose at least one factor to mak
             kept = st.checkbox(f"Include the kept scenarios ({count})", value=True, key="pack_kept",
                                disabled=not programme or count == 0,
                                help="Adds a section per scenario kept below to the programme pack.")
+        if state.page == "partner" and st.checkbox(
+                "Include what people wrote", value=False, key="pack_comments",
+                help="Adds the wave's comments (only for groups of comment_k or more). Leave it off for a "
+                     "pack that goes beyond the steering group."):
+            state = replace(state, comments=True)
         fmt = st.radio("Format", list(PACK_FORMATS), format_func=PACK_FORMATS.get, horizontal=True,
                        key="pack_format")
         if programme:

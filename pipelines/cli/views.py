@@ -18,8 +18,9 @@ def add_parsers(verbs) -> None:
 
     pack = verbs.add_parser("pack", help="Write a steering pack (PowerPoint or PDF) of the programme or of a page's view.",
                             description="Write a steering pack: the programme pack (cover, index over time, "
-                                        "spectrum, heatmap, movers, one slide per partner, scores) or the "
-                                        "view of one page. The options are those of the page's link.")
+                                        "spectrum, participation, heatmap, who rates whom, movers, one slide per "
+                                        "partner and its agreed actions, scores) or the view of one page. The "
+                                        "options are those of the page's link.")
     pack.add_argument("--format", choices=["pptx", "pdf"], default="pptx", help="File format.")
     pack.add_argument("--out", required=True, metavar="FILE", help="Where to write the pack.")
     pack.add_argument("--page", choices=["programme", "overview", "partner", "compare", "what-if"],
@@ -34,6 +35,9 @@ def add_parsers(verbs) -> None:
                       help="Pin the data to a version (a batch from `history`): later loads and undos do not count.")
     pack.add_argument("--base-url", metavar="URL",
                       help="Address of the app (e.g. https://health.example.org), for the links on every slide.")
+    pack.add_argument("--comments", action="store_true",
+                      help="Partner page: include what the partner's people wrote in the wave (only groups of "
+                           "comment_k or more). Left out unless asked.")
     pack.add_argument("--wi-partner", metavar="PARTNER", help="Add a what-if scenario for this partner.")
     pack.add_argument("--delta", action="append", default=[], metavar="FACTOR=POINTS",
                       help="What-if: move a factor by POINTS (repeatable).")
@@ -64,6 +68,9 @@ def _check_pack(args, err: TextIO) -> int | None:
     if (args.delta or args.weight) and not args.wi_partner:
         print("--delta and --weight need --wi-partner.", file=err)
         return EXIT_USAGE
+    if args.comments and args.page != "partner":
+        print("--comments needs --page partner: only a partner's pack has its comments.", file=err)
+        return EXIT_USAGE
     return None
 
 
@@ -87,7 +94,7 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
         base_url = settings.get("public_url") or None
     view = links.LinkState(page=args.page, partner=args.partner, wave=args.wave,
                          factors=tuple(args.factors) if args.factors else None, sort=args.sort,
-                         asof=args.asof, scenarios=scenarios)
+                         asof=args.asof, scenarios=scenarios, comments=args.comments)
     data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=base_url)
     target = Path(args.out).expanduser()
     private.write(private.folder(target.parent) / target.name, data)

@@ -415,6 +415,16 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     return cells
 
 
+def _heat_colour(thresholds: tuple[float, float]) -> alt.Color:
+    """A cell's band colour ("not shown" grey) with its legend under the chart: the heatmap's and the ratings'."""
+    labels = band_labels(thresholds)
+    domain = [*BANDS, "not shown"]
+    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
+    expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
+    return alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
+                     legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
+
+
 def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, float], k: int,
             *, columns: Sequence[str] | None = None, select: str | None = "pick",
             width: int = 900) -> alt.TopLevelMixin:
@@ -423,12 +433,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     names a point selection on partner (clicking a row picks the partner)."""
     columns = list(columns or [factor_label(f) for f in (*FACTORS, "collaboration_index")])
     cells = cells[cells["column"].isin(columns)]
-    labels = band_labels(thresholds)
-    domain = [*BANDS, "not shown"]
-    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
-    expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
-    colour = alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
-                       legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
+    colour = _heat_colour(thresholds)
     x = alt.X("column:N", sort=columns, title=None,
               axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=14, labelLimit=170, labelFontWeight="bold",
                             labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20, labelLineHeight=16,
@@ -455,6 +460,39 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
         width=width, height=height,
         title=alt.Title("Partners × factors", subtitle="Score (0-100) and change since the previous wave; "
                         "* change beyond noise. Click a row to open that partner."))
+    return _style(chart)
+
+
+def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, float], *,
+                   width: int = 900) -> alt.TopLevelMixin:
+    """Who rates whom: rating organisations (rows) x rated partners (columns, then "All partners"),
+    both in ``order``. ``cells`` (``views.ratings``): rater, target, heat (band or "not shown"),
+    cell and arrow texts, and the tooltip texts score_text, n_text, mirror_text, gap_text,
+    change_text, status."""
+    colour = _heat_colour(thresholds)
+    x = alt.X("target:N", sort=list(order), title="Rated partner",
+              axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12, labelLimit=150, labelFontWeight="bold",
+                            labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20,
+                            labelLineHeight=15, ticks=False, domain=False))
+    y = alt.Y("rater:N", sort=list(order), title="Rating organisation", axis=alt.Axis(labelFontSize=14, labelLimit=220))
+    tooltip = [alt.Tooltip("rater:N", title="Rating organisation"), alt.Tooltip("target:N", title="Rated partner"),
+               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("mirror_text:N", title="Rated back"), alt.Tooltip("gap_text:N", title="Gap to rated back"),
+               alt.Tooltip("change_text:N", title="Change since previous wave"),
+               alt.Tooltip("status:N", title="Status")]
+    rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=2).encode(x=x, y=y, color=colour, tooltip=tooltip)
+    dark = alt.datum.heat == "collaborating"
+    score = alt.Chart(cells).mark_text(fontSize=16, fontWeight="bold", dy=-9).encode(
+        x=x, y=y, text="cell:N", color=alt.condition(dark, alt.value("white"), alt.value("#1b1b1b")), tooltip=tooltip)
+    arrow = alt.Chart(cells).mark_text(fontSize=12, dy=11).encode(
+        x=x, y=y, text="arrow:N", color=alt.condition(dark, alt.value("white"), alt.value("#333333")), tooltip=tooltip)
+    rows = len(pd.unique(cells["rater"])) if not cells.empty else 1
+    chart = alt.layer(rect, score, arrow).properties(
+        width=width, height=max(80, 56 * rows),
+        description="Who rates whom: each rating organisation's score for each partner it rates; the same "
+                    "numbers are in the table below the chart.",
+        title=alt.Title("Who rates whom", subtitle="Score 0-100; arrow: change since the previous wave; "
+                        "\u2715 not shown."))
     return _style(chart)
 
 

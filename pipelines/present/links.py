@@ -62,7 +62,9 @@ class LinkState:
     ``partner`` is a partner name; ``wave`` a wave label (None = latest); ``factors``
     factor keys (None = all five); ``asof`` a pinned data version (None = latest data);
     ``scenarios`` what-if scenarios: the What-if page's state is the first one; the
-    programme pack adds a section per scenario.
+    programme pack adds a section per scenario. On Compare, ``partner`` is the partner the
+    ratings matrix always includes. ``comments``: the Partner profile's pack includes what
+    people wrote (only when asked; no link carries it).
     """
     page: str = "programme"
     partner: str | None = None
@@ -71,6 +73,7 @@ class LinkState:
     sort: str | None = None
     asof: int | None = None
     scenarios: tuple[Scenario, ...] = ()
+    comments: bool = False
 
     def __post_init__(self):
         if self.page not in PAGES:
@@ -146,7 +149,7 @@ def view_params(state: LinkState, asof_label: str | None = None, *, page: str | 
     params: list[tuple[str, str]] = []
     if state.wave:
         params.append(("wave", state.wave))
-    if state.partner and page == "partner":
+    if state.partner and page in ("partner", "compare"):
         params.append(("partner", state.partner))
     if state.factors is not None and page == "partner":
         params += [("factors", v) for v in _URL.factors(state.factors)]
@@ -197,6 +200,10 @@ def summary(state: LinkState) -> str:
                      else ", ".join(factor_label(f) for f in state.factors))
     if state.page == "compare" and state.sort:
         parts.append(f"sorted by {sort_label(state.sort).lower()}")
+    if state.page == "compare" and state.partner:
+        parts.append(f"ratings with {state.partner}")
+    if state.page == "partner" and state.comments:
+        parts.append("with comments")
     if state.page == "what-if" and state.scenarios:
         parts.append(state.scenarios[0].partner)
     if state.page == "programme" and state.scenarios:

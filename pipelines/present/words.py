@@ -1,5 +1,6 @@
-"""The sentences people read about hidden groups and survey/evidence agreement, made from the
-query layer's codes (``scores.Suppression``, ``evidence.Status``) and the real k.
+"""The sentences people read about hidden groups, survey/evidence agreement, participation, comments
+and agreed actions, made from the query layer's codes (``scores.Suppression``, ``evidence.Status``,
+``programme.actions.Status``) and the real k.
 
 Pages, the pack, charts and the command line ask here; none of them writes these words or
 compares them as values.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pipelines.query.evidence import Status
-from pipelines.query.significance import FDR_Q
-from pipelines.query.scores import Suppression
+import pandas as pd
 
+from pipelines.programme.actions import Status as ActionStatus
+from pipelines.query.evidence import Status
+from pipelines.query.scores import Suppression
+from pipelines.query.significance import FDR_Q
 
 # what "beyond noise" (scores.changes' beyond_uncertainty, the alerts) rests on, for captions and notes
 BEYOND_NOISE = (f"the change passes Welch's t-test on the two waves' responses, with the false "
@@ -74,3 +77,67 @@ def agreement_note(row, k: int) -> str:
     if Status(row["status"]) is Status.SURVEY_HIDDEN:
         return f"No survey score to compare: {reason(row['suppression_reason'], k)}"
     return str(row["note"])
+
+
+# -- participation, comments, agreed actions (#25) ----------------------------------------
+
+def rate(value) -> str:
+    """A participation rate (0-1) as people read it: '56%'; '' when not given."""
+    return "" if value is None or pd.isna(value) else f"{float(value):.0%}"
+
+
+def low_participation(partner: str, wave: str, shown_rate, invited, warning: float) -> str:
+    """Why a partner's scores in a wave rest on few of its people (its rate is under the
+    ``participation_warning`` setting); ``shown_rate`` is None when only "fewer than k" is known."""
+    said = f"{rate(shown_rate)} of the {int(invited)} invited" if shown_rate is not None else \
+        f"under {warning:.0%} of the {int(invited)} invited"
+    return (f"{partner}: {said} answered in {wave}, below the {warning:.0%} the programme asks for; "
+            "its scores rest on few of its people.")
+
+
+def rate_cell(value, below, warning: float) -> str:
+    """A rate in a table, flagged when under the warning: '56% (below 60%)'; 'below 70%' when only
+    "fewer than k" is known and even k - 1 would be under it; an em dash when nothing is known."""
+    flag = f"below {warning:.0%}" if below is True else ""
+    shown = rate(value)
+    if shown and flag:
+        return f"{shown} ({flag})"
+    return shown or flag or "\u2014"
+
+
+def comments_withheld(partner: str, wave: str, k: int) -> str:
+    return (f"{partner}'s comments for {wave} are not shown: fewer than {int(k)} of its people answered "
+            "(comment_k), so a comment could point to who wrote it.")
+
+
+COMMENTS_ORDER = ("Shown as written, with emails, phone numbers, web addresses and respondents' names "
+                  "taken out; never with who wrote them or when, in an order that stays the same.")
+
+
+def action_status(status, overdue: bool, due, closed) -> str:
+    """An agreed action's state: 'open, due 2026-06-30', 'overdue since 2026-06-30', 'done 2025-09-10'."""
+    if ActionStatus(status) is ActionStatus.DONE:
+        return f"done {_day(closed)}"
+    return f"overdue since {_day(due)}" if overdue else f"open, due {_day(due)}"
+
+
+def action_moved(row, k: int) -> str:
+    """What the action's factor did after it (a row of ``query.actions.board``): for a closed
+    action its change over the next wave, for an open one its latest shown score."""
+    if ActionStatus(row["status"]) is ActionStatus.DONE:
+        if pd.isna(row["wave_closed"]):
+            return "closed before the first wave"
+        if pd.isna(row["next_wave"]):
+            return f"closed in {row['wave_closed']}: no wave after it yet"
+        if pd.isna(row["change"]):
+            return f"{row['wave_closed']} \u2192 {row['next_wave']}: not shown ({either_reason(k)})"
+        beyond = "beyond noise" if not pd.isna(row["beyond_uncertainty"]) and bool(row["beyond_uncertainty"]) \
+            else "within noise"
+        return f"{float(row['change']):+.1f} from {row['wave_closed']} to {row['next_wave']} ({beyond})"
+    if pd.isna(row["score"]):
+        return "no score shown yet"
+    return f"now {float(row['score']):.1f} ({row['score_wave']})"
+
+
+def _day(value) -> str:
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()

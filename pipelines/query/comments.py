@@ -43,6 +43,14 @@ def comments(cursor, *, partner: str | None = None, wave: str | None = None, aso
     return frame[COLUMNS]
 
 
+def shown_for(cursor, *, partner_id: int, wave: str, asof: int | None = None, k: int | None = None) -> bool:
+    """Whether a partner's comments for ``wave`` may be shown (what ``comments`` returns for it),
+    so a page can say why there are none; no count leaves."""
+    k = settings.comment_k() if k is None else groups.group_k(k)
+    shown = _shown(groups.per_partner_wave(cursor, asof), k)
+    return bool((shown["partner_id"].eq(int(partner_id)) & shown["wave"].eq(str(wave))).any())
+
+
 def _shown(sizes: pd.DataFrame, k: int) -> pd.DataFrame:
     """The partner x wave groups whose comments may be shown (the one place comments decide it, where
     a rule across data versions would wrap)."""

@@ -106,6 +106,13 @@ KINDS: dict[str, Kind] = {
     "appendix": Kind(_even([90, 210, None, 60]), lambda n: ["l", "l"] + ["r"] * (n - 2)),
     "whatif": Kind(_fixed(128, 96, 72, 84, 110), _aligns("lrrrl"), _fit_whatif),
     "whatif_delivery": Kind(_fixed(200, 140, 130, 230, 188), _aligns("lrrrl")),
+    "participation": Kind(_fixed(288, 200, 140, 110, 150), _aligns("lrrrr")),
+    "partner_participation": Kind(_fixed(188, 250, 150, 120, 180), _aligns("lrrrr")),
+    "ratings": Kind(_even([140, None, 120]), lambda n: ["l"] + ["r"] * (n - 1)),
+    "rating_pairs": Kind(_fixed(230, 230, 130, 130, 168), _aligns("llrrr")),
+    "actions": Kind(_fixed(160, 260, 150, 150, 168), _aligns("lllll")),
+    "items": Kind(_fixed(150, 418, 160, 160), _aligns("llrr")),
+    "comments": Kind(_fixed(260, 628), _aligns("ll")),
     "empty": Kind(),
 }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines.present import charts, links, words
-from pipelines.present.views import parts
+from pipelines.present.views import parts, ratings
 from pipelines.present.views.overview import cover
 from pipelines.present.views.parts import EM_DASH, ChartInput, Context, Cover, Panel
 from pipelines.programme.factors import FACTORS, INDEX, SHORT_LABELS
@@ -32,6 +32,7 @@ class CompareView:
     pending: tuple[tuple[str, str], ...]  # (group, responses its value does not count yet)
     table: pd.DataFrame | None       # the heatmap's numbers, one row per partner
     score_columns: tuple[str, ...]   # the table's score columns
+    ratings: ratings.RatingsView     # the "Who rates whom" tab
     # the pack
     cover: Cover
     heatmap_panel: Panel | None
@@ -39,7 +40,7 @@ class CompareView:
 
     @property
     def panels(self) -> tuple[Panel, ...]:
-        return tuple(p for p in (self.heatmap_panel, self.change_panel) if p is not None)
+        return (*(p for p in (self.heatmap_panel, self.change_panel) if p is not None), *self.ratings.panels)
 
 
 def order(cells: pd.DataFrame, sort: str) -> list[str]:
@@ -146,6 +147,7 @@ def build(source, state: links.LinkState) -> CompareView:
         hidden=parts.hidden_groups(index[index["wave"] == wave], k),
         pending_title=f"Not counted yet in {wave}:", pending=parts.pending_groups(index[index["wave"] == wave]),
         table=table, score_columns=columns,
+        ratings=ratings.build(ctx, source, state.partner),
         cover=cover(ctx, f"Compare {EM_DASH} wave {wave}"),
         heatmap_panel=heatmap_panel(ctx, factors, cells, ranked) if not cells.empty else None,
         change_panel=change_panel(ctx, factors, index, changes))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines.present import charts, links, words
-from pipelines.present.views import parts
+from pipelines.present.views import insights, parts
 from pipelines.present.views.parts import (
     EM_DASH,
     EN_DASH,
@@ -51,6 +51,7 @@ class OverviewView:
     index_over_time: ChartInput
     freshness: pd.DataFrame
     freshness_caption: str | None
+    participation: insights.Participation
     # the pack
     cover: Cover
     index_panel: Panel
@@ -59,7 +60,7 @@ class OverviewView:
 
     @property
     def panels(self) -> tuple[Panel, ...]:
-        return (self.index_panel, self.spectrum_panel, *self.movers_panels)
+        return (self.index_panel, self.spectrum_panel, self.participation.panel, *self.movers_panels)
 
 
 def cover(ctx: Context, subtitle: str) -> Cover:
@@ -173,13 +174,14 @@ def index_panel(ctx: Context, index: pd.DataFrame) -> Panel:
         chart=ChartInput("index_over_time", (index, ctx.thresholds, ctx.k), {"waves": ctx.waves}))
 
 
-def spectrum_panel(ctx: Context, index: pd.DataFrame, chart: ChartInput) -> Panel:
+def spectrum_panel(ctx: Context, index: pd.DataFrame, chart: ChartInput, low: tuple[str, ...] = ()) -> Panel:
+    """The spectrum's slide; ``low``: the partners whose scores rest on few of their people."""
     return Panel("spectrum", f"Where partners stand: {ctx.wave}",
                  ctx.lines(f"Wave {ctx.wave}", "All partners; collaboration index with 95% interval"),
                  ctx.link("overview", wave=ctx.wave),
                  parts.suppression_notes(index[index["wave"] == ctx.wave], ctx.k, waves=[ctx.wave])
                  + tuple(f"{group}: {what}." for group, what in
-                         parts.pending_groups(index[index["wave"] == ctx.wave])),
+                         parts.pending_groups(index[index["wave"] == ctx.wave])) + low,
                  chart=chart)
 
 
@@ -210,6 +212,7 @@ def build(source, state: links.LinkState) -> OverviewView:
     spectrum = ChartInput("spectrum", (in_wave, dict(ctx.colours), ctx.thresholds, k),
                           {"changes": changes_in_wave})
     trend = index_panel(ctx, index)
+    participation = insights.overview_participation(ctx, source)
     fresh = source.freshness(asof).rename(columns={
         "dataset": "Dataset", "last_loaded": "Last loaded", "batches": "Loads",
         "newest_data": "Newest date in the data"})
@@ -237,7 +240,8 @@ def build(source, state: links.LinkState) -> OverviewView:
         freshness_caption=None if asof is None else (
             f"As the data stood at {ctx.asof_label or f'version {asof}'}, the pinned version: later "
             "loads and undos are not counted."),
+        participation=participation,
         cover=cover(ctx, f"Overview {EM_DASH} wave {wave}"),
         index_panel=trend,
-        spectrum_panel=spectrum_panel(ctx, index, spectrum),
+        spectrum_panel=spectrum_panel(ctx, index, spectrum, participation.low),
         movers_panels=_movers_panels(ctx, changes, factors, index))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines.present import links, words
-from pipelines.present.views import parts
+from pipelines.present.views import insights, parts
 from pipelines.present.views.overview import band_metric, cover, index_metric
 from pipelines.present.views.parts import (
     EM_DASH,
@@ -53,6 +53,10 @@ class PartnerView:
     evidence_table: pd.DataFrame
     respondents: ChartInput | None
     waves_table: pd.DataFrame | None
+    participation: insights.Participation
+    comments: insights.Comments
+    actions: insights.Actions
+    items: insights.Items
     # the pack
     cover: Cover
     profile_panel: Panel
@@ -61,7 +65,10 @@ class PartnerView:
 
     @property
     def panels(self) -> tuple[Panel, ...]:
-        return (self.profile_panel, self.table_panel, self.agreement_panel)
+        """The pack: what people write only when the link asks for it (``comments``)."""
+        found = (self.profile_panel, self.table_panel, self.agreement_panel, self.participation.panel,
+                 self.actions.panel, self.items.panel)
+        return (*found, self.comments.panel) if self.context.state.comments else found
 
 
 def format_indicator(value, unit: str) -> str:
@@ -262,6 +269,10 @@ def build(source, state: links.LinkState) -> PartnerView:
         respondents=None if my_index.empty else ChartInput(
             "respondents_per_wave", (my_index, partner, dict(ctx.colours), k), {"waves": ctx.waves}),
         waves_table=waves_table,
+        participation=insights.partner_participation(ctx, source, partner),
+        comments=insights.comments(ctx, source, partner),
+        actions=insights.actions(ctx, source, partner),
+        items=insights.items(ctx, source, partner),
         cover=cover(ctx, f"Partner profile: {partner} {EM_DASH} wave {wave}"),
         profile_panel=profile_panel(ctx, partner, factors, index, evidence, agreement),
         table_panel=_table_panel(ctx, partner, factors, index),

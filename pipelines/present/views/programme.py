@@ -24,10 +24,12 @@ class ProgrammeView:
 
     @property
     def panels(self) -> tuple[Panel, ...]:
-        found = [self.overview.index_panel, self.overview.spectrum_panel]
+        found = [self.overview.index_panel, self.overview.spectrum_panel, self.overview.participation.panel]
         found += [p for p in (self.compare.heatmap_panel,) if p is not None]
+        found += self.compare.ratings.panels
         found += self.overview.movers_panels
-        found += [p.profile_panel for p in self.partners]
+        for view in self.partners:  # each partner's profile, and its agreed actions when it has any
+            found += [view.profile_panel] + ([view.actions.panel] if view.actions.table is not None else [])
         for view in self.whatifs:
             found += view.panels
         return (*found, self.appendix)

@@ -12,7 +12,20 @@ from typing import Any, Callable
 import pandas as pd
 
 from pipelines import settings
-from pipelines.query import alerts, evidence, freshness, reliability, scores, warm, whatif
+from pipelines.query import actions as agreed
+from pipelines.query import (
+    alerts,
+    comments,
+    dyads,
+    evidence,
+    freshness,
+    items,
+    participation,
+    reliability,
+    scores,
+    warm,
+    whatif,
+)
 from pipelines.query import scenario as scenarios
 from pipelines.store import versions
 
@@ -45,6 +58,15 @@ QUERIES: dict[str, Callable[..., Any]] = {
     "whatif_current": lambda cursor, k, asof: whatif.current_scores(cursor, asof=asof, k=k),
     # shared with the warm-up thread and the whatif command: fitted once per data content
     "whatif_model": lambda cursor, k, asof: warm.whatif_model(cursor, asof, k=k),
+    "participation": lambda cursor, k, asof: participation.participation(cursor, asof=asof, k=k),
+    "dyads": lambda cursor, k, asof: dyads.dyads(cursor, asof=asof, k=k, margins=True),
+    "items": lambda cursor, k, asof, partner, wave: items.items(cursor, partner=partner, wave=wave, asof=asof, k=k),
+    # comments have their own k (the comment_k setting), as the command line's
+    "comments": lambda cursor, k, asof, partner, wave: comments.comments(
+        cursor, partner=partner, wave=wave, asof=asof),
+    "comments_shown": lambda cursor, k, asof, partner_id, wave: comments.shown_for(
+        cursor, partner_id=partner_id, wave=wave, asof=asof),
+    "action_board": lambda cursor, k, asof, partner: agreed.board(cursor, partner=partner, asof=asof, k=k),
     "version_labels": _labels,
     "describe": lambda cursor, k, asof: versions.describe(cursor, asof),
     "is_demo": lambda cursor, k, asof: versions.is_demo(cursor, asof),
@@ -118,6 +140,25 @@ class Source:
         return scenarios.scenario(self._cursor, partner, deltas, weights, asof=asof, k=self.k,
                                   model=self.whatif_model(asof), current=self.whatif_current(asof),
                                   thresholds=self.thresholds)
+
+    def participation(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("participation", asof)
+
+    def dyads(self, asof: int | None) -> pd.DataFrame:
+        """Every wave's partner-to-partner cells with their margins ("All partners")."""
+        return self._fetch("dyads", asof)
+
+    def items(self, asof: int | None, partner: str, wave: str) -> pd.DataFrame:
+        return self._fetch("items", asof, partner, wave)
+
+    def comments(self, asof: int | None, partner: str, wave: str) -> pd.DataFrame:
+        return self._fetch("comments", asof, partner, wave)
+
+    def comments_shown(self, asof: int | None, partner_id: int, wave: str) -> bool:
+        return self._fetch("comments_shown", asof, partner_id, wave)
+
+    def action_board(self, asof: int | None, partner: str) -> pd.DataFrame:
+        return self._fetch("action_board", asof, partner)
 
     def version_labels(self) -> dict[int, str]:
         return self._fetch("version_labels")

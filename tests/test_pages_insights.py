@@ -1,0 +1,124 @@
+"""#25 on the pages, through app.py in Streamlit's AppTest on the demo programme: participation on the
+Overview, the "Who rates whom" tab of Compare, and the Partner profile's participation, agreed actions,
+question-by-question view and comments; k-suppression in each; the Partner profile's pack with its
+comments only when asked."""
+from __future__ import annotations
+
+import pytest
+from test_pack_pages import media, open_page, pdf_text, prepare  # noqa: F401  (media: a fixture)
+from test_pages import _app, _texts, shown
+from test_views_insights import PARTICIPATION_2026_Q3
+
+
+def frame_with(at, column: str):
+    """The page's table that has ``column``."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+# -- Overview ------------------------------------------------------------------------------
+
+def test_overview_participation_table_and_its_warning(demo):
+    at = open_page(wave="2026-Q3")
+    table = frame_with(at, "Response rate")
+    assert table.values.tolist() == PARTICIPATION_2026_Q3
+    assert [shown(w.value) for w in at.warning] == [
+        "Brackwater Systems: 56% of the 32 invited answered in 2026-Q3, below the 60% the programme asks for; "
+        "its scores rest on few of its people."]
+    assert "Participation, 2026-Q3" in [h.value for h in at.subheader]
+
+
+def test_overview_participation_follows_the_wave(demo):
+    at = open_page(wave="2025-Q3")
+    assert frame_with(at, "Response rate").values.tolist()[2] == ["Harbour Civils", "59% (below 60%)", "26", "44", "41.5"]
+
+
+# -- Compare: who rates whom --------------------------------------------------------------------
+
+def test_compare_has_the_ratings_tab_with_the_matrix(demo):
+    at = open_page("app_pages/compare.py", wave="2026-Q3")
+    assert [t.label for t in at.tabs] == ["Partners \u00d7 factors", "Who rates whom"]
+    assert "Who rates whom, 2026-Q3" in [h.value for h in at.subheader]
+    matrix = frame_with(at, "Rating organisation")
+    assert matrix.values.tolist()[5] == ["Pipwell Ecology", *["< 5 responses"] * 5, "\u2014", "< 5 responses"]
+    assert matrix.values.tolist()[1][2] == "\u2014"  # nobody rates itself
+    pairs = frame_with(at, "A rates B")
+    assert pairs.values.tolist()[0] == ["Kestrel Design", "Brackwater Systems", "40.0", "60.3", "-20.3"]
+    text = _texts(at)
+    assert ("'All partners' covers every partner, also those not drawn. Not shown: fewer than 5 responses, or "
+            "hidden so a smaller group cannot be worked out by subtraction") in text
+
+
+def test_compare_link_keeps_the_partner_the_matrix_includes(demo):
+    at = open_page("app_pages/compare.py", wave="2026-Q3", partner="Pipwell Ecology")
+    assert at.selectbox(key="partner").value == "Pipwell Ecology"
+    assert at.query_params["partner"] == "Pipwell Ecology"
+
+
+def test_compare_says_when_the_links_partner_is_unknown(demo):
+    at = _app({"partner": "Nobody Ltd"}, page="app_pages/compare.py", settle=False)  # the run that drops it
+    assert at.selectbox(key="partner").value is None
+    assert any("The link asks for partner **Nobody Ltd**" in w.value for w in at.warning)
+
+
+def test_compare_scores_tab_unchanged(demo):
+    at = open_page("app_pages/compare.py", wave="2026-Q3")
+    assert "Partners \u00d7 factors, 2026-Q3" in [h.value for h in at.subheader]
+    assert "Collaboration index" in frame_with(at, "Index change").columns
+
+
+# -- Partner profile -----------------------------------------------------------------------------
+
+def test_partner_low_participation_beside_its_scores(demo):
+    at = open_page("app_pages/partner.py", partner="Brackwater Systems", wave="2026-Q3")
+    assert next(shown(w.value) for w in at.warning) == (
+        "Brackwater Systems: 56% of the 32 invited answered in 2026-Q3, below the 60% the programme asks for; "
+        "its scores rest on few of its people.")
+    table = frame_with(at, "Response rate")
+    assert table.values.tolist()[-1] == ["2026-Q3", "56% (below 60%)", "18", "32", "43.1"]
+    assert table.values.tolist()[0] == ["2024-Q4", "\u2014", "5 or more", "20", "not shown"]
+
+
+def test_partner_open_action_beside_its_factor_and_in_the_table(demo):
+    at = open_page("app_pages/partner.py", partner="Brackwater Systems", wave="2026-Q3")
+    assert "Agreed action: Joint recovery plan for systems integration (Brackwater delivery lead; overdue since " \
+           "2026-06-30)" in shown("\n".join(m.value for m in at.markdown)).replace("**", "")
+    assert frame_with(at, "Owner").values.tolist() == [[
+        "Mutual accountability", "Joint recovery plan for systems integration", "Brackwater delivery lead",
+        "overdue since 2026-06-30", "now 41.8 (2026-Q3)"]]
+
+
+def test_partner_closed_action_and_what_its_factor_did(demo):
+    at = open_page("app_pages/partner.py", partner="Kestrel Design")
+    assert frame_with(at, "Owner").values.tolist()[0][3:] == ["done 2025-09-10",
+                                                              "+9.4 from 2025-Q3 to 2025-Q4 (beyond noise)"]
+
+
+def test_partner_items_and_comments(demo):
+    at = open_page("app_pages/partner.py", partner="Harbour Civils", wave="2026-Q3")
+    items = frame_with(at, "Question")
+    assert list(items.columns) == ["Factor", "Question", "Harbour Civils", "Programme"]
+    assert len(items) == 20
+    text = _texts(at)
+    assert "Harbour Civils: what people wrote, 2026-Q3" in text
+    assert "- We fix problems together before asking whose they are." in text
+
+
+def test_partner_small_group_shows_no_comment_and_no_item(demo):
+    at = open_page("app_pages/partner.py", partner="Pipwell Ecology", wave="2026-Q3")
+    text = _texts(at)
+    assert ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people answered "
+            "(comment_k), so a comment could point to who wrote it.") in text
+    assert {row[2] for row in frame_with(at, "Question").values.tolist()} == {"not shown: fewer than 5 responses"}
+    assert "No actions agreed for Pipwell Ecology yet (python -m pipelines action add)." in text
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_partner_pack_has_comments_only_when_asked(demo, media, asked):  # noqa: F811
+    at = open_page("app_pages/partner.py", partner="Kestrel Design", wave="2026-Q3")
+    _, data = prepare(at, media, "pdf", pack_comments=asked)
+    text = pdf_text(data)
+    assert "Agreed actions: Kestrel Design" in text
+    assert ("Kestrel Design: what people wrote, 2026-Q3" in text) is asked
+    assert ("Honest conversations, even hard ones." in text) is asked
