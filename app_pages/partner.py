@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app_pages.ui import downloads, insights, links, pack_control, page, queries
+from app_pages.ui import actions, downloads, insights, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines.present.links import LinkState
 from pipelines.programme.factors import FACTORS
@@ -105,6 +105,7 @@ st.caption(md(view.actions.note))
 if view.actions.table is not None:
     st.dataframe(view.actions.table, hide_index=True, width="stretch")
     downloads.csv_download(view.actions.table, f"actions-{partner}")
+actions.editor(partner, asof)  # agree, edit or close one (editors, latest data)
 
 # -- question by question -----------------------------------------------------------------------
 st.subheader(md(view.items.title))
