@@ -108,6 +108,9 @@ def whatif_ready(cursor, asof: int | None = None, *, k: int | None = None) -> bo
     return content_key(cursor, asof, settings.anonymity_k() if k is None else int(k)) in MODELS
 
 
+THREAD_NAME = "partnership-warm-up"
+
+
 class Warmer:
     """The background fit of the latest data, at start and after every load or undo."""
 
@@ -122,7 +125,7 @@ class Warmer:
         self.rounds = 0  # times it has looked at the data version
         self._stopping = threading.Event()
         self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="partnership-warm-up", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 
     def start(self) -> "Warmer":
         self._thread.start()
