@@ -38,11 +38,28 @@ def shown(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
+def metrics(at: AppTest) -> list[tuple[str, str]]:
+    """Every metric a page drew with ``page.metric``, as (label, value) in order: the label is a
+    small line above; the value a metric's figure or, for a word, a subheading under it."""
+    found = []
+
+    def walk(node) -> None:
+        children = list(getattr(node, "children", {}).values())
+        for label, value in zip(children, children[1:]):
+            if label.type == "markdown" and label.value.startswith(":small[") \
+                    and value.type in ("metric", "subheader"):
+                found.append((shown(label.value[len(":small["):-1]), shown(value.value)))
+        for child in children:
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [h.value for h in at.subheader]
     parts += [w.value for w in at.warning] + [i.value for i in at.info] + [t.value for t in at.title]
-    parts += [f"{m.label}: {m.value}" for m in at.metric]
-    return shown("\n".join(parts))
+    return shown("\n".join(parts + [f"{label}: {value}" for label, value in metrics(at)]))
 
 
 @pytest.fixture
@@ -108,6 +125,15 @@ def test_overview_url_sets_the_wave(demo):
     assert at.selectbox(key="wave").value == "2025-Q2"
     assert "Collaboration index, 2025-Q2" in _texts(at)
     assert at.query_params.get("wave") == "2025-Q2"
+
+
+def test_a_word_value_is_a_subheading_under_its_label_not_a_metric(demo):
+    """A band does not fit a metric's large type in a third of a 1024 px page ("Transitio…")."""
+    at = _app({"wave": "2026-Q3"})
+    assert [label for label, _ in metrics(at)] == ["Collaboration index, 2026-Q3", "Programme band", "Partners shown"]
+    assert metrics(at)[1:] == [("Programme band", "Transitioning"), ("Partners shown", "4 of 6")]
+    assert [shown(m.label) for m in at.metric] == ["Collaboration index, 2026-Q3", "Partners shown"]
+    assert "Transitioning" in [h.value for h in at.subheader]
 
 
 def test_partner_url_sets_every_widget(demo):

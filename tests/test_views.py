@@ -357,3 +357,13 @@ def test_responses_a_release_holds_back_are_said_on_screen_and_slide(tmp_path):
     assert compare.pending == overview.pending
     assert "Programme: 1 late response is not shown yet." in compare.heatmap_panel.notes
     store.close()
+
+
+@pytest.mark.parametrize(("value", "figure"), [
+    ("64.2", True), ("4 of 6", True), ("+3", True), ("-17 pts", True), ("\u22122.0", True), ("33%", True),
+    (".5", True), ("Transitioning", False), ("not shown", False), ("no responses", False), ("< 5", False),
+    ("\u2013", False), ("protected", False)])
+def test_a_metric_value_is_a_figure_or_a_word(value, figure):
+    from pipelines.present.views.parts import Metric
+
+    assert Metric("Label", value).figure is figure

@@ -53,10 +53,22 @@ def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -
 
 
 def metric(where, m: Metric) -> None:
-    """A view model's metric in ``where`` (a column); every text of it kept as text."""
-    where.metric(md(m.label), md(m.value), delta=None if m.delta is None else md(m.delta),
-                 delta_color=m.delta_color, delta_arrow="auto" if m.arrow else "off",
-                 help=None if m.help is None else md(m.help))
+    """A view model's metric in ``where`` (a column); every text of it kept as text.
+
+    A metric's own label is cut short (…) on one line, and its large type fits a figure but
+    not a word in a third of a 1024 px page: so the label is written above it, wrapping, and a
+    word value ("Transitioning", "not shown") is a smaller heading under it."""
+    box = where.container(gap=None)
+    help_text = None if m.help is None else md(m.help)
+    box.markdown(f":small[{md(m.label)}]", help=help_text)
+    delta = None if m.delta is None else md(m.delta)
+    if m.figure:
+        box.metric(md(m.label), md(m.value), delta=delta, delta_color=m.delta_color,
+                   delta_arrow="auto" if m.arrow else "off", label_visibility="collapsed")
+        return
+    box.subheader(md(m.value), anchor=False)
+    if delta is not None:
+        box.caption(delta)
 
 
 def listed(title: str, items: Sequence[tuple[str, str]]) -> None:

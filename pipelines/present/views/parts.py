@@ -9,6 +9,7 @@ waves) is in them as it is, and each renderer keeps it text.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
@@ -72,6 +73,12 @@ class Metric:
     help: str | None = None
     delta_color: str = "normal"
     arrow: bool = True  # an arrow beside the delta (off for a delta that is a "now" value)
+
+    @property
+    def figure(self) -> bool:
+        """Whether the value is a figure ("64.2", "4 of 6", "+3", "33%"); else it is a word
+        ("Transitioning", "not shown"), too wide for a metric's large type in a narrow column."""
+        return re.match(r"[+\-\u2212]?\.?\d", self.value) is not None
 
 
 @dataclass(frozen=True)
