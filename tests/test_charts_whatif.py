@@ -155,7 +155,7 @@ def test_the_strip_draws_bands_partners_marker_and_legend():
     svg = charts.to_svg(spec).decode()
     for text in ("Cooperating (&lt;40)", "Transitioning (40–65)", "Collaborating (≥65)",
                  *OTHERS, "Brackwater Systems", "now", "with this scenario",
-                 "Collaboration index (0 = cooperating, 100 = collaborating)"):
+                 "Collaboration index (0-100)"):
         assert text in svg, text
     assert "#0072B2" in svg.upper()  # the partner's own colour
     assert 'aria-label="now: 52.4; with this scenario: 61.75"' in svg  # the move, now to projected

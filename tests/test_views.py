@@ -40,7 +40,7 @@ def build(source, **state):
     (words.Form.NOTE, "fewer than 7 responses \u2014 not shown",
      "not shown, so a smaller group cannot be worked out by subtraction"),
     (words.Form.CELL, "not shown: fewer than 7 responses", "not shown: protects a smaller group"),
-    (words.Form.MARK, "< 7 responses", "protects a group"),
+    (words.Form.MARK, "n < 7", "protects"),
     (words.Form.COUNT, "< 7", "protected"),
 ])
 def test_a_reason_in_each_form_says_the_real_k(form, small, complement):
@@ -199,9 +199,9 @@ def test_compare_table_and_caption(source):
     assert (kestrel["Shared goals"], kestrel["Collaboration index"], kestrel["Index change"]) == (77.0, 65.5, 7.2)
     pipwell = view.table.set_index("Partner").loc["Pipwell Ecology"]
     assert pd.isna(pipwell["Collaboration index"]) and pipwell["Not shown because"] == "fewer than 5 responses"
-    assert view.caption == ("Arrows: change since 2025-Q4. Hover a cell for its n and 95% interval. A grey cell "
-                            "is not shown: fewer than 5 responses, or hidden so a smaller group cannot be "
-                            "worked out by subtraction.")
+    assert view.caption == ("Arrows: change since 2025-Q4. Hover a cell for its n and 95% interval. Grey cells "
+                            "are not shown (\u2715 n < 5: fewer than 5 responses; \u2715 protects: hidden so a "
+                            "smaller group cannot be worked out by subtraction).")
 
 
 def test_compare_links_to_profiles_keep_the_wave_and_pin(source, store):

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.present import words
-from pipelines.programme.factors import BANDS, FACTORS
+from pipelines.programme.factors import BANDS, FACTORS, SHORT_LABELS
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import Suppression
 
@@ -45,6 +45,7 @@ HEAT_COLOURS: dict[str, str] = {
     "not shown": "#f0f0f0",
 }
 FONT = "Source Sans Pro, Arial, sans-serif"
+NOT_SHOWN_MARK = "✕"  # a hidden group's place in a cell or on an axis; the reason beside it is short
 
 
 # -- colours, bands, style -------------------------------------------------------
@@ -144,14 +145,15 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
     the partner colours of the chart it sits behind."""
     bands = bands_frame(thresholds)
     layers = []
+    tooltip = [alt.Tooltip("label:N", title="Band")]
     for _, band in bands.iterrows():
         one = alt.Chart(pd.DataFrame([band]))
         if orient == "y":
             layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.5).encode(
-                y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q"))
+                y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q", tooltip=tooltip))
         else:
             layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.6).encode(
-                x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100])), x2="end:Q"))
+                x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100])), x2="end:Q", tooltip=tooltip))
     if label:
         base = alt.Chart(bands)
         if orient == "y":
@@ -160,9 +162,13 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
                                          color="#1d3b57", fontWeight="bold").encode(
                 y="mid:Q", x=alt.value("width"), text="label:N"))
         else:
-            layers.append(base.mark_text(baseline="bottom", dy=-6, fontSize=14, color="#1d3b57",
-                                         fontWeight="bold").encode(
-                x="mid:Q", y=alt.value(0), text="label:N"))
+            # above the plot: the outer bands' names from the plot's edges inwards, the middle
+            # one a row higher, so a narrow middle band's name never runs into its neighbours'
+            text = {"baseline": "bottom", "fontSize": 14, "color": "#1d3b57", "fontWeight": "bold"}
+            for band, align, at, dy in (("cooperating", "left", "start", -6), ("transitioning", "center", "mid", -24),
+                                        ("collaborating", "right", "end", -6)):
+                layers.append(alt.Chart(bands[bands["band"] == band]).mark_text(align=align, dy=dy, **text).encode(
+                    x=alt.X(f"{at}:Q", scale=alt.Scale(domain=[0, 100])), y=alt.value(0), text="label:N"))
     rules = alt.Chart(bands.iloc[1:])
     if orient == "y":
         layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.6).encode(y="start:Q"))
@@ -199,7 +205,7 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
             x=x, y=y, tooltip=tooltip),
     ]
     if not hidden.empty:
-        layers.append(alt.Chart(hidden).mark_text(text="✕ not shown", fontSize=13, color="#8a2d2d",
+        layers.append(alt.Chart(hidden).mark_text(text=f"{NOT_SHOWN_MARK} not shown", fontSize=13, color="#8a2d2d",
                                                   baseline="bottom").encode(
             x=x, y=alt.Y("y:Q"), tooltip=tooltip))
     chart = alt.layer(*layers).properties(
@@ -329,7 +335,7 @@ def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
     programme = data[(data["partner"] == PROGRAMME) & ~data["suppressed"].astype(bool)]
     shown = mine[~mine["suppressed"].astype(bool)]
     hidden = mine[mine["suppressed"].astype(bool)].assign(x=1.0,
-                                                           label=lambda f: "✕ not shown: " + f["status"])
+                                                           label=lambda f: f"{NOT_SHOWN_MARK} not shown: " + f["status"])
     colour = colours.get(partner, PALETTE[0])
     layers = _band_layers(thresholds, orient="x")
     layers += [
@@ -386,6 +392,14 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     return _style(chart)
 
 
+def hidden_marks(k: int, codes: Iterable | None = None) -> list[str]:
+    """What the short mark under a hidden group's ✕ means, a line per reason (of ``codes``, the
+    reasons drawn; every reason when None), for a chart's subtitle, a caption or a slide note."""
+    drawn = set(Suppression) if codes is None else {words.code(c) for c in codes}
+    return [f"{NOT_SHOWN_MARK} {words.reason(c, k, words.Form.MARK)}: {words.reason(c, k)}"
+            for c in Suppression if c in drawn]
+
+
 # -- Compare -----------------------------------------------------------------------------
 
 def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFrame,
@@ -410,7 +424,7 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     hidden = cells["suppressed"].astype(bool)
     cells.loc[hidden, "arrow"] = [words.reason(c, k, words.Form.MARK) for c in cells.loc[hidden, "code"]]
     cells["change_text"] = _signed(cells["change"]).to_numpy()
-    cells["cell"] = np.where(hidden, "not shown", cells["score_text"])
+    cells["cell"] = np.where(hidden, NOT_SHOWN_MARK, cells["score_text"])
     cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")
     return cells
 
@@ -425,14 +439,17 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     cells = cells[cells["column"].isin(columns)]
     labels = band_labels(thresholds)
     domain = [*BANDS, "not shown"]
-    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
+    legend_labels = {**labels, "not shown": f"{NOT_SHOWN_MARK} Not shown (privacy)"}
     expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
     colour = alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
                        legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
+    # a column too narrow for a long word ("accountability", ~105 px) takes the factor's short label
+    short = " : ".join(f"datum.label == {json.dumps(factor_label(f))} ? {json.dumps(SHORT_LABELS[f])}"
+                       for f in SHORT_LABELS)
     x = alt.X("column:N", sort=columns, title=None,
               axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=14, labelLimit=170, labelFontWeight="bold",
-                            labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20, labelLineHeight=16,
-                            ticks=False, domain=False))
+                            labelExpr=f"split(width / {len(columns)} < 110 ? ({short} : datum.label) : datum.label, ' ')",
+                            labelBaseline="bottom", labelPadding=20, labelLineHeight=16, ticks=False, domain=False))
     y = alt.Y("partner:N", sort=list(order), title=None, axis=alt.Axis(labelFontSize=15, labelLimit=260))
     tooltip = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("column:N", title="Factor"),
                alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
@@ -453,8 +470,10 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     height = max(80, 58 * len(order))
     chart = alt.layer(rect, score, change).properties(
         width=width, height=height,
-        title=alt.Title("Partners × factors", subtitle="Score (0-100) and change since the previous wave; "
-                        "* change beyond noise. Click a row to open that partner."))
+        title=alt.Title("Partners × factors", subtitle=[
+            "Score (0-100) and change since the previous wave; * beyond noise.",
+            *(["Click a row to open that partner."] if select else []),
+            *hidden_marks(k, cells.loc[cells["suppressed"].astype(bool), "code"])]))
     return _style(chart)
 
 
