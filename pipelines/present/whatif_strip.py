@@ -198,7 +198,7 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
                         # under the strip, the partner's name above its two markers: in a
                         # narrow column a one-line legend would be cut
                         legend=alt.Legend(title=partner, orient="bottom", direction="horizontal")),
-        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title=""),
+        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
                  alt.Tooltip("index:Q", title="Index", format=".1f")])
     own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
         baseline="bottom", dy=-11, fontSize=13, fontWeight="bold", color=colour).encode(
