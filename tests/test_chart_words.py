@@ -130,3 +130,19 @@ def test_the_tooltip_walk_finds_a_raw_field():
     entry = _tooltips(spec)[0]
     assert not entry.get("title") and entry.get("format") is None
     assert UNROUNDED.search(json.dumps(_rows(spec)))
+
+
+def test_every_chart_a_page_draws_says_what_it_shows(specs):
+    """Streamlit gives a chart its spec's description as its accessible name (else "Vega visualization")."""
+    for name, spec in specs.items():
+        if hasattr(slide_charts, name.split(": ")[1]):
+            continue  # a slide's picture: the slide's own text says what it shows
+        said = spec.get("description") or ""
+        assert len(said) > 60 and not re.search(r"\bnan\b|\bNone\b", said), f"{name}: {said!r}"
+
+
+def test_the_spectrum_is_read_out_partner_by_partner(specs):
+    said = specs["overview  #0: spectrum"]["description"]
+    assert said == ("Each partner's collaboration index on one cooperation (0) to collaboration (100) strip, "
+                    "highest first: Northline Infrastructure 77.1; Kestrel Design 72.0; Harbour Civils 68.0; "
+                    "Programme 64.2; Brackwater Systems 43.1; Corvell Signalling not shown; Pipwell Ecology not shown.")

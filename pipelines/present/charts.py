@@ -138,6 +138,13 @@ def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
+def _said(data: pd.DataFrame, name: str, value: str = "score_text") -> str:
+    """Each row as a screen reader hears it in a chart's description: 'name value' or 'name
+    not shown'."""
+    return "; ".join(f"{row[name]} " + ("not shown" if row["suppressed"] else str(row[value]))
+                     for _, row in data.iterrows())
+
+
 def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
     """Light band backgrounds (and their labels) along the score axis.
 
@@ -208,8 +215,10 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
         layers.append(alt.Chart(hidden).mark_text(text=f"{NOT_SHOWN_MARK} not shown", fontSize=13, color="#8a2d2d",
                                                   baseline="bottom").encode(
             x=x, y=alt.Y("y:Q"), tooltip=tooltip))
+    in_order = data.set_index("wave").reindex([w for w in order if w in set(data["wave"])]).reset_index()
     chart = alt.layer(*layers).properties(
         width=width, height=height,
+        description=f"Line chart of the programme's collaboration index (0-100) by survey wave: {_said(in_order, 'wave')}.",
         title=alt.Title("Programme collaboration index", subtitle="Line: mean of all respondents; "
                         "shaded: 95% interval. Backgrounds: bands."))
     return _style(chart)
@@ -260,7 +269,10 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
             alt.Chart(shown).mark_text(align="left", dx=12, dy=-13, fontSize=14, fontWeight="bold").encode(
                 x="ci_high:Q", y=lane, text="score_text:N", color=colour),
         ]
-    chart = alt.layer(*layers).properties(width=width, height=height)
+    hidden = data[data["suppressed"].astype(bool)].sort_values("partner")
+    chart = alt.layer(*layers).properties(width=width, height=height, description=(
+        "Each partner's collaboration index on one cooperation (0) to collaboration (100) strip, highest "
+        f"first: {_said(pd.concat([shown, hidden]), 'partner')}."))
     return _style(chart)
 
 
@@ -314,7 +326,12 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
                 x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), tooltip=tooltip))
         panels.append(alt.layer(*layers).properties(width=width, height=height,
                                                     title=factor_label(factor)))
-    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared")
+    last = data[data["wave"] == order[-1]] if order else data[:0]
+    mine = last[last["partner"] == partner].set_index("factor").reindex(which).dropna(subset=["partner"])
+    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared").properties(description=(
+        f"One line chart per factor: {partner}'s score (0-100) by survey wave against the programme's. "
+        f"In {order[-1] if order else 'the latest wave'}: "
+        f"{_said(mine.assign(factor_label=[factor_label(f) for f in mine.index]), 'factor_label')}."))
     return _style(chart)
 
 
@@ -353,6 +370,10 @@ def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
             x=alt.X("x:Q", scale=alt.Scale(domain=[0, 100])), y=y, text="label:N", tooltip=tooltip))
     chart = alt.layer(*layers).properties(
         width=width, height=5 * 56 + 30,
+        description=f"{partner}'s score (0-100) on each factor, with the programme's: " + "; ".join(
+            f"{row['factor_label']} " + ("not shown" if row["suppressed"] else row["score_text"])
+            + "".join(f" (programme {p})" for p in programme.loc[programme["factor"] == row["factor"], "score_text"])
+            for _, row in mine.iterrows()) + ".",
         title=alt.Title(f"{partner} across the five factors",
                         subtitle="Dot and line: the partner and its 95% interval; grey tick: the programme."))
     return _style(chart)
@@ -383,8 +404,13 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
         layers.append(alt.Chart(hidden).mark_text(baseline="bottom", dy=-4, fontSize=13, color="#8a2d2d",
                                                   fontWeight="bold").encode(
             x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, top])), text="label:N", tooltip=tooltip))
+    in_order = data.set_index("wave").reindex([w for w in order if w in set(data["wave"])]).reset_index()
+    in_order["said"] = [words.reason(c, k, words.Form.COUNT) if h else t
+                        for c, h, t in zip(in_order["code"], in_order["suppressed"], in_order["n_text"])]
     chart = alt.layer(*layers).properties(
         width=width, height=260,
+        description=f"Bar chart of {partner}'s respondents per survey wave: "
+                    + "; ".join(f"{w} {t}" for w, t in zip(in_order["wave"], in_order["said"])) + ".",
         title=alt.Title("Respondents per wave",
                         subtitle="Smallest factor n. " + "; ".join(
                             f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}" for c in Suppression)
@@ -468,8 +494,13 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
         x=x, y=y, text="arrow:N", color=alt.condition(dark, alt.value("white"), alt.value("#333333")),
         tooltip=tooltip)
     height = max(80, 58 * len(order))
+    rows = cells.set_index(["partner", "column"])
+    said = "; ".join(f"{p}: " + ", ".join(
+        f"{c} " + ("not shown" if rows.at[(p, c), "suppressed"] else rows.at[(p, c), "score_text"])
+        for c in columns if (p, c) in rows.index) for p in order)
     chart = alt.layer(rect, score, change).properties(
         width=width, height=height,
+        description=f"Heatmap of each partner's scores (0-100) on {', '.join(columns)}. {said}.",
         title=alt.Title("Partners × factors", subtitle=[
             "Score (0-100) and change since the previous wave; * beyond noise.",
             *(["Click a row to open that partner."] if select else []),

@@ -38,7 +38,8 @@ def whatif_strip(partner: str, now: float, projected: float, others: dict[str, f
     named when the names fit; otherwise only the highest, the lowest and the two either side
     of the projected index."""
     return _whatif_strip_layers(partner, thresholds, wave, colour).properties(
-        datasets=_whatif_strip_data(partner, now, projected, others))
+        datasets=_whatif_strip_data(partner, now, projected, others),
+        description=_description(partner, now, projected, others, wave))
 
 
 def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[str, float],
@@ -48,7 +49,18 @@ def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[s
     move then costs no Altair work)."""
     spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
     spec.setdefault("datasets", {}).update(_whatif_strip_data(partner, now, projected, others))
+    spec["description"] = _description(partner, now, projected, others, wave)
     return spec
+
+
+def _description(partner: str, now: float, projected: float, others: dict[str, float], wave: str) -> str:
+    """What the strip shows, for a screen reader (the chart's accessible name)."""
+    def said(value) -> str:
+        return "not shown" if value is None or value != value else f"{float(value):.1f}"
+
+    ranked = sorted(((v, p) for p, v in others.items() if v is not None and v == v), reverse=True)
+    return (f"{partner}'s collaboration index (0-100): now {said(now)}, with this scenario {said(projected)}. "
+            f"The other partners' index in {wave}: " + ("; ".join(f"{p} {v:.1f}" for v, p in ranked) or "none") + ".")
 
 
 @functools.lru_cache(maxsize=64)
