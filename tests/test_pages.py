@@ -162,6 +162,24 @@ def test_pinned_url_sets_the_data_version(demo):
     assert "Pinned to" in "\n".join(c.value for c in at.sidebar.caption)
 
 
+PINNED = "This view is pinned to version 8 (batch 8, loaded "
+
+
+@pytest.mark.parametrize("page", [*PAGES, "app_pages/whatif.py"])
+def test_a_pinned_link_says_which_data_version_it_shows(demo, page):
+    """In the page itself: on a narrow screen the sidebar that also says so is folded away."""
+    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("batch 8 ("))
+    at = _app({"asof": pinned}, page=None if page == PAGES[0] else page)
+    said = [i.value for i in at.info if i.value.startswith(PINNED)]
+    assert len(said) == 1, [i.value for i in at.info]
+    assert said[0].endswith("): later loads and undos are not shown. Choose *Latest data* under *Data as of* "
+                            "to see them.")
+
+
+def test_a_link_to_the_latest_data_says_nothing_of_a_pin(demo):
+    assert not [i.value for i in _app().info if "pinned" in i.value]
+
+
 @pytest.mark.parametrize("page,query,named", [
     (None, {"wave": "1999-Q9"}, "1999-Q9"),  # the Overview is the page a link without a path opens
     ("app_pages/partner.py", {"partner": "Nobody Ltd"}, "Nobody Ltd"),

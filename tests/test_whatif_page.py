@@ -215,3 +215,17 @@ def test_one_declined_indicator_leaves_the_others_projected(tmp_path, monkeypatc
     assert "did not beat" not in on_time  # its own reason: there is nothing to fit
     assert table.loc["Escalation rate", "With this scenario"] != "–"
     assert table.loc["Escalation rate", "Rests on"].endswith("partner-waves, 8 partners")
+
+
+def test_a_link_with_moves_and_weights_says_what_it_changed(demo):
+    at = open_whatif(wi_partner="Kestrel Design", d_shared_goals="10", w_shared_goals="0.5")
+    assert "Changes: Shared goals +10. Weights: Shared goals 38%, Joint gov. 15%, Psych. safety 15%, Open comm. " \
+           "15%, Mutual acc. 15% (changed from the programme's)." in [c.value for c in at.caption]
+    weights = next(e for e in at.expander if e.label == "Index weights")
+    assert weights.proto.expanded  # the changed weights are in sight when the link opens
+
+
+def test_a_link_without_changes_says_so_and_keeps_the_weights_folded(demo):
+    at = open_whatif(wi_partner="Kestrel Design")
+    assert "Changes: no changes. Weights: as configured." in [c.value for c in at.caption]
+    assert not next(e for e in at.expander if e.label == "Index weights").proto.expanded

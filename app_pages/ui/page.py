@@ -19,6 +19,15 @@ def demo_banner() -> None:
                 "or with `python -m pipelines demo --remove`.", icon=":material/science:")
 
 
+def pinned_notice() -> None:
+    """On a pinned view (a pinned link), which data version it shows: the sidebar that says so is
+    folded away on a narrow screen."""
+    pinned = queries.asof()
+    if pinned is not None:
+        st.info(f"This view is {md(queries.source().describe(pinned))}: later loads and undos are not "
+                "shown. Choose *Latest data* under *Data as of* to see them.", icon=":material/push_pin:")
+
+
 def no_data(message: str) -> None:
     """Stop the page with a plain message (no survey data yet)."""
     st.warning(message, icon=":material/info:")
@@ -43,6 +52,7 @@ def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -
     is given and no partner is known, then with ``no_waves`` when there are no survey waves."""
     st.title(title)
     demo_banner()
+    pinned_notice()
     pinned = queries.asof()
     context = PageContext(pinned, queries.anonymity_k(), queries.thresholds(), queries.waves(asof=pinned))
     if no_partners is not None and queries.partners().empty:
