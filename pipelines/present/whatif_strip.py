@@ -207,9 +207,9 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
         x="index:Q", y=alt.value(_OWN_Y),
         shape=alt.Shape("what:N", scale=alt.Scale(domain=["now", "with this scenario"],
                                                   range=["circle", "diamond"]),
-                        # under the strip, the partner's name above its two markers: in a
-                        # narrow column a one-line legend would be cut
-                        legend=alt.Legend(title=partner, orient="bottom", direction="horizontal")),
+                        # under the strip, the partner's name above its two markers, one under
+                        # the other: in a narrow column a one-line legend would be cut
+                        legend=alt.Legend(title=partner, orient="bottom", direction="vertical")),
         tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
                  alt.Tooltip("index:Q", title="Index", format=".1f")])
     own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
