@@ -281,8 +281,9 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
 def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, str],
                       thresholds: tuple[float, float], k: int, *,
                       which: Sequence[str] | None = None, waves: Sequence[str] | None = None,
-                      columns: int = 3, width: int = 225, height: int = 200) -> alt.TopLevelMixin:
-    """Small multiples: each factor over time, the partner against the programme.
+                      columns: int = 2, width: int = 225, height: int = 200) -> alt.TopLevelMixin:
+    """Small multiples: each factor over time, the partner against the programme; two a row,
+    which fit the page at 1024 px (small multiples keep their size: they cannot be fitted to it).
 
     ``factors``: ``scores.factor_scores`` rows of this partner and the programme. Lines
     with 95% interval bands; a suppressed wave of the partner is a marked cross at the
