@@ -359,11 +359,11 @@ def test_responses_a_release_holds_back_are_said_on_screen_and_slide(tmp_path):
     store.close()
 
 
-@pytest.mark.parametrize(("value", "figure"), [
-    ("64.2", True), ("4 of 6", True), ("+3", True), ("-17 pts", True), ("\u22122.0", True), ("33%", True),
-    (".5", True), ("Transitioning", False), ("not shown", False), ("no responses", False), ("< 5", False),
-    ("\u2013", False), ("protected", False)])
-def test_a_metric_value_is_a_figure_or_a_word(value, figure):
+@pytest.mark.parametrize(("value", "large"), [
+    ("64.2", True), ("4 of 6", True), ("+3", True), ("-17", True), ("\u22122.0", True), ("33%", True),
+    (".5", True), ("100.0", True), ("Transitioning", False), ("not shown", False), ("no responses", False),
+    ("< 5", False), ("\u2013", False), ("protected", False), ("34.0 days", False), ("196 of 200", False)])
+def test_a_metric_value_in_large_type_is_a_short_figure(value, large):
     from pipelines.present.views.parts import Metric
 
-    assert Metric("Label", value).figure is figure
+    assert Metric("Label", value).large is large

@@ -65,14 +65,14 @@ def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -
 def metric(where, m: Metric) -> None:
     """A view model's metric in ``where`` (a column); every text of it kept as text.
 
-    A metric's own label is cut short (…) on one line, and its large type fits a figure but
-    not a word in a third of a 1024 px page: so the label is written above it, wrapping, and a
-    word value ("Transitioning", "not shown") is a smaller heading under it."""
+    A metric's own label is cut short (…) on one line, and its large type fits a short figure
+    but not a word in a third of a 1024 px page: so the label is written above it, wrapping, and
+    any other value ("Transitioning", "not shown", "34.0 days") is a smaller heading under it."""
     box = where.container(gap=None)
     help_text = None if m.help is None else md(m.help)
     box.markdown(f":small[{md(m.label)}]", help=help_text)
     delta = None if m.delta is None else md(m.delta)
-    if m.figure:
+    if m.large:
         box.metric(md(m.label), md(m.value), delta=delta, delta_color=m.delta_color,
                    delta_arrow="auto" if m.arrow else "off", label_visibility="collapsed")
         return

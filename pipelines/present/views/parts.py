@@ -75,10 +75,11 @@ class Metric:
     arrow: bool = True  # an arrow beside the delta (off for a delta that is a "now" value)
 
     @property
-    def figure(self) -> bool:
-        """Whether the value is a figure ("64.2", "4 of 6", "+3", "33%"); else it is a word
-        ("Transitioning", "not shown"), too wide for a metric's large type in a narrow column."""
-        return re.match(r"[+\-\u2212]?\.?\d", self.value) is not None
+    def large(self) -> bool:
+        """Whether the value fits a metric's large type in a narrow column (a quarter of a 1024 px
+        page): a short figure ("64.2", "4 of 6", "+3", "33%"). A word ("Transitioning", "not
+        shown") or a long figure ("34.0 days", "196 of 200") does not."""
+        return len(self.value) <= 6 and re.match(r"[+\-\u2212]?\.?\d", self.value) is not None
 
 
 @dataclass(frozen=True)
