@@ -121,7 +121,7 @@ def what_if() -> None:
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
         # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads)
         spectrum = whatif_strip.whatif_strip_spec(*view.strip.args)
-        st.vega_lite_chart(spectrum, theme=None)
+        st.vega_lite_chart(spectrum, theme=None, alt=whatif_strip.whatif_strip_description(*view.strip.args))
         downloads.chart_downloads(spectrum, "what-if-spectrum")
 
     # full width: at 1024 px the right column is too narrow for the tables

@@ -51,8 +51,9 @@ def _chart_inputs(view) -> list[ChartInput]:
 
 
 def _spec(chart: ChartInput) -> dict:
-    if chart.builder == "whatif_strip_spec":
-        return whatif_strip.whatif_strip_spec(*chart.args)
+    if chart.builder == "whatif_strip_spec":  # its description is the page's alt for it
+        return whatif_strip.whatif_strip_spec(*chart.args) | {
+            "description": whatif_strip.whatif_strip_description(*chart.args)}
     if hasattr(charts, chart.builder):
         return getattr(charts, chart.builder)(*chart.args, **chart.kwargs).to_dict()
     return getattr(slide_charts, chart.builder)(*chart.args, **chart.kwargs, **SLIDE_SIZE).to_dict()

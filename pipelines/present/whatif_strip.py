@@ -38,8 +38,7 @@ def whatif_strip(partner: str, now: float, projected: float, others: dict[str, f
     named when the names fit; otherwise only the highest, the lowest and the two either side
     of the projected index."""
     return _whatif_strip_layers(partner, thresholds, wave, colour).properties(
-        datasets=_whatif_strip_data(partner, now, projected, others),
-        description=_description(partner, now, projected, others, wave))
+        datasets=_whatif_strip_data(partner, now, projected, others))
 
 
 def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[str, float],
@@ -49,12 +48,14 @@ def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[s
     move then costs no Altair work)."""
     spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
     spec.setdefault("datasets", {}).update(_whatif_strip_data(partner, now, projected, others))
-    spec["description"] = _description(partner, now, projected, others, wave)
     return spec
 
 
-def _description(partner: str, now: float, projected: float, others: dict[str, float], wave: str) -> str:
-    """What the strip shows, for a screen reader (the chart's accessible name)."""
+def whatif_strip_description(partner: str, now: float, projected: float, others: dict[str, float],
+                             thresholds: tuple[float, float], wave: str, colour: str) -> str:
+    """What the strip of these arguments shows, for a screen reader: the page gives it as the
+    chart's ``alt`` (in the spec it would change the spec with every slider move, and the
+    browser would redraw the chart instead of its data)."""
     def said(value) -> str:
         return "not shown" if value is None or value != value else f"{float(value):.1f}"
 
