@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, AppServer, screenshot, wait_for_app
+from conftest import ROOT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -45,15 +44,6 @@ def axe_script() -> Path:
         pytest.skip(f"axe-core is not installed: npm install --prefix tests/.node axe-core@{pinned_axe_version()}")
     assert json.loads((NODE / "package.json").read_text())["version"] == pinned_axe_version()
     return script
-
-
-@pytest.fixture(scope="module")
-def demo_app():
-    """The app on the demo programme, for the whole module (the pages only read it, until the last test)."""
-    folder = Path(tempfile.mkdtemp(prefix="a11y-"))
-    server = AppServer(folder / "served.duckdb", folder / "served-salt")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ label or value is cut short with an ellipsis, and no chart runs past the page's 
 The screenshots are kept as test artefacts."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import pytest
-from conftest import AppServer, screenshot, wait_for_app
+from conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -22,14 +20,6 @@ WIDE = """() => { const main = document.querySelector('[data-testid="stMainBlock
     return [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks')]
         .filter(svg => svg.getBoundingClientRect().right > main.right + 1)
         .map(svg => svg.closest('[data-testid="stVegaLiteChart"]').getAttribute('aria-label').slice(0, 60)) }"""
-
-
-@pytest.fixture(scope="module")
-def demo_app():
-    folder = Path(tempfile.mkdtemp(prefix="narrow-"))
-    server = AppServer(folder / "served.duckdb", folder / "served-salt")
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize("name", list(PAGES))
