@@ -24,6 +24,7 @@ st.caption("Move a partner's factor scores and see what would follow: its collab
            "and band at once, and the delivery the programme's own history associates with "
            "scores like that. Every slider is in the link.")
 page.demo_banner()
+page.pinned_notice()
 
 ASOF = queries.asof()
 if queries.source().whatif_current(ASOF)["wave"].isna().all():
@@ -87,7 +88,7 @@ def what_if() -> None:
                       format="%+d", disabled=hidden,
                       help=f"Change in {FACTOR_LABELS[f].lower()}, in points on the 0–100 scale.")
             notes[f] = st.empty()
-        with st.expander("Index weights"):
+        with st.expander("Index weights", expanded=any(k.startswith("w_") for k in st.query_params)):
             st.caption("How much each factor counts in the collaboration index. Weights are "
                        "rescaled to add up to 1. The programme default is "
                        + ", ".join(f"{v:g}" for v in DEFAULT_WEIGHTS.values()) + ".")
@@ -112,6 +113,7 @@ def what_if() -> None:
             st.error(view.no_weight)
             return
         st.subheader("Projected collaboration index")
+        st.caption(md(view.scenario_line))  # a link opened says what it changed
         for column, metric in zip(st.columns(len(view.metrics)), view.metrics):
             page.metric(column, metric)
         band = view.band
@@ -119,7 +121,7 @@ def what_if() -> None:
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
         # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads)
         spectrum = whatif_strip.whatif_strip_spec(*view.strip.args)
-        st.vega_lite_chart(spectrum, theme=None)
+        st.vega_lite_chart(spectrum, theme=None, alt=whatif_strip.whatif_strip_description(*view.strip.args))
         downloads.chart_downloads(spectrum, "what-if-spectrum")
 
     # full width: at 1024 px the right column is too narrow for the tables

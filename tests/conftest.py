@@ -187,6 +187,17 @@ def app_server(tmp_path):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def demo_app():
+    """The app on the demo programme, for a whole module of browser tests (on its own database)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="demo-app-"))
+    server = AppServer(folder / "served.duckdb", folder / "served-salt")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not Path(CHROMIUM).exists():

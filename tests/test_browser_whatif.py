@@ -43,7 +43,7 @@ def test_slider_scenario_survives_a_shared_link(app_server, browser_page, chromi
     wait_for_app(page)
     page.wait_for_function(
         "(before) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
-        ".find(e => e.innerText.includes('Projected index'));"
+        ".find(e => e.textContent.includes('Projected index'));"  # its own label is hidden: page.metric writes it above
         " return m && !m.innerText.includes(before + '\\n'); }", arg=before, timeout=15_000)
     after = projected_index(page)
     assert after != before

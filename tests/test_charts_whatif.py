@@ -155,7 +155,7 @@ def test_the_strip_draws_bands_partners_marker_and_legend():
     svg = charts.to_svg(spec).decode()
     for text in ("Cooperating (&lt;40)", "Transitioning (40–65)", "Collaborating (≥65)",
                  *OTHERS, "Brackwater Systems", "now", "with this scenario",
-                 "Collaboration index (0 = cooperating, 100 = collaborating)"):
+                 "Collaboration index (0-100)"):
         assert text in svg, text
     assert "#0072B2" in svg.upper()  # the partner's own colour
     assert 'aria-label="now: 52.4; with this scenario: 61.75"' in svg  # the move, now to projected
@@ -165,3 +165,10 @@ def test_the_strip_draws_bands_partners_marker_and_legend():
         assert f'"title": "{title}"' in text
     moved = charts.to_svg(whatif_strip.whatif_strip_spec(**strip_args(projected=90.0)))
     assert moved != charts.to_svg(spec)  # the projected marker moves
+
+
+def test_the_strip_says_what_it_shows_for_a_screen_reader():
+    said = whatif_strip.whatif_strip_description(**strip_args(now=40.0, projected=80.0,
+                                                              others={"Harbour Civils": 20.0, "Hidden": float("nan")}))
+    assert said == ("Brackwater Systems's collaboration index (0-100): now 40.0, with this scenario 80.0. "
+                    "The other partners' index in 2026-Q3: Harbour Civils 20.0.")

@@ -16,7 +16,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from test_pages import _app, shown
+from test_pages import _app, metrics, shown
 
 from pipelines.present import links, pack
 from pipelines.query import warm
@@ -126,10 +126,6 @@ def given(chart, *keys: str) -> set[tuple]:
     return {tuple(r) for r in frame[list(keys)].itertuples(index=False)}
 
 
-def metrics(at) -> list[tuple[str, str]]:
-    return [(shown(m.label), shown(m.value)) for m in at.metric]
-
-
 def headline(model) -> list[tuple[str, str]]:
     return [(m.label, m.value) for m in model.headline]
 
@@ -192,7 +188,7 @@ def test_whatif_with_moves_and_weights(demo, rendered, cursor):
     assert dict(scenario.deltas) == {"shared_goals": 10, "open_communication": -5}
     assert scenario.weights["shared_goals"] == 0.5
     check(model, cursor)
-    on_screen = {shown(m.label): shown(m.value) for m in at.metric}
+    on_screen = dict(metrics(at))
     assert on_screen == {m.label: m.value for m in model.metrics}
     screen = next(d.value for d in at.dataframe if "With this scenario" in d.value.columns)
     pd.testing.assert_frame_equal(screen.reset_index(drop=True), model.delivery.reset_index(drop=True))

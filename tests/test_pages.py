@@ -38,11 +38,28 @@ def shown(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
+def metrics(at: AppTest) -> list[tuple[str, str]]:
+    """Every metric a page drew with ``page.metric``, as (label, value) in order: the label is a
+    small line above; the value a metric's figure or, for a word, a subheading under it."""
+    found = []
+
+    def walk(node) -> None:
+        children = list(getattr(node, "children", {}).values())
+        for label, value in zip(children, children[1:]):
+            if label.type == "markdown" and label.value.startswith(":small[") \
+                    and value.type in ("metric", "subheader"):
+                found.append((shown(label.value[len(":small["):-1]), shown(value.value)))
+        for child in children:
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [h.value for h in at.subheader]
     parts += [w.value for w in at.warning] + [i.value for i in at.info] + [t.value for t in at.title]
-    parts += [f"{m.label}: {m.value}" for m in at.metric]
-    return shown("\n".join(parts))
+    return shown("\n".join(parts + [f"{label}: {value}" for label, value in metrics(at)]))
 
 
 @pytest.fixture
@@ -110,6 +127,15 @@ def test_overview_url_sets_the_wave(demo):
     assert at.query_params.get("wave") == "2025-Q2"
 
 
+def test_a_word_value_is_a_subheading_under_its_label_not_a_metric(demo):
+    """A band does not fit a metric's large type in a third of a 1024 px page ("Transitio…")."""
+    at = _app({"wave": "2026-Q3"})
+    assert [label for label, _ in metrics(at)] == ["Collaboration index, 2026-Q3", "Programme band", "Partners shown"]
+    assert metrics(at)[1:] == [("Programme band", "Transitioning"), ("Partners shown", "4 of 6")]
+    assert [shown(m.label) for m in at.metric] == ["Collaboration index, 2026-Q3", "Partners shown"]
+    assert "Transitioning" in [h.value for h in at.subheader]
+
+
 def test_partner_url_sets_every_widget(demo):
     at = _app({"partner": "Harbour Civils", "wave": "2025-Q4",
                "factors": ["Shared goals", "Open communication"]}, page="app_pages/partner.py")
@@ -134,6 +160,24 @@ def test_pinned_url_sets_the_data_version(demo):
     at = _app({"asof": pinned})
     assert at.selectbox(key="asof").value is not None
     assert "Pinned to" in "\n".join(c.value for c in at.sidebar.caption)
+
+
+PINNED = "This view is pinned to version 8 (batch 8, loaded "
+
+
+@pytest.mark.parametrize("page", [*PAGES, "app_pages/whatif.py"])
+def test_a_pinned_link_says_which_data_version_it_shows(demo, page):
+    """In the page itself: on a narrow screen the sidebar that also says so is folded away."""
+    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("batch 8 ("))
+    at = _app({"asof": pinned}, page=None if page == PAGES[0] else page)
+    said = [i.value for i in at.info if i.value.startswith(PINNED)]
+    assert len(said) == 1, [i.value for i in at.info]
+    assert said[0].endswith("): later loads and undos are not shown. Choose *Latest data* under *Data as of* "
+                            "to see them.")
+
+
+def test_a_link_to_the_latest_data_says_nothing_of_a_pin(demo):
+    assert not [i.value for i in _app().info if "pinned" in i.value]
 
 
 @pytest.mark.parametrize("page,query,named", [

@@ -40,7 +40,7 @@ def build(source, **state):
     (words.Form.NOTE, "fewer than 7 responses \u2014 not shown",
      "not shown, so a smaller group cannot be worked out by subtraction"),
     (words.Form.CELL, "not shown: fewer than 7 responses", "not shown: protects a smaller group"),
-    (words.Form.MARK, "< 7 responses", "protects a group"),
+    (words.Form.MARK, "n < 7", "protects"),
     (words.Form.COUNT, "< 7", "protected"),
 ])
 def test_a_reason_in_each_form_says_the_real_k(form, small, complement):
@@ -201,9 +201,9 @@ def test_compare_table_and_caption(source):
     assert (kestrel["Shared goals"], kestrel["Collaboration index"], kestrel["Index change"]) == (77.0, 65.5, 7.2)
     pipwell = view.table.set_index("Partner").loc["Pipwell Ecology"]
     assert pd.isna(pipwell["Collaboration index"]) and pipwell["Not shown because"] == "fewer than 5 responses"
-    assert view.caption == ("Arrows: change since 2025-Q4. Hover a cell for its n and 95% interval. A grey cell "
-                            "is not shown: fewer than 5 responses, or hidden so a smaller group cannot be "
-                            "worked out by subtraction.")
+    assert view.caption == ("Arrows: change since 2025-Q4. Hover a cell for its n and 95% interval. Grey cells "
+                            "are not shown (\u2715 n < 5: fewer than 5 responses; \u2715 protects: hidden so a "
+                            "smaller group cannot be worked out by subtraction).")
 
 
 def test_compare_links_to_profiles_keep_the_wave_and_pin(source, store):
@@ -360,3 +360,13 @@ def test_responses_a_release_holds_back_are_said_on_screen_and_slide(tmp_path):
     assert compare.pending == overview.pending
     assert "Programme: 1 late response is not shown yet." in compare.heatmap_panel.notes
     store.close()
+
+
+@pytest.mark.parametrize(("value", "large"), [
+    ("64.2", True), ("4 of 6", True), ("+3", True), ("-17", True), ("\u22122.0", True), ("33%", True),
+    (".5", True), ("100.0", True), ("Transitioning", False), ("not shown", False), ("no responses", False),
+    ("< 5", False), ("\u2013", False), ("protected", False), ("34.0 days", False), ("196 of 200", False)])
+def test_a_metric_value_in_large_type_is_a_short_figure(value, large):
+    from pipelines.present.views.parts import Metric
+
+    assert Metric("Label", value).large is large

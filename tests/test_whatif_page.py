@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_pages import metrics
+
 from pipelines import settings
 from pipelines.query import scenario, whatif
 from pipelines.store import Store
@@ -25,8 +27,9 @@ def open_whatif(**params) -> AppTest:
     return at
 
 
-def metric(at, label):
-    return next(m for m in at.metric if m.label == label)
+def metric(at, label) -> str:
+    """A metric's value as shown (a long one, "12 of 40", is a subheading under its label)."""
+    return dict(metrics(at))[label]
 
 
 def delivery(at):
@@ -58,7 +61,7 @@ def test_seeded_url_reproduces_the_scenario(generated_programme):
     assert at.slider(key="w_shared_goals").value == pytest.approx(0.5)
     weights = settings.index_weights() | {"shared_goals": 0.5}
     said = expected(db, "P1", {"psychological_safety": 12, "open_communication": -5}, weights)
-    assert metric(at, "Projected index").value == f"{said.index_projected:.1f}"
+    assert metric(at, "Projected index") == f"{said.index_projected:.1f}"
     assert any(m.value.startswith(f"**Band: {said.band[0].upper() + said.band[1:]}**")
                for m in at.markdown)
     table = delivery(at).set_index("Indicator")
@@ -77,18 +80,18 @@ def test_seeded_url_reproduces_the_scenario(generated_programme):
     # the same URL again gives the same page
     again = open_whatif(wi_partner="P1", d_psychological_safety="12",
                         d_open_communication="-5", w_shared_goals="0.5")
-    assert metric(again, "Projected index").value == metric(at, "Projected index").value
+    assert metric(again, "Projected index") == metric(at, "Projected index")
     assert delivery(again).set_index("Indicator").equals(table)
 
 
 def test_moving_a_slider_changes_the_projection(generated_programme):
     db = generated_programme(partners=8, waves=10)
     at = open_whatif(wi_partner="P1")
-    before_index = metric(at, "Projected index").value
+    before_index = metric(at, "Projected index")
     before = delivery(at).set_index("Indicator")
     at.slider(key="d_mutual_accountability").set_value(10).run()
     assert not at.exception
-    assert metric(at, "Projected index").value != before_index
+    assert metric(at, "Projected index") != before_index
     after = delivery(at).set_index("Indicator")
     # more accountability, fewer escalations next period: the planted within-partner effect
     assert float(after.loc["Escalation rate", "With this scenario"].rstrip("%")) < \
@@ -96,12 +99,12 @@ def test_moving_a_slider_changes_the_projection(generated_programme):
     assert after.loc["Escalation rate", "Change"].endswith("(better)")
     assert (after["Expected"] == before["Expected"]).all()
     # a weight moves the index too
-    moved_index = metric(at, "Projected index").value
+    moved_index = metric(at, "Projected index")
     at.slider(key="w_mutual_accountability").set_value(1.0).run()
-    assert metric(at, "Projected index").value != moved_index
+    assert metric(at, "Projected index") != moved_index
     said = expected(db, "P1", {"mutual_accountability": 10},
                     settings.index_weights() | {"mutual_accountability": 1.0})
-    assert metric(at, "Projected index").value == f"{said.index_projected:.1f}"
+    assert metric(at, "Projected index") == f"{said.index_projected:.1f}"
 
 
 def test_a_slider_past_what_the_programme_has_seen_projects_nothing(generated_programme):
@@ -175,7 +178,7 @@ def test_a_slider_move_redraws_the_strip_with_the_scenario(demo):
     at.slider(key="d_open_communication").set_value(-20).run()
     assert not at.exception
     after, moved = strip(at)
-    projected = float(metric(at, "Projected index").value)
+    projected = float(metric(at, "Projected index"))
     own = {r["what"]: r for r in moved["whatif-own"]}
     assert own["with this scenario"]["index"] == pytest.approx(projected, abs=0.05)
     assert own["now"] == {r["what"]: r for r in data["whatif-own"]}["now"]
@@ -192,7 +195,7 @@ def test_a_large_programme_strip_names_a_few_and_shows_every_partner(generated_p
     at = open_whatif(wi_partner="P7")
     _, data = strip(at)
     others = data["whatif-others"]
-    shown = int(metric(at, "Rank").value.split(" of ")[1]) - 1
+    shown = int(metric(at, "Rank").split(" of ")[1]) - 1
     assert len(others) == shown > 30 and "P7" not in {r["partner"] for r in others}
     assert 2 <= sum(r["label"] is not None for r in others) <= 4  # the ends and the neighbours
 
@@ -215,3 +218,17 @@ def test_one_declined_indicator_leaves_the_others_projected(tmp_path, monkeypatc
     assert "did not beat" not in on_time  # its own reason: there is nothing to fit
     assert table.loc["Escalation rate", "With this scenario"] != "–"
     assert table.loc["Escalation rate", "Rests on"].endswith("partner-waves, 8 partners")
+
+
+def test_a_link_with_moves_and_weights_says_what_it_changed(demo):
+    at = open_whatif(wi_partner="Kestrel Design", d_shared_goals="10", w_shared_goals="0.5")
+    assert "Changes: Shared goals +10. Weights: Shared goals 38%, Joint gov. 15%, Psych. safety 15%, Open comm. " \
+           "15%, Mutual acc. 15% (changed from the programme's)." in [c.value for c in at.caption]
+    weights = next(e for e in at.expander if e.label == "Index weights")
+    assert weights.proto.expanded  # the changed weights are in sight when the link opens
+
+
+def test_a_link_without_changes_says_so_and_keeps_the_weights_folded(demo):
+    at = open_whatif(wi_partner="Kestrel Design")
+    assert "Changes: no changes. Weights: as configured." in [c.value for c in at.caption]
+    assert not next(e for e in at.expander if e.label == "Index weights").proto.expanded

@@ -19,6 +19,15 @@ def demo_banner() -> None:
                 "or with `python -m pipelines demo --remove`.", icon=":material/science:")
 
 
+def pinned_notice() -> None:
+    """On a pinned view (a pinned link), which data version it shows: the sidebar that says so is
+    folded away on a narrow screen."""
+    pinned = queries.asof()
+    if pinned is not None:
+        st.info(f"This view is {md(queries.source().describe(pinned))}: later loads and undos are not "
+                "shown. Choose *Latest data* under *Data as of* to see them.", icon=":material/push_pin:")
+
+
 def no_data(message: str) -> None:
     """Stop the page with a plain message (no survey data yet)."""
     st.warning(message, icon=":material/info:")
@@ -43,6 +52,7 @@ def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -
     is given and no partner is known, then with ``no_waves`` when there are no survey waves."""
     st.title(title)
     demo_banner()
+    pinned_notice()
     pinned = queries.asof()
     context = PageContext(pinned, queries.anonymity_k(), queries.thresholds(), queries.waves(asof=pinned))
     if no_partners is not None and queries.partners().empty:
@@ -53,10 +63,22 @@ def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -
 
 
 def metric(where, m: Metric) -> None:
-    """A view model's metric in ``where`` (a column); every text of it kept as text."""
-    where.metric(md(m.label), md(m.value), delta=None if m.delta is None else md(m.delta),
-                 delta_color=m.delta_color, delta_arrow="auto" if m.arrow else "off",
-                 help=None if m.help is None else md(m.help))
+    """A view model's metric in ``where`` (a column); every text of it kept as text.
+
+    A metric's own label is cut short (…) on one line, and its large type fits a short figure
+    but not a word in a third of a 1024 px page: so the label is written above it, wrapping, and
+    any other value ("Transitioning", "not shown", "34.0 days") is a smaller heading under it."""
+    box = where.container(gap=None)
+    help_text = None if m.help is None else md(m.help)
+    box.markdown(f":small[{md(m.label)}]", help=help_text)
+    delta = None if m.delta is None else md(m.delta)
+    if m.large:
+        box.metric(md(m.label), md(m.value), delta=delta, delta_color=m.delta_color,
+                   delta_arrow="auto" if m.arrow else "off", label_visibility="collapsed")
+        return
+    box.subheader(md(m.value), anchor=False)
+    if delta is not None:
+        box.caption(delta)
 
 
 def listed(title: str, items: Sequence[tuple[str, str]]) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.present import words
-from pipelines.programme.factors import BANDS, FACTORS
+from pipelines.programme.factors import BANDS, FACTORS, SHORT_LABELS
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import Suppression
 
@@ -45,6 +45,7 @@ HEAT_COLOURS: dict[str, str] = {
     "not shown": "#f0f0f0",
 }
 FONT = "Source Sans Pro, Arial, sans-serif"
+NOT_SHOWN_MARK = "✕"  # a hidden group's place in a cell or on an axis; the reason beside it is short
 
 
 # -- colours, bands, style -------------------------------------------------------
@@ -137,6 +138,13 @@ def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
+def _said(data: pd.DataFrame, name: str, value: str = "score_text") -> str:
+    """Each row as a screen reader hears it in a chart's description: 'name value' or 'name
+    not shown'."""
+    return "; ".join(f"{row[name]} " + ("not shown" if row["suppressed"] else str(row[value]))
+                     for _, row in data.iterrows())
+
+
 def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
     """Light band backgrounds (and their labels) along the score axis.
 
@@ -144,14 +152,15 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
     the partner colours of the chart it sits behind."""
     bands = bands_frame(thresholds)
     layers = []
+    tooltip = [alt.Tooltip("label:N", title="Band")]
     for _, band in bands.iterrows():
         one = alt.Chart(pd.DataFrame([band]))
         if orient == "y":
             layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.5).encode(
-                y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q"))
+                y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q", tooltip=tooltip))
         else:
             layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.6).encode(
-                x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100])), x2="end:Q"))
+                x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100])), x2="end:Q", tooltip=tooltip))
     if label:
         base = alt.Chart(bands)
         if orient == "y":
@@ -160,9 +169,13 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
                                          color="#1d3b57", fontWeight="bold").encode(
                 y="mid:Q", x=alt.value("width"), text="label:N"))
         else:
-            layers.append(base.mark_text(baseline="bottom", dy=-6, fontSize=14, color="#1d3b57",
-                                         fontWeight="bold").encode(
-                x="mid:Q", y=alt.value(0), text="label:N"))
+            # above the plot: the outer bands' names from the plot's edges inwards, the middle
+            # one a row higher, so a narrow middle band's name never runs into its neighbours'
+            text = {"baseline": "bottom", "fontSize": 14, "color": "#1d3b57", "fontWeight": "bold"}
+            for band, align, at, dy in (("cooperating", "left", "start", -6), ("transitioning", "center", "mid", -24),
+                                        ("collaborating", "right", "end", -6)):
+                layers.append(alt.Chart(bands[bands["band"] == band]).mark_text(align=align, dy=dy, **text).encode(
+                    x=alt.X(f"{at}:Q", scale=alt.Scale(domain=[0, 100])), y=alt.value(0), text="label:N"))
     rules = alt.Chart(bands.iloc[1:])
     if orient == "y":
         layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.6).encode(y="start:Q"))
@@ -199,11 +212,13 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
             x=x, y=y, tooltip=tooltip),
     ]
     if not hidden.empty:
-        layers.append(alt.Chart(hidden).mark_text(text="✕ not shown", fontSize=13, color="#8a2d2d",
+        layers.append(alt.Chart(hidden).mark_text(text=f"{NOT_SHOWN_MARK} not shown", fontSize=13, color="#8a2d2d",
                                                   baseline="bottom").encode(
             x=x, y=alt.Y("y:Q"), tooltip=tooltip))
+    in_order = data.set_index("wave").reindex([w for w in order if w in set(data["wave"])]).reset_index()
     chart = alt.layer(*layers).properties(
         width=width, height=height,
+        description=f"Line chart of the programme's collaboration index (0-100) by survey wave: {_said(in_order, 'wave')}.",
         title=alt.Title("Programme collaboration index", subtitle="Line: mean of all respondents; "
                         "shaded: 95% interval. Backgrounds: bands."))
     return _style(chart)
@@ -254,7 +269,10 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
             alt.Chart(shown).mark_text(align="left", dx=12, dy=-13, fontSize=14, fontWeight="bold").encode(
                 x="ci_high:Q", y=lane, text="score_text:N", color=colour),
         ]
-    chart = alt.layer(*layers).properties(width=width, height=height)
+    hidden = data[data["suppressed"].astype(bool)].sort_values("partner")
+    chart = alt.layer(*layers).properties(width=width, height=height, description=(
+        "Each partner's collaboration index on one cooperation (0) to collaboration (100) strip, highest "
+        f"first: {_said(pd.concat([shown, hidden]), 'partner')}."))
     return _style(chart)
 
 
@@ -263,8 +281,9 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
 def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, str],
                       thresholds: tuple[float, float], k: int, *,
                       which: Sequence[str] | None = None, waves: Sequence[str] | None = None,
-                      columns: int = 3, width: int = 225, height: int = 200) -> alt.TopLevelMixin:
-    """Small multiples: each factor over time, the partner against the programme.
+                      columns: int = 2, width: int = 225, height: int = 200) -> alt.TopLevelMixin:
+    """Small multiples: each factor over time, the partner against the programme; two a row,
+    which fit the page at 1024 px (small multiples keep their size: they cannot be fitted to it).
 
     ``factors``: ``scores.factor_scores`` rows of this partner and the programme. Lines
     with 95% interval bands; a suppressed wave of the partner is a marked cross at the
@@ -308,7 +327,12 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
                 x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), tooltip=tooltip))
         panels.append(alt.layer(*layers).properties(width=width, height=height,
                                                     title=factor_label(factor)))
-    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared")
+    last = data[data["wave"] == order[-1]] if order else data[:0]
+    mine = last[last["partner"] == partner].set_index("factor").reindex(which).dropna(subset=["partner"])
+    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared").properties(description=(
+        f"One line chart per factor: {partner}'s score (0-100) by survey wave against the programme's. "
+        f"In {order[-1] if order else 'the latest wave'}: "
+        f"{_said(mine.assign(factor_label=[factor_label(f) for f in mine.index]), 'factor_label')}."))
     return _style(chart)
 
 
@@ -329,7 +353,7 @@ def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
     programme = data[(data["partner"] == PROGRAMME) & ~data["suppressed"].astype(bool)]
     shown = mine[~mine["suppressed"].astype(bool)]
     hidden = mine[mine["suppressed"].astype(bool)].assign(x=1.0,
-                                                           label=lambda f: "✕ not shown: " + f["status"])
+                                                           label=lambda f: f"{NOT_SHOWN_MARK} not shown: " + f["status"])
     colour = colours.get(partner, PALETTE[0])
     layers = _band_layers(thresholds, orient="x")
     layers += [
@@ -347,6 +371,10 @@ def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
             x=alt.X("x:Q", scale=alt.Scale(domain=[0, 100])), y=y, text="label:N", tooltip=tooltip))
     chart = alt.layer(*layers).properties(
         width=width, height=5 * 56 + 30,
+        description=f"{partner}'s score (0-100) on each factor, with the programme's: " + "; ".join(
+            f"{row['factor_label']} " + ("not shown" if row["suppressed"] else row["score_text"])
+            + "".join(f" (programme {p})" for p in programme.loc[programme["factor"] == row["factor"], "score_text"])
+            for _, row in mine.iterrows()) + ".",
         title=alt.Title(f"{partner} across the five factors",
                         subtitle="Dot and line: the partner and its 95% interval; grey tick: the programme."))
     return _style(chart)
@@ -377,13 +405,26 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
         layers.append(alt.Chart(hidden).mark_text(baseline="bottom", dy=-4, fontSize=13, color="#8a2d2d",
                                                   fontWeight="bold").encode(
             x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, top])), text="label:N", tooltip=tooltip))
+    in_order = data.set_index("wave").reindex([w for w in order if w in set(data["wave"])]).reset_index()
+    in_order["said"] = [words.reason(c, k, words.Form.COUNT) if h else t
+                        for c, h, t in zip(in_order["code"], in_order["suppressed"], in_order["n_text"])]
     chart = alt.layer(*layers).properties(
         width=width, height=260,
+        description=f"Bar chart of {partner}'s respondents per survey wave: "
+                    + "; ".join(f"{w} {t}" for w, t in zip(in_order["wave"], in_order["said"])) + ".",
         title=alt.Title("Respondents per wave",
                         subtitle="Smallest factor n. " + "; ".join(
                             f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}" for c in Suppression)
                         + "."))
     return _style(chart)
+
+
+def hidden_marks(k: int, codes: Iterable | None = None) -> list[str]:
+    """What the short mark under a hidden group's ✕ means, a line per reason (of ``codes``, the
+    reasons drawn; every reason when None), for a chart's subtitle, a caption or a slide note."""
+    drawn = set(Suppression) if codes is None else {words.code(c) for c in codes}
+    return [f"{NOT_SHOWN_MARK} {words.reason(c, k, words.Form.MARK)}: {words.reason(c, k)}"
+            for c in Suppression if c in drawn]
 
 
 # -- Compare -----------------------------------------------------------------------------
@@ -410,7 +451,7 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     hidden = cells["suppressed"].astype(bool)
     cells.loc[hidden, "arrow"] = [words.reason(c, k, words.Form.MARK) for c in cells.loc[hidden, "code"]]
     cells["change_text"] = _signed(cells["change"]).to_numpy()
-    cells["cell"] = np.where(hidden, "not shown", cells["score_text"])
+    cells["cell"] = np.where(hidden, NOT_SHOWN_MARK, cells["score_text"])
     cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")
     return cells
 
@@ -419,7 +460,7 @@ def _heat_colour(thresholds: tuple[float, float]) -> alt.Color:
     """A cell's band colour ("not shown" grey) with its legend under the chart: the heatmap's and the ratings'."""
     labels = band_labels(thresholds)
     domain = [*BANDS, "not shown"]
-    legend_labels = {**labels, "not shown": "Not shown (privacy)"}
+    legend_labels = {**labels, "not shown": f"{NOT_SHOWN_MARK} Not shown (privacy)"}
     expr = " : ".join(f"datum.label == '{b}' ? '{legend_labels[b]}'" for b in domain) + " : datum.label"
     return alt.Color("heat:N", title="Band", scale=alt.Scale(domain=domain, range=[HEAT_COLOURS[b] for b in domain]),
                      legend=alt.Legend(orient="bottom", labelExpr=expr, columns=2))
@@ -434,10 +475,13 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
     columns = list(columns or [factor_label(f) for f in (*FACTORS, "collaboration_index")])
     cells = cells[cells["column"].isin(columns)]
     colour = _heat_colour(thresholds)
+    # a column too narrow for a long word ("accountability", ~105 px) takes the factor's short label
+    short = " : ".join(f"datum.label == {json.dumps(factor_label(f))} ? {json.dumps(SHORT_LABELS[f])}"
+                       for f in SHORT_LABELS)
     x = alt.X("column:N", sort=columns, title=None,
               axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=14, labelLimit=170, labelFontWeight="bold",
-                            labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20, labelLineHeight=16,
-                            ticks=False, domain=False))
+                            labelExpr=f"split(width / {len(columns)} < 110 ? ({short} : datum.label) : datum.label, ' ')",
+                            labelBaseline="bottom", labelPadding=20, labelLineHeight=16, ticks=False, domain=False))
     y = alt.Y("partner:N", sort=list(order), title=None, axis=alt.Axis(labelFontSize=15, labelLimit=260))
     tooltip = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("column:N", title="Factor"),
                alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
@@ -456,10 +500,17 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
         x=x, y=y, text="arrow:N", color=alt.condition(dark, alt.value("white"), alt.value("#333333")),
         tooltip=tooltip)
     height = max(80, 58 * len(order))
+    rows = cells.set_index(["partner", "column"])
+    said = "; ".join(f"{p}: " + ", ".join(
+        f"{c} " + ("not shown" if rows.at[(p, c), "suppressed"] else rows.at[(p, c), "score_text"])
+        for c in columns if (p, c) in rows.index) for p in order)
     chart = alt.layer(rect, score, change).properties(
         width=width, height=height,
-        title=alt.Title("Partners × factors", subtitle="Score (0-100) and change since the previous wave; "
-                        "* change beyond noise. Click a row to open that partner."))
+        description=f"Heatmap of each partner's scores (0-100) on {', '.join(columns)}. {said}.",
+        title=alt.Title("Partners × factors", subtitle=[
+            "Score (0-100) and change since the previous wave; * beyond noise.",
+            *(["Click a row to open that partner."] if select else []),
+            *hidden_marks(k, cells.loc[cells["suppressed"].astype(bool), "code"])]))
     return _style(chart)
 
 

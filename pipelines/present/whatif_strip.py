@@ -7,7 +7,7 @@ import json
 import altair as alt
 import numpy as np
 
-from pipelines.present.charts import BAND_COLOURS, _style, bands_frame
+from pipelines.present.charts import _band_layers, _style, bands_frame
 
 # ---------------------------------------------------------------------------------
 
@@ -49,6 +49,19 @@ def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[s
     spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
     spec.setdefault("datasets", {}).update(_whatif_strip_data(partner, now, projected, others))
     return spec
+
+
+def whatif_strip_description(partner: str, now: float, projected: float, others: dict[str, float],
+                             thresholds: tuple[float, float], wave: str, colour: str) -> str:
+    """What the strip of these arguments shows, for a screen reader: the page gives it as the
+    chart's ``alt`` (in the spec it would change the spec with every slider move, and the
+    browser would redraw the chart instead of its data)."""
+    def said(value) -> str:
+        return "not shown" if value is None or value != value else f"{float(value):.1f}"
+
+    ranked = sorted(((v, p) for p, v in others.items() if v is not None and v == v), reverse=True)
+    return (f"{partner}'s collaboration index (0-100): now {said(now)}, with this scenario {said(projected)}. "
+            f"The other partners' index in {wave}: " + ("; ".join(f"{p} {v:.1f}" for v, p in ranked) or "none") + ".")
 
 
 @functools.lru_cache(maxsize=64)
@@ -157,23 +170,10 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
     WHATIF_DATASETS. (Few datasets: Streamlit converts each one to Arrow on every draw.)"""
     others, own = (alt.NamedData(name=name) for name in WHATIF_DATASETS)
     thresholds = tuple(map(float, thresholds))  # 40 and 40.0 name the same dataset
-    bands = bands_frame(thresholds)
     x = alt.X("start:Q", scale=alt.Scale(domain=[0, 100]),
-              axis=alt.Axis(values=list(range(0, 101, 10))),
-              title="Collaboration index (0 = cooperating, 100 = collaborating)")
+              axis=alt.Axis(values=list(range(0, 101, 10))), title="Collaboration index (0-100)")
     pixels = {"scale": None, "axis": None}  # y is in pixels from the top
-    rects = alt.Chart(bands).mark_rect().encode(
-        x=x, x2="end:Q",
-        color=alt.Color("band:N", scale=alt.Scale(domain=list(BAND_COLOURS),
-                                                  range=list(BAND_COLOURS.values())), legend=None),
-        tooltip=[alt.Tooltip("label:N", title="Band")])
-    # a band's name is cut short (…) rather than run into the next band's on a narrow page
-    band_text = alt.Chart(bands).mark_text(
-        align="left", baseline="top", dx=4, y=4, fontSize=12, color="#1f3b57",
-        limit=alt.ExprRef("max(scale('x', datum.end) - scale('x', datum.start) - 8, 1)")).encode(
-        x="start:Q", text="label:N")
-    rules = alt.Chart(bands).transform_filter(alt.datum.start > 0).mark_rule(
-        color="#555", strokeDash=[4, 3]).encode(x="start:Q")
+    axis = alt.Chart(bands_frame(thresholds)).mark_rule(opacity=0).encode(x=x)  # the scale's axis and title
     named = alt.datum.label != None  # noqa: E711 (a Vega expression: null)
     other_tooltip = [alt.Tooltip("partner:N", title="Partner"),
                      alt.Tooltip("index:Q", title=f"Index now ({wave})", format=".1f")]
@@ -208,15 +208,15 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
         x="index:Q", y=alt.value(_OWN_Y),
         shape=alt.Shape("what:N", scale=alt.Scale(domain=["now", "with this scenario"],
                                                   range=["circle", "diamond"]),
-                        # above the strip, by the markers it explains; one line, so the two
-                        # legends never share a row too narrow for them
-                        legend=alt.Legend(title=partner, orient="top", titleOrient="left")),
-        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title=""),
+                        # under the strip, the partner's name above its two markers, one under
+                        # the other: in a narrow column a one-line legend would be cut
+                        legend=alt.Legend(title=partner, orient="bottom", direction="vertical")),
+        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
                  alt.Tooltip("index:Q", title="Index", format=".1f")])
     own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
         baseline="bottom", dy=-11, fontSize=13, fontWeight="bold", color=colour).encode(
         x="index:Q", y=alt.value(_OWN_Y), text="partner:N")
-    return _style(alt.layer(rects, band_text, rules, landing, arrow, own_marks, own_text,
+    return _style(alt.layer(*_band_layers(thresholds, orient="x"), axis, landing, arrow, own_marks, own_text,
                             leaders, other_marks, *other_text)
                   .resolve_scale(color="independent", shape="independent")
                   .properties(width=760, height=_STRIP_HEIGHT))

@@ -26,7 +26,7 @@ class Form(Enum):
     SENTENCE = "sentence"  # in running text: "Pipwell Ecology: fewer than 5 responses"
     NOTE = "note"          # a pack note after the group's name
     CELL = "cell"          # a table cell in place of the numbers
-    MARK = "mark"          # a heatmap cell under "not shown"
+    MARK = "mark"          # under a heatmap cell's ✕ (charts.hidden_marks says what it means)
     COUNT = "count"        # in place of a respondent count
 
 
@@ -35,14 +35,14 @@ _REASONS: dict[Suppression, dict[Form, str]] = {
         Form.SENTENCE: "fewer than {k} responses",
         Form.NOTE: "fewer than {k} responses \u2014 not shown",
         Form.CELL: "not shown: fewer than {k} responses",
-        Form.MARK: "< {k} responses",
+        Form.MARK: "n < {k}",
         Form.COUNT: "< {k}",
     },
     Suppression.COMPLEMENT: {
         Form.SENTENCE: "hidden so a smaller group cannot be worked out by subtraction",
         Form.NOTE: "not shown, so a smaller group cannot be worked out by subtraction",
         Form.CELL: "not shown: protects a smaller group",
-        Form.MARK: "protects a group",
+        Form.MARK: "protects",
         Form.COUNT: "protected",
     },
 }

@@ -137,7 +137,8 @@ def build(source, state: links.LinkState) -> CompareView:
         title=f"Partners \u00d7 factors, {wave}",
         caption=(f"Arrows: change since {previous}" if previous else
                  f"{wave} is the first wave: no change yet")
-        + f". Hover a cell for its n and 95% interval. A grey cell is not shown: {words.either_reason(k)}.",
+        + ". Hover a cell for its n and 95% interval. Grey cells are not shown ("
+        + "; ".join(charts.hidden_marks(k)) + ").",
         heatmap=None if cells.empty else ChartInput("heatmap", (cells, tuple(ranked), ctx.thresholds, k)),
         order=tuple(ranked),
         partner_links={name: dict(links.view_params(

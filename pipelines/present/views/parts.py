@@ -9,6 +9,7 @@ waves) is in them as it is, and each renderer keeps it text.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
@@ -72,6 +73,13 @@ class Metric:
     help: str | None = None
     delta_color: str = "normal"
     arrow: bool = True  # an arrow beside the delta (off for a delta that is a "now" value)
+
+    @property
+    def large(self) -> bool:
+        """Whether the value fits a metric's large type in a narrow column (a quarter of a 1024 px
+        page): a short figure ("64.2", "4 of 6", "+3", "33%"). A word ("Transitioning", "not
+        shown") or a long figure ("34.0 days", "196 of 200") does not."""
+        return len(self.value) <= 6 and re.match(r"[+\-\u2212]?\.?\d", self.value) is not None
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class WhatIfView:
     effects: pd.DataFrame | None        # fitted effects of +10 points per factor
     snapshot: dict[str, str] | None     # the scenario as a row of the kept-scenarios table
     link: str                           # relative link of the scenario
+    scenario_line: str                  # the moves and weights in words: what a link opened shows
     # the pack
     cover: Cover
     scenario_panel: Panel
@@ -228,7 +229,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
     base = dict(context=ctx, scenario=scenario, partners=tuple(str(p) for p in current["partner"]),
                 default_partner=str(shown["partner"].iloc[0]) if not shown.empty else str(current["partner"].iloc[0]),
                 hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
-                wave=wave, default_weights=default, link=link, cover=cover(ctx, title))
+                wave=wave, default_weights=default, link=link, cover=cover(ctx, title),
+                scenario_line=f"Changes: {moves}. {weights_line}" + ("" if same else " (changed from the programme's)") + ".")
     empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, declined=None, delivery=None,
                  trust=None, delivery_summary=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
     model = source.whatif_model(asof)
