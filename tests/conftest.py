@@ -194,6 +194,8 @@ def demo_app():
 
     folder = Path(tempfile.mkdtemp(prefix="demo-app-"))
     server = AppServer(folder / "served.duckdb", folder / "served-salt")
+    # warmed first (GET /ready), so no page meets the warm-up's rerun halfway (the wait is a hang guard)
+    assert wait_healthy(server.url, 600, "/ready"), "the demo app never said it was ready"
     yield server
     server.stop()
 
@@ -219,6 +221,8 @@ def demo_app():
 
     folder = Path(tempfile.mkdtemp(prefix="demo-app-"))
     server = AppServer(folder / "served.duckdb", folder / "served-salt")
+    # warmed first (GET /ready), so no page meets the warm-up's rerun halfway (the wait is a hang guard)
+    assert wait_healthy(server.url, 600, "/ready"), "the demo app never said it was ready"
     yield server
     server.stop()
 
