@@ -41,7 +41,7 @@ def test_compare_has_the_ratings_tab_with_the_matrix(demo):
     assert [t.label for t in at.tabs] == ["Partners \u00d7 factors", "Who rates whom"]
     assert "Who rates whom, 2026-Q3" in [h.value for h in at.subheader]
     matrix = frame_with(at, "Rating organisation")
-    assert matrix.values.tolist()[5] == ["Pipwell Ecology", *["< 5 responses"] * 5, "\u2014", "< 5 responses"]
+    assert matrix.values.tolist()[5] == ["Pipwell Ecology", *["n < 5"] * 5, "\u2014", "n < 5"]
     assert matrix.values.tolist()[1][2] == "\u2014"  # nobody rates itself
     pairs = frame_with(at, "A rates B")
     assert pairs.values.tolist()[0] == ["Kestrel Design", "Brackwater Systems", "40.0", "60.3", "-20.3"]

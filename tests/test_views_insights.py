@@ -87,10 +87,10 @@ def test_the_matrix_rows_rate_columns_with_the_change(source):
 
 def test_a_small_rater_is_never_shown_and_its_complement_is_marked(source):
     matrix = rows(build(source, page="compare", wave="2026-Q3").ratings.matrix)
-    assert matrix[5] == ["Pipwell Ecology", *["< 5 responses"] * 5, "\u2014", "< 5 responses"]
-    assert matrix[4] == ["Northline Infrastructure", *["protects a group"] * 4, "\u2014", "75.0 \u25b215.9",
-                         "protects a group"]
-    assert matrix[2][1] == "protects a group"
+    assert matrix[5] == ["Pipwell Ecology", *["n < 5"] * 5, "\u2014", "n < 5"]
+    assert matrix[4] == ["Northline Infrastructure", *["protects"] * 4, "\u2014", "75.0 \u25b215.9",
+                         "protects"]
+    assert matrix[2][1] == "protects"
 
 
 def test_the_two_sides_of_a_relationship_largest_gap_first(source):
@@ -248,5 +248,5 @@ def test_items_and_actions_follow_the_factors_chosen(source):
 def test_where_every_group_is_too_small_nothing_is_shown(store):
     view = build(views.Source(store.cursor(), k=1000), page="compare", wave="2026-Q3").ratings
     assert view.pairs is None and [p.kind for p in view.panels] == ["ratings"]
-    assert rows(view.matrix)[0] == ["Brackwater Systems", "\u2014", *["< 1000 responses"] * 6]
-    assert rows(view.matrix)[-1] == ["All partners", *["< 1000 responses"] * 6, "\u2014"]
+    assert rows(view.matrix)[0] == ["Brackwater Systems", "\u2014", *["n < 1000"] * 6]
+    assert rows(view.matrix)[-1] == ["All partners", *["n < 1000"] * 6, "\u2014"]
