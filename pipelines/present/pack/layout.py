@@ -62,7 +62,8 @@ def font_name(bold: bool = False) -> str:
 
 
 def wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
-    """Lines of ``text`` wrapped to ``width`` points (words; over-long words by character)."""
+    """Lines of ``text`` wrapped to ``width`` points (words; an over-long word cut by character,
+    each cut piece ending in a hyphen so the reader sees the word goes on)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     font = font_name(bold)
@@ -80,9 +81,11 @@ def wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
             line = ""
             while stringWidth(word, font, size) > width:
                 cut = len(word)
-                while cut > 1 and stringWidth(word[:cut], font, size) > width:
+                while cut > 1 and stringWidth(word[:cut] + "-", font, size) > width:
                     cut -= 1
-                lines.append(word[:cut])
+                if 0 < len(word) - cut < 3 and cut > 3:  # never a tail of one or two letters
+                    cut = len(word) - 3
+                lines.append(word[:cut] + "-" if cut > 1 else word[:cut])
                 word = word[cut:]
             line = word
         lines.append(line)
