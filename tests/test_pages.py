@@ -162,7 +162,7 @@ def test_pinned_url_sets_the_data_version(demo):
     assert "Pinned to" in "\n".join(c.value for c in at.sidebar.caption)
 
 
-PINNED = "This view is pinned to version 8 (batch 8, loaded "
+PINNED = "This view is pinned to version 8: data as loaded on "
 
 
 @pytest.mark.parametrize("page", [*PAGES, "app_pages/whatif.py"])
@@ -172,8 +172,8 @@ def test_a_pinned_link_says_which_data_version_it_shows(demo, page):
     at = _app({"asof": pinned}, page=None if page == PAGES[0] else page)
     said = [i.value for i in at.info if i.value.startswith(PINNED)]
     assert len(said) == 1, [i.value for i in at.info]
-    assert said[0].endswith("): later loads and undos are not shown. Choose *Latest data* under *Data as of* "
-                            "to see them.")
+    assert ", before the survey responses upload of the demo programme (northline-pulse-2026-Q2.csv). Later loads " \
+        "and undos are not shown; choose *Latest data* under *Data as of* to see them." in shown(said[0])
 
 
 def test_a_link_to_the_latest_data_says_nothing_of_a_pin(demo):

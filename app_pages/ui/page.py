@@ -24,8 +24,9 @@ def pinned_notice() -> None:
     folded away on a narrow screen."""
     pinned = queries.asof()
     if pinned is not None:
-        st.info(f"This view is {md(queries.source().describe(pinned))}: later loads and undos are not "
-                "shown. Choose *Latest data* under *Data as of* to see them.", icon=":material/push_pin:")
+        st.info(f"This view is pinned to version {int(pinned)}: {md(queries.source().in_words(pinned))}. Later "
+                "loads and undos are not shown; choose *Latest data* under *Data as of* to see them.",
+                icon=":material/push_pin:")
 
 
 def no_data(message: str) -> None:

@@ -69,6 +69,7 @@ QUERIES: dict[str, Callable[..., Any]] = {
     "action_board": lambda cursor, k, asof, partner: agreed.board(cursor, partner=partner, asof=asof, k=k),
     "version_labels": _labels,
     "describe": lambda cursor, k, asof: versions.describe(cursor, asof),
+    "in_words": lambda cursor, k, asof: versions.in_words(cursor, asof),
     "is_demo": lambda cursor, k, asof: versions.is_demo(cursor, asof),
     "check_asof": _check,
 }
@@ -165,6 +166,10 @@ class Source:
 
     def describe(self, asof: int | None) -> str:
         return self._fetch("describe", asof)
+
+    def in_words(self, asof: int | None) -> str:
+        """The data ``asof`` shows as a director reads it ("data as loaded on ..., before ...")."""
+        return self._fetch("in_words", asof)
 
     def is_demo(self, asof: int | None) -> bool:
         return self._fetch("is_demo", asof)
