@@ -163,8 +163,8 @@ def test_programme_pack_filters_asof_and_links(programme_pptx):
     assert "Prepared 2026-11-25" in cover and "latest data, version 21, loaded" in cover
     for slide in slides[1:]:
         text = "\n".join(_slide_texts(slide))
-        assert re.search(r"Data: latest data, version 21, loaded \d{4}-\d\d-\d\d \d\d:\d\d", text), \
-            slide.shapes.title.text
+        assert re.search(r"Data: latest data, version 21, loaded \d{4}-\d\d-\d\d \d\d:\d\d\s+·\s+Demo programme: "
+                         r"Northline Rail Alliance \(fictional\)", text), slide.shapes.title.text
         links = _links(slide)
         assert links and all(link.startswith(BASE + "/") for link in links), slide.shapes.title.text
     by_title = {s.shapes.title.text: s for s in slides}

@@ -68,7 +68,7 @@ def cover(ctx: Context, subtitle: str) -> Cover:
     low, high = ctx.thresholds
     page = "overview" if ctx.state.page == "programme" else ctx.state.page
     return Cover(ctx.programme_name, subtitle, (
-        ctx.data_line,
+        ctx.data,  # the programme's name is the cover's title
         f"Latest survey wave in this pack: {ctx.wave or 'none yet'}",
         f"Bands: cooperating below {low:g}, transitioning {low:g}{EN_DASH}{high:g}, "
         f"collaborating from {high:g} (scores 0{EN_DASH}100)",

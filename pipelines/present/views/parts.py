@@ -90,8 +90,9 @@ class Context:
     k: int
     thresholds: tuple[float, float]
     asof_label: str | None
-    data_line: str
+    data: str                 # which data, in words: "Data: latest data, version 21, loaded ..."
     programme_name: str
+    is_demo: bool
     waves: tuple[str, ...]
     wave: str | None          # the view's wave: the link's, else the latest
     previous: str | None      # the wave before it
@@ -103,6 +104,12 @@ class Context:
     @property
     def asof(self) -> int | None:
         return self.state.asof
+
+    @property
+    def data_line(self) -> str:
+        """Which data, with the demo's name: on every slide and view, not only on the cover (a
+        slide travels alone)."""
+        return self.data + (SEP + self.programme_name if self.is_demo else "")
 
     def link(self, page: str, scenario: links.Scenario | None = None, **changes) -> str:
         """The relative link of this view on ``page``, with ``changes`` to its state."""
@@ -135,11 +142,12 @@ def context(source, state: links.LinkState) -> Context:
     wave = state.wave or (waves[-1] if waves else None)
     at = waves.index(wave) if wave in waves else 0
     labels = source.version_labels() if state.asof is not None else {}
+    demo = source.is_demo(state.asof)
     return Context(
         state=state, k=source.k, thresholds=tuple(source.thresholds),
         asof_label=labels.get(int(state.asof)) if state.asof is not None else None,
-        data_line="Data: " + source.describe(state.asof),
-        programme_name=DEMO_LABEL if source.is_demo(state.asof) else "Partnership Health programme",
+        data="Data: " + source.describe(state.asof),
+        programme_name=DEMO_LABEL if demo else "Partnership Health programme", is_demo=demo,
         waves=waves, wave=wave, previous=waves[at - 1] if at > 0 else None,
         factors=tuple(state.factors) if state.factors else tuple(FACTORS),
         partners=names, partner_ids=ids, colours=charts.partner_colours(partners))
