@@ -53,7 +53,7 @@ def _change_form(partner: str) -> None:
     open_now = agreed.actions(queries.cursor(), partner=partner)
     open_now = open_now[open_now["status"].eq(str(actions.Status.OPEN))]
     if open_now.empty:
-        st.caption(f"{partner} has no open action.")
+        st.caption(f"{md(partner)} has no open action.")
         return
     chosen = st.selectbox("Action", list(open_now["id"]), key="action_change_id",
                           format_func=lambda i: f"{i}: {open_now.set_index('id').at[i, 'title']}")
