@@ -3,7 +3,7 @@ import streamlit as st
 
 from app_pages.ui import downloads, links, pack_control, page, queries
 from app_pages.ui.text import md
-from pipelines.present.links import SORTS, LinkState, sort_label
+from pipelines.present.links import COMPARE_PARTNER, SORTS, LinkState, sort_label
 
 asof, k, thresholds, waves = page.page_context(
     "Compare partners",
@@ -14,7 +14,7 @@ LINKS_SHOWN = 12  # partners; more than this get a chooser and one link
 names = [str(n) for n in queries.partners()["name"]]
 bad_wave = links.dropped_param("wave", waves)
 bad_sort = links.dropped_param("sort", [sort_label(s) for s in SORTS])
-bad_partner = links.dropped_param("partner", names)
+bad_partner = links.dropped_param(COMPARE_PARTNER, names)
 left, right = st.columns(2)
 wave = left.selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
                       help="The wave to compare. Arrows show the change since the wave before it.")
@@ -30,7 +30,7 @@ if bad_partner:
 pack_slot = st.container()  # the pack control above the tabs; it packs both
 scores_tab, ratings_tab = st.tabs(["Partners \u00d7 factors", "Who rates whom"])
 with ratings_tab:  # the matrix's partner is chosen before the view is built (the pack follows it)
-    focus = st.selectbox("Always include", names, index=None, key="partner", bind="query-params",
+    focus = st.selectbox("Always include", names, index=None, key=COMPARE_PARTNER, bind="query-params",
                          placeholder="The partners with the most respondents",
                          help="A partner the matrix always shows, with the partners with the most "
                               "respondents. The link keeps it.")

@@ -65,12 +65,12 @@ def test_compare_who_rates_whom(demo_app, page_1440):
 
 
 def test_compare_keeps_the_chosen_partner_in_the_link(demo_app, page_1440):
-    _open(page_1440, f"{demo_app.url}/compare?wave=2026-Q3&partner=Pipwell+Ecology")
+    _open(page_1440, f"{demo_app.url}/compare?wave=2026-Q3&include=Pipwell+Ecology")
     page_1440.get_by_role("tab", name="Who rates whom").click()
     chooser = page_1440.locator('[data-testid="stSelectbox"]').filter(has_text="Always include")
     chooser.wait_for(state="visible")
     assert chooser.locator("input").input_value() == "Pipwell Ecology"
-    assert "partner=Pipwell" in page_1440.url
+    assert "include=Pipwell" in page_1440.url and "partner=" not in page_1440.url
 
 
 def test_partner_profile_sections(demo_app, page_1440):

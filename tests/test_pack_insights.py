@@ -54,7 +54,7 @@ def test_ratings_slides_are_the_tabs_matrix_and_pairs(source):
 def test_the_ratings_slide_follows_the_links_partner(source):
     _, slides = slides_of(source, LinkState(page="compare", wave="2026-Q3", partner="Pipwell Ecology"))
     assert next(s for s in slides if s.title.startswith("Who rates whom")).link == (
-        "compare?wave=2026-Q3&partner=Pipwell%20Ecology")
+        "compare?wave=2026-Q3&include=Pipwell%20Ecology")
 
 
 def test_partner_slides_are_the_profiles_tables(source):

@@ -51,14 +51,14 @@ def test_compare_has_the_ratings_tab_with_the_matrix(demo):
 
 
 def test_compare_link_keeps_the_partner_the_matrix_includes(demo):
-    at = open_page("app_pages/compare.py", wave="2026-Q3", partner="Pipwell Ecology")
-    assert at.selectbox(key="partner").value == "Pipwell Ecology"
-    assert at.query_params["partner"] == "Pipwell Ecology"
+    at = open_page("app_pages/compare.py", wave="2026-Q3", include="Pipwell Ecology")
+    assert at.selectbox(key="include").value == "Pipwell Ecology"
+    assert at.query_params["include"] == "Pipwell Ecology"
 
 
 def test_compare_says_when_the_links_partner_is_unknown(demo):
-    at = _app({"partner": "Nobody Ltd"}, page="app_pages/compare.py", settle=False)  # the run that drops it
-    assert at.selectbox(key="partner").value is None
+    at = _app({"include": "Nobody Ltd"}, page="app_pages/compare.py", settle=False)  # the run that drops it
+    assert at.selectbox(key="include").value is None
     assert any("The link asks for partner **Nobody Ltd**" in w.value for w in at.warning)
 
 

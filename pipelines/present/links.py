@@ -25,6 +25,9 @@ PAGE_PATHS = {"overview": "overview", "partner": "partner", "compare": "compare"
 PAGE_TITLES = {"overview": "Overview", "partner": "Partner profile", "compare": "Compare",
                "what-if": "What-if", "programme": "Programme pack"}
 SORTS = ("partner", INDEX, *FACTORS)  # the Compare page's orders of partners
+# Compare's "always include" partner has a parameter (a widget key) of its own: a widget keyed
+# "partner" on two pages would carry one page's choice into the other's link (as wi_partner does)
+COMPARE_PARTNER = "include"
 
 
 def sort_label(key: str) -> str:
@@ -113,7 +116,8 @@ class LinkState:
             if weights:
                 weights = {**settings.index_weights(), **weights}
             scenarios = (Scenario(wi, deltas, weights or None),)
-        return cls(page=page, partner=one("partner"), wave=one("wave"), factors=many("factors"),
+        partner = one(COMPARE_PARTNER) if page == "compare" else one("partner")
+        return cls(page=page, partner=partner, wave=one("wave"), factors=many("factors"),
                    sort=one("sort"), asof=_parse_asof(one("asof"), cursor), scenarios=scenarios)
 
 
@@ -150,7 +154,7 @@ def view_params(state: LinkState, asof_label: str | None = None, *, page: str | 
     if state.wave:
         params.append(("wave", state.wave))
     if state.partner and page in ("partner", "compare"):
-        params.append(("partner", state.partner))
+        params.append((COMPARE_PARTNER if page == "compare" else "partner", state.partner))
     if state.factors is not None and page == "partner":
         params += [("factors", v) for v in _URL.factors(state.factors)]
     if state.sort and page == "compare":
