@@ -75,9 +75,11 @@ def test_view_params_spell_the_link_as_the_widgets_do():
     assert links.view_params(state, "batch 10 (2026-01-02 03:04)") == [
         ("wave", "2026-Q2"), ("partner", "Kestrel Design"), ("factors", "Shared goals"),
         ("factors", "Open communication"), ("asof", "batch 10 (2026-01-02 03:04)")]
-    # on Compare the partner is the one the ratings matrix always includes
+    # on Compare the partner is the one the ratings matrix always includes, under its own name
     assert links.view_url(state, "http://app/", None, page="compare") == (
-        "http://app/compare?wave=2026-Q2&partner=Kestrel%20Design&asof=10")
+        "http://app/compare?wave=2026-Q2&include=Kestrel%20Design&asof=10")
+    assert LinkState.from_query_params("compare", {"include": "Kestrel Design", "partner": "Other"}).partner == \
+        "Kestrel Design"
 
 
 def test_a_scenario_link_keeps_only_what_moved():
