@@ -189,7 +189,8 @@ def app_server(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_app():
-    """The app on the demo programme, for a whole module of browser tests (on its own database)."""
+    """The app on the demo programme, for a whole module of browser tests (on its own database; its
+    tests only read it, or undo what they change)."""
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="demo-app-"))
@@ -212,19 +213,6 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def demo_app():
-    """The app on the demo programme, for the whole module (its tests only read it, or undo what they change)."""
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="demo-app-"))
-    server = AppServer(folder / "served.duckdb", folder / "served-salt")
-    # warmed first (GET /ready), so no page meets the warm-up's rerun halfway (the wait is a hang guard)
-    assert wait_healthy(server.url, 600, "/ready"), "the demo app never said it was ready"
-    yield server
-    server.stop()
 
 
 def _browser_page(chromium, width: int):
