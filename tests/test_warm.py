@@ -212,19 +212,19 @@ def test_a_warm_up_that_fails_is_said_once_and_not_retried(store, monkeypatch, c
 def test_after_the_fit_the_first_views_are_warmed_before_the_version_counts_as_warmed(store, fits):
     seen = []
     b.add_partners(store, ["Acme"])
-    warmer = warm.Warmer(store, poll_seconds=0.05, after=lambda: seen.append((len(fits), warmer.warmed))).start()
+    warmer = warm.Warmer(store, poll_seconds=0.05, after=lambda warmed: seen.append((len(fits), warmer.warmed, warmed is store))).start()
     try:
         assert warmer.wait_for(store.data_version(), WAIT)
-        assert seen == [(1, None)]  # after the fit, before the version was marked warmed
+        assert seen == [(1, None, True)]  # after the fit, before the version was marked warmed
         b.add_partners(store, ["Borough"])
         assert warmer.wait_for(store.data_version(), WAIT)
-        assert seen == [(1, None), (2, store.data_version() - 1)]
+        assert seen == [(1, None, True), (2, store.data_version() - 1, True)]
     finally:
         warmer.stop(WAIT)
 
 
 def test_a_first_view_that_fails_to_warm_is_said_and_the_version_still_counts(store, caplog):
-    def broken():
+    def broken(warmed):
         raise ValueError("no view today")
 
     b.add_partners(store, ["Acme"])

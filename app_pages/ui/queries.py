@@ -179,10 +179,13 @@ def view(state: links.LinkState):
     return _view(*_qkey(), _state_key(state), state)
 
 
-def warm_first_views() -> None:
-    """Outside any page run (the warm-up thread, after each fit): the Overview of the latest data,
-    built as a link without parameters asks for it, so the first click after a start or a load finds
-    it (and the queries it shares with the other pages) ready."""
+def warm_first_views(warmed: Store) -> None:
+    """Outside any page run (the warm-up thread of ``warmed``, after each fit): the Overview of the
+    latest data, built as a link without parameters asks for it, so the first click after a start or
+    a load finds it (and the queries it shares with the other pages) ready. Nothing when the process
+    now serves another store (tests switch stores within one process)."""
+    if warmed.location != str(db_path()):
+        return
     found = waves(None)
     if found:
         view(links.LinkState(page="overview", wave=found[-1], asof=None))

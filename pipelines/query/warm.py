@@ -114,10 +114,10 @@ THREAD_NAME = "partnership-warm-up"
 class Warmer:
     """The background fit of the latest data, at start and after every load or undo."""
 
-    def __init__(self, store, poll_seconds: float = POLL_SECONDS, after: Callable[[], None] | None = None):
+    def __init__(self, store, poll_seconds: float = POLL_SECONDS, after: Callable[[object], None] | None = None):
         self.store = store
         self.poll_seconds = poll_seconds
-        self.after = after  # more to warm once the fit is in (the pages' first views), same thread
+        self.after = after  # more to warm once the fit is in (the pages' first views), given the store
         self.warmed: int | None = None  # the data version last warmed
         self.cursor = None
         self._tried: int | None = None  # the data version last fitted or failed (not retried)
@@ -157,7 +157,7 @@ class Warmer:
         if self.after is None:
             return
         try:
-            self.after()
+            self.after(self.store)
         except Exception as problem:  # the pages compute their views themselves then
             _log.warning("warming the pages' first views failed: %s", problem)
 
