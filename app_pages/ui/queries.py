@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import threading
 from typing import Iterator, NoReturn
 
 import duckdb
@@ -45,10 +46,18 @@ def _store(path: str) -> Store:
     return store
 
 
+_warming = threading.local()  # the warm-up thread's store while it builds views (warm_first_views)
+
+
+def _location() -> str:
+    """The store a run serves: the settings' (``db_path``), or the warm-up thread's while it builds."""
+    return getattr(_warming, "location", None) or str(db_path())
+
+
 def open_store() -> Store:
     """The process's store, opened on the first call (the server's start or the first page run);
     raises ``lake.LakeUnreachable`` / ``lake.LakeBusyError`` when it cannot be opened now."""
-    return _store(str(db_path()))
+    return _store(_location())
 
 
 def store() -> Store:
@@ -106,7 +115,7 @@ def data_version() -> int:
 
 
 def _key() -> tuple[str, int]:
-    return str(db_path()), data_version()
+    return _location(), data_version()
 
 
 def asof() -> int | None:
@@ -186,9 +195,13 @@ def warm_first_views(warmed: Store) -> None:
     now serves another store (tests switch stores within one process)."""
     if warmed.location != str(db_path()):
         return
-    found = waves(None)
-    if found:
-        view(links.LinkState(page="overview", wave=found[-1], asof=None))
+    _warming.location = warmed.location  # every query of the build on this store, whatever happens meanwhile
+    try:
+        found = waves(None)
+        if found:
+            view(links.LinkState(page="overview", wave=found[-1], asof=None))
+    finally:
+        _warming.location = None
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
