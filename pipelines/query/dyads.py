@@ -80,9 +80,8 @@ def _cells(cursor, asof: int | None, k: int) -> pd.DataFrame:
         ratings_sql, params = visible("partner_ratings", asof)
         for (wave,) in cursor.execute(f"SELECT DISTINCT wave FROM {ratings_sql} r", params).fetchall():
             released = scores.released_reads(cursor, wave, asof=asof, k=k)
-            raters = released[released["partner_id"] >= 0]
-            for at, group in raters.groupby("read_at", dropna=False, sort=True):
-                at_sql, at_params = visible("partner_ratings", None if pd.isna(at) else int(at))
+            for version, group in groups.by_read_version(released):
+                at_sql, at_params = visible("partner_ratings", version)
                 parts.append(cursor.execute(_CELLS_SQL.format(ratings=at_sql),
                                             [*at_params, wave, group["partner_id"].tolist()]).df())
     if not parts:

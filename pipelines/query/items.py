@@ -72,9 +72,7 @@ def items(cursor, *, partner: str | None = None, wave: str | None = None, asof: 
 def _counts(cursor, wave: str, released: pd.DataFrame) -> pd.DataFrame:
     """Per item and released partner: n and favourable, each partner read at its release's version."""
     parts = []
-    partners = released[released["partner_id"] >= 0]
-    for at, group in partners.groupby("read_at", dropna=False, sort=True):
-        version = None if pd.isna(at) else int(at)
+    for version, group in groups.by_read_version(released):
         responses_sql, responses_params = visible("survey_responses", version)
         items_sql, items_params = visible("instrument_items", version)
         parts.append(cursor.execute(

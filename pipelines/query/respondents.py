@@ -45,6 +45,13 @@ def per_partner_wave(cursor, asof: int | None = None) -> pd.DataFrame:
     return frame.astype({"partner_id": "int64", "respondents": "int64"})[COLUMNS]
 
 
+def by_read_version(reads: pd.DataFrame):
+    """The released partners of ``scores.released_reads`` grouped by the version to read them at:
+    (version, or None for the view's own data; their rows), the programme's rows left out."""
+    for at, group in reads[reads["partner_id"] >= 0].groupby("read_at", dropna=False, sort=True):
+        yield (None if pd.isna(at) else int(at)), group
+
+
 def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
     """``per_partner_wave`` as the scores' releases show the groups: each partner x wave counted at
     the version its scores show (``scores.released_reads``), with ``released`` False for a group with
@@ -55,8 +62,7 @@ def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.Dat
         reads = scores.released_reads(cursor, asof=asof, k=k)
         own = per_partner_wave(cursor, asof)
         parts = [own.iloc[0:0]]
-        for at, group in reads[reads["partner_id"] >= 0].groupby("read_at", dropna=False, sort=True):
-            version = None if pd.isna(at) else int(at)
+        for version, group in by_read_version(reads):
             counted = own if version == asof else per_partner_wave(cursor, version)
             parts.append(counted.merge(group[["partner_id", "wave"]], on=["partner_id", "wave"]))
     released = pd.concat(parts, ignore_index=True).assign(released=True)
