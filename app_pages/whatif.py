@@ -122,7 +122,7 @@ def what_if() -> None:
         # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads)
         spectrum = whatif_strip.whatif_strip_spec(*view.strip.args)
         st.vega_lite_chart(spectrum, theme=None, alt=whatif_strip.whatif_strip_description(*view.strip.args))
-        downloads.chart_downloads(spectrum, "what-if-spectrum")
+        downloads.chart_downloads(lambda: spectrum, "what-if-spectrum")
 
     # full width: at 1024 px the right column is too narrow for the tables
     st.subheader("Projected delivery, next period")

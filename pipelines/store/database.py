@@ -16,6 +16,7 @@ its writes are serialised across processes by a lock on the catalog.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import threading
@@ -61,7 +62,14 @@ DEFAULT_FOLDER = Path(settings.SETTINGS_BY_NAME["db"].default).parent
 def db_path() -> Path | str:
     """The database file, or the DuckLake location (a string) when the setting names one."""
     location = settings.get("db")
-    return lake.location_of(location) or Path(location).expanduser().resolve()
+    return lake.location_of(location) or _resolved(location, os.getcwd())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(location: str, cwd: str) -> Path:
+    # every cached query asks for the store's location: resolving the path each time was a tenth
+    # of a warm page run (the file system's answer does not change while the process runs)
+    return Path(location).expanduser().resolve()
 
 
 def is_lake(location: str | Path | None = None) -> bool:

@@ -1,0 +1,54 @@
+"""A page's chart cache: keyed by a digest of the chart's inputs, its data kept as Arrow bytes."""
+import io
+
+import pandas as pd
+import pyarrow as pa
+
+from app_pages.ui import downloads
+from pipelines.present import views
+from pipelines.present.links import LinkState
+from pipelines.present.views.parts import ChartInput
+from pipelines.store import Store
+
+
+def frame(score: float) -> pd.DataFrame:
+    return pd.DataFrame({"partner": ["Northwind", "Harbour Trust"], "index": [61.5, score]})
+
+
+def test_the_same_inputs_have_the_same_key():
+    assert ChartInput("spectrum", (frame(48.0),), {"a": 1, "b": 2}).key == \
+        ChartInput("spectrum", (frame(48.0),), {"b": 2, "a": 1}).key
+
+
+def test_one_changed_cell_changes_the_key():
+    assert ChartInput("spectrum", (frame(48.0),)).key != ChartInput("spectrum", (frame(48.1),)).key
+
+
+def test_another_builder_or_setting_changes_the_key():
+    base = ChartInput("spectrum", (frame(48.0),), {"wave": "2026-Q3"})
+    assert base.key != ChartInput("index_over_time", (frame(48.0),), {"wave": "2026-Q3"}).key
+    assert base.key != ChartInput("spectrum", (frame(48.0),), {"wave": "2026-Q2"}).key
+
+
+def test_the_key_is_not_part_of_equality_and_survives_a_copy():
+    import pickle
+
+    chart = ChartInput("spectrum", (frame(48.0),))
+    assert pickle.loads(pickle.dumps(chart)).key == chart.key
+
+
+def test_the_drawn_spec_holds_the_same_rows_as_arrow_bytes(demo_db, monkeypatch):
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+    store = Store(demo_db / "demo.duckdb")
+    try:
+        chart = views.build(views.Source(store.cursor(), k=5), LinkState(page="overview")).spectrum
+    finally:
+        store.close()
+    plain = downloads._spec(chart)
+    drawn = downloads._drawn_spec(chart.key, chart)
+    assert drawn.keys() == plain.keys()
+    assert set(drawn["datasets"]) == set(plain["datasets"])
+    for name, rows in plain["datasets"].items():
+        table = pa.ipc.open_stream(io.BytesIO(drawn["datasets"][name])).read_all()
+        assert table.num_rows == len(rows)
+        assert table.column_names[: len(rows[0])] == list(rows[0])
