@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import generate  # noqa: E402
+from benchmarks import generate, sessions as protocol  # noqa: E402
 from benchmarks.nagle import _free_port, _stop  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, streamlit_run, wait_healthy  # noqa: E402
 
@@ -344,7 +344,8 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                 await context.close()
                 await floor_open()
 
-                for key in ("alone", "sessions", "floor_sessions", "sessions_niced", "floor_sessions_niced"):
+                for key in ("alone", "sessions", "floor_sessions", "sessions_niced", "floor_sessions_niced",
+                            "server_alone", "server_sessions", "floor_server_alone", "floor_server_sessions"):
                     out[key] = []
                 overview = PATHS["overview"]
                 for _ in range(repeats if sessions else 0):
@@ -354,6 +355,10 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                     out["sessions_niced"].append(await open_at_once(low, server, overview, SESSIONS))
                     out["floor_sessions_niced"].append(await open_at_once(low, floor, "", SESSIONS))
                     await floor_open()
+                    # the same over the websocket protocol, no browsers: the server's part alone
+                    for name, target in (("", server), ("floor_", floor)):
+                        out[f"{name}server_alone"].append(await protocol.open_session(target.url))
+                        out[f"{name}server_sessions"].append(await protocol.at_once(target.url, SESSIONS))
                 print(f"sessions {json.dumps(out['sessions'])}", file=sys.stderr, flush=True)
 
                 # a load while the app runs, then the first opens after it; then the pinned links
@@ -424,14 +429,24 @@ def summary(raw: dict) -> dict:
            "slowest_s")
     figure(f"overview, {SESSIONS} sessions at once: slowest script run (first running → finished)",
            raw["sessions"], "run_slowest_s")
+    figure("overview, server only (no browser): one person alone", raw.get("server_alone", []))
+    figure(f"overview, server only (no browser): {SESSIONS} sessions at once, slowest",
+           raw.get("server_sessions", []), "slowest_s")
+    figure("empty page, server only (no browser): one person alone", raw.get("floor_server_alone", []))
+    figure(f"empty page, server only (no browser): {SESSIONS} sessions at once, slowest",
+           raw.get("floor_server_sessions", []), "slowest_s")
     figure("empty page, cold (first open after start)", raw["floor_cold"])
     alone = _median(raw["alone"])
     slowest = _median(raw["sessions"], "slowest_s")
+    server_alone = _median(raw.get("server_alone", []))
+    server_slowest = _median(raw.get("server_sessions", []), "slowest_s")
     warm = _median(raw["warm"]["overview"])
     to_warm = {name: round(f["median_s"] / warm, 1) for name, f in figures.items() if f["median_s"] and warm}
     return {"floor_s": floor, "floor_server_cpu_s": _median(raw["floor"], "server_cpu_s"), "figures": figures,
             "to_warm_overview": to_warm, "ready_s": raw.get("ready_s"),
             "sessions_slowest_vs_alone": round(slowest / alone, 1) if slowest and alone else None,
+            "server_sessions_slowest_vs_alone":
+                round(server_slowest / server_alone, 1) if server_slowest and server_alone else None,
             "memory": raw["memory"],
             "errors_shown": sum(s.get("errors", 0) for group in (raw["cold"], raw["warm"], raw["after_load"],
                                                                   raw["pinned"]) for samples in group.values()

@@ -192,6 +192,9 @@ def markdown(results: dict) -> str:
         if r["sessions_slowest_vs_alone"] is not None:
             lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = "
                           f"{r['sessions_slowest_vs_alone']}×."]
+        if r.get("server_sessions_slowest_vs_alone") is not None:
+            lines += ["", f"The same over the websocket protocol, without browsers (the server's part): "
+                          f"slowest / one person alone = {r['server_sessions_slowest_vs_alone']}×."]
         lines += ["",
                   "| server memory | RSS | peak |", "|---|---:|---:|"]
         lines += [f"| {when} | {m['rss_mb']} MB | {m['peak_mb']} MB |" for when, m in r["memory"].items()]
