@@ -236,3 +236,32 @@ def test_a_first_view_that_fails_to_warm_is_said_and_the_version_still_counts(st
             r.getMessage() for r in caplog.records if r.name == warm.__name__]
     finally:
         warmer.stop(WAIT)
+
+
+def test_after_the_pages_open_their_store_afresh_the_warm_up_moves_to_it(tmp_path, monkeypatch, fits):
+    """As after a lake outage (``queries.store_guard`` drops the pages' store): the next page run
+    starts a warm-up thread on the store it opens, and the one on the old store stops."""
+    from app_pages.ui import queries, warmup
+
+    monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "programme.duckdb"))
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(tmp_path / "salt"))
+    queries._store.clear()
+    warmup._warmer.clear()
+    second = None
+    try:
+        first = warmup.warmer()
+        assert first.store is queries.open_store()
+        assert warmup.warmer() is first  # the same store: the same thread
+        queries.open_store().close()  # a file cannot be opened twice; a lake's old connection is just dropped
+        queries._store.clear()
+        second = warmup.warmer()
+        assert second is not first and second.store is queries.open_store()
+        first._thread.join(WAIT)
+        assert not first._thread.is_alive()
+        assert second._thread.is_alive()
+    finally:
+        if second is not None:
+            second.stop(WAIT)
+            second.store.close()
+        for cached in (warmup._warmer, queries._store):
+            cached.clear()

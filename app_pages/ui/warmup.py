@@ -7,9 +7,23 @@ import streamlit as st
 
 from app_pages.ui import queries
 from pipelines.query import warm
+from pipelines.store import lake
 
 
-@st.cache_resource(show_spinner=False)
+def _on_the_pages_store(warmer: warm.Warmer) -> bool:
+    """Whether the thread warms the store the pages use: after a lake outage they open it afresh
+    (``queries.store_guard``), and a thread on the old one is stopped and started again on the new
+    one (else the process kept a second connection, warming what no page reads)."""
+    try:
+        current = warmer.store is queries.open_store()
+    except (lake.LakeUnreachable, lake.LakeBusyError):
+        return True  # nothing to move to yet
+    if not current:
+        warmer.stop(timeout=0)  # it ends within its poll interval; a page run does not wait for it
+    return current
+
+
+@st.cache_resource(show_spinner=False, validate=_on_the_pages_store)
 def _warmer(location: str) -> warm.Warmer:
     return warm.Warmer(queries.open_store(), after=queries.warm_first_views).start()
 
