@@ -70,10 +70,38 @@ def test_a_late_comment_does_not_move_the_others(store, tmp_path):
     load(tmp_path, "survey", "q3.csv", survey("2025-Q3", {"Alder Works": 5}, comments={"Alder Works": ALDER}),
          store=store)
     before = [r["text"] for r in records("comments", store=store)]
-    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Alder Works": 1}, start=50,
+    # five late respondents: enough for the scores' release to show them, and their comment with them
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Alder Works": 5}, start=50,
                                                   comments={"Alder Works": ["Answered late, sorry"]}), store=store)
     after = [r["text"] for r in records("comments", store=store)]
     assert [t for t in after if t != "Answered late, sorry"] == before and len(after) == 6
+
+
+def test_a_late_comment_waits_for_the_release_that_shows_its_answers(store, tmp_path):
+    """One late respondent: the scores keep showing the group as it was (a change under k waits),
+    and so do its comments; the late comment shows with the release that admits its answers."""
+    programme(tmp_path, PARTNERS, store=store)
+    load(tmp_path, "survey", "q3.csv", survey("2025-Q3", {"Alder Works": 5}, comments={"Alder Works": ALDER}),
+         store=store)
+    before = [r["text"] for r in records("comments", store=store)]
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Alder Works": 1}, start=50,
+                                                  comments={"Alder Works": ["Answered late, sorry"]}), store=store)
+    assert [r["text"] for r in records("comments", store=store)] == before
+    load(tmp_path, "survey", "later.csv", survey("2025-Q3", {"Alder Works": 4}, start=60), store=store)
+    after = [r["text"] for r in records("comments", store=store)]
+    assert "Answered late, sorry" in after and len(after) == 6
+
+
+def test_a_group_past_comment_k_only_by_late_answers_shows_no_comment_yet(store, tmp_path):
+    """Three respondents (under k = 5), then two late ones: the scores do not show the group until a
+    release admits the late answers, and its comments do not show before its scores."""
+    programme(tmp_path, PARTNERS, store=store)
+    load(tmp_path, "survey", "q3.csv", survey("2025-Q3", {"Alder Works": 3, "Birch Lane": 5},
+                                                comments={"Alder Works": ALDER[:3]}), store=store)
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Alder Works": 2}, start=50), store=store)
+    alder = [r for r in records("scores", store=store) if r["partner"] == "Alder Works"]
+    assert {(r["suppressed"], r["pending"]) for r in alder} == {(True, "2 late responses are not shown yet")}
+    assert [r for r in records("comments", store=store) if r["partner"] == "Alder Works"] == []
 
 
 def test_partner_by_another_name_and_wave_filters(wave, tmp_path):
