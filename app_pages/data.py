@@ -426,7 +426,7 @@ def demo_section() -> None:
     if yes.button("Yes, remove the demo", type="primary", key="data_remove_demo_yes"):
         removed = ingest.remove_demo(queries.store())
         state["data_remove_demo_pending"] = False
-        st.cache_data.clear()  # removal deletes batches, so a data version can repeat
+        queries.forget_computed()  # removal deletes batches, so a data version can repeat
         state["data_flash"] = ("success", f"Removed the demo programme ({removed} batches).")
         st.rerun()
     no.button("Cancel", key="data_remove_demo_no", on_click=lambda: state.update(data_remove_demo_pending=False))

@@ -182,10 +182,24 @@ def _view(db: str, version: int, k: int, key: str, _state: links.LinkState):
     return views.build(source(), _state)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _shared_view(db: str, version: int, k: int, key: str, _state: links.LinkState):
+    # one object read by every session (nothing renders into a view): a page run no longer
+    # unpickles its view from ``_view`` (a sixth of a warm run); ``_view`` stays within the
+    # byte budget and refills this after an eviction
+    return _view(db, version, k, key, _state)
+
+
+def forget_computed() -> None:
+    """Every cached query and view: after a change that can give a data version number again."""
+    st.cache_data.clear()
+    _shared_view.clear()
+
+
 def view(state: links.LinkState):
     """The view model of ``state`` (present.views.build), cached by (database, data version,
     k, state): the page renders it, and the steering pack of the same link renders it too."""
-    return _view(*_qkey(), _state_key(state), state)
+    return _shared_view(*_qkey(), _state_key(state), state)
 
 
 def warm_first_views(warmed: Store) -> None:
