@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from enum import StrEnum
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -307,14 +308,37 @@ def snapshot(cursor) -> Iterator[None]:
         cursor.execute("COMMIT")
 
 
+_reuse = threading.local()  # the released reads of one view's build (``reusing_reads``)
+
+
+@contextlib.contextmanager
+def reusing_reads() -> Iterator[None]:
+    """Within this block (one view's build, on this thread) the released groups are read once per
+    data version and question: a view asks for the same reads from several queries (scores, index,
+    changes, alerts: five of six reads of a pinned Overview were the same)."""
+    outer = getattr(_reuse, "reads", None)
+    _reuse.reads = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _reuse.reads = outer
+
+
 def _released(cursor, asof: int | None, k: int, waves: Iterable[str] | None, pairs: bool,
               weights: dict[str, float]) -> dict:
     """Per released partner x wave, its statistics read at the version of its release (the data
     of ``asof`` itself wherever the release still matches it), with its suppression codes h1..h5
     and its pending note; in blocks per wave (the programme row first), partners in name order.
-    Columns as arrays."""
+    Columns as arrays (shared within ``reusing_reads``: read, never change them)."""
     with snapshot(cursor):
-        return _read_released(cursor, asof, k, waves, pairs, weights)
+        reads = getattr(_reuse, "reads", None)
+        if reads is None:
+            return _read_released(cursor, asof, k, waves, pairs, weights)
+        key = (versions.data_version(cursor), asof, k, None if waves is None else tuple(map(str, waves)),
+               pairs, tuple(weights.items()))
+        if key not in reads:
+            reads[key] = _read_released(cursor, asof, k, waves, pairs, weights)
+        return reads[key]
 
 
 def _shown(cursor, asof: int | None, k: int, weights: dict[str, float]) -> releases.Shown:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipelines.present import links
+from pipelines.query import scores
 from pipelines.present.views import compare, overview, partner, programme, whatif
 from pipelines.present.views.parts import Cover, Panel, context
 from pipelines.present.views.source import Source
@@ -28,6 +29,11 @@ class EmptyView:
 
 def build(source: Source, state: links.LinkState):
     """The view model of ``state`` (an ``EmptyView`` while there are no survey waves)."""
+    with scores.reusing_reads():
+        return _build(source, state)
+
+
+def _build(source: Source, state: links.LinkState):
     ctx = context(source, state)
     if not ctx.waves:
         return EmptyView(overview.cover(ctx, links.PAGE_TITLES[state.page]), (Panel(
