@@ -63,12 +63,25 @@ def test_only_the_data_changes_with_the_scenario():
     one = whatif_strip.whatif_strip_spec(**strip_args())
     other = whatif_strip.whatif_strip_spec(**strip_args(now=40.0, projected=80.0,
                                                   others={"Harbour Civils": 20.0}))
-    assert {k: v for k, v in one.items() if k != "datasets"} == \
-        {k: v for k, v in other.items() if k != "datasets"}
+    # the table is data too: the page takes it out before drawing (downloads.show_spec)
+    data = ("datasets", "usermeta")
+    assert {k: v for k, v in one.items() if k not in data} == {k: v for k, v in other.items() if k not in data}
     assert set(one["datasets"]) == set(other["datasets"]) >= set(whatif_strip.WHATIF_DATASETS)
     assert other["datasets"]["whatif-own"] == [
         {"what": "now", "index": 40.0, "partner": "Brackwater Systems"},
         {"what": "with this scenario", "index": 80.0, "partner": "Brackwater Systems"}]
+
+
+def test_the_strip_carries_its_data_as_a_table_in_its_tooltip_words():
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others=OTHERS | {"Hidden": float("nan")}))
+    title, frame = charts.table_of(spec)
+    assert "usermeta" not in spec  # taken out: not sent to the browser with the chart
+    assert title == "The projected index among the partners"
+    assert frame.columns.tolist() == ["Partner", "Marker", "Index"]
+    assert frame.values.tolist() == [
+        ["Brackwater Systems", "with this scenario", "61.8"], ["Brackwater Systems", "now", "52.4"],
+        ["Harbour Civils", "now", "71.5"], ["Quarry Lane Trust", "now", "58.1"], ["Kestrel Design", "now", "58.1"],
+        ["Northline Infrastructure", "now", "47.2"], ["Pipwell Ecology", "now", "33.0"]]
 
 
 def named(spec) -> dict[str, dict]:

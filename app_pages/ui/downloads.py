@@ -1,5 +1,8 @@
-"""Charts with their PNG/SVG downloads, and CSV downloads of tables."""
+"""Charts with their PNG/SVG downloads and their data as a table one click away, and CSV
+downloads of tables."""
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -16,21 +19,47 @@ def _chart_spec(builder: str, args: tuple, kwargs: dict) -> dict:
     return getattr(charts, builder)(*args, **kwargs).to_dict()
 
 
+class Table(NamedTuple):
+    """A chart's numbers as the page lays them out, when not the chart's own table."""
+    title: str
+    frame: pd.DataFrame
+    column_config: dict | None = None
+
+
 def show_chart(name: str, chart: ChartInput, *, key: str | None = None, on_select=None,
-               downloads: bool = True):
-    """Show a view model's chart (a ``pipelines.present.charts`` builder and its inputs), with
-    PNG and SVG downloads that are rendered only when clicked. Returns the selection event
-    when ``on_select`` is set."""
-    spec = _chart_spec(chart.builder, chart.args, dict(chart.kwargs))
+               table: Table | None = None):
+    """Show a view model's chart (a ``pipelines.present.charts`` builder and its inputs): see
+    ``show_spec``."""
+    return show_spec(_chart_spec(chart.builder, chart.args, dict(chart.kwargs)), name, key=key,
+                     on_select=on_select, table=table)
+
+
+def show_spec(spec: dict, name: str, *, alt: str | None = None, key: str | None = None, on_select=None,
+              table: Table | None = None):
+    """Show a chart's Vega-Lite spec with PNG and SVG downloads (rendered only when clicked)
+    and, one click away, its data as a table: ``table``, else the chart's own
+    (``charts.with_table``). Returns the selection event when ``on_select`` is set."""
+    own = charts.table_of(spec)
     # theme=None keeps the charts' own projector-sized fonts and colours; the width is left
     # to Streamlit (stretch for single views, the chart's own for small multiples).
     options = {"theme": None}
+    if alt is not None:
+        options["alt"] = alt
     if on_select is not None:
         options.update(on_select=on_select, key=key)
     event = st.vega_lite_chart(spec, **options)
-    if downloads:
-        chart_downloads(spec, name)
+    chart_downloads(spec, name)
+    table = table or (Table(*own) if own is not None else None)
+    if table is not None:
+        data_table(table, name)
     return event
+
+
+def data_table(table: Table, name: str) -> None:
+    """A chart's data one click away: an expander "<title> as a table" with the table and its CSV."""
+    with st.expander(f"{table.title} as a table", icon=":material/table_view:"):
+        st.dataframe(table.frame, hide_index=True, width="stretch", column_config=table.column_config)
+        csv_download(table.frame, name)
 
 
 def chart_downloads(chart, name: str) -> None:

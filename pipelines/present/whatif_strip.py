@@ -6,8 +6,9 @@ import json
 
 import altair as alt
 import numpy as np
+import pandas as pd
 
-from pipelines.present.charts import _band_layers, _style, bands_frame
+from pipelines.present.charts import _band_layers, _style, bands_frame, table_meta
 
 # ---------------------------------------------------------------------------------
 
@@ -29,6 +30,9 @@ _LABEL_SIZE = 11
 _CHAR_PX = 6.4
 _LABEL_DX = 3        # px between a name and its leader line
 _DOT_GAP = 7.5 * 100 / _PLOT_PX  # index points between dots side by side (a dot is ~7 px)
+# the partner's own markers' tooltip, which is the strip's table too
+_OWN_TOOLTIP = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
+                alt.Tooltip("index:Q", title="Index", format=".1f")]
 
 
 def whatif_strip(partner: str, now: float, projected: float, others: dict[str, float],
@@ -37,8 +41,9 @@ def whatif_strip(partner: str, now: float, projected: float, others: dict[str, f
     (stacked where they crowd; each named in its tooltip), on the bands. Every partner is
     named when the names fit; otherwise only the highest, the lowest and the two either side
     of the projected index."""
+    data = _whatif_strip_data(partner, now, projected, others)
     return _whatif_strip_layers(partner, thresholds, wave, colour).properties(
-        datasets=_whatif_strip_data(partner, now, projected, others))
+        datasets=data, usermeta=_whatif_strip_table(data))
 
 
 def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[str, float],
@@ -47,8 +52,19 @@ def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[s
     into the partner's spec, which Altair builds and validates once per process (a slider
     move then costs no Altair work)."""
     spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
-    spec.setdefault("datasets", {}).update(_whatif_strip_data(partner, now, projected, others))
+    data = _whatif_strip_data(partner, now, projected, others)
+    spec.setdefault("datasets", {}).update(data)
+    spec["usermeta"] = _whatif_strip_table(data)
     return spec
+
+
+def _whatif_strip_table(data: dict[str, list[dict]]) -> dict:
+    """The strip as a table (``charts.with_table``): the partner now and moved, then the other
+    partners, highest index first, in the partner's tooltip's words."""
+    others = [{"partner": r["partner"], "what": "now", "index": r["index"]} for r in data["whatif-others"][::-1]]
+    return table_meta("The projected index among the partners",
+                      pd.DataFrame([*data["whatif-own"][::-1], *others], columns=["partner", "what", "index"]),
+                      _OWN_TOOLTIP)
 
 
 def whatif_strip_description(partner: str, now: float, projected: float, others: dict[str, float],
@@ -211,8 +227,7 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
                         # under the strip, the partner's name above its two markers, one under
                         # the other: in a narrow column a one-line legend would be cut
                         legend=alt.Legend(title=partner, orient="bottom", direction="vertical")),
-        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
-                 alt.Tooltip("index:Q", title="Index", format=".1f")])
+        tooltip=_OWN_TOOLTIP)
     own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
         baseline="bottom", dy=-11, fontSize=13, fontWeight="bold", color=colour).encode(
         x="index:Q", y=alt.value(_OWN_Y), text="partner:N")
