@@ -119,7 +119,7 @@ def what_if() -> None:
         band = view.band
         st.markdown(f"**{md(band.label)}: {md(band.value)}** ({md(band.delta)})", help=md(band.help))
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
-        # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads)
+        # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads, its table)
         downloads.show_spec(whatif_strip.whatif_strip_spec(*view.strip.args), "what-if-spectrum",
                             alt=whatif_strip.whatif_strip_description(*view.strip.args))
 

@@ -13,7 +13,7 @@ def sidebar(page) -> None:
     ``st.navigation`` runs."""
     labels = queries.version_labels()
     requested = st.query_params.get("asof")
-    _pin_by_number(page, labels)
+    _pin_by_number(page, requested, labels)
     with st.sidebar:
         st.selectbox("Data as of", [None, *labels], key="asof", bind="query-params",
                      format_func=lambda v: "Latest data" if v is None else labels[v],
@@ -32,7 +32,7 @@ def sidebar(page) -> None:
         copy_link_button()
 
 
-def _pin_by_number(page, labels: dict[int, str]) -> None:
+def _pin_by_number(page, requested: str | None, labels: dict[int, str]) -> None:
     """Open the version a link names by its number (typed by hand, or as the CLI's ``--asof``
     takes it: "12", "012"), with the link spelling it by its label.
 
@@ -40,7 +40,6 @@ def _pin_by_number(page, labels: dict[int, str]) -> None:
     else. On a session's first run (the picker not drawn yet) ``page`` is reopened with the
     label in the link, every other parameter kept; later (the picker bound, its parameter no
     longer settable) the picker is given the version, and writes its label into the URL."""
-    requested = st.query_params.get("asof")
     if not requested or requested in labels.values():
         return
     version = links.pinned_version(requested, labels)

@@ -443,8 +443,7 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     data = _display(index[index["partner"] == partner], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
     x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
-    tooltip = [alt.Tooltip("wave:N", title="Wave"), N_TIP,
-               STATUS_TIP]
+    tooltip = [alt.Tooltip("wave:N", title="Wave"), N_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
     hidden = data[data["suppressed"].astype(bool)].assign(y=0)
     hidden["label"] = [words.reason(c, k, words.Form.COUNT) for c in hidden["code"]]
@@ -540,10 +539,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
                             labelBaseline="bottom", labelPadding=20, labelLineHeight=16, ticks=False, domain=False))
     y = alt.Y("partner:N", sort=list(order), title=None, axis=alt.Axis(labelFontSize=15, labelLimit=260))
     tooltip = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("column:N", title="Factor"),
-               alt.Tooltip("score_text:N", title="Score"), N_TIP,
-               INTERVAL_TIP,
-               CHANGE_TIP,
-               STATUS_TIP]
+               alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP, CHANGE_TIP, STATUS_TIP]
     rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=2).encode(x=x, y=y, color=colour, tooltip=tooltip)
     if select:
         pick = alt.selection_point(name=select, fields=["partner"], on="click", clear="dblclick")
@@ -585,8 +581,7 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
     tooltip = [alt.Tooltip("rater:N", title="Rating organisation"), alt.Tooltip("target:N", title="Rated partner"),
                alt.Tooltip("score_text:N", title="Score"), N_TIP,
                alt.Tooltip("mirror_text:N", title="Rated back"), alt.Tooltip("gap_text:N", title="Gap to rated back"),
-               CHANGE_TIP,
-               STATUS_TIP]
+               CHANGE_TIP, STATUS_TIP]
     rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=2).encode(x=x, y=y, color=colour, tooltip=tooltip)
     dark = alt.datum.heat == "collaborating"
     score = alt.Chart(cells).mark_text(fontSize=16, fontWeight="bold", dy=-9).encode(
