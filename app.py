@@ -22,6 +22,6 @@ page = st.navigation([p for p in pages if who.may_open(p.url_path)])
 with queries.store_guard():  # a store that stops answering: a plain notice, retried
     warmup.start()  # the what-if model fitted in the background, at start and after each load
     links.resume_linked_view()
-    links.sidebar()
+    links.sidebar(page)
     access.access_sidebar(who)
     page.run()

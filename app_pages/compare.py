@@ -46,15 +46,12 @@ with ratings_tab:
     else:
         st.subheader(md(ratings.title))
         st.caption(md(ratings.caption))
-        downloads.show_chart(f"ratings-{wave}", ratings.chart)
+        downloads.show_chart(f"ratings-{wave}", ratings.chart, table=downloads.Table("The matrix", ratings.matrix))
         for note in ratings.notes:
             st.caption(md(note))
         st.markdown(f"**{md(ratings.pairs_title)}**")
         if ratings.pairs is not None:
             st.dataframe(ratings.pairs, hide_index=True, width="stretch")
-        with st.expander("The matrix as a table"):
-            st.dataframe(ratings.matrix, hide_index=True, width="stretch")
-            downloads.csv_download(ratings.matrix, f"ratings-{wave}")
 
 # -- partners x factors --------------------------------------------------------------------------
 with scores_tab:
@@ -63,7 +60,9 @@ with scores_tab:
         st.stop()
     st.subheader(md(view.title))
     st.caption(md(view.caption))
-    event = downloads.show_chart(f"compare-{wave}", view.heatmap, key="heatmap", on_select="rerun")
+    event = downloads.show_chart(f"compare-{wave}", view.heatmap, key="heatmap", on_select="rerun",
+                                 table=downloads.Table("The same numbers", view.table, {
+                                     c: st.column_config.NumberColumn(format="%.1f") for c in view.score_columns}))
     picked = (event.selection.get("pick") or []) if event is not None else []
     if picked and picked[0].get("partner") in view.partner_links:
         st.switch_page("app_pages/partner.py", query_params=view.partner_links[picked[0]["partner"]])
@@ -85,9 +84,3 @@ with scores_tab:
         page.listed(view.hidden_title, view.hidden)
     if view.pending:
         page.listed(view.pending_title, view.pending)
-
-    # -- the same numbers as a table ------------------------------------------------------------
-    with st.expander("The same numbers as a table"):
-        st.dataframe(view.table, hide_index=True, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(format="%.1f") for c in view.score_columns})
-        downloads.csv_download(view.table, f"compare-{wave}")

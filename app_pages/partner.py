@@ -91,10 +91,8 @@ downloads.csv_download(view.evidence_table, f"evidence-{partner}-{wave}", label=
 # -- respondents per wave -----------------------------------------------------------------------
 st.subheader("Respondents per wave")
 if view.respondents is not None:
-    downloads.show_chart(f"respondents-{partner}", view.respondents)
-    with st.expander("Scores per wave as a table"):
-        st.dataframe(view.waves_table, hide_index=True, width="stretch")
-        downloads.csv_download(view.waves_table, f"waves-{partner}")
+    downloads.show_chart(f"waves-{partner}", view.respondents,
+                         table=downloads.Table("Scores per wave", view.waves_table))
 
 # -- participation over the waves ---------------------------------------------------------------
 insights.participation(view.participation, f"participation-{partner}")

@@ -143,6 +143,27 @@ def test_bad_links_open_with_a_notice_and_defaults(app_server, chromium):
     context.close()
 
 
+def test_a_pin_typed_as_a_number_opens_that_version(app_server, chromium):
+    """?asof=8 as the command line's --asof takes it (#23): the link is rewritten to the picker's
+    label before the picker is drawn; Streamlit's binding seeds from it and keeps it in the URL."""
+    context, page = _fresh(chromium)
+    text = _open(page, f"{app_server.url}/partner?asof=8&partner=Kestrel+Design&factors=Shared+goals"
+                       "&factors=Open+communication")
+    assert "This view is pinned to version 8" in text
+    query = parse_qs(urlparse(page.url).query)
+    assert query["asof"][0].startswith("batch 8 (") and query["partner"] == ["Kestrel Design"]
+    assert query["factors"] == ["Shared goals", "Open communication"]
+    sidebar = page.inner_text('[data-testid="stSidebar"]')
+    assert "Pinned to batch 8 (" in sidebar and "does not have" not in sidebar
+    screenshot(page, "partner-pinned-by-number")
+
+    _open(page, f"{app_server.url}/overview?asof=999")
+    sidebar = page.inner_text('[data-testid="stSidebar"]')
+    assert "The link pins data version 999, which this programme does not have" in sidebar
+    assert "asof" not in _query(page)
+    context.close()
+
+
 def _cli(server, *argv: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PARTNERSHIP_DB": str(server.db),
            "PARTNERSHIP_SALT_FILE": str(server.db.parent / "served-salt")}

@@ -45,7 +45,8 @@ def test_the_drawn_spec_holds_the_same_rows_as_arrow_bytes(demo_db, monkeypatch)
     finally:
         store.close()
     plain = downloads._spec(chart)
-    drawn = downloads._drawn_spec(chart.key, chart)
+    drawn, table = downloads._drawn(chart.key, chart)
+    assert table.title == plain.pop("usermeta")["table"]["title"]  # the table goes beside, not to the browser
     assert drawn.keys() == plain.keys()
     assert set(drawn["datasets"]) == set(plain["datasets"])
     for name, rows in plain["datasets"].items():

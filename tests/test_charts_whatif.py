@@ -14,7 +14,9 @@ THRESHOLDS = (40.0, 65.0)
 OTHERS = {"Northline Infrastructure": 47.25, "Harbour Civils": 71.5, "Pipwell Ecology": 33.0,
           "Kestrel Design": 58.1, "Quarry Lane Trust": 58.1}
 # a large programme: 200 partners crowded between 30 and 75, some level with each other
-BIG = {f"Partner {i:03d} Infrastructure": round(30 + (i * 37 % 101) * 0.45, 2) for i in range(200)}
+BIG = {f"Partner {i:03d}": round(30 + (i * 37 % 101) * 0.45, 2) for i in range(200)}
+# OTHERS by short names: every one fits the narrowest plot (_PLOT_PX)
+SHORT = {"Northline": 47.25, "Harbour": 71.5, "Pipwell": 33.0, "Kestrel": 58.1, "Quarry Lane": 58.1}
 
 
 def strip_args(**changes):
@@ -63,12 +65,25 @@ def test_only_the_data_changes_with_the_scenario():
     one = whatif_strip.whatif_strip_spec(**strip_args())
     other = whatif_strip.whatif_strip_spec(**strip_args(now=40.0, projected=80.0,
                                                   others={"Harbour Civils": 20.0}))
-    assert {k: v for k, v in one.items() if k != "datasets"} == \
-        {k: v for k, v in other.items() if k != "datasets"}
+    # the table is data too: the page takes it out before drawing (downloads.show_spec)
+    data = ("datasets", "usermeta")
+    assert {k: v for k, v in one.items() if k not in data} == {k: v for k, v in other.items() if k not in data}
     assert set(one["datasets"]) == set(other["datasets"]) >= set(whatif_strip.WHATIF_DATASETS)
     assert other["datasets"]["whatif-own"] == [
         {"what": "now", "index": 40.0, "partner": "Brackwater Systems"},
         {"what": "with this scenario", "index": 80.0, "partner": "Brackwater Systems"}]
+
+
+def test_the_strip_carries_its_data_as_a_table_in_its_tooltip_words():
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others=OTHERS | {"Hidden": float("nan")}))
+    title, frame = charts.table_of(spec)
+    assert "usermeta" not in spec  # taken out: not sent to the browser with the chart
+    assert title == "The projected index among the partners"
+    assert frame.columns.tolist() == ["Partner", "Marker", "Index"]
+    assert frame.values.tolist() == [
+        ["Brackwater Systems", "with this scenario", "61.8"], ["Brackwater Systems", "now", "52.4"],
+        ["Harbour Civils", "now", "71.5"], ["Quarry Lane Trust", "now", "58.1"], ["Kestrel Design", "now", "58.1"],
+        ["Northline Infrastructure", "now", "47.2"], ["Pipwell Ecology", "now", "33.0"]]
 
 
 def named(spec) -> dict[str, dict]:
@@ -76,30 +91,59 @@ def named(spec) -> dict[str, dict]:
 
 
 def test_every_partner_is_named_when_the_names_fit():
-    spec = whatif_strip.whatif_strip_spec(**strip_args())
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others=SHORT))
     rows = spec["datasets"]["whatif-others"]
-    assert [r["partner"] for r in rows] == ["Pipwell Ecology", "Northline Infrastructure",
-                                            "Kestrel Design", "Quarry Lane Trust", "Harbour Civils"]
-    assert named(spec)["Harbour Civils"]["label"] == "Harbour Civils (71.5)"
-    assert set(named(spec)) == set(OTHERS)
+    assert [r["partner"] for r in rows] == ["Pipwell", "Northline", "Kestrel", "Quarry Lane", "Harbour"]
+    assert named(spec)["Harbour"]["label"] == "Harbour (71.5)"
+    assert set(named(spec)) == set(SHORT)
     assert not any(r["picked"] for r in rows)  # no crowd to pick the named ones out of
     assert rows[0]["group"] == "5 other partners"
     # names below the projected index end at their dot, those above start at theirs, unless
     # that would run off the scale
-    assert named(spec)["Kestrel Design"]["align"] == "right"
-    assert named(spec)["Harbour Civils"]["align"] == "right"
-    lower = named(whatif_strip.whatif_strip_spec(**strip_args(projected=40.0)))
-    assert lower["Pipwell Ecology"]["align"] == "right" and lower["Kestrel Design"]["align"] == "left"
+    assert named(spec)["Kestrel"]["align"] == "right"
+    assert named(spec)["Harbour"]["align"] == "right"  # "Harbour (71.5)" would run past 100
+    lower = named(whatif_strip.whatif_strip_spec(**strip_args(others=SHORT, projected=40.0)))
+    assert lower["Pipwell"]["align"] == "right" and lower["Northline"]["align"] == "left"
+    assert named(whatif_strip.whatif_strip_spec(**strip_args(others={"Harbour": 90.0})))["Harbour"]["align"] == "right"
+
+
+def test_a_name_too_long_for_either_side_is_left_to_its_tooltip_and_the_table():
+    """At 1024 px the strip is ~296 px wide: a long name beside a dot mid-scale fits neither side."""
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others=OTHERS))
+    assert "Northline Infrastructure" not in named(spec)  # 31 characters at 47.2: ~198 px either way
+    assert "Northline Infrastructure" in json.dumps(spec["datasets"]["whatif-others"])  # its dot and tooltip
+    assert ["Northline Infrastructure", "now", "47.2"] in charts.table_of(spec)[1].values.tolist()
+
+
+def test_no_leader_line_runs_through_a_name():
+    """A name's leader runs from its dot down to its row: through every row above it; the
+    projected index's dashed line down to _LANDING_Y."""
+    for others, projected in ((SHORT, 61.75), (SHORT, 40.0), (SHORT, 50.0), (OTHERS, 61.75), (BIG, 50.0),
+                              (BIG, 70.0), ({"Harbour Civils": 68.0, "Kestrel Design": 72.0}, 43.1)):
+        rows = list(named(whatif_strip.whatif_strip_spec(**strip_args(others=others, projected=projected))).values())
+        px = whatif_strip._PLOT_PX / 100
+        for r in rows:
+            width, dx = len(r["label"]) * whatif_strip._CHAR_PX, whatif_strip._LABEL_DX
+            x = r["index"] * px
+            span = (x - dx - width, x - dx) if r["align"] == "right" else (x + dx, x + dx + width)
+            for leader in rows:
+                if leader is not r and leader["label_y"] > r["label_y"]:
+                    assert not span[0] < leader["index"] * px < span[1], (r["label"], leader["label"])
+            if r["label_y"] < whatif_strip._LANDING_Y:
+                assert not span[0] - 4 < projected * px < span[1] + 4, (r["label"], projected)
 
 
 def test_a_large_programme_names_its_ends_and_the_partners_either_side_of_the_projection():
     assert len(BIG) == 200
-    spec = whatif_strip.whatif_strip_spec(**strip_args(others=BIG, projected=50.0))
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others=BIG, projected=74.0))
     ranked = sorted(BIG, key=lambda p: (BIG[p], p))
-    below = max((p for p in BIG if BIG[p] <= 50.0), key=lambda p: (BIG[p], p))
-    above = min((p for p in BIG if BIG[p] > 50.0), key=lambda p: (BIG[p], p))
+    below = max((p for p in BIG if BIG[p] <= 74.0), key=lambda p: (BIG[p], p))
+    above = min((p for p in BIG if BIG[p] > 74.0), key=lambda p: (BIG[p], p))
     assert set(named(spec)) == {ranked[0], ranked[-1], below, above}
-    assert named(spec)[below]["align"] == "right" and named(spec)[above]["align"] == "left"
+    # at 50 the ends' leaders would run through the names either side of it: those two only
+    middle = whatif_strip.whatif_strip_spec(**strip_args(others=BIG, projected=50.0))
+    assert set(named(middle)) == {"Partner 195", "Partner 064"} and BIG["Partner 195"] <= 50.0 < BIG["Partner 064"]
+    assert named(middle)["Partner 195"]["align"] == "right" and named(middle)["Partner 064"]["align"] == "left"
     rows = spec["datasets"]["whatif-others"]
     assert len(rows) == 200 and rows[0]["group"] == "200 other partners (4 named; the rest on hover)"
     assert {r["partner"] for r in rows if r["picked"]} == set(named(spec))

@@ -221,6 +221,34 @@ def test_a_pinned_overview_shows_the_freshness_of_the_pinned_data(demo):
     assert any(pinned in c.value and "later loads and undos are not counted" in c.value for c in at.caption)
 
 
+@pytest.mark.parametrize("typed", ["8", " 8", "008", "+8"])
+def test_a_pin_typed_as_a_number_opens_that_version_and_the_link_spells_its_label(demo, typed):
+    """A bare number, as the command line's --asof takes it (#23): the link is rewritten to the
+    picker's label before the picker is drawn, so the picker seeds from it and the URL keeps it."""
+    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("batch 8 ("))
+    at = _app({"asof": typed, "partner": "Kestrel Design", "factors": ["Shared goals", "Open communication"]},
+              page="app_pages/partner.py")
+    assert at.selectbox(key="asof").value == 8
+    assert dict(at.query_params) == {"asof": label, "partner": "Kestrel Design",  # the others kept
+                                     "factors": ["Shared goals", "Open communication"]}
+    assert [i.value for i in at.info if i.value.startswith(PINNED)]
+    assert not at.sidebar.warning
+
+
+def test_a_pin_typed_as_a_number_on_the_first_page_opened(demo):
+    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("batch 8 ("))
+    at = _app({"asof": "8", "wave": "2025-Q4"})
+    assert at.selectbox(key="asof").value == 8 and at.selectbox(key="wave").value == "2025-Q4"
+    assert dict(at.query_params) == {"asof": label, "wave": "2025-Q4"}
+
+
+def test_a_number_the_programme_has_no_version_of_opens_the_latest_data_with_a_notice(demo):
+    at = _app({"asof": "999"})
+    assert at.selectbox(key="asof").value is None
+    assert [w.value for w in at.sidebar.warning] == [
+        "The link pins data version 999, which this programme does not have. Showing the latest data instead."]
+
+
 def test_an_unknown_pin_opens_the_latest_data_with_a_notice(demo):
     at = _app({"asof": "batch 999 (2020-01-01 00:00)"}, page="app_pages/partner.py")
     assert at.selectbox(key="asof").value is None

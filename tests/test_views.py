@@ -372,3 +372,12 @@ def test_a_metric_value_in_large_type_is_a_short_figure(value, large):
     from pipelines.present.views.parts import Metric
 
     assert Metric("Label", value).large is large
+
+
+@pytest.mark.parametrize("value, version", [
+    ("batch 12 (2026-12-06 11:23)", 12), ("12", 12), (" 12 ", 12), ("012", 12), ("+12", 12), ("3", 3),
+    ("99", None), ("-12", None), ("12.0", None), ("twelve", None), ("batch 12", None), ("", None),
+])
+def test_a_link_pins_a_version_by_its_label_or_its_number_as_the_cli_takes_it(value, version):
+    labels = {12: "batch 12 (2026-12-06 11:23)", 3: "undo of batch 2 (2026-12-05 09:00)"}
+    assert links.pinned_version(value, labels) == version

@@ -1,5 +1,8 @@
-"""Charts with their PNG/SVG downloads, and CSV downloads of tables."""
+"""Charts with their PNG/SVG downloads and their data as a table one click away, and CSV
+downloads of tables."""
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -14,34 +17,71 @@ def _spec(chart: ChartInput) -> dict:
     return getattr(charts, chart.builder)(*chart.args, **chart.kwargs).to_dict()
 
 
+class Table(NamedTuple):
+    """A chart's numbers as the page lays them out, when not the chart's own table."""
+    title: str
+    frame: pd.DataFrame
+    column_config: dict | None = None
+
+
+def _own_table(spec: dict) -> Table | None:
+    own = charts.table_of(spec)
+    return None if own is None else Table(*own)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def _drawn_spec(key: str, _chart: ChartInput) -> dict:
-    """A chart's Vega-Lite spec as drawn, cached by its inputs' digest (``ChartInput.key``, not
-    its frames hashed again): Altair's building and validation cost far more than drawing, and
-    its datasets are kept as Arrow IPC bytes, converted as ``st.vega_lite_chart`` converts them
-    (it passes bytes on as they are), so a warm rerun converts nothing again."""
+def _drawn(key: str, _chart: ChartInput) -> tuple[dict, Table | None]:
+    """A chart's Vega-Lite spec as drawn and its own table, cached by its inputs' digest
+    (``ChartInput.key``, not its frames hashed again): Altair's building and validation cost far
+    more than drawing, and the datasets are kept as Arrow IPC bytes, converted as
+    ``st.vega_lite_chart`` converts them (it passes bytes on as they are), so a warm rerun
+    converts nothing again."""
     spec = _spec(_chart)
+    own = _own_table(spec)
     if "datasets" in spec:
         spec["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(values)
                             for name, values in spec["datasets"].items()}
-    return spec
+    return spec, own
 
 
 def show_chart(name: str, chart: ChartInput, *, key: str | None = None, on_select=None,
-               downloads: bool = True):
-    """Show a view model's chart (a ``pipelines.present.charts`` builder and its inputs), with
-    PNG and SVG downloads that are rendered only when clicked. Returns the selection event
-    when ``on_select`` is set."""
-    spec = _drawn_spec(chart.key, chart)
+               table: Table | None = None):
+    """Show a view model's chart (a ``pipelines.present.charts`` builder and its inputs): see
+    ``show_spec``."""
+    spec, own = _drawn(chart.key, chart)
+    return _show(spec, name, lambda: _spec(chart), key=key, on_select=on_select, table=table or own)
+
+
+def show_spec(spec: dict, name: str, *, alt: str | None = None, key: str | None = None, on_select=None,
+              table: Table | None = None):
+    """Show a chart's Vega-Lite spec with PNG and SVG downloads (rendered only when clicked)
+    and, one click away, its data as a table: ``table``, else the chart's own
+    (``charts.with_table``). Returns the selection event when ``on_select`` is set."""
+    own = _own_table(spec)
+    return _show(spec, name, lambda: spec, alt=alt, key=key, on_select=on_select, table=table or own)
+
+
+def _show(spec: dict, name: str, spec_of, *, alt: str | None = None, key: str | None = None, on_select=None,
+          table: Table | None = None):
     # theme=None keeps the charts' own projector-sized fonts and colours; the width is left
     # to Streamlit (stretch for single views, the chart's own for small multiples).
     options = {"theme": None}
+    if alt is not None:
+        options["alt"] = alt
     if on_select is not None:
         options.update(on_select=on_select, key=key)
     event = st.vega_lite_chart(spec, **options)
-    if downloads:
-        chart_downloads(lambda: _spec(chart), name)
+    chart_downloads(spec_of, name)
+    if table is not None:
+        data_table(table, name)
     return event
+
+
+def data_table(table: Table, name: str) -> None:
+    """A chart's data one click away: an expander "<title> as a table" with the table and its CSV."""
+    with st.expander(f"{table.title} as a table", icon=":material/table_view:"):
+        st.dataframe(table.frame, hide_index=True, width="stretch", column_config=table.column_config)
+        csv_download(table.frame, name)
 
 
 def chart_downloads(spec_of, name: str) -> None:

@@ -8,16 +8,18 @@ from app_pages.ui.text import md
 from pipelines.present import links
 
 
-def sidebar() -> None:
-    """Controls every page shares: which data the view shows, and its link."""
+def sidebar(page) -> None:
+    """Controls every page shares: which data the view shows, and its link. ``page``: the page
+    ``st.navigation`` runs."""
     labels = queries.version_labels()
     requested = st.query_params.get("asof")
+    _pin_by_number(page, requested, labels)
     with st.sidebar:
         st.selectbox("Data as of", [None, *labels], key="asof", bind="query-params",
                      format_func=lambda v: "Latest data" if v is None else labels[v],
                      help="Pin the view to the data as it was after one load, so later uploads do not "
                           "change what a shared link shows.")
-        if requested and not st.session_state.get("asof") and not _is_known_version(requested, labels):
+        if requested and not st.session_state.get("asof") and links.pinned_version(requested, labels) is None:
             st.warning(f"The link pins data version {md(requested)}, which this programme does not have. "
                        "Showing the latest data instead.")
         current = queries.data_version()
@@ -30,8 +32,24 @@ def sidebar() -> None:
         copy_link_button()
 
 
-def _is_known_version(text: str, labels: dict) -> bool:
-    return text in labels.values()
+def _pin_by_number(page, requested: str | None, labels: dict[int, str]) -> None:
+    """Open the version a link names by its number (typed by hand, or as the CLI's ``--asof``
+    takes it: "12", "012"), with the link spelling it by its label.
+
+    The bound "Data as of" picker seeds itself only from its labels in the URL and drops anything
+    else. On a session's first run (the picker not drawn yet) ``page`` is reopened with the
+    label in the link, every other parameter kept; later (the picker bound, its parameter no
+    longer settable) the picker is given the version, and writes its label into the URL."""
+    if not requested or requested in labels.values():
+        return
+    version = links.pinned_version(requested, labels)
+    if version is None:
+        return  # the picker drops it; the sidebar says the programme has no such version
+    if "asof" in st.session_state:
+        st.session_state["asof"] = version
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params}  # repeated keys too (factors)
+    st.switch_page(page, query_params=params | {"asof": labels[version]})
 
 
 def _pin(version: int | None) -> None:

@@ -10,6 +10,9 @@ Conventions every chart follows
 * Every tooltip carries the respondents ``n`` and the 95% interval; a suppressed group
   is drawn as a marker with its reason, never as zero or a silent gap.
 * Fonts are large enough for a projector (``_style``).
+* Every chart a page draws carries its data as a table (``with_table``): the rows it draws, in
+  its tooltips' columns and words, a hidden group's cells "not shown"; the page shows it one
+  click away under the chart (``table_of``).
 
 The rows each chart draws come from the view models (``present.views``), in their order;
 ``heatmap_frame`` only lays the query layer's cells out for the heatmap. The What-if strip
@@ -46,6 +49,14 @@ HEAT_COLOURS: dict[str, str] = {
 }
 FONT = "Source Sans Pro, Arial, sans-serif"
 NOT_SHOWN_MARK = "✕"  # a hidden group's place in a cell or on an axis; the reason beside it is short
+NOT_SHOWN = "not shown"  # a hidden group's cell in a chart's table
+# tooltip entries several charts share (their titles are the chart's table's column names too)
+N_TIP = alt.Tooltip("n_text:N", title="Respondents (n)")
+INTERVAL_TIP = alt.Tooltip("interval:N", title="95% interval")
+STATUS_TIP = alt.Tooltip("status:N", title="Status")
+CHANGE_TIP = alt.Tooltip("change_text:N", title="Change since previous wave")
+GROUP_TIP = alt.Tooltip("partner:N", title="Group")  # a partner or the programme
+FACTOR_TIP = alt.Tooltip("factor_label:N", title="Factor")
 
 
 # -- colours, bands, style -------------------------------------------------------
@@ -145,6 +156,53 @@ def _said(data: pd.DataFrame, name: str, value: str = "score_text") -> str:
                      for _, row in data.iterrows())
 
 
+# -- a chart's data as a table -----------------------------------------------------
+
+def with_table(chart: alt.TopLevelMixin, title: str, rows: pd.DataFrame,
+               tooltip: Sequence[alt.Tooltip]) -> alt.TopLevelMixin:
+    """``chart`` carrying its data as a table titled ``title``: ``rows`` (``_display``ed) in the
+    columns ``tooltip`` shows, named by its titles; a hidden group's values "not shown", whatever
+    its row holds. It travels in the spec's ``usermeta`` (which Vega ignores), so the chart and
+    its table are made from one frame, once."""
+    chart.usermeta = table_meta(title, rows, tooltip)
+    return chart
+
+
+def table_meta(title: str, rows: pd.DataFrame, tooltip: Sequence[alt.Tooltip]) -> dict:
+    """The ``usermeta`` of ``with_table`` (for a spec made without Altair)."""
+    entries = [t.to_dict() for t in tooltip]
+    hidden = rows["suppressed"].astype(bool).to_numpy() if "suppressed" in rows else np.zeros(len(rows), bool)
+    table = [[NOT_SHOWN if h and e["field"] in _VALUES else _cell(row[e["field"]], e.get("format"))
+              for e in entries] for h, (_, row) in zip(hidden, rows.iterrows())]
+    return {"table": {"title": title, "columns": [e["title"] for e in entries], "rows": table}}
+
+
+def _rows_in(data: pd.DataFrame, **orders: Sequence) -> pd.DataFrame:
+    """The rows whose values are in ``orders`` (column -> its values in order), in that order."""
+    for column, values in orders.items():
+        data = data[data[column].isin(values)]
+    rank = {column: {v: i for i, v in enumerate(values)} for column, values in orders.items()}
+    return data.sort_values(list(orders), key=lambda c: c.map(rank[c.name]), kind="stable")
+
+
+_VALUES = {"score_text", "n_text", "interval", "change_text", "beyond"}  # a group's values (``_display``)
+
+
+def _cell(value, number_format: str | None) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return format(float(value), number_format) if number_format else str(value)
+
+
+def table_of(spec: dict) -> tuple[str, pd.DataFrame] | None:
+    """Take a chart's table out of its spec (``with_table``): (title, frame), or None. Taken
+    out, it is not sent to the browser with the chart."""
+    table = (spec.pop("usermeta", None) or {}).get("table")
+    if table is None:
+        return None
+    return table["title"], pd.DataFrame(table["rows"], columns=table["columns"], dtype=object)
+
+
 def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
     """Light band backgrounds (and their labels) along the score axis.
 
@@ -197,8 +255,7 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
     x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
     tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("score_text:N", title="Index"),
-               alt.Tooltip("n_text:N", title="Respondents (n)"),
-               alt.Tooltip("interval:N", title="95% interval"), alt.Tooltip("status:N", title="Status")]
+               N_TIP, INTERVAL_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
     hidden = data[data["suppressed"].astype(bool)].assign(y=2.0)
     y = alt.Y("score:Q", title="Collaboration index (0-100)", scale=alt.Scale(domain=[0, 100]))
@@ -221,7 +278,7 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
         description=f"Line chart of the programme's collaboration index (0-100) by survey wave: {_said(in_order, 'wave')}.",
         title=alt.Title("Programme collaboration index", subtitle="Line: mean of all respondents; "
                         "shaded: 95% interval. Backgrounds: bands."))
-    return _style(chart)
+    return _style(with_table(chart, "The programme's index by wave", in_order, tooltip))
 
 
 def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[float, float], k: int,
@@ -248,10 +305,7 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
     x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(values=list(range(0, 101, 10))),
               title="Cooperation (0) → collaboration (100): collaboration index")
     tooltip = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("score_text:N", title="Index"),
-               alt.Tooltip("n_text:N", title="Respondents (n)"),
-               alt.Tooltip("interval:N", title="95% interval"),
-               alt.Tooltip("change_text:N", title="Change since previous wave"),
-               alt.Tooltip("beyond:N", title="Change beyond noise")]
+               N_TIP, INTERVAL_TIP, CHANGE_TIP, alt.Tooltip("beyond:N", title="Change beyond noise")]
     colour = alt.Color("partner:N", scale=_colour_scale(colours, order), legend=None)
     height = max(60, 52 * len(order)) + 40
     layers = _band_layers(thresholds, orient="x")
@@ -270,10 +324,11 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
                 x="ci_high:Q", y=lane, text="score_text:N", color=colour),
         ]
     hidden = data[data["suppressed"].astype(bool)].sort_values("partner")
+    in_order = pd.concat([shown, hidden])
     chart = alt.layer(*layers).properties(width=width, height=height, description=(
         "Each partner's collaboration index on one cooperation (0) to collaboration (100) strip, highest "
-        f"first: {_said(pd.concat([shown, hidden]), 'partner')}."))
-    return _style(chart)
+        f"first: {_said(in_order, 'partner')}."))
+    return _style(with_table(chart, "Where partners stand", in_order, tooltip))
 
 
 # -- Partner profile ------------------------------------------------------------------
@@ -290,6 +345,7 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     foot of its panel with the reason in the tooltip."""
     which = list(which or FACTORS)
     data = _display(factors[factors["factor"].isin(which)], k)
+    data["factor_label"] = data["factor"].map(factor_label)
     order = list(waves) if waves is not None else list(
         data.drop_duplicates("wave").sort_values("wave_start")["wave"])
     names = [n for n in (partner, PROGRAMME) if n in set(data["partner"])]
@@ -299,9 +355,8 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
         title=None, orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4))
     x = alt.X("wave:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=12))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)")
-    tooltip = [alt.Tooltip("partner:N", title="Group"), alt.Tooltip("wave:N", title="Wave"),
-               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
-               alt.Tooltip("interval:N", title="95% interval"), alt.Tooltip("status:N", title="Status")]
+    tooltip = [GROUP_TIP, FACTOR_TIP, alt.Tooltip("wave:N", title="Wave"),
+               alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP, STATUS_TIP]
     low, high = thresholds
     panels = []
     for factor in which:
@@ -332,8 +387,9 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared").properties(description=(
         f"One line chart per factor: {partner}'s score (0-100) by survey wave against the programme's. "
         f"In {order[-1] if order else 'the latest wave'}: "
-        f"{_said(mine.assign(factor_label=[factor_label(f) for f in mine.index]), 'factor_label')}."))
-    return _style(chart)
+        f"{_said(mine, 'factor_label')}."))
+    in_order = _rows_in(data, factor=which, wave=order, partner=(partner, PROGRAMME))
+    return _style(with_table(chart, "The factors over time", in_order, tooltip))
 
 
 def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
@@ -346,9 +402,8 @@ def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
     y = alt.Y("factor_label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=15))
     x = alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)",
               axis=alt.Axis(values=list(range(0, 101, 10))))
-    tooltip = [alt.Tooltip("partner:N", title="Group"), alt.Tooltip("factor_label:N", title="Factor"),
-               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
-               alt.Tooltip("interval:N", title="95% interval"), alt.Tooltip("status:N", title="Status")]
+    tooltip = [GROUP_TIP, FACTOR_TIP, alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP,
+               STATUS_TIP]
     mine = data[data["partner"] == partner]
     programme = data[(data["partner"] == PROGRAMME) & ~data["suppressed"].astype(bool)]
     shown = mine[~mine["suppressed"].astype(bool)]
@@ -377,7 +432,8 @@ def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
             for _, row in mine.iterrows()) + ".",
         title=alt.Title(f"{partner} across the five factors",
                         subtitle="Dot and line: the partner and its 95% interval; grey tick: the programme."))
-    return _style(chart)
+    in_order = _rows_in(data, factor=FACTORS, partner=(partner, PROGRAMME))
+    return _style(with_table(chart, "The profile", in_order, tooltip))
 
 
 def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, str], k: int, *,
@@ -387,8 +443,7 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     data = _display(index[index["partner"] == partner], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
     x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
-    tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("n_text:N", title="Respondents (n)"),
-               alt.Tooltip("status:N", title="Status")]
+    tooltip = [alt.Tooltip("wave:N", title="Wave"), N_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
     hidden = data[data["suppressed"].astype(bool)].assign(y=0)
     hidden["label"] = [words.reason(c, k, words.Form.COUNT) for c in hidden["code"]]
@@ -484,10 +539,7 @@ def heatmap(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[float, 
                             labelBaseline="bottom", labelPadding=20, labelLineHeight=16, ticks=False, domain=False))
     y = alt.Y("partner:N", sort=list(order), title=None, axis=alt.Axis(labelFontSize=15, labelLimit=260))
     tooltip = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("column:N", title="Factor"),
-               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
-               alt.Tooltip("interval:N", title="95% interval"),
-               alt.Tooltip("change_text:N", title="Change since previous wave"),
-               alt.Tooltip("status:N", title="Status")]
+               alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP, CHANGE_TIP, STATUS_TIP]
     rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=2).encode(x=x, y=y, color=colour, tooltip=tooltip)
     if select:
         pick = alt.selection_point(name=select, fields=["partner"], on="click", clear="dblclick")
@@ -527,10 +579,9 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
                             labelLineHeight=15, ticks=False, domain=False))
     y = alt.Y("rater:N", sort=list(order), title="Rating organisation", axis=alt.Axis(labelFontSize=14, labelLimit=220))
     tooltip = [alt.Tooltip("rater:N", title="Rating organisation"), alt.Tooltip("target:N", title="Rated partner"),
-               alt.Tooltip("score_text:N", title="Score"), alt.Tooltip("n_text:N", title="Respondents (n)"),
+               alt.Tooltip("score_text:N", title="Score"), N_TIP,
                alt.Tooltip("mirror_text:N", title="Rated back"), alt.Tooltip("gap_text:N", title="Gap to rated back"),
-               alt.Tooltip("change_text:N", title="Change since previous wave"),
-               alt.Tooltip("status:N", title="Status")]
+               CHANGE_TIP, STATUS_TIP]
     rect = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=2).encode(x=x, y=y, color=colour, tooltip=tooltip)
     dark = alt.datum.heat == "collaborating"
     score = alt.Chart(cells).mark_text(fontSize=16, fontWeight="bold", dy=-9).encode(

@@ -6,8 +6,9 @@ import json
 
 import altair as alt
 import numpy as np
+import pandas as pd
 
-from pipelines.present.charts import _band_layers, _style, bands_frame
+from pipelines.present.charts import _band_layers, _style, bands_frame, table_meta
 
 # ---------------------------------------------------------------------------------
 
@@ -22,13 +23,20 @@ _SWARM_Y = 112
 _LANE = 8            # px between stacked dots
 _LANES = 5           # stacked up to this many either side of the middle, then overlapping
 _LABEL_ROW = 14      # px between rows of names, as many as fit under the dots
-# What the dots and names are laid out for: a plot this wide (the page's column on a laptop;
-# wider is roomier, the PNG is 760), names this many px per character at _LABEL_SIZE.
-_PLOT_PX = 440
+_LANDING_Y = _SWARM_Y + _LANE * _LANES + 4  # where the projected index's dashed line ends
+# What the dots and names are laid out for: a plot this wide, the narrowest the page draws (its
+# column at 1024 px is ~296 px; wider pages and the 760 px PNG only add room, so a name is never
+# cut or outside the plot), names this many px per character at _LABEL_SIZE.
+_PLOT_PX = 290
 _LABEL_SIZE = 11
 _CHAR_PX = 6.4
 _LABEL_DX = 3        # px between a name and its leader line
-_DOT_GAP = 7.5 * 100 / _PLOT_PX  # index points between dots side by side (a dot is ~7 px)
+# index points between dots side by side (a dot is ~7 px) on a 440 px plot: on the narrowest they
+# touch, yet each shows, and a wider spacing would stack a large programme past its lanes
+_DOT_GAP = 7.5 * 100 / 440
+# the partner's own markers' tooltip, which is the strip's table too
+_OWN_TOOLTIP = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
+                alt.Tooltip("index:Q", title="Index", format=".1f")]
 
 
 def whatif_strip(partner: str, now: float, projected: float, others: dict[str, float],
@@ -37,8 +45,9 @@ def whatif_strip(partner: str, now: float, projected: float, others: dict[str, f
     (stacked where they crowd; each named in its tooltip), on the bands. Every partner is
     named when the names fit; otherwise only the highest, the lowest and the two either side
     of the projected index."""
+    data = _whatif_strip_data(partner, now, projected, others)
     return _whatif_strip_layers(partner, thresholds, wave, colour).properties(
-        datasets=_whatif_strip_data(partner, now, projected, others))
+        datasets=data, usermeta=_whatif_strip_table(data))
 
 
 def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[str, float],
@@ -47,8 +56,19 @@ def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[s
     into the partner's spec, which Altair builds and validates once per process (a slider
     move then costs no Altair work)."""
     spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
-    spec.setdefault("datasets", {}).update(_whatif_strip_data(partner, now, projected, others))
+    data = _whatif_strip_data(partner, now, projected, others)
+    spec.setdefault("datasets", {}).update(data)
+    spec["usermeta"] = _whatif_strip_table(data)
     return spec
+
+
+def _whatif_strip_table(data: dict[str, list[dict]]) -> dict:
+    """The strip as a table (``charts.with_table``): the partner now and moved, then the other
+    partners, highest index first, in the partner's tooltip's words."""
+    others = [{"partner": r["partner"], "what": "now", "index": r["index"]} for r in data["whatif-others"][::-1]]
+    return table_meta("The projected index among the partners",
+                      pd.DataFrame([*data["whatif-own"][::-1], *others], columns=["partner", "what", "index"]),
+                      _OWN_TOOLTIP)
 
 
 def whatif_strip_description(partner: str, now: float, projected: float, others: dict[str, float],
@@ -84,7 +104,9 @@ def _whatif_strip_data(partner: str, now: float, projected: float,
     target = number(projected)
     lanes = _swarm_lanes([v for v, _ in ranked])
     names_top = _SWARM_Y + _LANE * max((abs(lane) for lane in lanes), default=0) + 12
-    named = _strip_names(ranked, target, 1 + (_STRIP_HEIGHT - 12 - names_top) // _LABEL_ROW)
+    # the projected index's dashed line runs down to _LANDING_Y, through the rows of names above it
+    crossed = max(0, -(-(_LANDING_Y - names_top) // _LABEL_ROW))
+    named = _strip_names(ranked, target, 1 + (_STRIP_HEIGHT - 12 - names_top) // _LABEL_ROW, crossed)
     some = len(named) < len(ranked)  # then the named dots are darker, to find them in the crowd
     group = (f"{len(ranked)} other partner{'s' if len(ranked) != 1 else ''}"
              + (f" ({len(named)} named; the rest on hover)" if some else ""))
@@ -118,49 +140,68 @@ def _swarm_lanes(values: list[float]) -> list[int]:
     return lanes
 
 
-def _strip_names(ranked: list[tuple[float, str]], projected: float | None, rows: int
+def _strip_names(ranked: list[tuple[float, str]], projected: float | None, rows: int, crossed: int = 0
                  ) -> dict[int, tuple[str, str, int]]:
     """Which of the sorted other partners are named, and where: position -> (text, align,
     row). Every one when all the names fit in ``rows`` rows; otherwise those either side
     of the projected index (the partners it would pass or trail), then the lowest and the
     highest, each if it fits. A name runs away from the projected index (so the two beside it
-    never meet) unless that would take it off the scale."""
+    never meet) unless that would take it off the scale or it finds no room there. The first
+    ``crossed`` rows are crossed by the projected index's line: no name there covers it."""
     if not ranked:
         return {}
     centre = projected if projected is not None else ranked[len(ranked) // 2][0]
-    every = _place_names(ranked, range(len(ranked)), centre, rows)
+    # placed from the ends inwards (names running left from the lowest, those running right
+    # from the highest), each a row lower than the one before where they meet, like stairs:
+    # no leader line then runs through a name
+    sides = {i: _name_sides(v, name, centre) for i, (v, name) in enumerate(ranked)}
+    stairs = sorted((i for i in sides if sides[i]),
+                    key=lambda i: (sides[i][0][0] == "left", ranked[i][0] * (1 if sides[i][0][0] == "right" else -1)))
+    line = [(crossed - 1, projected, (projected, projected))] if projected is not None and crossed else []
+    every = _place_names(ranked, stairs, sides, rows, line)
     if len(every) == len(ranked):
         return every
     below = max((i for i, (v, _) in enumerate(ranked) if v <= centre), default=None)
     above = min((i for i, (v, _) in enumerate(ranked) if v > centre), default=None)
     wanted = dict.fromkeys(i for i in (below, above, 0, len(ranked) - 1) if i is not None)
-    return _place_names(ranked, wanted, centre, rows)
+    return _place_names(ranked, wanted, sides, rows, line)
 
 
-def _place_names(ranked, positions, centre: float, rows: int) -> dict[int, tuple[str, str, int]]:
-    """Each name in the first row where it meets no name already there (in index points on a
-    _PLOT_PX-wide plot); a name that fits in no row is left to its tooltip."""
+def _name_sides(value: float, name: str, centre: float) -> list[tuple[str, tuple[float, float]]]:
+    """The sides a name fits on without leaving the scale, its own first (away from ``centre``):
+    (align, its span in index points on a _PLOT_PX-wide plot)."""
     points_per_px = 100 / _PLOT_PX
-    taken: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
-    placed = {}
+    width = len(f"{name} ({value:.1f})") * _CHAR_PX * points_per_px
+    offset = _LABEL_DX * points_per_px
+    spans = {"right": (value - offset - width, value - offset), "left": (value + offset, value + offset + width)}
+    return [(a, spans[a]) for a in (("right", "left") if value <= centre else ("left", "right"))
+            if 0 <= spans[a][0] and spans[a][1] <= 100]
+
+
+def _place_names(ranked, positions, sides, rows: int, lines=()) -> dict[int, tuple[str, str, int]]:
+    """Each name on the first of its ``sides`` and in the first row where it meets no name
+    already there, crosses no leader line of a name in a lower row and is crossed by none of its
+    own (nor one of ``lines``: (row it reaches, x, (x, x))); a name that fits nowhere is left to
+    its tooltip (and the chart's table)."""
+    gap = 4 * 100 / _PLOT_PX
+    placed: dict[int, tuple[str, str, int]] = {}
+    taken: list[tuple[int, float, tuple[float, float]]] = list(lines)  # (row, dot, span) of each name placed
+
+    def clear(row: int, dot: float, span: tuple[float, float]) -> bool:
+        def covers(s, x):  # a leader through a name (a name already keeps _LABEL_DX from its own)
+            return s[0] < x < s[1]
+        return all((span[1] + gap <= a or b + gap <= span[0]) if r == row
+                   else not covers(span, x) if r > row  # its leader runs down through this name
+                   else not covers((a, b), dot)        # this leader runs down through its name
+                   for r, x, (a, b) in taken)
+
     for i in positions:
         value, name = ranked[i]
-        text = f"{name} ({value:.1f})"
-        width = len(text) * _CHAR_PX * points_per_px
-        offset = _LABEL_DX * points_per_px
-        align = "right" if value <= centre else "left"
-        if align == "right" and value - offset - width < 0:
-            align = "left"
-        elif align == "left" and value + offset + width > 100:
-            align = "right"
-        span = ((value - offset - width, value - offset) if align == "right"
-                else (value + offset, value + offset + width))
-        gap = 4 * points_per_px
-        for row, spans in enumerate(taken):
-            if all(span[1] + gap <= a or b + gap <= span[0] for a, b in spans):
-                spans.append(span)
-                placed[i] = (text, align, row)
-                break
+        found = next(((a, span, r) for a, span in sides[i] for r in range(rows) if clear(r, value, span)), None)
+        if found is not None:
+            align, span, row = found
+            taken.append((row, value, span))
+            placed[i] = (f"{name} ({value:.1f})", align, row)
     return placed
 
 
@@ -200,7 +241,7 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
     # where the scenario lands among the others
     landing = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_rule(
         color=colour, strokeWidth=1.5, strokeDash=[3, 2], opacity=0.8).encode(
-        x="index:Q", y=alt.value(_OWN_Y), y2=alt.value(_SWARM_Y + _LANE * _LANES + 4))
+        x="index:Q", y=alt.value(_OWN_Y), y2=alt.value(_LANDING_Y))
     arrow = alt.Chart(own).transform_pivot("what", value="index").mark_rule(
         color=colour, strokeWidth=2).encode(x="now:Q", x2="with this scenario:Q", y=alt.value(_OWN_Y))
     own_marks = alt.Chart(own).mark_point(size=170, filled=True, opacity=1, color=colour,
@@ -211,8 +252,7 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
                         # under the strip, the partner's name above its two markers, one under
                         # the other: in a narrow column a one-line legend would be cut
                         legend=alt.Legend(title=partner, orient="bottom", direction="vertical")),
-        tooltip=[alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
-                 alt.Tooltip("index:Q", title="Index", format=".1f")])
+        tooltip=_OWN_TOOLTIP)
     own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
         baseline="bottom", dy=-11, fontSize=13, fontWeight="bold", color=colour).encode(
         x="index:Q", y=alt.value(_OWN_Y), text="partner:N")
