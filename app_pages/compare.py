@@ -61,18 +61,17 @@ with scores_tab:
     st.subheader(md(view.title))
     st.caption(md(view.caption))
     event = downloads.show_chart(f"compare-{wave}", view.heatmap, key="heatmap", on_select="rerun",
-                                 table=downloads.Table("The same numbers", view.table, {
-                                     c: st.column_config.NumberColumn(format="%.1f") for c in view.score_columns}))
+                                 table=downloads.Table("The same numbers", view.table))
     picked = (event.selection.get("pick") or []) if event is not None else []
     if picked and picked[0].get("partner") in view.partner_links:
         st.switch_page("app_pages/partner.py", query_params=view.partner_links[picked[0]["partner"]])
 
     st.markdown("**Open a partner's profile:**")
     if len(view.order) <= LINKS_SHOWN:
-        columns = st.columns(min(len(view.order), 4) or 1)
-        for n, name in enumerate(view.order):
-            columns[n % len(columns)].page_link("app_pages/partner.py", label=md(name), icon=":material/apartment:",
-                                                query_params=view.partner_links[name])
+        row = st.container(horizontal=True, gap="small")  # each link as wide as its name, wrapping
+        for name in view.order:
+            row.page_link("app_pages/partner.py", label=md(name), icon=":material/apartment:",
+                          query_params=view.partner_links[name], width="content")
     else:  # a wall of links helps nobody (and slows every rerun): choose, then open
         chooser, link = st.columns([3, 2], vertical_alignment="bottom")
         name = chooser.selectbox("Partner", view.order, key="open_partner", label_visibility="collapsed",

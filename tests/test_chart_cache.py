@@ -53,3 +53,23 @@ def test_the_drawn_spec_holds_the_same_rows_as_arrow_bytes(demo_db, monkeypatch)
         table = pa.ipc.open_stream(io.BytesIO(drawn["datasets"][name])).read_all()
         assert table.num_rows == len(rows)
         assert table.column_names[: len(rows[0])] == list(rows[0])
+
+
+def test_a_page_table_says_not_shown_for_a_hidden_group_and_leaves_other_gaps_empty():
+    frame = pd.DataFrame({"Wave": ["2025-Q1", "2025-Q2", "2025-Q3"],
+                          "Respondents": [14.0, None, 15.0],
+                          "Collaboration index": [61.6, None, 53.0],
+                          "Index change": [None, None, -8.6],
+                          "Not shown because": [None, "fewer than 5 responses", None]})
+    shown = downloads.as_shown(frame)
+    assert shown.to_dict("list") == {
+        "Wave": ["2025-Q1", "2025-Q2", "2025-Q3"],
+        "Respondents": ["14", "not shown", "15"],
+        "Collaboration index": ["61.6", "not shown", "53.0"],
+        "Index change": ["", "not shown", "-8.6"],
+        "Not shown because": ["", "fewer than 5 responses", ""]}
+
+
+def test_a_page_table_without_gaps_is_left_as_it_is():
+    frame = pd.DataFrame({"Wave": ["2025-Q1"], "Respondents": [14]})
+    assert downloads.as_shown(frame) is frame

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit import dataframe_util
 
 from pipelines.present import charts, exports
-from pipelines.present.views.parts import ChartInput
+from pipelines.present.charts import NOT_SHOWN
+from pipelines.present.views.parts import HIDDEN_BECAUSE, ChartInput
 
 
 # -- downloads --------------------------------------------------------------------------
@@ -80,8 +82,25 @@ def _show(spec: dict, name: str, spec_of, *, alt: str | None = None, key: str | 
 def data_table(table: Table, name: str) -> None:
     """A chart's data one click away: an expander "<title> as a table" with the table and its CSV."""
     with st.expander(f"{table.title} as a table", icon=":material/table_view:"):
-        st.dataframe(table.frame, hide_index=True, width="stretch", column_config=table.column_config)
+        st.dataframe(as_shown(table.frame), hide_index=True, width="stretch", column_config=table.column_config)
         csv_download(table.frame, name)
+
+
+def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A page table with empty cells as words: in a row whose group is not shown (its
+    ``HIDDEN_BECAUSE`` says why) the numbers read "not shown"; elsewhere an empty cell stays empty
+    (Streamlit would print "None"). Numbers as the page shows them: whole numbers without
+    decimals, others to one decimal."""
+    if not frame.isna().to_numpy().any():
+        return frame
+    hidden = frame[HIDDEN_BECAUSE].notna().to_numpy() if HIDDEN_BECAUSE in frame else np.zeros(len(frame), bool)
+    out = frame.astype(object).where(frame.notna(), "")
+    for column in frame.select_dtypes("number").columns:
+        values = frame[column]
+        whole = bool((values.dropna() % 1 == 0).all())
+        out[column] = [NOT_SHOWN if h and pd.isna(v) else "" if pd.isna(v) else f"{v:.0f}" if whole else f"{v:.1f}"
+                       for v, h in zip(values, hidden)]
+    return out
 
 
 def chart_downloads(spec_of, name: str) -> None:

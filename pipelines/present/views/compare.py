@@ -31,7 +31,6 @@ class CompareView:
     pending_title: str
     pending: tuple[tuple[str, str], ...]  # (group, responses its value does not count yet)
     table: pd.DataFrame | None       # the heatmap's numbers, one row per partner
-    score_columns: tuple[str, ...]   # the table's score columns
     ratings: ratings.RatingsView     # the "Who rates whom" tab
     # the pack
     cover: Cover
@@ -53,7 +52,7 @@ def order(cells: pd.DataFrame, sort: str) -> list[str]:
     return found + sorted(set(cells["partner"]) - set(found), key=str.casefold)
 
 
-def _table(cells: pd.DataFrame, ranked: list[str], k: int) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _table(cells: pd.DataFrame, ranked: list[str], k: int) -> pd.DataFrame:
     wide = cells.pivot_table(index="partner", columns="column", values="score", aggfunc="first",
                              dropna=False)
     columns = tuple(factor_label(f) for f in (*FACTORS, INDEX))
@@ -63,9 +62,9 @@ def _table(cells: pd.DataFrame, ranked: list[str], k: int) -> tuple[pd.DataFrame
     table.columns.name = None
     table["Respondents"] = index_rows["n"].to_numpy()
     table["Index change"] = index_rows["change"].round(1).to_numpy()
-    table["Not shown because"] = index_rows["suppression_reason"].map(
+    table[parts.HIDDEN_BECAUSE] = index_rows["suppression_reason"].map(
         lambda c: words.reason(c, k), na_action="ignore").to_numpy()
-    return table, columns
+    return table
 
 
 def heatmap_panel(ctx: Context, factors: pd.DataFrame, cells: pd.DataFrame, ranked: list[str]) -> Panel:
@@ -130,7 +129,7 @@ def build(source, state: links.LinkState) -> CompareView:
     cells = charts.heatmap_frame(factors[factors["wave"] == wave], index[index["wave"] == wave],
                                  changes[changes["wave"] == wave], k)
     ranked = order(cells, state.sort or "partner") if not cells.empty else []
-    table, columns = _table(cells, ranked, k) if not cells.empty else (None, ())
+    table = _table(cells, ranked, k) if not cells.empty else None
     return CompareView(
         context=ctx,
         no_partners=f"No partner answered the survey in {wave}." if cells.empty else None,
@@ -147,7 +146,7 @@ def build(source, state: links.LinkState) -> CompareView:
         hidden_title=f"Not shown in {wave}:",
         hidden=parts.hidden_groups(index[index["wave"] == wave], k),
         pending_title=f"Not counted yet in {wave}:", pending=parts.pending_groups(index[index["wave"] == wave]),
-        table=table, score_columns=columns,
+        table=table,
         ratings=ratings.build(ctx, source, state.partner),
         cover=cover(ctx, f"Compare {EM_DASH} wave {wave}"),
         heatmap_panel=heatmap_panel(ctx, factors, cells, ranked) if not cells.empty else None,

@@ -248,7 +248,7 @@ def build(source, state: links.LinkState) -> PartnerView:
         "Wave": my_index["wave"].to_numpy(),
         "Respondents": my_index["n"].to_numpy(),
         "Collaboration index": my_index["score"].round(1).to_numpy(),
-        "Not shown because": my_index["suppression_reason"].map(
+        parts.HIDDEN_BECAUSE: my_index["suppression_reason"].map(
             lambda c: words.reason(c, k), na_action="ignore").to_numpy()})
     return PartnerView(
         context=ctx, partner=partner,

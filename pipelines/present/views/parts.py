@@ -26,6 +26,7 @@ from pipelines.query.scores import PROGRAMME, Suppression
 EM_DASH = "\u2014"
 EN_DASH = "\u2013"
 SEP = "  \u00b7  "  # between the parts of a filter line
+HIDDEN_BECAUSE = "Not shown because"  # a page table's column: why a row's group is not shown
 
 
 @dataclass(frozen=True)
