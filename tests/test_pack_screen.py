@@ -97,13 +97,8 @@ def check(model, cursor) -> list:
 
 
 def profile_links(at) -> list[str]:
-    """The partners' profile links in the heatmap's order (the page lays them out in up to four
-    columns, left to right, then down: the app lists them column by column)."""
-    found = [link.proto.label for link in at.get("page_link")]
-    columns = min(len(found), 4)
-    per_column = [len(range(c, len(found), columns)) for c in range(columns)]
-    starts = [sum(per_column[:c]) for c in range(columns)]
-    return [found[starts[n % columns] + n // columns] for n in range(len(found))]
+    """The partners' profile links, in the order the page lays them out (one wrapping row)."""
+    return [link.proto.label for link in at.get("page_link")]
 
 
 def drawn(at, *keys: str) -> set[tuple]:
