@@ -404,13 +404,13 @@ def templates_section() -> None:
     st.caption("Starting points for a spreadsheet kept by hand. The survey template has one column per "
                "question of the current instrument, in the instrument's order (command line: "
                "python -m pipelines template survey).")
-    cols = st.columns(len(DATASETS))
-    for col, dataset in zip(cols, DATASETS):
-        col.download_button(DATASET_NOUNS[dataset].capitalize(), key=f"data_template_{dataset}", on_click="ignore",
+    row = st.container(horizontal=True, gap="small")  # each button as wide as its words, wrapping (never cut)
+    for dataset in DATASETS:
+        row.download_button(DATASET_NOUNS[dataset].capitalize(), key=f"data_template_{dataset}", on_click="ignore",
                             help=f"A CSV template for {DATASET_LABELS[dataset].lower()}",
                             data=lambda d=dataset: ingest.template(d, queries.cursor()),
                             file_name=f"{dataset}-template.csv", mime="text/csv", icon=":material/download:",
-                            width="stretch")
+                            width="content")
 
 
 def demo_section() -> None:

@@ -28,9 +28,8 @@ page.pinned_notice()
 
 ASOF = queries.asof()
 if queries.source().whatif_current(ASOF)["wave"].isna().all():
-    st.warning("No survey responses yet, so there is nothing to move. Load a pulse survey export "
-               "on the Data page.")
-    st.stop()
+    page.no_data("No survey responses yet, so there is nothing to move. Load a pulse survey export "
+                 "on the Data page.")
 BASE = queries.view(LinkState(page="what-if", asof=ASOF))  # the partners, the wave, the model
 
 

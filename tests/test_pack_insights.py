@@ -89,7 +89,7 @@ def test_the_pdf_of_compare_marks_every_small_rater(source):
     matrix = "\n".join(p for p in pages if "Who rates whom, 2026-Q3" in p)
     pipwell = matrix.split("\nPipwell Ecology\n", 1)[1].split("All partners")[0]  # its row: a cell a line
     assert pipwell.splitlines() == ["n < 5"] * 5 + ["\u2014", "n < 5"]
-    assert "protects" in matrix
+    assert "protected" in matrix
 
 
 # -- the command line: comments only when asked ----------------------------------------------------

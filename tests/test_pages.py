@@ -294,3 +294,15 @@ def test_compare_with_many_partners_offers_a_chooser_and_one_link(generated_prog
     chooser.set_value("P7").run()
     (link,) = at.get("page_link")
     assert link.proto.label == "Open P7" and "partner=P7" in link.proto.query_string
+
+
+@pytest.mark.parametrize("page", ["app_pages/whatif.py", "app_pages/overview.py",
+                                  "app_pages/compare.py"])
+def test_a_view_pinned_to_before_the_first_survey_says_so_and_points_to_the_latest_data(demo, page):
+    """Loading a survey would not change that version: the page says what to choose instead."""
+    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("batch 1 ("))
+    at = _app({"asof": label}, page=page)
+    assert [w.value for w in at.warning] == [
+        "This view is pinned to a data version from before the first survey export was loaded, so there is "
+        "nothing to show here. Choose \"Latest data\" under \"Data as of\" in the sidebar."]
+    assert not at.exception

@@ -40,7 +40,7 @@ def build(source, **state):
     (words.Form.NOTE, "fewer than 7 responses \u2014 not shown",
      "not shown, so a smaller group cannot be worked out by subtraction"),
     (words.Form.CELL, "not shown: fewer than 7 responses", "not shown: protects a smaller group"),
-    (words.Form.MARK, "n < 7", "protects"),
+    (words.Form.MARK, "n < 7", "protected"),
     (words.Form.COUNT, "< 7", "protected"),
 ])
 def test_a_reason_in_each_form_says_the_real_k(form, small, complement):
@@ -204,7 +204,7 @@ def test_compare_table_and_caption(source):
     pipwell = view.table.set_index("Partner").loc["Pipwell Ecology"]
     assert pd.isna(pipwell["Collaboration index"]) and pipwell["Not shown because"] == "fewer than 5 responses"
     assert view.caption == ("Arrows: change since 2025-Q4. Hover a cell for its n and 95% interval. Grey cells "
-                            "are not shown (\u2715 n < 5: fewer than 5 responses; \u2715 protects: hidden so a "
+                            "are not shown (\u2715 n < 5: fewer than 5 responses; \u2715 protected: hidden so a "
                             "smaller group cannot be worked out by subtraction).")
 
 

@@ -88,9 +88,9 @@ def test_the_matrix_rows_rate_columns_with_the_change(source):
 def test_a_small_rater_is_never_shown_and_its_complement_is_marked(source):
     matrix = rows(build(source, page="compare", wave="2026-Q3").ratings.matrix)
     assert matrix[5] == ["Pipwell Ecology", *["n < 5"] * 5, "\u2014", "n < 5"]
-    assert matrix[4] == ["Northline Infrastructure", *["protects"] * 4, "\u2014", "75.0 \u25b215.9",
-                         "protects"]
-    assert matrix[2][1] == "protects"
+    assert matrix[4] == ["Northline Infrastructure", *["protected"] * 4, "\u2014", "75.0 \u25b215.9",
+                         "protected"]
+    assert matrix[2][1] == "protected"
 
 
 def test_the_two_sides_of_a_relationship_largest_gap_first(source):

@@ -29,8 +29,16 @@ def pinned_notice() -> None:
                 icon=":material/push_pin:")
 
 
-def no_data(message: str) -> None:
-    """Stop the page with a plain message (no survey data yet)."""
+PINNED_BEFORE_DATA = ("This view is pinned to a data version from before {what} was loaded, so there is "
+                      "nothing to show here. Choose \"Latest data\" under \"Data as of\" in the sidebar.")
+
+
+def no_data(message: str, what: str = "the first survey export") -> None:
+    """Stop the page with a plain message (no survey data yet); in a view pinned to a version
+    from before the data, say so (loading more would not change that version)."""
+    if queries.asof() is not None:
+        st.warning(PINNED_BEFORE_DATA.format(what=what), icon=":material/info:")
+        st.stop()
     st.warning(message, icon=":material/info:")
     try:  # a viewer who may not load data has no Data page to go to
         st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
@@ -57,7 +65,7 @@ def page_context(title: str, no_waves: str, *, no_partners: str | None = None) -
     pinned = queries.asof()
     context = PageContext(pinned, queries.anonymity_k(), queries.thresholds(), queries.waves(asof=pinned))
     if no_partners is not None and queries.partners().empty:
-        no_data(no_partners)
+        no_data(no_partners, "the partners list")
     if not context.waves:
         no_data(no_waves)
     return context

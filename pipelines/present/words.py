@@ -42,7 +42,7 @@ _REASONS: dict[Suppression, dict[Form, str]] = {
         Form.SENTENCE: "hidden so a smaller group cannot be worked out by subtraction",
         Form.NOTE: "not shown, so a smaller group cannot be worked out by subtraction",
         Form.CELL: "not shown: protects a smaller group",
-        Form.MARK: "protects",
+        Form.MARK: "protected",
         Form.COUNT: "protected",
     },
 }
