@@ -150,7 +150,7 @@ def test_every_data_page_control_is_reached_by_tab(demo_app, page_1440):
     open_page(page, demo_app.url + "/data")
     for name in ["What is in the file?", "Upload", "Undo a batch", "Undo this batch...", "Survey responses",
                  "Survey questions", "Milestone plan", "Issue log", "Partner list", "Remove the demo programme..."]:
-        focus(page, name, limit=60)
+        focus(page, name)  # the whole page's round: a rerun landing meanwhile puts the focus back at the top
 
 
 def test_the_data_page_is_operated_by_keyboard_alone(demo_app, page_1440, tmp_path):
