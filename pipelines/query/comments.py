@@ -69,9 +69,8 @@ def shown_for(cursor, *, partner_id: int, wave: str, asof: int | None = None, k:
 def _shown(cursor, asof: int | None, k: int):
     """The partner x wave groups whose comments may be shown, by the version to read them at (the one
     place comments decide it): released by the scores, with ``k`` or more respondents at the version
-    the scores read the group at. Call inside one ``scores.snapshot``."""
-    reads = scores.released_reads(cursor, asof=asof)
-    for version, released in groups.by_read_version(reads):
-        at = asof if version is None else version
-        sizes = groups.per_partner_wave(cursor, at).merge(released[["partner_id", "wave"]], on=["partner_id", "wave"])
-        yield at, sizes[sizes["respondents"] >= k]
+    the scores read the group at (``respondents.as_released``). Call inside one ``scores.snapshot``."""
+    sizes = groups.as_released(cursor, asof)
+    shown = sizes[sizes["released"] & (sizes["respondents"] >= k)]
+    for at, group in shown.groupby("read_at", dropna=False, sort=True):
+        yield (asof if pd.isna(at) else int(at)), group

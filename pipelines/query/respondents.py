@@ -54,7 +54,8 @@ def by_read_version(reads: pd.DataFrame):
 
 def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
     """``per_partner_wave`` as the scores' releases show the groups: each partner x wave counted at
-    the version its scores show (``scores.released_reads``), with ``released`` False for a group with
+    the version its scores show (``scores.released_reads``; ``read_at``, <NA>: ``asof``'s own data),
+    with ``released`` False for a group with
     respondents that no release shows yet (counted at ``asof``: its count must not be given exactly).
     A count then changes only when the scores change, so two versions never give a late
     respondent's group away."""
@@ -64,7 +65,7 @@ def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.Dat
         parts = [own.iloc[0:0]]
         for version, group in by_read_version(reads):
             counted = own if version == asof else per_partner_wave(cursor, version)
-            parts.append(counted.merge(group[["partner_id", "wave"]], on=["partner_id", "wave"]))
+            parts.append(counted.merge(group[["partner_id", "wave", "read_at"]], on=["partner_id", "wave"]))
     released = pd.concat(parts, ignore_index=True).assign(released=True)
     waiting = own.merge(released[["partner_id", "wave"]], on=["partner_id", "wave"], how="left", indicator=True)
     waiting = waiting[waiting["_merge"].eq("left_only")].drop(columns="_merge").assign(released=False)

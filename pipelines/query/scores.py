@@ -293,18 +293,29 @@ def _rules(cursor, k: int, weights: dict[str, float]) -> releases.Rules:
 
 
 # -- the released groups -------------------------------------------------------------
+_open_snapshots = threading.local()  # ids of this thread's cursors inside a ``snapshot``
+
+
 @contextlib.contextmanager
 def snapshot(cursor) -> Iterator[None]:
     """One read transaction: the history, the releases and the rows read are of one moment (a load
-    committing in between would otherwise show rows that no release has checked)."""
-    try:
-        cursor.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:  # the caller's transaction is one moment already
+    committing in between would otherwise show rows that no release has checked). Inside another
+    snapshot of the same cursor, that one moment serves (DuckDB aborts a transaction that is asked
+    to BEGIN again, so nesting is known here rather than tried)."""
+    open_ids = _open_snapshots.__dict__.setdefault("ids", set())
+    if id(cursor) in open_ids:
         yield
         return
     try:
+        cursor.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:  # the caller's own transaction is one moment already
+        yield
+        return
+    open_ids.add(id(cursor))
+    try:
         yield
     finally:
+        open_ids.discard(id(cursor))
         cursor.execute("COMMIT")
 
 
