@@ -163,7 +163,7 @@ def test_programme_pack_filters_asof_and_links(programme_pptx):
     assert "Prepared 2026-11-25" in cover and "latest data, version 21, loaded" in cover
     for slide in slides[1:]:
         text = "\n".join(_slide_texts(slide))
-        assert re.search(r"Data: latest data, version 21, loaded \d{4}-\d\d-\d\d \d\d:\d\d\s+·\s+Demo programme: "
+        assert re.search(r"Data: latest data, version 21, loaded \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d\s+·\s+Demo programme: "
                          r"Northline Rail Alliance \(fictional\)", text), slide.shapes.title.text
         links = _links(slide)
         assert links and all(link.startswith(BASE + "/") for link in links), slide.shapes.title.text
@@ -323,7 +323,7 @@ def test_view_from_query_params_round_trip(demo_store):
 
     cursor = demo_store.cursor()
     label = versions.labels(cursor)[11]
-    assert label.startswith("batch 11 (")
+    assert label.startswith("version 11, loaded ")
     params = {"wave": "2026-Q2", "partner": "Kestrel Design", "factors": ["Shared goals", "Open communication"],
               "asof": label, "wi_partner": "Harbour Civils", "d_joint_governance": "15",
               "w_shared_goals": "0.4"}

@@ -19,7 +19,7 @@ def sidebar(page) -> None:
                      format_func=lambda v: "Latest data" if v is None else labels[v],
                      help="Pin the view to the data as it was after one load, so later uploads do not "
                           "change what a shared link shows.")
-        if requested and not st.session_state.get("asof") and links.pinned_version(requested, labels) is None:
+        if requested and not st.session_state.get("asof") and queries.pinned_version(requested) is None:
             st.warning(f"The link pins data version {md(requested)}, which this programme does not have. "
                        "Showing the latest data instead.")
         current = queries.data_version()
@@ -33,8 +33,9 @@ def sidebar(page) -> None:
 
 
 def _pin_by_number(page, requested: str | None, labels: dict[int, str]) -> None:
-    """Open the version a link names by its number (typed by hand, or as the CLI's ``--asof``
-    takes it: "12", "012"), with the link spelling it by its label.
+    """Open the version a link names otherwise than by its label (by its number, typed by hand or
+    as the CLI's ``--asof`` takes it: "12", "012"; by a label links were written with before),
+    with the link spelling it by its label.
 
     The bound "Data as of" picker seeds itself only from its labels in the URL and drops anything
     else. On a session's first run (the picker not drawn yet) ``page`` is reopened with the
@@ -42,7 +43,7 @@ def _pin_by_number(page, requested: str | None, labels: dict[int, str]) -> None:
     longer settable) the picker is given the version, and writes its label into the URL."""
     if not requested or requested in labels.values():
         return
-    version = links.pinned_version(requested, labels)
+    version = queries.pinned_version(requested)
     if version is None:
         return  # the picker drops it; the sidebar says the programme has no such version
     if "asof" in st.session_state:

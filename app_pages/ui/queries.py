@@ -128,6 +128,11 @@ def version_labels() -> dict[int, str]:
     return source().version_labels()
 
 
+def pinned_version(value) -> int | None:
+    """The version a link's ``asof`` names (its label, a former label, its number); None if none."""
+    return versions.match(value, source().version_names())
+
+
 def anonymity_k() -> int:
     return settings.anonymity_k()
 

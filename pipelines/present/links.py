@@ -121,17 +121,6 @@ class LinkState:
                    sort=one("sort"), asof=_parse_asof(one("asof"), cursor), scenarios=scenarios)
 
 
-def pinned_version(value, labels: Mapping[int, str]) -> int | None:
-    """The data version a link's ``asof`` names among ``labels`` (version -> the as-of picker's
-    label): its label, or its number as the command line's ``--asof`` takes it ("12", " 12",
-    "012", "+12"); None when the programme has no such version."""
-    text = str(value).strip()
-    found = next((number for number, label in labels.items() if label == text), None)
-    if found is None and text.removeprefix("+").isdigit():
-        found = int(text)
-    return found if found in labels else None
-
-
 def _parse_asof(value, cursor) -> int | None:
     """A link's pinned version: a number, or (with a cursor) the label the link spells it by."""
     if value in (None, ""):

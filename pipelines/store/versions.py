@@ -7,8 +7,10 @@ store's history: ``batches.batch_id`` is the version at which a batch loaded, an
 so any version can be rebuilt (``visible``) and a pinned link keeps showing what it showed.
 
 A pinned version travels in links as its label (a bound Streamlit widget writes the
-option's label into the URL). ``labels`` makes the labels and ``parse`` reads them back by
-looking them up among the versions the programme has, never by pattern over display text.
+option's label into the URL). ``labels`` makes the labels; ``match`` is the one rule that reads
+a version back from a link or a command (its label, a label links were written with before,
+or its number), by looking it up among the versions the programme has, never by pattern over
+display text.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pipelines.store.schema import NATURAL_KEYS
@@ -57,10 +60,16 @@ class Version:
 
     @property
     def label(self) -> str:
-        """How a link spells this version (stable: pinned links in the wild use it)."""
-        when = _stamp(self.at)
+        """How the "Data as of" picker, the pinned banner's words and a link name this version:
+        "version 3, loaded 6 Dec 2026 13:00", "version 5, undo on 6 Dec 2026 13:05"."""
+        what = "loaded" if self.event is Event.LOAD else "undo on"
+        return f"version {self.number}, {what} {_when(self.at)}"
+
+    @property
+    def former_labels(self) -> tuple[str, ...]:
+        """How links written before spelled this version (pinned links in the wild keep opening)."""
         prefix = "undo of batch" if self.event is Event.UNDO else "batch"
-        return f"{prefix} {self.batch} ({when})"
+        return (f"{prefix} {self.batch} ({_stamp(self.at)})",)
 
 
 # -- reading the history ------------------------------------------------------------------
@@ -90,17 +99,34 @@ def labels(cursor) -> dict[int, str]:
     return {v.number: v.label for v in all_versions(cursor)[::-1]}
 
 
+def names(cursor) -> dict[str, int]:
+    """Every spelling a link or a command may name a version by (its label, its former labels) ->
+    its number: what ``match`` looks a link's text up in."""
+    return {name: v.number for v in all_versions(cursor) for name in (v.label, *v.former_labels)}
+
+
+def match(value, known: Mapping[str, int]) -> int | None:
+    """The version ``value`` names among ``known`` (``names``): one of its spellings, or its
+    number as typed by hand or given to ``--asof`` ("12", " 12", "012", "+12"); None when the
+    programme has no such version."""
+    text = str(value).strip()
+    if text in known:
+        return known[text]
+    if text.removeprefix("+").isdigit() and int(text) in known.values():
+        return int(text)
+    return None
+
+
 def parse(value, cursor) -> int | None:
-    """The version a link or a command names: its number or its label; None for the latest.
-    Raises UnknownVersion (naming the versions there are) for anything else."""
+    """The version a link or a command names (``match``); None for the latest. Raises
+    UnknownVersion (naming the versions there are) for anything else."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    found = all_versions(cursor)
-    text = str(value).strip()
-    for version in found:
-        if text == str(version.number) or text == version.label:
-            return version.number
-    raise UnknownVersion(text, [v.number for v in found])
+    known = names(cursor)
+    found = match(value, known)
+    if found is None:
+        raise UnknownVersion(str(value).strip(), sorted(set(known.values())))
+    return found
 
 
 def check(asof: int | None, cursor) -> int | None:
@@ -213,7 +239,7 @@ def _when(value) -> str:
 
     if value is None or pd.isna(value):
         return "date unknown"
-    return _stamp(value)
+    return moment(value)
 
 
 def _stamp(value) -> str:

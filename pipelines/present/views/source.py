@@ -68,6 +68,7 @@ QUERIES: dict[str, Callable[..., Any]] = {
         cursor, partner_id=partner_id, wave=wave, asof=asof),
     "action_board": lambda cursor, k, asof, partner: agreed.board(cursor, partner=partner, asof=asof, k=k),
     "version_labels": _labels,
+    "version_names": lambda cursor, k: versions.names(cursor),
     "describe": lambda cursor, k, asof: versions.describe(cursor, asof),
     "in_words": lambda cursor, k, asof: versions.in_words(cursor, asof),
     "is_demo": lambda cursor, k, asof: versions.is_demo(cursor, asof),
@@ -163,6 +164,10 @@ class Source:
 
     def version_labels(self) -> dict[int, str]:
         return self._fetch("version_labels")
+
+    def version_names(self) -> dict[str, int]:
+        """Every spelling a link may name a version by -> its number (``versions.match``)."""
+        return self._fetch("version_names")
 
     def describe(self, asof: int | None) -> str:
         return self._fetch("describe", asof)
