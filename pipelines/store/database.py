@@ -136,7 +136,7 @@ class Store:
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                return duckdb.connect(str(self.path), config=lake.ENGINE_CONFIG)
             except duckdb.IOException as error:
                 message = str(error)
                 if "lock" not in message.lower():

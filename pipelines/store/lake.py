@@ -205,9 +205,16 @@ def connect(location: str, data_path: str | None, *, create: bool = True) -> duc
     return connection
 
 
+# Every store connection's engine settings (a file's and a lake's). DuckDB's allocator keeps a query's
+# freed working memory until later allocations in the same thread purge it; Streamlit runs each page in a
+# new thread, so a pinned 5M view's ~400 MB stayed (benchmarks/memory.py, settled RSS after two pins
+# 707-748 MB before, 509 MB with its background purge threads).
+ENGINE_CONFIG = {"allocator_background_threads": True}
+
+
 def _new_connection() -> duckdb.DuckDBPyConnection:
     os.environ.setdefault("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_SECONDS)
-    connection = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False})
+    connection = duckdb.connect(":memory:", config={**ENGINE_CONFIG, "autoinstall_known_extensions": False})
     try:
         load_extensions(connection)
     except BaseException:
