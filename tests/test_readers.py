@@ -588,3 +588,39 @@ def test_ms_project_xml_read_as_its_tasks():
 def test_schedule_files_that_cannot_be_read_say_why(data, words):
     with pytest.raises(ReadError, match=words):
         read_file("plan.xer" if data.startswith(b"ERMHDR") else "plan.xml", data)
+
+
+def _grouped_xlsx(levels: list[int], before: dict[str, list[int]] | None = None) -> bytes:
+    """A sheet "Plan" whose rows are grouped at ``levels``, after the sheets of ``before``."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, levels in [*(before or {}).items(), ("Plan", levels)]:
+        ws = wb.create_sheet(title)
+        ws.append(["Task Name", "Duration"])
+        for n, level in enumerate(levels, start=2):
+            ws.append([f"Task {n}", "0"])
+            ws.row_dimensions[n].outline_level = level
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_workbooks_row_grouping_is_read_as_each_rows_outline_level():
+    """Smartsheet exports hierarchy as Excel row grouping, which neither workbook reader gives."""
+    t = read_file("plan.xlsx", _grouped_xlsx([0, 1, 2, 1, 0]))
+    assert t.outline_levels == [0, 1, 2, 1, 0]
+
+
+def test_a_workbook_without_grouping_or_a_text_file_has_no_outline_levels():
+    assert read_file("plan.xlsx", _grouped_xlsx([0, 0, 0])).outline_levels is None
+    assert read_file("plan.csv", b"Task Name,Duration\nA,0\nB,1\n").outline_levels is None
+
+
+def test_outline_levels_are_read_from_the_chosen_sheet_across_read_pieces():
+    from pipelines.ingest import workbooks
+
+    data = _grouped_xlsx([0, 1] * 300, before={"Notes": [0, 0, 2]})
+    expected = {n: 1 for n in range(3, 602, 2)}
+    for chunk in (7, 64, 1 << 20):  # tags cut at every place a piece can end
+        assert workbooks._outline_levels(data, "Plan", chunk=chunk) == expected
+    assert workbooks._outline_levels(data, "Missing") == {}

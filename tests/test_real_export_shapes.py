@@ -80,11 +80,13 @@ def test_smartsheet_export_with_hierarchy_as_excel_outline_and_no_row_id(program
     preview = prepare(programme, "milestones", "smartsheet_outline.xlsx", mapped)
     assert not preview.questions, preview.questions
     result = ingest.commit(programme, preview)
-    assert (result.rows_in, result.rows_accepted) == (6, 2)
-    assert any(n.startswith("Kept the 2 milestones of this plan ('Milestone' or 'Duration' marks them): "
-                            "4 ordinary tasks skipped.") for n in preview.notes)
+    assert (result.rows_in, result.rows_accepted) == (8, 3)
+    # the parent rows are read from the outline: 'Go-live' rolls up to 0 days over its one milestone
+    assert any(n.startswith("Kept the 3 milestones of this plan ('Milestone' or 'Duration' marks them): "
+                            "2 ordinary tasks and 3 summary rows skipped.") for n in preview.notes)
     got = rows(programme, "SELECT m.title, m.baseline_date, m.forecast_date, m.status FROM milestones m "
                           "WHERE m.current ORDER BY m.forecast_date")
     assert got == [("Design signed off", D(2025, 9, 12), D(2025, 9, 16), "Complete"),
-                   ("Building handed over", D(2025, 10, 27), D(2025, 10, 31), "Not Started")]
+                   ("Building handed over", D(2025, 10, 27), D(2025, 10, 31), "Not Started"),
+                   ("Service opened", D(2025, 11, 3), D(2025, 11, 3), "Not Started")]
     assert partner_names(programme) == NAMES

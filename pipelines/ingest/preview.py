@@ -420,7 +420,7 @@ def _kept(preview: Preview, frame: pd.DataFrame, keep: np.ndarray, skipped: dict
 
 
 def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
-    plan = schedules.milestone_rows(frame)
+    plan = schedules.milestone_rows(frame, preview.raw.outline_levels)
     if plan.note:
         preview.notes.append(plan.note)
     frame, rows = _kept(preview, frame, plan.keep, {Skipped.NOT_A_MILESTONE: int((~plan.keep).sum())})

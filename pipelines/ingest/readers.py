@@ -84,6 +84,9 @@ class RawTable:
     source_format: str
     question_text: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # a workbook's row outline level per data row (Excel's row grouping: how Smartsheet exports its
+    # hierarchy); None when the sheet groups no rows or the file is text
+    outline_levels: list[int] | None = None
 
 
 # --------------------------------------------------------------------------------------------

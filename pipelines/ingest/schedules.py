@@ -46,16 +46,20 @@ class Milestones:
     note: str | None
 
 
-def milestone_rows(frame: pd.DataFrame) -> Milestones:
+def milestone_rows(frame: pd.DataFrame, outline: list[int] | None = None) -> Milestones:
     """The plan's milestones: rows flagged Milestone (Yes/True/1) or of zero duration (``0 days``,
     ``0d``, ``0 hrs``, ``0 edays``); never a summary row (flagged Summary, or a row whose next row sits
-    deeper in the outline). A plan with none of those columns is a milestone list: every row is kept."""
+    deeper in the outline: an outline level column, else ``outline``, the workbook's row grouping, as
+    Smartsheet exports its hierarchy). A plan with none of those columns is a milestone list: every row
+    is kept."""
     by_name = {normalise_header(c): c for c in frame.columns}
     flag = next((by_name[n] for n in MILESTONE_FLAGS if n in by_name and _flags(frame[by_name[n]]) is not None), None)
     duration = next((by_name[n] for n in DURATIONS if n in by_name), None)
     summary = next((by_name[n] for n in SUMMARY_FLAGS if n in by_name and _flags(frame[by_name[n]]) is not None),
                    None)
-    level = next((by_name[n] for n in OUTLINE_LEVELS if n in by_name), None)
+    level = next((frame[by_name[n]] for n in OUTLINE_LEVELS if n in by_name), None)
+    if level is None and outline is not None:
+        level = pd.Series(outline, dtype="int64")
     n = len(frame)
     if flag is None and duration is None:
         return Milestones(np.ones(n, dtype=bool), None)
@@ -67,7 +71,7 @@ def milestone_rows(frame: pd.DataFrame) -> Milestones:
         milestone |= np.array([bool(_ZERO.match(str(t).strip())) for t in text], dtype=bool)
     is_summary = _flags(frame[summary]) if summary is not None else np.zeros(n, dtype=bool)
     if level is not None:
-        is_summary |= _parents(frame[level])
+        is_summary |= _parents(level)
     milestone &= ~is_summary
     skipped_summary = int(is_summary.sum())
     skipped_tasks = n - int(milestone.sum()) - skipped_summary
