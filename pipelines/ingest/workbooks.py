@@ -86,6 +86,8 @@ def _outline_levels(data: bytes, title: str, chunk: int = 1 << 20) -> dict[int, 
         if target is None:
             return {}
         part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if not _contains(zf, part, b"outlineLevel="):
+            return {}  # most sheets group nothing: a plain search, not a parse of every row tag
         levels, tail, last = {}, b"", 0
         try:
             with zf.open(part) as xml:
@@ -151,19 +153,25 @@ _ERROR_CELL = b't="e"'  # a cell whose value is an error; in a sheet's XML only 
 
 
 def _has_error_cells(data: bytes, chunk: int = 1 << 20) -> bool:
-    """Whether any worksheet of the workbook holds an error cell (read in pieces: a sheet's XML
-    can be many times the upload's size)."""
+    """Whether any worksheet of the workbook holds an error cell."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for part in zf.namelist():
-            if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
-                continue
-            with zf.open(part) as xml:
-                tail = b""  # the end of what was read: a match may span two pieces
-                while piece := xml.read(chunk):
-                    window = tail + piece
-                    if _ERROR_CELL in window:
-                        return True
-                    tail = window[-(len(_ERROR_CELL) - 1):]
+        return any(_contains(zf, part, _ERROR_CELL, chunk) for part in zf.namelist()
+                   if part.startswith("xl/worksheets/") and part.endswith(".xml"))
+
+
+def _contains(zf: zipfile.ZipFile, part: str, text: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether ``part`` of the workbook holds ``text`` (read in pieces: a sheet's XML can be many
+    times the upload's size)."""
+    try:
+        with zf.open(part) as xml:
+            tail = b""  # the end of what was read: a match may span two pieces
+            while piece := xml.read(chunk):
+                window = tail + piece
+                if text in window:
+                    return True
+                tail = window[-(len(text) - 1):]
+    except KeyError:
+        return False
     return False
 
 
