@@ -265,3 +265,30 @@ def test_after_the_pages_open_their_store_afresh_the_warm_up_moves_to_it(tmp_pat
             second.store.close()
         for cached in (warmup._warmer, queries._store):
             cached.clear()
+
+
+def test_the_first_views_warmed_are_the_ones_a_bare_link_opens(demo, monkeypatch):
+    """The Overview and What-if opened without parameters after the warm-up build no view: each
+    state they ask for was warmed (as the page asks for it, so under the same cache key). Before,
+    What-if's first open after a load built its partners' view and its first partner's."""
+    from test_pages import _app
+
+    from app_pages.ui import queries
+
+    built, real = [], queries.views.build
+    monkeypatch.setattr(queries.views, "build", lambda source, state: built.append(state) or real(source, state))
+    queries.forget_computed()
+    queries._store.clear()
+    try:
+        queries.warm_first_views(queries.open_store())
+        warmed = list(built)
+        assert [(s.page, len(s.scenarios)) for s in warmed] == [("overview", 0), ("what-if", 0), ("what-if", 1)]
+        assert warmed[2].scenarios[0].partner == "Brackwater Systems" and not warmed[2].scenarios[0].deltas
+        built.clear()
+        _app()
+        _app(page="app_pages/whatif.py")
+        assert built == []  # every view the two pages asked for was warmed
+    finally:
+        queries.forget_computed()
+        queries.open_store().close()
+        queries._store.clear()

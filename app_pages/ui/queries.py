@@ -207,18 +207,32 @@ def view(state: links.LinkState):
     return _shared_view(*_qkey(), _state_key(state), state)
 
 
+def first_views() -> Iterator[links.LinkState]:
+    """The views a link without parameters opens, on the latest data, most opened first: the
+    Overview, then What-if's partners and its first partner unmoved (its first open after a load
+    waited for them)."""
+    found = waves(None)
+    if not found:
+        return
+    yield links.LinkState(page="overview", wave=found[-1], asof=None)
+    whatif = links.LinkState(page="what-if", asof=None)
+    yield whatif
+    base = view(whatif)  # built by the caller by now
+    if base.partners:
+        yield links.LinkState(page="what-if", asof=None, scenarios=(links.Scenario(base.default_partner, {}, None),))
+
+
 def warm_first_views(warmed: Store) -> None:
-    """Outside any page run (the warm-up thread of ``warmed``, after each fit): the Overview of the
-    latest data, built as a link without parameters asks for it, so the first click after a start or
-    a load finds it (and the queries it shares with the other pages) ready. Nothing when the process
-    now serves another store (tests switch stores within one process)."""
+    """Outside any page run (the warm-up thread of ``warmed``, after each fit): ``first_views``,
+    built as the pages ask for them, so the first click after a start or a load finds them (and the
+    queries they share with the other pages) ready. Nothing when the process now serves another
+    store (tests switch stores within one process)."""
     if warmed.location != str(db_path()):
         return
     _warming.location = warmed.location  # every query of the build on this store, whatever happens meanwhile
     try:
-        found = waves(None)
-        if found:
-            view(links.LinkState(page="overview", wave=found[-1], asof=None))
+        for state in first_views():
+            view(state)
     finally:
         _warming.location = None
 
