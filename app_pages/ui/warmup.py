@@ -1,6 +1,8 @@
 """The process's warm-up thread (``pipelines.query.warm.Warmer``), one per store, so the what-if
-model is fitted, and the Overview's first view built, in the background at start and after every load: started by the server's start
-(``app_pages/ui/server.py``, when served by ``serve.py``) or else by the first script run."""
+model is fitted, and the first views a bare link opens are built (Overview, What-if:
+``queries.first_views``), in the background at start and after every load: started by the
+server's start (``app_pages/ui/server.py``, when served by ``serve.py``) or else by the first
+script run."""
 from __future__ import annotations
 
 import streamlit as st

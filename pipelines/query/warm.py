@@ -14,8 +14,8 @@ flat however many pinned links are opened.
 shared across threads; the process keeps one connection) that fits the latest data when it
 starts and again whenever the store's data version changes (a load or an undo, from the Data
 page or a command handed to the app), so the first What-if open after a load finds it ready;
-``after`` (the app passes its Overview's view model) is warmed next, in the same round, before
-the version counts as warmed.
+``after`` (the app passes its first views: the Overview's, What-if's) is warmed next, in the same
+round, before the version counts as warmed.
 """
 from __future__ import annotations
 
