@@ -14,8 +14,8 @@ flat however many pinned links are opened.
 shared across threads; the process keeps one connection) that fits the latest data when it
 starts and again whenever the store's data version changes (a load or an undo, from the Data
 page or a command handed to the app), so the first What-if open after a load finds it ready;
-``after`` (the app passes its first views: the Overview's, What-if's) is warmed next, in the same
-round, before the version counts as warmed.
+``after`` (the app passes its first views: the Overview's, What-if's) is warmed first, in the same
+round (the Overview needs no fit), and the version counts as warmed when both are done.
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ class Warmer:
     def __init__(self, store, poll_seconds: float = POLL_SECONDS, after: Callable[[object], None] | None = None):
         self.store = store
         self.poll_seconds = poll_seconds
-        self.after = after  # more to warm once the fit is in (the pages' first views), given the store
+        self.after = after  # the pages' first views, warmed before the fit (given the store)
         self.warmed: int | None = None  # the data version last warmed
         self.cursor = None
         self._tried: int | None = None  # the data version last fitted or failed (not retried)
@@ -170,8 +170,10 @@ class Warmer:
                     version = self.store.data_version(self.cursor)
                     if version != self._tried:
                         self._tried = version
-                        whatif_model(self.cursor, None)
+                        # the Overview first: the page most opened, and it needs no fit (What-if's
+                        # views, warmed next, fit on the way; else the fit is made here)
                         self._after()
+                        whatif_model(self.cursor, None)
                         with self._changed:
                             self.warmed = version
                             self._changed.notify_all()
