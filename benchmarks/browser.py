@@ -28,7 +28,9 @@ its opens interleaved with the app's so both see the same machine load. Measured
 * warm: each page's link opened again on a server whose caches are warm;
 * a slider step on What-if: an arrow key on a factor slider until the rerun has finished;
 * ``SESSIONS`` browser sessions opening the same Overview link at once (slowest and median), after
-  one person alone opened it; and the same on the empty page;
+  one person alone opened it; and the same on the empty page; the same meeting with the others'
+  browsers elsewhere (``open_among``: one Chromium session, the last to reach the server, among
+  ``SESSIONS - 1`` over the websocket): what the last director to arrive waits;
 * after a load (``python -m pipelines load`` of a refreshed issue log, handed to the running app):
   What-if, then Overview, opened first;
 * pinned links: Overview and What-if pinned to each of the ``PINS`` versions before that load;
@@ -43,6 +45,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -261,6 +264,42 @@ async def open_at_once(browser, server: Server, path: str, sessions: int) -> dic
             "start_spread_ms": max(origins) - min(origins), "load": load, "errors": errors}
 
 
+async def open_among(browser, server: Server, path: str, others: int) -> dict:
+    """A meeting as the last director to be served sees it: one Chromium session opens ``path``;
+    when its page has loaded and its first request to the server is ready, ``others`` sessions
+    ask for the same page over Streamlit's websocket (their browsers run on their own computers,
+    not on this machine's two cores) and the Chromium session's request is let through once all
+    of theirs have gone out, so it is served last. That browser's time, from navigation start."""
+    load = os.getloadavg()[0]
+    context, page = await new_page(browser)
+    crowd: list[asyncio.Task] = []
+    outgoing: asyncio.Queue = asyncio.Queue()
+
+    async def forward(upstream) -> None:  # the page's messages in order, the first after the crowd's
+        first = True
+        while (message := await outgoing.get()) is not None:
+            if first:
+                first, sent = False, asyncio.Semaphore(0)
+                crowd.extend(asyncio.create_task(protocol.open_session(server.url, path, sent=sent))
+                             for _ in range(others))
+                for _ in range(others):
+                    await sent.acquire()
+            upstream.send(message)
+
+    def hold(route) -> None:
+        upstream = route.connect_to_server()
+        route.on_message(lambda message: outgoing.put_nowait(message))
+        crowd.append(asyncio.create_task(forward(upstream)))
+
+    await page.route_web_socket(re.compile(r".*/_stcore/stream"), hold)
+    await page.goto(server.link(path), wait_until="commit")
+    sample = {**await finished(page), "load": load, "errors": await _errors(page)}
+    await context.close()
+    outgoing.put_nowait(None)
+    crowd_s = [d["s"] for d in await asyncio.gather(*crowd) if d]
+    return {**sample, "others_slowest_s": max(crowd_s)}
+
+
 async def slider_steps(page, server: Server, steps: int) -> list[dict]:
     """Arrow key on the first factor slider of the What-if page, ``steps`` times (a new value
     each): seconds from the key press until the rerun has finished."""
@@ -345,7 +384,8 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                 await floor_open()
 
                 for key in ("alone", "sessions", "floor_sessions", "sessions_niced", "floor_sessions_niced",
-                            "server_alone", "server_sessions", "floor_server_alone", "floor_server_sessions"):
+                            "server_alone", "server_sessions", "floor_server_alone", "floor_server_sessions",
+                            "among"):
                     out[key] = []
                 overview = PATHS["overview"]
                 for _ in range(repeats if sessions else 0):
@@ -354,6 +394,7 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                     out["floor_sessions"].append(await open_at_once(browser, floor, "", SESSIONS))
                     out["sessions_niced"].append(await open_at_once(low, server, overview, SESSIONS))
                     out["floor_sessions_niced"].append(await open_at_once(low, floor, "", SESSIONS))
+                    out["among"].append(await open_among(browser, server, overview, SESSIONS - 1))
                     await floor_open()
                     # the same over the websocket protocol, no browsers: the server's part alone
                     for name, target in (("", server), ("floor_", floor)):
@@ -435,16 +476,20 @@ def summary(raw: dict) -> dict:
     figure("empty page, server only (no browser): one person alone", raw.get("floor_server_alone", []))
     figure(f"empty page, server only (no browser): {SESSIONS} sessions at once, slowest",
            raw.get("floor_server_sessions", []), "slowest_s")
+    figure(f"overview, the last of {SESSIONS} at once in Chromium, the others over the websocket",
+           raw.get("among", []))
     figure("empty page, cold (first open after start)", raw["floor_cold"])
     alone = _median(raw["alone"])
     slowest = _median(raw["sessions"], "slowest_s")
     server_alone = _median(raw.get("server_alone", []))
     server_slowest = _median(raw.get("server_sessions", []), "slowest_s")
+    among = _median(raw.get("among", []))
     warm = _median(raw["warm"]["overview"])
     to_warm = {name: round(f["median_s"] / warm, 1) for name, f in figures.items() if f["median_s"] and warm}
     return {"floor_s": floor, "floor_server_cpu_s": _median(raw["floor"], "server_cpu_s"), "figures": figures,
             "to_warm_overview": to_warm, "ready_s": raw.get("ready_s"),
             "sessions_slowest_vs_alone": round(slowest / alone, 1) if slowest and alone else None,
+            "meeting_last_vs_alone": round(among / alone, 1) if among and alone else None,
             "server_sessions_slowest_vs_alone":
                 round(server_slowest / server_alone, 1) if server_slowest and server_alone else None,
             "memory": raw["memory"],

@@ -12,7 +12,9 @@ then ``n`` at the same moment.
 
 ``python -m benchmarks.sessions URL [--path PAGE] [--query QS] [--sessions 15] [--repeats 5]``
 against a running server prints one ``RESULT {json}`` line; ``benchmarks/browser.py`` runs the
-same next to its browser sessions.
+same next to its browser sessions. With ``--meeting``: the same meeting as a director in it waits,
+in headless Chromium: one person alone, then the last of ``sessions`` to be served
+(``browser.open_among``: the others over the websocket, as their browsers run elsewhere).
 """
 from __future__ import annotations
 
@@ -26,9 +28,11 @@ import urllib.parse
 SETTLE_S = 0.5
 
 
-async def open_session(url: str, path: str = "", query: str = "", timeout_s: float = 600) -> dict:
+async def open_session(url: str, path: str = "", query: str = "", timeout_s: float = 600,
+                       sent: asyncio.Semaphore | None = None) -> dict:
     """One new session of the page at ``url``/``path``: seconds from connecting until its run
-    finished (``s``), from the server's first "running" to then (``run_s``), the elements sent."""
+    finished (``s``), from the server's first "running" to then (``run_s``), the elements sent.
+    ``sent`` is released once the request for the run has gone out."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -42,6 +46,8 @@ async def open_session(url: str, path: str = "", query: str = "", timeout_s: flo
         state.context_info.timezone, state.context_info.locale = "UTC", "en-GB"
         state.context_info.url = f"{url}/{path}" + (f"?{query}" if query else "")
         await socket.send(request.SerializeToString())
+        if sent is not None:
+            sent.release()
         running = finished = None
         elements = 0
         while True:
@@ -72,6 +78,41 @@ async def at_once(url: str, sessions: int, path: str = "", query: str = "") -> d
             "elements": [d["elements"] for d in done]}
 
 
+async def meeting(url: str, path: str, sessions: int, repeats: int) -> dict:
+    """``--meeting``: Chromium's time for one person alone and for the last of ``sessions`` served."""
+    from playwright.async_api import async_playwright
+
+    from benchmarks import browser
+    from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+    class Running:  # a server someone else started
+        def __init__(self, url: str):
+            self.url = url.rstrip("/")
+
+        def link(self, to: str) -> str:
+            return f"{self.url}/{to}"
+
+    server, alone, last = Running(url), [], []
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+
+        async def one() -> dict:
+            context, page = await browser.new_page(chromium)
+            await page.goto(server.link(path), wait_until="commit")
+            done = await browser.finished(page)
+            await context.close()
+            return done
+
+        await one()  # the caches of this link filled
+        for _ in range(repeats):
+            alone.append(await one())
+            last.append(await browser.open_among(chromium, server, path, sessions - 1))
+        await chromium.close()
+    one_s, last_s = statistics.median(a["s"] for a in alone), statistics.median(m["s"] for m in last)
+    return {"alone_s": one_s, "last_of_meeting_s": last_s, "last_vs_alone": round(last_s / one_s, 1),
+            "alone": alone, "meeting": last}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sessions", description=__doc__.split("\n")[0])
     parser.add_argument("url", help="the running server, e.g. http://127.0.0.1:8501")
@@ -79,7 +120,12 @@ def main() -> None:
     parser.add_argument("--query", default="", help="the link's query string, without '?'")
     parser.add_argument("--sessions", type=int, default=15)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--meeting", action="store_true",
+                        help="in Chromium: one person alone, then the last of the sessions to be served")
     args = parser.parse_args()
+    if args.meeting:
+        print("RESULT " + json.dumps(asyncio.run(meeting(args.url, args.path, args.sessions, args.repeats))))
+        return
 
     async def run() -> dict:
         await open_session(args.url, args.path, args.query)  # the caches of this link filled
