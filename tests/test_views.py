@@ -239,10 +239,37 @@ def test_a_hidden_partner_says_why_and_never_a_number(source):
 def test_partner_evidence_metrics(source):
     view = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q2")
     joint = view.evidence[0][1].indicators[0]
-    assert (joint.label, joint.value) == ("Joint milestones", "100%")
-    assert joint.help.endswith("Higher is better. Based on 1.")
+    assert (joint.label, joint.value, joint.delta) == ("Joint milestones", "33%", "others 43%")
+    assert view.evidence[0][1].counts == (
+        "6 milestones due in 2025-Q3 to 2026-Q2: too few to compare (needs 10)",)
+    assert joint.help.endswith("Higher is better. 6 milestones due in 2025-Q3 to 2026-Q2: too few to "
+                               "compare (needs 10).")
     assert list(view.evidence_table.columns) == ["Factor", "Indicator", "2026-Q2", "2026-Q1", "Based on",
                                                  "Better when", "Unit"]
+
+
+def test_an_evidence_card_shows_the_pooled_figure_its_note_compares(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
+    governance = dict(view.evidence)["joint_governance"]
+    card = governance.indicators[0]
+    assert (card.label, card.value, card.delta, card.arrow) == ("Escalation rate", "27%", "others 29%", False)
+    assert governance.counts == ("15 issues raised in 2026-Q1 to 2026-Q2",)
+    assert governance.note.endswith("escalation rate 27% against 29%, 15 issues raised in 2026-Q1 to 2026-Q2)")
+
+
+def test_the_ageing_backlog_card_is_counted_at_the_waves_end(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
+    backlog = dict(view.evidence)["open_communication"]
+    assert [(m.label, m.value, m.delta) for m in backlog.indicators] == [
+        ("Median days to resolve", "38.0 days", "others 40.0 days"), ("Ageing backlog", "9", "+4.3")]
+    assert backlog.counts[1] == "At the end of 2026-Q2, against 7 milestones due in the year"
+
+
+def test_the_evidence_slide_says_what_each_figure_counts(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
+    assert view.profile_panel.table.columns == ("Evidence", "Value", "What it counts")
+    assert view.profile_panel.table.rows[4] == ("Escalation rate", "27%", "15 issues raised in 2026-Q1 to 2026-Q2")
+    assert view.profile_panel.notes[-1].startswith("Each figure pools this wave with the ones before it")
 
 
 def test_partner_pack_panels_follow_the_factors(source):
@@ -251,7 +278,7 @@ def test_partner_pack_panels_follow_the_factors(source):
     assert view.table_panel.table.columns == ("Wave", "Shared goals", "Open communication", "Collaboration index")
     assert view.profile_panel.chart.args[3] == ("shared_goals", "open_communication")
     assert view.profile_panel.context[0] == ("Partner Kestrel Design  \u00b7  Factors: Shared goals, Open "
-                                             "communication  \u00b7  Evidence for wave 2026-Q2")
+                                             "communication  \u00b7  Evidence up to wave 2026-Q2")
     assert {r[0] for r in view.agreement_panel.table.rows} == {"Shared goals", "Open communication"}
 
 

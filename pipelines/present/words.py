@@ -12,6 +12,7 @@ from enum import Enum
 import pandas as pd
 
 from pipelines.programme.actions import Status as ActionStatus
+from pipelines.query import evidence
 from pipelines.query.evidence import Status
 from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
@@ -77,6 +78,21 @@ def agreement_note(row, k: int) -> str:
     if Status(row["status"]) is Status.SURVEY_HIDDEN:
         return f"No survey score to compare: {reason(row['suppression_reason'], k)}"
     return str(row["note"])
+
+
+def evidence_counts(indicator: evidence.Indicator, row, wave: str) -> str:
+    """What a Partner-profile evidence figure counts, in the words of ``agreement_note``: its
+    window and n ("18 issues raised in 2026-Q1 to 2026-Q3"), too few to compare under
+    ``evidence.MIN_EVENTS``; the ageing backlog (a stock) at the wave's end."""
+    count = 0 if pd.isna(row["count"]) else int(row["count"])
+    if indicator.test is None:
+        return f"At the end of {wave}, against {count} {indicator.basis}"
+    if pd.isna(row["periods"]):
+        return f"No {indicator.basis} in {wave}"
+    said = f"{count} {indicator.basis} {evidence.span(row['evidence_from'], wave, int(row['periods']))}"
+    if count < evidence.MIN_EVENTS:
+        return f"{said}: too few to compare (needs {evidence.MIN_EVENTS})"
+    return said
 
 
 # -- participation, comments, agreed actions (#25) ----------------------------------------
