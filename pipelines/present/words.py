@@ -121,6 +121,10 @@ def rate_cell(value, below, warning: float) -> str:
     return shown or flag or "\u2014"
 
 
+# the freshness table's cell for a dataset whose rows hold no dates (partners, headcount, instrument)
+NO_DATES = "no dates in this dataset"
+
+
 def comments_withheld(partner: str, wave: str, k: int) -> str:
     return (f"{partner}'s comments for {wave} are not shown: fewer than {int(k)} of its people answered "
             "(comment_k), so a comment could point to who wrote it.")
