@@ -231,6 +231,14 @@ def test_the_freshness_table_names_datasets_as_the_data_page_does_and_says_which
     }
 
 
+def test_an_overview_pinned_before_the_headcount_says_why_invited_and_rate_are_blank(demo):
+    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("batch 8 ("))
+    said = [c.value for c in _app({"asof": pinned}).caption]
+    assert any("No headcount list had been loaded at this data version, so invited and response rate are "
+               "blank (\u2014); Latest data has them once it is loaded." in c for c in said)
+    assert not any("No headcount list" in c.value for c in _app().caption)
+
+
 @pytest.mark.parametrize("typed", ["8", " 8", "008", "+8"])
 def test_a_pin_typed_as_a_number_opens_that_version_and_the_link_spells_its_label(demo, typed):
     """A bare number, as the command line's --asof takes it (#23): the link is rewritten to the

@@ -408,3 +408,22 @@ def test_a_metric_value_in_large_type_is_a_short_figure(value, large):
 def test_a_link_pins_a_version_by_its_label_or_its_number_as_the_cli_takes_it(value, version):
     labels = {12: "batch 12 (2026-12-06 11:23)", 3: "undo of batch 2 (2026-12-05 09:00)"}
     assert links.pinned_version(value, labels) == version
+
+
+# -- headcount not loaded at the pinned version (#23) --------------------------------------------
+
+def test_a_pinned_overviews_participation_slide_says_why_invited_and_rate_are_blank(source):
+    view = build(source, page="overview", asof="8")
+    said = ("No headcount list had been loaded at this data version, so invited and response rate are "
+            "blank (\u2014); Latest data has them once it is loaded.")
+    assert view.participation.panel.notes[0] == said
+    assert view.participation.caption.endswith(said)
+    assert view.participation.panel.table.rows[0][1:4] == ("\u2014", "5 or more", "\u2014")
+
+
+def test_a_partners_participation_pinned_before_the_headcount_says_why_too(source):
+    pinned = build(source, page="partner", partner="Kestrel Design", wave="2026-Q1", asof="8")
+    assert pinned.participation.caption.endswith("Latest data has them once it is loaded.")
+    latest = build(source, page="partner", partner="Kestrel Design", wave="2026-Q1")
+    assert "No headcount list" not in latest.participation.caption
+    assert not any("No headcount list" in n for n in latest.participation.panel.notes)

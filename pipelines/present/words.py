@@ -121,6 +121,16 @@ def rate_cell(value, below, warning: float) -> str:
     return shown or flag or "\u2014"
 
 
+def no_headcount(pinned: bool) -> str:
+    """Why invited and response rate are blank (an em dash) everywhere: no headcount list is loaded
+    (at the pinned data version, or at all)."""
+    if pinned:
+        return ("No headcount list had been loaded at this data version, so invited and response rate "
+                "are blank (\u2014); Latest data has them once it is loaded.")
+    return ("No headcount list is loaded yet, so invited and response rate are blank (\u2014): load it on "
+            "the Data page.")
+
+
 # the freshness table's cell for a dataset whose rows hold no dates (partners, headcount, instrument)
 NO_DATES = "no dates in this dataset"
 
