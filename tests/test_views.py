@@ -267,9 +267,12 @@ def test_the_ageing_backlog_card_is_counted_at_the_waves_end(source):
 
 def test_the_evidence_slide_says_what_each_figure_counts(source):
     view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
-    assert view.profile_panel.table.columns == ("Evidence", "Value", "What it counts")
-    assert view.profile_panel.table.rows[4] == ("Escalation rate", "27%", "15 issues raised in 2026-Q1 to 2026-Q2")
-    assert view.profile_panel.notes[-1].startswith("Each figure pools this wave with the ones before it")
+    table = view.profile_panel.table
+    assert table.columns == ("Evidence", "Value", "n", "Waves")
+    assert table.rows[0] == ("On-time milestones", "29%", "7 (too few)", "2025-Q3 to 2026-Q2")
+    assert table.rows[4] == ("Escalation rate", "27%", "15", "2026-Q1 to 2026-Q2")
+    assert table.rows[6] == ("Ageing backlog", "9", "7", "end of 2026-Q2")
+    assert view.profile_panel.notes[-1].startswith("n: what each figure counts (milestones due")
 
 
 def test_partner_pack_panels_follow_the_factors(source):

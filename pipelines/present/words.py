@@ -80,19 +80,36 @@ def agreement_note(row, k: int) -> str:
     return str(row["note"])
 
 
+def evidence_window(indicator: evidence.Indicator, row, wave: str) -> str:
+    """The waves a Partner-profile evidence figure covers (``evidence.pooled``'s window; the
+    ageing backlog, a stock, at the wave's end)."""
+    if indicator.test is None:
+        return f"end of {wave}"
+    if pd.isna(row["periods"]):
+        return wave
+    return evidence.span(row["evidence_from"], wave, int(row["periods"]))
+
+
+def too_few(indicator: evidence.Indicator, count: int) -> bool:
+    """A pooled figure under ``evidence.MIN_EVENTS``: shown, but too few to compare."""
+    return indicator.test is not None and count < evidence.MIN_EVENTS
+
+
 def evidence_counts(indicator: evidence.Indicator, row, wave: str) -> str:
     """What a Partner-profile evidence figure counts, in the words of ``agreement_note``: its
-    window and n ("18 issues raised in 2026-Q1 to 2026-Q3"), too few to compare under
-    ``evidence.MIN_EVENTS``; the ageing backlog (a stock) at the wave's end."""
+    n and window ("18 issues raised in 2026-Q1 to 2026-Q3"), too few to compare under
+    ``evidence.MIN_EVENTS``."""
     count = 0 if pd.isna(row["count"]) else int(row["count"])
     if indicator.test is None:
-        return f"At the end of {wave}, against {count} {indicator.basis}"
-    if pd.isna(row["periods"]):
-        return f"No {indicator.basis} in {wave}"
-    said = f"{count} {indicator.basis} {evidence.span(row['evidence_from'], wave, int(row['periods']))}"
-    if count < evidence.MIN_EVENTS:
-        return f"{said}: too few to compare (needs {evidence.MIN_EVENTS})"
-    return said
+        return f"At the {evidence_window(indicator, row, wave)}, against {count} {indicator.basis}"
+    said = f"{count} {indicator.basis} in {evidence_window(indicator, row, wave)}"
+    return f"{said}: too few to compare (needs {evidence.MIN_EVENTS})" if too_few(indicator, count) else said
+
+
+# the evidence slide's n column, once for the table
+EVIDENCE_N = (f"n: what each figure counts (milestones due, milestones with a date, or issues raised; for the "
+              f"ageing backlog, milestones due in the year); '(too few)': under {evidence.MIN_EVENTS}, not "
+              "compared.")
 
 
 # -- participation, comments, agreed actions (#25) ----------------------------------------
@@ -132,7 +149,7 @@ def no_headcount(pinned: bool) -> str:
 
 
 # the freshness table's cell for a dataset whose rows hold no dates (partners, headcount, instrument)
-NO_DATES = "no dates in this dataset"
+NO_DATES = "no dates"  # under "Newest date in the data": short, so the table fits 1024 px
 
 
 def comments_withheld(partner: str, wave: str, k: int) -> str:

@@ -498,8 +498,8 @@ POOLED_COLUMNS = ["partner_id", "indicator", "factor", "evidence_from", "periods
 
 
 def span(first: str, last: str, n: int) -> str:
-    """The ``n`` periods a pooled figure covers, as cards and notes write them."""
-    return f"in {last}" if n == 1 else f"in {first} to {last}"
+    """The ``n`` periods a pooled figure covers, as cards, slides and notes write them."""
+    return last if n == 1 else f"{first} to {last}"
 
 
 def pooled(cursor, *, asof: int | None = None, wave: str | None = None) -> pd.DataFrame:
@@ -628,7 +628,7 @@ def _note(row) -> str | None:
     if status == Status.NO_EVIDENCE:
         return "No delivery or issue data for this factor in this wave"
     indicator = INDICATORS_BY_NAME[row.indicator]
-    window = span(row.evidence_from, row.wave, row.periods)
+    window = f"in {span(row.evidence_from, row.wave, row.periods)}"
     if status == Status.TOO_FEW_EVENTS:
         return (f"Too few events to compare {indicator.label.lower()}: {row.events} "
                 f"{indicator.basis} {window} (needs {MIN_EVENTS})")

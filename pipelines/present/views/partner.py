@@ -137,6 +137,14 @@ def _indicator_metric(ind, wave: str) -> tuple[Metric, str]:
     return Metric(ind["label"], format_indicator(ind["value"], ind["unit"]), delta, help_text, colour), counts
 
 
+def _slide_row(ind, wave: str) -> list[str]:
+    """An indicator's row on the evidence slide: the card's figure, its n and window, short."""
+    indicator = INDICATORS_BY_NAME[ind["indicator"]]
+    count = 0 if pd.isna(ind["count"]) else int(ind["count"])
+    n = f"{count} (too few)" if words.too_few(indicator, count) else str(count)
+    return [ind["label"], format_indicator(ind["value"], ind["unit"]), n, words.evidence_window(indicator, ind, wave)]
+
+
 def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.DataFrame,
               evidence: pd.DataFrame, agreement: pd.DataFrame) -> tuple[tuple[str, FactorEvidence], ...]:
     mine = changes[(changes["partner"] == partner) & (changes["wave"] == ctx.wave)].set_index("factor")
@@ -189,8 +197,7 @@ def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.D
     own = pd.concat([frame, index[index["partner"].isin([partner, PROGRAMME])].assign(factor=INDEX)],
                     ignore_index=True)
     own = own[own["partner"] == partner]
-    rows = [[metric.label, metric.value, counts]
-            for metric, counts in (_indicator_metric(e, ctx.wave) for _, e in evidence.iterrows())]
+    rows = [_slide_row(e, ctx.wave) for _, e in evidence.iterrows()]
     notes = []
     if own["n"].notna().any():
         notes.append(f"{partner}: n {parts.n_range(own['n'])} respondents per wave; grey dashed line: programme.")
@@ -203,9 +210,9 @@ def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.D
     return Panel(
         "partner", f"{partner}: factors over time, evidence beside",
         ctx.lines(f"Partner {partner}", ctx.factors_text(), f"Evidence up to wave {ctx.wave}"),
-        ctx.link("partner", partner=partner, wave=ctx.wave), (*notes, EVIDENCE_CAPTION),
+        ctx.link("partner", partner=partner, wave=ctx.wave), (*notes, words.EVIDENCE_N),
         chart=ChartInput("partner_factors", (frame, partner, dict(ctx.colours), ctx.factors, ctx.thresholds)),
-        table=parts.table(["Evidence", "Value", "What it counts"], rows,
+        table=parts.table(["Evidence", "Value", "n", "Waves"], rows,
                           [pd.isna(e.value) for e in evidence.itertuples()]))
 
 
