@@ -261,18 +261,19 @@ def test_the_ageing_backlog_card_is_counted_at_the_waves_end(source):
     view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
     backlog = dict(view.evidence)["open_communication"]
     assert [(m.label, m.value, m.delta) for m in backlog.indicators] == [
-        ("Median days to resolve", "38.0 days", "others 40.0 days"), ("Ageing backlog", "9", "+4.3")]
+        ("Median days to resolve", "38.0 days", "others 40.0 days"), ("Ageing backlog", "9", "+4")]
     assert backlog.counts[1] == "At the end of 2026-Q2, against 7 milestones due in the year"
 
 
 def test_the_evidence_slide_says_what_each_figure_counts(source):
     view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
     table = view.profile_panel.table
-    assert table.columns == ("Evidence", "Value", "n", "Waves")
-    assert table.rows[0] == ("On-time milestones", "29%", "7 (too few)", "2025-Q3 to 2026-Q2")
-    assert table.rows[4] == ("Escalation rate", "27%", "15", "2026-Q1 to 2026-Q2")
-    assert table.rows[6] == ("Ageing backlog", "9", "7", "end of 2026-Q2")
-    assert view.profile_panel.notes[-1].startswith("n: what each figure counts (milestones due")
+    assert table.columns == ("Evidence", "Value", "Based on")
+    assert table.rows[0] == ("On-time milestones", "29%", "7 in 4 waves*")
+    assert table.rows[4] == ("Escalation rate", "27%", "15 in 2 waves")
+    assert table.rows[6] == ("Ageing backlog", "9", "7 due in year")
+    assert view.profile_panel.notes[-1] == ("Based on: the milestones or issues counted, over the waves pooled up "
+                                            "to the wave (until 10, at most 4); *: too few to compare.")
 
 
 def test_partner_pack_panels_follow_the_factors(source):

@@ -106,10 +106,18 @@ def evidence_counts(indicator: evidence.Indicator, row, wave: str) -> str:
     return f"{said}: too few to compare (needs {evidence.MIN_EVENTS})" if too_few(indicator, count) else said
 
 
-# the evidence slide's n column, once for the table
-EVIDENCE_N = (f"n: what each figure counts (milestones due, milestones with a date, or issues raised; for the "
-              f"ageing backlog, milestones due in the year); '(too few)': under {evidence.MIN_EVENTS}, not "
-              "compared.")
+def evidence_n(indicator: evidence.Indicator, row) -> str:
+    """The evidence slide's short "Based on" cell: n and how many waves ("15 in 2 waves"), starred
+    under ``evidence.MIN_EVENTS`` (``EVIDENCE_N`` says what the star means)."""
+    count = 0 if pd.isna(row["count"]) else int(row["count"])
+    if indicator.test is None:
+        return f"{count} due in year"
+    waves = 1 if pd.isna(row["periods"]) else int(row["periods"])
+    return f"{count} in {waves} wave{'s' if waves != 1 else ''}{'*' if too_few(indicator, count) else ''}"
+
+
+EVIDENCE_N = (f"Based on: the milestones or issues counted, over the waves pooled up to the wave (until "
+              f"{evidence.MIN_EVENTS}, at most {evidence.MAX_POOLED}); *: too few to compare.")
 
 
 # -- participation, comments, agreed actions (#25) ----------------------------------------

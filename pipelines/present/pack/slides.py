@@ -100,7 +100,7 @@ KINDS: dict[str, Kind] = {
     "movers": Kind(fit=_fit_movers),
     "movers_table": Kind(_fixed(210, 220, 95, 140, 85, 138), _aligns("llrrrl")),
     "change_table": Kind(_fixed(190, 200, 95, 130, 80, 193), _aligns("llrrrl")),
-    "partner": Kind(_fixed(122, 64, 70, 112), _aligns("lrrl"), _fit_factors),
+    "partner": Kind(_fixed(140, 86, 100), _aligns("lrr"), _fit_factors),
     "partner_table": Kind(_even([110, None]), lambda n: ["l"] + ["r"] * (n - 1)),
     "agreement": Kind(_fixed(180, 80, 100, 110, 418), _aligns("lrccl")),
     "appendix": Kind(_even([90, 210, None, 60]), lambda n: ["l", "l"] + ["r"] * (n - 2)),

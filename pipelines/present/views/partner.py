@@ -131,18 +131,10 @@ def _indicator_metric(ind, wave: str) -> tuple[Metric, str]:
     delta, colour = None, "inverse" if ind["good"] == "lower" else "normal"
     if pd.notna(ind["value"]) and pd.notna(ind["previous"]):
         diff = ind["value"] - ind["previous"]
-        delta = f"{diff:+.1f}"
+        delta = f"{diff:+.0f}"  # as its value: whole issues per 10 milestones
         if abs(diff) < 1e-9:
             delta, colour = "no change", "off"
     return Metric(ind["label"], format_indicator(ind["value"], ind["unit"]), delta, help_text, colour), counts
-
-
-def _slide_row(ind, wave: str) -> list[str]:
-    """An indicator's row on the evidence slide: the card's figure, its n and window, short."""
-    indicator = INDICATORS_BY_NAME[ind["indicator"]]
-    count = 0 if pd.isna(ind["count"]) else int(ind["count"])
-    n = f"{count} (too few)" if words.too_few(indicator, count) else str(count)
-    return [ind["label"], format_indicator(ind["value"], ind["unit"]), n, words.evidence_window(indicator, ind, wave)]
 
 
 def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.DataFrame,
@@ -197,7 +189,8 @@ def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.D
     own = pd.concat([frame, index[index["partner"].isin([partner, PROGRAMME])].assign(factor=INDEX)],
                     ignore_index=True)
     own = own[own["partner"] == partner]
-    rows = [_slide_row(e, ctx.wave) for _, e in evidence.iterrows()]
+    rows = [[e["label"], format_indicator(e["value"], e["unit"]), words.evidence_n(INDICATORS_BY_NAME[e["indicator"]], e)]
+            for _, e in evidence.iterrows()]
     notes = []
     if own["n"].notna().any():
         notes.append(f"{partner}: n {parts.n_range(own['n'])} respondents per wave; grey dashed line: programme.")
@@ -212,7 +205,7 @@ def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.D
         ctx.lines(f"Partner {partner}", ctx.factors_text(), f"Evidence up to wave {ctx.wave}"),
         ctx.link("partner", partner=partner, wave=ctx.wave), (*notes, words.EVIDENCE_N),
         chart=ChartInput("partner_factors", (frame, partner, dict(ctx.colours), ctx.factors, ctx.thresholds)),
-        table=parts.table(["Evidence", "Value", "n", "Waves"], rows,
+        table=parts.table(["Evidence", "Value", "Based on"], rows,
                           [pd.isna(e.value) for e in evidence.itertuples()]))
 
 
@@ -268,7 +261,7 @@ def build(source, state: links.LinkState) -> PartnerView:
     per_wave = evidence_frame(source.indicators(asof), partner, wave, ctx.previous)
     evidence = pooled_frame(per_wave, source.pooled_evidence(asof, wave))
     hidden = my_index[my_index["suppressed"].astype(bool)]
-    table = per_wave.assign(factor=evidence["factor"].map(factor_label))[
+    table = per_wave.assign(factor=per_wave["factor"].map(factor_label))[
         ["factor", "label", "value", "previous", "count", "good", "unit"]].rename(columns={
             "factor": "Factor", "label": "Indicator", "value": wave, "previous": ctx.previous or "previous wave",
             "count": "Based on", "good": "Better when", "unit": "Unit"})
