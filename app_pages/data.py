@@ -15,9 +15,10 @@ from app_pages.ui.text import md
 from pipelines import ingest, settings
 from pipelines.ingest import readers, values
 from pipelines.ingest.delimiters import DELIMITER_NAMES
-from pipelines.ingest.fields import DATASET_LABELS, DATASET_NOUNS, DATASETS, instrument_questions
+from pipelines.ingest.fields import DATASET_NOUNS, DATASETS, instrument_questions
 from pipelines.ingest.preview import Skipped
 from pipelines.present import exports
+from pipelines.programme.datasets import DATASET_LABELS
 from pipelines.store import versions
 
 NEW = "__new__"  # partner choice: a new partner

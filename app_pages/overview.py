@@ -78,6 +78,5 @@ if view.freshness.empty:
     st.write("Nothing loaded yet.")
 else:
     st.dataframe(view.freshness, hide_index=True, width="stretch", column_config={
-        "Last loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "Newest date in the data": st.column_config.DateColumn(format="YYYY-MM-DD")})
+        "Last loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     downloads.csv_download(view.freshness, "data-freshness")

@@ -68,17 +68,16 @@ downloads.show_chart(f"profile-{partner}-{wave}", view.profile)
 
 # -- evidence beside each factor -----------------------------------------------------------------
 st.subheader(md(view.evidence_title))
-st.caption("Delivery and issue-log indicators for the same period, under the factor each corroborates; "
-           "arrows compare with the previous wave. Where what people say and what the data shows "
-           "disagree, it says so.")
+st.caption(md(view.evidence_caption))
 for factor, evidence in view.evidence:
     with st.container(border=True):
         score_col, first_col, second_col, note_col = st.columns([1.1, 1, 1, 1.6], gap="medium")
         page.metric(score_col, evidence.score)
         if evidence.score_caption:
             score_col.caption(md(evidence.score_caption))
-        for column, indicator in zip((first_col, second_col), evidence.indicators):
+        for column, indicator, counts in zip((first_col, second_col), evidence.indicators, evidence.counts):
             page.metric(column, indicator)
+            column.caption(md(counts))
         if evidence.note and evidence.disagrees:
             note_col.warning(f"Survey and evidence disagree: {md(evidence.note)}.",
                              icon=":material/compare_arrows:")

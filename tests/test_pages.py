@@ -201,24 +201,42 @@ def test_a_bad_link_opens_with_a_notice_and_defaults(demo, page, query, named):
 
 
 def _freshness(at: AppTest) -> dict[str, tuple]:
-    """The Overview's data freshness table: dataset -> (loads, newest date in the data)."""
+    """The Overview's data freshness table: dataset label -> (loads, newest date in the data)."""
     table = next(d.value for d in at.dataframe if "Dataset" in d.value.columns)
-    return {r["Dataset"]: (int(r["Loads"]), None if pd.isna(r["Newest date in the data"])
-                           else str(pd.Timestamp(r["Newest date in the data"]).date()))
-            for _, r in table.iterrows()}
+    return {r["Dataset"]: (int(r["Loads"]), r["Newest date in the data"]) for _, r in table.iterrows()}
 
 
 def test_a_pinned_overview_shows_the_freshness_of_the_pinned_data(demo):
     at = _app()
-    assert _freshness(at)["survey"] == (8, "2026-07-01")
-    assert {"issues", "milestones"} <= set(_freshness(at))
+    assert _freshness(at)["Pulse survey responses"] == (8, "2026-07-01")
+    assert {"Issue / risk / dispute log", "Delivery milestones"} <= set(_freshness(at))
     pinned = next(label for label in at.selectbox(key="asof").options if label.startswith("version 8, loaded "))
     at = _app({"asof": pinned})
     fresh = _freshness(at)
     # Batch 8 is the demo's sixth survey wave; the milestones and issue log loaded after it.
-    assert fresh["survey"] == (6, "2026-01-01")
-    assert "issues" not in fresh and "milestones" not in fresh
+    assert fresh["Pulse survey responses"] == (6, "2026-01-01")
+    assert "Issue / risk / dispute log" not in fresh and "Delivery milestones" not in fresh
     assert any(pinned in c.value and "later loads and undos are not counted" in c.value for c in at.caption)
+
+
+def test_the_freshness_table_names_datasets_as_the_data_page_does_and_says_which_have_no_dates(demo):
+    assert _freshness(_app()) == {
+        "Agreed actions": (8, "no dates"),
+        "Headcount (staff invited per survey wave)": (1, "no dates"),
+        "Survey instrument (questions)": (1, "no dates"),
+        "Issue / risk / dispute log": (1, "2026-11-23"),
+        "Delivery milestones": (1, "2027-03-29"),
+        "Partners and their other names": (1, "no dates"),
+        "Pulse survey responses": (8, "2026-07-01"),
+    }
+
+
+def test_an_overview_pinned_before_the_headcount_says_why_invited_and_rate_are_blank(demo):
+    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8, loaded "))
+    said = [c.value for c in _app({"asof": pinned}).caption]
+    assert any("No headcount list had been loaded at this data version, so invited and response rate are "
+               "blank (\u2014); Latest data has them once it is loaded." in c for c in said)
+    assert not any("No headcount list" in c.value for c in _app().caption)
 
 
 @pytest.mark.parametrize("typed", ["8", " 8", "008", "+8"])

@@ -240,10 +240,41 @@ def test_a_hidden_partner_says_why_and_never_a_number(source):
 def test_partner_evidence_metrics(source):
     view = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q2")
     joint = view.evidence[0][1].indicators[0]
-    assert (joint.label, joint.value) == ("Joint milestones", "100%")
-    assert joint.help.endswith("Higher is better. Based on 1.")
+    assert (joint.label, joint.value, joint.delta) == ("Joint milestones", "33%", "others 43%")
+    assert view.evidence[0][1].counts == (
+        "6 milestones due in 2025-Q3 to 2026-Q2: too few to compare (needs 10)",)
+    assert joint.help.endswith("Higher is better. 6 milestones due in 2025-Q3 to 2026-Q2: too few to "
+                               "compare (needs 10).")
     assert list(view.evidence_table.columns) == ["Factor", "Indicator", "2026-Q2", "2026-Q1", "Based on",
                                                  "Better when", "Unit"]
+
+
+def test_an_evidence_card_shows_the_pooled_figure_its_note_compares(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
+    governance = dict(view.evidence)["joint_governance"]
+    card = governance.indicators[0]
+    assert (card.label, card.value, card.delta, card.arrow) == ("Escalation rate", "27%", "others 29%", False)
+    assert governance.counts == ("15 issues raised in 2026-Q1 to 2026-Q2",)
+    assert governance.note.endswith("escalation rate 27% against 29%, 15 issues raised in 2026-Q1 to 2026-Q2)")
+
+
+def test_the_ageing_backlog_card_is_counted_at_the_waves_end(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
+    backlog = dict(view.evidence)["open_communication"]
+    assert [(m.label, m.value, m.delta) for m in backlog.indicators] == [
+        ("Median days to resolve", "38.0 days", "others 40.0 days"), ("Ageing backlog", "9", "+4")]
+    assert backlog.counts[1] == "At the end of 2026-Q2, against 7 milestones due in the year"
+
+
+def test_the_evidence_slide_says_what_each_figure_counts(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
+    table = view.profile_panel.table
+    assert table.columns == ("Evidence", "Value", "Based on")
+    assert table.rows[0] == ("On-time milestones", "29%", "7 in 4 waves*")
+    assert table.rows[4] == ("Escalation rate", "27%", "15 in 2 waves")
+    assert table.rows[6] == ("Ageing backlog", "9", "7 due in year")
+    assert view.profile_panel.notes[-1] == ("Based on: the milestones or issues counted, over the waves pooled up "
+                                            "to the wave (until 10, at most 4); *: too few to compare.")
 
 
 def test_partner_pack_panels_follow_the_factors(source):
@@ -252,7 +283,7 @@ def test_partner_pack_panels_follow_the_factors(source):
     assert view.table_panel.table.columns == ("Wave", "Shared goals", "Open communication", "Collaboration index")
     assert view.profile_panel.chart.args[3] == ("shared_goals", "open_communication")
     assert view.profile_panel.context[0] == ("Partner Kestrel Design  \u00b7  Factors: Shared goals, Open "
-                                             "communication  \u00b7  Evidence for wave 2026-Q2")
+                                             "communication  \u00b7  Evidence up to wave 2026-Q2")
     assert {r[0] for r in view.agreement_panel.table.rows} == {"Shared goals", "Open communication"}
 
 
@@ -387,3 +418,22 @@ def test_a_link_pins_a_version_by_its_label_a_former_label_or_its_number(value, 
     known = {"version 12, loaded 6 Dec 2026 11:23": 12, "batch 12 (2026-12-06 11:23)": 12,
              "version 3, undo on 5 Dec 2026 09:00": 3, "undo of batch 2 (2026-12-05 09:00)": 3}
     assert versions.match(value, known) == version
+
+
+# -- headcount not loaded at the pinned version (#23) --------------------------------------------
+
+def test_a_pinned_overviews_participation_slide_says_why_invited_and_rate_are_blank(source):
+    view = build(source, page="overview", asof="8")
+    said = ("No headcount list had been loaded at this data version, so invited and response rate are "
+            "blank (\u2014); Latest data has them once it is loaded.")
+    assert view.participation.panel.notes[0] == said
+    assert view.participation.caption.endswith(said)
+    assert view.participation.panel.table.rows[0][1:4] == ("\u2014", "5 or more", "\u2014")
+
+
+def test_a_partners_participation_pinned_before_the_headcount_says_why_too(source):
+    pinned = build(source, page="partner", partner="Kestrel Design", wave="2026-Q1", asof="8")
+    assert pinned.participation.caption.endswith("Latest data has them once it is loaded.")
+    latest = build(source, page="partner", partner="Kestrel Design", wave="2026-Q1")
+    assert "No headcount list" not in latest.participation.caption
+    assert not any("No headcount list" in n for n in latest.participation.panel.notes)

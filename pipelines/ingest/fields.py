@@ -128,15 +128,6 @@ DATASETS: dict[str, tuple[Field, ...]] = {
     ),
 }
 
-DATASET_LABELS = {
-    "survey": "Pulse survey responses",
-    "instrument": "Survey instrument (questions)",
-    "milestones": "Delivery milestones",
-    "issues": "Issue / risk / dispute log",
-    "partners": "Partners and their other names",
-    "headcount": "Headcount (staff invited per survey wave)",
-}
-
 # What a dataset is, as a noun in a sentence ("the issue log upload", "Undo of the survey responses")
 DATASET_NOUNS = {
     "survey": "survey responses",

@@ -12,6 +12,7 @@ from enum import Enum
 import pandas as pd
 
 from pipelines.programme.actions import Status as ActionStatus
+from pipelines.query import evidence
 from pipelines.query.evidence import Status
 from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
@@ -79,6 +80,46 @@ def agreement_note(row, k: int) -> str:
     return str(row["note"])
 
 
+def evidence_window(indicator: evidence.Indicator, row, wave: str) -> str:
+    """The waves a Partner-profile evidence figure covers (``evidence.pooled``'s window; the
+    ageing backlog, a stock, at the wave's end)."""
+    if indicator.test is None:
+        return f"end of {wave}"
+    if pd.isna(row["periods"]):
+        return wave
+    return evidence.span(row["evidence_from"], wave, int(row["periods"]))
+
+
+def too_few(indicator: evidence.Indicator, count: int) -> bool:
+    """A pooled figure under ``evidence.MIN_EVENTS``: shown, but too few to compare."""
+    return indicator.test is not None and count < evidence.MIN_EVENTS
+
+
+def evidence_counts(indicator: evidence.Indicator, row, wave: str) -> str:
+    """What a Partner-profile evidence figure counts, in the words of ``agreement_note``: its
+    n and window ("18 issues raised in 2026-Q1 to 2026-Q3"), too few to compare under
+    ``evidence.MIN_EVENTS``."""
+    count = 0 if pd.isna(row["count"]) else int(row["count"])
+    if indicator.test is None:
+        return f"At the {evidence_window(indicator, row, wave)}, against {count} {indicator.basis}"
+    said = f"{count} {indicator.basis} in {evidence_window(indicator, row, wave)}"
+    return f"{said}: too few to compare (needs {evidence.MIN_EVENTS})" if too_few(indicator, count) else said
+
+
+def evidence_n(indicator: evidence.Indicator, row) -> str:
+    """The evidence slide's short "Based on" cell: n and how many waves ("15 in 2 waves"), starred
+    under ``evidence.MIN_EVENTS`` (``EVIDENCE_N`` says what the star means)."""
+    count = 0 if pd.isna(row["count"]) else int(row["count"])
+    if indicator.test is None:
+        return f"{count} due in year"
+    waves = 1 if pd.isna(row["periods"]) else int(row["periods"])
+    return f"{count} in {waves} wave{'s' if waves != 1 else ''}{'*' if too_few(indicator, count) else ''}"
+
+
+EVIDENCE_N = (f"Based on: the milestones or issues counted, over the waves pooled up to the wave (until "
+              f"{evidence.MIN_EVENTS}, at most {evidence.MAX_POOLED}); *: too few to compare.")
+
+
 # -- participation, comments, agreed actions (#25) ----------------------------------------
 
 def rate(value) -> str:
@@ -103,6 +144,20 @@ def rate_cell(value, below, warning: float) -> str:
     if shown and flag:
         return f"{shown} ({flag})"
     return shown or flag or "\u2014"
+
+
+def no_headcount(pinned: bool) -> str:
+    """Why invited and response rate are blank (an em dash) everywhere: no headcount list is loaded
+    (at the pinned data version, or at all)."""
+    if pinned:
+        return ("No headcount list had been loaded at this data version, so invited and response rate "
+                "are blank (\u2014); Latest data has them once it is loaded.")
+    return ("No headcount list is loaded yet, so invited and response rate are blank (\u2014): load it on "
+            "the Data page.")
+
+
+# the freshness table's cell for a dataset whose rows hold no dates (partners, headcount, instrument)
+NO_DATES = "no dates"  # under "Newest date in the data": short, so the table fits 1024 px
 
 
 def comments_withheld(partner: str, wave: str, k: int) -> str:

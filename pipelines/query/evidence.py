@@ -453,48 +453,66 @@ def _window(spans: pd.DataFrame, wave: str) -> list[str]:
     return order[max(0, at - MAX_POOLED + 1):at + 1][::-1]
 
 
+def _value(indicator: Indicator, x: np.ndarray, ended: np.ndarray) -> float:
+    """An indicator's value over pooled events: their share or mean, or for days to resolve
+    the Kaplan-Meier median (NaN while it is not reached)."""
+    if len(x) == 0:
+        return np.nan
+    if indicator.test == Test.SURVIVAL:
+        return float(survival.medians(np.zeros(len(x), int), x, ended, 1)[0][0])
+    return float(x.mean())
+
+
 def _compare(indicator: Indicator, a: np.ndarray, ended_a: np.ndarray, b: np.ndarray,
              ended_b: np.ndarray) -> tuple:
-    """(p-value, direction, my value, their value) of one indicator, the partner's events
-    ``a`` against the other partners' ``b``: direction +1 when the partner's evidence is
-    better than the others', -1 when worse, 0 when level."""
+    """(p-value, direction) of one indicator, the partner's events ``a`` against the other
+    partners' ``b``: direction +1 when the partner's evidence is better than the others',
+    -1 when worse, 0 when level."""
     from scipy import stats
     from statsmodels.duration.survfunc import survdiff
 
+    mine, theirs = _value(indicator, a, ended_a), _value(indicator, b, ended_b)
     if indicator.test == Test.PROPORTION:
         hits, others = int(a.sum()), int(b.sum())
         p = stats.fisher_exact([[hits, len(a) - hits], [others, len(b) - others]]).pvalue
-        mine, theirs = a.mean(), b.mean()
         higher = np.sign(mine - theirs)
     elif indicator.test == Test.MEAN:
         p = stats.ttest_ind(a, b, equal_var=False).pvalue
-        mine, theirs = a.mean(), b.mean()
         higher = np.sign(mine - theirs)
     else:
         if not (ended_a.any() or ended_b.any()):
-            return np.nan, 0, np.nan, np.nan
+            return np.nan, 0
         p = survdiff(np.concatenate([a, b]), np.concatenate([ended_a, ended_b]).astype(float),
                      np.r_[np.ones(len(a)), np.zeros(len(b))])[1]
-        mine, theirs = survival.medians(np.r_[np.zeros(len(a), int), np.ones(len(b), int)],
-                                        np.r_[a, b], np.r_[ended_a, ended_b], 2)[0]
         # a median not reached is longer than any reached one; two not reached: the share
         # resolved decides
         slow_a, slow_b = (np.inf if np.isnan(v) else v for v in (mine, theirs))
         higher = (np.sign(slow_a - slow_b) if slow_a != slow_b
                   else -np.sign(ended_a.mean() - ended_b.mean()))
     p = float(p) if np.isfinite(p) else (1.0 if higher == 0 else np.nan)
-    return p, int(higher if indicator.good == "higher" else -higher), mine, theirs
+    return p, int(higher if indicator.good == "higher" else -higher)
 
 
-_TEST_COLUMNS = ["partner_id", "indicator", "factor", "evidence_from", "periods", "events",
-                 "others_events", "evidence_p", "direction", "evidence_value", "others_value"]
+POOLED_COLUMNS = ["partner_id", "indicator", "factor", "evidence_from", "periods", "events",
+                  "others_events", "evidence_p", "direction", "evidence_value", "others_value"]
 
 
-def _evidence_tests(cursor, asof, wave: str) -> pd.DataFrame:
-    """Per known partner x compared indicator: the periods pooled (from the wave back,
-    until the partner has MIN_EVENTS events, at most MAX_POOLED), and the test against the
-    other partners' events in the same periods."""
+def span(first: str, last: str, n: int) -> str:
+    """The ``n`` periods a pooled figure covers, as cards, slides and notes write them."""
+    return last if n == 1 else f"{first} to {last}"
+
+
+def pooled(cursor, *, asof: int | None = None, wave: str | None = None) -> pd.DataFrame:
+    """Per known partner x compared indicator in ``wave`` (default: the latest): the periods
+    pooled (from the wave back, until the partner has MIN_EVENTS events, at most MAX_POOLED:
+    evidence_from, periods), its events there and the other partners' in the same periods,
+    both values over them, and the test against the others (evidence_p, direction) when both
+    have MIN_EVENTS. The one window the Partner profile's cards, its pack and ``agreement``
+    speak of. Columns ``POOLED_COLUMNS``."""
     spans = periods(cursor, asof)
+    wave = wave or (str(spans["wave"].iloc[-1]) if len(spans) else None)
+    if wave is None or wave not in set(spans["wave"]):
+        return pd.DataFrame(columns=POOLED_COLUMNS)
     window = _window(spans, wave)
     found = events(cursor, spans[spans["wave"].isin(window)], asof=asof)
     ids = scores.partners(cursor)["partner_id"].to_numpy(dtype="int64")
@@ -508,15 +526,16 @@ def _evidence_tests(cursor, asof, wave: str) -> pd.DataFrame:
         for partner in ids:
             mine_at = np.bincount(age[pid == partner], minlength=len(window))
             enough = np.flatnonzero(np.cumsum(mine_at) >= MIN_EVENTS)
-            pooled = int(enough[0]) + 1 if len(enough) else len(window)
-            used = age < pooled
+            count = int(enough[0]) + 1 if len(enough) else len(window)
+            used = age < count
             mine, rest = used & (pid == partner), used & (pid != partner)
-            row = [int(partner), indicator.name, indicator.factor, window[pooled - 1], pooled,
-                   int(mine.sum()), int(rest.sum()), np.nan, 0, np.nan, np.nan]
+            row = [int(partner), indicator.name, indicator.factor, window[count - 1], count,
+                   int(mine.sum()), int(rest.sum()), np.nan, 0,
+                   _value(indicator, x[mine], ended[mine]), _value(indicator, x[rest], ended[rest])]
             if mine.sum() >= MIN_EVENTS and rest.sum() >= MIN_EVENTS:
-                row[7:] = _compare(indicator, x[mine], ended[mine], x[rest], ended[rest])
+                row[7:9] = _compare(indicator, x[mine], ended[mine], x[rest], ended[rest])
             rows.append(row)
-    return pd.DataFrame(rows, columns=_TEST_COLUMNS)
+    return pd.DataFrame(rows, columns=POOLED_COLUMNS)
 
 
 def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
@@ -543,7 +562,7 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     survey = scores.factor_statistics(cursor, asof=asof, k=k, waves=[wave])
     partner_rows = survey[survey["partner_id"].notna()].assign(
         partner_id=lambda f: f["partner_id"].astype("int64"))
-    tests = _evidence_tests(cursor, asof, wave)
+    tests = pooled(cursor, asof=asof, wave=wave)
     pairs = tests.merge(_others(survey), on=["partner_id", "factor"], how="left")
     pairs["p_value"] = np.fmax(pairs["survey_p"], pairs["evidence_p"]).where(
         pairs["survey_p"].notna() & pairs["evidence_p"].notna())
@@ -609,14 +628,14 @@ def _note(row) -> str | None:
     if status == Status.NO_EVIDENCE:
         return "No delivery or issue data for this factor in this wave"
     indicator = INDICATORS_BY_NAME[row.indicator]
-    span = f"in {row.wave}" if row.periods == 1 else f"in {row.evidence_from} to {row.wave}"
+    window = f"in {span(row.evidence_from, row.wave, row.periods)}"
     if status == Status.TOO_FEW_EVENTS:
         return (f"Too few events to compare {indicator.label.lower()}: {row.events} "
-                f"{indicator.basis} {span} (needs {MIN_EVENTS})")
+                f"{indicator.basis} {window} (needs {MIN_EVENTS})")
     if status == Status.NO_OTHERS:
         return "No other partners' survey scores to compare with in this wave"
     evidence = (f"{indicator.label.lower()} {indicator.text(row.evidence_value)} against "
-                f"{indicator.text(row.others_value)}, {row.events} {indicator.basis} {span}")
+                f"{indicator.text(row.others_value)}, {row.events} {indicator.basis} {window}")
     if status == Status.CONSISTENT:
         return (f"Survey and evidence do not clearly disagree (survey {row.survey_difference:+.1f} "
                 f"points against the other partners; {evidence})")

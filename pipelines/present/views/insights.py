@@ -81,6 +81,12 @@ def _low(rows: pd.DataFrame, warning: float) -> tuple[str, ...]:
                                          r["invited"], warning) for _, r in below.iterrows())
 
 
+def _headcount_note(ctx: Context, source) -> tuple[str, ...]:
+    """Why invited and response rate are blank, when no headcount list is loaded at the view's data."""
+    loaded = set(source.freshness(ctx.asof)["dataset"])
+    return () if "headcount" in loaded else (words.no_headcount(ctx.asof is not None),)
+
+
 def _rate_notes(ctx: Context, warning: float) -> tuple[str, ...]:
     return (f"Response rate: respondents of the invited (headcount list). Flagged below {warning:.0%} "
             "(participation_warning).",
@@ -99,15 +105,16 @@ def overview_participation(ctx: Context, source) -> Participation:
     low = _low(rows, warning)
     table = parts.table(columns, cells, [not words.rate(r["rate"]) for _, r in rows.iterrows()])
     title = f"Participation, {ctx.wave}"
+    blank = _headcount_note(ctx, source) if cells else ()
     return Participation(
         title=title,
-        caption=f"How many of each partner's invited people answered, beside the index their answers make. "
-                f"Below {warning:.0%}, a partner's scores rest on few of its people.",
+        caption=" ".join((f"How many of each partner's invited people answered, beside the index their answers "
+                          f"make. Below {warning:.0%}, a partner's scores rest on few of its people.", *blank)),
         table=pd.DataFrame(cells, columns=list(columns)) if cells else None,
         empty=f"No headcounts and no survey responses for {ctx.wave} yet: load the headcount list on the Data page.",
         low=low,
         panel=Panel("participation", title, ctx.lines(f"Wave {ctx.wave}", "All partners"),
-                    ctx.link("overview", wave=ctx.wave), (*low, *_rate_notes(ctx, warning)), table=table))
+                    ctx.link("overview", wave=ctx.wave), (*low, *blank, *_rate_notes(ctx, warning)), table=table))
 
 
 def partner_participation(ctx: Context, source, partner: str) -> Participation:
@@ -120,15 +127,17 @@ def partner_participation(ctx: Context, source, partner: str) -> Participation:
     cells = [[r["wave"], *_rate_row(r, index, warning)] for _, r in rows.iterrows()]
     title = f"{partner}: participation over the waves"
     table = parts.table(columns, cells, [not words.rate(r["rate"]) for _, r in rows.iterrows()])
+    blank = _headcount_note(ctx, source) if cells else ()
     return Participation(
         title=title,
-        caption=f"Response rate per wave, beside the index it rests on. Below {warning:.0%}, the scores rest "
-                "on few of the partner's people.",
+        caption=" ".join((f"Response rate per wave, beside the index it rests on. Below {warning:.0%}, the scores "
+                          "rest on few of the partner's people.", *blank)),
         table=pd.DataFrame(cells, columns=list(columns)) if cells else None,
         empty=f"No headcount for {partner} yet: load the headcount list on the Data page.",
         low=_low(rows[rows["wave"] == ctx.wave], warning),
         panel=Panel("partner_participation", title, ctx.lines(f"Partner {partner}", "Every wave"),
-                    ctx.link("partner", partner=partner, wave=ctx.wave), _rate_notes(ctx, warning), table=table))
+                    ctx.link("partner", partner=partner, wave=ctx.wave), (*blank, *_rate_notes(ctx, warning)),
+                    table=table))
 
 
 def comments(ctx: Context, source, partner: str) -> Comments:

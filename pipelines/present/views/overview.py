@@ -17,6 +17,7 @@ from pipelines.present.views.parts import (
     Metric,
     Panel,
 )
+from pipelines.programme.datasets import DATASET_LABELS
 from pipelines.programme.factors import INDEX
 from pipelines.programme.factors import label as factor_label
 from pipelines.query import alerts, significance
@@ -213,7 +214,11 @@ def build(source, state: links.LinkState) -> OverviewView:
                           {"changes": changes_in_wave})
     trend = index_panel(ctx, index)
     participation = insights.overview_participation(ctx, source)
-    fresh = source.freshness(asof).rename(columns={
+    fresh = source.freshness(asof)
+    fresh = fresh.assign(
+        dataset=fresh["dataset"].map(DATASET_LABELS),
+        newest_data=[words.NO_DATES if pd.isna(d) else str(pd.Timestamp(d).date()) for d in fresh["newest_data"]],
+    ).rename(columns={
         "dataset": "Dataset", "last_loaded": "Last loaded", "batches": "Loads",
         "newest_data": "Newest date in the data"})
     return OverviewView(

@@ -20,7 +20,7 @@ from pipelines.present.views.parts import (
 )
 from pipelines.programme.factors import FACTORS, INDEX
 from pipelines.programme.factors import label as factor_label
-from pipelines.query.evidence import INDICATORS
+from pipelines.query.evidence import INDICATORS, INDICATORS_BY_NAME, MAX_POOLED, MIN_EVENTS
 from pipelines.query.scores import PROGRAMME
 
 
@@ -31,6 +31,7 @@ class FactorEvidence:
     score: Metric
     score_caption: str | None       # why it is not shown
     indicators: tuple[Metric, ...]
+    counts: tuple[str, ...]         # what each indicator's figure counts: its window and n
     note: str | None                # survey against evidence
     disagrees: bool
 
@@ -49,6 +50,7 @@ class PartnerView:
     profile_title: str
     profile: ChartInput
     evidence_title: str
+    evidence_caption: str
     evidence: tuple[tuple[str, FactorEvidence], ...]  # (factor, its evidence), in factor order
     evidence_table: pd.DataFrame
     respondents: ChartInput | None
@@ -81,15 +83,11 @@ def format_indicator(value, unit: str) -> str:
     return f"{value:.0f}"
 
 
-def _basis(indicator: str, count: int) -> str:
-    """What an indicator's count counts."""
-    if indicator in ("on_time_rate", "mean_slip_days", "joint_share"):
-        return f"{count} milestone{'s' if count != 1 else ''}"
-    if indicator == "ageing_backlog":
-        return f"of {count} open"
-    if indicator == "median_days_to_resolve":
-        return f"{count} resolved"
-    return f"{count} issue{'s' if count != 1 else ''}"
+EVIDENCE_CAPTION = (f"Each figure pools this wave with the ones before it until it rests on "
+                    f"{MIN_EVENTS} events (at most {MAX_POOLED} waves): the window the note beside it "
+                    "compares. Under each, what it counts and the other partners' figure over the same "
+                    "waves; the ageing backlog is counted at the wave's end, its arrow against the "
+                    "previous wave. Where what people say and what the data shows disagree, it says so.")
 
 
 def evidence_frame(indicators: pd.DataFrame, partner: str, wave: str, previous: str | None) -> pd.DataFrame:
@@ -99,23 +97,44 @@ def evidence_frame(indicators: pd.DataFrame, partner: str, wave: str, previous: 
                          "help": [i.help for i in INDICATORS], "factor": [i.factor for i in INDICATORS],
                          "order": range(len(INDICATORS))})
     mine = indicators[indicators["partner"] == partner]
-    now = mine[mine["wave"] == wave][["indicator", "value", "count"]]
+    now = mine[mine["wave"] == wave][["indicator", "partner_id", "value", "count"]]
     before = mine[mine["wave"] == previous][["indicator", "value"]].rename(columns={"value": "previous"})
     out = meta.merge(now, on="indicator", how="left").merge(before, on="indicator", how="left")
     return out.sort_values("order").reset_index(drop=True)
 
 
-def _indicator_metric(ind) -> Metric:
+def pooled_frame(per_wave: pd.DataFrame, pooled: pd.DataFrame) -> pd.DataFrame:
+    """``evidence_frame`` with each compared indicator's value and count over its window
+    (``evidence.pooled``: others_value, evidence_from, periods beside); the ageing backlog, a
+    stock counted at the wave's end, stays as it is."""
+    ids = per_wave["partner_id"].dropna().unique()
+    flows = pooled[pooled["partner_id"].isin(ids)].set_index("indicator")
+    out = per_wave.copy()
+    for column in ("others_value", "evidence_from", "periods"):
+        out[column] = out["indicator"].map(flows[column])
+    compared = out["indicator"].isin(flows.index)
+    out.loc[compared, "value"] = out.loc[compared, "indicator"].map(flows["evidence_value"])
+    out.loc[compared, "count"] = out.loc[compared, "indicator"].map(flows["events"])
+    return out
+
+
+def _indicator_metric(ind, wave: str) -> tuple[Metric, str]:
+    """An indicator's card and what its figure counts (``words.evidence_counts``)."""
+    indicator = INDICATORS_BY_NAME[ind["indicator"]]
+    better = f"{'Lower' if ind['good'] == 'lower' else 'Higher'} is better."
+    counts = words.evidence_counts(indicator, ind, wave)
+    help_text = f"{ind['help']} {better} {counts}."
+    if indicator.test is not None:
+        delta = None if pd.isna(ind["others_value"]) else f"others {indicator.text(ind['others_value'])}"
+        return Metric(ind["label"], format_indicator(ind["value"], ind["unit"]), delta, help_text,
+                      "off", arrow=False), counts
     delta, colour = None, "inverse" if ind["good"] == "lower" else "normal"
     if pd.notna(ind["value"]) and pd.notna(ind["previous"]):
         diff = ind["value"] - ind["previous"]
-        delta = (f"{diff * 100:+.0f} pts" if ind["unit"].startswith("share")
-                 else f"{diff:+.1f} days" if ind["unit"] == "days" else f"{diff:+.0f}")
+        delta = f"{diff:+.0f}"  # as its value: whole issues per 10 milestones
         if abs(diff) < 1e-9:
             delta, colour = "no change", "off"
-    count = "" if pd.isna(ind["count"]) else f" Based on {int(ind['count'])}."
-    return Metric(ind["label"], format_indicator(ind["value"], ind["unit"]), delta,
-                  f"{ind['help']} {'Lower' if ind['good'] == 'lower' else 'Higher'} is better.{count}", colour)
+    return Metric(ind["label"], format_indicator(ind["value"], ind["unit"]), delta, help_text, colour), counts
 
 
 def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.DataFrame,
@@ -140,8 +159,9 @@ def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.Dat
                            f"Survey score, n = {int(r['n'])}, 95% interval {r['ci_low']:.1f} to "
                            f"{r['ci_high']:.1f}.")
         note = words.agreement_note(agree.loc[factor], ctx.k) if factor in agree.index else None
+        cards = [_indicator_metric(i, ctx.wave) for _, i in evidence[evidence["factor"] == factor].iterrows()]
         out.append((factor, FactorEvidence(
-            score, caption, tuple(_indicator_metric(i) for _, i in evidence[evidence["factor"] == factor].iterrows()),
+            score, caption, tuple(m for m, _ in cards), tuple(c for _, c in cards),
             note, bool(agree.loc[factor, "disagrees"]) if factor in agree.index else False)))
     return tuple(out)
 
@@ -169,8 +189,8 @@ def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.D
     own = pd.concat([frame, index[index["partner"].isin([partner, PROGRAMME])].assign(factor=INDEX)],
                     ignore_index=True)
     own = own[own["partner"] == partner]
-    rows = [[e.label, format_indicator(e.value, e.unit), _basis(e.indicator, 0 if pd.isna(e.count) else int(e.count))]
-            for e in evidence.itertuples()]
+    rows = [[e["label"], format_indicator(e["value"], e["unit"]), words.evidence_n(INDICATORS_BY_NAME[e["indicator"]], e)]
+            for _, e in evidence.iterrows()]
     notes = []
     if own["n"].notna().any():
         notes.append(f"{partner}: n {parts.n_range(own['n'])} respondents per wave; grey dashed line: programme.")
@@ -182,8 +202,8 @@ def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.D
         notes.append("Evidence for the latest wave is provisional: milestones due later in it may still be met.")
     return Panel(
         "partner", f"{partner}: factors over time, evidence beside",
-        ctx.lines(f"Partner {partner}", ctx.factors_text(), f"Evidence for wave {ctx.wave}"),
-        ctx.link("partner", partner=partner, wave=ctx.wave), tuple(notes),
+        ctx.lines(f"Partner {partner}", ctx.factors_text(), f"Evidence up to wave {ctx.wave}"),
+        ctx.link("partner", partner=partner, wave=ctx.wave), (*notes, words.EVIDENCE_N),
         chart=ChartInput("partner_factors", (frame, partner, dict(ctx.colours), ctx.factors, ctx.thresholds)),
         table=parts.table(["Evidence", "Value", "Based on"], rows,
                           [pd.isna(e.value) for e in evidence.itertuples()]))
@@ -238,9 +258,10 @@ def build(source, state: links.LinkState) -> PartnerView:
     mine = factors[factors["partner"].isin([partner, PROGRAMME])]
     my_index = index[index["partner"] == partner]
     in_wave = mine[mine["wave"] == wave]
-    evidence = evidence_frame(source.indicators(asof), partner, wave, ctx.previous)
+    per_wave = evidence_frame(source.indicators(asof), partner, wave, ctx.previous)
+    evidence = pooled_frame(per_wave, source.pooled_evidence(asof, wave))
     hidden = my_index[my_index["suppressed"].astype(bool)]
-    table = evidence.assign(factor=evidence["factor"].map(factor_label))[
+    table = per_wave.assign(factor=per_wave["factor"].map(factor_label))[
         ["factor", "label", "value", "previous", "count", "good", "unit"]].rename(columns={
             "factor": "Factor", "label": "Indicator", "value": wave, "previous": ctx.previous or "previous wave",
             "count": "Based on", "good": "Better when", "unit": "Unit"})
@@ -264,6 +285,7 @@ def build(source, state: links.LinkState) -> PartnerView:
         profile_title=f"Profile across the five factors, {wave}",
         profile=ChartInput("factor_profile", (in_wave, partner, dict(ctx.colours), ctx.thresholds, k)),
         evidence_title=f"Evidence beside each factor, {wave}",
+        evidence_caption=EVIDENCE_CAPTION,
         evidence=_evidence(ctx, partner, in_wave, changes, evidence, agreement),
         evidence_table=table,
         respondents=None if my_index.empty else ChartInput(

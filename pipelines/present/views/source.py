@@ -52,6 +52,7 @@ QUERIES: dict[str, Callable[..., Any]] = {
     "partners": lambda cursor, k: scores.partners(cursor),
     "indicators": lambda cursor, k, asof: evidence.indicators(cursor, asof=asof),
     "agreement": lambda cursor, k, asof, wave: evidence.agreement(cursor, asof=asof, wave=wave, k=k),
+    "pooled_evidence": lambda cursor, k, asof, wave: evidence.pooled(cursor, asof=asof, wave=wave),
     "alerts": lambda cursor, k, asof, wave: alerts.alerts(cursor, asof=asof, wave=wave, k=k),
     "reliability": lambda cursor, k, asof: reliability.reliability(cursor, asof=asof, k=k),
     "freshness": lambda cursor, k, asof: freshness.freshness(cursor, asof),
@@ -119,6 +120,9 @@ class Source:
 
     def agreement(self, asof: int | None, wave: str | None) -> pd.DataFrame:
         return self._fetch("agreement", asof, wave)
+
+    def pooled_evidence(self, asof: int | None, wave: str | None) -> pd.DataFrame:
+        return self._fetch("pooled_evidence", asof, wave)
 
     def alerts(self, asof: int | None, wave: str | None) -> pd.DataFrame:
         return self._fetch("alerts", asof, wave)
