@@ -82,8 +82,74 @@ def _show(spec: dict, name: str, spec_of, *, alt: str | None = None, key: str | 
 def data_table(table: Table, name: str) -> None:
     """A chart's data one click away: an expander "<title> as a table" with the table and its CSV."""
     with st.expander(f"{table.title} as a table", icon=":material/table_view:"):
-        st.dataframe(as_shown(table.frame), hide_index=True, width="stretch", column_config=table.column_config)
-        csv_download(table.frame, name)
+        page_table(table.frame, name, column_config=table.column_config)
+
+
+# -- how a page table is laid out -------------------------------------------------------------
+# At 1024 px a page's column is 360-560 px wide: a table as wide as its longest cells hides its
+# right-hand columns behind a sideways scroll. So every page table is laid out by one rule
+# (``layout``): the columns the reader came for first, the row's name pinned, every column as wide
+# as its header, and long text wrapped in narrow columns instead of widening the table.
+CHAR_PX = 6.2        # an average character of the grid's 14 px font
+CELL_PAD_PX = 16     # a cell's padding
+HEADER_PAD_PX = 28   # a header's padding and its sort arrow
+WRAP_LINES = 3       # lines a long text cell wraps to
+WRAP_ROW_HEIGHT = 70  # px; Streamlit's grid wraps text only in rows taller than 4 rem (64 px)
+WRAP_ABOVE = 22      # characters: longer text wraps
+WRAP_ROWS_SHOWN = 10  # wrapped rows in view before the table scrolls
+HEADER_HEIGHT = 35   # px, the grid's header row
+
+
+class Layout(NamedTuple):
+    frame: pd.DataFrame
+    column_config: dict
+    row_height: int | None
+    height: int | str  # wrapped rows: every row in view (the grid's auto height shows five of them)
+
+
+def _chars(values: pd.Series) -> int:
+    """Characters the column's widest cell needs: a long text wraps to ``WRAP_LINES`` lines, but a
+    word is never cut."""
+    texts = [str(v) for v in values if pd.notna(v)]
+    if not texts:
+        return 0
+    longest = max(map(len, texts))
+    if longest <= WRAP_ABOVE:
+        return longest
+    word = max(len(w) for t in texts for w in t.split() or [""])
+    return max(word, -(-longest // WRAP_LINES), WRAP_ABOVE)
+
+
+def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
+    """A page table as shown (``as_shown``) and laid out: the ``first`` columns (the row's name, then
+    the numbers the reader came for) leftmost in that order, the leftmost pinned; each column as
+    wide as its header and its cells, long text wrapped (taller rows) rather than widened.
+    ``column_config`` adds formats and help; widths are this rule's."""
+    shown = as_shown(frame)
+    order = [c for c in first if c in shown] + [c for c in shown if c not in first]
+    shown = shown[order]
+    config, wraps = {}, False
+    for position, column in enumerate(order):
+        chars = _chars(shown[column])
+        wraps = wraps or len(max(map(str, shown[column]), key=len, default="")) > chars
+        entry = dict((column_config or {}).get(column) or st.column_config.Column())
+        entry["width"] = round(max(len(str(column)) * CHAR_PX + HEADER_PAD_PX, chars * CHAR_PX + CELL_PAD_PX))
+        if position == 0:
+            entry["pinned"] = True
+        config[column] = entry
+    if not wraps:
+        return Layout(shown, config, None, "auto")
+    return Layout(shown, config, WRAP_ROW_HEIGHT, HEADER_HEIGHT + WRAP_ROW_HEIGHT * min(len(shown), WRAP_ROWS_SHOWN) + 2)
+
+
+def page_table(frame: pd.DataFrame, name: str, *, first: tuple[str, ...] = (), column_config: dict | None = None,
+               csv: bool = True) -> None:
+    """A page table laid out by ``layout``, with its CSV download (the frame as it is)."""
+    shown = layout(frame, first, column_config)
+    st.dataframe(shown.frame, hide_index=True, width="stretch", column_config=shown.column_config,
+                 row_height=shown.row_height, height=shown.height)
+    if csv:
+        csv_download(frame, name)
 
 
 def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
