@@ -203,6 +203,14 @@ def table_of(spec: dict) -> tuple[str, pd.DataFrame] | None:
     return table["title"], pd.DataFrame(table["rows"], columns=table["columns"], dtype=object)
 
 
+def wave_axis(order: Sequence[str], title: str | None = "Survey wave", **axis) -> alt.X:
+    """The survey waves along the x axis, one rule for every chart over time: a label in lines at
+    its hyphens ("2026" over "Q3"), level, so eight waves fit a 1024 px page without touching; where
+    even those would touch (a narrow panel, long wave names) Vega-Lite drops every other one."""
+    return alt.X("wave:O", sort=list(order), title=title, axis=alt.Axis(
+        labelAngle=0, labelExpr="split(datum.label, '-')", labelLineHeight=15, labelOverlap="greedy", **axis))
+
+
 def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
     """Light band backgrounds (and their labels) along the score axis.
 
@@ -253,7 +261,7 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
     A wave whose programme index is hidden is marked at the foot of the chart."""
     data = _display(index[index["partner_id"].isna()], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
-    x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
+    x = wave_axis(order)
     tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("score_text:N", title="Index"),
                N_TIP, INTERVAL_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
@@ -353,7 +361,7 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     colour = alt.Color("partner:N", scale=scale, legend=None)
     legend_colour = alt.Color("partner:N", scale=scale, legend=alt.Legend(
         title=None, orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4))
-    x = alt.X("wave:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=12))
+    x = wave_axis(order, None, labelFontSize=12)
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)")
     tooltip = [GROUP_TIP, FACTOR_TIP, alt.Tooltip("wave:N", title="Wave"),
                alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP, STATUS_TIP]
@@ -442,7 +450,7 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     labelled marker, never a zero bar."""
     data = _display(index[index["partner"] == partner], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
-    x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
+    x = wave_axis(order)
     tooltip = [alt.Tooltip("wave:N", title="Wave"), N_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
     hidden = data[data["suppressed"].astype(bool)].assign(y=0)
@@ -467,10 +475,9 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
         width=width, height=260,
         description=f"Bar chart of {partner}'s respondents per survey wave: "
                     + "; ".join(f"{w} {t}" for w, t in zip(in_order["wave"], in_order["said"])) + ".",
-        title=alt.Title("Respondents per wave",
-                        subtitle="Smallest factor n. " + "; ".join(
-                            f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}" for c in Suppression)
-                        + "."))
+        # a line per reason: one line of them all was cut at 1024 px
+        title=alt.Title("Respondents per wave", subtitle=["Smallest factor n."] + [
+            f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}." for c in Suppression]))
     return _style(chart)
 
 
@@ -574,9 +581,11 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
     change_text, status."""
     colour = _heat_colour(thresholds)
     x = alt.X("target:N", sort=list(order), title="Rated partner",
-              axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12, labelLimit=150, labelFontWeight="bold",
-                            labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20,
-                            labelLineHeight=15, ticks=False, domain=False))
+              # slanted, whole names: level and split at spaces, a long word ran into the next
+              # column's at 1024 px (a column is ~57 px there)
+              axis=alt.Axis(orient="top", labelAngle=-40, labelAlign="left", labelBaseline="middle",
+                            labelFontSize=12, labelLimit=170, labelFontWeight="bold", labelPadding=6,
+                            ticks=False, domain=False))
     y = alt.Y("rater:N", sort=list(order), title="Rating organisation", axis=alt.Axis(labelFontSize=14, labelLimit=220))
     tooltip = [alt.Tooltip("rater:N", title="Rating organisation"), alt.Tooltip("target:N", title="Rated partner"),
                alt.Tooltip("score_text:N", title="Score"), N_TIP,
