@@ -43,6 +43,41 @@ PALETTE: tuple[str, ...] = (
 BAND_COLOURS: dict[str, str] = {
     "cooperating": "#e8f1fa", "transitioning": "#bcd7ee", "collaborating": "#7fb2dd",
 }
+BAND_OPACITY = 0.6  # a band's background over white, as the strips draw it
+# a value label's colour on each band as drawn: at least 4.5:1 (WCAG AA for text); a partner's own
+# colour fell to 1.3:1 on the Collaborating band
+BAND_INK: dict[str, str] = {
+    "cooperating": "#1b1b1b", "transitioning": "#1b1b1b", "collaborating": "#10263b",
+}
+
+
+def band_drawn(band: str) -> str:
+    """A band's background as drawn (its colour at ``BAND_OPACITY`` over white): a label's halo on it."""
+    channels = (int(BAND_COLOURS[band][i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(255 - BAND_OPACITY * (255 - c)):02x}" for c in channels)
+
+
+def band_expr(field: str, thresholds: tuple[float, float], colours: dict[str, str]) -> str:
+    """A Vega expression picking ``colours[band]`` by the band of ``datum[field]`` (the band's rule
+    as ``programme.factors.band_of``: a score on a threshold belongs to the higher band)."""
+    low, high = thresholds
+    return (f"datum['{field}'] >= {float(high)} ? '{colours['collaborating']}' : "
+            f"datum['{field}'] >= {float(low)} ? '{colours['transitioning']}' : '{colours['cooperating']}'")
+
+
+def haloed_text(chart: alt.Chart, thresholds: tuple[float, float], at: str, *, mark: dict,
+                **encoding) -> list[alt.Chart]:
+    """A value label over the lines it may cross: drawn twice, first as a halo in the colour of the
+    band under it (``at``: the field of its place on the score axis), so a band's rule or a stem
+    stops short of its letters; then in that band's ink (``BAND_INK``)."""
+    coloured = chart.transform_calculate(
+        halo=band_expr(at, thresholds, {b: band_drawn(b) for b in BAND_COLOURS}),
+        ink=band_expr(at, thresholds, BAND_INK))
+    return [coloured.mark_text(**mark, strokeWidth=3, strokeJoin="round").encode(
+                **encoding, color=alt.Color("halo:N", scale=None), stroke=alt.Stroke("halo:N", scale=None)),
+            coloured.mark_text(**mark).encode(**encoding, color=alt.Color("ink:N", scale=None))]
+
+
 HEAT_COLOURS: dict[str, str] = {
     "cooperating": "#deebf7", "transitioning": "#9ecae1", "collaborating": "#3182bd",
     "not shown": "#f0f0f0",
@@ -225,7 +260,7 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
             layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.5).encode(
                 y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q", tooltip=tooltip))
         else:
-            layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.6).encode(
+            layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=BAND_OPACITY).encode(
                 x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100])), x2="end:Q", tooltip=tooltip))
     if label:
         base = alt.Chart(bands)
@@ -328,8 +363,9 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
                 shape=alt.condition(alt.datum.partner == PROGRAMME, alt.value("diamond"),
                                     alt.value("circle")),
                 tooltip=tooltip),
-            alt.Chart(shown).mark_text(align="left", dx=12, dy=-13, fontSize=14, fontWeight="bold").encode(
-                x="ci_high:Q", y=lane, text="score_text:N", color=colour),
+            *haloed_text(alt.Chart(shown), thresholds, "ci_high",
+                         mark={"align": "left", "dx": 12, "dy": -13, "fontSize": 14, "fontWeight": "bold"},
+                         x="ci_high:Q", y=lane, text="score_text:N"),
         ]
     hidden = data[data["suppressed"].astype(bool)].sort_values("partner")
     in_order = pd.concat([shown, hidden])
@@ -340,6 +376,27 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
 
 
 # -- Partner profile ------------------------------------------------------------------
+
+# The factor panels' marks and their words: the chart draws from these and the caption
+# (``factors_key``) is made from them, so the two cannot drift apart.
+PARTNER_DASH, PROGRAMME_DASH = (1, 0), (5, 3)
+LINE_WORDS = {PARTNER_DASH: "solid line", PROGRAMME_DASH: "dashed line"}
+HIDDEN_WAVE_COLOUR = "#8a2d2d"
+
+
+def factors_key(partner: str) -> str:
+    """What the factor panels draw, in words (their caption on the page and in the pack)."""
+    return (f"{partner}: {LINE_WORDS[PARTNER_DASH]}; the programme: {LINE_WORDS[PROGRAMME_DASH]}; a dot on "
+            f"each wave with a score, 95% intervals shaded. {NOT_SHOWN_MARK} at the foot of a panel: a wave "
+            f"where {partner} is not shown (hover for why).")
+
+
+def hidden_wave_marks(chart: alt.Chart, x, y, **encoding) -> alt.Chart:
+    """A hidden wave's mark at the foot of a panel: the ``NOT_SHOWN_MARK`` glyph itself, as the
+    caption (``factors_key``) and the other charts say it (a point's "cross" shape is a plus)."""
+    return chart.mark_text(text=NOT_SHOWN_MARK, fontSize=16, fontWeight="bold", color=HIDDEN_WAVE_COLOUR,
+                           baseline="bottom").encode(x=x, y=y, **encoding)
+
 
 def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, str],
                       thresholds: tuple[float, float], k: int, *,
@@ -381,13 +438,13 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
                 y2="ci_high:Q", color=colour),
             alt.Chart(rows).mark_line(strokeWidth=2.5).encode(
                 x=x, y=y, color=legend_colour,
-                strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value([5, 3]), alt.value([1, 0]))),
+                strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value(list(PROGRAMME_DASH)),
+                                         alt.value(list(PARTNER_DASH)))),
             alt.Chart(shown).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour, tooltip=tooltip),
         ]
         if not hidden.empty:
-            layers.append(alt.Chart(hidden).mark_point(shape="cross", size=140, color="#8a2d2d",
-                                                       filled=True).encode(
-                x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), tooltip=tooltip))
+            layers.append(hidden_wave_marks(alt.Chart(hidden), x, alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])),
+                                            tooltip=tooltip))
         panels.append(alt.layer(*layers).properties(width=width, height=height,
                                                     title=factor_label(factor)))
     last = data[data["wave"] == order[-1]] if order else data[:0]
