@@ -27,30 +27,30 @@ def test_only_the_leftmost_column_is_pinned():
     assert [c for c, e in shown.column_config.items() if e.get("pinned")] == ["Question"]
 
 
-def test_a_column_is_as_wide_as_its_header():
-    shown = downloads.layout(pd.DataFrame({"With this scenario": ["–"], "Change": ["–"]}))
-    assert shown.column_config["With this scenario"]["width"] == 140  # 18 characters and the arrow
-    assert shown.column_config["Change"]["width"] == 65
+def test_a_column_that_fits_one_line_keeps_the_width_streamlit_measures():
+    shown = downloads.layout(pd.DataFrame({"With this scenario": ["–"], "Partner": ["Northline Infrastructure"]}))
+    assert [shown.column_config[c]["width"] for c in ("With this scenario", "Partner")] == [None, None]
+    assert (shown.row_height, shown.height) == (None, "auto")  # one-line rows
 
 
 def test_a_long_text_wraps_in_three_lines_of_a_narrow_column():
     shown = downloads.layout(_frame())
-    assert shown.column_config["Question"]["width"] == 152  # 22 characters, not 57
+    assert shown.column_config["Question"]["width"] == 218  # 30 characters, not 57
     assert shown.row_height == downloads.WRAP_ROW_HEIGHT
     assert shown.height == 35 + 2 * 70 + 2  # every wrapped row in view
 
 
-def test_short_text_keeps_one_line_rows():
-    shown = downloads.layout(pd.DataFrame({"Partner": ["Harbour Civils"], "To": [75.0]}))
-    assert (shown.row_height, shown.height) == (None, "auto")
-    assert shown.column_config["Partner"]["width"] == 103  # its 14 characters
+def test_a_long_word_is_never_cut():
+    shown = downloads.layout(pd.DataFrame({"Action": ["Re-baseline the " + "x" * 40 + " schedule"]}))
+    assert shown.column_config["Action"]["width"] == round(40 * 6.6 + 20)
 
 
-def test_formats_and_help_given_are_kept_beside_the_rules_width():
-    shown = downloads.layout(pd.DataFrame({"Change": [1.5]}), column_config={
-        "Change": {"type_config": {"type": "number", "format": "%+.1f"}, "help": "why", "width": 10}})
+def test_formats_help_and_a_width_given_are_kept():
+    shown = downloads.layout(pd.DataFrame({"Change": [1.5], "Rate": ["56% (below 60%)"]}), column_config={
+        "Change": {"type_config": {"type": "number", "format": "%+.1f"}, "help": "why"}, "Rate": {"width": 130}})
     entry = shown.column_config["Change"]
-    assert (entry["type_config"]["format"], entry["help"], entry["width"]) == ("%+.1f", "why", 65)
+    assert (entry["type_config"]["format"], entry["help"], entry["width"]) == ("%+.1f", "why", None)
+    assert shown.column_config["Rate"]["width"] == 130
 
 
 def _table(at, first_column: str):

@@ -88,14 +88,14 @@ def data_table(table: Table, name: str) -> None:
 # -- how a page table is laid out -------------------------------------------------------------
 # At 1024 px a page's column is 360-560 px wide: a table as wide as its longest cells hides its
 # right-hand columns behind a sideways scroll. So every page table is laid out by one rule
-# (``layout``): the columns the reader came for first, the row's name pinned, every column as wide
-# as its header, and long text wrapped in narrow columns instead of widening the table.
-CHAR_PX = 6.2        # an average character of the grid's 14 px font
-CELL_PAD_PX = 16     # a cell's padding
-HEADER_PAD_PX = 28   # a header's padding and its sort arrow
+# (``layout``): the columns the reader came for first, the row's name pinned, long text wrapped in
+# a narrow column instead of widening the table; every other column as wide as Streamlit measures
+# its header and cells (a fixed "small" width cut headers such as "With this scenario").
+CHAR_PX = 6.6        # an average character of the grid's 14 px font
+CELL_PAD_PX = 20     # a cell's padding
 WRAP_LINES = 3       # lines a long text cell wraps to
 WRAP_ROW_HEIGHT = 70  # px; Streamlit's grid wraps text only in rows taller than 4 rem (64 px)
-WRAP_ABOVE = 22      # characters: longer text wraps
+WRAP_ABOVE = 30      # characters: longer text wraps
 WRAP_ROWS_SHOWN = 10  # wrapped rows in view before the table scrolls
 HEADER_HEIGHT = 35   # px, the grid's header row
 
@@ -107,37 +107,32 @@ class Layout(NamedTuple):
     height: int | str  # wrapped rows: every row in view (the grid's auto height shows five of them)
 
 
-def _chars(values: pd.Series) -> int:
-    """Characters the column's widest cell needs: a long text wraps to ``WRAP_LINES`` lines, but a
-    word is never cut."""
+def _wrap_width(values: pd.Series) -> int | None:
+    """A long text column's width in pixels, enough for its longest cell in ``WRAP_LINES`` lines
+    and its longest word whole; None for a column whose cells fit one line."""
     texts = [str(v) for v in values if pd.notna(v)]
-    if not texts:
-        return 0
-    longest = max(map(len, texts))
+    longest = max(map(len, texts), default=0)
     if longest <= WRAP_ABOVE:
-        return longest
+        return None
     word = max(len(w) for t in texts for w in t.split() or [""])
-    return max(word, -(-longest // WRAP_LINES), WRAP_ABOVE)
+    return round(max(word, -(-longest // WRAP_LINES), WRAP_ABOVE) * CHAR_PX + CELL_PAD_PX)
 
 
 def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
     """A page table as shown (``as_shown``) and laid out: the ``first`` columns (the row's name, then
-    the numbers the reader came for) leftmost in that order, the leftmost pinned; each column as
-    wide as its header and its cells, long text wrapped (taller rows) rather than widened.
-    ``column_config`` adds formats and help; widths are this rule's."""
+    the numbers the reader came for) leftmost in that order, the leftmost pinned; long text wrapped
+    (taller rows) rather than widened. ``column_config`` adds formats, help and, where Streamlit's
+    measure cuts a cell, a width in pixels."""
     shown = as_shown(frame)
     order = [c for c in first if c in shown] + [c for c in shown if c not in first]
     shown = shown[order]
-    config, wraps = {}, False
+    config = {}
     for position, column in enumerate(order):
-        chars = _chars(shown[column])
-        wraps = wraps or len(max(map(str, shown[column]), key=len, default="")) > chars
         entry = dict((column_config or {}).get(column) or st.column_config.Column())
-        entry["width"] = round(max(len(str(column)) * CHAR_PX + HEADER_PAD_PX, chars * CHAR_PX + CELL_PAD_PX))
-        if position == 0:
-            entry["pinned"] = True
+        entry["width"] = entry.get("width") or _wrap_width(shown[column])
+        entry["pinned"] = position == 0 or None
         config[column] = entry
-    if not wraps:
+    if all(_wrap_width(shown[column]) is None for column in order):
         return Layout(shown, config, None, "auto")
     return Layout(shown, config, WRAP_ROW_HEIGHT, HEADER_HEIGHT + WRAP_ROW_HEIGHT * min(len(shown), WRAP_ROWS_SHOWN) + 2)
 
