@@ -43,15 +43,15 @@ for line in view.participation.low:  # beside the scores those few people make
 insights.participation(view.participation, f"participation-{wave}")
 
 # -- movers and alerts ----------------------------------------------------------------------
-# full width: beside the alerts, at 1024 px, the movers' key columns were behind a sideways scroll;
-# where a partner ended first, "From" (To less Change) last
+# full width (beside the alerts, at 1024 px, the movers' key columns were behind a sideways scroll);
+# "From" last: it is To less Change
 st.subheader("Biggest movers")
 st.caption(md(view.movers_caption))
 if view.movers is not None and view.movers.empty:
     st.write(view.no_movers)
 elif view.movers is not None:
-    downloads.page_table(view.movers, f"movers-{wave}", first=("Partner", "Measure", "To", "Change", "Beyond noise"),
-                         column_config={
+    downloads.page_table(view.movers, f"movers-{wave}",
+                         first=("Partner", "Measure", "To", "Change", "Beyond noise"), column_config={
                              "Change": st.column_config.NumberColumn(format="%+.1f"),
                              "Beyond noise": st.column_config.TextColumn(help=f"Yes when {words.BEYOND_NOISE}."),
                              "From": st.column_config.NumberColumn(format="%.1f"),

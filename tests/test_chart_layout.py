@@ -19,13 +19,13 @@ def _axes(spec: dict, channel: str) -> list[dict]:
             and isinstance(value.get("axis"), dict)]
 
 
-def _of(specs: dict, builder: str) -> list[dict]:
+def _of(specs: dict, builder: str) -> list[dict]:  # noqa: F811
     found = [spec for name, spec in specs.items() if name.endswith(f": {builder}")]
     assert found, builder
     return found
 
 
-def test_every_wave_axis_puts_a_label_in_lines_at_its_hyphens(specs):
+def test_every_wave_axis_puts_a_label_in_lines_at_its_hyphens(specs):  # noqa: F811
     for builder in OVER_TIME:
         for spec in _of(specs, builder):
             axes = _axes(spec, "x")
@@ -33,13 +33,13 @@ def test_every_wave_axis_puts_a_label_in_lines_at_its_hyphens(specs):
             assert all(a["labelAngle"] == 0 for a in axes), builder
 
 
-def test_every_wave_axis_drops_labels_rather_than_overlap_them(specs):
+def test_every_wave_axis_drops_labels_rather_than_overlap_them(specs):  # noqa: F811
     for builder in OVER_TIME:
         for spec in _of(specs, builder):
             assert {a["labelOverlap"] for a in _axes(spec, "x")} == {"greedy"}, builder
 
 
-def test_the_respondents_subtitle_is_a_line_per_reason(specs):
+def test_the_respondents_subtitle_is_a_line_per_reason(specs):  # noqa: F811
     spec = _of(specs, "respondents_per_wave")[0]
     assert spec["title"]["subtitle"] == [
         "Smallest factor n.", "'< 5': fewer than 5 responses.",
@@ -95,7 +95,7 @@ def _texts(spec: dict) -> list[dict]:
             and layer["mark"].get("type") == "text"]
 
 
-def test_the_spectrum_draws_each_value_label_over_a_halo_in_its_bands_ink(specs):
+def test_the_spectrum_draws_each_value_label_over_a_halo_in_its_bands_ink(specs):  # noqa: F811
     spec = _of(specs, "spectrum")[0]
     values = [t for t in _texts(spec) if t["encoding"].get("text", {}).get("field") == "score_text"]
     halo, label = values
@@ -113,15 +113,15 @@ def test_the_factor_caption_names_the_marks_the_panels_draw():
         "shaded. \u2715 at the foot of a panel: a wave where Kestrel Design is not shown (hover for why).")
 
 
-def test_a_hidden_wave_is_the_cross_glyph_not_a_plus_shaped_point(specs):
+def test_a_hidden_wave_is_the_cross_glyph_not_a_plus_shaped_point(specs):  # noqa: F811
     for builder in ("factors_over_time", "partner_factors"):  # the page's and the pack's
         marks = [v for spec in _of(specs, builder) for k, v in _walk(spec) if k == "mark" and isinstance(v, dict)]
         assert not [m for m in marks if m.get("shape") == "cross"], builder
         assert [m for m in marks if m.get("text") == charts.NOT_SHOWN_MARK], builder  # Pipwell's hidden waves
 
 
-def test_the_panels_dash_the_lines_the_caption_names(specs):
+def test_the_panels_dash_the_lines_the_caption_names(specs):  # noqa: F811
     spec = next(s for n, s in specs.items() if n.endswith(": factors_over_time"))
-    dashes = [v for k, v in _walk(spec) if k == "strokeDash" and isinstance(v, dict) and "condition" in v][0]
+    dashes = next(v for k, v in _walk(spec) if k == "strokeDash" and isinstance(v, dict) and "condition" in v)
     assert (dashes["condition"]["value"], dashes["value"]) == (list(charts.PROGRAMME_DASH), list(charts.PARTNER_DASH))
     assert charts.LINE_WORDS[charts.PARTNER_DASH] == "solid line" and charts.PARTNER_DASH == (1, 0)

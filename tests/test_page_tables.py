@@ -5,7 +5,6 @@ use it (in AppTest on the demo programme)."""
 import json
 
 import pandas as pd
-import pytest
 
 from app_pages.ui import downloads
 from tests.test_pages import _app, demo  # noqa: F401 (the fixture)
