@@ -51,7 +51,7 @@ with ratings_tab:
             st.caption(md(note))
         st.markdown(f"**{md(ratings.pairs_title)}**")
         if ratings.pairs is not None:
-            st.dataframe(ratings.pairs, hide_index=True, width="stretch")
+            downloads.page_table(ratings.pairs, f"pairs-{wave}", csv=False)
 
 # -- partners x factors --------------------------------------------------------------------------
 with scores_tab:

@@ -43,28 +43,25 @@ for line in view.participation.low:  # beside the scores those few people make
 insights.participation(view.participation, f"participation-{wave}")
 
 # -- movers and alerts ----------------------------------------------------------------------
-movers_col, alerts_col = st.columns([2, 1], gap="medium")  # the movers table needs the width
-with movers_col:
-    st.subheader("Biggest movers")
-    st.caption(md(view.movers_caption))
-    if view.movers is not None and view.movers.empty:
-        st.write(view.no_movers)
-    elif view.movers is not None:
-        # Fixed widths for the short columns, so the last one is readable beside the alerts.
-        st.dataframe(view.movers, hide_index=True, width="stretch", column_config={
-            "Change": st.column_config.NumberColumn(format="%+.1f", width=62),
-            "Beyond noise": st.column_config.TextColumn(
-                width=100, help=f"Yes when {words.BEYOND_NOISE}."),
-            "From": st.column_config.NumberColumn(format="%.1f", width=50),
-            "To": st.column_config.NumberColumn(format="%.1f", width=50)})
-        downloads.csv_download(view.movers, f"movers-{wave}")
-with alerts_col:
-    st.subheader("Alerts")
-    icons = {Kind.FELL: ":material/trending_down:", Kind.DISAGREEMENT: ":material/compare_arrows:"}
-    if view.alerts:
-        st.markdown("\n".join(f"- {icons[a.kind]} **{md(a.partner)}**: {md(a.text)}" for a in view.alerts))
-    else:
-        st.write(md(view.no_alerts))
+# full width (beside the alerts, at 1024 px, the movers' key columns were behind a sideways scroll);
+# "From" last: it is To less Change
+st.subheader("Biggest movers")
+st.caption(md(view.movers_caption))
+if view.movers is not None and view.movers.empty:
+    st.write(view.no_movers)
+elif view.movers is not None:
+    downloads.page_table(view.movers, f"movers-{wave}",
+                         first=("Partner", "Measure", "To", "Change", "Beyond noise"), column_config={
+                             "Change": st.column_config.NumberColumn(format="%+.1f"),
+                             "Beyond noise": st.column_config.TextColumn(help=f"Yes when {words.BEYOND_NOISE}."),
+                             "From": st.column_config.NumberColumn(format="%.1f"),
+                             "To": st.column_config.NumberColumn(format="%.1f")})
+st.subheader("Alerts")
+icons = {Kind.FELL: ":material/trending_down:", Kind.DISAGREEMENT: ":material/compare_arrows:"}
+if view.alerts:
+    st.markdown("\n".join(f"- {icons[a.kind]} **{md(a.partner)}**: {md(a.text)}" for a in view.alerts))
+else:
+    st.write(md(view.no_alerts))
 
 # -- the programme over time ---------------------------------------------------------------
 st.subheader("Programme collaboration index over time")

@@ -100,16 +100,14 @@ insights.participation(view.participation, f"participation-{partner}")
 st.subheader(md(view.actions.title))
 st.caption(md(view.actions.note))
 if view.actions.table is not None:
-    st.dataframe(view.actions.table, hide_index=True, width="stretch")
-    downloads.csv_download(view.actions.table, f"actions-{partner}")
+    downloads.page_table(view.actions.table, f"actions-{partner}", first=("Action", "Status"))
 actions.editor(partner, asof)  # agree, edit or close one (editors, latest data)
 
 # -- question by question -----------------------------------------------------------------------
 st.subheader(md(view.items.title))
 st.caption(md(view.items.caption))
 if view.items.table is not None:
-    st.dataframe(view.items.table, hide_index=True, width="stretch")
-    downloads.csv_download(view.items.table, f"items-{partner}-{wave}")
+    downloads.page_table(view.items.table, f"items-{partner}-{wave}", first=("Question", partner, "Programme"))
 
 # -- what people wrote ----------------------------------------------------------------------------
 st.subheader(md(view.comments.title))

@@ -129,18 +129,14 @@ def what_if() -> None:
     else:
         if view.delivery_summary:
             st.info(md(view.delivery_summary), icon=":material/block:")
-        st.dataframe(view.delivery, hide_index=True, width="stretch", column_config={
-            "Indicator": st.column_config.TextColumn(width="medium"),
-            "Last period": st.column_config.TextColumn(
-                width="small", help="The partner's latest observed value."),
-            "Expected": st.column_config.TextColumn(
-                width="small", help="Next period, if the scores stay as they are now."),
+        downloads.page_table(view.delivery, "projected-delivery", csv=False, first=(
+            "Indicator", "Expected", "With this scenario", "Change", "95% interval"), column_config={
+            "Last period": st.column_config.TextColumn(help="The partner's latest observed value."),
+            "Expected": st.column_config.TextColumn(help="Next period, if the scores stay as they are now."),
             "With this scenario": st.column_config.TextColumn(
-                width="small", help="Next period, with the factor scores moved by the sliders."),
+                help="Next period, with the factor scores moved by the sliders."),
             "95% interval": st.column_config.TextColumn(
-                width="small", help="For the expected value with this scenario; a single period "
-                                    "varies more."),
-            "Change": st.column_config.TextColumn(width="small")})
+                help="For the expected value with this scenario; a single period varies more.")})
         st.markdown("**How much to trust it**", help=(
             "Held-back error: the mean absolute error of the model's forecasts of each later wave, "
             "made from the waves before it, against the best naive forecast (the partner's latest "
@@ -204,7 +200,7 @@ def how_this_works(view) -> None:
         if view.effects is not None:
             st.caption("Fitted effects of +10 points on one factor within a partner, the others "
                        "held still (rates in percentage points, days to resolve in percent).")
-            st.dataframe(view.effects, hide_index=True, width="stretch")
+            downloads.page_table(view.effects, "fitted-effects", csv=False)
 
 
 what_if()

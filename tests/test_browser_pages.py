@@ -77,7 +77,7 @@ def test_overview_by_url_then_change_the_wave_and_reopen(app_server, chromium):
 def test_partner_by_url_then_change_the_partner_and_reopen(app_server, chromium):
     context, page = _fresh(chromium)
     text = _open(page, f"{app_server.url}/partner?partner=Harbour+Civils&wave=2025-Q4")
-    assert "Harbour Civils (solid) and the programme (dashed)" in text
+    assert "Harbour Civils: solid line; the programme: dashed line" in text
     assert _metric(text, "Collaboration index, 2025-Q4") == "51.7"
     assert "Profile across the five factors, 2025-Q4" in text
     assert "Evidence beside each factor, 2025-Q4" in text

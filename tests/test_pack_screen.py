@@ -139,7 +139,8 @@ def test_overview_at_a_wave(demo, rendered, cursor, wave):
         assert model.movers is None and model.movers_panels[0].chart is None
     else:
         screen = next(d.value for d in at.dataframe if "Measure" in d.value.columns)
-        pd.testing.assert_frame_equal(screen.reset_index(drop=True), model.movers)
+        # the same columns, the key ones first on screen (downloads.layout)
+        pd.testing.assert_frame_equal(screen.reset_index(drop=True)[list(model.movers.columns)], model.movers)
 
 
 @pytest.mark.parametrize("query", [{"partner": "Pipwell Ecology"}, KESTREL_FACTORS])
@@ -156,7 +157,7 @@ def test_partner_profile(demo, rendered, cursor, query):
             "Agreed actions: Kestrel Design", "Kestrel Design: question by question, 2026-Q2"]
     slides = check(model, cursor)
     assert metrics(at)[:3] == headline(model)
-    assert shown(next(c.value for c in at.caption if "(solid)" in c.value)) == model.factors_caption
+    assert shown(next(c.value for c in at.caption if "solid line" in c.value)) == model.factors_caption
     if query["partner"] == "Pipwell Ecology":
         assert any("fewer than 5 responses \u2014 not shown" in n for s in slides for n in s.notes)
 
@@ -186,7 +187,8 @@ def test_whatif_with_moves_and_weights(demo, rendered, cursor):
     on_screen = dict(metrics(at))
     assert on_screen == {m.label: m.value for m in model.metrics}
     screen = next(d.value for d in at.dataframe if "With this scenario" in d.value.columns)
-    pd.testing.assert_frame_equal(screen.reset_index(drop=True), model.delivery.reset_index(drop=True))
+    pd.testing.assert_frame_equal(screen.reset_index(drop=True)[list(model.delivery.columns)],
+                                  model.delivery.reset_index(drop=True))
     assert model.scenario_panel.table.rows[0][2] == "+10"  # the slide's change column is the slider's
 
 

@@ -84,21 +84,21 @@ def test_partner_open_action_beside_its_factor_and_in_the_table(demo):
     at = open_page("app_pages/partner.py", partner="Brackwater Systems", wave="2026-Q3")
     assert "Agreed action: Joint recovery plan for systems integration (Brackwater delivery lead; overdue since " \
            "2026-06-30)" in shown("\n".join(m.value for m in at.markdown)).replace("**", "")
-    assert frame_with(at, "Owner").values.tolist() == [[
-        "Mutual accountability", "Joint recovery plan for systems integration", "Brackwater delivery lead",
-        "overdue since 2026-06-30", "now 41.8 (2026-Q3)"]]
+    assert frame_with(at, "Owner").values.tolist() == [[  # the action and its status first (downloads.layout)
+        "Joint recovery plan for systems integration", "overdue since 2026-06-30", "Mutual accountability",
+        "Brackwater delivery lead", "now 41.8 (2026-Q3)"]]
 
 
 def test_partner_closed_action_and_what_its_factor_did(demo):
     at = open_page("app_pages/partner.py", partner="Kestrel Design")
-    assert frame_with(at, "Owner").values.tolist()[0][3:] == ["done 2025-09-10",
-                                                              "+9.4 from 2025-Q3 to 2025-Q4 (beyond noise)"]
+    row = frame_with(at, "Owner").values.tolist()[0]
+    assert (row[1], row[4]) == ("done 2025-09-10", "+9.4 from 2025-Q3 to 2025-Q4 (beyond noise)")
 
 
 def test_partner_items_and_comments(demo):
     at = open_page("app_pages/partner.py", partner="Harbour Civils", wave="2026-Q3")
     items = frame_with(at, "Question")
-    assert list(items.columns) == ["Factor", "Question", "Harbour Civils", "Programme"]
+    assert list(items.columns) == ["Question", "Harbour Civils", "Programme", "Factor"]
     assert len(items) == 20
     text = _texts(at)
     assert "Harbour Civils: what people wrote, 2026-Q3" in text
@@ -110,7 +110,7 @@ def test_partner_small_group_shows_no_comment_and_no_item(demo):
     text = _texts(at)
     assert ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people answered "
             "(comment_k), so a comment could point to who wrote it.") in text
-    assert {row[2] for row in frame_with(at, "Question").values.tolist()} == {"not shown: fewer than 5 responses"}
+    assert {row[1] for row in frame_with(at, "Question").values.tolist()} == {"not shown: fewer than 5 responses"}
     assert "No actions agreed for Pipwell Ecology yet (python -m pipelines action add)." in text
 
 

@@ -82,8 +82,69 @@ def _show(spec: dict, name: str, spec_of, *, alt: str | None = None, key: str | 
 def data_table(table: Table, name: str) -> None:
     """A chart's data one click away: an expander "<title> as a table" with the table and its CSV."""
     with st.expander(f"{table.title} as a table", icon=":material/table_view:"):
-        st.dataframe(as_shown(table.frame), hide_index=True, width="stretch", column_config=table.column_config)
-        csv_download(table.frame, name)
+        page_table(table.frame, name, column_config=table.column_config)
+
+
+# -- how a page table is laid out -------------------------------------------------------------
+# At 1024 px a page's column is 360-560 px wide: a table as wide as its longest cells hides its
+# right-hand columns behind a sideways scroll. So every page table is laid out by one rule
+# (``layout``): the columns the reader came for first, the row's name pinned, long text wrapped in
+# a narrow column instead of widening the table; every other column as wide as Streamlit measures
+# its header and cells (a fixed "small" width cut headers such as "With this scenario").
+CHAR_PX = 6.6        # an average character of the grid's 14 px font
+CELL_PAD_PX = 20     # a cell's padding
+WRAP_LINES = 3       # lines a long text cell wraps to
+WRAP_ROW_HEIGHT = 70  # px; Streamlit's grid wraps text only in rows taller than 4 rem (64 px)
+WRAP_ABOVE = 30      # characters: longer text wraps
+WRAP_ROWS_SHOWN = 10  # wrapped rows in view before the table scrolls
+HEADER_HEIGHT = 35   # px, the grid's header row
+
+
+class Layout(NamedTuple):
+    frame: pd.DataFrame
+    column_config: dict
+    row_height: int | None
+    height: int | str  # wrapped rows: every row in view (the grid's auto height shows five of them)
+
+
+def _wrap_width(values: pd.Series) -> int | None:
+    """A long text column's width in pixels, enough for its longest cell in ``WRAP_LINES`` lines
+    and its longest word whole; None for a column whose cells fit one line."""
+    texts = [str(v) for v in values if pd.notna(v)]
+    longest = max(map(len, texts), default=0)
+    if longest <= WRAP_ABOVE:
+        return None
+    word = max(len(w) for t in texts for w in t.split() or [""])
+    return round(max(word, -(-longest // WRAP_LINES), WRAP_ABOVE) * CHAR_PX + CELL_PAD_PX)
+
+
+def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
+    """A page table as shown (``as_shown``) and laid out: the ``first`` columns (the row's name, then
+    the numbers the reader came for) leftmost in that order, the leftmost pinned; long text wrapped
+    (taller rows) rather than widened. ``column_config`` adds formats, help and, where Streamlit's
+    measure cuts a cell, a width in pixels."""
+    shown = as_shown(frame)
+    order = [c for c in first if c in shown] + [c for c in shown if c not in first]
+    shown = shown[order]
+    config = {}
+    for position, column in enumerate(order):
+        entry = dict((column_config or {}).get(column) or st.column_config.Column())
+        entry["width"] = entry.get("width") or _wrap_width(shown[column])
+        entry["pinned"] = position == 0 or None
+        config[column] = entry
+    if all(_wrap_width(shown[column]) is None for column in order):
+        return Layout(shown, config, None, "auto")
+    return Layout(shown, config, WRAP_ROW_HEIGHT, HEADER_HEIGHT + WRAP_ROW_HEIGHT * min(len(shown), WRAP_ROWS_SHOWN) + 2)
+
+
+def page_table(frame: pd.DataFrame, name: str, *, first: tuple[str, ...] = (), column_config: dict | None = None,
+               csv: bool = True) -> None:
+    """A page table laid out by ``layout``, with its CSV download (the frame as it is)."""
+    shown = layout(frame, first, column_config)
+    st.dataframe(shown.frame, hide_index=True, width="stretch", column_config=shown.column_config,
+                 row_height=shown.row_height, height=shown.height)
+    if csv:
+        csv_download(frame, name)
 
 
 def as_shown(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,5 @@ def participation(part: Participation, name: str) -> None:
     if part.table is None:
         st.write(md(part.empty))
         return
-    # the rate's cell holds its flag ("56% (below 60%)"): wide enough for both at 1024 px
-    st.dataframe(part.table, hide_index=True, width="stretch",
-                 column_config={"Response rate": st.column_config.TextColumn(width=130)})
-    downloads.csv_download(part.table, name)
+    # the rate's cell holds its flag ("56% (below 60%)"): Streamlit's own measure cut it at 1024 px
+    downloads.page_table(part.table, name, column_config={"Response rate": st.column_config.TextColumn(width=130)})

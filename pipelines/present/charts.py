@@ -43,6 +43,41 @@ PALETTE: tuple[str, ...] = (
 BAND_COLOURS: dict[str, str] = {
     "cooperating": "#e8f1fa", "transitioning": "#bcd7ee", "collaborating": "#7fb2dd",
 }
+BAND_OPACITY = 0.6  # a band's background over white, as the strips draw it
+# a value label's colour on each band as drawn: at least 4.5:1 (WCAG AA for text); a partner's own
+# colour fell to 1.3:1 on the Collaborating band
+BAND_INK: dict[str, str] = {
+    "cooperating": "#1b1b1b", "transitioning": "#1b1b1b", "collaborating": "#10263b",
+}
+
+
+def band_drawn(band: str) -> str:
+    """A band's background as drawn (its colour at ``BAND_OPACITY`` over white): a label's halo on it."""
+    channels = (int(BAND_COLOURS[band][i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(255 - BAND_OPACITY * (255 - c)):02x}" for c in channels)
+
+
+def band_expr(field: str, thresholds: tuple[float, float], colours: dict[str, str]) -> str:
+    """A Vega expression picking ``colours[band]`` by the band of ``datum[field]`` (the band's rule
+    as ``programme.factors.band_of``: a score on a threshold belongs to the higher band)."""
+    low, high = thresholds
+    return (f"datum['{field}'] >= {float(high)} ? '{colours['collaborating']}' : "
+            f"datum['{field}'] >= {float(low)} ? '{colours['transitioning']}' : '{colours['cooperating']}'")
+
+
+def haloed_text(chart: alt.Chart, thresholds: tuple[float, float], at: str, *, mark: dict,
+                **encoding) -> list[alt.Chart]:
+    """A value label over the lines it may cross: drawn twice, first as a halo in the colour of the
+    band under it (``at``: the field of its place on the score axis), so a band's rule or a stem
+    stops short of its letters; then in that band's ink (``BAND_INK``)."""
+    coloured = chart.transform_calculate(
+        halo=band_expr(at, thresholds, {b: band_drawn(b) for b in BAND_COLOURS}),
+        ink=band_expr(at, thresholds, BAND_INK))
+    return [coloured.mark_text(**mark, strokeWidth=3, strokeJoin="round").encode(
+                **encoding, color=alt.Color("halo:N", scale=None), stroke=alt.Stroke("halo:N", scale=None)),
+            coloured.mark_text(**mark).encode(**encoding, color=alt.Color("ink:N", scale=None))]
+
+
 HEAT_COLOURS: dict[str, str] = {
     "cooperating": "#deebf7", "transitioning": "#9ecae1", "collaborating": "#3182bd",
     "not shown": "#f0f0f0",
@@ -203,6 +238,14 @@ def table_of(spec: dict) -> tuple[str, pd.DataFrame] | None:
     return table["title"], pd.DataFrame(table["rows"], columns=table["columns"], dtype=object)
 
 
+def wave_axis(order: Sequence[str], title: str | None = "Survey wave", **axis) -> alt.X:
+    """The survey waves along the x axis, one rule for every chart over time: a label in lines at
+    its hyphens ("2026" over "Q3"), level, so eight waves fit a 1024 px page without touching; where
+    even those would touch (a narrow panel, long wave names) Vega-Lite drops every other one."""
+    return alt.X("wave:O", sort=list(order), title=title, axis=alt.Axis(
+        labelAngle=0, labelExpr="split(datum.label, '-')", labelLineHeight=15, labelOverlap="greedy", **axis))
+
+
 def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
     """Light band backgrounds (and their labels) along the score axis.
 
@@ -217,7 +260,7 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
             layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.5).encode(
                 y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q", tooltip=tooltip))
         else:
-            layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=0.6).encode(
+            layers.append(one.mark_rect(color=BAND_COLOURS[band["band"]], opacity=BAND_OPACITY).encode(
                 x=alt.X("start:Q", scale=alt.Scale(domain=[0, 100])), x2="end:Q", tooltip=tooltip))
     if label:
         base = alt.Chart(bands)
@@ -253,7 +296,7 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
     A wave whose programme index is hidden is marked at the foot of the chart."""
     data = _display(index[index["partner_id"].isna()], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
-    x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
+    x = wave_axis(order)
     tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("score_text:N", title="Index"),
                N_TIP, INTERVAL_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
@@ -320,8 +363,9 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
                 shape=alt.condition(alt.datum.partner == PROGRAMME, alt.value("diamond"),
                                     alt.value("circle")),
                 tooltip=tooltip),
-            alt.Chart(shown).mark_text(align="left", dx=12, dy=-13, fontSize=14, fontWeight="bold").encode(
-                x="ci_high:Q", y=lane, text="score_text:N", color=colour),
+            *haloed_text(alt.Chart(shown), thresholds, "ci_high",
+                         mark={"align": "left", "dx": 12, "dy": -13, "fontSize": 14, "fontWeight": "bold"},
+                         x="ci_high:Q", y=lane, text="score_text:N"),
         ]
     hidden = data[data["suppressed"].astype(bool)].sort_values("partner")
     in_order = pd.concat([shown, hidden])
@@ -332,6 +376,27 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
 
 
 # -- Partner profile ------------------------------------------------------------------
+
+# The factor panels' marks and their words: the chart draws from these and the caption
+# (``factors_key``) is made from them, so the two cannot drift apart.
+PARTNER_DASH, PROGRAMME_DASH = (1, 0), (5, 3)
+LINE_WORDS = {PARTNER_DASH: "solid line", PROGRAMME_DASH: "dashed line"}
+HIDDEN_WAVE_COLOUR = "#8a2d2d"
+
+
+def factors_key(partner: str) -> str:
+    """What the factor panels draw, in words (their caption on the page and in the pack)."""
+    return (f"{partner}: {LINE_WORDS[PARTNER_DASH]}; the programme: {LINE_WORDS[PROGRAMME_DASH]}; a dot on "
+            f"each wave with a score, 95% intervals shaded. {NOT_SHOWN_MARK} at the foot of a panel: a wave "
+            f"where {partner} is not shown (hover for why).")
+
+
+def hidden_wave_marks(chart: alt.Chart, x, y, **encoding) -> alt.Chart:
+    """A hidden wave's mark at the foot of a panel: the ``NOT_SHOWN_MARK`` glyph itself, as the
+    caption (``factors_key``) and the other charts say it (a point's "cross" shape is a plus)."""
+    return chart.mark_text(text=NOT_SHOWN_MARK, fontSize=16, fontWeight="bold", color=HIDDEN_WAVE_COLOUR,
+                           baseline="bottom").encode(x=x, y=y, **encoding)
+
 
 def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, str],
                       thresholds: tuple[float, float], k: int, *,
@@ -353,7 +418,7 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     colour = alt.Color("partner:N", scale=scale, legend=None)
     legend_colour = alt.Color("partner:N", scale=scale, legend=alt.Legend(
         title=None, orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4))
-    x = alt.X("wave:O", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=12))
+    x = wave_axis(order, None, labelFontSize=12)
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)")
     tooltip = [GROUP_TIP, FACTOR_TIP, alt.Tooltip("wave:N", title="Wave"),
                alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP, STATUS_TIP]
@@ -373,13 +438,13 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
                 y2="ci_high:Q", color=colour),
             alt.Chart(rows).mark_line(strokeWidth=2.5).encode(
                 x=x, y=y, color=legend_colour,
-                strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value([5, 3]), alt.value([1, 0]))),
+                strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value(list(PROGRAMME_DASH)),
+                                         alt.value(list(PARTNER_DASH)))),
             alt.Chart(shown).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour, tooltip=tooltip),
         ]
         if not hidden.empty:
-            layers.append(alt.Chart(hidden).mark_point(shape="cross", size=140, color="#8a2d2d",
-                                                       filled=True).encode(
-                x=x, y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), tooltip=tooltip))
+            layers.append(hidden_wave_marks(alt.Chart(hidden), x, alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])),
+                                            tooltip=tooltip))
         panels.append(alt.layer(*layers).properties(width=width, height=height,
                                                     title=factor_label(factor)))
     last = data[data["wave"] == order[-1]] if order else data[:0]
@@ -442,7 +507,7 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     labelled marker, never a zero bar."""
     data = _display(index[index["partner"] == partner], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
-    x = alt.X("wave:O", sort=order, title="Survey wave", axis=alt.Axis(labelAngle=0))
+    x = wave_axis(order)
     tooltip = [alt.Tooltip("wave:N", title="Wave"), N_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
     hidden = data[data["suppressed"].astype(bool)].assign(y=0)
@@ -467,10 +532,9 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
         width=width, height=260,
         description=f"Bar chart of {partner}'s respondents per survey wave: "
                     + "; ".join(f"{w} {t}" for w, t in zip(in_order["wave"], in_order["said"])) + ".",
-        title=alt.Title("Respondents per wave",
-                        subtitle="Smallest factor n. " + "; ".join(
-                            f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}" for c in Suppression)
-                        + "."))
+        # a line per reason: one line of them all was cut at 1024 px
+        title=alt.Title("Respondents per wave", subtitle=["Smallest factor n."] + [
+            f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}." for c in Suppression]))
     return _style(chart)
 
 
@@ -574,9 +638,11 @@ def ratings_matrix(cells: pd.DataFrame, order: Sequence[str], thresholds: tuple[
     change_text, status."""
     colour = _heat_colour(thresholds)
     x = alt.X("target:N", sort=list(order), title="Rated partner",
-              axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12, labelLimit=150, labelFontWeight="bold",
-                            labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelPadding=20,
-                            labelLineHeight=15, ticks=False, domain=False))
+              # slanted, whole names: level and split at spaces, a long word ran into the next
+              # column's at 1024 px (a column is ~57 px there)
+              axis=alt.Axis(orient="top", labelAngle=-40, labelAlign="left", labelBaseline="middle",
+                            labelFontSize=12, labelLimit=170, labelFontWeight="bold", labelPadding=6,
+                            ticks=False, domain=False))
     y = alt.Y("rater:N", sort=list(order), title="Rating organisation", axis=alt.Axis(labelFontSize=14, labelLimit=220))
     tooltip = [alt.Tooltip("rater:N", title="Rating organisation"), alt.Tooltip("target:N", title="Rated partner"),
                alt.Tooltip("score_text:N", title="Score"), N_TIP,

@@ -12,7 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from pipelines.present.charts import BAND_COLOURS, _style
+from pipelines.present.charts import (BAND_COLOURS, BAND_OPACITY, PARTNER_DASH, PROGRAMME_DASH, _style,
+                                      hidden_wave_marks)
 from pipelines.programme.factors import BANDS
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import PROGRAMME
@@ -27,7 +28,7 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     """Compact small multiples for a slide: each factor over time, the partner (its colour,
     shaded 95% interval) against the programme (grey, dashed), one shared 0-100 axis, the
     bands behind. Same frames and colours as ``charts.factors_over_time``; a wave where the
-    partner's group is hidden is marked with a cross at the foot of its panel."""
+    partner's group is hidden is marked as the page marks it (``charts.hidden_wave_marks``)."""
     data = frame.copy()
     data["panel"] = data["factor"].map(factor_label)
     data["date"] = pd.to_datetime(data["wave_start"])
@@ -39,7 +40,8 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     color = alt.Color("partner:N", title=None, scale=alt.Scale(
         domain=names, range=[colours.get(partner, ACCENT), "#8A8A8A"]),
         legend=alt.Legend(orient="top", direction="horizontal", symbolStrokeWidth=4))
-    dash = alt.StrokeDash("partner:N", legend=None, scale=alt.Scale(domain=names, range=[[1, 0], [6, 4]]))
+    dash = alt.StrokeDash("partner:N", legend=None, scale=alt.Scale(domain=names,
+                                                                    range=[list(PARTNER_DASH), list(PROGRAMME_DASH)]))
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False,
                                                   labelFontSize=14))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
@@ -47,7 +49,7 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     low, high = thresholds
     band_layers = [
         alt.Chart(pd.DataFrame({"start": [start], "end": [end]})).mark_rect(
-            color=BAND_COLOURS[band], opacity=0.6).encode(
+            color=BAND_COLOURS[band], opacity=BAND_OPACITY).encode(
             y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q")
         for band, start, end in zip(BANDS, (0.0, low, high), (low, high, 100.0))]
     own = data[data["partner"] == partner]
@@ -60,8 +62,7 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
             x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q"),
         alt.Chart().mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=36, filled=True)).encode(
             x=x, y=y, color=color, strokeDash=dash),
-        alt.Chart().transform_filter("isValid(datum.cross)").mark_point(
-            shape="cross", size=90, filled=True, color="#8a2d2d").encode(x=x, y=alt.Y("cross:Q")),
+        hidden_wave_marks(alt.Chart().transform_filter("isValid(datum.cross)"), x, alt.Y("cross:Q")),
         data=data,
     ).properties(width=width, height=height)
     return _style(chart.facet(facet=alt.Facet("panel:N", sort=panels, title=None,

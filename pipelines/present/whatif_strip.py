@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from pipelines.present.charts import _band_layers, _style, bands_frame, table_meta
+from pipelines.present.charts import _band_layers, _style, bands_frame, haloed_text, table_meta
 
 # ---------------------------------------------------------------------------------
 
@@ -232,12 +232,12 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
             legend=alt.Legend(title=" ", titleFontSize=1, titlePadding=0, orient="bottom",
                               labelLimit=420))),
         tooltip=other_tooltip)
-    other_text = [
-        alt.Chart(others).transform_filter(alt.datum.align == align).mark_text(
-            align=align, baseline="top", dx=-_LABEL_DX if align == "right" else _LABEL_DX,
-            fontSize=_LABEL_SIZE, color="#333").encode(
-            x="index:Q", y=alt.Y("label_y:Q", **pixels), text="label:N", tooltip=other_tooltip)
-        for align in ("right", "left")]
+    other_text = [  # haloed: a band's rule or another's leader may run past a name
+        layer for align in ("right", "left") for layer in haloed_text(
+            alt.Chart(others).transform_filter(alt.datum.align == align), thresholds, "index",
+            mark={"align": align, "baseline": "top", "dx": -_LABEL_DX if align == "right" else _LABEL_DX,
+                  "fontSize": _LABEL_SIZE},
+            x="index:Q", y=alt.Y("label_y:Q", **pixels), text="label:N", tooltip=other_tooltip)]
     # where the scenario lands among the others
     landing = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_rule(
         color=colour, strokeWidth=1.5, strokeDash=[3, 2], opacity=0.8).encode(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.present import links, words
+from pipelines.present import charts, links, words
 from pipelines.present.views import insights, parts
 from pipelines.present.views.overview import band_metric, cover, index_metric
 from pipelines.present.views.parts import (
@@ -278,8 +278,7 @@ def build(source, state: links.LinkState) -> PartnerView:
         hidden_waves=tuple((str(w), words.reason(r, k)) for w, r in zip(hidden["wave"], hidden["suppression_reason"])),
         hidden_tail="Those waves are marked \u2715 on the charts, never drawn as zero.",
         no_responses=f"{partner} has no survey responses at this data version." if my_index.empty else None,
-        factors_caption=(f"{partner} (solid) and the programme (dashed), with 95% intervals (shaded). "
-                         f"\u2715 at the foot of a panel: a wave where {partner} is not shown (hover for why)."),
+        factors_caption=charts.factors_key(partner),
         factors_over_time=ChartInput("factors_over_time", (mine, partner, dict(ctx.colours), ctx.thresholds, k),
                                      {"which": ctx.factors, "waves": ctx.waves}),
         profile_title=f"Profile across the five factors, {wave}",

@@ -1,0 +1,127 @@
+"""Charts at 1024 px (#23): nothing cut or crossed. Wave labels never touch (one axis rule for every
+chart over time), the respondents chart's subtitle is a line per reason, the ratings matrix's column
+names are slanted whole. The charts are the demo programme's, as every page, the pack and the CLI
+get them (tests/test_chart_words.py's ``specs``)."""
+from __future__ import annotations
+
+import pytest
+
+from pipelines.present import charts, views
+from pipelines.present.links import LinkState
+from pipelines.store import Store
+from tests.test_chart_words import _spec, _walk, specs  # noqa: F401 (the fixture)
+
+OVER_TIME = ("index_over_time", "factors_over_time", "respondents_per_wave")
+
+
+def _axes(spec: dict, channel: str) -> list[dict]:
+    return [value["axis"] for key, value in _walk(spec) if key == channel and isinstance(value, dict)
+            and isinstance(value.get("axis"), dict)]
+
+
+def _of(specs: dict, builder: str) -> list[dict]:  # noqa: F811
+    found = [spec for name, spec in specs.items() if name.endswith(f": {builder}")]
+    assert found, builder
+    return found
+
+
+def test_every_wave_axis_puts_a_label_in_lines_at_its_hyphens(specs):  # noqa: F811
+    for builder in OVER_TIME:
+        for spec in _of(specs, builder):
+            axes = _axes(spec, "x")
+            assert axes and all(a["labelExpr"] == "split(datum.label, '-')" for a in axes), builder
+            assert all(a["labelAngle"] == 0 for a in axes), builder
+
+
+def test_every_wave_axis_drops_labels_rather_than_overlap_them(specs):  # noqa: F811
+    for builder in OVER_TIME:
+        for spec in _of(specs, builder):
+            assert {a["labelOverlap"] for a in _axes(spec, "x")} == {"greedy"}, builder
+
+
+def test_the_respondents_subtitle_is_a_line_per_reason(specs):  # noqa: F811
+    spec = _of(specs, "respondents_per_wave")[0]
+    assert spec["title"]["subtitle"] == [
+        "Smallest factor n.", "'< 5': fewer than 5 responses.",
+        "'protected': hidden so a smaller group cannot be worked out by subtraction."]
+
+
+@pytest.fixture(scope="module")
+def ratings(demo_db) -> dict:
+    """Compare's "Who rates whom" matrix (a part of its view, not among ``specs``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+        store = Store(demo_db / "demo.duckdb")
+        try:
+            return _spec(views.build(views.Source(store.cursor(), k=5), LinkState(page="compare")).ratings.chart)
+        finally:
+            store.close()
+
+
+def test_the_ratings_matrix_slants_its_column_names_whole(ratings):
+    for axis in _axes(ratings, "x"):
+        assert (axis["labelAngle"], axis["labelAlign"], axis.get("labelExpr")) == (-40, "left", None)
+
+
+# -- labels on bands, and the factor panels' marks against their caption ---------------------------
+def _luminance(hex_colour: str) -> float:
+    """WCAG 2 relative luminance."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(int(hex_colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: str, b: str) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_a_band_drawn_is_its_colour_over_white():
+    assert charts.band_drawn("collaborating") == "#b2d1eb"  # #7fb2dd at 0.6
+
+
+@pytest.mark.parametrize("band", ["cooperating", "transitioning", "collaborating"])
+def test_a_value_label_on_every_band_reads_at_4_5_to_1(band):
+    assert _contrast(charts.BAND_INK[band], charts.band_drawn(band)) >= 4.5
+
+
+def test_the_light_partner_colour_that_was_used_would_not():
+    assert _contrast("#56B4E9", charts.band_drawn("collaborating")) < 4.5  # why labels take the band's ink
+
+
+def _texts(spec: dict) -> list[dict]:
+    return [layer for layer in spec.get("layer", []) if isinstance(layer.get("mark"), dict)
+            and layer["mark"].get("type") == "text"]
+
+
+def test_the_spectrum_draws_each_value_label_over_a_halo_in_its_bands_ink(specs):  # noqa: F811
+    spec = _of(specs, "spectrum")[0]
+    values = [t for t in _texts(spec) if t["encoding"].get("text", {}).get("field") == "score_text"]
+    halo, label = values
+    assert halo["mark"]["strokeWidth"] == 3 and halo["encoding"]["stroke"] == {"field": "halo", "type": "nominal",
+                                                                               "scale": None}
+    assert label["encoding"]["color"] == {"field": "ink", "type": "nominal", "scale": None}
+    inks = {step["as"]: step["calculate"] for step in label["transform"]}
+    assert inks["ink"] == ("datum['ci_high'] >= 70.0 ? '#10263b' : datum['ci_high'] >= 50.0 ? '#1b1b1b' : '#1b1b1b'")
+    assert spec["layer"].index(halo) < spec["layer"].index(label)
+
+
+def test_the_factor_caption_names_the_marks_the_panels_draw():
+    assert charts.factors_key("Kestrel Design") == (
+        "Kestrel Design: solid line; the programme: dashed line; a dot on each wave with a score, 95% intervals "
+        "shaded. \u2715 at the foot of a panel: a wave where Kestrel Design is not shown (hover for why).")
+
+
+def test_a_hidden_wave_is_the_cross_glyph_not_a_plus_shaped_point(specs):  # noqa: F811
+    for builder in ("factors_over_time", "partner_factors"):  # the page's and the pack's
+        marks = [v for spec in _of(specs, builder) for k, v in _walk(spec) if k == "mark" and isinstance(v, dict)]
+        assert not [m for m in marks if m.get("shape") == "cross"], builder
+        assert [m for m in marks if m.get("text") == charts.NOT_SHOWN_MARK], builder  # Pipwell's hidden waves
+
+
+def test_the_panels_dash_the_lines_the_caption_names(specs):  # noqa: F811
+    spec = next(s for n, s in specs.items() if n.endswith(": factors_over_time"))
+    dashes = next(v for k, v in _walk(spec) if k == "strokeDash" and isinstance(v, dict) and "condition" in v)
+    assert (dashes["condition"]["value"], dashes["value"]) == (list(charts.PROGRAMME_DASH), list(charts.PARTNER_DASH))
+    assert charts.LINE_WORDS[charts.PARTNER_DASH] == "solid line" and charts.PARTNER_DASH == (1, 0)

@@ -1,0 +1,83 @@
+"""Page tables at 1024 px (#23): one layout rule (``downloads.layout``) puts the columns a reader came
+for first, pins the row's name, makes every header fit and wraps long text instead of widening the
+table; the Overview's movers, the Partner profile's actions and questions and What-if's projection
+use it (in AppTest on the demo programme)."""
+import json
+
+import pandas as pd
+
+from app_pages.ui import downloads
+from tests.test_pages import _app, demo  # noqa: F401 (the fixture)
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"Factor": ["Shared goals", "Joint governance"],
+                         "Question": ["The partners agreed the programme's objectives together.", "Short."],
+                         "Kestrel Design": ["72% (n 27)", "not shown"], "Programme": ["65% (n 108)", "61% (n 107)"]})
+
+
+def test_the_first_columns_come_first_in_their_order_and_the_rest_keep_theirs():
+    shown = downloads.layout(_frame(), first=("Question", "Kestrel Design", "Programme"))
+    assert list(shown.frame.columns) == ["Question", "Kestrel Design", "Programme", "Factor"]
+
+
+def test_only_the_leftmost_column_is_pinned():
+    shown = downloads.layout(_frame(), first=("Question",))
+    assert [c for c, e in shown.column_config.items() if e.get("pinned")] == ["Question"]
+
+
+def test_a_column_that_fits_one_line_keeps_the_width_streamlit_measures():
+    shown = downloads.layout(pd.DataFrame({"With this scenario": ["–"], "Partner": ["Northline Infrastructure"]}))
+    assert [shown.column_config[c]["width"] for c in ("With this scenario", "Partner")] == [None, None]
+    assert (shown.row_height, shown.height) == (None, "auto")  # one-line rows
+
+
+def test_a_long_text_wraps_in_three_lines_of_a_narrow_column():
+    shown = downloads.layout(_frame())
+    assert shown.column_config["Question"]["width"] == 218  # 30 characters, not 57
+    assert shown.row_height == downloads.WRAP_ROW_HEIGHT
+    assert shown.height == 35 + 2 * 70 + 2  # every wrapped row in view
+
+
+def test_a_long_word_is_never_cut():
+    shown = downloads.layout(pd.DataFrame({"Action": ["Re-baseline the " + "x" * 40 + " schedule"]}))
+    assert shown.column_config["Action"]["width"] == round(40 * 6.6 + 20)
+
+
+def test_formats_help_and_a_width_given_are_kept():
+    shown = downloads.layout(pd.DataFrame({"Change": [1.5], "Rate": ["56% (below 60%)"]}), column_config={
+        "Change": {"type_config": {"type": "number", "format": "%+.1f"}, "help": "why"}, "Rate": {"width": 130}})
+    entry = shown.column_config["Change"]
+    assert (entry["type_config"]["format"], entry["help"], entry["width"]) == ("%+.1f", "why", None)
+    assert shown.column_config["Rate"]["width"] == 130
+
+
+def _table(at, first_column: str):
+    """The page's table whose first column is ``first_column``: its columns and their config."""
+    for frame in at.dataframe:
+        if list(frame.value.columns)[:1] == [first_column]:
+            return list(frame.value.columns), json.loads(frame.proto.columns)
+    raise AssertionError(f"no table starts with {first_column}")
+
+
+def test_overview_movers_show_where_each_ended_before_where_it_began(demo):  # noqa: F811
+    at = _app()
+    movers = next(f for f in at.dataframe if "Measure" in f.value.columns)  # participation starts with Partner too
+    assert list(movers.value.columns) == ["Partner", "Measure", "To", "Change", "Beyond noise", "From"]
+    config = json.loads(movers.proto.columns)
+    assert config["Partner"]["pinned"] is True
+    assert config["Change"]["type_config"]["format"] == "%+.1f"
+
+
+def test_partner_actions_show_the_status_beside_the_action(demo):  # noqa: F811
+    at = _app(page="app_pages/partner.py", query={"partner": "Brackwater Systems"})
+    columns, config = _table(at, "Action")
+    assert columns == ["Action", "Status", "Factor", "Owner", "The factor since"]
+    assert config["Action"]["pinned"] is True
+
+
+def test_partner_questions_show_both_scores_beside_the_question(demo):  # noqa: F811
+    at = _app(page="app_pages/partner.py", query={"partner": "Brackwater Systems"})
+    columns, config = _table(at, "Question")
+    assert columns == ["Question", "Brackwater Systems", "Programme", "Factor"]
+    assert config["Question"]["width"] < 250  # wrapped, not one line of the longest question
