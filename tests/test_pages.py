@@ -168,7 +168,7 @@ PINNED = "This view is pinned to version 8: data as loaded on "
 @pytest.mark.parametrize("page", [*PAGES, "app_pages/whatif.py"])
 def test_a_pinned_link_says_which_data_version_it_shows(demo, page):
     """In the page itself: on a narrow screen the sidebar that also says so is folded away."""
-    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8, loaded "))
+    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8 · "))
     at = _app({"asof": pinned}, page=None if page == PAGES[0] else page)
     said = [i.value for i in at.info if i.value.startswith(PINNED)]
     assert len(said) == 1, [i.value for i in at.info]
@@ -210,7 +210,7 @@ def test_a_pinned_overview_shows_the_freshness_of_the_pinned_data(demo):
     at = _app()
     assert _freshness(at)["Pulse survey responses"] == (8, "2026-07-01")
     assert {"Issue / risk / dispute log", "Delivery milestones"} <= set(_freshness(at))
-    pinned = next(label for label in at.selectbox(key="asof").options if label.startswith("version 8, loaded "))
+    pinned = next(label for label in at.selectbox(key="asof").options if label.startswith("version 8 · "))
     at = _app({"asof": pinned})
     fresh = _freshness(at)
     # Batch 8 is the demo's sixth survey wave; the milestones and issue log loaded after it.
@@ -232,7 +232,7 @@ def test_the_freshness_table_names_datasets_as_the_data_page_does_and_says_which
 
 
 def test_an_overview_pinned_before_the_headcount_says_why_invited_and_rate_are_blank(demo):
-    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8, loaded "))
+    pinned = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8 · "))
     said = [c.value for c in _app({"asof": pinned}).caption]
     assert any("No headcount list had been loaded at this data version, so invited and response rate are "
                "blank (\u2014); Latest data has them once it is loaded." in c for c in said)
@@ -243,7 +243,7 @@ def test_an_overview_pinned_before_the_headcount_says_why_invited_and_rate_are_b
 def test_a_pin_typed_as_a_number_opens_that_version_and_the_link_spells_its_label(demo, typed):
     """A bare number, as the command line's --asof takes it (#23): the link is rewritten to the
     picker's label before the picker is drawn, so the picker seeds from it and the URL keeps it."""
-    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8, loaded "))
+    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8 · "))
     at = _app({"asof": typed, "partner": "Kestrel Design", "factors": ["Shared goals", "Open communication"]},
               page="app_pages/partner.py")
     assert at.selectbox(key="asof").value == 8
@@ -254,16 +254,16 @@ def test_a_pin_typed_as_a_number_opens_that_version_and_the_link_spells_its_labe
 
 
 def test_a_pin_typed_as_a_number_on_the_first_page_opened(demo):
-    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8, loaded "))
+    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8 · "))
     at = _app({"asof": "8", "wave": "2025-Q4"})
     assert at.selectbox(key="asof").value == 8 and at.selectbox(key="wave").value == "2025-Q4"
     assert dict(at.query_params) == {"asof": label, "wave": "2025-Q4"}
 
 
 def test_a_link_written_with_the_former_label_opens_that_version_and_is_respelled(demo):
-    """Links pinned before the picker said "version 8, loaded ..." spelled it "batch 8 (2026-...)"."""
-    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8, loaded "))
-    former = f"batch 8 ({pd.Timestamp(label.removeprefix('version 8, loaded ')):%Y-%m-%d %H:%M})"
+    """Links pinned before the picker said "version 8 · 6 Dec 2026 ..." spelled it "batch 8 (2026-...)"."""
+    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 8 · "))
+    former = f"batch 8 ({pd.Timestamp(label.removeprefix('version 8 · ')):%Y-%m-%d %H:%M})"
     at = _app({"asof": former, "wave": "2025-Q4"})
     assert at.selectbox(key="asof").value == 8
     assert dict(at.query_params) == {"asof": label, "wave": "2025-Q4"}

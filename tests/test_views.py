@@ -182,8 +182,8 @@ def test_a_pinned_overview_says_so(source, store):
     assert view.freshness_caption == (f"As the data stood at {label}, the pinned version: later loads and "
                                       "undos are not counted.")
     assert view.context.wave == "2026-Q1" and view.cover.lines[0].startswith("Data: pinned to version 8")
-    assert label.startswith("version 8, loaded ")
-    assert view.index_panel.link == "overview?asof=" + label.replace(" ", "%20").replace(",", "%2C") \
+    assert label.startswith("version 8 · ")
+    assert view.index_panel.link == "overview?asof=" + label.replace(" ", "%20").replace("\u00b7", "%C2%B7") \
         .replace(":", "%3A")
 
 
@@ -407,7 +407,7 @@ def test_a_metric_value_in_large_type_is_a_short_figure(value, large):
 
 
 @pytest.mark.parametrize("value, version", [
-    ("version 12, loaded 6 Dec 2026 11:23", 12), ("batch 12 (2026-12-06 11:23)", 12), ("12", 12), (" 12 ", 12),
+    ("version 12 · 6 Dec 2026 11:23", 12), ("batch 12 (2026-12-06 11:23)", 12), ("12", 12), (" 12 ", 12),
     ("012", 12), ("+12", 12), ("3", 3), ("undo of batch 2 (2026-12-05 09:00)", 3),
     ("99", None), ("-12", None), ("12.0", None), ("twelve", None), ("batch 12", None), ("", None),
     ("version 12", None),
@@ -415,8 +415,8 @@ def test_a_metric_value_in_large_type_is_a_short_figure(value, large):
 def test_a_link_pins_a_version_by_its_label_a_former_label_or_its_number(value, version):
     from pipelines.store import versions
 
-    known = {"version 12, loaded 6 Dec 2026 11:23": 12, "batch 12 (2026-12-06 11:23)": 12,
-             "version 3, undo on 5 Dec 2026 09:00": 3, "undo of batch 2 (2026-12-05 09:00)": 3}
+    known = {"version 12 · 6 Dec 2026 11:23": 12, "batch 12 (2026-12-06 11:23)": 12,
+             "version 3 · 5 Dec 2026 09:00": 3, "undo of batch 2 (2026-12-05 09:00)": 3}
     assert versions.match(value, known) == version
 
 

@@ -60,10 +60,10 @@ class Version:
 
     @property
     def label(self) -> str:
-        """How the "Data as of" picker, the pinned banner's words and a link name this version:
-        "version 3, loaded 6 Dec 2026 13:00", "version 5, undo on 6 Dec 2026 13:05"."""
-        what = "loaded" if self.event is Event.LOAD else "undo on"
-        return f"version {self.number}, {what} {_when(self.at)}"
+        """How the "Data as of" picker and a link name this version: "version 3 · 6 Dec 2026 13:00",
+        a load's or an undo's alike (the pinned banner says which: ``in_words``); longer is cut in the
+        sidebar's picker ("version 22 · undo 6 Dec 2026 16:2")."""
+        return f"version {self.number} · {_when(self.at)}"
 
     @property
     def former_labels(self) -> tuple[str, ...]:
