@@ -52,7 +52,7 @@ WITH items AS (
     WHERE list_contains(?::VARCHAR[], factor) AND scale_max > scale_min
 ),
 asked AS (  -- every wave x factor with answers at the view's version: the rows listed
-    SELECT r.wave, i.factor, count(DISTINCT i.item_id) AS items_answered, min(r.wave_start) AS wave_start
+    SELECT r.wave, i.factor, min(r.wave_start) AS wave_start
     FROM {responses} r JOIN items i ON i.item_id = r.item_id GROUP BY ALL
 ),
 answers AS (  -- the released groups' answers, each read at the version its scores show
@@ -84,7 +84,8 @@ sums AS (
     GROUP BY ALL
 ),
 instrument AS (SELECT factor, count(*) AS items FROM items GROUP BY ALL)
-SELECT a.wave, a.factor, coalesce(u.items_answered, a.items_answered) AS items_answered, n.items,
+-- a wave x factor with no group released yet counts the instrument's items: nothing of its answers shows
+SELECT a.wave, a.factor, coalesce(u.items_answered, n.items) AS items_answered, n.items,
        coalesce(s.respondents, 0) AS respondents, v.item_variance, s.sum_variance, a.wave_start
 FROM asked a
 JOIN instrument n ON n.factor = a.factor

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pipelines.store.schema import NATURAL_KEYS
@@ -61,8 +61,8 @@ class Version:
     @property
     def label(self) -> str:
         """How the "Data as of" picker and a link name this version: "version 3 · 6 Dec 2026 13:00",
-        a load's or an undo's alike (the pinned banner says which: ``in_words``); longer is cut in the
-        sidebar's picker ("version 22 · undo 6 Dec 2026 16:2")."""
+        a load's or an undo's alike (the pinned banner says which, ``in_words``): a longer label was
+        cut in the sidebar's picker."""
         return f"version {self.number} · {_when(self.at)}"
 
     @property
