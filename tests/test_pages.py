@@ -328,7 +328,7 @@ def test_compare_with_many_partners_offers_a_chooser_and_one_link(generated_prog
                                   "app_pages/compare.py"])
 def test_a_view_pinned_to_before_the_first_survey_says_so_and_points_to_the_latest_data(demo, page):
     """Loading a survey would not change that version: the page says what to choose instead."""
-    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 1, loaded "))
+    label = next(label for label in _app().selectbox(key="asof").options if label.startswith("version 1 · "))
     at = _app({"asof": label}, page=page)
     assert [w.value for w in at.warning] == [
         "This view is pinned to a data version from before the first survey export was loaded, so there is "
