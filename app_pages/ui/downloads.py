@@ -2,9 +2,12 @@
 downloads of tables."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
 import pandas as pd
 import streamlit as st
 from streamlit import dataframe_util
@@ -101,7 +104,7 @@ HEADER_HEIGHT = 35   # px, the grid's header row
 
 
 class Layout(NamedTuple):
-    frame: pd.DataFrame
+    frame: pd.DataFrame | pa.Table
     column_config: dict
     row_height: int | None
     height: int | str  # wrapped rows: every row in view (the grid's auto height shows five of them)
@@ -137,10 +140,37 @@ def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict
     return Layout(shown, config, WRAP_ROW_HEIGHT, HEADER_HEIGHT + WRAP_ROW_HEIGHT * min(len(shown), WRAP_ROWS_SHOWN) + 2)
 
 
+LAID_OUT_KEEP = 256  # tables laid out and kept: every table of the pages' shared views, many times over
+_laid_out: OrderedDict = OrderedDict()  # (id(frame), first, config) -> (frame, Layout with an Arrow table)
+_laid_out_lock = threading.Lock()
+
+
+def _layout_once(frame: pd.DataFrame, first: tuple[str, ...], column_config: dict | None) -> Layout:
+    """``layout`` with its frame as Arrow, once per frame: a view's frames are the same objects in
+    every session (``queries.view``), and laying a table out and converting it to Arrow on every
+    run was a third of a session's server time when 15 people opened the Overview at once. The
+    frame is kept with its entry, so its ``id`` is not given to another frame meanwhile."""
+    key = (id(frame), first, repr(column_config))
+    with _laid_out_lock:
+        found = _laid_out.get(key)
+        if found is not None and found[0] is frame:
+            _laid_out.move_to_end(key)
+            return found[1]
+    shown = layout(frame, first, column_config)
+    # converted as st.dataframe converts a frame (its fixes for mixed columns), then kept as Arrow
+    arrow = pa.ipc.open_stream(dataframe_util.convert_anything_to_arrow_bytes(shown.frame)).read_all()
+    shown = shown._replace(frame=arrow)
+    with _laid_out_lock:
+        _laid_out[key] = (frame, shown)
+        while len(_laid_out) > LAID_OUT_KEEP:
+            _laid_out.popitem(last=False)
+    return shown
+
+
 def page_table(frame: pd.DataFrame, name: str, *, first: tuple[str, ...] = (), column_config: dict | None = None,
                csv: bool = True) -> None:
     """A page table laid out by ``layout``, with its CSV download (the frame as it is)."""
-    shown = layout(frame, first, column_config)
+    shown = _layout_once(frame, first, column_config)
     st.dataframe(shown.frame, hide_index=True, width="stretch", column_config=shown.column_config,
                  row_height=shown.row_height, height=shown.height)
     if csv:
