@@ -81,3 +81,17 @@ def test_partner_questions_show_both_scores_beside_the_question(demo):  # noqa: 
     columns, config = _table(at, "Question")
     assert columns == ["Question", "Brackwater Systems", "Programme", "Factor"]
     assert config["Question"]["width"] < 250  # wrapped, not one line of the longest question
+
+
+def test_a_frame_is_laid_out_once_and_kept_as_arrow(monkeypatch):
+    """The frames of a shared view are the same objects in every session: laid out once."""
+    calls, real = [], downloads.layout
+    monkeypatch.setattr(downloads, "layout", lambda *a: calls.append(a) or real(*a))
+    frame = _frame()
+    first = downloads._layout_once(frame, ("Question",), None)
+    assert downloads._layout_once(frame, ("Question",), None) is first and len(calls) == 1
+    assert first.frame.column_names == ["Question", "Factor", "Kestrel Design", "Programme"]
+    assert first.frame.column("Kestrel Design").to_pylist() == ["72% (n 27)", "not shown"]
+    downloads._layout_once(_frame(), ("Question",), None)  # an equal frame, another object: its own
+    downloads._layout_once(frame, ("Factor",), None)       # another order: its own
+    assert len(calls) == 3
