@@ -74,6 +74,5 @@ if view.freshness_caption:
 if view.freshness.empty:
     st.write("Nothing loaded yet.")
 else:
-    st.dataframe(view.freshness, hide_index=True, width="stretch", column_config={
+    downloads.page_table(view.freshness, "data-freshness", column_config={
         "Last loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-    downloads.csv_download(view.freshness, "data-freshness")

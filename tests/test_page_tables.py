@@ -69,6 +69,13 @@ def test_overview_movers_show_where_each_ended_before_where_it_began(demo):  # n
     assert config["Change"]["type_config"]["format"] == "%+.1f"
 
 
+def test_overview_freshness_wraps_the_dataset_so_the_newest_date_is_in_view(demo):  # noqa: F811
+    columns, config = _table(_app(), "Dataset")
+    assert columns == ["Dataset", "Last loaded", "Loads", "Newest date in the data"]
+    assert config["Dataset"]["pinned"] is True and config["Dataset"]["width"] == 218  # "Headcount (staff ...)"
+    assert config["Last loaded"]["type_config"]["format"] == "YYYY-MM-DD HH:mm"
+
+
 def test_partner_actions_show_the_status_beside_the_action(demo):  # noqa: F811
     at = _app(page="app_pages/partner.py", query={"partner": "Brackwater Systems"})
     columns, config = _table(at, "Action")
