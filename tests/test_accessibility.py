@@ -145,20 +145,28 @@ def open_file_chooser(page, name: str, tries: int = 3):
     raise AssertionError(f"Enter on '{name}' never opened a file chooser")
 
 
+TEMPLATES = ["Survey responses", "Survey questions", "Milestone plan", "Issue log", "Partner list"]
+
+
+def open_data_page(page, url: str) -> None:
+    """The Data page with its templates' buttons on it: in full runs on a busy machine they came
+    after the run was seen to end, and a Tab walk started before went round without them."""
+    open_page(page, url + "/data")
+    for name in TEMPLATES:
+        page.get_by_text(name, exact=True).first.wait_for(timeout=120_000)
+
+
 def test_every_data_page_control_is_reached_by_tab(demo_app, page_1440):
     page = page_1440
-    open_page(page, demo_app.url + "/data")
-    names = ["What is in the file?", "Upload", "Undo a batch", "Undo this batch...", "Survey responses",
-             "Survey questions", "Milestone plan", "Issue log", "Partner list", "Remove the demo programme..."]
-    for name in names[4:]:  # on a busy machine the templates' buttons came after the run was seen to end
-        page.get_by_text(name, exact=True).first.wait_for(timeout=120_000)
-    for name in names:
+    open_data_page(page, demo_app.url)
+    for name in ["What is in the file?", "Upload", "Undo a batch", "Undo this batch...", *TEMPLATES,
+                 "Remove the demo programme..."]:
         focus(page, name)  # the whole page's round: a rerun landing meanwhile puts the focus back at the top
 
 
 def test_the_data_page_is_operated_by_keyboard_alone(demo_app, page_1440, tmp_path):
     page = page_1440
-    open_page(page, demo_app.url + "/data")
+    open_data_page(page, demo_app.url)
     main = page.locator('[data-testid="stMain"]')
 
     # a template, downloaded with Enter
