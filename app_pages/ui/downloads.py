@@ -129,13 +129,14 @@ def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict
     shown = as_shown(frame)
     order = [c for c in first if c in shown] + [c for c in shown if c not in first]
     shown = shown[order]
+    wraps = {column: _wrap_width(shown[column]) for column in order}
     config = {}
     for position, column in enumerate(order):
         entry = dict((column_config or {}).get(column) or st.column_config.Column())
-        entry["width"] = entry.get("width") or _wrap_width(shown[column])
+        entry["width"] = entry.get("width") or wraps[column]
         entry["pinned"] = position == 0 or None
         config[column] = entry
-    if all(_wrap_width(shown[column]) is None for column in order):
+    if all(width is None for width in wraps.values()):
         return Layout(shown, config, None, "auto")
     return Layout(shown, config, WRAP_ROW_HEIGHT, HEADER_HEIGHT + WRAP_ROW_HEIGHT * min(len(shown), WRAP_ROWS_SHOWN) + 2)
 
