@@ -223,7 +223,7 @@ def first_views() -> Iterator[links.LinkState]:
 
 
 def warm_first_views(warmed: Store) -> None:
-    """Outside any page run (the warm-up thread of ``warmed``, after each fit): ``first_views``,
+    """Outside any page run (the warm-up thread of ``warmed``, before each fit): ``first_views``,
     built as the pages ask for them, so the first click after a start or a load finds them (and the
     queries they share with the other pages) ready. Nothing when the process now serves another
     store (tests switch stores within one process)."""
