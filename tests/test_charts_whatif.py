@@ -217,3 +217,22 @@ def test_the_strip_says_what_it_shows_for_a_screen_reader():
                                                               others={"Harbour Civils": 20.0, "Hidden": float("nan")}))
     assert said == ("Brackwater Systems's collaboration index (0-100): now 40.0, with this scenario 80.0. "
                     "The other partners' index in 2026-Q3: Harbour Civils 20.0.")
+
+
+def test_a_name_reaching_into_a_lighter_band_takes_that_bands_halo():
+    """A name is outlined in the lightest band under its letters: Harbour (80, Collaborating) runs
+    left, across the rule into Transitioning (on the narrowest plot it reaches about 48)."""
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others={"Harbour": 80.0}, projected=40.0))
+    harbour = named(spec)["Harbour"]
+    assert harbour["align"] == "right" and THRESHOLDS[0] < harbour["label_from"] < THRESHOLDS[1] <= harbour["index"]
+    svg = charts.to_svg(spec).decode()
+    halos = re.findall(r'<text[^>]*stroke="([^"]+)"[^>]*>Harbour \(80\.0\)</text>', svg)
+    assert halos == [charts.band_drawn("transitioning")]  # not the Collaborating band at its dot
+
+
+def test_a_name_inside_one_band_is_outlined_in_that_band():
+    spec = whatif_strip.whatif_strip_spec(**strip_args(others={"Ely": 90.0}, projected=40.0))
+    assert named(spec)["Ely"]["label_from"] >= THRESHOLDS[1]
+    svg = charts.to_svg(spec).decode()
+    assert re.findall(r'<text[^>]*stroke="([^"]+)"[^>]*>Ely \(90\.0\)</text>', svg) == [
+        charts.band_drawn("collaborating")]

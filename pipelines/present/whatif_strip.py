@@ -113,11 +113,11 @@ def _whatif_strip_data(partner: str, now: float, projected: float,
     rows = []
     for i, ((value, name), lane) in enumerate(zip(ranked, lanes)):
         row = {"partner": name, "index": value, "y": _SWARM_Y - _LANE * lane, "group": group,
-               "label": None, "label_y": None, "align": None, "picked": False}
+               "label": None, "label_y": None, "align": None, "label_from": None, "picked": False}
         if i in named:
-            text, align, label_row = named[i]
+            text, align, label_row, label_from = named[i]
             row |= {"label": text, "label_y": names_top + _LABEL_ROW * label_row, "align": align,
-                    "picked": some}
+                    "label_from": label_from, "picked": some}
         rows.append(row)
     return {
         "whatif-others": rows,
@@ -141,9 +141,9 @@ def _swarm_lanes(values: list[float]) -> list[int]:
 
 
 def _strip_names(ranked: list[tuple[float, str]], projected: float | None, rows: int, crossed: int = 0
-                 ) -> dict[int, tuple[str, str, int]]:
+                 ) -> dict[int, tuple[str, str, int, float]]:
     """Which of the sorted other partners are named, and where: position -> (text, align,
-    row). Every one when all the names fit in ``rows`` rows; otherwise those either side
+    row, the lowest index its letters reach). Every one when all the names fit in ``rows`` rows; otherwise those either side
     of the projected index (the partners it would pass or trail), then the lowest and the
     highest, each if it fits. A name runs away from the projected index (so the two beside it
     never meet) unless that would take it off the scale or it finds no room there. The first
@@ -178,13 +178,13 @@ def _name_sides(value: float, name: str, centre: float) -> list[tuple[str, tuple
             if 0 <= spans[a][0] and spans[a][1] <= 100]
 
 
-def _place_names(ranked, positions, sides, rows: int, lines=()) -> dict[int, tuple[str, str, int]]:
+def _place_names(ranked, positions, sides, rows: int, lines=()) -> dict[int, tuple[str, str, int, float]]:
     """Each name on the first of its ``sides`` and in the first row where it meets no name
     already there, crosses no leader line of a name in a lower row and is crossed by none of its
     own (nor one of ``lines``: (row it reaches, x, (x, x))); a name that fits nowhere is left to
     its tooltip (and the chart's table)."""
     gap = 4 * 100 / _PLOT_PX
-    placed: dict[int, tuple[str, str, int]] = {}
+    placed: dict[int, tuple[str, str, int, float]] = {}
     taken: list[tuple[int, float, tuple[float, float]]] = list(lines)  # (row, dot, span) of each name placed
 
     def clear(row: int, dot: float, span: tuple[float, float]) -> bool:
@@ -201,7 +201,7 @@ def _place_names(ranked, positions, sides, rows: int, lines=()) -> dict[int, tup
         if found is not None:
             align, span, row = found
             taken.append((row, value, span))
-            placed[i] = (f"{name} ({value:.1f})", align, row)
+            placed[i] = (f"{name} ({value:.1f})", align, row, span[0])
     return placed
 
 
@@ -232,9 +232,12 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
             legend=alt.Legend(title=" ", titleFontSize=1, titlePadding=0, orient="bottom",
                               labelLimit=420))),
         tooltip=other_tooltip)
-    other_text = [  # haloed: a band's rule or another's leader may run past a name
+    # haloed: a band's rule or another's leader may run past a name. A name reaching into the
+    # next band takes its halo from the lightest band under its letters (where it starts on the
+    # scale): a lighter outline on the darker band reads as a halo, a darker one as a smudge
+    other_text = [
         layer for align in ("right", "left") for layer in haloed_text(
-            alt.Chart(others).transform_filter(alt.datum.align == align), thresholds, "index",
+            alt.Chart(others).transform_filter(alt.datum.align == align), thresholds, "label_from",
             mark={"align": align, "baseline": "top", "dx": -_LABEL_DX if align == "right" else _LABEL_DX,
                   "fontSize": _LABEL_SIZE},
             x="index:Q", y=alt.Y("label_y:Q", **pixels), text="label:N", tooltip=other_tooltip)]
