@@ -4,10 +4,14 @@ names are slanted whole. The charts are the demo programme's, as every page, the
 get them (tests/test_chart_words.py's ``specs``)."""
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import pytest
 
 from pipelines.present import charts, views
 from pipelines.present.links import LinkState
+from pipelines.query.scores import Suppression
 from pipelines.store import Store
 from tests.test_chart_words import _spec, _walk, specs  # noqa: F401 (the fixture)
 
@@ -125,3 +129,40 @@ def test_the_panels_dash_the_lines_the_caption_names(specs):  # noqa: F811
     dashes = next(v for k, v in _walk(spec) if k == "strokeDash" and isinstance(v, dict) and "condition" in v)
     assert (dashes["condition"]["value"], dashes["value"]) == (list(charts.PROGRAMME_DASH), list(charts.PARTNER_DASH))
     assert charts.LINE_WORDS[charts.PARTNER_DASH] == "solid line" and charts.PARTNER_DASH == (1, 0)
+
+
+def _one_factor(partner: str, waves: list[str], hidden: set[str], missing: set[str] = frozenset()) -> list[dict]:
+    return [dict(partner=partner, wave=w, wave_start=f"2026-{3 * i + 1:02d}-01", factor="shared_goals",
+                 score=None if w in hidden else 50.0 + i, n=None if w in hidden else 8,
+                 ci_low=None if w in hidden else 40.0, ci_high=None if w in hidden else 60.0,
+                 suppressed=w in hidden, suppression_reason=Suppression.SMALL_GROUP if w in hidden else None)
+            for i, w in enumerate(waves) if w not in missing]
+
+
+WAVES3 = ["2026-Q1", "2026-Q2", "2026-Q3"]
+
+
+def _key_and_line(hidden: set[str], missing: set[str] = frozenset()) -> tuple[str, str]:
+    frame = pd.DataFrame(_one_factor("Kestrel", WAVES3, hidden, missing) + _one_factor(charts.PROGRAMME, WAVES3, set()))
+    key = charts.factors_key("Kestrel", frame, WAVES3, ["shared_goals"])
+    spec = charts.factors_over_time(frame, "Kestrel", {"Kestrel": "#D55E00"}, (40.0, 65.0), 5,
+                                    which=["shared_goals"], waves=WAVES3)
+    svg = charts.to_svg(spec.to_dict()).decode()
+    (path,) = re.findall(r'aria-roledescription="line mark" d="([^"]*)" stroke="#D55E00"', svg)
+    return key, path
+
+
+def test_a_partner_whose_shown_waves_are_never_next_to_each_other_is_said_to_be_dots():
+    key, path = _key_and_line(hidden={"2026-Q2"})
+    assert key.startswith("Kestrel: dots only (no two waves in a row shown); the programme: dashed line;")
+    assert "L" not in path  # the line the caption does not promise is not drawn: two lone points
+
+
+def test_two_shown_waves_in_a_row_make_the_solid_line():
+    key, path = _key_and_line(hidden={"2026-Q1"})
+    assert key.startswith("Kestrel: solid line; the programme: dashed line;") and "L" in path
+
+
+def test_a_wave_without_a_row_does_not_break_the_line():
+    key, path = _key_and_line(hidden=set(), missing={"2026-Q2"})
+    assert key.startswith("Kestrel: solid line;") and "L" in path

@@ -384,11 +384,32 @@ LINE_WORDS = {PARTNER_DASH: "solid line", PROGRAMME_DASH: "dashed line"}
 HIDDEN_WAVE_COLOUR = "#8a2d2d"
 
 
-def factors_key(partner: str) -> str:
-    """What the factor panels draw, in words (their caption on the page and in the pack)."""
-    return (f"{partner}: {LINE_WORDS[PARTNER_DASH]}; the programme: {LINE_WORDS[PROGRAMME_DASH]}; a dot on "
-            f"each wave with a score, 95% intervals shaded. {NOT_SHOWN_MARK} at the foot of a panel: a wave "
-            f"where {partner} is not shown (hover for why).")
+def _joined(factors: pd.DataFrame | None, name: str, waves: Sequence[str] | None,
+            which: Sequence[str] | None) -> bool:
+    """Whether ``factors_over_time`` draws a line for ``name``: in some panel two of its rows next
+    to each other in wave order both have a score (a hidden wave's empty score breaks the line;
+    a wave with no row is skipped). Without the frame: assumed."""
+    if factors is None:
+        return True
+    rows = factors[(factors["partner"] == name) & factors["factor"].isin(list(which or FACTORS))]
+    place = rows["wave"].map({w: i for i, w in enumerate(waves)}) if waves is not None else rows["wave_start"]
+    rows = rows.assign(_place=place).dropna(subset=["_place"]).sort_values(["factor", "_place"])
+    scored = rows["score"].notna() & ~rows["suppressed"].astype(bool)
+    after_scored = scored.groupby(rows["factor"]).shift(fill_value=False).astype(bool)
+    return bool((scored & after_scored).any())
+
+
+def factors_key(partner: str, factors: pd.DataFrame | None = None, waves: Sequence[str] | None = None,
+                which: Sequence[str] | None = None) -> str:
+    """What the factor panels of these arguments (``factors_over_time``'s) draw, in words: their
+    caption on the page and in the pack. A group none of whose shown waves are next to each
+    other has dots and no line."""
+    def drawn(name: str, dash: tuple[int, int]) -> str:
+        return LINE_WORDS[dash] if _joined(factors, name, waves, which) else "dots only (no two waves in a row shown)"
+
+    return (f"{partner}: {drawn(partner, PARTNER_DASH)}; the programme: {drawn(PROGRAMME, PROGRAMME_DASH)}; "
+            f"a dot on each wave with a score, 95% intervals shaded. {NOT_SHOWN_MARK} at the foot of a panel: "
+            f"a wave where {partner} is not shown (hover for why).")
 
 
 def hidden_wave_marks(chart: alt.Chart, x, y, **encoding) -> alt.Chart:

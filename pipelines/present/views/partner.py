@@ -278,7 +278,7 @@ def build(source, state: links.LinkState) -> PartnerView:
         hidden_waves=tuple((str(w), words.reason(r, k)) for w, r in zip(hidden["wave"], hidden["suppression_reason"])),
         hidden_tail="Those waves are marked \u2715 on the charts, never drawn as zero.",
         no_responses=f"{partner} has no survey responses at this data version." if my_index.empty else None,
-        factors_caption=charts.factors_key(partner),
+        factors_caption=charts.factors_key(partner, mine, ctx.waves, ctx.factors),
         factors_over_time=ChartInput("factors_over_time", (mine, partner, dict(ctx.colours), ctx.thresholds, k),
                                      {"which": ctx.factors, "waves": ctx.waves}),
         profile_title=f"Profile across the five factors, {wave}",
