@@ -84,7 +84,7 @@ def format_indicator(value, unit: str) -> str:
 
 
 EVIDENCE_CAPTION = (f"Each figure pools this wave with the ones before it until it rests on "
-                    f"{MIN_EVENTS} events (at most {MAX_POOLED} waves): the window the note beside it "
+                    f"{MIN_EVENTS} events (at most {MAX_POOLED} waves): the window the note under them "
                     "compares. Under each, what it counts and the other partners' figure over the same "
                     "waves; the ageing backlog is counted at the wave's end, its arrow against the "
                     "previous wave. Where what people say and what the data shows disagree, it says so.")
