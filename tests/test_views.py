@@ -120,6 +120,22 @@ def test_a_source_asks_the_query_layer_once_per_query(store):
     assert counted.index_scores(None) is counted.index_scores(None)
 
 
+def test_the_overview_and_a_partner_profile_pool_the_evidence_once(store, monkeypatch):
+    """The alerts are made from the agreement, the agreement from the pooled evidence the
+    Partner profile's cards show: each read through the source, so pooled once."""
+    pooled, agreed = [], []
+    real_pooled, real_agreement = views.source.evidence.pooled, views.source.evidence.agreement
+    monkeypatch.setattr(views.source.evidence, "pooled", lambda *a, **kw: pooled.append(kw) or real_pooled(*a, **kw))
+    monkeypatch.setattr(views.source.evidence, "agreement",
+                        lambda *a, **kw: agreed.append(kw) or real_agreement(*a, **kw))
+    source = views.Source(store.cursor(), k=5)
+    overview = build(source, page="overview", wave="2026-Q2")
+    build(source, page="partner", partner="Brackwater Systems", wave="2026-Q2")
+    assert len(pooled) == 1 and len(agreed) == 1
+    alone = views.source.alerts.alerts(store.cursor(), wave="2026-Q2", k=5)  # as the command line reads them
+    assert source.alerts(None, "2026-Q2").equals(alone) and overview is not None
+
+
 # -- Overview ---------------------------------------------------------------------------
 
 def test_overview_headline_hidden_groups_and_movers(source):

@@ -147,7 +147,7 @@ def _qkey() -> tuple[str, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _query(db: str, version: int, k: int, name: str, args: tuple):
-    return views.source.run(cursor(), k, name, *args)
+    return views.source.run(cursor(), k, name, *args, fetch=_fetcher(db, version, k))
 
 
 @st.cache_data(show_spinner="Fitting the delivery model to this programme's history...",
@@ -160,12 +160,17 @@ def source() -> views.Source:
     """The query layer for view models, each query cached by (database, data version, k,
     its arguments): pages share what any of them fetched."""
     db, version, k = _qkey()
+    return views.Source(cursor(), k=k, fetch=_fetcher(db, version, k))
 
+
+def _fetcher(db: str, version: int, k: int):
+    """Each query of this data version and k from its cache (a query made from others reads
+    them through it too)."""
     def fetch(name: str, *args):
         if name == "whatif_model":
             return _whatif_model(db, version, k, *args)
         return _query(db, version, k, name, args)
-    return views.Source(cursor(), k=k, fetch=fetch)
+    return fetch
 
 
 def waves(asof: int | None = None) -> list[str]:

@@ -36,18 +36,20 @@ OTHER_PARTNERS = "the other partners"
 
 
 def alerts(cursor, *, wave: str | None = None, asof: int | None = None, k: int | None = None,
-           weights: Mapping[str, float] | Sequence[float] | None = None) -> pd.DataFrame:
+           weights: Mapping[str, float] | Sequence[float] | None = None,
+           agreement: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every alert of ``wave`` (default: the latest), falls first (largest first), then
     disagreements (strongest first). Columns ``ALERT_COLUMNS``: for a fall, ``change`` is
     the change since ``compared_with`` (the previous wave) with its 95% interval; for a
     disagreement, the partner's survey score minus the other partners' with its interval,
     and ``indicator`` the evidence that contradicts it. ``p_adjusted`` is the
-    Benjamini-Hochberg p-value the flag rests on; ``note`` says it in plain words."""
+    Benjamini-Hochberg p-value the flag rests on; ``note`` says it in plain words.
+    ``agreement``: ``evidence.agreement`` of the same arguments, when the caller has it already."""
     wave = wave or scores.latest_wave(cursor, asof)
     if wave is None:
         return pd.DataFrame(columns=ALERT_COLUMNS)
     return pd.concat([_falls(cursor, wave, asof, k, weights),
-                      _disagreements(cursor, wave, asof, k)], ignore_index=True)[ALERT_COLUMNS]
+                      _disagreements(cursor, wave, asof, k, agreement)], ignore_index=True)[ALERT_COLUMNS]
 
 
 def _falls(cursor, wave, asof, k, weights) -> pd.DataFrame:
@@ -73,8 +75,9 @@ def _falls(cursor, wave, asof, k, weights) -> pd.DataFrame:
     }, columns=ALERT_COLUMNS)
 
 
-def _disagreements(cursor, wave, asof, k) -> pd.DataFrame:
-    agree = evidence.agreement(cursor, asof=asof, wave=wave, k=k)
+def _disagreements(cursor, wave, asof, k, agree: pd.DataFrame | None) -> pd.DataFrame:
+    if agree is None:
+        agree = evidence.agreement(cursor, asof=asof, wave=wave, k=k)
     rows = agree[agree["disagrees"]].sort_values(["p_adjusted", "partner", "factor"],
                                                  kind="stable")
     return pd.DataFrame({

@@ -539,7 +539,7 @@ def pooled(cursor, *, asof: int | None = None, wave: str | None = None) -> pd.Da
 
 
 def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
-              k: int | None = None) -> pd.DataFrame:
+              k: int | None = None, pooled_frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """What a partner's people say against what its evidence shows, per partner x factor in
     one wave (default: the latest), each against the other partners.
 
@@ -554,7 +554,8 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     is worse, or below where it is better. The row shows the pair with the smallest
     adjusted p. survey_rank / evidence_rank / ranked order the partners compared on the
     factor (by survey score; by the evidence's signed standing) for display; the flag does
-    not use them. Columns ``AGREEMENT_COLUMNS``.
+    not use them. Columns ``AGREEMENT_COLUMNS``. ``pooled_frame``: ``pooled`` of the same
+    arguments, when the caller has it already.
     """
     wave = wave or scores.latest_wave(cursor, asof)
     if wave is None:
@@ -562,7 +563,7 @@ def agreement(cursor, *, asof: int | None = None, wave: str | None = None,
     survey = scores.factor_statistics(cursor, asof=asof, k=k, waves=[wave])
     partner_rows = survey[survey["partner_id"].notna()].assign(
         partner_id=lambda f: f["partner_id"].astype("int64"))
-    tests = pooled(cursor, asof=asof, wave=wave)
+    tests = pooled(cursor, asof=asof, wave=wave) if pooled_frame is None else pooled_frame
     pairs = tests.merge(_others(survey), on=["partner_id", "factor"], how="left")
     pairs["p_value"] = np.fmax(pairs["survey_p"], pairs["evidence_p"]).where(
         pairs["survey_p"].notna() & pairs["evidence_p"].notna())

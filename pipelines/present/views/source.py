@@ -44,16 +44,29 @@ def _check(cursor, k, asof):
     return True
 
 
-QUERIES: dict[str, Callable[..., Any]] = {
+class Composed:
+    """A query made from other queries' results, read through the caller's ``fetch``: where
+    the caller caches (the app), the results it reads are computed once for every query and
+    page that reads them."""
+
+    def __init__(self, build: Callable[..., Any]):
+        self.build = build  # (cursor, k, fetch, *args)
+
+
+QUERIES: dict[str, Callable[..., Any] | Composed] = {
     "factor_scores": lambda cursor, k, asof: scores.factor_scores(cursor, asof=asof, k=k),
     "index_scores": lambda cursor, k, asof: scores.index_scores(cursor, asof=asof, k=k),
     "changes": lambda cursor, k, asof: scores.changes(cursor, asof=asof, k=k),
     "waves": _waves,
     "partners": lambda cursor, k: scores.partners(cursor),
     "indicators": lambda cursor, k, asof: evidence.indicators(cursor, asof=asof),
-    "agreement": lambda cursor, k, asof, wave: evidence.agreement(cursor, asof=asof, wave=wave, k=k),
+    # the Partner profile reads the pooled evidence and the agreement built on it; the Overview
+    # the alerts built on the agreement: each pooled once
+    "agreement": Composed(lambda cursor, k, fetch, asof, wave: evidence.agreement(
+        cursor, asof=asof, wave=wave, k=k, pooled_frame=fetch("pooled_evidence", asof, wave))),
     "pooled_evidence": lambda cursor, k, asof, wave: evidence.pooled(cursor, asof=asof, wave=wave),
-    "alerts": lambda cursor, k, asof, wave: alerts.alerts(cursor, asof=asof, wave=wave, k=k),
+    "alerts": Composed(lambda cursor, k, fetch, asof, wave: alerts.alerts(
+        cursor, asof=asof, wave=wave, k=k, agreement=fetch("agreement", asof, wave))),
     "reliability": lambda cursor, k, asof: reliability.reliability(cursor, asof=asof, k=k),
     "freshness": lambda cursor, k, asof: freshness.freshness(cursor, asof),
     "whatif_current": lambda cursor, k, asof: whatif.current_scores(cursor, asof=asof, k=k),
@@ -77,9 +90,13 @@ QUERIES: dict[str, Callable[..., Any]] = {
 }
 
 
-def run(cursor, k: int, name: str, *args):
-    """One query of ``QUERIES`` on ``cursor`` at ``k``."""
-    return QUERIES[name](cursor, k, *args)
+def run(cursor, k: int, name: str, *args, fetch: Callable[..., Any] | None = None):
+    """One query of ``QUERIES`` on ``cursor`` at ``k``; a ``Composed`` one reads the queries
+    it is made from through ``fetch`` (by default: runs them)."""
+    query = QUERIES[name]
+    if isinstance(query, Composed):
+        return query.build(cursor, k, fetch or (lambda other, *more: run(cursor, k, other, *more)), *args)
+    return query(cursor, k, *args)
 
 
 class Source:
@@ -96,7 +113,7 @@ class Source:
 
             def fetch(name, *args):
                 if (name, *args) not in memo:
-                    memo[(name, *args)] = run(cursor, self.k, name, *args)
+                    memo[(name, *args)] = run(cursor, self.k, name, *args, fetch=fetch)
                 return memo[(name, *args)]
         self._fetch = fetch
 
