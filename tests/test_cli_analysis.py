@@ -97,6 +97,33 @@ def test_evidence_unknown_wave(store):
     assert code == 64 and err.startswith("No wave named '1999-Q4'. Waves: 2024-Q1, 2024-Q2")
 
 
+def test_evidence_pooled_gives_the_figures_the_partner_profiles_cards_show(demo):
+    """The demo's Brackwater Systems in 2026-Q3: its escalation rate pooled over 2026-Q1 to
+    2026-Q3 (12 issues raised: enough), its joint milestones over four periods (6: too few)."""
+    store = Store(None)
+    try:
+        code, out, err = run(store, "evidence", "--pooled", "--format", "json")
+        assert code == 0 and err == ""
+        records = {(r["partner"], r["indicator"]): r for r in json.loads(out)}
+        escalation = records[("Brackwater Systems", "escalation_rate")]
+        assert {k: escalation[k] for k in ("wave", "factor", "pooled_from", "periods", "events", "others_events",
+                                           "basis", "compared", "direction")} == {
+            "wave": "2026-Q3", "factor": "joint_governance", "pooled_from": "2026-Q1", "periods": 3,
+            "events": 12, "others_events": 68, "basis": "issues raised", "compared": True, "direction": -1}
+        assert round(escalation["value"], 4) == 0.3333 and round(escalation["others_value"], 4) == 0.2353
+        joint = records[("Brackwater Systems", "joint_share")]
+        assert (joint["pooled_from"], joint["periods"], joint["events"], joint["compared"], joint["p_value"]) == (
+            "2025-Q4", 4, 6, False, None)
+        code, out, _ = run(store, "evidence", "--pooled", "--wave", "2026-Q2")
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert code == 0 and {r["wave"] for r in rows} == {"2026-Q2"}
+        assert list(rows[0]) == ["partner", "wave", "indicator", "factor", "pooled_from", "periods", "value",
+                                 "others_value", "events", "others_events", "basis", "compared", "p_value",
+                                 "direction"]
+    finally:
+        store.close()
+
+
 # -- whatif --------------------------------------------------------------------------------
 
 def test_whatif_projects_where_the_model_beats_the_naive_forecast(planted):

@@ -26,11 +26,17 @@ def add_parsers(verbs) -> None:
         description="One record per alert of the wave: kind (fell, disagreement), partner, "
                     "factor, wave, compared_with, change with its 95% interval (change_low, "
                     "change_high), p_value and p_adjusted (Benjamini-Hochberg, q = 0.05), note."))
-    table_options(verbs.add_parser(
+    evidence = verbs.add_parser(
         "evidence", help="Print the delivery and issue indicators per partner and period.",
         description="Per partner x period (the wave, or every period): each indicator's value "
                     "and 95% interval, the count it rests on and what that counts, the events "
-                    "behind it, and the factor it corroborates."))
+                    "behind it, and the factor it corroborates. With --pooled: the figures the "
+                    "Partner profile's evidence cards show, each pooled over the periods it needs.")
+    table_options(evidence)
+    evidence.add_argument("--pooled", action="store_true",
+                          help="Per partner x compared indicator of the wave (default: the latest): "
+                               "its value pooled from the wave back until it rests on enough events, "
+                               "the other partners' over the same periods, and the test between them.")
     whatif = verbs.add_parser(
         "whatif", help="Print a partner's what-if: its index moved by the changes, the band, "
                        "and the delivery projection or why there is none.",
@@ -87,13 +93,34 @@ def _evidence(store: Store, args, out: TextIO, err: TextIO) -> int:
     if not _wave_or_usage(evidence.periods(cursor, args.asof)["wave"].astype(str).tolist(),
                           args.wave, err):
         return EXIT_USAGE
+    basis = {i.name: i.basis for i in evidence.INDICATORS}
+    if args.pooled:
+        _print(_pooled(cursor, evidence, args, basis), args.format, out)
+        return EXIT_OK
     frame = evidence.indicators(cursor, asof=args.asof,
                                 waves=None if args.wave is None else [args.wave])
-    frame = frame.assign(basis=frame["indicator"].map(
-        {i.name: i.basis for i in evidence.INDICATORS}))
+    frame = frame.assign(basis=frame["indicator"].map(basis))
     _print(frame[["partner", "wave", "indicator", "factor", "value", "low", "high", "count",
                   "basis", "events"]], args.format, out)
     return EXIT_OK
+
+
+def _pooled(cursor, evidence, args, basis: dict[str, str]):
+    """``evidence.pooled`` as the cards say it: partner names, the window, both values, the test."""
+    from pipelines.query import scores
+
+    spans = evidence.periods(cursor, args.asof)
+    wave = args.wave or (str(spans["wave"].iloc[-1]) if len(spans) else None)
+    frame = evidence.pooled(cursor, asof=args.asof, wave=wave)
+    known = scores.partners(cursor)
+    names = dict(zip(known["partner_id"], known["name"]))
+    return frame.assign(
+        partner=frame["partner_id"].map(names), wave=wave, basis=frame["indicator"].map(basis),
+        compared=(frame["events"] >= evidence.MIN_EVENTS) & (frame["others_events"] >= evidence.MIN_EVENTS),
+    ).rename(columns={"evidence_from": "pooled_from", "evidence_value": "value", "evidence_p": "p_value"})[
+        ["partner", "wave", "indicator", "factor", "pooled_from", "periods", "value", "others_value",
+         "events", "others_events", "basis", "compared", "p_value", "direction"]].sort_values(
+        ["partner", "factor", "indicator"], kind="stable")
 
 
 def _whatif(store: Store, args, out: TextIO, err: TextIO) -> int:
