@@ -268,9 +268,10 @@ def test_after_the_pages_open_their_store_afresh_the_warm_up_moves_to_it(tmp_pat
 
 
 def test_the_first_views_warmed_are_the_ones_a_bare_link_opens(demo, monkeypatch):
-    """The Overview and What-if opened without parameters after the warm-up build no view: each
-    state they ask for was warmed (as the page asks for it, so under the same cache key). Before,
-    What-if's first open after a load built its partners' view and its first partner's."""
+    """Every page with views opened without parameters after the warm-up builds no view: each
+    state it asks for was warmed (as the page asks for it, so under the same cache key). Before,
+    What-if's first open after a load built its partners' view and its first partner's, and the
+    Partner profile's and Compare's first opens theirs."""
     from test_pages import _app
 
     from app_pages.ui import queries
@@ -282,12 +283,14 @@ def test_the_first_views_warmed_are_the_ones_a_bare_link_opens(demo, monkeypatch
     try:
         queries.warm_first_views(queries.open_store())
         warmed = list(built)
-        assert [(s.page, len(s.scenarios)) for s in warmed] == [("overview", 0), ("what-if", 0), ("what-if", 1)]
+        assert [(s.page, len(s.scenarios)) for s in warmed] == [
+            ("overview", 0), ("what-if", 0), ("what-if", 1), ("partner", 0), ("compare", 0)]
         assert warmed[2].scenarios[0].partner == "Brackwater Systems" and not warmed[2].scenarios[0].deltas
+        assert (warmed[3].partner, warmed[3].wave, warmed[4].sort) == ("Brackwater Systems", "2026-Q3", "partner")
         built.clear()
-        _app()
-        _app(page="app_pages/whatif.py")
-        assert built == []  # every view the two pages asked for was warmed
+        for page in ("app_pages/overview.py", "app_pages/whatif.py", "app_pages/partner.py", "app_pages/compare.py"):
+            _app(page=page)
+            assert built == [], page  # every view the page asked for was warmed
     finally:
         queries.forget_computed()
         queries.open_store().close()

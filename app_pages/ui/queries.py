@@ -213,9 +213,10 @@ def view(state: links.LinkState):
 
 
 def first_views() -> Iterator[links.LinkState]:
-    """The views a link without parameters opens, on the latest data, most opened first: the
-    Overview, then What-if's partners and its first partner unmoved (its first open after a load
-    waited for them)."""
+    """The views a link without parameters opens, on the latest data, as each page asks for it,
+    most waited for first: the Overview, What-if's partners and its first partner unmoved (its
+    first open after a load waited for the fit), then the Partner profile of the first partner
+    and Compare (each first open built its view: 2-5x a warm open at 1M answers)."""
     found = waves(None)
     if not found:
         return
@@ -225,6 +226,10 @@ def first_views() -> Iterator[links.LinkState]:
     base = view(whatif)  # built by the caller by now
     if base.partners:
         yield links.LinkState(page="what-if", asof=None, scenarios=(links.Scenario(base.default_partner, {}, None),))
+    names = [str(n) for n in partners()["name"]]
+    if names:
+        yield links.LinkState(page="partner", partner=names[0], wave=found[-1], asof=None, factors=None)
+    yield links.LinkState(page="compare", wave=found[-1], sort=links.SORTS[0], asof=None, partner=None)
 
 
 def warm_first_views(warmed: Store) -> None:

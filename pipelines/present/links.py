@@ -63,7 +63,7 @@ class LinkState:
     """The state of a page (its link), or ``page='programme'`` for the programme pack.
 
     ``partner`` is a partner name; ``wave`` a wave label (None = latest); ``factors``
-    factor keys (None = all five); ``asof`` a pinned data version (None = latest data);
+    factor keys (None = all five, as all five in their order become); ``asof`` a pinned data version (None = latest data);
     ``scenarios`` what-if scenarios: the What-if page's state is the first one; the
     programme pack adds a section per scenario. On Compare, ``partner`` is the partner the
     ratings matrix always includes. ``comments``: the Partner profile's pack includes what
@@ -82,7 +82,9 @@ class LinkState:
         if self.page not in PAGES:
             raise ValueError(f"Unknown page '{self.page}'. Choose one of: {', '.join(PAGES)}.")
         if self.factors is not None:
-            object.__setattr__(self, "factors", tuple(factor_key(f) for f in self.factors))
+            keys = tuple(factor_key(f) for f in self.factors)
+            # all five in their order is no choice: one state (and one cached view) with None
+            object.__setattr__(self, "factors", None if keys == tuple(FACTORS) else keys)
         if self.sort is not None:
             object.__setattr__(self, "sort", sort_key(self.sort))
         object.__setattr__(self, "scenarios", tuple(self.scenarios or ()))
