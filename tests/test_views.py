@@ -136,6 +136,22 @@ def test_the_overview_and_a_partner_profile_pool_the_evidence_once(store, monkey
     assert source.alerts(None, "2026-Q2").equals(alone) and overview is not None
 
 
+def test_a_what_if_slider_move_reads_the_partners_index_once_per_weights(store, monkeypatch):
+    """The index interval depends on the weights, not on the moves: a source reads it once per
+    weights, and the scenario is the one the command line computes."""
+    from pipelines.query import scenario as scenarios
+
+    read, real = [], scenarios.scores.index_scores
+    monkeypatch.setattr(scenarios.scores, "index_scores", lambda *a, **kw: read.append(kw) or real(*a, **kw))
+    source = views.Source(store.cursor(), k=5)
+    moved = [source.scenario(None, "Brackwater Systems", {"shared_goals": d}, {}) for d in (1, 2, 3)]
+    assert len(read) == 1
+    source.scenario(None, "Brackwater Systems", {"shared_goals": 1}, {"shared_goals": 0.5})
+    assert len(read) == 2  # other weights: read again
+    alone = scenarios.scenario(store.cursor(), "Brackwater Systems", {"shared_goals": 3}, {}, k=5)
+    assert (moved[2].index_low, moved[2].index_high, moved[2].band) == (alone.index_low, alone.index_high, alone.band)
+
+
 # -- Overview ---------------------------------------------------------------------------
 
 def test_overview_headline_hidden_groups_and_movers(source):

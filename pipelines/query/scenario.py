@@ -5,7 +5,7 @@ within-partner model, or why there is none (``whatif.Status``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -96,12 +96,15 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
              weights: Mapping[str, float] | None = None, *, asof: int | None = None,
              k: int | None = None, model: FittedModel | Declined | None = None,
              current: pd.DataFrame | None = None,
-             thresholds: tuple[float, float] | None = None) -> Scenario:
+             thresholds: tuple[float, float] | None = None,
+             index_of: Callable[[int, str, Mapping[str, float]], pd.DataFrame] | None = None) -> Scenario:
     """A partner's what-if: its index now and moved by ``deltas`` (points per factor; the
     others stay) with ``weights`` (default: the setting), the band its interval allows, and
     each delivery indicator's next-period projection or why there is none. ``model`` and
     ``current`` (``fit`` and ``current_scores`` of the same data) save refitting on every
-    slider move."""
+    slider move; ``index_of(partner_id, wave, weights)`` (``scores.index_scores`` of the partner
+    in that wave at those weights, by default read here) saves re-reading it: it depends on the
+    weights only, not on the moves."""
     thresholds = thresholds or settings.band_thresholds()
     deltas = {f: float(v) for f, v in (deltas or {}).items() if float(v or 0.0)}
     unknown = set(deltas) - set(FACTORS)
@@ -122,8 +125,8 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
     scores_now = {f: float(row[f]) for f in FACTORS}
     now = weighted_index(scores_now, weights)
     projected, _ = project_index(scores_now, deltas, weights, thresholds)
-    index = scores.index_scores(cursor, asof=asof, k=k, partners=[pid], waves=[wave],
-                                weights=weights, programme=False)
+    index = (partner_index(cursor, asof, k, pid, wave, weights) if index_of is None
+             else index_of(pid, wave, weights))
     low, high = (float(index[c].iloc[0]) if len(index) else np.nan for c in ("ci_low", "ci_high"))
     shift = projected - now
     moved_low, moved_high = (float(np.clip(v + shift, 0.0, 100.0)) for v in (low, high))
@@ -136,6 +139,13 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
                         model, scores_now, deltas, pid,
                         last_values(cursor, asof) if isinstance(model, Declined) else {}),
                     model=_model_text(model))
+
+
+def partner_index(cursor, asof: int | None, k: int | None, partner_id: int, wave: str,
+                  weights: Mapping[str, float]) -> pd.DataFrame:
+    """The partner's index in ``wave`` at ``weights``, with its interval (``scores.index_scores``)."""
+    return scores.index_scores(cursor, asof=asof, k=k, partners=[partner_id], waves=[wave],
+                               weights=dict(weights), programme=False)
 
 
 def _indicator_projections(model, scores_now, deltas, pid,

@@ -70,6 +70,9 @@ QUERIES: dict[str, Callable[..., Any] | Composed] = {
     "reliability": lambda cursor, k, asof: reliability.reliability(cursor, asof=asof, k=k),
     "freshness": lambda cursor, k, asof: freshness.freshness(cursor, asof),
     "whatif_current": lambda cursor, k, asof: whatif.current_scores(cursor, asof=asof, k=k),
+    # a slider move changes no weight: the partner's index interval at these weights is read once
+    "partner_index": lambda cursor, k, asof, partner_id, wave, weights: scenarios.partner_index(
+        cursor, asof, k, partner_id, wave, dict(weights)),
     # shared with the warm-up thread and the whatif command: fitted once per data content
     "whatif_model": lambda cursor, k, asof: warm.whatif_model(cursor, asof, k=k),
     "participation": lambda cursor, k, asof: participation.participation(cursor, asof=asof, k=k),
@@ -162,7 +165,8 @@ class Source:
         source's fitted model and current scores, so a slider move refits nothing."""
         return scenarios.scenario(self._cursor, partner, deltas, weights, asof=asof, k=self.k,
                                   model=self.whatif_model(asof), current=self.whatif_current(asof),
-                                  thresholds=self.thresholds)
+                                  thresholds=self.thresholds, index_of=lambda pid, wave, at: self._fetch(
+                                      "partner_index", asof, pid, wave, tuple(sorted(at.items()))))
 
     def participation(self, asof: int | None) -> pd.DataFrame:
         return self._fetch("participation", asof)
