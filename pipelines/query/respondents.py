@@ -73,6 +73,22 @@ def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.Dat
     return frame.sort_values(["wave_start", "wave", "partner", "partner_id"], ignore_index=True)
 
 
+def counts_hidden(cursor, asof: int | None = None, k: int | None = None) -> dict[tuple[int, str], str | None]:
+    """(partner_id, wave) -> None where the scores' release shows the partner's respondents in that
+    wave (every factor shown), else why not (``Suppression.SMALL_GROUP`` when a factor is small,
+    else ``COMPLEMENT``). A partner x wave not listed has no released scores: its count is not shown
+    either. Any other count that equals or bounds a partner's respondents in a wave (ratings given,
+    answers) may be shown only where this says None: otherwise the programme's n less the shown
+    partners' would give away a hidden group."""
+    factors = scores.factor_scores(cursor, asof=asof, k=k, programme=False)
+    out: dict[tuple[int, str], str | None] = {}
+    for pid, wave, reason in zip(factors["partner_id"], factors["wave"], factors["suppression_reason"]):
+        key, before = (int(pid), str(wave)), out.get((int(pid), str(wave)))
+        out[key] = scores.Suppression.SMALL_GROUP if scores.Suppression.SMALL_GROUP in (before, reason) \
+            else (before or reason)
+    return out
+
+
 def check_wave(cursor, wave: str | None, asof: int | None = None) -> str | None:
     """``wave`` when the survey has it (None stays None); ValueError naming the waves there are."""
     if wave is None:
