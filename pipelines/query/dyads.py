@@ -8,7 +8,13 @@ a rater's row (``target`` = "All partners": every rating its people gave, each r
 once) and a partner's column (``rater`` = "All partners": how every other organisation's people
 rate it). A row's respondents are its distinct people.
 
-Privacy: k applies to the rating organisation's respondents. A cell, row or column with 1 to k-1
+Privacy: a rating organisation's number of raters equals or bounds its respondents, which with the
+programme's n would give away a group the scores hide ("Pipwell had 3" = 109 less every partner shown,
+Corvell's 18 from here). So where the scores do not show a rater's respondents in a wave
+(``respondents.counts_hidden``, the scores' own decision), its row gives no count (its cells keep
+scores of k or more raters, without n), its margin is hidden for the scores' reason, and its ratings
+are in no "All partners" margin. Over the other raters, k applies to the rating organisation's
+respondents. A cell, row or column with 1 to k-1
 respondents is hidden, and so is whatever would let it be worked out from the cells and margins
 shown (``suppression.protect`` on the wave's matrix with its margins, decided per wave over every
 partner before ``wave`` filters). A hidden row or column carries no score or respondents. Across
