@@ -7,7 +7,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from survey_files import records
+from survey_files import records, run
 from test_dyads import assert_nothing_small_derivable
 
 from pipelines import ingest
@@ -162,3 +162,25 @@ def test_the_all_partners_margins_leave_the_hidden_raters_out(store):
 @pytest.mark.parametrize("asof", [4, 8, 12, 16, 20])
 def test_no_hidden_group_by_subtraction_at_a_pinned_version(store, asof):
     assert_no_small_group_by_subtraction(store.cursor(), asof)
+
+
+def test_compare_and_its_slide_give_no_n_for_corvell(store, tmp_path):
+    """Compare's matrix (the page's table, its tooltip data and the pack slide render the same view)."""
+    from pipelines.present import views
+    from pipelines.present.links import LinkState
+
+    ratings = views.build(views.Source(store.cursor(), k=5), LinkState(page="compare", wave="2026-Q3")).ratings
+    matrix = ratings.matrix.set_index("Rating organisation")
+    assert matrix.loc["Corvell Signalling", dyads.ALL] == "protected"
+    assert matrix.loc["Brackwater Systems", dyads.ALL] == "57.6 (n 18)"  # shown by the scores: its n too
+    tips = ratings.chart.args[0].set_index(["rater", "target"])
+    assert tips.loc[("Corvell Signalling", dyads.ALL), "n_text"] == "protected"
+    assert tips.loc[("Corvell Signalling", "Northline Infrastructure"), ["score_text", "n_text"]].tolist() == [
+        "44.4", "protected"]
+    out = tmp_path / "compare.pdf"
+    code, _, err = run("pack", "--page", "compare", "--wave", "2026-Q3", "--format", "pdf", "--out", out, store=store)
+    assert code == 0, err
+    from pypdf import PdfReader
+    text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "(n 18)" in text and "(n 30)" in text  # Brackwater's and Harbour's
+    assert "54.6" not in text  # Corvell's "All partners" score, hidden with its n
