@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from survey_files import records, run
@@ -184,3 +185,12 @@ def test_compare_and_its_slide_give_no_n_for_corvell(store, tmp_path):
     text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
     assert "(n 18)" in text and "(n 30)" in text  # Brackwater's and Harbour's
     assert "54.6" not in text  # Corvell's "All partners" score, hidden with its n
+
+
+def test_an_all_partners_change_is_only_over_the_same_raters(store):
+    ratings = dyads.dyads(store.cursor(), margins=True)
+    harbour = ratings[(ratings["rater"] == dyads.ALL) & (ratings["target"] == "Harbour Civils")].set_index("wave")
+    # 2026-Q2 left out Brackwater (protected) and Pipwell, 2026-Q3 Corvell and Pipwell: not the same raters
+    assert round(harbour.loc["2026-Q3", "score"], 1) == 73.6 and np.isnan(harbour.loc["2026-Q3", "change"])
+    cells = ratings[(ratings["rater"] == "Harbour Civils") & (ratings["target"] == "Kestrel Design")].set_index("wave")
+    assert round(cells.loc["2026-Q3", "change"], 1) == -1.3  # a cell's change stays

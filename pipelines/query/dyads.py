@@ -145,7 +145,10 @@ def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
         _part("col", [pd.NA] * len(targets), targets, names, col_score, col_n, col_hidden, shown.col_primary),
     ]
     frame = pd.concat(parts, ignore_index=True)
-    return frame.assign(wave=first["wave"], wave_start=first["wave_start"])
+    # whose ratings an "All partners" row holds: its change is only against the same raters
+    members = ",".join(map(str, sorted(int(r) for r in raters[~withheld])))
+    return frame.assign(wave=first["wave"], wave_start=first["wave_start"],
+                        members=np.where(frame["kind"].eq("col"), members, ""))
 
 
 def _part(kind, rater_ids, target_ids, names, score, n, hidden, primary, count_hidden=None) -> pd.DataFrame:
@@ -171,16 +174,17 @@ def _part(kind, rater_ids, target_ids, names, score, n, hidden, primary, count_h
 
 def _beside(frame: pd.DataFrame) -> pd.DataFrame:
     """Each cell's mirror (the target's rating of the rater) and its change since the previous wave
-    with ratings; both from shown values only."""
+    with ratings; both from shown values only (an "All partners" row's change only over the same raters)."""
     if frame.empty:
         return frame.assign(mirror_score=np.nan, previous_score=np.nan, change=np.nan)
-    key = frame["rater"] + "\x1f" + frame["target"]
+    key = frame["rater"] + "\x1f" + frame["target"] + "\x1f" + frame["members"]
     mirror_key = frame["target"] + "\x1f" + frame["rater"]
     by_wave = {w: dict(zip(key[frame["wave"].eq(w)], frame.loc[frame["wave"].eq(w), "score"]))
                for w in pd.unique(frame["wave"])}
     order = list(frame[["wave", "wave_start"]].drop_duplicates("wave").sort_values(["wave_start", "wave"])["wave"])
     previous = dict(zip(order[1:], order[:-1]))
     cell = frame["kind"].eq("cell")
+    mirror_key = mirror_key + "\x1f"
     mirror = [by_wave[w].get(m, np.nan) if c else np.nan for w, m, c in zip(frame["wave"], mirror_key, cell)]
     before = [by_wave.get(previous.get(w), {}).get(x, np.nan) for w, x in zip(frame["wave"], key)]
     frame = frame.assign(mirror_score=np.asarray(mirror, dtype="float64"),
