@@ -12,7 +12,7 @@ from survey_files import records, run
 from test_dyads import assert_nothing_small_derivable
 
 from pipelines import ingest
-from pipelines.query import actions, dyads, participation, scores
+from pipelines.query import actions, comments, dyads, participation, scores
 from pipelines.store import Store
 
 TINY = "Pipwell Ecology"
@@ -102,8 +102,8 @@ def test_removing_the_demo_removes_all_of_it(demo, tmp_path):
 # -- no hidden group's count from the ratings (#19's rule; #23's review, finding 1) -----------------
 def lower_bounds(cursor, wave: str, asof=None) -> dict[str, int]:
     """What an attacker knows at least of each partner's respondents in ``wave`` from every output:
-    the scores' n, the participation count ("5 or more" is 5), and every count the ratings give of it
-    as a rating organisation (its raters of a partner, its "All partners" n)."""
+    the scores' n, the participation count ("5 or more" is 5), its comments to one question, and every
+    count the ratings give of it as a rating organisation (its raters of a partner, its "All partners" n)."""
     index = scores.index_scores(cursor, asof=asof, waves=[wave], programme=False)
     known = {p: int(n) for p, n in zip(index["partner"], index["n"]) if not pd.isna(n)}
     for row in participation.participation(cursor, asof=asof).itertuples():
@@ -111,6 +111,9 @@ def lower_bounds(cursor, wave: str, asof=None) -> dict[str, int]:
             words = str(row.respondents)
             count = 1 if words.startswith("fewer than") else int(words.split()[0])  # "5 or more": 5
             known[row.partner] = max(known.get(row.partner, 0), count)
+    for (partner, _question), count in comments.comments(cursor, wave=wave, asof=asof).groupby(
+            ["partner", "question"]).size().items():  # a comment each at most
+        known[partner] = max(known.get(partner, 0), int(count))
     ratings = dyads.dyads(cursor, wave=wave, asof=asof, margins=True)
     for rater, n in zip(ratings["rater"], ratings["respondents"]):
         if rater != dyads.ALL and not pd.isna(n):

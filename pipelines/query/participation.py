@@ -92,10 +92,9 @@ def _groups(cursor, asof: int | None, k: int) -> pd.DataFrame:
 
 
 def _complements(cursor, asof: int | None, k: int) -> set[tuple[int, str]]:
-    """(partner_id, wave) of every partner group the scores hide to protect a smaller one."""
-    factors = scores.factor_scores(cursor, asof=asof, k=k, programme=False)
-    hidden = factors[factors["suppression_reason"].eq(scores.Suppression.COMPLEMENT)]
-    return {(int(p), str(w)) for p, w in zip(hidden["partner_id"], hidden["wave"])}
+    """(partner_id, wave) of every partner group whose respondents the scores do not show
+    (``respondents.counts_hidden``); those with fewer than k are told apart by ``_suppress``."""
+    return {key for key, why in groups.counts_hidden(cursor, asof, k).items() if why is not None}
 
 
 def _suppress(frame: pd.DataFrame, complements: set[tuple[int, str]], k: int) -> pd.DataFrame:
