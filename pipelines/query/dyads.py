@@ -129,7 +129,11 @@ def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
     cell_hidden[kept], cell_primary[kept] = shown.cell_hidden, shown.cell_primary
     row_primary = np.where(withheld, row_reason == scores.Suppression.SMALL_GROUP, shown.row_primary)
     row_hidden = withheld | shown.row_hidden
-    col_hidden = shown.col_hidden | (col_n == 0)
+    # a column none of whose raters is counted: small when each of them is
+    empty = col_n == 0
+    small_rater = (row_reason == scores.Suppression.SMALL_GROUP)[rows]
+    col_hidden = shown.col_hidden | empty
+    col_primary = shown.col_primary | (empty & (np.bincount(cols, weights=~small_rater, minlength=len(targets)) == 0))
     first = cells.iloc[0]
     names = dict(zip(cells["rater_id"], cells["rater"])) | dict(zip(cells["target_id"], cells["target"]))
     row_sum = np.bincount(rows, weights=total, minlength=len(raters))
@@ -142,7 +146,7 @@ def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
               count_hidden=out),
         _part("row", raters, [pd.NA] * len(raters), names, row_sum / row_pairs,
               first_of["rater_people"].to_numpy(), row_hidden, row_primary),
-        _part("col", [pd.NA] * len(targets), targets, names, col_score, col_n, col_hidden, shown.col_primary),
+        _part("col", [pd.NA] * len(targets), targets, names, col_score, col_n, col_hidden, col_primary),
     ]
     frame = pd.concat(parts, ignore_index=True)
     # whose ratings an "All partners" row holds: its change is only against the same raters
