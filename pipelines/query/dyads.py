@@ -9,13 +9,13 @@ once) and a partner's column (``rater`` = "All partners": how every other organi
 rate it). A row's respondents are its distinct people.
 
 Privacy: a rating organisation's number of raters equals or bounds its respondents, which with the
-programme's n would give away a group the scores hide ("Pipwell had 3" = 109 less every partner shown,
-Corvell's 18 from here). So where the scores do not show a rater's respondents in a wave
+programme's n would give away a group the scores hide (the demo's 2026-Q3: 109 less the 88 shown
+less Corvell's 18 raters left Pipwell's 3). So where the scores do not show a rater's respondents in a wave
 (``respondents.counts_hidden``, the scores' own decision), its row gives no count (its cells keep
 scores of k or more raters, without n), its margin is hidden for the scores' reason, and its ratings
-are in no "All partners" margin. Over the other raters, k applies to the rating organisation's
-respondents. A cell, row or column with 1 to k-1
-respondents is hidden, and so is whatever would let it be worked out from the cells and margins
+are in no "All partners" margin (whose change is then only against the same raters). Over the
+other raters, k applies to the rating organisation's respondents. A cell, row or column with 1 to
+k-1 respondents is hidden, and so is whatever would let it be worked out from the cells and margins
 shown (``suppression.protect`` on the wave's matrix with its margins, decided per wave over every
 partner before ``wave`` filters). A hidden row or column carries no score or respondents. Across
 data versions the scores' releases decide (``scores.released_reads``): a rating organisation's
@@ -125,7 +125,8 @@ def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
     # rows of withheld raters stay in the table as rows of no cells (protect sees none of them)
     shown = suppression.protect(n[kept], rows[kept], cols[kept], np.where(withheld, 0, first_of["rater_people"]),
                                 col_n, k)
-    cell_primary, cell_hidden = (n > 0) & (n < k), (n > 0) & (n < k)
+    small = (n > 0) & (n < k)
+    cell_primary, cell_hidden = small.copy(), small.copy()
     cell_hidden[kept], cell_primary[kept] = shown.cell_hidden, shown.cell_primary
     row_primary = np.where(withheld, row_reason == scores.Suppression.SMALL_GROUP, shown.row_primary)
     row_hidden = withheld | shown.row_hidden
@@ -182,13 +183,12 @@ def _beside(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(mirror_score=np.nan, previous_score=np.nan, change=np.nan)
     key = frame["rater"] + "\x1f" + frame["target"] + "\x1f" + frame["members"]
-    mirror_key = frame["target"] + "\x1f" + frame["rater"]
+    mirror_key = frame["target"] + "\x1f" + frame["rater"] + "\x1f"  # a cell's: no members
     by_wave = {w: dict(zip(key[frame["wave"].eq(w)], frame.loc[frame["wave"].eq(w), "score"]))
                for w in pd.unique(frame["wave"])}
     order = list(frame[["wave", "wave_start"]].drop_duplicates("wave").sort_values(["wave_start", "wave"])["wave"])
     previous = dict(zip(order[1:], order[:-1]))
     cell = frame["kind"].eq("cell")
-    mirror_key = mirror_key + "\x1f"
     mirror = [by_wave[w].get(m, np.nan) if c else np.nan for w, m, c in zip(frame["wave"], mirror_key, cell)]
     before = [by_wave.get(previous.get(w), {}).get(x, np.nan) for w, x in zip(frame["wave"], key)]
     frame = frame.assign(mirror_score=np.asarray(mirror, dtype="float64"),

@@ -7,9 +7,9 @@ than invited means the headcount is out of date).
 
 Privacy: a group with fewer than k respondents (but some) is not given exactly: its respondents are
 "fewer than k" and it has no rate, as survey platforms do. The scores publish the programme's
-respondents per wave and factor, so a partner the scores hide to protect a small one
-(``scores.Suppression.COMPLEMENT``) has its count hidden here too ("k or more"), or subtracting the
-shown counts from the programme's would give the small group's. No respondents at all is shown
+respondents per wave and factor, so a partner whose respondents the scores do not show
+(``respondents.counts_hidden``: one hidden to protect a small one) has its count hidden here too
+("k or more"), or subtracting the shown counts from the programme's would give the small group's. No respondents at all is shown
 as 0: it identifies nobody. Across data versions, counts follow the scores' releases
 (``respondents.as_released``): a group is counted as its scores show it, and one no release shows
 yet is not given exactly ("fewer than k" or "k or more").
