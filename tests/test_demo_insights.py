@@ -197,3 +197,8 @@ def test_an_all_partners_change_is_only_over_the_same_raters(store):
     assert round(harbour.loc["2026-Q3", "score"], 1) == 73.6 and np.isnan(harbour.loc["2026-Q3", "change"])
     cells = ratings[(ratings["rater"] == "Harbour Civils") & (ratings["target"] == "Kestrel Design")].set_index("wave")
     assert round(cells.loc["2026-Q3", "change"], 1) == -1.3  # a cell's change stays
+
+
+def test_comments_before_any_survey_is_released_print_only_the_header(store):
+    code, out, err = run("comments", "--asof", "1", store=store)  # version 1: no survey yet (was a KeyError)
+    assert (code, out, err) == (0, "partner,wave,question,text\n", "")

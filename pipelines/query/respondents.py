@@ -62,7 +62,7 @@ def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.Dat
     with scores.snapshot(cursor):
         reads = scores.released_reads(cursor, asof=asof, k=k)
         own = per_partner_wave(cursor, asof)
-        parts = [own.iloc[0:0]]
+        parts = [own.iloc[0:0].assign(read_at=pd.array([], dtype="Int64"))]  # none released yet: no rows, same columns
         for version, group in by_read_version(reads):
             counted = own if version == asof else per_partner_wave(cursor, version)
             parts.append(counted.merge(group[["partner_id", "wave", "read_at"]], on=["partner_id", "wave"]))
