@@ -30,14 +30,17 @@ def matrix(store, tmp_path):
 
 
 # -- what an attacker computes: independent of the product's own check (matrix rank, not a null space)
-def published(frame):
-    """The published table as equations: per shown margin, which hidden cells it adds up."""
+def published(frame, outside=()):
+    """The published table as equations: per shown margin, which hidden cells it adds up (the cells of
+    the raters ``outside`` the margins, whose respondents the scores do not show, in none)."""
     cells = frame[(frame["rater"] != dyads.ALL) & (frame["target"] != dyads.ALL)].reset_index(drop=True)
     rows = frame[frame["target"] == dyads.ALL].set_index("rater")
     cols = frame[frame["rater"] == dyads.ALL].set_index("target")
     hidden = cells[cells["suppressed"]].reset_index(drop=True)
-    equations = [(hidden["rater"] == r).to_numpy(float) for r in rows.index if not rows.loc[r, "suppressed"]]
-    equations += [(hidden["target"] == t).to_numpy(float) for t in cols.index if not cols.loc[t, "suppressed"]]
+    inside = ~hidden["rater"].isin(list(outside)).to_numpy()
+    equations = [(hidden["rater"] == r).to_numpy(float) * inside for r in rows.index if not rows.loc[r, "suppressed"]]
+    equations += [(hidden["target"] == t).to_numpy(float) * inside for t in cols.index
+                  if not cols.loc[t, "suppressed"]]
     return hidden, rows, cols, np.array(equations).reshape(len(equations), len(hidden))
 
 
@@ -48,9 +51,9 @@ def derivable(equations: np.ndarray, secret: np.ndarray) -> bool:
     return np.linalg.matrix_rank(np.vstack([equations, secret])) == np.linalg.matrix_rank(equations)
 
 
-def assert_nothing_small_derivable(frame, k: int, true_n: dict):
+def assert_nothing_small_derivable(frame, k: int, true_n: dict, outside=()):
     """Every small cell, and every small rater's row and partner's column, stays unknown."""
-    hidden, rows, cols, equations = published(frame)
+    hidden, rows, cols, equations = published(frame, outside)
     for i, (rater, target) in enumerate(zip(hidden["rater"], hidden["target"])):
         if true_n[(rater, target)] < k:
             assert not derivable(equations, np.eye(len(hidden))[i]), (rater, target)
@@ -92,16 +95,20 @@ def test_nothing_small_can_be_worked_out_from_the_cells_and_margins_shown(matrix
     frame = dyads.dyads(matrix.cursor(), margins=True)
     true_n = {(r, t): (3 if r == "Birch Lane" else {"Alder Works": 6, "Cedar Group": 7, "Dale Partners": 8}[r])
               for r in P for t in P if r != t}
-    assert_nothing_small_derivable(frame, 5, true_n)
-    # and the column margins, which hold Birch's ratings, are still shown
-    cols = frame[frame["rater"] == dyads.ALL]
+    # the scores hide Birch (3) and, beside it, Alder (6): neither is in a margin
+    assert_nothing_small_derivable(frame, 5, true_n, outside={"Birch Lane", "Alder Works"})
+    cols = frame[frame["rater"] == dyads.ALL].set_index("target")
     assert not cols["suppressed"].any()
+    assert cols["respondents"].to_dict() == {"Alder Works": 15, "Birch Lane": 15, "Cedar Group": 8,
+                                             "Dale Partners": 7}
 
 
-def test_the_complementary_cells_say_why(matrix):
-    frame = dyads.dyads(matrix.cursor())
-    reasons = set(frame.loc[frame["suppressed"] & (frame["rater"] != "Birch Lane"), "reason"])
-    assert reasons == {scores.Suppression.COMPLEMENT}
+def test_the_rater_the_scores_hide_beside_the_small_one_gives_its_ratings_without_n(matrix):
+    frame = dyads.dyads(matrix.cursor(), margins=True)
+    alder = frame[frame["rater"] == "Alder Works"].set_index("target")
+    assert alder["respondents"].isna().all()
+    assert list(alder["suppressed"]) == [False, False, False, True]  # Birch, Cedar, Dale; All partners
+    assert set(alder["reason"]) == {scores.Suppression.COMPLEMENT}
     assert set(frame.loc[frame["rater"] == "Birch Lane", "reason"]) == {scores.Suppression.SMALL_GROUP}
 
 

@@ -44,10 +44,11 @@ def test_compare_has_the_ratings_tab_with_the_matrix(demo):
     assert matrix.values.tolist()[5] == ["Pipwell Ecology", *["n < 5"] * 5, "\u2014", "n < 5"]
     assert matrix.values.tolist()[1][2] == "\u2014"  # nobody rates itself
     pairs = frame_with(at, "A rates B")
-    assert pairs.values.tolist()[0] == ["Kestrel Design", "Brackwater Systems", "40.0", "60.3", "-20.3"]
+    assert pairs.values.tolist()[0] == ["Northline Infrastructure", "Corvell Signalling", "70.8", "44.4", "+26.4"]
     text = _texts(at)
-    assert ("'All partners' covers every partner, also those not drawn. Not shown: fewer than 5 responses, or "
-            "hidden so a smaller group cannot be worked out by subtraction") in text
+    assert ("'All partners' covers every partner, also those not drawn, but not an organisation whose respondents "
+            "are not shown (its ratings are, without n). Not shown: fewer than 5 responses, or hidden so a smaller "
+            "group cannot be worked out by subtraction") in text
 
 
 def test_compare_link_keeps_the_partner_the_matrix_includes(demo):

@@ -76,31 +76,34 @@ def test_participation_before_the_headcounts_were_loaded_has_no_rate(source):
 def test_the_matrix_rows_rate_columns_with_the_change(source):
     found = build(source, page="compare", wave="2026-Q3").ratings
     assert found.title == "Who rates whom, 2026-Q3"
-    assert found.shown == ("Harbour Civils", "Kestrel Design", "Brackwater Systems", "Corvell Signalling",
-                           "Northline Infrastructure", "Pipwell Ecology")
+    # the most respondents first, then (their counts not shown) Corvell and Pipwell by name
+    assert found.shown == ("Harbour Civils", "Kestrel Design", "Brackwater Systems", "Northline Infrastructure",
+                           "Corvell Signalling", "Pipwell Ecology")
     assert list(found.matrix.columns) == ["Rating organisation", *found.shown, "All partners"]
-    assert rows(found.matrix)[0] == ["Harbour Civils", "\u2014", "78.7 \u25bc1.3", "49.1 \u25b23.2", "62.9 \u25b27.8",
-                                     "70.8 \u25b21.2", "66.1 \u25b214.1", "65.6 (n 30) \u25b24.9"]
-    assert rows(found.matrix)[-1] == ["All partners", "71.3 \u25b210.1", "70.7 \u25b21.5", "46.5 \u25b21.0",
-                                      "61.3 \u25b25.2", "65.4 \u25b20.2", "64.5 \u25b26.9", "\u2014"]
+    assert rows(found.matrix)[0] == ["Harbour Civils", "\u2014", "78.7 \u25bc1.3", "49.1 \u25b23.2", "70.8 \u25b21.2",
+                                     "62.9 \u25b27.8", "66.1 \u25b214.1", "65.6 (n 30) \u25b24.9"]
+    # over the raters the scores show (not Corvell nor Pipwell); 2026-Q2's were others: no change
+    assert rows(found.matrix)[-1] == ["All partners", "73.6", "72.7", "47.3", "70.0", "61.7", "65.7", "\u2014"]
 
 
-def test_a_small_rater_is_never_shown_and_its_complement_is_marked(source):
+def test_a_small_rater_is_never_shown_and_the_one_hidden_beside_it_gives_no_n(source):
     matrix = rows(build(source, page="compare", wave="2026-Q3").ratings.matrix)
     assert matrix[5] == ["Pipwell Ecology", *["n < 5"] * 5, "\u2014", "n < 5"]
-    assert matrix[4] == ["Northline Infrastructure", *["protected"] * 4, "\u2014", "75.0 \u25b215.9",
-                         "protected"]
-    assert matrix[2][1] == "protected"
+    assert matrix[4] == ["Corvell Signalling", "63.2 \u25b23.2", "63.2 \u25b22.0", "44.4 \u25bc2.9", "44.4 \u25bc4.4",
+                         "\u2014", "58.8 \u25bc1.9", "protected"]
 
 
 def test_the_two_sides_of_a_relationship_largest_gap_first(source):
     found = build(source, page="compare", wave="2026-Q3").ratings
     assert rows(found.pairs) == [
+        ["Northline Infrastructure", "Corvell Signalling", "70.8", "44.4", "+26.4"],
         ["Kestrel Design", "Brackwater Systems", "40.0", "60.3", "-20.3"],
+        ["Harbour Civils", "Brackwater Systems", "49.1", "62.5", "-13.4"],
         ["Brackwater Systems", "Corvell Signalling", "52.9", "44.4", "+8.5"],
+        ["Harbour Civils", "Northline Infrastructure", "70.8", "78.8", "-8.0"],
         ["Kestrel Design", "Corvell Signalling", "62.0", "63.2", "-1.2"],
         ["Harbour Civils", "Kestrel Design", "78.7", "77.9", "+0.8"],
-        ["Harbour Civils", "Corvell Signalling", "62.9", "63.2", "-0.3"],
+        ["Kestrel Design", "Northline Infrastructure", "76.9", "77.3", "-0.4"],
     ]
 
 

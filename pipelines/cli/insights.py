@@ -24,7 +24,9 @@ def add_parsers(verbs) -> None:
         "dyads", help="Print how each partner's people rate each other partner, wave by wave.",
         description="One record per rating organisation x rated partner x wave: rater, target, wave, score "
                     "(0-100), respondents, suppressed. A rating organisation with fewer than anonymity_k "
-                    "respondents is hidden, and so is what would let it be worked out from the matrix's totals.")
+                    "respondents is hidden, and so is what would let it be worked out from the matrix's totals. "
+                    "Where the scores do not show an organisation's respondents in a wave, its records give a "
+                    "score without respondents (suppressed false) and its ratings are in no total.")
     dyads.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
     dyads.add_argument("--wave", help="Only this survey wave, e.g. 2026-Q3 (default: every wave).")
     dyads.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)

@@ -8,8 +8,14 @@ a rater's row (``target`` = "All partners": every rating its people gave, each r
 once) and a partner's column (``rater`` = "All partners": how every other organisation's people
 rate it). A row's respondents are its distinct people.
 
-Privacy: k applies to the rating organisation's respondents. A cell, row or column with 1 to k-1
-respondents is hidden, and so is whatever would let it be worked out from the cells and margins
+Privacy: a rating organisation's number of raters equals or bounds its respondents, which with the
+programme's n would give away a group the scores hide (the demo's 2026-Q3: 109 less the 88 shown
+less Corvell's 18 raters left Pipwell's 3). So where the scores do not show a rater's respondents in a wave
+(``respondents.counts_hidden``, the scores' own decision), its row gives no count (its cells keep
+scores of k or more raters, without n), its margin is hidden for the scores' reason, and its ratings
+are in no "All partners" margin (whose change is then only against the same raters). Over the
+other raters, k applies to the rating organisation's respondents. A cell, row or column with 1 to
+k-1 respondents is hidden, and so is whatever would let it be worked out from the cells and margins
 shown (``suppression.protect`` on the wave's matrix with its margins, decided per wave over every
 partner before ``wave`` filters). A hidden row or column carries no score or respondents. Across
 data versions the scores' releases decide (``scores.released_reads``): a rating organisation's
@@ -77,6 +83,7 @@ def _cells(cursor, asof: int | None, k: int) -> pd.DataFrame:
     """Every wave's cells, each rating organisation read at the version its released scores show."""
     parts = []
     with scores.snapshot(cursor):
+        counts = groups.counts_hidden(cursor, asof, k)
         ratings_sql, params = visible("partner_ratings", asof)
         for (wave,) in cursor.execute(f"SELECT DISTINCT wave FROM {ratings_sql} r", params).fetchall():
             released = scores.released_reads(cursor, wave, asof=asof, k=k)
@@ -86,7 +93,10 @@ def _cells(cursor, asof: int | None, k: int) -> pd.DataFrame:
                                             [*at_params, wave, group["partner_id"].tolist()]).df())
     if not parts:
         return pd.DataFrame(columns=["wave", "wave_start", "rater_id", "rater", "target_id", "target"])
-    return pd.concat(parts, ignore_index=True).sort_values(
+    frame = pd.concat(parts, ignore_index=True)
+    withheld = [counts.get((int(p), str(w)), scores.Suppression.COMPLEMENT)
+                for p, w in zip(frame["rater_id"], frame["wave"])]
+    return frame.assign(withheld=pd.Series(withheld, dtype=object)).sort_values(
         ["wave_start", "wave", "rater", "rater_id", "target", "target_id"], kind="stable", ignore_index=True)
 
 
@@ -98,40 +108,64 @@ def dyads_export(cursor, *, wave: str | None = None, asof: int | None = None, k:
 
 def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
     """One wave's matrix with its margins, suppression decided (the one place dyads decide what is
-    hidden, where a rule across data versions would wrap): cells, then rows, then columns."""
+    hidden): a rater whose respondents the scores do not show (``withheld``) is left out of every
+    margin and shows no count; over the others, ``suppression.protect``: cells, then rows, then columns."""
     raters = pd.unique(cells["rater_id"])
     targets = pd.unique(cells.sort_values(["target", "target_id"])["target_id"])
     rows = pd.Index(raters).get_indexer(cells["rater_id"])
     cols = pd.Index(targets).get_indexer(cells["target_id"])
     n = cells["n"].to_numpy(dtype="int64")
-    row_people = cells.groupby("rater_id", sort=False)["rater_people"].first().reindex(raters).to_numpy()
-    col_n = np.bincount(cols, weights=n, minlength=len(targets)).astype("int64")
-    shown = suppression.protect(n, rows, cols, row_people, col_n, k)
     total = cells["total"].to_numpy(dtype="float64")
+    first_of = cells.groupby("rater_id", sort=False)[["rater_people", "withheld"]].first().reindex(raters)
+    withheld = first_of["withheld"].notna().to_numpy()
+    row_reason = first_of["withheld"].to_numpy(dtype=object)
+    out = withheld[rows]  # cells of withheld raters
+    kept = np.flatnonzero(~out)
+    col_n = np.bincount(cols[kept], weights=n[kept], minlength=len(targets)).astype("int64")
+    # rows of withheld raters stay in the table as rows of no cells (protect sees none of them)
+    shown = suppression.protect(n[kept], rows[kept], cols[kept], np.where(withheld, 0, first_of["rater_people"]),
+                                col_n, k)
+    small = (n > 0) & (n < k)
+    cell_primary, cell_hidden = small.copy(), small.copy()
+    cell_hidden[kept], cell_primary[kept] = shown.cell_hidden, shown.cell_primary
+    row_primary = np.where(withheld, row_reason == scores.Suppression.SMALL_GROUP, shown.row_primary)
+    row_hidden = withheld | shown.row_hidden
+    # a column none of whose raters is counted: small when each of them is
+    empty = col_n == 0
+    small_rater = (row_reason == scores.Suppression.SMALL_GROUP)[rows]
+    col_hidden = shown.col_hidden | empty
+    col_primary = shown.col_primary | (empty & (np.bincount(cols, weights=~small_rater, minlength=len(targets)) == 0))
     first = cells.iloc[0]
     names = dict(zip(cells["rater_id"], cells["rater"])) | dict(zip(cells["target_id"], cells["target"]))
     row_sum = np.bincount(rows, weights=total, minlength=len(raters))
     row_pairs = np.bincount(rows, weights=n, minlength=len(raters))
-    col_sum = np.bincount(cols, weights=total, minlength=len(targets))
+    col_sum = np.bincount(cols[kept], weights=total[kept], minlength=len(targets))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        col_score = col_sum / col_n
     parts = [
-        _part("cell", cells["rater_id"], cells["target_id"], names, total / n, n, shown.cell_hidden,
-              shown.cell_primary),
-        _part("row", raters, [pd.NA] * len(raters), names, row_sum / row_pairs, row_people, shown.row_hidden,
-              shown.row_primary),
-        _part("col", [pd.NA] * len(targets), targets, names, col_sum / col_n, col_n, shown.col_hidden,
-              shown.col_primary),
+        _part("cell", cells["rater_id"], cells["target_id"], names, total / n, n, cell_hidden, cell_primary,
+              count_hidden=out),
+        _part("row", raters, [pd.NA] * len(raters), names, row_sum / row_pairs,
+              first_of["rater_people"].to_numpy(), row_hidden, row_primary),
+        _part("col", [pd.NA] * len(targets), targets, names, col_score, col_n, col_hidden, col_primary),
     ]
     frame = pd.concat(parts, ignore_index=True)
-    return frame.assign(wave=first["wave"], wave_start=first["wave_start"])
+    # whose ratings an "All partners" row holds: its change is only against the same raters
+    members = ",".join(map(str, sorted(int(r) for r in raters[~withheld])))
+    return frame.assign(wave=first["wave"], wave_start=first["wave_start"],
+                        members=np.where(frame["kind"].eq("col"), members, ""))
 
 
-def _part(kind, rater_ids, target_ids, names, score, n, hidden, primary) -> pd.DataFrame:
+def _part(kind, rater_ids, target_ids, names, score, n, hidden, primary, count_hidden=None) -> pd.DataFrame:
+    """``count_hidden``: shown values whose respondents are not given (a withheld rater's cells)."""
     rater_ids = pd.array(list(rater_ids), dtype="Int64")
     target_ids = pd.array(list(target_ids), dtype="Int64")
     hidden = np.asarray(hidden, dtype=bool)
-    reason = np.where(primary, scores.Suppression.SMALL_GROUP, np.where(hidden, scores.Suppression.COMPLEMENT, None))
+    no_count = hidden if count_hidden is None else hidden | np.asarray(count_hidden, dtype=bool)
+    reason = np.where(primary, scores.Suppression.SMALL_GROUP,
+                      np.where(no_count, scores.Suppression.COMPLEMENT, None))
     respondents = pd.array(np.asarray(n, dtype="int64"), dtype="Int64")
-    respondents[hidden] = pd.NA
+    respondents[no_count] = pd.NA
     return pd.DataFrame({
         "kind": kind, "rater_id": rater_ids, "target_id": target_ids,
         "rater": [ALL if pd.isna(i) else names[int(i)] for i in rater_ids],
@@ -145,11 +179,11 @@ def _part(kind, rater_ids, target_ids, names, score, n, hidden, primary) -> pd.D
 
 def _beside(frame: pd.DataFrame) -> pd.DataFrame:
     """Each cell's mirror (the target's rating of the rater) and its change since the previous wave
-    with ratings; both from shown values only."""
+    with ratings; both from shown values only (an "All partners" row's change only over the same raters)."""
     if frame.empty:
         return frame.assign(mirror_score=np.nan, previous_score=np.nan, change=np.nan)
-    key = frame["rater"] + "\x1f" + frame["target"]
-    mirror_key = frame["target"] + "\x1f" + frame["rater"]
+    key = frame["rater"] + "\x1f" + frame["target"] + "\x1f" + frame["members"]
+    mirror_key = frame["target"] + "\x1f" + frame["rater"] + "\x1f"  # a cell's: no members
     by_wave = {w: dict(zip(key[frame["wave"].eq(w)], frame.loc[frame["wave"].eq(w), "score"]))
                for w in pd.unique(frame["wave"])}
     order = list(frame[["wave", "wave_start"]].drop_duplicates("wave").sort_values(["wave_start", "wave"])["wave"])

@@ -7,9 +7,9 @@ than invited means the headcount is out of date).
 
 Privacy: a group with fewer than k respondents (but some) is not given exactly: its respondents are
 "fewer than k" and it has no rate, as survey platforms do. The scores publish the programme's
-respondents per wave and factor, so a partner the scores hide to protect a small one
-(``scores.Suppression.COMPLEMENT``) has its count hidden here too ("k or more"), or subtracting the
-shown counts from the programme's would give the small group's. No respondents at all is shown
+respondents per wave and factor, so a partner whose respondents the scores do not show
+(``respondents.counts_hidden``: one hidden to protect a small one) has its count hidden here too
+("k or more"), or subtracting the shown counts from the programme's would give the small group's. No respondents at all is shown
 as 0: it identifies nobody. Across data versions, counts follow the scores' releases
 (``respondents.as_released``): a group is counted as its scores show it, and one no release shows
 yet is not given exactly ("fewer than k" or "k or more").
@@ -92,10 +92,9 @@ def _groups(cursor, asof: int | None, k: int) -> pd.DataFrame:
 
 
 def _complements(cursor, asof: int | None, k: int) -> set[tuple[int, str]]:
-    """(partner_id, wave) of every partner group the scores hide to protect a smaller one."""
-    factors = scores.factor_scores(cursor, asof=asof, k=k, programme=False)
-    hidden = factors[factors["suppression_reason"].eq(scores.Suppression.COMPLEMENT)]
-    return {(int(p), str(w)) for p, w in zip(hidden["partner_id"], hidden["wave"])}
+    """(partner_id, wave) of every partner group whose respondents the scores do not show
+    (``respondents.counts_hidden``); those with fewer than k are told apart by ``_suppress``."""
+    return {key for key, why in groups.counts_hidden(cursor, asof, k).items() if why is not None}
 
 
 def _suppress(frame: pd.DataFrame, complements: set[tuple[int, str]], k: int) -> pd.DataFrame:

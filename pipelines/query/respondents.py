@@ -62,7 +62,7 @@ def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.Dat
     with scores.snapshot(cursor):
         reads = scores.released_reads(cursor, asof=asof, k=k)
         own = per_partner_wave(cursor, asof)
-        parts = [own.iloc[0:0]]
+        parts = [own.iloc[0:0].assign(read_at=pd.array([], dtype="Int64"))]  # none released yet: no rows, same columns
         for version, group in by_read_version(reads):
             counted = own if version == asof else per_partner_wave(cursor, version)
             parts.append(counted.merge(group[["partner_id", "wave", "read_at"]], on=["partner_id", "wave"]))
@@ -71,6 +71,22 @@ def as_released(cursor, asof: int | None = None, k: int | None = None) -> pd.Dat
     waiting = waiting[waiting["_merge"].eq("left_only")].drop(columns="_merge").assign(released=False)
     frame = pd.concat([released, waiting], ignore_index=True)
     return frame.sort_values(["wave_start", "wave", "partner", "partner_id"], ignore_index=True)
+
+
+def counts_hidden(cursor, asof: int | None = None, k: int | None = None) -> dict[tuple[int, str], str | None]:
+    """(partner_id, wave) -> None where the scores' release shows the partner's respondents in that
+    wave (every factor shown), else why not (``Suppression.SMALL_GROUP`` when a factor is small,
+    else ``COMPLEMENT``). A partner x wave not listed has no released scores: its count is not shown
+    either. Any other count that equals or bounds a partner's respondents in a wave (ratings given,
+    answers) may be shown only where this says None: otherwise the programme's n less the shown
+    partners' would give away a hidden group."""
+    factors = scores.factor_scores(cursor, asof=asof, k=k, programme=False)
+    out: dict[tuple[int, str], str | None] = {}
+    for pid, wave, reason in zip(factors["partner_id"], factors["wave"], factors["suppression_reason"]):
+        key, before = (int(pid), str(wave)), out.get((int(pid), str(wave)))
+        out[key] = scores.Suppression.SMALL_GROUP if scores.Suppression.SMALL_GROUP in (before, reason) \
+            else (before or reason)
+    return out
 
 
 def check_wave(cursor, wave: str | None, asof: int | None = None) -> str | None:

@@ -5,8 +5,9 @@ B against B rates A) and the change since the previous wave. A tab of Compare, a
 
 At most ``MATRIX_SHOWN`` partners are drawn (the most respondents first), or a chosen partner and
 the others with the most respondents: readable at 200 partners. The query layer has hidden every
-rating organisation under k and whatever would let it be worked out from the margins; the margins
-are over every partner, shown or not here, so a subset shows nothing the whole matrix does not.
+rating organisation under k and whatever would let it be worked out from the margins, and leaves an
+organisation whose respondents the scores do not show out of the margins, without n; the margins are
+over every other partner, drawn or not here, so a subset shows nothing the whole matrix does not.
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def _chart_cells(cells: pd.DataFrame, thresholds, k: int) -> pd.DataFrame:
     out = cells.copy()
     hidden = out["suppressed"].astype(bool)
     out["score_text"] = out["score"].map(parts.fmt_score)
-    out["n_text"] = out["respondents"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    out["n_text"] = [words.reason(r, k, words.Form.COUNT) if pd.isna(v) else str(int(v))
+                     for v, r in zip(out["respondents"], out["reason"])]
     out["mirror_text"] = out["mirror_score"].map(parts.fmt_score)
     out["gap_text"] = (out["score"] - out["mirror_score"]).map(parts.fmt_change)
     out["change_text"] = out["change"].map(parts.fmt_change)
@@ -134,8 +136,9 @@ def build(ctx: Context, source, focus: str | None = None) -> RatingsView:
         f"Row: how the rating organisation's people rate each partner; column: how each organisation rates "
         f"that partner. Score 0-100 and arrow: change {previous}. n: the rating organisation's respondents "
         f"(in the '{ALL}' column; {parts.n_range(scores['respondents'])} per cell).",
-        f"'{ALL}' covers every partner, also those not drawn. Not shown: {words.either_reason(k)}; k applies to "
-        "the rating organisation's people.",
+        f"'{ALL}' covers every partner, also those not drawn, but not an organisation whose respondents are not "
+        f"shown (its ratings are, without n). Not shown: {words.either_reason(k)}; k applies to the rating "
+        "organisation's people.",
         some) if n)
     columns, rows, muted = _matrix(inside, shown, k)
     pairs = _pairs(inside, shown)
