@@ -9,7 +9,7 @@ import streamlit as st
 from app_pages.ui import downloads, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines import settings
-from pipelines.present import whatif_strip
+from pipelines.present import whatif_strip, words
 from pipelines.present.links import LinkState, Scenario, join
 from pipelines.programme.factors import FACTOR_LABELS, FACTORS
 from pipelines.query import whatif
@@ -121,6 +121,8 @@ def what_if() -> None:
         # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads, its table)
         downloads.show_spec(whatif_strip.whatif_strip_spec(*view.strip.args), "what-if-spectrum",
                             alt=whatif_strip.whatif_strip_description(*view.strip.args))
+        if view.strip_note:
+            st.caption(md(view.strip_note))
 
     # full width: at 1024 px the right column is too narrow for the tables
     st.subheader("Projected delivery, next period")
@@ -131,18 +133,16 @@ def what_if() -> None:
             st.info(md(view.delivery_summary), icon=":material/block:")
         downloads.page_table(view.delivery, "projected-delivery", csv=False, first=(
             "Indicator", "Expected", "With this scenario", "Change", "95% interval"), column_config={
-            "Last period": st.column_config.TextColumn(help="The partner's latest observed value."),
+            words.LAST_PERIOD: st.column_config.TextColumn(
+                help="The partner's latest observed value, in the period named, on its own."),
             "Expected": st.column_config.TextColumn(help="Next period, if the scores stay as they are now."),
             "With this scenario": st.column_config.TextColumn(
                 help="Next period, with the factor scores moved by the sliders."),
             "95% interval": st.column_config.TextColumn(
                 help="For the expected value with this scenario; a single period varies more.")})
-        st.markdown("**How much to trust it**", help=(
-            "Held-back error: the mean absolute error of the model's forecasts of each later wave, "
-            "made from the waves before it, against the best naive forecast (the partner's latest "
-            "value, its own mean or the programme mean); an indicator is projected only when the "
-            f"model beats it with one-sided p below {whatif.BEATS_NAIVE_P:g} over at least "
-            f"{whatif.MIN_HELD_BACK} forecasts."))
+        st.caption(md(view.last_period_note))
+        st.markdown("**How much to trust it**")
+        st.caption(md(view.trust_terms))
         # a table (not a grid) wraps its text: the reasons are sentences
         st.table(view.trust, hide_index=True)
         st.caption(f":material/info: {md(view.model_note)}")

@@ -12,7 +12,7 @@ from enum import Enum
 import pandas as pd
 
 from pipelines.programme.actions import Status as ActionStatus
-from pipelines.query import evidence
+from pipelines.query import evidence, whatif
 from pipelines.query.evidence import Status
 from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
@@ -196,3 +196,42 @@ def action_moved(row, k: int) -> str:
 
 def _day(value) -> str:
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+# -- What-if (#23) -------------------------------------------------------------------------
+
+def band_with_reach(band: str, reach: tuple[str, str] | None) -> str:
+    """A what-if index's band (its score's, ``factors.band_of``, as on every page), then the other
+    bands its 95% interval reaches: "Collaborating; its 95% interval reaches into Transitioning"."""
+    others = [b.capitalize() for b in dict.fromkeys(reach or ()) if b != band]
+    said = band.capitalize()
+    return f"{said}; its 95% interval reaches into {' and '.join(others)}" if others else said
+
+
+def index_change(projected: float, now: float, programme_now: float | None) -> str:
+    """The projected index against now; with changed weights (``programme_now``: the index now
+    with the programme's weights, as every other page shows it) now is said to be re-weighted."""
+    moved = round(projected, 1) != round(now, 1)
+    change = f"{projected - now:+.1f} vs now" if moved else "no change from now"
+    if programme_now is None:
+        return f"{change} ({now:.1f})"
+    return f"{change}, with these weights: {now:.1f} ({programme_now:.1f} with the programme's weights)"
+
+
+def reweighted_strip(partner: str, now: float, programme_now: float) -> str:
+    """Under the what-if strip when the weights are changed: its places are re-weighted."""
+    return (f"Every partner is placed by its index with these weights ({partner} now {now:.1f}; "
+            f"{programme_now:.1f} with the programme's weights, as on the other pages).")
+
+
+LAST_PERIOD = "Last period alone"  # the what-if's latest observed value: one period, as the model forecasts
+LAST_PERIOD_NOTE = (f"{LAST_PERIOD}: the partner's latest period with a value, on its own, since the model "
+                    f"forecasts one period at a time. The Partner profile's evidence cards pool periods back "
+                    f"from the wave until they rest on {evidence.MIN_EVENTS} milestones or issues (at most "
+                    f"{evidence.MAX_POOLED} periods), so their figures can differ.")
+TRUST_TERMS = (f"Held-back check: each later wave was forecast from the waves before it, by the model and "
+               f"by a naive forecast, and their mean errors compared. A naive forecast is the simplest guess made without the model: the partner's latest "
+               "value, its own average so far or the programme's average, whichever came closest. "
+               f"One-sided p is how often chance alone would give the model an advantage this large if it "
+               f"were really no better; a projection is shown only when it is below {whatif.BEATS_NAIVE_P:g} "
+               f"over at least {whatif.MIN_HELD_BACK} forecasts (METHOD.md, section 8).")
