@@ -9,7 +9,7 @@ import streamlit as st
 from app_pages.ui import downloads, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines import settings
-from pipelines.present import whatif_strip, words
+from pipelines.present import whatif_strip
 from pipelines.present.links import LinkState, Scenario, join
 from pipelines.programme.factors import FACTOR_LABELS, FACTORS
 from pipelines.query import whatif
@@ -115,14 +115,14 @@ def what_if() -> None:
         st.caption(md(view.scenario_line))  # a link opened says what it changed
         for column, metric in zip(st.columns(len(view.metrics)), view.metrics):
             page.metric(column, metric)
+        if view.reweighted:
+            st.caption(md(view.reweighted))
         band = view.band
         st.markdown(f"**{md(band.label)}: {md(band.value)}** ({md(band.delta)})", help=md(band.help))
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
         # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads, its table)
         downloads.show_spec(whatif_strip.whatif_strip_spec(*view.strip.args), "what-if-spectrum",
                             alt=whatif_strip.whatif_strip_description(*view.strip.args))
-        if view.strip_note:
-            st.caption(md(view.strip_note))
 
     # full width: at 1024 px the right column is too narrow for the tables
     st.subheader("Projected delivery, next period")
@@ -132,8 +132,8 @@ def what_if() -> None:
         if view.delivery_summary:
             st.info(md(view.delivery_summary), icon=":material/block:")
         downloads.page_table(view.delivery, "projected-delivery", csv=False, first=(
-            "Indicator", "Expected", "With this scenario", "Change", "95% interval"), column_config={
-            words.LAST_PERIOD: st.column_config.TextColumn(
+            "Indicator", view.delivery.columns[1], "Expected", "With this scenario", "Change", "95% interval"), column_config={
+            view.delivery.columns[1]: st.column_config.TextColumn(
                 help="The partner's latest observed value, in the period named, on its own."),
             "Expected": st.column_config.TextColumn(help="Next period, if the scores stay as they are now."),
             "With this scenario": st.column_config.TextColumn(

@@ -373,29 +373,28 @@ def test_whatif_band_is_the_scores_as_on_every_page(source):
 
 def test_whatif_now_with_changed_weights_says_both_figures(source):
     view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}, WEIGHTS_04),))
-    assert view.metrics[0].delta == "+4.0 vs now, with these weights: 68.5 (68.0 with the programme's weights)"
-    assert view.strip_note == ("Every partner is placed by its index with these weights (Harbour Civils now 68.5; "
-                               "68.0 with the programme's weights, as on the other pages).")
+    assert view.metrics[0].delta == "+4.0 vs now"  # short: a metric cuts a long delta at 1024 px
+    assert view.reweighted == ("Now, with these weights: 68.5 (68.0 with the programme's weights). The strip "
+                               "places every partner by its index with these weights.")
 
 
-def test_whatif_with_the_programmes_weights_has_no_strip_note(source):
+def test_whatif_with_the_programmes_weights_says_now_in_the_delta(source):
     view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}),))
-    assert view.strip_note is None and view.metrics[0].delta.endswith("vs now (68.0)")
+    assert view.reweighted is None and view.metrics[0].delta == "+2.4 vs now (68.0)"
 
 
 def test_whatif_no_change_has_no_arrow(source):
     view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems"),))
     index = view.metrics[0]
     assert (index.value, index.delta, index.arrow, index.delta_color) == (
-        "43.1", "no change from now (43.1)", False, "off")
+        "43.1", "no change", False, "off")
 
 
 def test_whatif_last_period_is_one_named_period_and_says_how_the_profile_differs(source):
     view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems"),))
-    last = view.delivery.set_index("Indicator")["Last period alone"]
-    assert last.to_dict() == {"On-time milestones": "33% (2026-Q3)", "Median days to resolve": "34 days (2026-Q3)",
-                              "Escalation rate": "20% (2026-Q3)"}
-    assert view.last_period_note.startswith("Last period alone: the partner's latest period with a value, on its own")
+    last = view.delivery.set_index("Indicator")["2026-Q3 alone"]
+    assert last.to_dict() == {"On-time milestones": "33%", "Median days to resolve": "34 days", "Escalation rate": "20%"}
+    assert view.last_period_note.startswith("2026-Q3 alone: the partner's latest period with a value, on its own")
     assert "pool periods back from the wave until they rest on 10 milestones or issues" in view.last_period_note
 
 
@@ -418,7 +417,7 @@ def test_whatif_trust_table_says_what_the_check_found(source):
 def test_whatif_slide_says_what_the_check_found(source):
     view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems"),))
     table = view.delivery_panel.table
-    assert table.columns[1] == "Last period alone" and table.columns[-1] == "Rests on, or why not projected"
+    assert table.columns[1] == "2026-Q3 alone" and table.columns[-1] == "Rests on, or why not projected"
     assert table.rows[1][-1] == (
         "no reliable projection: the model's error (27.3 days) was not clearly smaller than the naive "
         "forecast's (34.2 days, the partner's own mean; one-sided p 0.12), over 15 forecasts")
@@ -521,3 +520,8 @@ def test_a_partners_participation_pinned_before_the_headcount_says_why_too(sourc
     latest = build(source, page="partner", partner="Kestrel Design", wave="2026-Q1")
     assert "No headcount list" not in latest.participation.caption
     assert not any("No headcount list" in n for n in latest.participation.panel.notes)
+
+
+def test_whatif_last_period_column_names_one_shared_period_only():
+    assert words.last_period("2026-Q3") == "2026-Q3 alone"
+    assert words.last_period(None) == "Last period alone"  # periods differ: each cell names its own

@@ -135,7 +135,8 @@ def test_the_demo_says_plainly_why_there_is_no_delivery_projection(demo):
                     "the partner's own mean; one-sided p 0.12), over 15 forecasts")
     captions = " ".join(c.value for c in at.caption)
     assert "A naive forecast is the simplest guess" in captions and "One-sided p is how often" in captions
-    assert "Last period alone: the partner's latest period with a value, on its own" in captions
+    assert "2026-Q3 alone: the partner's latest period with a value, on its own" in captions
+    assert list(delivery(at).columns[:2]) == ["Indicator", "2026-Q3 alone"]
 
 
 def test_kept_scenarios_have_their_own_links(demo):
@@ -250,15 +251,14 @@ def test_the_reviewers_link_bands_by_the_score_and_says_now_is_reweighted(demo):
     assert metric(at, "Projected index") == "72.5"
     assert "**Band: Collaborating; its 95% interval reaches into Transitioning** (now Transitioning; its 95% " \
            "interval reaches into Collaborating)" in [m.value for m in at.markdown]
-    deltas = [m.proto.delta for m in at.metric]
-    assert "+4.0 vs now, with these weights: 68.5 (68.0 with the programme's weights)" in deltas
-    assert any(c.value.startswith("Every partner is placed by its index with these weights (Harbour Civils now "
-                                  "68.5; 68.0") for c in at.caption)
+    assert "+4.0 vs now" in [m.proto.delta for m in at.metric]
+    assert "Now, with these weights: 68.5 (68.0 with the programme's weights). The strip places every partner " \
+           "by its index with these weights." in [c.value for c in at.caption]
 
 
 def test_no_change_says_so_without_an_arrow(demo):
     at = open_whatif(wi_partner="Brackwater Systems")
     index = next(m for m in at.metric if m.proto.body == "43.1")
-    assert index.proto.delta == "no change from now (43.1)"
+    assert index.proto.delta == "no change"
     assert index.proto.direction == MetricProto.MetricDirection.NONE  # no arrow for no change
-    assert not any(c.value.startswith("Every partner is placed by its index") for c in at.caption)
+    assert not any(c.value.startswith("Now, with these weights") for c in at.caption)

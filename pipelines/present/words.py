@@ -208,27 +208,33 @@ def band_with_reach(band: str, reach: tuple[str, str] | None) -> str:
     return f"{said}; its 95% interval reaches into {' and '.join(others)}" if others else said
 
 
-def index_change(projected: float, now: float, programme_now: float | None) -> str:
-    """The projected index against now; with changed weights (``programme_now``: the index now
-    with the programme's weights, as every other page shows it) now is said to be re-weighted."""
-    moved = round(projected, 1) != round(now, 1)
-    change = f"{projected - now:+.1f} vs now" if moved else "no change from now"
-    if programme_now is None:
-        return f"{change} ({now:.1f})"
-    return f"{change}, with these weights: {now:.1f} ({programme_now:.1f} with the programme's weights)"
+def index_change(projected: float, now: float, reweighted: bool) -> str:
+    """A projected index's delta against now: short, so a metric shows it whole at 1024 px;
+    with changed weights now is not given there (``reweighted_now`` says it beside)."""
+    if round(projected, 1) == round(now, 1):
+        return "no change"
+    return f"{projected - now:+.1f} vs now" + ("" if reweighted else f" ({now:.1f})")
 
 
-def reweighted_strip(partner: str, now: float, programme_now: float) -> str:
-    """Under the what-if strip when the weights are changed: its places are re-weighted."""
-    return (f"Every partner is placed by its index with these weights ({partner} now {now:.1f}; "
-            f"{programme_now:.1f} with the programme's weights, as on the other pages).")
+def reweighted_now(now: float, programme_now: float) -> str:
+    """Under the projected index when the weights are changed: now, and every place on the strip,
+    is re-weighted (``programme_now``: the index every other page shows)."""
+    return (f"Now, with these weights: {now:.1f} ({programme_now:.1f} with the programme's weights). "
+            f"The strip places every partner by its index with these weights.")
 
 
-LAST_PERIOD = "Last period alone"  # the what-if's latest observed value: one period, as the model forecasts
-LAST_PERIOD_NOTE = (f"{LAST_PERIOD}: the partner's latest period with a value, on its own, since the model "
-                    f"forecasts one period at a time. The Partner profile's evidence cards pool periods back "
-                    f"from the wave until they rest on {evidence.MIN_EVENTS} milestones or issues (at most "
-                    f"{evidence.MAX_POOLED} periods), so their figures can differ.")
+def last_period(wave: str | None) -> str:
+    """The what-if's column of each indicator's latest observed value (one period, as the model
+    forecasts): the period named when every indicator's is the same ``wave``."""
+    return f"{wave} alone" if wave else "Last period alone"
+
+
+def last_period_note(column: str) -> str:
+    """Under the what-if's delivery table: what its latest-observed column is, against the profile."""
+    return (f"{column}: the partner's latest period with a value, on its own, since the model forecasts one "
+            f"period at a time. The Partner profile's evidence cards pool periods back from the wave until "
+            f"they rest on {evidence.MIN_EVENTS} milestones or issues (at most {evidence.MAX_POOLED} periods), "
+            f"so their figures can differ.")
 TRUST_TERMS = (f"Held-back check: each later wave was forecast from the waves before it, by the model and "
                f"by a naive forecast, and their mean errors compared. A naive forecast is the simplest guess made without the model: the partner's latest "
                "value, its own average so far or the programme's average, whichever came closest. "

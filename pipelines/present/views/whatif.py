@@ -57,7 +57,7 @@ class WhatIfView:
     default_weights: dict[str, float]
     metrics: tuple[Metric, ...]         # projected index, rank
     band: Metric | None                 # the projected index's band and its interval's: a line
-    strip_note: str | None              # the strip's places are re-weighted (weights changed)
+    reweighted: str | None              # now and the strip's places, with changed weights
     strip: ChartInput | None            # whatif_strip.whatif_strip_spec's inputs
     declined: str | None                # no delivery model, and why
     delivery: pd.DataFrame | None       # projected delivery (shown columns) ...
@@ -136,6 +136,9 @@ def _latest_waves(source, asof, partner_id: int) -> dict[str, str]:
 def _delivery(sc: Scenario, model, periods: dict[str, str]) -> pd.DataFrame:
     """The page's delivery table: each indicator's projection (``query.scenario``, as the
     command line's ``whatif`` gives it) and what it rests on."""
+    waves = {periods[p.indicator] for p in sc.indicators if p.indicator in periods}  # none observed: "–"
+    shared = next(iter(waves)) if len(waves) == 1 else None  # one period for all: the header names it
+    column = words.last_period(shared)
     rows = []
     for p in sc.indicators:
         projected = p.status is whatif.Status.PROJECTED
@@ -144,7 +147,7 @@ def _delivery(sc: Scenario, model, periods: dict[str, str]) -> pd.DataFrame:
         verdict = "" if not projected or abs(change) < 1e-9 else (" (better)" if better else " (worse)")
         last = _fmt(p.unit, p.now)
         rows.append({"Indicator": p.label,
-                     words.LAST_PERIOD: f"{last} ({periods[p.indicator]})" if p.indicator in periods else last,
+                     column: f"{last} ({periods[p.indicator]})" if not shared and p.indicator in periods else last,
                      "Expected": _fmt(p.unit, p.expected), "With this scenario": _fmt(p.unit, p.projected),
                      "95% interval": f"{_fmt(p.unit, p.low)} to {_fmt(p.unit, p.high)}" if projected else NO_VALUE,
                      "Change": _fmt_change(p.unit, change) + verdict,
@@ -175,7 +178,7 @@ def _delivery_rows(sc: Scenario, model, table: pd.DataFrame) -> list[list[str]]:
         projected = p.status is whatif.Status.PROJECTED
         rests = (r["Rests on"] if projected
                  else f"{p.status.value}: {r['Held-back check']}" if _failed_check(p, model) else r["Status"])
-        rows.append([r["Indicator"], r[words.LAST_PERIOD], r["Expected"],
+        rows.append([r["Indicator"], r[table.columns[1]], r["Expected"],
                      r["With this scenario"] + (f" ({r['95% interval']})" if projected else ""), rests])
     return rows
 
@@ -202,8 +205,9 @@ def _delivery_parts(sc: Scenario, model, panel: Panel, periods: dict[str, str]):
     summary = _delivery_summary(sc)
     note = f"{sc.model} Intervals are 95% for the expected value; a single period varies more."
     return None, table.drop(columns=list(TRUST_COLUMNS[1:])), table[list(TRUST_COLUMNS)], summary, note, replace(
-        panel, notes=tuple(n for n in (summary, note, words.LAST_PERIOD_NOTE, words.TRUST_TERMS) if n),
-        table=parts.table(["Indicator", words.LAST_PERIOD, "Expected now", "Projected (95% interval)",
+        panel, notes=tuple(n for n in (summary, note, words.last_period_note(table.columns[1]), words.TRUST_TERMS)
+                           if n),
+        table=parts.table(["Indicator", table.columns[1], "Expected now", "Projected (95% interval)",
                            "Rests on, or why not projected"], _delivery_rows(sc, model, table)))
 
 
@@ -254,7 +258,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
                 wave=wave, default_weights=default, link=link, cover=cover(ctx, title),
                 scenario_line=f"Changes: {moves}. {weights_line}" + ("" if same else " (changed from the programme's)") + ".")
-    empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, strip_note=None, declined=None,
+    empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, reweighted=None, declined=None,
                  delivery=None, trust=None, delivery_summary=None, last_period_note=None, trust_terms=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
     model = source.whatif_model(asof)
     if bool(row["suppressed"]):
@@ -285,7 +289,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                          f"transitioning from {low:g}, collaborating from {high:g}.", "off", False)
     programme_now = None if same else whatif.weighted_index(now, default)
     metrics = (
-        Metric("Projected index", f"{projected:.1f}", words.index_change(projected, index_now, programme_now),
+        Metric("Projected index", f"{projected:.1f}", words.index_change(projected, index_now, not same),
                f"Weighted mean of the five moved factor scores; 95% interval {sc.index_low:.1f} to "
                f"{sc.index_high:.1f} (today's sampling uncertainty, moved with the scores).",
                *(("normal", True) if round(projected, 1) != round(index_now, 1) else ("off", False))),
@@ -318,8 +322,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
     return WhatIfView(
         **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics, band=band_metric,
-        strip_note=None if same else words.reweighted_strip(partner, index_now, programme_now),
-        last_period_note=None if delivery is None else words.LAST_PERIOD_NOTE,
+        reweighted=None if same else words.reweighted_now(index_now, programme_now),
+        last_period_note=None if delivery is None else words.last_period_note(delivery.columns[1]),
         trust_terms=None if delivery is None else words.TRUST_TERMS,
         strip=ChartInput("whatif_strip_spec", (partner, index_now, projected, others, thresholds, wave,
                                                colour)),
