@@ -525,3 +525,10 @@ def test_a_partners_participation_pinned_before_the_headcount_says_why_too(sourc
 def test_whatif_last_period_column_names_one_shared_period_only():
     assert words.last_period("2026-Q3") == "2026-Q3 alone"
     assert words.last_period(None) == "Last period alone"  # periods differ: each cell names its own
+
+
+def test_whatif_slide_says_now_is_reweighted_without_the_pages_strip(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}, WEIGHTS_04),))
+    assert "Now, with these weights: 68.5 (68.0 with the programme's weights)." in view.scenario_panel.notes
+    plain = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}),))
+    assert not any(n.startswith("Now, with these weights") for n in plain.scenario_panel.notes)

@@ -216,11 +216,11 @@ def index_change(projected: float, now: float, reweighted: bool) -> str:
     return f"{projected - now:+.1f} vs now" + ("" if reweighted else f" ({now:.1f})")
 
 
-def reweighted_now(now: float, programme_now: float) -> str:
-    """Under the projected index when the weights are changed: now, and every place on the strip,
-    is re-weighted (``programme_now``: the index every other page shows)."""
-    return (f"Now, with these weights: {now:.1f} ({programme_now:.1f} with the programme's weights). "
-            f"The strip places every partner by its index with these weights.")
+def reweighted_now(now: float, programme_now: float, strip: bool = True) -> str:
+    """Under the projected index when the weights are changed: now, and every place on the ``strip``
+    (the page's), is re-weighted (``programme_now``: the index every other page and slide shows)."""
+    return (f"Now, with these weights: {now:.1f} ({programme_now:.1f} with the programme's weights)."
+            + (" The strip places every partner by its index with these weights." if strip else ""))
 
 
 def last_period(wave: str | None) -> str:

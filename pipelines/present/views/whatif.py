@@ -205,8 +205,7 @@ def _delivery_parts(sc: Scenario, model, panel: Panel, periods: dict[str, str]):
     summary = _delivery_summary(sc)
     note = f"{sc.model} Intervals are 95% for the expected value; a single period varies more."
     return None, table.drop(columns=list(TRUST_COLUMNS[1:])), table[list(TRUST_COLUMNS)], summary, note, replace(
-        panel, notes=tuple(n for n in (summary, note, words.last_period_note(table.columns[1]), words.TRUST_TERMS)
-                           if n),
+        panel, notes=tuple(n for n in (summary, note, words.last_period_note(table.columns[1])) if n),
         table=parts.table(["Indicator", table.columns[1], "Expected now", "Projected (95% interval)",
                            "Rests on, or why not projected"], _delivery_rows(sc, model, table)))
 
@@ -287,7 +286,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
                          f"now {words.band_with_reach(sc.band_now, sc.band_now_reach)}",
                          f"The projected index's band, by its score as on every page. Thresholds: "
                          f"transitioning from {low:g}, collaborating from {high:g}.", "off", False)
-    programme_now = None if same else whatif.weighted_index(now, default)
+    programme_now = whatif.weighted_index(now, default)
+    reweighted = None if same else words.reweighted_now(index_now, programme_now)
     metrics = (
         Metric("Projected index", f"{projected:.1f}", words.index_change(projected, index_now, not same),
                f"Weighted mean of the five moved factor scores; 95% interval {sc.index_low:.1f} to "
@@ -309,6 +309,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
         "whatif", title, lines, link,
         (f"Projected index {projected:.1f} ({band}), rank {rank} of {of} partners shown in {wave} (same "
          "weights). Scores are moved by the changes and kept within 0-100; dashed lines: the band thresholds.",
+         *(() if same else (words.reweighted_now(index_now, programme_now, strip=False),)),
          "A what-if, not a forecast: it shows where the index would be if the scores moved."),
         chart=ChartInput("whatif_bars", (bars, colour, thresholds)),
         table=parts.table(["Factor", "Now", "Change", "Projected", "Band"], rows, bold=[False] * 5 + [True]))
@@ -322,7 +323,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
     return WhatIfView(
         **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics, band=band_metric,
-        reweighted=None if same else words.reweighted_now(index_now, programme_now),
+        reweighted=reweighted,
         last_period_note=None if delivery is None else words.last_period_note(delivery.columns[1]),
         trust_terms=None if delivery is None else words.TRUST_TERMS,
         strip=ChartInput("whatif_strip_spec", (partner, index_now, projected, others, thresholds, wave,
