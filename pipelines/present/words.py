@@ -235,9 +235,12 @@ def last_period_note(column: str) -> str:
             f"period at a time. The Partner profile's evidence cards pool periods back from the wave until "
             f"they rest on {evidence.MIN_EVENTS} milestones or issues (at most {evidence.MAX_POOLED} periods), "
             f"so their figures can differ.")
-TRUST_TERMS = (f"Held-back check: each later wave was forecast from the waves before it, by the model and "
-               f"by a naive forecast, and their mean errors compared. A naive forecast is the simplest guess made without the model: the partner's latest "
-               "value, its own average so far or the programme's average, whichever came closest. "
-               f"One-sided p is how often chance alone would give the model an advantage this large if it "
-               f"were really no better; a projection is shown only when it is below {whatif.BEATS_NAIVE_P:g} "
-               f"over at least {whatif.MIN_HELD_BACK} forecasts (METHOD.md, section 8).")
+
+
+# the what-if's "How much to trust it", in plain words (the rule: whatif.HeldBack.beats_naive, METHOD.md 8)
+TRUST_TERMS = ("Held-back check: each later wave was forecast from the waves before it, by the model and by a "
+               "naive forecast, and their mean errors compared. A naive forecast is the simplest guess made "
+               "without the model: the partner's latest value, its own average so far or the programme's "
+               "average, whichever came closest. One-sided p is how often chance alone would give the model an "
+               "advantage this large if it were really no better; a projection is shown only when it is below "
+               f"{whatif.BEATS_NAIVE_P:g} over at least {whatif.MIN_HELD_BACK} forecasts (METHOD.md, section 8).")

@@ -1,7 +1,8 @@
 """A what-if scenario as the What-if page and ``python -m pipelines whatif`` show it: one
 partner's collaboration index now and with its factor scores moved, its band (the score's,
-``factors.band_of``, as on every page) and the bands its interval reaches, and each delivery indicator's next-period projection from ``whatif``'s
-within-partner model, or why there is none (``whatif.Status``)."""
+``factors.band_of``, as on every page) and the bands its interval reaches, and each delivery
+indicator's next-period projection from ``whatif``'s within-partner model, or why there is none
+(``whatif.Status``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -113,9 +113,9 @@ def _rests_on(p: IndicatorProjection, model) -> str:
 def _failed_check(p: IndicatorProjection, model) -> bool:
     """Whether the time-order check is the reason an indicator is not projected (its own
     column says what the check found)."""
+    m = model.indicators[p.indicator]
     return (p.status is whatif.Status.NO_RELIABLE_PROJECTION and p.held_back is not None
-            and model.indicators[p.indicator].declined is None
-            and p.reason == whatif.unreliable_reason(model.indicators[p.indicator]))
+            and m.declined is None and p.reason == whatif.unreliable_reason(m))
 
 
 def _status(p: IndicatorProjection, model) -> str:
@@ -258,7 +258,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 wave=wave, default_weights=default, link=link, cover=cover(ctx, title),
                 scenario_line=f"Changes: {moves}. {weights_line}" + ("" if same else " (changed from the programme's)") + ".")
     empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, reweighted=None, declined=None,
-                 delivery=None, trust=None, delivery_summary=None, last_period_note=None, trust_terms=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
+                 delivery=None, trust=None, delivery_summary=None, last_period_note=None, trust_terms=None,
+                 model_note=None, effects=None, snapshot=None, delivery_panel=None)
     model = source.whatif_model(asof)
     if bool(row["suppressed"]):
         why = (words.reason(row["reason"], k, words.Form.NOTE) if words.code(row["reason"])
