@@ -115,6 +115,8 @@ def what_if() -> None:
         st.caption(md(view.scenario_line))  # a link opened says what it changed
         for column, metric in zip(st.columns(len(view.metrics)), view.metrics):
             page.metric(column, metric)
+        if view.reweighted:
+            st.caption(md(view.reweighted))
         band = view.band
         st.markdown(f"**{md(band.label)}: {md(band.value)}** ({md(band.delta)})", help=md(band.help))
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
@@ -130,19 +132,17 @@ def what_if() -> None:
         if view.delivery_summary:
             st.info(md(view.delivery_summary), icon=":material/block:")
         downloads.page_table(view.delivery, "projected-delivery", csv=False, first=(
-            "Indicator", "Expected", "With this scenario", "Change", "95% interval"), column_config={
-            "Last period": st.column_config.TextColumn(help="The partner's latest observed value."),
+            "Indicator", view.delivery.columns[1], "Expected", "With this scenario", "Change", "95% interval"), column_config={
+            view.delivery.columns[1]: st.column_config.TextColumn(
+                help="The partner's latest observed value, in the period named, on its own."),
             "Expected": st.column_config.TextColumn(help="Next period, if the scores stay as they are now."),
             "With this scenario": st.column_config.TextColumn(
                 help="Next period, with the factor scores moved by the sliders."),
             "95% interval": st.column_config.TextColumn(
                 help="For the expected value with this scenario; a single period varies more.")})
-        st.markdown("**How much to trust it**", help=(
-            "Held-back error: the mean absolute error of the model's forecasts of each later wave, "
-            "made from the waves before it, against the best naive forecast (the partner's latest "
-            "value, its own mean or the programme mean); an indicator is projected only when the "
-            f"model beats it with one-sided p below {whatif.BEATS_NAIVE_P:g} over at least "
-            f"{whatif.MIN_HELD_BACK} forecasts."))
+        st.caption(md(view.last_period_note))
+        st.markdown("**How much to trust it**")
+        st.caption(md(view.trust_terms))
         # a table (not a grid) wraps its text: the reasons are sentences
         st.table(view.trust, hide_index=True)
         st.caption(f":material/info: {md(view.model_note)}")

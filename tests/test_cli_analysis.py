@@ -135,8 +135,10 @@ def test_whatif_projects_where_the_model_beats_the_naive_forecast(planted):
     assert index["projected"] == pytest.approx(index["now"] + 1.0, abs=1e-3)  # 5 points x 0.2
     low, high = index["interval"]
     assert low < index["projected"] < high
-    assert result["band"] in ("cooperating", "transitioning", "collaborating") \
-        or result["band"].startswith("between ")
+    bands = ("cooperating", "transitioning", "collaborating")
+    assert result["band"] in bands and result["band_now"] in bands  # the score's band, as on every page
+    assert len(result["band_interval"]) == 2 and set(result["band_interval"]) <= set(bands)
+    assert len(result["band_now_interval"]) == 2 and set(result["band_now_interval"]) <= set(bands)
     by_name = {i["indicator"]: i for i in result["indicators"]}
     esc = by_name["escalation_rate"]
     assert esc["status"] == "projected" and esc["reason"] is None
@@ -146,8 +148,26 @@ def test_whatif_projects_where_the_model_beats_the_naive_forecast(planted):
     for name in ("on_time_rate", "median_days_to_resolve"):
         assert by_name[name]["status"] == "no reliable projection"
         assert by_name[name]["projected"] is None and by_name[name]["interval"] is None
-        assert by_name[name]["reason"].startswith("the model did not beat the naive forecast")
+        assert by_name[name]["reason"].startswith("the model's error (")
         assert by_name[name]["held_back"]["forecasts"] == 48
+
+
+def test_whatif_band_is_the_scores_and_the_interval_says_what_it_reaches(demo):
+    """Finding 4's scenario: 72.5 is collaborating (as Compare bands 72.0); its interval reaches 70 from below."""
+    store = Store(None)
+    try:
+        code, out, err = run(store, "whatif", "--partner", "Harbour Civils", "--delta", "shared_goals=12",
+                             "--weight", "shared_goals=0.4", "--format", "json")
+        assert code == 0 and err == ""
+        result = json.loads(out)
+        assert round(result["index"]["projected"], 1) == 72.5 and round(result["index"]["now"], 1) == 68.5
+        assert (result["band"], result["band_interval"]) == ("collaborating", ["transitioning", "collaborating"])
+        assert (result["band_now"], result["band_now_interval"]) == ("transitioning", ["transitioning", "collaborating"])
+        days = next(i for i in result["indicators"] if i["indicator"] == "median_days_to_resolve")
+        assert days["reason"].startswith("the model's error (27.3 days) was not clearly smaller than the naive "
+                                         "forecast's (34.2 days, the partner's own mean; one-sided p 0.12)")
+    finally:
+        store.close()
 
 
 def test_whatif_past_the_observed_range(planted):

@@ -335,7 +335,8 @@ def test_whatif_projects_ranks_and_links_the_scenario(source):
     assert [(m.label, m.value, m.delta) for m in view.metrics] == [
         ("Projected index", "71.0", "+3.0 vs now (68.0)"), ("Rank", "3 of 4", "now 3 of 4")]
     assert (view.band.label, view.band.value, view.band.delta) == (
-        "Band", "Between transitioning and collaborating", "now between transitioning and collaborating")
+        "Band", "Collaborating; its 95% interval reaches into Transitioning",
+        "now Transitioning; its 95% interval reaches into Collaborating")
     assert view.sliders["joint_governance"] == views.whatif.SliderNote("64.9", "79.9", False)
     assert view.link == "what-if?wi_partner=Harbour%20Civils&d_joint_governance=15"
     assert view.snapshot["Index"] == "68.0 \u2192 71.0" and view.snapshot["Changes"] == "Joint governance +15"
@@ -370,6 +371,72 @@ def test_whatif_changed_weights_are_said_as_shares(source):
     assert view.scenario_panel.context[1] == ("Weights: Shared goals 24%, Joint gov. 10%, Psych. safety 10%, "
                                               "Open comm. 10%, Mutual acc. 48%")
     assert view.snapshot["Weights"] == "0.5 / 0.2 / 0.2 / 0.2 / 1"
+
+
+WEIGHTS_04 = {"shared_goals": 0.4, "joint_governance": 0.2, "psychological_safety": 0.2,
+              "open_communication": 0.2, "mutual_accountability": 0.2}
+
+
+def test_whatif_band_is_the_scores_as_on_every_page(source):
+    """Finding 4's link: 72.5 is Collaborating (70 and up), as Compare bands Kestrel's 72.0; the
+    interval reaching below 70 is a second phrase, never a fourth band."""
+    view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}, WEIGHTS_04),))
+    assert view.metrics[0].value == "72.5"
+    assert view.band.value == "Collaborating; its 95% interval reaches into Transitioning"
+    assert view.snapshot["Band"] == "collaborating"
+    assert view.scenario_panel.table.rows[-1][-1] == "collaborating"
+
+
+def test_whatif_now_with_changed_weights_says_both_figures(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}, WEIGHTS_04),))
+    assert view.metrics[0].delta == "+4.0 vs now"  # short: a metric cuts a long delta at 1024 px
+    assert view.reweighted == ("Now, with these weights: 68.5 (68.0 with the programme's weights). The strip "
+                               "places every partner by its index with these weights.")
+
+
+def test_whatif_with_the_programmes_weights_says_now_in_the_delta(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}),))
+    assert view.reweighted is None and view.metrics[0].delta == "+2.4 vs now (68.0)"
+
+
+def test_whatif_no_change_has_no_arrow(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems"),))
+    index = view.metrics[0]
+    assert (index.value, index.delta, index.arrow, index.delta_color) == (
+        "43.1", "no change", False, "off")
+
+
+def test_whatif_last_period_is_one_named_period_and_says_how_the_profile_differs(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems"),))
+    last = view.delivery.set_index("Indicator")["2026-Q3 alone"]
+    assert last.to_dict() == {"On-time milestones": "33%", "Median days to resolve": "34 days", "Escalation rate": "20%"}
+    assert view.last_period_note.startswith("2026-Q3 alone: the partner's latest period with a value, on its own")
+    assert "pool periods back from the wave until they rest on 10 milestones or issues" in view.last_period_note
+
+
+def test_whatif_trust_table_says_what_the_check_found(source):
+    """Finding 3: the model's error was smaller; what failed was the one-sided test."""
+    view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems"),))
+    trust = view.trust.set_index("Indicator")
+    assert list(view.trust.columns) == ["Indicator", "Status", "Rests on", "Held-back check"]
+    days = trust.loc["Median days to resolve"]
+    assert days["Held-back check"] == (
+        "the model's error (27.3 days) was not clearly smaller than the naive forecast's (34.2 days, the "
+        "partner's own mean; one-sided p 0.12), over 15 forecasts")
+    assert days["Rests on"] == "29 partner-waves, 6 partners; checked on 15 forecasts of 2025-Q4 to 2026-Q3"
+    assert days["Status"] == "no reliable projection: the held-back check did not pass"
+    assert trust.loc["On-time milestones", "Held-back check"].startswith(
+        "the model's error (34.6 pts) was not smaller than the naive forecast's (27.1 pts")
+    assert "naive forecast is the simplest guess" in view.trust_terms and "One-sided p is" in view.trust_terms
+
+
+def test_whatif_slide_says_what_the_check_found(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Brackwater Systems"),))
+    table = view.delivery_panel.table
+    assert table.columns[1] == "2026-Q3 alone" and table.columns[-1] == "Rests on, or why not projected"
+    assert table.rows[1][-1] == (
+        "no reliable projection: the model's error (27.3 days) was not clearly smaller than the naive "
+        "forecast's (34.2 days, the partner's own mean; one-sided p 0.12), over 15 forecasts")
 
 
 # -- the programme pack, and no data -----------------------------------------------------
@@ -469,3 +536,15 @@ def test_a_partners_participation_pinned_before_the_headcount_says_why_too(sourc
     latest = build(source, page="partner", partner="Kestrel Design", wave="2026-Q1")
     assert "No headcount list" not in latest.participation.caption
     assert not any("No headcount list" in n for n in latest.participation.panel.notes)
+
+
+def test_whatif_last_period_column_names_one_shared_period_only():
+    assert words.last_period("2026-Q3") == "2026-Q3 alone"
+    assert words.last_period(None) == "Last period alone"  # periods differ: each cell names its own
+
+
+def test_whatif_slide_says_now_is_reweighted_without_the_pages_strip(source):
+    view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}, WEIGHTS_04),))
+    assert "Now, with these weights: 68.5 (68.0 with the programme's weights)." in view.scenario_panel.notes
+    plain = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}),))
+    assert not any(n.startswith("Now, with these weights") for n in plain.scenario_panel.notes)

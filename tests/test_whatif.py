@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import builders as b
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import store_built_once
 
@@ -172,7 +173,8 @@ def test_a_planted_effect_beats_the_naive_forecast_and_no_effect_does_not(plante
         m = planted_model.indicators[name]
         assert not m.reliable
         reason = whatif.unreliable_reason(m)
-        assert reason.startswith("the model did not beat the naive forecast: mean error ")
+        assert reason.startswith("the model's error (")
+        assert " than the naive forecast's (" in reason and "did not beat" not in reason
         assert "over 48 forecasts of 2023-Q1 to 2024-Q2, each made from the waves before it" in reason
 
 
@@ -217,7 +219,7 @@ def test_differences_between_partners_alone_give_no_reliable_projection(tmp_path
     frame = whatif.project(model, scores_now, {"mutual_accountability": 5}, pid)
     row = frame.set_index("indicator").loc["escalation_rate"]
     assert row["status"] == whatif.Status.NO_RELIABLE_PROJECTION
-    assert np.isnan(row["projected"]) and row["declined"].startswith("the model did not beat")
+    assert np.isnan(row["projected"]) and row["declined"].startswith("the model's error (")
     store.close()
 
 
@@ -372,3 +374,50 @@ def test_a_projected_indicator_has_no_declined_reason():
     frame = whatif.project(model, {f: 50.0 for f in FACTORS}, {}, partner_id=None)
     assert frame["declined"].tolist() == ["too few partner-waves"] and frame["declined"].dtype == object
     assert frame["status"].tolist() == ["no reliable projection"]
+
+
+# -- what the held-back check found, in words (finding 3: a smaller error is not "did not beat") --
+
+def held(mae_model, p_value, n=15):
+    return whatif.HeldBack(("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"), n, mae_model, 40.0, 34.2, 50.0, p_value)
+
+
+def test_a_smaller_error_that_fails_the_test_is_not_clearly_smaller():
+    assert whatif.held_back_verdict(held(27.3, 0.12), "days") == (
+        "the model's error (27.3 days) was not clearly smaller than the naive forecast's (34.2 days, the "
+        "partner's own mean; one-sided p 0.12)")
+
+
+def test_a_larger_error_is_not_smaller():
+    assert whatif.held_back_verdict(held(36.0, 0.71), "days") == (
+        "the model's error (36.0 days) was not smaller than the naive forecast's (34.2 days, the "
+        "partner's own mean)")
+
+
+def test_an_error_equal_to_the_naive_one_is_not_smaller():
+    assert whatif.held_back_verdict(held(34.2, 0.5), "days").startswith(
+        "the model's error (34.2 days) was not smaller than")
+
+
+def test_a_passed_check_is_clearly_smaller_and_shares_are_in_points():
+    verdict = whatif.held_back_verdict(whatif.HeldBack(("2026-Q3",), 12, 0.10, 0.2, 0.15, 0.3, 0.049), "share")
+    assert verdict == ("the model's error (10.0 pts) was clearly smaller than the naive forecast's (15.0 pts, "
+                       "the partner's own mean; one-sided p 0.05)")
+
+
+def test_the_reason_gives_the_check_the_forecasts_and_the_bar():
+    m = whatif.IndicatorModel("median_days_to_resolve", "Median days to resolve", "days", "lower",
+                              held_back=held(27.3, 0.12))
+    assert whatif.unreliable_reason(m) == (
+        "the model's error (27.3 days) was not clearly smaller than the naive forecast's (34.2 days, the "
+        "partner's own mean; one-sided p 0.12), over 15 forecasts of 2025-Q4 to 2026-Q3, each made from the "
+        "waves before it (a projection needs p below 0.05)")
+
+
+def test_latest_observed_is_one_period_per_partner_and_indicator():
+    frame = pd.DataFrame({
+        "partner_id": [1, 1, 1, 2], "wave": ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q2"],
+        "wave_start": pd.to_datetime(["2026-01-01", "2026-04-01", "2026-07-01", "2026-04-01"]),
+        "indicator": ["escalation_rate"] * 4, "value": [0.2, 0.33, None, 0.5], "count": [5, 6, 0, 4]})
+    last = whatif.latest_observed(frame).sort_values("partner_id")
+    assert last.values.tolist() == [["escalation_rate", 1, "2026-Q2", 0.33], ["escalation_rate", 2, "2026-Q2", 0.5]]

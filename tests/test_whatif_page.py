@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from test_pages import metrics
@@ -62,18 +63,22 @@ def test_seeded_url_reproduces_the_scenario(generated_programme):
     weights = settings.index_weights() | {"shared_goals": 0.5}
     said = expected(db, "P1", {"psychological_safety": 12, "open_communication": -5}, weights)
     assert metric(at, "Projected index") == f"{said.index_projected:.1f}"
-    assert any(m.value.startswith(f"**Band: {said.band[0].upper() + said.band[1:]}**")
-               for m in at.markdown)
+    assert any(m.value.startswith(f"**Band: {said.band.capitalize()}") for m in at.markdown)
     table = delivery(at).set_index("Indicator")
     assert list(table.index) == ["On-time milestones", "Median days to resolve", "Escalation rate"]
     projected = {i.label: i for i in said.indicators if i.status is whatif.Status.PROJECTED}
     assert list(projected) == ["Escalation rate"]  # the one the programme's history supports
     assert table.loc["Escalation rate", "With this scenario"] == \
         f"{projected['Escalation rate'].projected * 100:.0f}%"
-    assert table.loc["Escalation rate", "Rests on"] == "72 partner-waves, 8 partners"
+    assert table.loc["Escalation rate", "Rests on"] == \
+        "72 partner-waves, 8 partners; checked on 48 forecasts of 2023-Q1 to 2024-Q2"
+    assert table.loc["Escalation rate", "Status"] == "projected"
+    assert table.loc["Escalation rate", "Held-back check"].startswith(
+        "the model's error (") and " was clearly smaller than the naive forecast's (" in \
+        table.loc["Escalation rate", "Held-back check"]
     for name in ("On-time milestones", "Median days to resolve"):
-        assert table.loc[name, "Rests on"].startswith(
-            "not projected (no reliable projection): the model did not beat the naive forecast")
+        assert table.loc[name, "Status"] == "no reliable projection: the held-back check did not pass"
+        assert table.loc[name, "Held-back check"].startswith("the model's error (")
         assert table.loc[name, "With this scenario"] == "–"
     text = " ".join(c.value for c in at.caption)
     assert "not a promise" in text
@@ -111,8 +116,8 @@ def test_a_slider_past_what_the_programme_has_seen_projects_nothing(generated_pr
     generated_programme(partners=8, waves=10)
     at = open_whatif(wi_partner="P1", d_mutual_accountability="25")
     table = delivery(at).set_index("Indicator")
-    assert table.loc["Escalation rate", "Rests on"].startswith(
-        "not projected (outside observed range): Mutual accountability would be ")
+    assert table.loc["Escalation rate", "Status"].startswith(
+        "outside observed range: Mutual accountability would be ")
     assert any(i.value.startswith("Nothing is projected: this scenario goes outside what this "
                                   "programme has observed") for i in at.info)
 
@@ -123,9 +128,15 @@ def test_the_demo_says_plainly_why_there_is_no_delivery_projection(demo):
     assert any(i.value.startswith("No delivery indicator has a reliable projection") for i in at.info)
     table = delivery(at)
     assert len(table) == 3 and (table["With this scenario"] == "–").all()
-    assert table["Rests on"].str.startswith(
-        "not projected (no reliable projection): the model did not beat the naive forecast: mean error ").all()
-    assert table["Held-back error"].str.contains("forecasts of 2025-Q4 to 2026-Q3").all()
+    assert (table["Status"] == "no reliable projection: the held-back check did not pass").all()
+    assert table["Rests on"].str.contains("forecasts of 2025-Q4 to 2026-Q3").all()
+    days = table.set_index("Indicator").loc["Median days to resolve", "Held-back check"]
+    assert days == ("the model's error (27.3 days) was not clearly smaller than the naive forecast's (34.2 days, "
+                    "the partner's own mean; one-sided p 0.12), over 15 forecasts")
+    captions = " ".join(c.value for c in at.caption)
+    assert "A naive forecast is the simplest guess" in captions and "One-sided p is how often" in captions
+    assert "2026-Q3 alone: the partner's latest period with a value, on its own" in captions
+    assert list(delivery(at).columns[:2]) == ["Indicator", "2026-Q3 alone"]
 
 
 def test_kept_scenarios_have_their_own_links(demo):
@@ -213,11 +224,11 @@ def test_one_declined_indicator_leaves_the_others_projected(tmp_path, monkeypatc
     monkeypatch.setenv("PARTNERSHIP_DB", str(tmp_path / "no-milestones.duckdb"))
     at = open_whatif(wi_partner="P1")
     table = delivery(at).set_index("Indicator")
-    on_time = table.loc["On-time milestones", "Rests on"]
-    assert on_time.startswith("not projected (no reliable projection): ") and "nan" not in on_time
-    assert "did not beat" not in on_time  # its own reason: there is nothing to fit
+    on_time = table.loc["On-time milestones", "Status"]
+    assert on_time.startswith("no reliable projection: ") and "nan" not in on_time
+    assert "held-back check" not in on_time  # its own reason: there is nothing to fit
     assert table.loc["Escalation rate", "With this scenario"] != "–"
-    assert table.loc["Escalation rate", "Rests on"].endswith("partner-waves, 8 partners")
+    assert table.loc["Escalation rate", "Rests on"].startswith("72 partner-waves, 8 partners")
 
 
 def test_a_link_with_moves_and_weights_says_what_it_changed(demo):
@@ -232,3 +243,22 @@ def test_a_link_without_changes_says_so_and_keeps_the_weights_folded(demo):
     at = open_whatif(wi_partner="Kestrel Design")
     assert "Changes: no changes. Weights: as configured." in [c.value for c in at.caption]
     assert not next(e for e in at.expander if e.label == "Index weights").proto.expanded
+
+
+def test_the_reviewers_link_bands_by_the_score_and_says_now_is_reweighted(demo):
+    """Findings 4 and 8: /what-if?d_shared_goals=12&w_shared_goals=0.4&wi_partner=Harbour+Civils."""
+    at = open_whatif(wi_partner="Harbour Civils", d_shared_goals="12", w_shared_goals="0.4")
+    assert metric(at, "Projected index") == "72.5"
+    assert "**Band: Collaborating; its 95% interval reaches into Transitioning** (now Transitioning; its 95% " \
+           "interval reaches into Collaborating)" in [m.value for m in at.markdown]
+    assert "+4.0 vs now" in [m.proto.delta for m in at.metric]
+    assert "Now, with these weights: 68.5 (68.0 with the programme's weights). The strip places every partner " \
+           "by its index with these weights." in [c.value for c in at.caption]
+
+
+def test_no_change_says_so_without_an_arrow(demo):
+    at = open_whatif(wi_partner="Brackwater Systems")
+    index = next(m for m in at.metric if m.proto.body == "43.1")
+    assert index.proto.delta == "no change"
+    assert index.proto.direction == MetricProto.MetricDirection.NONE  # no arrow for no change
+    assert not any(c.value.startswith("Now, with these weights") for c in at.caption)

@@ -12,7 +12,7 @@ from enum import Enum
 import pandas as pd
 
 from pipelines.programme.actions import Status as ActionStatus
-from pipelines.query import evidence
+from pipelines.query import evidence, whatif
 from pipelines.query.evidence import Status
 from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
@@ -196,3 +196,51 @@ def action_moved(row, k: int) -> str:
 
 def _day(value) -> str:
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+# -- What-if (#23) -------------------------------------------------------------------------
+
+def band_with_reach(band: str, reach: tuple[str, str] | None) -> str:
+    """A what-if index's band (its score's, ``factors.band_of``, as on every page), then the other
+    bands its 95% interval reaches: "Collaborating; its 95% interval reaches into Transitioning"."""
+    others = [b.capitalize() for b in dict.fromkeys(reach or ()) if b != band]
+    said = band.capitalize()
+    return f"{said}; its 95% interval reaches into {' and '.join(others)}" if others else said
+
+
+def index_change(projected: float, now: float, reweighted: bool) -> str:
+    """A projected index's delta against now: short, so a metric shows it whole at 1024 px;
+    with changed weights now is not given there (``reweighted_now`` says it beside)."""
+    if round(projected, 1) == round(now, 1):
+        return "no change"
+    return f"{projected - now:+.1f} vs now" + ("" if reweighted else f" ({now:.1f})")
+
+
+def reweighted_now(now: float, programme_now: float, strip: bool = True) -> str:
+    """Under the projected index when the weights are changed: now, and every place on the ``strip``
+    (the page's), is re-weighted (``programme_now``: the index every other page and slide shows)."""
+    return (f"Now, with these weights: {now:.1f} ({programme_now:.1f} with the programme's weights)."
+            + (" The strip places every partner by its index with these weights." if strip else ""))
+
+
+def last_period(wave: str | None) -> str:
+    """The what-if's column of each indicator's latest observed value (one period, as the model
+    forecasts): the period named when every indicator's is the same ``wave``."""
+    return f"{wave} alone" if wave else "Last period alone"
+
+
+def last_period_note(column: str) -> str:
+    """Under the what-if's delivery table: what its latest-observed column is, against the profile."""
+    return (f"{column}: the partner's latest period with a value, on its own, since the model forecasts one "
+            f"period at a time. The Partner profile's evidence cards pool periods back from the wave until "
+            f"they rest on {evidence.MIN_EVENTS} milestones or issues (at most {evidence.MAX_POOLED} periods), "
+            f"so their figures can differ.")
+
+
+# the what-if's "How much to trust it", in plain words (the rule: whatif.HeldBack.beats_naive, METHOD.md 8)
+TRUST_TERMS = ("Held-back check: each later wave was forecast from the waves before it, by the model and by a "
+               "naive forecast, and their mean errors compared. A naive forecast is the simplest guess made "
+               "without the model: the partner's latest value, its own average so far or the programme's "
+               "average, whichever came closest. One-sided p is how often chance alone would give the model an "
+               "advantage this large if it were really no better; a projection is shown only when it is below "
+               f"{whatif.BEATS_NAIVE_P:g} over at least {whatif.MIN_HELD_BACK} forecasts (METHOD.md, section 8).")

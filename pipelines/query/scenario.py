@@ -1,7 +1,8 @@
 """A what-if scenario as the What-if page and ``python -m pipelines whatif`` show it: one
-partner's collaboration index now and with its factor scores moved, the band its interval
-allows, and each delivery indicator's next-period projection from ``whatif``'s
-within-partner model, or why there is none (``whatif.Status``)."""
+partner's collaboration index now and with its factor scores moved, its band (the score's,
+``factors.band_of``, as on every page) and the bands its interval reaches, and each delivery
+indicator's next-period projection from ``whatif``'s within-partner model, or why there is none
+(``whatif.Status``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import settings
-from pipelines.programme.factors import FACTORS, band_label
+from pipelines.programme.factors import FACTORS, band_of
 from pipelines.query import evidence, scores, warm
 from pipelines.query.whatif import (
     LOG_INDICATORS,
@@ -59,8 +60,10 @@ class Scenario:
     index_projected: float = float("nan")
     index_low: float = float("nan")
     index_high: float = float("nan")
-    band: str | None = None         # factors.band_label of the projected index and interval
-    band_now: str | None = None
+    band: str | None = None         # factors.band_of the projected index
+    band_now: str | None = None     # ... of the index now
+    band_reach: tuple[str, str] | None = None      # the bands of the projected interval's ends
+    band_now_reach: tuple[str, str] | None = None  # ... of today's interval's ends
     indicators: tuple[IndicatorProjection, ...] = ()
     model: str | None = None        # what the delivery model rests on, or why there is none
 
@@ -77,7 +80,10 @@ class Scenario:
             "reason": self.reason, "deltas": self.deltas, "weights": self.weights,
             "index": {"now": number(self.index_now), "projected": number(self.index_projected),
                       "interval": span(self.index_low, self.index_high)},
-            "band": self.band, "band_now": self.band_now, "model": self.model,
+            "band": self.band, "band_now": self.band_now,
+            "band_interval": None if self.band_reach is None else list(self.band_reach),
+            "band_now_interval": None if self.band_now_reach is None else list(self.band_now_reach),
+            "model": self.model,
             "indicators": [{
                 "indicator": i.indicator, "label": i.label, "unit": i.unit,
                 "now": number(i.now), "expected": number(i.expected),
@@ -99,7 +105,7 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
              thresholds: tuple[float, float] | None = None,
              index_of: Callable[[int, str, Mapping[str, float]], pd.DataFrame] | None = None) -> Scenario:
     """A partner's what-if: its index now and moved by ``deltas`` (points per factor; the
-    others stay) with ``weights`` (default: the setting), the band its interval allows, and
+    others stay) with ``weights`` (default: the setting), its band and its interval's, and
     each delivery indicator's next-period projection or why there is none. ``model`` and
     ``current`` (``fit`` and ``current_scores`` of the same data) save refitting on every
     slider move; ``index_of(partner_id, wave, weights)`` (``scores.index_scores`` of the partner
@@ -133,8 +139,9 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
     model = warm.whatif_model(cursor, asof, k=k) if model is None else model
     return Scenario(**base, shown=True, reason=None, index_now=now, index_projected=projected,
                     index_low=moved_low, index_high=moved_high,
-                    band=band_label(projected, moved_low, moved_high, thresholds),
-                    band_now=band_label(now, low, high, thresholds),
+                    band=band_of(projected, thresholds), band_now=band_of(now, thresholds),
+                    band_reach=_reach(projected, moved_low, moved_high, thresholds),
+                    band_now_reach=_reach(now, low, high, thresholds),
                     indicators=_indicator_projections(
                         model, scores_now, deltas, pid,
                         last_values(cursor, asof) if isinstance(model, Declined) else {}),
@@ -146,6 +153,12 @@ def partner_index(cursor, asof: int | None, k: int | None, partner_id: int, wave
     """The partner's index in ``wave`` at ``weights``, with its interval (``scores.index_scores``)."""
     return scores.index_scores(cursor, asof=asof, k=k, partners=[partner_id], waves=[wave],
                                weights=dict(weights), programme=False)
+
+
+def _reach(score: float, low: float, high: float,
+           thresholds: tuple[float, float]) -> tuple[str, str]:
+    """The bands of an interval's ends (the score's own band for a missing end: a group of one)."""
+    return tuple(band_of(score if v != v else v, thresholds) for v in (low, high))
 
 
 def _indicator_projections(model, scores_now, deltas, pid,

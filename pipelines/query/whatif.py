@@ -10,8 +10,8 @@ The index
 ---------
 ``project_index`` moves the partner's current factor scores by the slider deltas,
 clamps each to 0..100, and takes the weighted mean with the (normalised) weights. Its
-interval is the partner's current index interval moved by the same amount; its band is
-``factors.band_label`` of that interval.
+interval is the partner's current index interval moved by the same amount; its band is the
+score's (``factors.band_of``, as on every page), and the page says which bands the interval reaches.
 
 The delivery model: within partners
 -----------------------------------
@@ -444,11 +444,9 @@ def _replace(model: IndicatorModel, **changes) -> IndicatorModel:
 
 
 def last_values(cursor, asof, indicators: pd.DataFrame | None = None) -> dict[str, dict[int, float]]:
-    """Each partner's latest observed value of each modelled indicator."""
-    ind = evidence.indicators(cursor, asof=asof) if indicators is None else indicators
-    ind = ind[ind["indicator"].isin(MODEL_INDICATORS) & ind["value"].notna() & (ind["count"] > 0)]
-    last = ind.sort_values("wave_start").groupby(["indicator", "partner_id"])["value"].last()
-    return {name: {int(p): float(v) for (i, p), v in last.items() if i == name}
+    """Each partner's latest observed value of each modelled indicator (``latest_observed``)."""
+    last = latest_observed(evidence.indicators(cursor, asof=asof) if indicators is None else indicators)
+    return {name: {int(r.partner_id): float(r.value) for r in last[last["indicator"] == name].itertuples()}
             for name in MODEL_INDICATORS}
 
 
@@ -490,11 +488,29 @@ def unreliable_reason(m: IndicatorModel) -> str | None:
                 f"(it needs {MIN_HELD_BACK})")
     if held.beats_naive:
         return None
-    return (f"the model did not beat the naive forecast: mean error "
-            f"{_error_text(m.unit, held.mae_model)} against {_error_text(m.unit, held.mae_naive)} "
-            f"for {held.naive}, over {held.n} forecasts of {_span(held.waves)}, each made from "
-            f"the waves before it (one-sided p = {held.p_value:.2f}; it needs below "
-            f"{BEATS_NAIVE_P:g})")
+    return (f"{held_back_verdict(held, m.unit)}, over {held.n} forecasts of {_span(held.waves)}, "
+            f"each made from the waves before it (a projection needs p below {BEATS_NAIVE_P:g})")
+
+
+def held_back_verdict(held: HeldBack, unit: str) -> str:
+    """What the time-order check found, with its numbers: whether the model's mean error was
+    smaller than the best naive forecast's, and clearly so (one-sided p, METHOD.md section 8)."""
+    model, naive = _error_text(unit, held.mae_model), _error_text(unit, held.mae_naive)
+    if held.mae_model >= held.mae_naive:
+        return (f"the model's error ({model}) was not smaller than the naive forecast's ({naive}, "
+                f"{held.naive})")
+    clearly = "clearly smaller" if held.p_value < BEATS_NAIVE_P else "not clearly smaller"
+    return (f"the model's error ({model}) was {clearly} than the naive forecast's ({naive}, "
+            f"{held.naive}; one-sided p {held.p_value:.2f})")
+
+
+def latest_observed(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Each partner's latest period with an observed value of each modelled indicator (a single
+    period, not pooled): columns indicator, partner_id, wave, value."""
+    ind = indicators[indicators["indicator"].isin(MODEL_INDICATORS) & indicators["value"].notna()
+                     & (indicators["count"] > 0)]
+    last = ind.sort_values("wave_start").groupby(["indicator", "partner_id"], as_index=False).last()
+    return last[["indicator", "partner_id", "wave", "value"]]
 
 
 def outside_reason(model: FittedModel, partner_id: int, current: Mapping[str, float],

@@ -105,7 +105,7 @@ KINDS: dict[str, Kind] = {
     "agreement": Kind(_fixed(180, 80, 100, 110, 418), _aligns("lrccl")),
     "appendix": Kind(_even([90, 210, None, 60]), lambda n: ["l", "l"] + ["r"] * (n - 2)),
     "whatif": Kind(_fixed(128, 96, 72, 84, 110), _aligns("lrrrl"), _fit_whatif),
-    "whatif_delivery": Kind(_fixed(200, 140, 130, 230, 188), _aligns("lrrrl")),
+    "whatif_delivery": Kind(_fixed(165, 100, 80, 160, 383), _aligns("lrrrl")),  # the last: why not, a sentence
     "participation": Kind(_fixed(288, 200, 140, 110, 150), _aligns("lrrrr")),
     "partner_participation": Kind(_fixed(188, 250, 150, 120, 180), _aligns("lrrrr")),
     "ratings": Kind(_even([140, None, 120]), lambda n: ["l"] + ["r"] * (n - 1)),

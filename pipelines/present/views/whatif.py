@@ -31,6 +31,7 @@ from pipelines.query import whatif
 from pipelines.query.scenario import IndicatorProjection, Scenario
 
 NO_VALUE = "\u2013"
+TRUST_COLUMNS = ("Indicator", "Status", "Rests on", "Held-back check")  # "How much to trust it"
 NO_WEIGHT = "Every index weight is zero. Give at least one factor a weight."
 
 
@@ -55,12 +56,15 @@ class WhatIfView:
     sliders: dict[str, SliderNote]
     default_weights: dict[str, float]
     metrics: tuple[Metric, ...]         # projected index, rank
-    band: Metric | None                 # the band the interval allows: a line, too long for a metric
+    band: Metric | None                 # the projected index's band and its interval's: a line
+    reweighted: str | None              # now and the strip's places, with changed weights
     strip: ChartInput | None            # whatif_strip.whatif_strip_spec's inputs
     declined: str | None                # no delivery model, and why
     delivery: pd.DataFrame | None       # projected delivery (shown columns) ...
     trust: pd.DataFrame | None          # ... and what it rests on
     delivery_summary: str | None        # why no indicator is projected (None when one is)
+    last_period_note: str | None        # what "last period alone" is, against the Partner profile
+    trust_terms: str | None             # "naive forecast" and "one-sided p" in plain words
     model_note: str | None
     effects: pd.DataFrame | None        # fitted effects of +10 points per factor
     snapshot: dict[str, str] | None     # the scenario as a row of the kept-scenarios table
@@ -88,41 +92,67 @@ def _fmt_change(unit: str, value: float) -> str:
     return f"{value:+.1f} days" if unit == "days" else f"{value * 100:+.1f} pts"
 
 
-def _fmt_err(unit: str, value: float) -> str:
-    return f"{value:.1f} days" if unit == "days" else f"{value * 100:.1f} pts"
-
-
 def _held_text(p: IndicatorProjection) -> str:
-    """The time-order validation an indicator's projection rests on (or why it was refused)."""
+    """What the time-order check of an indicator found (``whatif.held_back_verdict``)."""
     held = p.held_back
     if held is None:
         return "not enough history to hold any back"
-    waves = held.waves[0] if len(held.waves) == 1 else f"{held.waves[0]} to {held.waves[-1]}"
-    return (f"{_fmt_err(p.unit, held.mae_model)} vs {_fmt_err(p.unit, held.mae_naive)} ({held.naive}); "
-            f"{held.n} forecasts of {waves}, one-sided p = {held.p_value:.2f}")
+    return f"{whatif.held_back_verdict(held, p.unit)}, over {held.n} forecasts"
 
 
 def _rests_on(p: IndicatorProjection, model) -> str:
-    if p.status is not whatif.Status.PROJECTED:
-        return f"not projected ({p.status.value}): {p.reason}"
+    """The history an indicator's model rests on: its partner-waves and the forecasts checked."""
     m = model.indicators[p.indicator]
-    return f"{m.n} partner-waves, {m.partners} partners"
+    held = p.held_back
+    checked = "" if held is None else (
+        f"; checked on {held.n} forecasts of "
+        + (held.waves[0] if len(held.waves) == 1 else f"{held.waves[0]} to {held.waves[-1]}"))
+    return f"{m.n} partner-waves, {m.partners} partners{checked}"
 
 
-def _delivery(sc: Scenario, model) -> pd.DataFrame:
+def _failed_check(p: IndicatorProjection, model) -> bool:
+    """Whether the time-order check is the reason an indicator is not projected (its own
+    column says what the check found)."""
+    m = model.indicators[p.indicator]
+    return (p.status is whatif.Status.NO_RELIABLE_PROJECTION and p.held_back is not None
+            and m.declined is None and p.reason == whatif.unreliable_reason(m))
+
+
+def _status(p: IndicatorProjection, model) -> str:
+    if p.status is whatif.Status.PROJECTED:
+        return p.status.value
+    if _failed_check(p, model):
+        return f"{p.status.value}: the held-back check did not pass"
+    return f"{p.status.value}: {p.reason}"
+
+
+def _latest_waves(source, asof, partner_id: int) -> dict[str, str]:
+    """The period each indicator's "last period alone" value is from (``whatif.latest_observed``)."""
+    last = whatif.latest_observed(source.indicators(asof))
+    last = last[last["partner_id"] == partner_id]
+    return dict(zip(last["indicator"], last["wave"].astype(str)))
+
+
+def _delivery(sc: Scenario, model, periods: dict[str, str]) -> pd.DataFrame:
     """The page's delivery table: each indicator's projection (``query.scenario``, as the
     command line's ``whatif`` gives it) and what it rests on."""
+    waves = {periods[p.indicator] for p in sc.indicators if p.indicator in periods}  # none observed: "–"
+    shared = next(iter(waves)) if len(waves) == 1 else None  # one period for all: the header names it
+    column = words.last_period(shared)
     rows = []
     for p in sc.indicators:
         projected = p.status is whatif.Status.PROJECTED
         change = p.projected - p.expected if projected else float("nan")
         better = (change < 0) if p.good == "lower" else (change > 0)
         verdict = "" if not projected or abs(change) < 1e-9 else (" (better)" if better else " (worse)")
-        rows.append({"Indicator": p.label, "Last period": _fmt(p.unit, p.now),
+        last = _fmt(p.unit, p.now)
+        rows.append({"Indicator": p.label,
+                     column: f"{last} ({periods[p.indicator]})" if not shared and p.indicator in periods else last,
                      "Expected": _fmt(p.unit, p.expected), "With this scenario": _fmt(p.unit, p.projected),
                      "95% interval": f"{_fmt(p.unit, p.low)} to {_fmt(p.unit, p.high)}" if projected else NO_VALUE,
                      "Change": _fmt_change(p.unit, change) + verdict,
-                     "Rests on": _rests_on(p, model), "Held-back error": _held_text(p)})
+                     "Status": _status(p, model), "Rests on": _rests_on(p, model),
+                     "Held-back check": _held_text(p)})
     return pd.DataFrame(rows)
 
 
@@ -136,22 +166,19 @@ def _delivery_summary(sc: Scenario) -> str | None:
         return (f"Nothing is projected: this scenario goes outside what this programme has observed "
                 f"({outside}). Move the sliders back towards the partner's scores.")
     return ("No delivery indicator has a reliable projection: in this programme's own history, the "
-            "model's forecasts of the next period were no better than a naive forecast (each row "
-            "says by how much), so none is shown. The index needs no model.")
+            "model's forecasts of the next period were not clearly better than a naive forecast (each "
+            "row says by how much), so none is shown. The index needs no model.")
 
 
-def _delivery_rows(sc: Scenario, table: pd.DataFrame) -> list[list[str]]:
-    """The pack's delivery table: the page's, in fewer and shorter columns (a refused
-    indicator's validation numbers instead of the whole reason; the note says the rest)."""
+def _delivery_rows(sc: Scenario, model, table: pd.DataFrame) -> list[list[str]]:
+    """The pack's delivery table: the page's, in fewer and shorter columns (what a projection
+    rests on, or why there is none: what the check found when it failed)."""
     rows = []
     for p, r in zip(sc.indicators, table.to_dict("records")):
         projected = p.status is whatif.Status.PROJECTED
-        rests = r["Rests on"]
-        held = p.held_back
-        if p.status is whatif.Status.NO_RELIABLE_PROJECTION and held is not None:
-            rests = (f"{p.status.value}: error {_fmt_err(p.unit, held.mae_model)} vs "
-                     f"{_fmt_err(p.unit, held.mae_naive)} naive, p = {held.p_value:.2f}")
-        rows.append([r["Indicator"], r["Last period"], r["Expected"],
+        rests = (r["Rests on"] if projected
+                 else f"{p.status.value}: {r['Held-back check']}" if _failed_check(p, model) else r["Status"])
+        rows.append([r["Indicator"], r[table.columns[1]], r["Expected"],
                      r["With this scenario"] + (f" ({r['95% interval']})" if projected else ""), rests])
     return rows
 
@@ -168,20 +195,19 @@ def _effects(model) -> pd.DataFrame | None:
         "Clear of zero": ~coefs["spans_zero"]})
 
 
-def _delivery_parts(sc: Scenario, model, panel: Panel):
+def _delivery_parts(sc: Scenario, model, panel: Panel, periods: dict[str, str]):
     """What the delivery model says of the scenario: (why there is no model, the page's
     projection and what it rests on, why nothing is projected, its note, the slide ``panel``
     filled in)."""
     if isinstance(model, whatif.Declined):
         return model.reason, None, None, None, None, replace(panel, notes=(model.reason,))
-    table = _delivery(sc, model)
+    table = _delivery(sc, model, periods)
     summary = _delivery_summary(sc)
     note = f"{sc.model} Intervals are 95% for the expected value; a single period varies more."
-    return None, table.drop(columns=["Rests on", "Held-back error"]), \
-        table[["Indicator", "Rests on", "Held-back error"]], summary, note, replace(
-            panel, notes=tuple(n for n in (summary, note) if n),
-            table=parts.table(["Indicator", "Latest observed", "Expected now", "Projected (95% interval)",
-                               "History it rests on"], _delivery_rows(sc, table)))
+    return None, table.drop(columns=list(TRUST_COLUMNS[1:])), table[list(TRUST_COLUMNS)], summary, note, replace(
+        panel, notes=tuple(n for n in (summary, note, words.last_period_note(table.columns[1])) if n),
+        table=parts.table(["Indicator", table.columns[1], "Expected now", "Projected (95% interval)",
+                           "Rests on, or why not projected"], _delivery_rows(sc, model, table)))
 
 
 def scenario_of(state: links.LinkState, current: pd.DataFrame) -> links.Scenario:
@@ -231,8 +257,9 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
                 wave=wave, default_weights=default, link=link, cover=cover(ctx, title),
                 scenario_line=f"Changes: {moves}. {weights_line}" + ("" if same else " (changed from the programme's)") + ".")
-    empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, declined=None, delivery=None,
-                 trust=None, delivery_summary=None, model_note=None, effects=None, snapshot=None, delivery_panel=None)
+    empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, reweighted=None, declined=None,
+                 delivery=None, trust=None, delivery_summary=None, last_period_note=None, trust_terms=None,
+                 model_note=None, effects=None, snapshot=None, delivery_panel=None)
     model = source.whatif_model(asof)
     if bool(row["suppressed"]):
         why = (words.reason(row["reason"], k, words.Form.NOTE) if words.code(row["reason"])
@@ -256,14 +283,17 @@ def build(source, state: links.LinkState) -> WhatIfView:
     rank_now, of = whatif.placement(index_now, others)
     rank, _ = whatif.placement(projected, others)
     low, high = thresholds
-    band_metric = Metric("Band", band[0].upper() + band[1:], f"now {sc.band_now}",
-                         f"The band the projected index's interval allows. Thresholds: transitioning "
-                         f"from {low:g}, collaborating from {high:g}.", "off", False)
+    band_metric = Metric("Band", words.band_with_reach(band, sc.band_reach),
+                         f"now {words.band_with_reach(sc.band_now, sc.band_now_reach)}",
+                         f"The projected index's band, by its score as on every page. Thresholds: "
+                         f"transitioning from {low:g}, collaborating from {high:g}.", "off", False)
+    programme_now = whatif.weighted_index(now, default)
+    reweighted = None if same else words.reweighted_now(index_now, programme_now)
     metrics = (
-        Metric("Projected index", f"{projected:.1f}", f"{projected - index_now:+.1f} vs now ({index_now:.1f})",
+        Metric("Projected index", f"{projected:.1f}", words.index_change(projected, index_now, not same),
                f"Weighted mean of the five moved factor scores; 95% interval {sc.index_low:.1f} to "
                f"{sc.index_high:.1f} (today's sampling uncertainty, moved with the scores).",
-               "normal" if round(projected, 1) != round(index_now, 1) else "off"),
+               *(("normal", True) if round(projected, 1) != round(index_now, 1) else ("off", False))),
         Metric("Rank", f"{rank} of {of}", f"now {rank_now} of {of}",
                f"Rank of the projected index among the other partners' {wave} index (partners whose "
                "scores are hidden are left out).", "off", False))
@@ -280,12 +310,13 @@ def build(source, state: links.LinkState) -> WhatIfView:
         "whatif", title, lines, link,
         (f"Projected index {projected:.1f} ({band}), rank {rank} of {of} partners shown in {wave} (same "
          "weights). Scores are moved by the changes and kept within 0-100; dashed lines: the band thresholds.",
+         *(() if same else (words.reweighted_now(index_now, programme_now, strip=False),)),
          "A what-if, not a forecast: it shows where the index would be if the scores moved."),
         chart=ChartInput("whatif_bars", (bars, colour, thresholds)),
         table=parts.table(["Factor", "Now", "Change", "Projected", "Band"], rows, bold=[False] * 5 + [True]))
     declined, delivery, trust, delivery_summary, model_note, delivery_panel = _delivery_parts(
-        sc, model, Panel("whatif_delivery", f"{title}, delivery after the change",
-                                                         lines, link))
+        sc, model, Panel("whatif_delivery", f"{title}, delivery after the change", lines, link),
+        {} if isinstance(model, whatif.Declined) else _latest_waves(source, asof, sc.partner_id))
     indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery["With this scenario"]))
     snapshot = {"Partner": partner,
                 "Changes": moves,
@@ -293,6 +324,9 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
     return WhatIfView(
         **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics, band=band_metric,
+        reweighted=reweighted,
+        last_period_note=None if delivery is None else words.last_period_note(delivery.columns[1]),
+        trust_terms=None if delivery is None else words.TRUST_TERMS,
         strip=ChartInput("whatif_strip_spec", (partner, index_now, projected, others, thresholds, wave,
                                                colour)),
         declined=declined, delivery=delivery, trust=trust, delivery_summary=delivery_summary,
