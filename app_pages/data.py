@@ -370,8 +370,8 @@ def history_section() -> None:
     st.table(table, hide_index=True, height=min(60 + 50 * len(table), 560),
              alt="Load history: every load and undo, newest first")
     loads = words[words["event"] == "load"]
-    labels = {int(n): f"{n}: {file} ({DATASET_NOUNS.get(d, d)}), {when}"
-              for n, file, d, when in zip(loads["number"], loads["file"], loads["dataset"], loads["when"])}
+    labels = {int(n): f"{n}: {what}" + (f" ({file})" if file else "") + f", {when}"
+              for n, what, file, when in zip(loads["number"], loads["what"], loads["file"], loads["when"])}
     live = [int(b) for b, s in zip(history["batch"], history["state"]) if s == "loaded"]
     if live:
         batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)
