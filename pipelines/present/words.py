@@ -156,13 +156,17 @@ def no_headcount(pinned: bool) -> str:
             "the Data page.")
 
 
-# the freshness table's cell for a dataset whose rows hold no dates (partners, headcount, instrument)
-NO_DATES = "no dates"  # under "Newest date in the data": short, so the table fits 1024 px
+# the freshness table's column (``query.freshness``: a planned or future date is not freshness), and its
+# cell for rows that record no event (partners, headcount, instrument; a plan with nothing completed)
+LATEST_EVENT = "Latest event recorded"
+LATEST_EVENT_HELP = ("The newest date by today on which something in the data happened: a survey wave's start, "
+                     "a milestone completed, an issue raised or resolved. Planned and forecast dates do not count.")
+NO_DATES = "no dates"  # short, so the table fits 1024 px
 
 
 def comments_withheld(partner: str, wave: str, k: int) -> str:
-    return (f"{partner}'s comments for {wave} are not shown: fewer than {int(k)} of its people answered "
-            "(comment_k), so a comment could point to who wrote it.")
+    return (f"{partner}'s comments for {wave} are not shown: fewer than {int(k)} of its people answered, "
+            "so a comment could point to who wrote it.")
 
 
 COMMENTS_ORDER = ("Shown as written, with emails, phone numbers, web addresses and respondents' names "
