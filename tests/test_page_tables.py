@@ -71,7 +71,7 @@ def test_overview_movers_show_where_each_ended_before_where_it_began(demo):  # n
 
 def test_overview_freshness_wraps_the_dataset_so_the_newest_date_is_in_view(demo):  # noqa: F811
     columns, config = _table(_app(), "Dataset")
-    assert columns == ["Dataset", "Last loaded", "Loads", "Newest date in the data"]
+    assert columns == ["Dataset", "Last loaded", "Loads", "Latest event recorded"]
     assert config["Dataset"]["pinned"] is True and config["Dataset"]["width"] == 218  # "Headcount (staff ...)"
     assert config["Last loaded"]["type_config"]["format"] == "YYYY-MM-DD HH:mm"
 
