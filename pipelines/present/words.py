@@ -18,8 +18,9 @@ from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
 
 # what "beyond noise" (scores.changes' beyond_uncertainty, the alerts) rests on, for captions and notes
-BEYOND_NOISE = (f"the change passes Welch's t-test on the two waves' responses, with the false "
-                f"discovery rate held to {FDR_Q:.0%} over every change into the wave (METHOD.md)")
+BEYOND_NOISE = (f"the change is larger than chance would likely make between two waves' answers "
+                f"(Welch's t-test on the two waves' responses, with the false discovery rate held to "
+                f"{FDR_Q:.0%} over every change into the wave; METHOD.md)")
 
 
 class Form(Enum):
