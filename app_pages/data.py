@@ -68,13 +68,14 @@ def _prepare(dataset: str, name: str, data: bytes, options: ingest.Options) -> i
 # ------------------------------------------------------------------------------ 1. file
 def choose_file():
     st.subheader("Load a file")
-    left, right = st.columns([1, 2])
-    dataset = left.selectbox("What is in the file?", list(DATASETS), key="data_dataset",
-                             format_func=DATASET_LABELS.get,
-                             help="Pulse survey responses, the survey's questions, the delivery schedule, "
-                                  "the issue / risk log, or the list of partners and their other names.")
+    # one under the other: side by side at 1024 px the choice read "Pulse survey response" and the
+    # upload's list of file types ended "XLS..."
+    dataset = st.selectbox("What is in the file?", list(DATASETS), key="data_dataset",
+                           format_func=DATASET_LABELS.get,
+                           help="Pulse survey responses, the survey's questions, the delivery schedule, "
+                                "the issue / risk log, or the list of partners and their other names.")
     limit = int(settings.get("upload_limit_mb"))
-    upload = right.file_uploader(
+    upload = st.file_uploader(
         "Export file (CSV, TSV, TXT, Excel .xlsx, Primavera .xer or MS Project .xml), exactly as your tool wrote it",
         type=UPLOAD_TYPES, key=f"data_upload_{state['data_round']}", max_upload_size=limit,
         help=f"Up to {limit} MB. Qualtrics, SurveyMonkey, Microsoft or Google Forms, Jira, ServiceNow, MS Project, "
