@@ -68,13 +68,14 @@ def _prepare(dataset: str, name: str, data: bytes, options: ingest.Options) -> i
 # ------------------------------------------------------------------------------ 1. file
 def choose_file():
     st.subheader("Load a file")
-    left, right = st.columns([1, 2])
-    dataset = left.selectbox("What is in the file?", list(DATASETS), key="data_dataset",
-                             format_func=DATASET_LABELS.get,
-                             help="Pulse survey responses, the survey's questions, the delivery schedule, "
-                                  "the issue / risk log, or the list of partners and their other names.")
+    # one under the other: side by side at 1024 px the choice read "Pulse survey response" and the
+    # upload's list of file types ended "XLS..."
+    dataset = st.selectbox("What is in the file?", list(DATASETS), key="data_dataset",
+                           format_func=DATASET_LABELS.get,
+                           help="Pulse survey responses, the survey's questions, the delivery schedule, "
+                                "the issue / risk log, or the list of partners and their other names.")
     limit = int(settings.get("upload_limit_mb"))
-    upload = right.file_uploader(
+    upload = st.file_uploader(
         "Export file (CSV, TSV, TXT, Excel .xlsx, Primavera .xer or MS Project .xml), exactly as your tool wrote it",
         type=UPLOAD_TYPES, key=f"data_upload_{state['data_round']}", max_upload_size=limit,
         help=f"Up to {limit} MB. Qualtrics, SurveyMonkey, Microsoft or Google Forms, Jira, ServiceNow, MS Project, "
@@ -370,8 +371,8 @@ def history_section() -> None:
     st.table(table, hide_index=True, height=min(60 + 50 * len(table), 560),
              alt="Load history: every load and undo, newest first")
     loads = words[words["event"] == "load"]
-    labels = {int(n): f"{n}: {file} ({DATASET_NOUNS.get(d, d)}), {when}"
-              for n, file, d, when in zip(loads["number"], loads["file"], loads["dataset"], loads["when"])}
+    labels = {int(n): f"{n}: {what}" + (f" ({file})" if file else "") + f", {when}"
+              for n, what, file, when in zip(loads["number"], loads["what"], loads["file"], loads["when"])}
     live = [int(b) for b, s in zip(history["batch"], history["state"]) if s == "loaded"]
     if live:
         batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)

@@ -75,4 +75,5 @@ if view.freshness.empty:
     st.write("Nothing loaded yet.")
 else:
     downloads.page_table(view.freshness, "data-freshness", column_config={
-        "Last loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        "Last loaded": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        words.LATEST_EVENT: st.column_config.TextColumn(help=words.LATEST_EVENT_HELP)})

@@ -86,6 +86,6 @@ def test_partner_profile_sections(demo_app, page_1440):
 
 def test_partner_profile_of_a_small_group_hides_its_comments(demo_app, page_1440):
     text = _open(page_1440, f"{demo_app.url}/partner?partner=Pipwell+Ecology&wave=2026-Q3")
-    assert ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people answered "
-            "(comment_k), so a comment could point to who wrote it.") in text
+    assert ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people answered, "
+            "so a comment could point to who wrote it.") in text
     assert "No actions agreed for Pipwell Ecology yet" in text

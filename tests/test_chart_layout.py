@@ -46,7 +46,7 @@ def test_every_wave_axis_drops_labels_rather_than_overlap_them(specs):  # noqa: 
 def test_the_respondents_subtitle_is_a_line_per_reason(specs):  # noqa: F811
     spec = _of(specs, "respondents_per_wave")[0]
     assert spec["title"]["subtitle"] == [
-        "Smallest factor n.", "'< 5': fewer than 5 responses.",
+        "Each bar: the fewest who answered any one factor.", "'< 5': fewer than 5 responses.",
         "'protected': hidden so a smaller group cannot be worked out by subtraction."]
 
 

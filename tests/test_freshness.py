@@ -37,7 +37,7 @@ def survey(partner_id, wave, start):
 
 def rows(frame: pd.DataFrame) -> dict[str, tuple]:
     """dataset -> (batches, newest date) for easy comparison."""
-    return {r.dataset: (int(r.batches), None if pd.isna(r.newest_data) else pd.Timestamp(r.newest_data).date())
+    return {r.dataset: (int(r.batches), None if pd.isna(r.latest_event) else pd.Timestamp(r.latest_event).date())
             for r in frame.itertuples()}
 
 
@@ -62,9 +62,9 @@ def test_a_pin_describes_the_loads_and_dates_as_they_were(store):
                             "instrument": (1, None), "partners": (1, None), "survey": (2, date(2025, 4, 1))}
     pd.testing.assert_frame_equal(freshness.freshness(cursor, undo), latest)
 
-    # Before the undo the later milestones still counted.
+    # Before the undo the later milestones still counted (a load), but a plan's due date is no event.
     before_undo = freshness.freshness(cursor, later_ms)
-    assert rows(before_undo)["milestones"] == (2, date(2026, 6, 30))
+    assert rows(before_undo)["milestones"] == (2, date(2025, 3, 10))
     assert before_undo.set_index("dataset").loc["milestones", "last_loaded"] == loaded_at(store, later_ms)
 
     # Pinned after the first survey wave: the second wave, and what loaded after it, are not there.
@@ -79,3 +79,24 @@ def test_a_pin_describes_the_loads_and_dates_as_they_were(store):
 def test_nothing_loaded_yet(store):
     assert freshness.freshness(store.cursor()).empty
     assert freshness.freshness(store.cursor(), 1).empty
+
+
+def test_the_latest_event_is_what_had_happened_by_today_never_a_planned_date(store):
+    ids = b.add_partners(store, ["Alpha"])
+    b.load(store, "instrument_items", b.instrument())
+    b.load(store, "milestones", [milestone("M1", "2025-03-01", actual="2025-03-10"),
+                                 milestone("M2", "2027-03-29"), milestone("M3", "2025-05-01", actual="2025-05-02")])
+    b.load(store, "issues", [issue("I1", "2025-02-01", resolved="2025-04-20"), issue("I2", "2025-03-01")])
+    b.load(store, "survey_responses", survey(ids["Alpha"], "2025-Q1", "2025-01-01"))
+    b.load(store, "survey_responses", survey(ids["Alpha"], "2025-Q2", "2025-04-01"))
+    found = rows(freshness.freshness(store.cursor(), today=date(2025, 4, 30)))
+    assert found["milestones"] == (1, date(2025, 3, 10))  # M3's completion is after today, M2's is a plan
+    assert found["issues"] == (1, date(2025, 4, 20))  # a resolution, later than any issue raised
+    assert found["survey"] == (2, date(2025, 4, 1))
+    assert rows(freshness.freshness(store.cursor(), today=date(2025, 3, 31)))["survey"] == (2, date(2025, 1, 1))
+
+
+def test_a_plan_with_nothing_completed_has_no_latest_event(store):
+    b.add_partners(store, ["Alpha"])
+    b.load(store, "milestones", [milestone("M1", "2027-03-29")])
+    assert rows(freshness.freshness(store.cursor(), today=date(2026, 12, 6)))["milestones"] == (1, None)

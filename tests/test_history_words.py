@@ -128,3 +128,21 @@ def test_every_dataset_has_a_noun_for_the_history_and_the_template_buttons():
 
     assert set(DATASET_NOUNS) == set(DATASETS)
     assert DATASET_NOUNS["headcount"] == "headcount list"
+
+
+def test_an_action_change_is_said_as_the_edit_it_was_with_no_file(store):
+    from pipelines.programme import actions
+
+    commit(store, "partners", "partners.csv", PARTNERS)
+    actions.add(store, partner="Northgate Housing", factor="shared goals", title="Joint risk register",
+                owner="Eastfield Council", due="2027-01-31", is_demo=True)
+    actions.done(store, 1, closed=pd.Timestamp("2026-12-05").date())
+    words = versions.history_in_words(store.cursor())
+    assert words[["what", "file"]].values.tolist() == [
+        ["The edit \u201cAction 1 done on 2026-12-05\u201d", ""],
+        ["The edit \u201cAdded action 1 for Northgate Housing (Shared goals)\u201d", ""],
+        ["The partner list upload", "partners.csv"]]
+    assert versions.in_words(store.cursor(), 2).endswith(", before the edit \u201cAction 1 done on 2026-12-05\u201d")
+    ingest.undo(store, 3)
+    assert versions.history_in_words(store.cursor())["what"].iloc[0] == (
+        "The undo of the edit \u201cAction 1 done on 2026-12-05\u201d")

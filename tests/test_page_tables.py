@@ -32,16 +32,35 @@ def test_a_column_that_fits_one_line_keeps_the_width_streamlit_measures():
     assert (shown.row_height, shown.height) == (None, "auto")  # one-line rows
 
 
-def test_a_long_text_wraps_in_three_lines_of_a_narrow_column():
+def test_a_table_too_wide_for_1024_px_wraps_the_column_that_saves_most_until_it_fits():
     shown = downloads.layout(_frame())
-    assert shown.column_config["Question"]["width"] == 218  # 30 characters, not 57
+    assert {c: e["width"] for c, e in shown.column_config.items()} == {
+        "Factor": 130, "Question": 169, "Kestrel Design": 128, "Programme": 97}  # 524 px of 540
     assert shown.row_height == downloads.WRAP_ROW_HEIGHT
     assert shown.height == 35 + 2 * 70 + 2  # every wrapped row in view
 
 
+def test_a_table_that_fits_keeps_one_line_rows_however_long_a_cell():
+    shown = downloads.layout(pd.DataFrame({"Dataset": ["Headcount (staff invited per survey wave)"], "Loads": [1]}))
+    assert shown.column_config["Dataset"]["width"] is None
+    assert (shown.row_height, shown.height) == (None, "auto")
+
+
+def test_four_lines_when_three_do_not_fit():
+    shown = downloads.layout(pd.DataFrame({"Action": ["Joint recovery plan for systems integration"],
+                                           "Owner": ["Brackwater delivery lead"], "Status": ["overdue since 2026-06-30"],
+                                           "Factor": ["Mutual accountability"],
+                                           "The factor since": ["now 41.8 (2026-Q3)"]}))
+    assert shown.row_height == 70 + 20
+    # no header is cut: "The factor since" keeps its 142 px
+    assert {c: e["width"] for c, e in shown.column_config.items()} == {
+        "Action": 116, "Owner": 90, "Status": 90, "Factor": 116, "The factor since": 142}
+
+
 def test_a_long_word_is_never_cut():
-    shown = downloads.layout(pd.DataFrame({"Action": ["Re-baseline the " + "x" * 40 + " schedule"]}))
-    assert shown.column_config["Action"]["width"] == round(40 * 6.6 + 20)
+    shown = downloads.layout(pd.DataFrame({"Action": [
+        "Re-baseline the " + "x" * 40 + " schedule with every partner's planners"]}))
+    assert shown.column_config["Action"]["width"] == round(40 * 6.6 + 24)
 
 
 def test_formats_help_and_a_width_given_are_kept():
@@ -71,8 +90,8 @@ def test_overview_movers_show_where_each_ended_before_where_it_began(demo):  # n
 
 def test_overview_freshness_wraps_the_dataset_so_the_newest_date_is_in_view(demo):  # noqa: F811
     columns, config = _table(_app(), "Dataset")
-    assert columns == ["Dataset", "Last loaded", "Loads", "Newest date in the data"]
-    assert config["Dataset"]["pinned"] is True and config["Dataset"]["width"] == 218  # "Headcount (staff ...)"
+    assert columns == ["Dataset", "Last loaded", "Loads", "Latest event recorded"]
+    assert config["Dataset"]["pinned"] is True and config["Dataset"]["width"] == 136  # "Headcount (staff ...)" in three lines
     assert config["Last loaded"]["type_config"]["format"] == "YYYY-MM-DD HH:mm"
 
 

@@ -109,10 +109,10 @@ def test_partner_items_and_comments(demo):
 def test_partner_small_group_shows_no_comment_and_no_item(demo):
     at = open_page("app_pages/partner.py", partner="Pipwell Ecology", wave="2026-Q3")
     text = _texts(at)
-    assert ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people answered "
-            "(comment_k), so a comment could point to who wrote it.") in text
+    assert ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people answered, "
+            "so a comment could point to who wrote it.") in text
     assert {row[1] for row in frame_with(at, "Question").values.tolist()} == {"not shown: fewer than 5 responses"}
-    assert "No actions agreed for Pipwell Ecology yet (python -m pipelines action add)." in text
+    assert "No actions agreed for Pipwell Ecology yet: your administrator records them as the steering group agrees them." in text
 
 
 @pytest.mark.parametrize("asked", [False, True])

@@ -298,6 +298,16 @@ def test_the_ageing_backlog_card_is_counted_at_the_waves_end(source):
     assert backlog.counts[1] == "At the end of 2026-Q2, against 7 milestones due in the year"
 
 
+def test_too_few_events_is_said_once_on_the_card_not_again_in_the_note(source):
+    view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
+    shared = dict(view.evidence)["shared_goals"]
+    assert shared.counts == ("7 milestones due in 2025-Q3 to 2026-Q2: too few to compare (needs 10)",)
+    assert shared.note is None
+    governance = dict(view.evidence)["joint_governance"]
+    assert governance.counts == ("15 issues raised in 2026-Q1 to 2026-Q2",)
+    assert governance.note.startswith("Survey and evidence do not clearly disagree")
+
+
 def test_the_evidence_slide_says_what_each_figure_counts(source):
     view = build(source, page="partner", partner="Kestrel Design", wave="2026-Q2")
     table = view.profile_panel.table

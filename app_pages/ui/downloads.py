@@ -89,16 +89,21 @@ def data_table(table: Table, name: str) -> None:
 
 
 # -- how a page table is laid out -------------------------------------------------------------
-# At 1024 px a page's column is 360-560 px wide: a table as wide as its longest cells hides its
-# right-hand columns behind a sideways scroll. So every page table is laid out by one rule
-# (``layout``): the columns the reader came for first, the row's name pinned, long text wrapped in
-# a narrow column instead of widening the table; every other column as wide as Streamlit measures
-# its header and cells (a fixed "small" width cut headers such as "With this scenario").
+# At 1024 px a page's column is 564 px wide (measured in Chromium): a table as wide as its longest
+# cells hides its right-hand columns behind a sideways scroll ("Owne", "Corve..."). So every page
+# table is laid out by one rule (``layout``): the columns the reader came for first, the row's name
+# pinned, and, when the columns at their own widths would not fit ``TABLE_PX``, the text columns
+# that save the most wrapped into up to ``WRAP_LINES`` lines (never narrower than their header or
+# longest word) until the table fits; a table that fits keeps one-line rows. Other columns are as
+# wide as Streamlit measures them (a fixed "small" width cut headers such as "With this scenario").
+TABLE_PX = 540       # the page's column at 1024 px (564 px) less the grid's border and row markers
 CHAR_PX = 6.6        # an average character of the grid's 14 px font
-CELL_PAD_PX = 20     # a cell's padding
-WRAP_LINES = 3       # lines a long text cell wraps to
-WRAP_ROW_HEIGHT = 70  # px; Streamlit's grid wraps text only in rows taller than 4 rem (64 px)
-WRAP_ABOVE = 30      # characters: longer text wraps
+CELL_PAD_PX = 24     # a cell's padding
+HEADER_PAD_PX = 36   # a header's padding and its sort mark
+WRAP_LINES = (3, 4)  # lines a long text cell wraps to: three, four when three do not fit
+WRAP_ROW_HEIGHT = 70  # px, three lines; Streamlit's grid wraps text only in rows taller than 4 rem (64 px)
+LINE_PX = 20         # px a further line adds to a row
+LINE_SLACK = 3       # characters a line leaves empty where a word does not fit at its end
 WRAP_ROWS_SHOWN = 10  # wrapped rows in view before the table scrolls
 HEADER_HEIGHT = 35   # px, the grid's header row
 
@@ -110,35 +115,63 @@ class Layout(NamedTuple):
     height: int | str  # wrapped rows: every row in view (the grid's auto height shows five of them)
 
 
-def _wrap_width(values: pd.Series) -> int | None:
-    """A long text column's width in pixels, enough for its longest cell in ``WRAP_LINES`` lines
-    and its longest word whole; None for a column whose cells fit one line."""
+def _px(chars: int, pad: int = CELL_PAD_PX) -> int:
+    return round(chars * CHAR_PX + pad)
+
+
+def _widths(column: str, values: pd.Series, lines: int) -> tuple[int, int | None]:
+    """A column's width in pixels on one line, and wrapped into ``lines`` lines (enough for its
+    longest cell and its longest word whole, never narrower than its header); None when wrapping
+    would not make a text column narrower."""
     texts = [str(v) for v in values if pd.notna(v)]
     longest = max(map(len, texts), default=0)
-    if longest <= WRAP_ABOVE:
-        return None
+    header = _px(len(str(column)), HEADER_PAD_PX)
+    one_line = max(_px(longest), header)
+    if not any(" " in t for t in texts):
+        return one_line, None
     word = max(len(w) for t in texts for w in t.split() or [""])
-    return round(max(word, -(-longest // WRAP_LINES), WRAP_ABOVE) * CHAR_PX + CELL_PAD_PX)
+    wrapped = max(_px(max(word, -(-longest // lines) + LINE_SLACK)), header)
+    return one_line, wrapped if wrapped < one_line else None
+
+
+def _wraps(shown: pd.DataFrame, order: list[str], room: int) -> tuple[dict[str, int], int]:
+    """Every column's width when some must wrap to fit ``room`` px (the most saving wrapped first,
+    in the fewest lines that fit), and the lines; ({}, 1) for a table that fits on one line. Widths
+    are given to every column then: Streamlit measures a column wider than its text needs."""
+    for lines in WRAP_LINES:
+        widths = {column: _widths(column, shown[column], lines) for column in order}
+        chosen = {column: one for column, (one, _) in widths.items()}
+        if sum(chosen.values()) <= room:
+            return {}, 1
+        for column in sorted((c for c in order if widths[c][1] is not None),
+                             key=lambda c: widths[c][1] - widths[c][0]):
+            chosen[column] = widths[column][1]
+            if sum(chosen.values()) <= room:
+                return chosen, lines
+    return chosen, lines  # too many columns to fit: the row's name is pinned, the rest scroll
 
 
 def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
     """A page table as shown (``as_shown``) and laid out: the ``first`` columns (the row's name, then
     the numbers the reader came for) leftmost in that order, the leftmost pinned; long text wrapped
-    (taller rows) rather than widened. ``column_config`` adds formats, help and, where Streamlit's
-    measure cuts a cell, a width in pixels."""
+    (taller rows) rather than widened, only as far as the table needs to fit. ``column_config`` adds
+    formats, help and, where Streamlit's measure cuts a cell, a width in pixels."""
     shown = as_shown(frame)
     order = [c for c in first if c in shown] + [c for c in shown if c not in first]
     shown = shown[order]
-    wraps = {column: _wrap_width(shown[column]) for column in order}
+    given = {c: ((column_config or {}).get(c) or {}).get("width") for c in order}
+    wraps, lines = _wraps(shown, [c for c in order if not given[c]],
+                          TABLE_PX - sum(int(w) for w in given.values() if isinstance(w, int)))
     config = {}
     for position, column in enumerate(order):
         entry = dict((column_config or {}).get(column) or st.column_config.Column())
-        entry["width"] = entry.get("width") or wraps[column]
+        entry["width"] = given[column] or wraps.get(column)
         entry["pinned"] = position == 0 or None
         config[column] = entry
-    if all(width is None for width in wraps.values()):
+    if not wraps:
         return Layout(shown, config, None, "auto")
-    return Layout(shown, config, WRAP_ROW_HEIGHT, HEADER_HEIGHT + WRAP_ROW_HEIGHT * min(len(shown), WRAP_ROWS_SHOWN) + 2)
+    row = WRAP_ROW_HEIGHT + LINE_PX * (lines - WRAP_LINES[0])
+    return Layout(shown, config, row, HEADER_HEIGHT + row * min(len(shown), WRAP_ROWS_SHOWN) + 2)
 
 
 LAID_OUT_KEEP = 256  # tables laid out and kept: every table of the pages' shared views, many times over

@@ -557,7 +557,8 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
         description=f"Bar chart of {partner}'s respondents per survey wave: "
                     + "; ".join(f"{w} {t}" for w, t in zip(in_order["wave"], in_order["said"])) + ".",
         # a line per reason: one line of them all was cut at 1024 px
-        title=alt.Title("Respondents per wave", subtitle=["Smallest factor n."] + [
+        title=alt.Title("Respondents per wave", subtitle=[
+            "Each bar: the fewest who answered any one factor."] + [
             f"'{words.reason(c, k, words.Form.COUNT)}': {words.reason(c, k)}." for c in Suppression]))
     return _style(chart)
 

@@ -18,8 +18,9 @@ from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
 
 # what "beyond noise" (scores.changes' beyond_uncertainty, the alerts) rests on, for captions and notes
-BEYOND_NOISE = (f"the change passes Welch's t-test on the two waves' responses, with the false "
-                f"discovery rate held to {FDR_Q:.0%} over every change into the wave (METHOD.md)")
+BEYOND_NOISE = (f"the change is larger than chance would likely make between two waves' answers "
+                f"(Welch's t-test on the two waves' responses, with the false discovery rate held to "
+                f"{FDR_Q:.0%} over every change into the wave; METHOD.md)")
 
 
 class Form(Enum):
@@ -156,13 +157,17 @@ def no_headcount(pinned: bool) -> str:
             "the Data page.")
 
 
-# the freshness table's cell for a dataset whose rows hold no dates (partners, headcount, instrument)
-NO_DATES = "no dates"  # under "Newest date in the data": short, so the table fits 1024 px
+# the freshness table's column (``query.freshness``: a planned or future date is not freshness), and its
+# cell for rows that record no event (partners, headcount, instrument; a plan with nothing completed)
+LATEST_EVENT = "Latest event recorded"
+LATEST_EVENT_HELP = ("The newest date by today on which something in the data happened: a survey wave's start, "
+                     "a milestone completed, an issue raised or resolved. Planned and forecast dates do not count.")
+NO_DATES = "no dates"  # short, so the table fits 1024 px
 
 
 def comments_withheld(partner: str, wave: str, k: int) -> str:
-    return (f"{partner}'s comments for {wave} are not shown: fewer than {int(k)} of its people answered "
-            "(comment_k), so a comment could point to who wrote it.")
+    return (f"{partner}'s comments for {wave} are not shown: fewer than {int(k)} of its people answered, "
+            "so a comment could point to who wrote it.")
 
 
 COMMENTS_ORDER = ("Shown as written, with emails, phone numbers, web addresses and respondents' names "

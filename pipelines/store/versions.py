@@ -57,6 +57,19 @@ class Version:
     dataset: str
     source_name: str
     is_demo: bool
+    summary: str = ""
+
+    @property
+    def is_edit(self) -> bool:
+        """Made by an edit (``record_change``: an action added, edited or closed), not by a file."""
+        from pipelines.programme.actions import DATASET  # here: programme.actions imports this module
+
+        return self.dataset == DATASET
+
+    @property
+    def edit(self) -> str:
+        """An edit as its summary's head: "Added action 5 for Pipwell Ecology (Shared goals)"."""
+        return (self.summary or self.source_name).split(":")[0].rstrip(".")
 
     @property
     def label(self) -> str:
@@ -77,12 +90,13 @@ class Version:
 def all_versions(cursor) -> list[Version]:
     """Every version a view can be pinned to, oldest first: each load, and each undo."""
     rows = cursor.execute("""
-        SELECT batch_id, 'load', batch_id, loaded_at, dataset, source_name, is_demo FROM batches
+        SELECT batch_id, 'load', batch_id, loaded_at, dataset, source_name, is_demo, summary FROM batches
         UNION ALL
-        SELECT undone_version, 'undo', batch_id, undone_at, dataset, source_name, is_demo FROM batches
+        SELECT undone_version, 'undo', batch_id, undone_at, dataset, source_name, is_demo, summary FROM batches
         WHERE undone_version IS NOT NULL
         ORDER BY 1""").fetchall()
-    return [Version(int(n), Event(e), int(b), at, d, s, bool(demo)) for n, e, b, at, d, s, demo in rows]
+    return [Version(int(n), Event(e), int(b), at, d, s, bool(demo), summary or "")
+            for n, e, b, at, d, s, demo, summary in rows]
 
 
 def versions(cursor) -> pd.DataFrame:
@@ -179,6 +193,8 @@ def in_words(cursor, asof: int | None) -> str:
 def _upload(version: Version, file: bool) -> str:
     from pipelines.ingest.fields import DATASET_NOUNS  # here: ingest imports this module
 
+    if version.is_edit:  # no file, and the demo's edits are named by the banner already
+        return f"the edit \u201c{version.edit}\u201d"
     demo = " of the demo programme" if version.is_demo else ""
     named = f" ({version.source_name})" if file else ""
     return f"the {DATASET_NOUNS.get(version.dataset, version.dataset)} upload{demo}{named}"
@@ -213,9 +229,9 @@ def history_in_words(cursor) -> pd.DataFrame:
     records = []
     for v in all_versions(cursor)[::-1]:
         records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
-                        "file": v.source_name,
+                        "file": "" if v.is_edit else v.source_name,
                         "when": f"{'loaded' if v.event is Event.LOAD else 'undone'} {moment(v.at)}",
-                        "what": _event(v, file=False).capitalize()})
+                        "what": _sentence(_event(v, file=False))})
     frame = pd.DataFrame(records, columns=["number", "event", "batch", "dataset", "file", "when", "what"])
     counts = cursor.execute("""SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version,
         undone_at FROM batches""").df()
@@ -226,6 +242,11 @@ def history_in_words(cursor) -> pd.DataFrame:
     frame["now"] = [("in the data" if pd.isna(by) else f"undone {moment(at)} (number {int(by)})") if is_load else ""
                     for is_load, by, at in zip(load, frame["undone_version"], frame["undone_at"])]
     return frame[["number", "event", "batch", "dataset", "file", "when", "what", "rows", "now"]]
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter; str.capitalize would lower a partner's name."""
+    return text[:1].upper() + text[1:]
 
 
 def _rows(rows_in, accepted, rejected) -> str:

@@ -91,8 +91,8 @@ def _headcount_note(ctx: Context, source) -> tuple[str, ...]:
 
 
 def _rate_notes(ctx: Context, warning: float) -> tuple[str, ...]:
-    return (f"Response rate: respondents of the invited (headcount list). Flagged below {warning:.0%} "
-            "(participation_warning).",
+    return (f"Response rate: respondents of the invited (headcount list). Flagged below {warning:.0%}, the "
+            "rate the programme asks for (your administrator can change it).",
             f"A group with fewer than {ctx.k} respondents is given as 'fewer than {ctx.k}', never exactly; "
             f"'{ctx.k} or more' protects a smaller group.")
 
@@ -179,7 +179,7 @@ def actions(ctx: Context, source, partner: str) -> Actions:
     title = f"Agreed actions: {partner}"
     others = len(every) - len(board)
     none = (f"No actions agreed for {partner} on the factors chosen ({others} on others)." if others else
-            f"No actions agreed for {partner} yet (python -m pipelines action add).")
+            f"No actions agreed for {partner} yet: your administrator records them as the steering group agrees them.")
     note = (none if not rows else
             "Open actions with the factor's latest score; a closed one with the factor's change over the "
             f"wave after it closed (beyond noise: {words.BEYOND_NOISE}).")

@@ -217,10 +217,10 @@ def build(source, state: links.LinkState) -> OverviewView:
     fresh = source.freshness(asof)
     fresh = fresh.assign(
         dataset=fresh["dataset"].map(DATASET_LABELS),
-        newest_data=[words.NO_DATES if pd.isna(d) else str(pd.Timestamp(d).date()) for d in fresh["newest_data"]],
+        latest_event=[words.NO_DATES if pd.isna(d) else str(pd.Timestamp(d).date()) for d in fresh["latest_event"]],
     ).rename(columns={
         "dataset": "Dataset", "last_loaded": "Last loaded", "batches": "Loads",
-        "newest_data": "Newest date in the data"})
+        "latest_event": words.LATEST_EVENT})
     return OverviewView(
         context=ctx, headline=tuple(headline),
         spectrum_title=f"From cooperation to collaboration, {wave}",

@@ -20,7 +20,7 @@ from pipelines.present.views.parts import (
 )
 from pipelines.programme.factors import FACTORS, INDEX
 from pipelines.programme.factors import label as factor_label
-from pipelines.query.evidence import INDICATORS, INDICATORS_BY_NAME, MAX_POOLED, MIN_EVENTS
+from pipelines.query.evidence import INDICATORS, INDICATORS_BY_NAME, MAX_POOLED, MIN_EVENTS, Status
 from pipelines.query.scores import PROGRAMME
 
 
@@ -137,6 +137,16 @@ def _indicator_metric(ind, wave: str) -> tuple[Metric, str]:
     return Metric(ind["label"], format_indicator(ind["value"], ind["unit"]), delta, help_text, colour), counts
 
 
+def _on_card(agreed, cards: pd.DataFrame) -> bool:
+    """The agreement found too few events, and the card of its indicator says so already
+    (``words.evidence_counts``): the sentence is printed once."""
+    if Status(agreed["status"]) is not Status.TOO_FEW_EVENTS:
+        return False
+    card = cards[cards["indicator"] == agreed["indicator"]]
+    return not card.empty and words.too_few(INDICATORS_BY_NAME[agreed["indicator"]],
+                                            0 if pd.isna(card["count"].iloc[0]) else int(card["count"].iloc[0]))
+
+
 def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.DataFrame,
               evidence: pd.DataFrame, agreement: pd.DataFrame) -> tuple[tuple[str, FactorEvidence], ...]:
     mine = changes[(changes["partner"] == partner) & (changes["wave"] == ctx.wave)].set_index("factor")
@@ -158,8 +168,11 @@ def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.Dat
             score = Metric(label, f"{r['score']:.1f}", delta,
                            f"Survey score, n = {int(r['n'])}, 95% interval {r['ci_low']:.1f} to "
                            f"{r['ci_high']:.1f}.")
-        note = words.agreement_note(agree.loc[factor], ctx.k) if factor in agree.index else None
-        cards = [_indicator_metric(i, ctx.wave) for _, i in evidence[evidence["factor"] == factor].iterrows()]
+        shown = evidence[evidence["factor"] == factor]
+        note = None
+        if factor in agree.index and not _on_card(agree.loc[factor], shown):
+            note = words.agreement_note(agree.loc[factor], ctx.k)
+        cards = [_indicator_metric(i, ctx.wave) for _, i in shown.iterrows()]
         out.append((factor, FactorEvidence(
             score, caption, tuple(m for m, _ in cards), tuple(c for _, c in cards),
             note, bool(agree.loc[factor, "disagrees"]) if factor in agree.index else False)))
