@@ -243,11 +243,11 @@ def wave_axis(order: Sequence[str], title: str | None = "Survey wave", **axis) -
         labelAngle=0, labelExpr="split(datum.label, '-')", labelLineHeight=15, labelOverlap="greedy", **axis))
 
 
-def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
-    """Light band backgrounds (and their labels) along the score axis.
+def _band_layers(thresholds, *, orient: str = "y", label: bool = True, rule_to: int | None = None) -> list[alt.Chart]:
+    """Light band backgrounds (and their labels) along the score axis; on an x axis, the thresholds'
+    rules end ``rule_to`` px from the top when given (the What-if strip's names under it stay clear).
 
-    Each band is its own layer with a fixed colour, so it never shares a colour scale with
-    the partner colours of the chart it sits behind."""
+    Each band its own layer with a fixed colour: no colour scale shared with the chart's partners."""
     bands = bands_frame(thresholds)
     layers = []
     tooltip = [alt.Tooltip("label:N", title="Band")]
@@ -278,7 +278,8 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
     if orient == "y":
         layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.6).encode(y="start:Q"))
     else:
-        layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.8).encode(x="start:Q"))
+        ends = {} if rule_to is None else {"y": alt.value(0), "y2": alt.value(rule_to)}
+        layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.8).encode(x="start:Q", **ends))
     return layers
 
 
