@@ -193,3 +193,24 @@ def test_the_mark_walk_finds_a_mark_without_a_tooltip():
     assert _raw_tooltip_marks(spec | {"config": {"mark": {"tooltip": False}}}) == []
     assert _raw_tooltip_marks(spec | {"config": {"mark": {"tooltip": False}, "text": {"tooltip": True}}}) == \
         ["text ['text']"]
+
+
+def test_a_missing_change_says_why(specs):
+    """Finding 7: Brackwater's "Change since previous wave" was blank (its 2026-Q2 group is hidden)."""
+    def said(spec, partner):
+        return {r["change_text"] for r in _rows(spec) if r.get("partner") == partner and "change_text" in r}
+    assert said(specs["overview  #0: spectrum"], "Brackwater Systems") == {"not shown: 2026-Q2 hidden"}
+    assert said(specs["overview 2024-Q4 #0: spectrum"], "Programme") == {"none: no earlier wave"}
+    assert said(specs["overview  #0: spectrum"], "Northline Infrastructure") == {"-2.6"}
+    heat = next(s for n, s in specs.items() if n.startswith("compare  ") and n.endswith("heatmap"))
+    assert {r["change_text"] for r in _rows(heat) if r["partner"] == "Brackwater Systems"} == \
+        {"not shown: 2026-Q2 hidden"}
+    assert {r["change_text"] for r in _rows(heat) if r["partner"] == "Pipwell Ecology"} == {"not shown"}
+
+
+def test_no_tooltip_shows_an_empty_value(specs):
+    for name, spec in specs.items():
+        rows = _rows(spec)
+        for entry in _tooltips(spec):
+            blank = [r for r in rows if r.get(entry.get("field"), None) == ""]
+            assert not blank, f"{name}: '{entry.get('title')}' empty for {blank[0].get('partner')}"

@@ -158,10 +158,6 @@ def _interval_text(low, high) -> pd.Series:
     return text.where(low.notna() & high.notna(), "")
 
 
-def _signed(values) -> pd.Series:
-    return pd.Series(values, dtype="float64").map(lambda v: "" if pd.isna(v) else f"{v:+.1f}")
-
-
 def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     """Tooltip columns shared by every chart: score, n and interval as text."""
     out = frame.copy()
@@ -173,6 +169,7 @@ def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     out["code"] = reason.where(hidden, None).astype(object)
     out.loc[hidden & out["code"].isna(), "code"] = Suppression.SMALL_GROUP
     out["status"] = [words.reason(c, k) if h else "shown" for c, h in zip(out["code"], hidden)]
+    out.loc[hidden, ["score_text", "n_text", "interval"]] = NOT_SHOWN  # a hidden group's tooltip: not blanks
     for column in ("ci_low", "ci_high", "score"):
         out[column] = out[column].astype("float64")
     out["n"] = out["n"].astype("float64")
@@ -331,12 +328,13 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
     data = _display(index, k)
     if changes is not None and not changes.empty:
         ch = changes[changes["factor"] == "collaboration_index"]
-        ch = ch.assign(_key=ch["partner_id"].fillna(-1).astype("int64"))[["_key", "change", "beyond_uncertainty"]]
+        ch = ch.assign(_key=ch["partner_id"].fillna(-1).astype("int64"))[
+            ["_key", "change", "beyond_uncertainty", "previous_wave"]]
         data = data.assign(_key=data["partner_id"].fillna(-1).astype("int64")).merge(ch, on="_key", how="left")
     else:
-        data = data.assign(change=np.nan, beyond_uncertainty=pd.NA)
-    data["change_text"] = _signed(data["change"])
-    data["beyond"] = data["beyond_uncertainty"].map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
+        data = data.assign(change=np.nan, beyond_uncertainty=pd.NA, previous_wave=None)
+    data["change_text"] = [words.change(c, w) for c, w in zip(data["change"], data["previous_wave"])]
+    data["beyond"] = data["beyond_uncertainty"].map(lambda v: "no change to test" if pd.isna(v) else ("yes" if v else "no"))
     shown = data[~data["suppressed"].astype(bool)].sort_values("score", ascending=False)
     order = list(shown["partner"])
     lane = alt.Y("partner:N", sort=order, title=None,
@@ -569,7 +567,7 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     cells = pd.concat([factors[factors["partner_id"].notna()],
                        index[index["partner_id"].notna()].assign(factor="collaboration_index")],
                       ignore_index=True)
-    ch = changes[changes["partner_id"].notna()][["partner_id", "factor", "change", "beyond_uncertainty"]]
+    ch = changes[changes["partner_id"].notna()][["partner_id", "factor", "change", "beyond_uncertainty", "previous_wave"]]
     cells = cells.merge(ch, on=["partner_id", "factor"], how="left")
     cells = _display(cells, k)
     cells["column"] = cells["factor"].map(factor_label)
@@ -584,7 +582,8 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     cells["arrow"] = cells.apply(arrow, axis=1) if not cells.empty else pd.Series(dtype=object)
     hidden = cells["suppressed"].astype(bool)
     cells.loc[hidden, "arrow"] = [words.reason(c, k, words.Form.MARK) for c in cells.loc[hidden, "code"]]
-    cells["change_text"] = _signed(cells["change"]).to_numpy()
+    cells["change_text"] = [NOT_SHOWN if h else words.change(c, w)
+                            for h, c, w in zip(hidden, cells["change"], cells["previous_wave"])]
     cells["cell"] = np.where(hidden, NOT_SHOWN_MARK, cells["score_text"])
     cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")
     return cells

@@ -196,3 +196,12 @@ def action_moved(row, k: int) -> str:
 
 def _day(value) -> str:
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def change(value, previous_wave) -> str:
+    """A change since the previous wave as a tooltip and a chart's table say it: signed, one decimal;
+    where there is none, why (the group's previous wave hidden, or no earlier wave)."""
+    if value is not None and not pd.isna(value):
+        return f"{float(value):+.1f}"
+    return "none: no earlier wave" if previous_wave is None or pd.isna(previous_wave) else \
+        f"not shown: {previous_wave} hidden"
