@@ -10,6 +10,7 @@ import pandas as pd
 from pipelines.present import charts, slide_charts
 from pipelines.programme.factors import FACTORS
 from pipelines.query.scores import PROGRAMME, Suppression
+from tests.test_chart_layout import _contrast
 
 NORTHLINE_BLUE = "#56B4E9"  # charts.PALETTE's sky blue: 1.6:1 on the Collaborating band as drawn
 
@@ -32,19 +33,6 @@ def _svg(partner: str = "Northline", hidden: set[str] = frozenset()) -> str:
     chart = slide_charts.partner_factors(_frame(partner, hidden), partner, {partner: NORTHLINE_BLUE}, FACTORS,
                                          (50.0, 70.0), width=200.0, height=110.0)
     return charts.to_svg(chart.to_dict()).decode()
-
-
-def _luminance(colour: str) -> float:
-    def linear(c: float) -> float:
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (linear(int(colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast(a: str, b: str) -> float:
-    # WCAG 2.2's contrast ratio (its definition, not a statistic)
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 def test_the_legend_is_one_row_of_line_samples_not_a_dashed_point():
