@@ -113,8 +113,8 @@ def test_the_spectrum_draws_each_value_label_over_a_halo_in_its_bands_ink(specs)
 
 def test_the_factor_caption_names_the_marks_the_panels_draw():
     assert charts.factors_key("Kestrel Design") == (
-        "Kestrel Design: solid line; the programme: dashed line; a dot on each wave with a score, 95% intervals "
-        "shaded. \u2715 at the foot of a panel: a wave where Kestrel Design is not shown (hover for why).")
+        "Kestrel Design: solid line; the programme: dashed line; a dot on each wave with a score, a bar through it: "
+        "its 95% interval. \u2715 at the foot of a panel: a wave where Kestrel Design is not shown (hover for why).")
 
 
 def test_a_hidden_wave_is_the_cross_glyph_not_a_plus_shaped_point(specs):  # noqa: F811
@@ -166,3 +166,15 @@ def test_two_shown_waves_in_a_row_make_the_solid_line():
 def test_a_wave_without_a_row_does_not_break_the_line():
     key, path = _key_and_line(hidden=set(), missing={"2026-Q2"})
     assert key.startswith("Kestrel: solid line;") and "L" in path
+
+
+def test_each_shown_wave_of_a_lone_partner_has_its_interval_drawn():
+    """Finding 5: Brackwater's shown waves are never next to each other, and an area between them
+    drew nothing though the caption said "95% intervals shaded"; a bar through each dot is drawn."""
+    frame = pd.DataFrame(_one_factor("Kestrel", WAVES3, {"2026-Q2"}) + _one_factor(charts.PROGRAMME, WAVES3, set()))
+    spec = charts.factors_over_time(frame, "Kestrel", {"Kestrel": "#D55E00"}, (40.0, 65.0), 5,
+                                    which=["shared_goals"], waves=WAVES3)
+    svg = charts.to_svg(spec.to_dict()).decode()
+    bars = re.findall(r'<line[^>]*aria-roledescription="rule mark"[^>]*stroke="#D55E00"[^>]*>', svg)
+    assert len(bars) == 2  # 2026-Q1 and 2026-Q3; the hidden 2026-Q2 has its cross instead
+    assert "a bar through it: its 95% interval" in charts.factors_key("Kestrel", frame, WAVES3, ["shared_goals"])

@@ -147,3 +147,70 @@ def test_the_spectrum_is_read_out_partner_by_partner(specs):
     assert said == ("Each partner's collaboration index on one cooperation (0) to collaboration (100) strip, "
                     "highest first: Northline Infrastructure 77.1; Kestrel Design 72.0; Harbour Civils 68.0; "
                     "Programme 64.2; Brackwater Systems 43.1; Corvell Signalling not shown; Pipwell Ecology not shown.")
+
+
+def _marks(node, inherited=None):
+    """(mark, encoding) of every mark of a spec, a layer's encoding passed down to its marks."""
+    if isinstance(node, dict):
+        encoding = {**(inherited or {}), **node.get("encoding", {})}
+        if "mark" in node:
+            mark = node["mark"] if isinstance(node["mark"], dict) else {"type": node["mark"]}
+            yield mark, encoding
+        for key in ("layer", "concat", "hconcat", "vconcat"):
+            for child in node.get(key, []):
+                yield from _marks(child, encoding)
+        if "spec" in node:
+            yield from _marks(node["spec"], encoding)
+
+
+def _raw_tooltip_marks(spec: dict) -> list[str]:
+    """The marks that would list raw fields on hover: with no tooltip of their own, a mark takes its
+    mark type's or every mark's config, and Streamlit gives every mark ``tooltip: true``."""
+    config = spec.get("config", {})
+    found = []
+    for mark, encoding in _marks(spec):
+        if "tooltip" in encoding:
+            continue
+        said = mark.get("tooltip", config.get(mark["type"], {}).get("tooltip", config.get("mark", {}).get("tooltip", True)))
+        if said not in (False, None):
+            found.append(f"{mark['type']} {sorted(encoding)}")
+    return found
+
+
+def test_no_mark_shows_raw_fields_on_hover(specs):
+    """#23 item 3, reviewer's finding 7: a value label ("ci_high 83.1632974445 / ink #10263b"), a
+    band's label ("mid 60") and the What-if strip's names ("index 72.037 / y 112") listed their
+    fields: a mark shows the tooltip written for it, or none."""
+    for name, spec in specs.items():
+        assert not _raw_tooltip_marks(spec), f"{name}: {_raw_tooltip_marks(spec)}"
+
+
+def test_the_mark_walk_finds_a_mark_without_a_tooltip():
+    """Without the charts' config, a value label over a tooltip-less layer lists its fields."""
+    spec = {"layer": [{"mark": {"type": "text"}, "encoding": {"text": {"field": "score_text"}}},
+                      {"mark": "point", "encoding": {"tooltip": [{"field": "score_text", "title": "Score"}]}}]}
+    assert _raw_tooltip_marks(spec) == ["text ['text']"]
+    assert _raw_tooltip_marks(spec | {"config": {"mark": {"tooltip": False}}}) == []
+    assert _raw_tooltip_marks(spec | {"config": {"mark": {"tooltip": False}, "text": {"tooltip": True}}}) == \
+        ["text ['text']"]
+
+
+def test_a_missing_change_says_why(specs):
+    """Finding 7: Brackwater's "Change since previous wave" was blank (its 2026-Q2 group is hidden)."""
+    def said(spec, partner):
+        return {r["change_text"] for r in _rows(spec) if r.get("partner") == partner and "change_text" in r}
+    assert said(specs["overview  #0: spectrum"], "Brackwater Systems") == {"not shown: 2026-Q2 hidden"}
+    assert said(specs["overview 2024-Q4 #0: spectrum"], "Programme") == {"none: no earlier wave"}
+    assert said(specs["overview  #0: spectrum"], "Northline Infrastructure") == {"-2.6"}
+    heat = next(s for n, s in specs.items() if n.startswith("compare  ") and n.endswith("heatmap"))
+    assert {r["change_text"] for r in _rows(heat) if r["partner"] == "Brackwater Systems"} == \
+        {"not shown: 2026-Q2 hidden"}
+    assert {r["change_text"] for r in _rows(heat) if r["partner"] == "Pipwell Ecology"} == {"not shown"}
+
+
+def test_no_tooltip_shows_an_empty_value(specs):
+    for name, spec in specs.items():
+        rows = _rows(spec)
+        for entry in _tooltips(spec):
+            blank = [r for r in rows if r.get(entry.get("field"), None) == ""]
+            assert not blank, f"{name}: '{entry.get('title')}' empty for {blank[0].get('partner')}"

@@ -9,6 +9,7 @@ import altair as alt
 import pytest
 
 from pipelines.present import charts, whatif_strip
+from tests.test_chart_words import _walk
 
 THRESHOLDS = (40.0, 65.0)
 OTHERS = {"Northline Infrastructure": 47.25, "Harbour Civils": 71.5, "Pipwell Ecology": 33.0,
@@ -145,7 +146,7 @@ def test_a_large_programme_names_its_ends_and_the_partners_either_side_of_the_pr
     assert set(named(middle)) == {"Partner 195", "Partner 064"} and BIG["Partner 195"] <= 50.0 < BIG["Partner 064"]
     assert named(middle)["Partner 195"]["align"] == "right" and named(middle)["Partner 064"]["align"] == "left"
     rows = spec["datasets"]["whatif-others"]
-    assert len(rows) == 200 and rows[0]["group"] == "200 other partners (4 named; the rest on hover)"
+    assert len(rows) == 200 and rows[0]["group"] == "200 other partners; 4 named; hover for others"
     assert {r["partner"] for r in rows if r["picked"]} == set(named(spec))
     # only those names are written on the chart; every partner is a dot that says who it is
     svg = charts.to_svg(spec).decode()
@@ -236,3 +237,37 @@ def test_a_name_inside_one_band_is_outlined_in_that_band():
     svg = charts.to_svg(spec).decode()
     assert re.findall(r'<text[^>]*stroke="([^"]+)"[^>]*>Ely \(90\.0\)</text>', svg) == [
         charts.band_drawn("collaborating")]
+
+
+# the reviewer's Harbour scenario (finding 9): it lands at 72.5, between Brackwater and the two above it
+HARBOUR = dict(partner="Harbour Civils", now=68.5, projected=72.5, thresholds=(50.0, 70.0), others={
+    "Brackwater Systems": 42.6, "Kestrel Design": 73.4, "Northline Infrastructure": 77.1})
+
+
+def test_the_partners_beside_the_scenario_are_named_before_the_ends():
+    spec = whatif_strip.whatif_strip_spec(**strip_args(**HARBOUR))
+    assert set(named(spec)) == {"Kestrel Design", "Northline Infrastructure"}  # not only Brackwater, far off
+    kestrel = named(spec)["Kestrel Design"]
+    assert kestrel["align"] == "right" and kestrel["label_y"] >= whatif_strip._LANDING_Y  # under the scenario's line
+
+
+def test_the_others_legend_is_short_lines():
+    """At 1024 px about 16 characters fit beside the partner's legend: "(1 named;" was cut there."""
+    spec = whatif_strip.whatif_strip_spec(**strip_args(**HARBOUR))
+    group = spec["datasets"]["whatif-others"][0]["group"]
+    assert group == "3 other partners; 2 named; hover for others"
+    legend = next(v["legend"] for k, v in _walk(spec) if k == "color" and isinstance(v, dict) and v.get("legend"))
+    assert legend["labelExpr"] == "split(datum.label, '; ')"
+    big = whatif_strip.whatif_strip_spec(**strip_args(others=BIG))["datasets"]["whatif-others"][0]["group"]
+    assert max(len(line) for line in big.split("; ")) == len("200 other partners")
+    svg = charts.to_svg(spec).decode()
+    assert all(f">{line}</tspan>" in svg or f">{line}</text>" in svg for line in group.split("; "))
+
+
+def test_the_band_rules_stop_above_the_names():
+    spec = whatif_strip.whatif_strip_spec(**strip_args(**HARBOUR))
+    rules = [layer for layer in spec["layer"] if layer.get("mark", {}).get("strokeDash") == [4, 3]
+             and layer["mark"].get("type") == "rule" and "y2" in layer.get("encoding", {})]
+    assert [r["encoding"]["y2"] for r in rules] == [{"value": whatif_strip._SWARM_Y + 8}]
+    assert min(r["label_y"] for r in named(spec).values()) > whatif_strip._SWARM_Y + 8
+

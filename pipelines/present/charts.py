@@ -14,9 +14,8 @@ Conventions every chart follows
   its tooltips' columns and words, a hidden group's cells "not shown"; the page shows it one
   click away under the chart (``table_of``).
 
-The rows each chart draws come from the view models (``present.views``), in their order;
-``heatmap_frame`` only lays the query layer's cells out for the heatmap. The What-if strip
-is in ``whatif_strip``; the compact charts of the steering pack in ``slide_charts``.
+The rows each chart draws come from the view models (``present.views``), in their order; ``heatmap_frame`` only
+lays the query layer's cells out for the heatmap. The What-if strip is in ``whatif_strip``; the pack's in ``slide_charts``.
 """
 from __future__ import annotations
 
@@ -79,9 +78,7 @@ def haloed_text(chart: alt.Chart, thresholds: tuple[float, float], at: str, *, m
 
 
 HEAT_COLOURS: dict[str, str] = {
-    "cooperating": "#deebf7", "transitioning": "#9ecae1", "collaborating": "#3182bd",
-    "not shown": "#f0f0f0",
-}
+    "cooperating": "#deebf7", "transitioning": "#9ecae1", "collaborating": "#3182bd", "not shown": "#f0f0f0"}
 FONT = "Source Sans Pro, Arial, sans-serif"
 NOT_SHOWN_MARK = "✕"  # a hidden group's place in a cell or on an axis; the reason beside it is short
 NOT_SHOWN = "not shown"  # a hidden group's cell in a chart's table
@@ -134,6 +131,8 @@ def bands_frame(thresholds: tuple[float, float]) -> pd.DataFrame:
 
 CONFIG = alt.Config(
     font=FONT,
+    # a mark shows its own tooltip or none (Streamlit's default ``tooltip: true`` listed raw fields)
+    mark=alt.MarkConfig(tooltip=False),
     axis=alt.AxisConfig(labelFontSize=14, titleFontSize=15, labelLimit=260, gridOpacity=0.5),
     legend=alt.LegendConfig(labelFontSize=14, titleFontSize=14, labelLimit=320, symbolSize=160),
     title=alt.TitleConfig(fontSize=18, anchor="start", subtitleFontSize=14),
@@ -154,15 +153,9 @@ def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def _interval_text(low, high) -> pd.Series:
-    low = pd.Series(low, dtype="float64")
-    high = pd.Series(high, dtype="float64")
+    low, high = pd.Series(low, dtype="float64"), pd.Series(high, dtype="float64")
     text = low.round(1).map("{:.1f}".format) + " to " + high.round(1).map("{:.1f}".format)
     return text.where(low.notna() & high.notna(), "")
-
-
-def _signed(values) -> pd.Series:
-    values = pd.Series(values, dtype="float64")
-    return values.map(lambda v: "" if pd.isna(v) else f"{v:+.1f}")
 
 
 def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -176,6 +169,7 @@ def _display(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     out["code"] = reason.where(hidden, None).astype(object)
     out.loc[hidden & out["code"].isna(), "code"] = Suppression.SMALL_GROUP
     out["status"] = [words.reason(c, k) if h else "shown" for c, h in zip(out["code"], hidden)]
+    out.loc[hidden, ["score_text", "n_text", "interval"]] = NOT_SHOWN  # a hidden group's tooltip: not blanks
     for column in ("ci_low", "ci_high", "score"):
         out[column] = out[column].astype("float64")
     out["n"] = out["n"].astype("float64")
@@ -249,11 +243,11 @@ def wave_axis(order: Sequence[str], title: str | None = "Survey wave", **axis) -
         labelAngle=0, labelExpr="split(datum.label, '-')", labelLineHeight=15, labelOverlap="greedy", **axis))
 
 
-def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[alt.Chart]:
-    """Light band backgrounds (and their labels) along the score axis.
+def _band_layers(thresholds, *, orient: str = "y", label: bool = True, rule_to: int | None = None) -> list[alt.Chart]:
+    """Light band backgrounds (and their labels) along the score axis; on an x axis, the thresholds'
+    rules end ``rule_to`` px from the top when given (the What-if strip's names under it stay clear).
 
-    Each band is its own layer with a fixed colour, so it never shares a colour scale with
-    the partner colours of the chart it sits behind."""
+    Each band its own layer with a fixed colour: no colour scale shared with the chart's partners."""
     bands = bands_frame(thresholds)
     layers = []
     tooltip = [alt.Tooltip("label:N", title="Band")]
@@ -284,7 +278,8 @@ def _band_layers(thresholds, *, orient: str = "y", label: bool = True) -> list[a
     if orient == "y":
         layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.6).encode(y="start:Q"))
     else:
-        layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.8).encode(x="start:Q"))
+        ends = {} if rule_to is None else {"y": alt.value(0), "y2": alt.value(rule_to)}
+        layers.append(rules.mark_rule(color="#1d3b57", strokeDash=[4, 3], opacity=0.8).encode(x="start:Q", **ends))
     return layers
 
 
@@ -311,8 +306,7 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
             x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Collaboration index (0-100)"),
             y2="ci_high:Q", tooltip=tooltip),
         alt.Chart(shown).mark_line(color=PROGRAMME_COLOUR, strokeWidth=3).encode(x=x, y=y),
-        alt.Chart(shown).mark_point(color=PROGRAMME_COLOUR, filled=True, size=110).encode(
-            x=x, y=y, tooltip=tooltip),
+        alt.Chart(shown).mark_point(color=PROGRAMME_COLOUR, filled=True, size=110).encode(x=x, y=y, tooltip=tooltip),
     ]
     if not hidden.empty:
         layers.append(alt.Chart(hidden).mark_text(text=f"{NOT_SHOWN_MARK} not shown", fontSize=13, color="#8a2d2d",
@@ -337,13 +331,13 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
     data = _display(index, k)
     if changes is not None and not changes.empty:
         ch = changes[changes["factor"] == "collaboration_index"]
-        ch = ch.assign(_key=ch["partner_id"].fillna(-1).astype("int64"))[["_key", "change", "beyond_uncertainty"]]
+        ch = ch.assign(_key=ch["partner_id"].fillna(-1).astype("int64"))[
+            ["_key", "change", "beyond_uncertainty", "previous_wave"]]
         data = data.assign(_key=data["partner_id"].fillna(-1).astype("int64")).merge(ch, on="_key", how="left")
     else:
-        data = data.assign(change=np.nan, beyond_uncertainty=pd.NA)
-    data["change_text"] = _signed(data["change"])
-    data["beyond"] = data["beyond_uncertainty"].map(
-        lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
+        data = data.assign(change=np.nan, beyond_uncertainty=pd.NA, previous_wave=None)
+    data["change_text"] = [words.change(c, w) for c, w in zip(data["change"], data["previous_wave"])]
+    data["beyond"] = data["beyond_uncertainty"].map(lambda v: "no change to test" if pd.isna(v) else ("yes" if v else "no"))
     shown = data[~data["suppressed"].astype(bool)].sort_values("score", ascending=False)
     order = list(shown["partner"])
     lane = alt.Y("partner:N", sort=order, title=None,
@@ -384,6 +378,8 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
 # (``factors_key``) is made from them, so the two cannot drift apart.
 PARTNER_DASH, PROGRAMME_DASH = (1, 0), (5, 3)
 LINE_WORDS = {PARTNER_DASH: "solid line", PROGRAMME_DASH: "dashed line"}
+# a bar through each dot, not a shaded area: an area between waves not next to each other draws nothing
+INTERVAL_WORDS = "a dot on each wave with a score, a bar through it: its 95% interval"
 HIDDEN_WAVE_COLOUR = "#8a2d2d"
 
 
@@ -411,7 +407,7 @@ def factors_key(partner: str, factors: pd.DataFrame | None = None, waves: Sequen
         return LINE_WORDS[dash] if _joined(factors, name, waves, which) else "dots only (no two waves in a row shown)"
 
     return (f"{partner}: {drawn(partner, PARTNER_DASH)}; the programme: {drawn(PROGRAMME, PROGRAMME_DASH)}; "
-            f"a dot on each wave with a score, 95% intervals shaded. {NOT_SHOWN_MARK} at the foot of a panel: "
+            f"{INTERVAL_WORDS}. {NOT_SHOWN_MARK} at the foot of a panel: "
             f"a wave where {partner} is not shown (hover for why).")
 
 
@@ -430,7 +426,7 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     which fit the page at 1024 px (small multiples keep their size: they cannot be fitted to it).
 
     ``factors``: ``scores.factor_scores`` rows of this partner and the programme. Lines
-    with 95% interval bands; a suppressed wave of the partner is a marked cross at the
+    and dots with a 95% interval bar through each; a suppressed wave of the partner is a marked cross at the
     foot of its panel with the reason in the tooltip."""
     which = list(which or FACTORS)
     data = _display(factors[factors["factor"].isin(which)], k)
@@ -452,14 +448,13 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
         rows = data[data["factor"] == factor]
         shown = rows[~rows["suppressed"].astype(bool)]
         hidden = rows[rows["suppressed"].astype(bool) & (rows["partner"] == partner)].assign(y=3.0)
-        thresholds_frame = pd.DataFrame({"y": [low, high], "label": [f"{low:g}", f"{high:g}"]})
         layers = _band_layers(thresholds, label=False) + [
-            alt.Chart(thresholds_frame).mark_text(align="left", dx=2, dy=-6, fontSize=11,
-                                                  color="#1d3b57").encode(
+            alt.Chart(pd.DataFrame({"y": [low, high], "label": [f"{low:g}", f"{high:g}"]})).mark_text(
+                align="left", dx=2, dy=-6, fontSize=11, color="#1d3b57").encode(
                 y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), x=alt.value(0), text="label:N"),
-            alt.Chart(rows).mark_area(opacity=0.18).encode(
+            alt.Chart(shown).mark_rule(strokeWidth=3, opacity=0.55).encode(
                 x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
-                y2="ci_high:Q", color=colour),
+                y2="ci_high:Q", color=colour, tooltip=tooltip),
             alt.Chart(rows).mark_line(strokeWidth=2.5).encode(
                 x=x, y=y, color=legend_colour,
                 strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value(list(PROGRAMME_DASH)),
@@ -496,17 +491,15 @@ def factor_profile(factors: pd.DataFrame, partner: str, colours: dict[str, str],
     mine = data[data["partner"] == partner]
     programme = data[(data["partner"] == PROGRAMME) & ~data["suppressed"].astype(bool)]
     shown = mine[~mine["suppressed"].astype(bool)]
-    hidden = mine[mine["suppressed"].astype(bool)].assign(x=1.0,
-                                                           label=lambda f: f"{NOT_SHOWN_MARK} not shown: " + f["status"])
+    hidden = mine[mine["suppressed"].astype(bool)].assign(x=1.0, label=lambda f: f"{NOT_SHOWN_MARK} not shown: "
+                                                           + f["status"])
     colour = colours.get(partner, PALETTE[0])
     layers = _band_layers(thresholds, orient="x")
     layers += [
-        alt.Chart(programme).mark_tick(color=PROGRAMME_COLOUR, thickness=4, size=34).encode(
-            x=x, y=y, tooltip=tooltip),
+        alt.Chart(programme).mark_tick(color=PROGRAMME_COLOUR, thickness=4, size=34).encode(x=x, y=y, tooltip=tooltip),
         alt.Chart(shown).mark_rule(color=colour, strokeWidth=4).encode(
             x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 100])), x2="ci_high:Q", y=y, tooltip=tooltip),
-        alt.Chart(shown).mark_point(color=colour, filled=True, size=300, opacity=1).encode(
-            x=x, y=y, tooltip=tooltip),
+        alt.Chart(shown).mark_point(color=colour, filled=True, size=300, opacity=1).encode(x=x, y=y, tooltip=tooltip),
         alt.Chart(shown).mark_text(align="right", dx=-8, fontSize=15, fontWeight="bold",
                                    color=colour).encode(x="ci_low:Q", y=y, text="score_text:N"),
     ]
@@ -541,8 +534,7 @@ def respondents_per_wave(index: pd.DataFrame, partner: str, colours: dict[str, s
     layers = [
         alt.Chart(pd.DataFrame({"k": [k], "label": [f"k = {k}: smallest group shown"]})).mark_rule(
             color="#8a2d2d", strokeDash=[4, 3]).encode(y=alt.Y("k:Q", scale=alt.Scale(domain=[0, top]))),
-        alt.Chart(shown).mark_bar(color=colours.get(partner, PALETTE[0]), size=28).encode(
-            x=x, y=y, tooltip=tooltip),
+        alt.Chart(shown).mark_bar(color=colours.get(partner, PALETTE[0]), size=28).encode(x=x, y=y, tooltip=tooltip),
         alt.Chart(shown).mark_text(dy=-8, fontSize=13).encode(x=x, y=y, text="n_text:N"),
     ]
     if not hidden.empty:
@@ -579,7 +571,7 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     cells = pd.concat([factors[factors["partner_id"].notna()],
                        index[index["partner_id"].notna()].assign(factor="collaboration_index")],
                       ignore_index=True)
-    ch = changes[changes["partner_id"].notna()][["partner_id", "factor", "change", "beyond_uncertainty"]]
+    ch = changes[changes["partner_id"].notna()][["partner_id", "factor", "change", "beyond_uncertainty", "previous_wave"]]
     cells = cells.merge(ch, on=["partner_id", "factor"], how="left")
     cells = _display(cells, k)
     cells["column"] = cells["factor"].map(factor_label)
@@ -594,7 +586,8 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     cells["arrow"] = cells.apply(arrow, axis=1) if not cells.empty else pd.Series(dtype=object)
     hidden = cells["suppressed"].astype(bool)
     cells.loc[hidden, "arrow"] = [words.reason(c, k, words.Form.MARK) for c in cells.loc[hidden, "code"]]
-    cells["change_text"] = _signed(cells["change"]).to_numpy()
+    cells["change_text"] = [NOT_SHOWN if h else words.change(c, w)
+                            for h, c, w in zip(hidden, cells["change"], cells["previous_wave"])]
     cells["cell"] = np.where(hidden, NOT_SHOWN_MARK, cells["score_text"])
     cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")
     return cells

@@ -25,10 +25,12 @@ INK = "#1F2328"
 def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str],
                     factors: Sequence[str], thresholds: tuple[float, float], *,
                     width: float, height: float, columns: int = 3):
-    """Compact small multiples for a slide: each factor over time, the partner (its colour,
-    shaded 95% interval) against the programme (grey, dashed), one shared 0-100 axis, the
-    bands behind. Same frames and colours as ``charts.factors_over_time``; a wave where the
-    partner's group is hidden is marked as the page marks it (``charts.hidden_wave_marks``)."""
+    """Compact small multiples for a slide: each factor over time, the partner (its colour, a
+    95% interval bar through each dot, as the page draws them) against the programme (grey,
+    dashed), one shared 0-100 axis, the bands behind. Same frames and colours as
+    ``charts.factors_over_time``; a wave where the partner's group is hidden is marked as the page
+    marks it (``charts.hidden_wave_marks``). The partner's marks are cased in ``INK``: a light
+    partner colour (Northline's sky blue) on the Collaborating band is under 3:1 (WCAG 1.4.11)."""
     data = frame.copy()
     data["panel"] = data["factor"].map(factor_label)
     data["date"] = pd.to_datetime(data["wave_start"])
@@ -37,11 +39,14 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     data["ci_high"] = data["ci_high"].astype("float64")
     panels = [factor_label(f) for f in factors]
     names = [partner, PROGRAMME]
-    color = alt.Color("partner:N", title=None, scale=alt.Scale(
-        domain=names, range=[colours.get(partner, ACCENT), "#8A8A8A"]),
-        legend=alt.Legend(orient="top", direction="horizontal", symbolStrokeWidth=4))
-    dash = alt.StrokeDash("partner:N", legend=None, scale=alt.Scale(domain=names,
-                                                                    range=[list(PARTNER_DASH), list(PROGRAMME_DASH)]))
+    colour = colours.get(partner, ACCENT)
+    # one legend of line samples, each in its colour and dash (a point's legend symbol took the
+    # dash as a cog)
+    legend = alt.Legend(orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4, title=None)
+    scale = alt.Scale(domain=names, range=[colour, "#8A8A8A"])
+    color = alt.Color("partner:N", title=None, scale=scale, legend=legend)
+    dash = alt.StrokeDash("partner:N", title=None, legend=legend, scale=alt.Scale(
+        domain=names, range=[list(PARTNER_DASH), list(PROGRAMME_DASH)]))
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False,
                                                   labelFontSize=14))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
@@ -55,20 +60,25 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     own = data[data["partner"] == partner]
     hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
     data["cross"] = np.where((data["partner"] == partner) & data["date"].isin(hidden_dates), 4.0, np.nan)
+    mine = alt.Chart().transform_filter(alt.datum.partner == partner)
+    interval = mine.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)").mark_rule().encode(
+        x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q")
     chart = alt.layer(
         *band_layers,
-        alt.Chart().transform_filter(alt.datum.partner == partner).mark_area(
-            opacity=0.22, color=colours.get(partner, ACCENT)).encode(
-            x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q"),
-        alt.Chart().mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=36, filled=True)).encode(
-            x=x, y=y, color=color, strokeDash=dash),
+        interval.mark_rule(color=INK, strokeWidth=5, strokeCap="butt"),
+        interval.mark_rule(color=colour, strokeWidth=3, strokeCap="butt"),
+        mine.mark_line(color=INK, strokeWidth=5).encode(x=x, y=y),
+        alt.Chart().mark_line(strokeWidth=3).encode(x=x, y=y, color=color, strokeDash=dash),
+        alt.Chart().mark_point(size=36, filled=True, opacity=1, stroke=INK, strokeWidth=1).encode(
+            x=x, y=y, color=alt.Color("partner:N", scale=scale, legend=None)),
         hidden_wave_marks(alt.Chart().transform_filter("isValid(datum.cross)"), x, alt.Y("cross:Q")),
         data=data,
     ).properties(width=width, height=height)
+    # each panel its own year axis: a facet's shared one stood under the empty sixth cell
     return _style(chart.facet(facet=alt.Facet("panel:N", sort=panels, title=None,
                                               header=alt.Header(labelFontSize=14, labelFontWeight="normal",
                                                                 labelAnchor="start", labelLimit=width + 16)),
-                              columns=columns, spacing={"row": 12, "column": 18}))
+                              columns=columns, spacing={"row": 12, "column": 18}).resolve_axis(x="independent"))
 
 
 def movers_bars(bars: pd.DataFrame, colours: Mapping[str, str], *, lanes: int, width: float,

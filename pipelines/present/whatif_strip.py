@@ -108,8 +108,9 @@ def _whatif_strip_data(partner: str, now: float, projected: float,
     crossed = max(0, -(-(_LANDING_Y - names_top) // _LABEL_ROW))
     named = _strip_names(ranked, target, 1 + (_STRIP_HEIGHT - 12 - names_top) // _LABEL_ROW, crossed)
     some = len(named) < len(ranked)  # then the named dots are darker, to find them in the crowd
+    # a line each (the legend splits at "; "): one line was cut at 1024 px, where ~16 characters fit
     group = (f"{len(ranked)} other partner{'s' if len(ranked) != 1 else ''}"
-             + (f" ({len(named)} named; the rest on hover)" if some else ""))
+             + (f"; {len(named)} named; hover for others" if some else ""))
     rows = []
     for i, ((value, name), lane) in enumerate(zip(ranked, lanes)):
         row = {"partner": name, "index": value, "y": _SWARM_Y - _LANE * lane, "group": group,
@@ -157,13 +158,17 @@ def _strip_names(ranked: list[tuple[float, str]], projected: float | None, rows:
     sides = {i: _name_sides(v, name, centre) for i, (v, name) in enumerate(ranked)}
     stairs = sorted((i for i in sides if sides[i]),
                     key=lambda i: (sides[i][0][0] == "left", ranked[i][0] * (1 if sides[i][0][0] == "right" else -1)))
-    line = [(crossed - 1, projected, (projected, projected))] if projected is not None and crossed else []
+    # the line in each row it crosses, as a name no wider than itself: a name keeps ``gap`` from it
+    # there (checked as a leader only, one 0.3 px from a name's last letter ran through it)
+    line = [(row, projected, (projected, projected)) for row in range(crossed)] if projected is not None else []
     every = _place_names(ranked, stairs, sides, rows, line)
     if len(every) == len(ranked):
         return every
     below = max((i for i, (v, _) in enumerate(ranked) if v <= centre), default=None)
     above = min((i for i, (v, _) in enumerate(ranked) if v > centre), default=None)
-    wanted = dict.fromkeys(i for i in (below, above, 0, len(ranked) - 1) if i is not None)
+    # the nearer of the two first: the partner the scenario would pass (or trail) is the one asked about
+    near = sorted((i for i in (below, above) if i is not None), key=lambda i: abs(ranked[i][0] - centre))
+    wanted = dict.fromkeys([*near, 0, len(ranked) - 1])
     return _place_names(ranked, wanted, sides, rows, line)
 
 
@@ -181,7 +186,7 @@ def _name_sides(value: float, name: str, centre: float) -> list[tuple[str, tuple
 def _place_names(ranked, positions, sides, rows: int, lines=()) -> dict[int, tuple[str, str, int, float]]:
     """Each name on the first of its ``sides`` and in the first row where it meets no name
     already there, crosses no leader line of a name in a lower row and is crossed by none of its
-    own (nor one of ``lines``: (row it reaches, x, (x, x))); a name that fits nowhere is left to
+    own (nor one of ``lines``: (a row it crosses, x, (x, x)), one entry per row); a name that fits nowhere is left to
     its tooltip (and the chart's table)."""
     gap = 4 * 100 / _PLOT_PX
     placed: dict[int, tuple[str, str, int, float]] = {}
@@ -230,7 +235,7 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
             # no title: a programme with no other partner shows no legend (a blank one, as
             # vl-convert cannot draw a legend with neither title nor entries)
             legend=alt.Legend(title=" ", titleFontSize=1, titlePadding=0, orient="bottom",
-                              labelLimit=420))),
+                              labelLimit=420, labelExpr="split(datum.label, '; ')"))),
         tooltip=other_tooltip)
     # haloed: a band's rule or another's leader may run past a name. A name reaching into the
     # next band takes its halo from the lightest band under its letters (where it starts on the
@@ -259,7 +264,7 @@ def _whatif_strip_layers(partner: str, thresholds: tuple[float, float], wave: st
     own_text = alt.Chart(own).transform_filter(alt.datum.what != "now").mark_text(
         baseline="bottom", dy=-11, fontSize=13, fontWeight="bold", color=colour).encode(
         x="index:Q", y=alt.value(_OWN_Y), text="partner:N")
-    return _style(alt.layer(*_band_layers(thresholds, orient="x"), axis, landing, arrow, own_marks, own_text,
+    return _style(alt.layer(*_band_layers(thresholds, orient="x", rule_to=_SWARM_Y + 8), axis, landing, arrow, own_marks, own_text,
                             leaders, other_marks, *other_text)
                   .resolve_scale(color="independent", shape="independent")
                   .properties(width=760, height=_STRIP_HEIGHT))

@@ -249,3 +249,12 @@ TRUST_TERMS = ("Held-back check: each later wave was forecast from the waves bef
                "average, whichever came closest. One-sided p is how often chance alone would give the model an "
                "advantage this large if it were really no better; a projection is shown only when it is below "
                f"{whatif.BEATS_NAIVE_P:g} over at least {whatif.MIN_HELD_BACK} forecasts (METHOD.md, section 8).")
+
+
+def change(value, previous_wave) -> str:
+    """A change since the previous wave as a tooltip and a chart's table say it: signed, one decimal;
+    where there is none, why (the group's previous wave hidden, or no earlier wave)."""
+    if value is not None and not pd.isna(value):
+        return f"{float(value):+.1f}"
+    return "none: no earlier wave" if previous_wave is None or pd.isna(previous_wave) else \
+        f"not shown: {previous_wave} hidden"

@@ -1,0 +1,64 @@
+"""The pack's partner slides' factor panels (reviewer's finding 15): one legend of line samples, a
+year axis under each panel and none under the empty sixth place, the partner's marks visible on
+every band (WCAG 1.4.11: 3:1 for graphics), its interval drawn at every shown wave."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from pipelines.present import charts, slide_charts
+from pipelines.programme.factors import FACTORS
+from pipelines.query.scores import PROGRAMME, Suppression
+from tests.test_chart_layout import _contrast
+
+NORTHLINE_BLUE = "#56B4E9"  # charts.PALETTE's sky blue: 1.6:1 on the Collaborating band as drawn
+
+
+def _frame(partner: str, hidden: set[str] = frozenset()) -> pd.DataFrame:
+    rows = []
+    for name in (partner, PROGRAMME):
+        for f in FACTORS:
+            for i, (wave, start) in enumerate((("2025-Q1", "2025-01-01"), ("2025-Q3", "2025-07-01"),
+                                               ("2026-Q1", "2026-01-01"))):
+                gone = name == partner and wave in hidden
+                rows.append(dict(partner=name, factor=f, wave=wave, wave_start=start,
+                                 score=None if gone else 75.0 + i, n=None if gone else 9,
+                                 ci_low=None if gone else 68.0, ci_high=None if gone else 82.0, suppressed=gone,
+                                 suppression_reason=Suppression.SMALL_GROUP if gone else None))
+    return pd.DataFrame(rows)
+
+
+def _svg(partner: str = "Northline", hidden: set[str] = frozenset()) -> str:
+    chart = slide_charts.partner_factors(_frame(partner, hidden), partner, {partner: NORTHLINE_BLUE}, FACTORS,
+                                         (50.0, 70.0), width=200.0, height=110.0)
+    return charts.to_svg(chart.to_dict()).decode()
+
+
+def test_the_legend_is_one_row_of_line_samples_not_a_dashed_point():
+    spec = slide_charts.partner_factors(_frame("Northline"), "Northline", {"Northline": NORTHLINE_BLUE}, FACTORS,
+                                        (50.0, 70.0), width=200.0, height=110.0).to_dict()
+    svg = charts.to_svg(spec).decode()
+    assert svg.count('class="mark-group role-legend"') == 1  # colour and dash: one legend
+    legends = [v for layer in spec["spec"]["layer"] for k, v in layer.get("encoding", {}).items()
+               if k in ("color", "strokeDash") and v.get("legend")]
+    assert {(lg["legend"]["symbolType"], lg["legend"]["symbolStrokeWidth"]) for lg in legends} == {("stroke", 4)}
+
+
+def test_a_year_axis_under_each_panel_and_none_under_the_empty_place():
+    svg = _svg()
+    assert len(re.findall(r">2025</text>", svg)) == 5  # five panels; a shared axis stood under 3 columns
+
+
+def test_the_partners_marks_are_cased_dark_enough_on_every_band():
+    svg = _svg()
+    assert _contrast(NORTHLINE_BLUE, charts.band_drawn("collaborating")) < 3  # why they are cased
+    assert all(_contrast(slide_charts.INK, charts.band_drawn(b)) >= 3 for b in charts.BAND_COLOURS)
+    casings = re.findall(r'aria-roledescription="line mark"[^>]*stroke="#1F2328" stroke-width="5"', svg)
+    assert len(casings) == 5
+
+
+def test_each_shown_wave_has_its_interval_bar_even_alone():
+    svg = _svg(hidden={"2025-Q3"})  # 2025-Q1 and 2026-Q1 shown, never next to each other
+    bars = re.findall(r'<line[^>]*aria-roledescription="rule mark"[^>]*stroke="#56B4E9"', svg)
+    assert len(bars) == 2 * 5
