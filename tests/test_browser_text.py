@@ -113,7 +113,7 @@ def test_a_hostile_partner_name_from_a_file_is_text_on_every_page(app_server, wa
     watched.assert_inert()
 
     text = watched.open(_link(app_server, "partner", partner=HOSTILE))
-    assert f"Not shown for {HOSTILE}:" in text and f"{HOSTILE}: solid line; the programme" in text
+    assert f"Not shown for {HOSTILE}:" in text and f"{HOSTILE}: dots only (no two waves in a row shown); the programme" in text
     watched.assert_inert()
     screenshot(watched.page, "text-partner-profile")
 

@@ -158,7 +158,7 @@ def test_partner_profile(demo, rendered, cursor, query):
             "Agreed actions: Kestrel Design", "Kestrel Design: question by question, 2026-Q2"]
     slides = check(model, cursor)
     assert metrics(at)[:3] == headline(model)
-    assert shown(next(c.value for c in at.caption if "solid line" in c.value)) == model.factors_caption
+    assert shown(next(c.value for c in at.caption if "; the programme: " in c.value)) == model.factors_caption
     if query["partner"] == "Pipwell Ecology":
         assert any("fewer than 5 responses \u2014 not shown" in n for s in slides for n in s.notes)
 
