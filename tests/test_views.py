@@ -145,17 +145,34 @@ def test_overview_headline_hidden_groups_and_movers(source):
         ("Programme band", "Transitioning", None), ("Partners shown", "4 of 6", None)]
     assert view.hidden == (("Brackwater Systems", "hidden so a smaller group cannot be worked out by subtraction"),
                            ("Pipwell Ecology", "fewer than 5 responses"))
-    assert list(view.movers.columns) == ["Partner", "Measure", "From", "To", "Change", "Beyond noise"]
-    assert view.movers.iloc[0].tolist() == ["Northline Infrastructure", "Mutual accountability", 68.1, 84.1, 16.0,
-                                            "no"]
+    assert list(view.movers.columns) == ["Partner", "Measure", "From 2026-Q1 (n)", "To 2026-Q2 (n)", "Change",
+                                         "Beyond noise"]
+    assert view.movers.iloc[0].tolist() == ["Northline Infrastructure", "Mutual accountability", "68.1 (n 13)",
+                                            "84.1 (n 11)", "+16.0", "no"]
     assert len(view.movers) == 8
 
 
 def test_overview_movers_table_on_the_slide_is_the_page_s(source):
     view = build(source, page="overview", wave="2026-Q2")
     table = view.movers_panels[1].table
-    assert [list(r[:2]) for r in table.rows] == view.movers[["Partner", "Measure"]].values.tolist()
-    assert table.rows[0][3] == "84.1 (n 11)" and table.bold[2]  # the index row is bold
+    assert table.columns == tuple(view.movers.columns)
+    assert [list(r) for r in table.rows] == view.movers.values.tolist()
+    assert table.bold == (False, False, True, False, False, False, False, False)  # the index row
+
+
+def test_the_movers_open_the_overview_they_are_on(source):
+    view = build(source, page="overview", wave="2026-Q3")
+    assert [(p.kind, p.link) for p in view.movers_panels] == [("movers", "overview?wave=2026-Q3"),
+                                                             ("movers_table", "overview?wave=2026-Q3")]
+
+
+def test_a_partner_shown_now_but_not_before_says_what_is_missing(source):
+    view = build(source, page="overview", wave="2026-Q3")
+    bars = view.movers_panels[0].chart.args[0].set_index("partner")["label"]
+    assert bars["Brackwater Systems"] == "no change: 2026-Q2 not shown"
+    assert bars["Corvell Signalling"] == "not shown"  # hidden in 2026-Q3 itself
+    assert bars["Harbour Civils"] == "+9.2  beyond noise"
+    assert view.movers_panels[0].notes[-1] == "Brackwater Systems: shown in 2026-Q3; no change, 2026-Q2 not shown."
 
 
 def test_overview_alerts_are_the_alerts_command_s(tmp_path):
