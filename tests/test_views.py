@@ -380,8 +380,20 @@ def test_programme_pack_panels_in_order(source):
     kinds = [p.kind for p in view.panels]
     assert kinds[:9] == ["index_over_time", "spectrum", "participation", "heatmap", "ratings", "rating_pairs",
                          "movers", "movers_table", "partner"]
-    assert kinds.count("partner") == 6 and kinds.count("actions") == 5 and kinds[-3:] == ["whatif", "whatif_delivery", "appendix"]
-    assert len(view.appendix.table.rows) == 8 * 7
+    assert kinds.count("partner") == 6 and kinds.count("actions") == 5 and kinds[-10:] == [
+        "whatif", "whatif_delivery", *["appendix"] * 8]
+    assert sum(len(p.table.rows) for p in view.appendix) == 8 * 7
+
+
+def test_each_appendix_panel_reopens_compare_at_the_wave_it_shows(source):
+    view = build(source, page="programme")
+    assert [(p.title, p.link) for p in view.appendix][:2] == [
+        ("Scores by partner and wave: 2026-Q3", "compare?wave=2026-Q3"),
+        ("Scores by partner and wave: 2026-Q2", "compare?wave=2026-Q2")]
+    assert view.appendix[-1].link == "compare?wave=2024-Q4" and len(view.appendix) == 8
+    for panel in view.appendix:  # every row is of the panel's wave
+        assert {row[0] for row in panel.table.rows} == {panel.title.rsplit(": ", 1)[1]}
+        assert panel.context[0] == f"Wave {panel.table.rows[0][0]}  \u00b7  Factors: all five"
 
 
 def test_an_empty_programme_has_a_cover_and_says_there_is_no_data(store, tmp_path):
