@@ -422,3 +422,58 @@ def test_every_slide_reopens_the_page_and_wave_it_shows(programme_slides):
     assert by_title["Biggest movers: 2026-Q2 \u2192 2026-Q3"] == ("overview", {"wave": ["2026-Q3"]})
     for wave in ("2026-Q3", "2025-Q1", "2024-Q4"):
         assert by_title[f"Scores by partner and wave: {wave}"] == ("compare", {"wave": [wave]})
+
+
+def test_a_word_too_long_for_its_column_takes_room_from_columns_that_have_it():
+    from pipelines.present.pack.layout import CELL_PAD_X, fit_words, wrap
+
+    widths = fit_words(["Partner", "Northline Infrastructure", "All partners"], [["Harbour Civils", "70.8", "65.6"]],
+                       [300.0, 90.0, 200.0])
+    assert sum(widths) == pytest.approx(590.0) and widths[1] > 90.0
+    assert wrap("Northline Infrastructure", 14, widths[1] - 2 * CELL_PAD_X - 2, bold=True) == [
+        "Northline", "Infrastructure"]
+    assert fit_words(["A", "B"], [["x", "y"]], [100.0, 100.0]) == [100.0, 100.0]  # nothing to move
+
+
+def test_a_slide_chart_keeps_the_slide_font_beside_the_not_shown_mark():
+    """vl-convert draws a text in one font: with the chart's mark (not in Liberation Sans) the whole
+    legend label fell back to a monospace font; the slide draws it as the multiplication sign."""
+    import json
+
+    import altair as alt
+    import pandas as pd
+    import vl_convert as vlc
+
+    from pipelines.present.charts import NOT_SHOWN_MARK
+    from pipelines.present.pack.layout import CHART_SCALE, png
+
+    def chart(mark):
+        return alt.Chart(pd.DataFrame({"t": [f"{mark} Not shown (privacy)"]})).mark_text(fontSize=20).encode(
+            text="t:N").properties(width=300, height=40)
+
+    expected = chart("\u00d7").to_dict(validate=False)
+    expected.setdefault("config", {})["background"] = "white"
+    assert png(chart(NOT_SHOWN_MARK)).png == vlc.vegalite_to_png(json.dumps(expected), scale=CHART_SCALE)
+
+
+def test_the_heatmap_slide_gives_each_column_room_for_its_name(demo_store, monkeypatch):
+    """Six columns of 78 pt ran "Psych. safetyOpen comm." together: the column names of the spec the
+    slide renders, drawn as SVG, stand apart by more than their own widths."""
+    import re
+
+    import vl_convert as vlc
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from pipelines.present import links, pack
+
+    specs, real = [], vlc.vegalite_to_png
+    monkeypatch.setattr(vlc, "vegalite_to_png", lambda spec, **k: specs.append(spec) or real(spec, **k))
+    pack.build_slides(demo_store.cursor(), view=links.LinkState(page="compare"), today=TODAY)
+    svg = vlc.vegalite_to_svg(specs[-1])  # the heatmap as drawn (the first render learns its margins)
+    x = {label.replace("\u00a0", " "): float(at) for at, label in re.findall(
+        r'translate\(([\d.]+),-?[\d.]+\)"[^>]*font-weight="bold"[^>]*>([^<]+)</text>', svg)}
+    names = ["Shared goals", "Joint gov.", "Psych. safety", "Open comm.", "Mutual acc.", "Index"]
+    assert [n for n in x if n in names] == names
+    for left, right in zip(names, names[1:]):
+        room = (stringWidth(left, "Helvetica-Bold", 14) + stringWidth(right, "Helvetica-Bold", 14)) / 2
+        assert x[right] - x[left] > room + 8, (left, right)

@@ -16,6 +16,7 @@ from pipelines.present.pack.layout import (
     Slide,
     Table,
     W,
+    fit_words,
     paginate,
     render_fit,
     split_content,
@@ -58,9 +59,11 @@ def _fit_spectrum(chart, box):
 
 
 def _fit_heatmap(chart, box):
+    # the legend under the plot (its own place on the page), so each column is wide enough for its
+    # bold name: beside it, six columns of 78 pt ran "Psych. safetyOpen comm." together
     columns, order = chart.kwargs["columns"], chart.args[1]
-    return render_fit("heatmap", lambda w, h: _make(chart, width=w), box, min(box[2] - 420, 115 * len(columns)),
-                      250, set_height=True, min_height=40.0 * len(order))
+    return render_fit("heatmap", lambda w, h: _make(chart, width=w), box, min(box[2] - 230, 115 * len(columns)),
+                      250, set_height=True, min_height=40.0 * len(order), legend_right=False)
 
 
 def _fit_movers(chart, box):
@@ -123,7 +126,8 @@ def slide(panel: Panel, base_url: str | None) -> list[Slide]:
     table = None
     if panel.table is not None:
         n = len(panel.table.columns)
-        table = Table(list(panel.table.columns), [list(r) for r in panel.table.rows], kind.widths(n),
+        table = Table(list(panel.table.columns), [list(r) for r in panel.table.rows],
+                      fit_words(panel.table.columns, panel.table.rows, kind.widths(n)),
                       kind.align(n), None if panel.table.muted is None else list(panel.table.muted),
                       None if panel.table.bold is None else list(panel.table.bold))
     out = Slide(panel.title, list(panel.context), table=table, notes=list(panel.notes),
