@@ -63,7 +63,7 @@ def _table(at, first_column: str):
 def test_overview_movers_go_from_before_to_each_with_its_n(demo):  # noqa: F811
     at = _app()
     movers = next(f for f in at.dataframe if "Measure" in f.value.columns)  # participation starts with Partner too
-    assert list(movers.value.columns) == ["Partner", "Measure", "From 2026-Q2 (n)", "To 2026-Q3 (n)", "Change",
+    assert list(movers.value.columns) == ["Partner", "Measure", "2026-Q2 (n)", "2026-Q3 (n)", "Change",
                                           "Beyond noise"]
     assert movers.value.iloc[0].tolist() == ["Harbour Civils", "Open communication", "59.9 (n 30)", "75.0 (n 30)",
                                              "+15.1", "yes"]

@@ -111,11 +111,11 @@ def movers_frame(top: pd.DataFrame, groups: pd.DataFrame, wave: str, previous: s
     return pd.DataFrame({
         "Partner": top["partner"].to_numpy(),
         "Measure": top["factor"].map(factor_label).to_numpy(),
-        f"From {previous} (n)": [cell(m.previous_score, m.partner, m.factor, previous) for m in top.itertuples()],
-        f"To {wave} (n)": [cell(m.score, m.partner, m.factor, wave) for m in top.itertuples()],
+        f"{previous} (n)": [cell(m.previous_score, m.partner, m.factor, previous) for m in top.itertuples()],
+        f"{wave} (n)": [cell(m.score, m.partner, m.factor, wave) for m in top.itertuples()],
         "Change": top["change"].map(parts.fmt_change).to_numpy(),
         "Beyond noise": top["beyond_uncertainty"].map(lambda v: "yes" if parts.yes(v) else "no").to_numpy(),
-    }, columns=["Partner", "Measure", f"From {previous} (n)", f"To {wave} (n)", "Change", "Beyond noise"])
+    }, columns=["Partner", "Measure", f"{previous} (n)", f"{wave} (n)", "Change", "Beyond noise"])
 
 
 def _alerts(found: pd.DataFrame) -> tuple[Alert, ...]:
