@@ -482,3 +482,11 @@ def test_a_partners_participation_pinned_before_the_headcount_says_why_too(sourc
     latest = build(source, page="partner", partner="Kestrel Design", wave="2026-Q1")
     assert "No headcount list" not in latest.participation.caption
     assert not any("No headcount list" in n for n in latest.participation.panel.notes)
+
+
+def test_the_words_for_a_change_that_cannot_be_given():
+    from pipelines.present import words
+
+    assert words.no_change_mark(words.NoChange.NO_RESPONSES, "2026-Q2") == "no change: 2026-Q2 no responses"
+    assert words.no_change_note("Alder Works", words.NoChange.HIDDEN, "2026-Q3", "2026-Q2") == (
+        "Alder Works: shown in 2026-Q3; no change, 2026-Q2 not shown.")

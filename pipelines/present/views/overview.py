@@ -133,7 +133,7 @@ def _movers_panels(ctx: Context, changes: pd.DataFrame, index: pd.DataFrame,
     notes = list(parts.suppression_notes(hidden, k, waves=[wave]))
     before = index[index["wave"] == previous].set_index("partner")["suppressed"]
     # a partner shown now without a change: its previous group was not shown, or did not answer
-    missing = {p: words.NoChange.HIDDEN if p in before.index else words.NoChange.NO_RESPONSES
+    missing = {p: words.NoChange.HIDDEN if parts.yes(before.get(p)) else words.NoChange.NO_RESPONSES
                for p in bars[bars["change"].isna()]["partner"] if p not in set(hidden["partner"])}
     if missing and previous:
         notes += [words.no_change_note(p, why, wave, previous) for p, why in missing.items()]
