@@ -154,7 +154,8 @@ def test_programme_pack_slides_titles_and_16_9(programme_pptx, programme_slides)
                     "Northline Infrastructure", "Pipwell Ecology"):
         assert f"{partner}: factors over time, evidence beside" in titles
     appendix = [t for t in titles if t.startswith("Scores by partner and wave")]
-    assert len(appendix) > 1 and appendix[0].endswith(f"(1 of {len(appendix)})")
+    waves = ["2026-Q3", "2026-Q2", "2026-Q1", "2025-Q4", "2025-Q3", "2025-Q2", "2025-Q1", "2024-Q4"]
+    assert appendix == [f"Scores by partner and wave: {w}" for w in waves]  # a slide per wave, newest first
 
 
 def test_programme_pack_filters_asof_and_links(programme_pptx):
@@ -208,7 +209,7 @@ def test_pictures_fit_on_the_slide(programme_pptx):
     assert pictures >= 4 + 6  # index, spectrum, heatmap, movers, one per partner
 
 
-def test_long_table_split_with_header_repeated(programme_pptx):
+def test_the_appendix_has_every_score_under_one_header(programme_pptx):
     appendix = [s for s in programme_pptx.slides if s.shapes.title.text.startswith("Scores by partner and wave")]
     headers = [_tables(s)[0][0] for s in appendix]
     assert all(h == headers[0] for h in headers)
@@ -400,3 +401,79 @@ def test_cli_writes_a_pack(demo_store, tmp_path):
     code = cli.main(["pack", "--out", str(tmp_path / "x.pptx"), "--wave", "1999-Q1"],
                     store=demo_store, out=out, err=err)
     assert code == cli.EXIT_INVALID and "No survey wave '1999-Q1'" in err.getvalue()
+
+
+def test_a_table_too_long_for_a_slide_is_split_with_its_header_repeated():
+    from pipelines.present.pack.layout import Slide, Table, paginate
+
+    rows = [[f"Partner {i:02d}", f"{50 + i}.0"] for i in range(40)]
+    parts = paginate(Slide("Scores", table=Table(["Partner", "Score"], rows, [300.0, 100.0],
+                                                 muted=[i == 3 for i in range(40)])))
+    assert [s.title for s in parts] == [f"Scores ({i} of {len(parts)})" for i in range(1, len(parts) + 1)]
+    assert len(parts) == 3 and all(s.table.columns == ["Partner", "Score"] for s in parts)
+    assert [r for s in parts for r in s.table.rows] == rows
+    assert [m for s in parts for m in s.table.muted] == [i == 3 for i in range(40)]
+
+
+def test_every_slide_reopens_the_page_and_wave_it_shows(programme_slides):
+    """The movers are on the Overview; each wave of the appendix reopens Compare at that wave."""
+    by_title = {s.title: _query(s.link) for s in programme_slides}
+    assert by_title["Largest changes since 2026-Q2"] == ("overview", {"wave": ["2026-Q3"]})
+    assert by_title["Biggest movers: 2026-Q2 \u2192 2026-Q3"] == ("overview", {"wave": ["2026-Q3"]})
+    for wave in ("2026-Q3", "2025-Q1", "2024-Q4"):
+        assert by_title[f"Scores by partner and wave: {wave}"] == ("compare", {"wave": [wave]})
+
+
+def test_a_word_too_long_for_its_column_takes_room_from_columns_that_have_it():
+    from pipelines.present.pack.layout import CELL_PAD_X, fit_words, wrap
+
+    widths = fit_words(["Partner", "Northline Infrastructure", "All partners"], [["Harbour Civils", "70.8", "65.6"]],
+                       [300.0, 90.0, 200.0])
+    assert sum(widths) == pytest.approx(590.0) and widths[1] > 90.0
+    assert wrap("Northline Infrastructure", 14, widths[1] - 2 * CELL_PAD_X - 2, bold=True) == [
+        "Northline", "Infrastructure"]
+    assert fit_words(["A", "B"], [["x", "y"]], [100.0, 100.0]) == [100.0, 100.0]  # nothing to move
+
+
+def test_a_slide_chart_keeps_the_slide_font_beside_the_not_shown_mark():
+    """vl-convert draws a text in one font: with the chart's mark (not in Liberation Sans) the whole
+    legend label fell back to a monospace font; the slide draws it as the multiplication sign."""
+    import json
+
+    import altair as alt
+    import pandas as pd
+    import vl_convert as vlc
+
+    from pipelines.present.charts import NOT_SHOWN_MARK
+    from pipelines.present.pack.layout import CHART_SCALE, png
+
+    def chart(mark):
+        return alt.Chart(pd.DataFrame({"t": [f"{mark} Not shown (privacy)"]})).mark_text(fontSize=20).encode(
+            text="t:N").properties(width=300, height=40)
+
+    expected = chart("\u00d7").to_dict(validate=False)
+    expected.setdefault("config", {})["background"] = "white"
+    assert png(chart(NOT_SHOWN_MARK)).png == vlc.vegalite_to_png(json.dumps(expected), scale=CHART_SCALE)
+
+
+def test_the_heatmap_slide_gives_each_column_room_for_its_name(demo_store, monkeypatch):
+    """Six columns of 78 pt ran "Psych. safetyOpen comm." together: the column names of the spec the
+    slide renders, drawn as SVG, stand apart by more than their own widths."""
+    import re
+
+    import vl_convert as vlc
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from pipelines.present import links, pack
+
+    specs, real = [], vlc.vegalite_to_png
+    monkeypatch.setattr(vlc, "vegalite_to_png", lambda spec, **k: specs.append(spec) or real(spec, **k))
+    pack.build_slides(demo_store.cursor(), view=links.LinkState(page="compare"), today=TODAY)
+    svg = vlc.vegalite_to_svg(specs[-1])  # the heatmap as drawn (the first render learns its margins)
+    x = {label.replace("\u00a0", " "): float(at) for at, label in re.findall(
+        r'translate\(([\d.]+),-?[\d.]+\)"[^>]*font-weight="bold"[^>]*>([^<]+)</text>', svg)}
+    names = ["Shared goals", "Joint gov.", "Psych. safety", "Open comm.", "Mutual acc.", "Index"]
+    assert [n for n in x if n in names] == names
+    for left, right in zip(names, names[1:]):
+        room = (stringWidth(left, "Helvetica-Bold", 14) + stringWidth(right, "Helvetica-Bold", 14)) / 2
+        assert x[right] - x[left] > room + 8, (left, right)

@@ -51,6 +51,26 @@ def test_ratings_slides_are_the_tabs_matrix_and_pairs(source):
     assert matrix.link == "compare?wave=2026-Q3"
 
 
+def test_a_ratings_row_is_muted_only_when_it_shows_nothing(source):
+    _, slides = slides_of(source, LinkState(page="compare", wave="2026-Q3"))
+    matrix = next(s for s in slides if s.title.startswith("Who rates whom")).table
+    muted = {row[0]: m for row, m in zip(matrix.rows, matrix.muted)}
+    assert muted["Northline Infrastructure"] is False  # one score shown (it rates Pipwell Ecology)
+    assert "75.0 \u25b215.9" in matrix.rows[[r[0] for r in matrix.rows].index("Northline Infrastructure")]
+    assert muted["Pipwell Ecology"] is True and muted["Harbour Civils"] is False
+
+
+def test_no_header_of_the_ratings_slide_cuts_a_word(source):
+    from pipelines.present.pack.layout import CELL_PAD_X, wrap
+
+    _, slides = slides_of(source, LinkState(page="compare", wave="2026-Q3"))
+    matrix = next(s for s in slides if s.title.startswith("Who rates whom")).table
+    lines = [wrap(c, 14, w - 2 * CELL_PAD_X - 2, bold=True) for c, w in zip(matrix.columns, matrix.widths)]
+    assert lines[5] == ["Northline", "Infrastructure"]
+    assert not any(line.endswith("-") for cell in lines for line in cell)
+    assert sum(matrix.widths) == pytest.approx(888.0)  # the table keeps its width
+
+
 def test_the_ratings_slide_follows_the_links_partner(source):
     _, slides = slides_of(source, LinkState(page="compare", wave="2026-Q3", partner="Pipwell Ecology"))
     assert next(s for s in slides if s.title.startswith("Who rates whom")).link == (

@@ -203,3 +203,25 @@ def test_a_pinned_compare(demo, rendered, cursor):
     assert all(s.link.endswith("asof=" + urllib.parse.quote(label, safe="")) for s in slides)
     assert "pinned to version 10" in slides[1].context[-1]
     assert profile_links(at) == list(model.order)
+
+
+@pytest.mark.browser
+def test_each_scores_slide_of_the_programme_pack_opens_compare_at_its_wave(demo_app, chromium, cursor):
+    """The appendix's slides all reopened Compare at the latest wave: in Chromium, each wave's slide
+    link (with the app's address before it) opens Compare at the wave the slide shows."""
+    from conftest import screenshot, wait_for_app
+
+    slides = pack.build_slides(cursor, view=links.LinkState(), base_url=demo_app.url, today=TODAY)
+    appendix = [s for s in slides if s.title.startswith("Scores by partner and wave: ")]
+    assert len(appendix) == 8
+    context = chromium.new_context(viewport={"width": 1440, "height": 1600})
+    page = context.new_page()
+    for s in (appendix[0], appendix[-1]):  # the newest wave and the first
+        wave = s.title.rsplit(": ", 1)[1]
+        assert s.link == f"{demo_app.url}/compare?wave={wave}"
+        page.goto(s.link)
+        wait_for_app(page, timeout=120_000)
+        page.get_by_text(f"Partners \u00d7 factors, {wave}").first.wait_for(timeout=60_000)  # Compare's heading
+        assert "Page not found" not in page.inner_text("body")
+        screenshot(page, f"pack-link-scores-{wave}")
+    context.close()

@@ -79,13 +79,16 @@ def _table(at, first_column: str):
     raise AssertionError(f"no table starts with {first_column}")
 
 
-def test_overview_movers_show_where_each_ended_before_where_it_began(demo):  # noqa: F811
+def test_overview_movers_go_from_before_to_each_with_its_n(demo):  # noqa: F811
     at = _app()
     movers = next(f for f in at.dataframe if "Measure" in f.value.columns)  # participation starts with Partner too
-    assert list(movers.value.columns) == ["Partner", "Measure", "To", "Change", "Beyond noise", "From"]
+    assert list(movers.value.columns) == ["Partner", "Measure", "2026-Q2 (n)", "2026-Q3 (n)", "Change",
+                                          "Beyond noise"]
+    assert movers.value.iloc[0].tolist() == ["Harbour Civils", "Open communication", "59.9 (n 30)", "75.0 (n 30)",
+                                             "+15.1", "yes"]
     config = json.loads(movers.proto.columns)
     assert config["Partner"]["pinned"] is True
-    assert config["Change"]["type_config"]["format"] == "%+.1f"
+    assert config["Change"]["alignment"] == "right"
 
 
 def test_overview_freshness_wraps_the_dataset_so_the_newest_date_is_in_view(demo):  # noqa: F811

@@ -161,17 +161,34 @@ def test_overview_headline_hidden_groups_and_movers(source):
         ("Programme band", "Transitioning", None), ("Partners shown", "4 of 6", None)]
     assert view.hidden == (("Brackwater Systems", "hidden so a smaller group cannot be worked out by subtraction"),
                            ("Pipwell Ecology", "fewer than 5 responses"))
-    assert list(view.movers.columns) == ["Partner", "Measure", "From", "To", "Change", "Beyond noise"]
-    assert view.movers.iloc[0].tolist() == ["Northline Infrastructure", "Mutual accountability", 68.1, 84.1, 16.0,
-                                            "no"]
+    assert list(view.movers.columns) == ["Partner", "Measure", "2026-Q1 (n)", "2026-Q2 (n)", "Change",
+                                         "Beyond noise"]
+    assert view.movers.iloc[0].tolist() == ["Northline Infrastructure", "Mutual accountability", "68.1 (n 13)",
+                                            "84.1 (n 11)", "+16.0", "no"]
     assert len(view.movers) == 8
 
 
 def test_overview_movers_table_on_the_slide_is_the_page_s(source):
     view = build(source, page="overview", wave="2026-Q2")
     table = view.movers_panels[1].table
-    assert [list(r[:2]) for r in table.rows] == view.movers[["Partner", "Measure"]].values.tolist()
-    assert table.rows[0][3] == "84.1 (n 11)" and table.bold[2]  # the index row is bold
+    assert table.columns == tuple(view.movers.columns)
+    assert [list(r) for r in table.rows] == view.movers.values.tolist()
+    assert table.bold == (False, False, True, False, False, False, False, False)  # the index row
+
+
+def test_the_movers_open_the_overview_they_are_on(source):
+    view = build(source, page="overview", wave="2026-Q3")
+    assert [(p.kind, p.link) for p in view.movers_panels] == [("movers", "overview?wave=2026-Q3"),
+                                                             ("movers_table", "overview?wave=2026-Q3")]
+
+
+def test_a_partner_shown_now_but_not_before_says_what_is_missing(source):
+    view = build(source, page="overview", wave="2026-Q3")
+    bars = view.movers_panels[0].chart.args[0].set_index("partner")["label"]
+    assert bars["Brackwater Systems"] == "no change: 2026-Q2 not shown"
+    assert bars["Corvell Signalling"] == "not shown"  # hidden in 2026-Q3 itself
+    assert bars["Harbour Civils"] == "+9.2  beyond noise"
+    assert view.movers_panels[0].notes[-1] == "Brackwater Systems: shown in 2026-Q3; no change, 2026-Q2 not shown."
 
 
 def test_overview_alerts_are_the_alerts_command_s(tmp_path):
@@ -456,8 +473,20 @@ def test_programme_pack_panels_in_order(source):
     kinds = [p.kind for p in view.panels]
     assert kinds[:9] == ["index_over_time", "spectrum", "participation", "heatmap", "ratings", "rating_pairs",
                          "movers", "movers_table", "partner"]
-    assert kinds.count("partner") == 6 and kinds.count("actions") == 5 and kinds[-3:] == ["whatif", "whatif_delivery", "appendix"]
-    assert len(view.appendix.table.rows) == 8 * 7
+    assert kinds.count("partner") == 6 and kinds.count("actions") == 5 and kinds[-10:] == [
+        "whatif", "whatif_delivery", *["appendix"] * 8]
+    assert sum(len(p.table.rows) for p in view.appendix) == 8 * 7
+
+
+def test_each_appendix_panel_reopens_compare_at_the_wave_it_shows(source):
+    view = build(source, page="programme")
+    assert [(p.title, p.link) for p in view.appendix][:2] == [
+        ("Scores by partner and wave: 2026-Q3", "compare?wave=2026-Q3"),
+        ("Scores by partner and wave: 2026-Q2", "compare?wave=2026-Q2")]
+    assert view.appendix[-1].link == "compare?wave=2024-Q4" and len(view.appendix) == 8
+    for panel in view.appendix:  # every row is of the panel's wave
+        assert {row[0] for row in panel.table.rows} == {panel.title.rsplit(": ", 1)[1]}
+        assert panel.context[0] == f"Wave {panel.table.rows[0][0]}  \u00b7  Factors: all five"
 
 
 def test_an_empty_programme_has_a_cover_and_says_there_is_no_data(store, tmp_path):
@@ -558,3 +587,11 @@ def test_whatif_slide_says_now_is_reweighted_without_the_pages_strip(source):
     assert "Now, with these weights: 68.5 (68.0 with the programme's weights)." in view.scenario_panel.notes
     plain = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}),))
     assert not any(n.startswith("Now, with these weights") for n in plain.scenario_panel.notes)
+
+
+def test_the_words_for_a_change_that_cannot_be_given():
+    from pipelines.present import words
+
+    assert words.no_change_mark(words.NoChange.NO_RESPONSES, "2026-Q2") == "no change: 2026-Q2 no responses"
+    assert words.no_change_note("Alder Works", words.NoChange.HIDDEN, "2026-Q3", "2026-Q2") == (
+        "Alder Works: shown in 2026-Q3; no change, 2026-Q2 not shown.")

@@ -121,6 +121,27 @@ EVIDENCE_N = (f"Based on: the milestones or issues counted, over the waves poole
               f"{evidence.MIN_EVENTS}, at most {evidence.MAX_POOLED}); *: too few to compare.")
 
 
+# -- the movers (Overview, its slides) ------------------------------------------------------
+
+class NoChange(Enum):
+    """Why a group shown in a wave has no change since the previous wave."""
+    HIDDEN = "hidden"              # its previous group was not shown
+    NO_RESPONSES = "no_responses"  # nobody of it answered in the previous wave
+
+
+_BEFORE = {NoChange.HIDDEN: "not shown", NoChange.NO_RESPONSES: "no responses"}
+
+
+def no_change_mark(why: NoChange, previous: str) -> str:
+    """A movers bar's label for a group shown now without a change: 'no change: 2026-Q2 not shown'."""
+    return f"no change: {previous} {_BEFORE[why]}"
+
+
+def no_change_note(group: str, why: NoChange, wave: str, previous: str) -> str:
+    """The same, as a slide note: 'Brackwater Systems: shown in 2026-Q3; no change, 2026-Q2 not shown.'"""
+    return f"{group}: shown in {wave}; no change, {previous} {_BEFORE[why]}."
+
+
 # -- participation, comments, agreed actions (#25) ----------------------------------------
 
 def rate(value) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
+from pipelines.present.charts import NOT_SHOWN_MARK
+
 ACCENT = "#0072B2"  # the first colour of charts.PALETTE
 
 # -- page geometry (points; 16:9) -------------------------------------------------
@@ -159,6 +161,25 @@ def row_height(cells: Sequence[str], widths: Sequence[float], bold: bool = False
     return lines * BODY_LEAD + 2 * CELL_PAD_Y
 
 
+def fit_words(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> list[float]:
+    """``widths`` moved so that each column holds its longest word (bold in the header) without
+    cutting it, taken from columns with room to spare; the table's width stays. A word is cut
+    only when the table has no room for it at all ("Northline Infrastruct- / ure" had)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def longest(text: str, bold: bool) -> float:
+        return max((stringWidth(w, font_name(bold), BODY_PT) for w in str(text).split()), default=0.0)
+
+    need = [max([longest(columns[j], True)] + [longest(r[j], False) for r in rows]) + 2 * CELL_PAD_X + 2
+            for j in range(len(columns))]
+    short = [max(0.0, n - w) for n, w in zip(need, widths)]
+    spare = [max(0.0, w - n) for n, w in zip(need, widths)]
+    moved = min(sum(short), sum(spare))
+    if moved <= 0:
+        return list(widths)
+    return [w + moved * s / sum(short) - moved * p / sum(spare) for w, s, p in zip(widths, short, spare)]
+
+
 def paginate(slide: Slide) -> list[Slide]:
     """Split a slide whose table does not fit into slides with the header repeated."""
     if slide.table is None:
@@ -214,10 +235,16 @@ def png(chart, **overrides) -> Chart:
     spec.pop("title", None)
     spec.setdefault("config", {})["background"] = "white"
     spec.update(overrides)
-    spec = json.dumps(spec)
+    # vl-convert draws a whole text in the first font that has all its glyphs: Liberation Sans has
+    # no NOT_SHOWN_MARK, so "✕ Not shown (privacy)" came out in DejaVu Sans Mono Bold; the
+    # multiplication sign, which it has, keeps the slide's font
+    spec = json.dumps(spec).replace(json.dumps(NOT_SHOWN_MARK)[1:-1], json.dumps(SLIDE_MARK)[1:-1])
     png = vlc.vegalite_to_png(spec, scale=CHART_SCALE)
     width, height = struct.unpack(">II", png[16:24])
     return Chart(png, width / CHART_SCALE, height / CHART_SCALE)
+
+
+SLIDE_MARK = "\u00d7"  # a chart's NOT_SHOWN_MARK on a slide (``png``)
 
 
 class Sized:
@@ -243,14 +270,15 @@ _DECORATION: dict[str, tuple[float, float]] = {}
 
 
 def render_fit(kind: str, make, box: tuple[float, float, float, float], width: float,
-                height: float, set_height: bool = False, min_height: float = 0.0) -> Chart:
+                height: float, set_height: bool = False, min_height: float = 0.0,
+                legend_right: bool = True) -> Chart:
     """Render ``make(width, height)`` (plot size) so that the whole chart, with its axes,
     legend and titles, fits ``box`` at its natural size (fonts stay at their point size).
     The first chart of a kind is rendered twice to learn what the decoration takes."""
     _, _, box_w, box_h = box
     if set_height:
         build = make
-        make = lambda w, h: Sized(build(w, h), max(h, min_height), legend_right=True)  # noqa: E731
+        make = lambda w, h: Sized(build(w, h), max(h, min_height), legend_right)  # noqa: E731
     if kind in _DECORATION:
         extra_w, extra_h = _DECORATION[kind]
         chart = png(make(max(120.0, box_w - extra_w - 4), max(60.0, box_h - extra_h - 4)))

@@ -16,6 +16,7 @@ from pipelines.present.pack.layout import (
     Slide,
     Table,
     W,
+    fit_words,
     paginate,
     render_fit,
     split_content,
@@ -58,9 +59,11 @@ def _fit_spectrum(chart, box):
 
 
 def _fit_heatmap(chart, box):
+    # the legend under the plot (its own place on the page), so each column is wide enough for its
+    # bold name: beside it, six columns of 78 pt ran "Psych. safetyOpen comm." together
     columns, order = chart.kwargs["columns"], chart.args[1]
-    return render_fit("heatmap", lambda w, h: _make(chart, width=w), box, min(box[2] - 420, 115 * len(columns)),
-                      250, set_height=True, min_height=40.0 * len(order))
+    return render_fit("heatmap", lambda w, h: _make(chart, width=w), box, min(box[2] - 230, 115 * len(columns)),
+                      250, set_height=True, min_height=40.0 * len(order), legend_right=False)
 
 
 def _fit_movers(chart, box):
@@ -98,7 +101,7 @@ KINDS: dict[str, Kind] = {
     "spectrum": Kind(fit=_fit_spectrum),
     "heatmap": Kind(fit=_fit_heatmap),
     "movers": Kind(fit=_fit_movers),
-    "movers_table": Kind(_fixed(210, 220, 95, 140, 85, 138), _aligns("llrrrl")),
+    "movers_table": Kind(_fixed(200, 200, 150, 150, 80, 108), _aligns("llrrrl")),
     "change_table": Kind(_fixed(190, 200, 95, 130, 80, 193), _aligns("llrrrl")),
     "partner": Kind(_fixed(140, 86, 100), _aligns("lrr"), _fit_factors),
     "partner_table": Kind(_even([110, None]), lambda n: ["l"] + ["r"] * (n - 1)),
@@ -123,7 +126,8 @@ def slide(panel: Panel, base_url: str | None) -> list[Slide]:
     table = None
     if panel.table is not None:
         n = len(panel.table.columns)
-        table = Table(list(panel.table.columns), [list(r) for r in panel.table.rows], kind.widths(n),
+        table = Table(list(panel.table.columns), [list(r) for r in panel.table.rows],
+                      fit_words(panel.table.columns, panel.table.rows, kind.widths(n)),
                       kind.align(n), None if panel.table.muted is None else list(panel.table.muted),
                       None if panel.table.bold is None else list(panel.table.bold))
     out = Slide(panel.title, list(panel.context), table=table, notes=list(panel.notes),

@@ -99,16 +99,23 @@ def moves(changes: pd.DataFrame, wave: str) -> pd.DataFrame:
         ["_abs", "partner"], ascending=[False, True], kind="stable").head(MOVERS_SHOWN)
 
 
-def _movers_frame(rows: pd.DataFrame) -> pd.DataFrame:
+def movers_frame(top: pd.DataFrame, groups: pd.DataFrame, wave: str, previous: str) -> pd.DataFrame:
+    """The movers as the page and the slide both show them: each measure from ``previous`` to
+    ``wave``, each score with its n, then the change and whether it is beyond noise.
+    ``groups``: the factor and index rows (``factor`` set to INDEX) of both waves, for the n."""
+    n = groups.set_index(["partner", "factor", "wave"])["n"]
+
+    def cell(score, partner, factor, at) -> str:
+        return f"{parts.fmt_score(score)} (n {int(n.get((partner, factor, at)))})"
+
     return pd.DataFrame({
-        "Partner": rows["partner"].to_numpy(),
-        "Measure": rows["factor"].map(factor_label).to_numpy(),
-        "From": rows["previous_score"].round(1).to_numpy(),
-        "To": rows["score"].round(1).to_numpy(),
-        "Change": rows["change"].round(1).to_numpy(),
-        "Beyond noise": rows["beyond_uncertainty"].map(
-            lambda v: "yes" if parts.yes(v) else "no").to_numpy(),
-    })
+        "Partner": top["partner"].to_numpy(),
+        "Measure": top["factor"].map(factor_label).to_numpy(),
+        f"{previous} (n)": [cell(m.previous_score, m.partner, m.factor, previous) for m in top.itertuples()],
+        f"{wave} (n)": [cell(m.score, m.partner, m.factor, wave) for m in top.itertuples()],
+        "Change": top["change"].map(parts.fmt_change).to_numpy(),
+        "Beyond noise": top["beyond_uncertainty"].map(lambda v: "yes" if parts.yes(v) else "no").to_numpy(),
+    }, columns=["Partner", "Measure", f"{previous} (n)", f"{wave} (n)", "Change", "Beyond noise"])
 
 
 def _alerts(found: pd.DataFrame) -> tuple[Alert, ...]:
@@ -117,49 +124,45 @@ def _alerts(found: pd.DataFrame) -> tuple[Alert, ...]:
                  for r in found.itertuples(index=False))
 
 
-def _movers_panels(ctx: Context, changes: pd.DataFrame, factors: pd.DataFrame,
-                   index: pd.DataFrame) -> tuple[Panel, ...]:
+def _movers_panels(ctx: Context, changes: pd.DataFrame, index: pd.DataFrame,
+                   movers: pd.DataFrame | None) -> tuple[Panel, ...]:
     wave, previous, k = ctx.wave, ctx.previous, ctx.k
     bars = changes[(changes["wave"] == wave) & (changes["factor"] == INDEX)]
     current = index[index["wave"] == wave]
     hidden = current[current["suppressed"]]
     notes = list(parts.suppression_notes(hidden, k, waves=[wave]))
-    others = [p for p in bars[bars["change"].isna()]["partner"] if p not in set(hidden["partner"])]
-    if others and previous:
-        notes.append(f"{', '.join(others)}: no change shown, the {previous} group is not shown "
-                     f"or has no responses.")
+    before = index[index["wave"] == previous].set_index("partner")["suppressed"]
+    # a partner shown now without a change: its previous group was not shown, or did not answer
+    missing = {p: words.NoChange.HIDDEN if parts.yes(before.get(p)) else words.NoChange.NO_RESPONSES
+               for p in bars[bars["change"].isna()]["partner"] if p not in set(hidden["partner"])}
+    if missing and previous:
+        notes += [words.no_change_note(p, why, wave, previous) for p, why in missing.items()]
     against = f"Wave {wave} against {previous or 'none'}"
     chart = None
     if previous is not None:
         bars = bars.assign(_o=bars["change"].fillna(-1e9)).sort_values(
             ["_o", "partner"], ascending=[False, True]).drop(columns="_o")
         bars = bars.assign(label=[
-            (f"{c:+.1f}" + ("  beyond noise" if parts.yes(b) else "")) if pd.notna(c) else "not shown"
-            for c, b in zip(bars["change"], bars["beyond_uncertainty"].astype(object))])
+            (f"{c:+.1f}" + ("  beyond noise" if parts.yes(b) else "")) if pd.notna(c)
+            else words.no_change_mark(missing[p], previous) if p in missing else "not shown"
+            for p, c, b in zip(bars["partner"], bars["change"], bars["beyond_uncertainty"].astype(object))])
         chart = ChartInput("movers_bars", (bars, dict(ctx.colours)), {"lanes": len(ctx.partners) + 1})
         chart_notes = tuple(notes)
     else:
         chart_notes = ("Only one wave so far: nothing to compare.", *notes)
+    link = ctx.link("overview", wave=wave)  # the movers' chart and table are the Overview's
     out = [Panel("movers", f"Biggest movers: {previous or EM_DASH} \u2192 {wave}",
                  ctx.lines(against, "Collaboration index; solid bars: change beyond noise"),
-                 ctx.link("overview", wave=wave), chart_notes, chart=chart)]
-    top = moves(changes, wave)
-    if not top.empty:
-        n_now = pd.concat([factors, index.assign(factor=INDEX)])
-        n_now = n_now[n_now["wave"] == wave].set_index(["partner", "factor"])["n"]
-        rows = [[m.partner, factor_label(m.factor), parts.fmt_score(m.previous_score),
-                 f"{parts.fmt_score(m.score)} (n {int(n_now.get((m.partner, m.factor)))})",
-                 parts.fmt_change(m.change), "yes" if parts.yes(m.beyond_uncertainty) else "no"]
-                for m in top.itertuples()]
+                 link, chart_notes, chart=chart)]
+    if movers is not None and not movers.empty:
+        index_rows = [m == factor_label(INDEX) for m in movers["Measure"]]
         out.append(Panel(
-            "movers_table", f"Largest changes since {previous or 'the previous wave'}",
-            ctx.lines(against, "Eight largest changes of any factor or the index, partners only"),
-            ctx.link("compare", wave=wave),
+            "movers_table", f"Largest changes since {previous}",
+            ctx.lines(against, "Eight largest changes of any factor or the index, partners only"), link,
             (f"Changes are only listed where both waves' groups are shown (at least {k} respondents).",
              *notes),
-            table=parts.table(["Partner", "Factor", previous or "Previous", f"{wave} (n)", "Change",
-                               "Beyond noise?"], rows,
-                              [False] * len(rows), [m.factor == INDEX for m in top.itertuples()])))
+            table=parts.table(list(movers.columns), movers.itertuples(index=False), [False] * len(movers),
+                              index_rows)))
     return tuple(out)
 
 
@@ -213,6 +216,8 @@ def build(source, state: links.LinkState) -> OverviewView:
     spectrum = ChartInput("spectrum", (in_wave, dict(ctx.colours), ctx.thresholds, k),
                           {"changes": changes_in_wave})
     trend = index_panel(ctx, index)
+    movers = None if previous is None else movers_frame(
+        moves(changes, wave), pd.concat([factors, index.assign(factor=INDEX)]), wave, previous)
     participation = insights.overview_participation(ctx, source)
     fresh = source.freshness(asof)
     fresh = fresh.assign(
@@ -234,7 +239,7 @@ def build(source, state: links.LinkState) -> OverviewView:
                         if previous is None else
                         f"Largest changes since {previous} among shown partners (index and factors). "
                         f"'Beyond noise': {words.BEYOND_NOISE}."),
-        movers=None if previous is None else _movers_frame(moves(changes, wave)),
+        movers=movers,
         no_movers="No partner is shown in both waves, so no change can be given.",
         alerts=_alerts(source.alerts(asof, wave)),
         no_alerts=(f"Nothing to flag in {wave}: no score fell beyond noise, and no partner's survey "
@@ -249,4 +254,4 @@ def build(source, state: links.LinkState) -> OverviewView:
         cover=cover(ctx, f"Overview {EM_DASH} wave {wave}"),
         index_panel=trend,
         spectrum_panel=spectrum_panel(ctx, index, spectrum, participation.low),
-        movers_panels=_movers_panels(ctx, changes, factors, index))
+        movers_panels=_movers_panels(ctx, changes, index, movers))

@@ -12,6 +12,8 @@ from pipelines.present.views.parts import EM_DASH, Cover, Panel
 from pipelines.programme.factors import INDEX, SHORT_LABELS
 from pipelines.query.scores import PROGRAMME
 
+APPENDIX_TITLE = "Scores by partner and wave"
+
 
 @dataclass(frozen=True)
 class ProgrammeView:
@@ -20,7 +22,7 @@ class ProgrammeView:
     compare: compare.CompareView
     partners: tuple[partner.PartnerView, ...]
     whatifs: tuple[whatif.WhatIfView, ...]
-    appendix: Panel
+    appendix: tuple[Panel, ...]  # one panel per wave, newest first
 
     @property
     def panels(self) -> tuple[Panel, ...]:
@@ -32,15 +34,17 @@ class ProgrammeView:
             found += [view.profile_panel] + ([view.actions.panel] if view.actions.table is not None else [])
         for view in self.whatifs:
             found += view.panels
-        return (*found, self.appendix)
+        return (*found, *self.appendix)
 
 
-def _appendix(ctx: parts.Context, factors: pd.DataFrame, index: pd.DataFrame) -> Panel:
+def _appendix(ctx: parts.Context, factors: pd.DataFrame, index: pd.DataFrame) -> tuple[Panel, ...]:
+    """Every score, one panel per wave (newest first), each reopening Compare at its wave."""
     cols = [*ctx.factors, INDEX]
     data = pd.concat([factors[factors["factor"].isin(ctx.factors)], index.assign(factor=INDEX)],
                      ignore_index=True)
-    rows, muted, bold = [], [], []
+    panels = []
     for wave in reversed(ctx.waves):
+        rows, muted, bold = [], [], []
         for name in [*ctx.partners, PROGRAMME]:
             w = data[(data["wave"] == wave) & (data["partner"] == name)].set_index("factor")
             if w.empty:
@@ -49,13 +53,15 @@ def _appendix(ctx: parts.Context, factors: pd.DataFrame, index: pd.DataFrame) ->
             rows.append([wave, name] + [parts.score_cell(w, f) for f in cols] + [str(n) if n else EM_DASH])
             muted.append(n is None)
             bold.append(name == PROGRAMME)
-    return Panel(
-        "appendix", "Scores by partner and wave",
-        ctx.lines("All waves, newest first", ctx.factors_text()),
-        ctx.link("compare", wave=ctx.wave),
-        (f"Scores 0-100; n = fewest respondents of the row's factors. 'not shown': "
-         f"{words.either_reason(ctx.k)}.",),
-        table=parts.table(["Wave", "Partner"] + [SHORT_LABELS[f] for f in cols] + ["n"], rows, muted, bold))
+        if rows:
+            panels.append(Panel(
+                "appendix", f"{APPENDIX_TITLE}: {wave}", ctx.lines(f"Wave {wave}", ctx.factors_text()),
+                ctx.link("compare", wave=wave),
+                (f"Scores 0-100; n = fewest respondents of the row's factors. 'not shown': "
+                 f"{words.either_reason(ctx.k)}.",),
+                table=parts.table(["Wave", "Partner"] + [SHORT_LABELS[f] for f in cols] + ["n"], rows, muted,
+                                  bold)))
+    return tuple(panels)
 
 
 def build(source, state: links.LinkState) -> ProgrammeView:

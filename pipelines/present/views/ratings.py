@@ -95,8 +95,10 @@ def _matrix(cells: pd.DataFrame, shown: list[str], k: int) -> tuple[list[str], l
     rows, muted = [], []
     for rater in [*shown, ALL]:
         rows.append([rater] + [_text(by_pair.get((rater, target)), k) for target in [*shown, ALL]])
-        whole = by_pair.get((rater, ALL))
-        muted.append(whole is not None and bool(whole["suppressed"]))
+        # muted (italic on a slide) only when the row shows nothing: one shown score is read as shown
+        found = [by_pair.get((rater, target)) for target in [*shown, ALL]]
+        muted.append(any(c is not None for c in found)
+                     and not any(c is not None and not bool(c["suppressed"]) for c in found))
     return columns, rows, muted
 
 
