@@ -15,9 +15,11 @@ ALDER = ["Decisions wait for the monthly board", "Good joint planning sessions",
 
 @pytest.fixture
 def wave(store, tmp_path):
-    """2025-Q3: Alder 5 respondents, all wrote; Birch 3 respondents, two wrote; Cedar 6, one wrote."""
-    programme(tmp_path, PARTNERS, store=store)
-    text = survey("2025-Q3", {"Alder Works": 5, "Birch Lane": 3, "Cedar Group": 6},
+    """2025-Q3: Alder 7 respondents, five wrote; Birch 3 respondents, two wrote; Cedar 6, one wrote;
+    Dogwood 5, none wrote: the group the scores hide beside Birch's (a partner hidden so shows no
+    comments: how many wrote would bound its respondents, and the programme's n less them Birch's)."""
+    programme(tmp_path, [*PARTNERS, "Dogwood Trust"], store=store)
+    text = survey("2025-Q3", {"Alder Works": 7, "Birch Lane": 3, "Cedar Group": 6, "Dogwood Trust": 5},
                   comments={"Alder Works": ALDER, "Birch Lane": ["Nobody asks us", "Too many meetings"],
                             "Cedar Group": [None, None, "=HYPERLINK(\"http://x\",\"click\")"]})
     load(tmp_path, "survey", "q3.csv", text, store=store)
@@ -42,8 +44,8 @@ def test_a_comment_from_a_group_of_3_never_appears(wave):
 def test_comment_k_is_its_own_setting_defaulting_to_anonymity_k(wave, monkeypatch):
     monkeypatch.setenv("PARTNERSHIP_ANONYMITY_K", "3")
     assert {r["partner"] for r in records("comments", store=wave)} == set(PARTNERS)
-    monkeypatch.setenv("PARTNERSHIP_COMMENT_K", "6")
-    assert {r["partner"] for r in records("comments", store=wave)} == {"Cedar Group"}
+    monkeypatch.setenv("PARTNERSHIP_COMMENT_K", "7")
+    assert {r["partner"] for r in records("comments", store=wave)} == {"Alder Works"}
     monkeypatch.setenv("PARTNERSHIP_COMMENT_K", "2")
     code, _, err = run("comments", store=wave)
     assert code == 1 and "PARTNERSHIP_COMMENT_K=2 is below 3" in err
@@ -109,7 +111,7 @@ def test_partner_by_another_name_and_wave_filters(wave, tmp_path):
     assert {r["partner"] for r in records("comments", "--partner", "AW", store=wave)} == {"Alder Works"}
     assert len(records("comments", "--partner", "alder works", "--wave", "2025-Q3", store=wave)) == 5
     code, _, err = run("comments", "--partner", "Oak Hill", store=wave)
-    assert code == 1 and "There is no partner 'Oak Hill'. The partners are: Alder Works, Birch Lane, Cedar Group." in err
+    assert code == 1 and "There is no partner 'Oak Hill'. The partners are: Alder Works, Birch Lane, Cedar Group, Dogwood Trust." in err
     code, _, err = run("comments", "--wave", "2031-Q1", store=wave)
     assert code == 1 and "There is no survey wave '2031-Q1'. The waves are: 2025-Q3." in err
 

@@ -202,3 +202,25 @@ def test_an_all_partners_change_is_only_over_the_same_raters(store):
 def test_comments_before_any_survey_is_released_print_only_the_header(store):
     code, out, err = run("comments", "--asof", "1", store=store)  # version 1: no survey yet (was a KeyError)
     assert (code, out, err) == (0, "partner,wave,question,text\n", "")
+
+
+def test_a_partner_hidden_beside_a_small_group_shows_no_comments(store):
+    """Brackwater's 2026-Q2 scores are hidden beside Pipwell's small group; five comments to one
+    question would have said at least five of its people answered (the lower bound an attacker sums)."""
+    cursor = store.cursor()
+    index = scores.index_scores(cursor, waves=["2026-Q2"], programme=False).set_index("partner")
+    assert index.loc["Brackwater Systems", "suppression_reason"] == scores.Suppression.COMPLEMENT
+    assert comments.comments(cursor, partner="Brackwater Systems", wave="2026-Q2").empty
+    assert not comments.shown_for(cursor, partner_id=int(index.loc["Brackwater Systems", "partner_id"]), wave="2026-Q2")
+    assert len(comments.comments(cursor, partner="Brackwater Systems", wave="2026-Q3")) == 2  # shown there
+
+
+def test_the_profile_says_why_a_partner_hidden_beside_a_small_group_has_no_comments(store):
+    from pipelines.present import views
+    from pipelines.present.links import LinkState
+
+    view = views.build(views.Source(store.cursor(), k=5),
+                       LinkState(page="partner", partner="Brackwater Systems", wave="2026-Q2"))
+    assert view.comments.note == (
+        "Brackwater Systems's comments for 2026-Q2 are not shown: like its scores, they are hidden so a smaller "
+        "group cannot be worked out by subtraction (how many wrote would say how many answered).")

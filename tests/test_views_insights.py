@@ -166,7 +166,7 @@ def test_a_comment_from_a_small_group_never_appears(source):
     found = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q3").comments
     assert found.by_question == ()
     assert found.note == ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people "
-                          "answered (comment_k), so a comment could point to who wrote it.")
+                          "answered, so a comment could point to who wrote it.")
     assert found.panel.table is None
 
 
@@ -214,7 +214,8 @@ def test_a_pinned_link_shows_the_actions_as_they_were(source):
 def test_a_partner_without_actions(source):
     found = build(source, page="partner", partner="Pipwell Ecology").actions
     assert found.table is None and found.panel.table is None
-    assert found.note == "No actions agreed for Pipwell Ecology yet (python -m pipelines action add)."
+    assert found.note == ("No actions agreed for Pipwell Ecology yet: your administrator records them as the "
+                          "steering group agrees them.")
 
 
 def test_the_programme_pack_has_an_agreed_actions_slide_per_partner_with_actions(source):

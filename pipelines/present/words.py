@@ -186,7 +186,12 @@ LATEST_EVENT_HELP = ("The newest date by today on which something in the data ha
 NO_DATES = "no dates"  # short, so the table fits 1024 px
 
 
-def comments_withheld(partner: str, wave: str, k: int) -> str:
+def comments_withheld(partner: str, wave: str, k: int, beside_small: bool = False, scores_k: int = 5) -> str:
+    """Why a partner's comments for a wave are not shown: too few answered (``k``: comment_k), or its
+    scores are hidden beside a smaller group (then how many wrote would give its respondents away)."""
+    if beside_small:
+        return (f"{partner}'s comments for {wave} are not shown: like its scores, they are "
+                f"{reason(Suppression.COMPLEMENT, scores_k)} (how many wrote would say how many answered).")
     return (f"{partner}'s comments for {wave} are not shown: fewer than {int(k)} of its people answered, "
             "so a comment could point to who wrote it.")
 

@@ -69,8 +69,13 @@ def shown_for(cursor, *, partner_id: int, wave: str, asof: int | None = None, k:
 def _shown(cursor, asof: int | None, k: int):
     """The partner x wave groups whose comments may be shown, by the version to read them at (the one
     place comments decide it): released by the scores, with ``k`` or more respondents at the version
-    the scores read the group at (``respondents.as_released``). Call inside one ``scores.snapshot``."""
+    the scores read the group at (``respondents.as_released``), and its respondents shown by the scores
+    (``respondents.counts_hidden``: a count of comments bounds them, so a partner hidden beside a small
+    group shows none). Call inside one ``scores.snapshot``."""
     sizes = groups.as_released(cursor, asof)
-    shown = sizes[sizes["released"] & (sizes["respondents"] >= k)]
+    counted = groups.counts_hidden(cursor, asof)
+    told = pd.Series([(int(p), str(w)) in counted and counted[(int(p), str(w))] is None
+                      for p, w in zip(sizes["partner_id"], sizes["wave"])], index=sizes.index, dtype=bool)
+    shown = sizes[sizes["released"] & (sizes["respondents"] >= k) & told]
     for at, group in shown.groupby("read_at", dropna=False, sort=True):
         yield (asof if pd.isna(at) else int(at)), group

@@ -18,6 +18,7 @@ from pipelines.present.views import parts
 from pipelines.present.views.parts import EM_DASH, Context, Panel
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
+from pipelines.query.scores import Suppression
 
 RATE_COLUMNS = ("Response rate", "Respondents", "Invited", "Collaboration index")
 
@@ -149,7 +150,10 @@ def comments(ctx: Context, source, partner: str) -> Comments:
     found = source.comments(ctx.asof, partner, wave)
     shown = source.comments_shown(ctx.asof, ctx.partner_ids[partner], wave)
     if not shown:
-        note = words.comments_withheld(partner, wave, settings.comment_k())
+        factors = source.factor_scores(ctx.asof)
+        codes = set(factors.loc[(factors["partner"] == partner) & (factors["wave"] == wave), "suppression_reason"])
+        beside_small = Suppression.COMPLEMENT in codes and Suppression.SMALL_GROUP not in codes
+        note = words.comments_withheld(partner, wave, settings.comment_k(), beside_small, ctx.k)
     elif found.empty:
         note = f"No one from {partner} wrote a comment in {wave}."
     else:
