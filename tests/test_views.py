@@ -595,3 +595,9 @@ def test_the_words_for_a_change_that_cannot_be_given():
     assert words.no_change_mark(words.NoChange.NO_RESPONSES, "2026-Q2") == "no change: 2026-Q2 no responses"
     assert words.no_change_note("Alder Works", words.NoChange.HIDDEN, "2026-Q3", "2026-Q2") == (
         "Alder Works: shown in 2026-Q3; no change, 2026-Q2 not shown.")
+
+
+def test_a_partners_slide_gives_n_over_the_waves_it_shows_only(source):
+    """Pipwell Ecology is shown in two of eight waves, 6 respondents each: "per wave" read as all eight."""
+    view = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q3")
+    assert "Pipwell Ecology: n 6 respondents in each wave shown; grey dashed line: programme." in view.profile_panel.notes

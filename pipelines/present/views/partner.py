@@ -206,7 +206,8 @@ def profile_panel(ctx: Context, partner: str, factors: pd.DataFrame, index: pd.D
             for _, e in evidence.iterrows()]
     notes = []
     if own["n"].notna().any():
-        notes.append(f"{partner}: n {parts.n_range(own['n'])} respondents per wave; grey dashed line: programme.")
+        notes.append(f"{partner}: n {parts.n_range(own['n'])} respondents in each wave shown; "
+                     "grey dashed line: programme.")
     notes += parts.suppression_notes(own, ctx.k, waves=ctx.waves, factors=ctx.factors)
     agree = agreement[(agreement["partner"] == partner) & agreement["disagrees"]]
     notes += [f"Say vs show ({factor_label(a['factor']).lower()}): {words.agreement_note(a, ctx.k)}."
