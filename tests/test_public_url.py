@@ -94,3 +94,17 @@ def test_not_addresses(text):
 def test_unset_public_url_is_none(monkeypatch):
     monkeypatch.delenv("PARTNERSHIP_PUBLIC_URL", raising=False)
     assert settings.get("public_url") == ""
+
+
+def test_a_pack_handed_to_the_app_carries_the_public_url_of_the_command(monkeypatch, tmp_path):
+    """The app runs a command handed to it in its own process, whose settings may lack public_url:
+    the command's address travels with it as --base-url (unless one is given)."""
+    monkeypatch.setenv("PARTNERSHIP_PUBLIC_URL", "https://health.example.org")
+    out = str(tmp_path / "p.pdf")
+    assert cli._portable(["pack", "--out", out], "pack") == ["pack", "--out", out, "--base-url",
+                                                              "https://health.example.org"]
+    given = ["pack", "--out", out, "--base-url", "https://other.example.org"]
+    assert cli._portable(given, "pack") == given
+    assert cli._portable(["history"], "history") == ["history"]
+    monkeypatch.delenv("PARTNERSHIP_PUBLIC_URL")
+    assert cli._portable(["pack", "--out", out], "pack") == ["pack", "--out", out]

@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
                 store = Store(path, wait_seconds=0, **opening)
             except StoreBusy:
                 if handoff.owner_taking_jobs(path):
-                    portable = _portable(list(argv if argv is not None else sys.argv[1:]))
+                    portable = _portable(list(argv if argv is not None else sys.argv[1:]), args.verb)
                     problem = handoff.files_problem(os.getuid(), *files_of(portable))
                     if problem:  # the app would refuse it too; say so before handing it over
                         say(problem)
@@ -133,8 +133,14 @@ def _say(err: TextIO, locations: list[str], message) -> None:
     print(text, file=err)
 
 
-def _portable(argv: list[str]) -> list[str]:
-    """The same command for another process: file paths made absolute, --db left out."""
+def _portable(argv: list[str], verb: str | None = None) -> list[str]:
+    """The same command for another process: file paths made absolute, --db left out; a pack's
+    links start with this process's ``public_url`` (the app's process may not have it set)."""
+    from pipelines import settings
+
+    if verb == "pack" and not any(t == "--base-url" or t.startswith("--base-url=") for t in argv) \
+            and settings.get("public_url"):
+        argv = [*argv, "--base-url", settings.get("public_url")]
     portable, skip = [], False
     for position, token in enumerate(argv):
         if skip:
