@@ -35,10 +35,8 @@ PROGRAMME = "Programme"
 PROGRAMME_COLOUR = "#333333"
 # Okabe & Ito (2008) without yellow (unreadable on white) and black (the programme),
 # then Paul Tol's muted scheme for programmes with more than six partners.
-PALETTE: tuple[str, ...] = (
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7",
-    "#882255", "#44AA99", "#999933", "#AA4499", "#117733", "#DDCC77",
-)
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7",
+                             "#882255", "#44AA99", "#999933", "#AA4499", "#117733", "#DDCC77")
 BAND_COLOURS: dict[str, str] = {
     "cooperating": "#e8f1fa", "transitioning": "#bcd7ee", "collaborating": "#7fb2dd",
 }
@@ -201,8 +199,7 @@ def table_meta(title: str, rows: pd.DataFrame, tooltip: Sequence[alt.Tooltip]) -
     """The ``usermeta`` of ``with_table`` (for a spec made without Altair)."""
     entries = [t.to_dict() for t in tooltip]
     hidden = rows["suppressed"].astype(bool).to_numpy() if "suppressed" in rows else np.zeros(len(rows), bool)
-    # each row's values as iterrows gives them (one dtype common to every column), without a
-    # Series per row: a What-if slider step spent most of its time there (200 partners)
+    # rows as iterrows gives them (one dtype for all columns), no Series each: a slider step's cost
     values, at = rows.to_numpy(), [rows.columns.get_loc(e["field"]) for e in entries]
     table = [[NOT_SHOWN if h and e["field"] in _VALUES else _cell(line[i], e.get("format"))
               for e, i in zip(entries, at)] for h, line in zip(hidden, values)]
