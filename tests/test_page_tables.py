@@ -124,3 +124,18 @@ def test_a_frame_is_laid_out_once_and_kept_as_arrow(monkeypatch):
     downloads._layout_once(_frame(), ("Question",), None)  # an equal frame, another object: its own
     downloads._layout_once(frame, ("Factor",), None)       # another order: its own
     assert len(calls) == 3
+
+
+def test_a_table_that_cannot_fit_keeps_one_line_rows_each_column_whole_and_scrolls():
+    """The ratings matrix as a table: seven partner columns do not fit 1024 px however their cells
+    wrap; wrapped, every row was 90 px with the names on one line and the headers cut."""
+    names = ["Harbour Civils", "Kestrel Design", "Brackwater Systems", "Northline Infrastructure",
+             "Corvell Signalling", "Pipwell Ecology", "All partners"]
+    frame = pd.DataFrame([["Rater " + n, *["63.2 \u25b23.2"] * len(names)] for n in names],
+                         columns=["Rating organisation", *names])
+    shown = downloads.layout(frame)
+    assert (shown.row_height, shown.height) == (None, "auto")
+    widths = {c: e["width"] for c, e in shown.column_config.items()}
+    assert widths["Brackwater Systems"] == round(len("Brackwater Systems") * 6.6 + 36)  # the header whole
+    assert widths["Rating organisation"] == round(len("Rater Northline Infrastructure") * 6.6 + 24)
+    assert shown.column_config["Rating organisation"]["pinned"] and sum(widths.values()) > downloads.TABLE_PX

@@ -148,7 +148,11 @@ def _wraps(shown: pd.DataFrame, order: list[str], room: int) -> tuple[dict[str, 
             chosen[column] = widths[column][1]
             if sum(chosen.values()) <= room:
                 return chosen, lines
-    return chosen, lines  # too many columns to fit: the row's name is pinned, the rest scroll
+    if sum(chosen.values()) - room < min(chosen.values()):
+        return chosen, lines  # a few px over: every column still in view
+    # a whole column out of view however they wrap (a matrix of partners): wrapping would only make
+    # every row taller; each column whole on one line, the row's name pinned, the rest scroll
+    return {column: one for column, (one, _) in widths.items()}, 1
 
 
 def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
@@ -168,7 +172,7 @@ def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict
         entry["width"] = given[column] or wraps.get(column)
         entry["pinned"] = position == 0 or None
         config[column] = entry
-    if not wraps:
+    if lines == 1:
         return Layout(shown, config, None, "auto")
     row = WRAP_ROW_HEIGHT + LINE_PX * (lines - WRAP_LINES[0])
     return Layout(shown, config, row, HEADER_HEIGHT + row * min(len(shown), WRAP_ROWS_SHOWN) + 2)
