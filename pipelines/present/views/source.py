@@ -65,6 +65,8 @@ QUERIES: dict[str, Callable[..., Any] | Composed] = {
     "agreement": Composed(lambda cursor, k, fetch, asof, wave: evidence.agreement(
         cursor, asof=asof, wave=wave, k=k, pooled_frame=fetch("pooled_evidence", asof, wave))),
     "pooled_evidence": lambda cursor, k, asof, wave: evidence.pooled(cursor, asof=asof, wave=wave),
+    # each partner's latest period per modelled indicator: the same for every slider move
+    "latest_observed": Composed(lambda cursor, k, fetch, asof: whatif.latest_observed(fetch("indicators", asof))),
     "alerts": Composed(lambda cursor, k, fetch, asof, wave: alerts.alerts(
         cursor, asof=asof, wave=wave, k=k, agreement=fetch("agreement", asof, wave))),
     "reliability": lambda cursor, k, asof: reliability.reliability(cursor, asof=asof, k=k),
@@ -137,6 +139,9 @@ class Source:
 
     def indicators(self, asof: int | None) -> pd.DataFrame:
         return self._fetch("indicators", asof)
+
+    def latest_observed(self, asof: int | None) -> pd.DataFrame:
+        return self._fetch("latest_observed", asof)
 
     def agreement(self, asof: int | None, wave: str | None) -> pd.DataFrame:
         return self._fetch("agreement", asof, wave)

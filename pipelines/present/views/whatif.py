@@ -128,7 +128,7 @@ def _status(p: IndicatorProjection, model) -> str:
 
 def _latest_waves(source, asof, partner_id: int) -> dict[str, str]:
     """The period each indicator's "last period alone" value is from (``whatif.latest_observed``)."""
-    last = whatif.latest_observed(source.indicators(asof))
+    last = source.latest_observed(asof)
     last = last[last["partner_id"] == partner_id]
     return dict(zip(last["indicator"], last["wave"].astype(str)))
 
