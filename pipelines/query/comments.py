@@ -74,7 +74,7 @@ def _shown(cursor, asof: int | None, k: int):
     group shows none). Call inside one ``scores.snapshot``."""
     sizes = groups.as_released(cursor, asof)
     counted = groups.counts_hidden(cursor, asof)
-    told = pd.Series([(int(p), str(w)) in counted and counted[(int(p), str(w))] is None
+    told = pd.Series([counted.get((int(p), str(w)), scores.Suppression.SMALL_GROUP) is None  # unlisted: not told
                       for p, w in zip(sizes["partner_id"], sizes["wave"])], index=sizes.index, dtype=bool)
     shown = sizes[sizes["released"] & (sizes["respondents"] >= k) & told]
     for at, group in shown.groupby("read_at", dropna=False, sort=True):

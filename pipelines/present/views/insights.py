@@ -150,10 +150,8 @@ def comments(ctx: Context, source, partner: str) -> Comments:
     found = source.comments(ctx.asof, partner, wave)
     shown = source.comments_shown(ctx.asof, ctx.partner_ids[partner], wave)
     if not shown:
-        factors = source.factor_scores(ctx.asof)
-        codes = set(factors.loc[(factors["partner"] == partner) & (factors["wave"] == wave), "suppression_reason"])
-        beside_small = Suppression.COMPLEMENT in codes and Suppression.SMALL_GROUP not in codes
-        note = words.comments_withheld(partner, wave, settings.comment_k(), beside_small, ctx.k)
+        why = source.counts_hidden(ctx.asof).get((ctx.partner_ids[partner], str(wave)))
+        note = words.comments_withheld(partner, wave, settings.comment_k(), why == Suppression.COMPLEMENT, ctx.k)
     elif found.empty:
         note = f"No one from {partner} wrote a comment in {wave}."
     else:

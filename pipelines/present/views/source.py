@@ -22,6 +22,7 @@ from pipelines.query import (
     items,
     participation,
     reliability,
+    respondents,
     scores,
     warm,
     whatif,
@@ -85,6 +86,8 @@ QUERIES: dict[str, Callable[..., Any] | Composed] = {
         cursor, partner=partner, wave=wave, asof=asof),
     "comments_shown": lambda cursor, k, asof, partner_id, wave: comments.shown_for(
         cursor, partner_id=partner_id, wave=wave, asof=asof),
+    # why a partner's number of respondents is not told in a wave (None: told), the scores' own decision
+    "counts_hidden": lambda cursor, k, asof: respondents.counts_hidden(cursor, asof, k),
     "action_board": lambda cursor, k, asof, partner: agreed.board(cursor, partner=partner, asof=asof, k=k),
     "version_labels": _labels,
     "version_names": lambda cursor, k: versions.names(cursor),
@@ -188,6 +191,9 @@ class Source:
 
     def comments_shown(self, asof: int | None, partner_id: int, wave: str) -> bool:
         return self._fetch("comments_shown", asof, partner_id, wave)
+
+    def counts_hidden(self, asof: int | None) -> dict[tuple[int, str], str | None]:
+        return self._fetch("counts_hidden", asof)
 
     def action_board(self, asof: int | None, partner: str) -> pd.DataFrame:
         return self._fetch("action_board", asof, partner)
