@@ -133,7 +133,8 @@ def test_the_overview_and_a_partner_profile_pool_the_evidence_once(store, monkey
     build(source, page="partner", partner="Brackwater Systems", wave="2026-Q2")
     assert len(pooled) == 1 and len(agreed) == 1
     alone = views.source.alerts.alerts(store.cursor(), wave="2026-Q2", k=5)  # as the command line reads them
-    assert source.alerts(None, "2026-Q2").equals(alone) and overview is not None
+    pd.testing.assert_frame_equal(source.alerts(None, "2026-Q2"), alone, check_exact=False, rtol=1e-12)
+    assert overview is not None
 
 
 def test_a_what_if_slider_move_reads_the_partners_index_once_per_weights(store, monkeypatch):
@@ -149,7 +150,9 @@ def test_a_what_if_slider_move_reads_the_partners_index_once_per_weights(store, 
     source.scenario(None, "Brackwater Systems", {"shared_goals": 1}, {"shared_goals": 0.5})
     assert len(read) == 2  # other weights: read again
     alone = scenarios.scenario(store.cursor(), "Brackwater Systems", {"shared_goals": 3}, {}, k=5)
-    assert (moved[2].index_low, moved[2].index_high, moved[2].band) == (alone.index_low, alone.index_high, alone.band)
+    # DuckDB's parallel sums of doubles may differ in the last bit from run to run
+    assert (moved[2].index_low, moved[2].index_high) == pytest.approx((alone.index_low, alone.index_high), rel=1e-12)
+    assert moved[2].band == alone.band
 
 
 # -- Overview ---------------------------------------------------------------------------
