@@ -271,13 +271,18 @@ def test_the_first_views_warmed_are_the_ones_a_bare_link_opens(demo, monkeypatch
     """Every page with views opened without parameters after the warm-up builds no view: each
     state it asks for was warmed (as the page asks for it, so under the same cache key). Before,
     What-if's first open after a load built its partners' view and its first partner's, and the
-    Partner profile's and Compare's first opens theirs."""
+    Partner profile's and Compare's first opens theirs; and each drew its charts (the Partner
+    profile's factors over time: about 1 s at 1M answers)."""
     from test_pages import _app
 
     from app_pages.ui import queries
 
+    from app_pages.ui import downloads
+
     built, real = [], queries.views.build
     monkeypatch.setattr(queries.views, "build", lambda source, state: built.append(state) or real(source, state))
+    drawn, real_spec = [], downloads._spec
+    monkeypatch.setattr(downloads, "_spec", lambda chart: drawn.append(chart.builder) or real_spec(chart))
     queries.forget_computed()
     queries._store.clear()
     try:
@@ -287,10 +292,13 @@ def test_the_first_views_warmed_are_the_ones_a_bare_link_opens(demo, monkeypatch
             ("overview", 0), ("what-if", 0), ("what-if", 1), ("partner", 0), ("compare", 0)]
         assert warmed[2].scenarios[0].partner == "Brackwater Systems" and not warmed[2].scenarios[0].deltas
         assert (warmed[3].partner, warmed[3].wave, warmed[4].sort) == ("Brackwater Systems", "2026-Q3", "partner")
+        assert {"factors_over_time", "factor_profile", "spectrum"} <= set(drawn)
         built.clear()
+        drawn.clear()
         for page in ("app_pages/overview.py", "app_pages/whatif.py", "app_pages/partner.py", "app_pages/compare.py"):
             _app(page=page)
             assert built == [], page  # every view the page asked for was warmed
+            assert drawn == [], page  # and every chart it draws
     finally:
         queries.forget_computed()
         queries.open_store().close()

@@ -14,7 +14,7 @@ from streamlit import dataframe_util
 
 from pipelines.present import charts, exports
 from pipelines.present.charts import NOT_SHOWN
-from pipelines.present.views.parts import HIDDEN_BECAUSE, ChartInput
+from pipelines.present.views.parts import HIDDEN_BECAUSE, ChartInput, charts_in
 
 
 # -- downloads --------------------------------------------------------------------------
@@ -47,6 +47,15 @@ def _drawn(key: str, _chart: ChartInput) -> tuple[dict, Table | None]:
         spec["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(values)
                             for name, values in spec["datasets"].items()}
     return spec, own
+
+
+def predraw(view) -> None:
+    """Draw a view's page charts into the chart cache (``_drawn``) outside a page run: the
+    warm-up does it for the first views, whose first open spent most of its time here (the
+    Partner profile's factors over time: about 1 s of Altair at 1M answers)."""
+    for chart in charts_in(view):
+        if hasattr(charts, chart.builder):  # the pack's own slide charts are drawn by the pack
+            _drawn(chart.key, chart)
 
 
 def show_chart(name: str, chart: ChartInput, *, key: str | None = None, on_select=None,

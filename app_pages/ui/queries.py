@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from app_pages.ui import downloads
 from pipelines import cli, settings
 from pipelines.ingest import known_partners
 from pipelines.present import links, views
@@ -241,8 +242,9 @@ def warm_first_views(warmed: Store) -> None:
         return
     _warming.location = warmed.location  # every query of the build on this store, whatever happens meanwhile
     try:
-        for state in first_views():
-            view(state)
+        built = [view(state) for state in first_views()]
+        for shown in built:  # after every view: drawing never delays What-if's fit
+            downloads.predraw(shown)
     finally:
         _warming.location = None
 

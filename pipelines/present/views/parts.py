@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
-from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -43,6 +43,21 @@ class ChartInput:
     def __post_init__(self):
         inputs = pickle.dumps((self.builder, self.args, sorted(dict(self.kwargs).items())), protocol=5)
         object.__setattr__(self, "key", hashlib.blake2b(inputs, digest_size=16).hexdigest())
+
+
+def charts_in(view) -> Iterator[ChartInput]:
+    """Every chart a view model holds (its page's and its panels'), in the order of its fields."""
+    if isinstance(view, ChartInput):
+        yield view
+    elif is_dataclass(view) and not isinstance(view, type):
+        for f in fields(view):
+            yield from charts_in(getattr(view, f.name))
+    elif isinstance(view, (tuple, list)):
+        for item in view:
+            yield from charts_in(item)
+    elif isinstance(view, Mapping):
+        for item in view.values():
+            yield from charts_in(item)
 
 
 @dataclass(frozen=True)
