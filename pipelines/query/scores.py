@@ -102,6 +102,15 @@ class Suppression(StrEnum):
     COMPLEMENT = "complement"     # hidden so a smaller group cannot be worked out by subtraction
 
 
+class NoChange(StrEnum):
+    """Why a row of ``changes`` has no change: a code in its ``no_change``, said by
+    ``present.words.change``. None of them tells a count (a hidden group's stays hidden)."""
+    HIDDEN = "hidden"                          # the group is not shown in this wave
+    FIRST_WAVE = "first_wave"                  # the programme has no earlier wave
+    PREVIOUS_HIDDEN = "previous_hidden"        # the group was not shown in the previous wave
+    PREVIOUS_NO_RESPONSES = "previous_no_responses"  # nobody of it answered in the previous wave
+
+
 FACTOR_COLUMNS = [
     "partner_id", "partner", "wave", "wave_start", "factor", "score", "n",
     "ci_low", "ci_high", "band", "suppressed", "suppression_reason", "pending",
@@ -110,7 +119,7 @@ INDEX_COLUMNS = [c for c in FACTOR_COLUMNS if c != "factor"]
 CHANGE_COLUMNS = [
     "partner_id", "partner", "factor", "wave", "wave_start", "previous_wave", "score",
     "previous_score", "change", "change_low", "change_high", "p_value", "p_adjusted",
-    "beyond_uncertainty",
+    "beyond_uncertainty", "no_change",
 ]
 EXPORT_COLUMNS = ["partner", "wave", "factor", "score", "respondents", "suppressed", "reason", "pending"]
 _REASONS = {Hidden.SMALL: Suppression.SMALL_GROUP, Hidden.COMPLEMENT: Suppression.COMPLEMENT}
@@ -641,7 +650,8 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
     over every change into that wave: all partners and the programme, factors and index,
     whatever the filters), beyond_uncertainty (p_adjusted <= significance.FDR_Q: the same
     rule as ``alerts``). ``change`` is missing (and ``beyond_uncertainty`` <NA>) when either
-    wave's group is hidden or absent, or for the first wave.
+    wave's group is hidden or absent, or for the first wave; ``no_change`` then says which (a
+    ``NoChange``), and is None where there is a change.
     """
     thresholds = thresholds or settings.band_thresholds()
     frame, index = _with_index(cursor, asof, k, None, weights, thresholds)
@@ -655,17 +665,30 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
     frame = frame.assign(previous_wave=frame["wave"].map(previous).astype(object),
                          wave=frame["wave"].astype(object),
                          _key=frame["partner_id"].fillna(-1).astype("int64"))
-    before = frame[["_key", "factor", "wave", "score", "se", "n"]].rename(
+    before = frame[["_key", "factor", "wave", "score", "se", "n", "suppressed"]].rename(
         columns={"wave": "previous_wave", "score": "previous_score", "se": "previous_se",
-                 "n": "previous_n"})
+                 "n": "previous_n", "suppressed": "previous_suppressed"})
     merged = frame.merge(before, on=["_key", "factor", "previous_wave"], how="left")
     merged = pd.concat([merged, _change_tests(merged)], axis=1)
+    merged["no_change"] = _no_change(merged)
     if not include_index:
         merged = merged[merged["factor"] != INDEX]
     if waves is not None:
         merged = merged[merged["wave"].isin([str(w) for w in waves])]
     merged = _filter_partners(merged, partners, programme)
     return _order(merged, with_factor=True)[CHANGE_COLUMNS]
+
+
+def _no_change(merged: pd.DataFrame) -> pd.Series:
+    """Each row's ``NoChange`` where it has no change (None where it has): its own group hidden
+    first, whatever the previous wave held; a previous group without a row had no responses."""
+    why = np.select(
+        [merged["suppressed"].astype(bool).to_numpy(), merged["previous_wave"].isna().to_numpy(),
+         merged["previous_suppressed"].isna().to_numpy(),
+         merged["previous_suppressed"].fillna(False).astype(bool).to_numpy()],
+        [NoChange.HIDDEN, NoChange.FIRST_WAVE, NoChange.PREVIOUS_NO_RESPONSES, NoChange.PREVIOUS_HIDDEN],
+        default=None)
+    return pd.Series(why, index=merged.index, dtype=object)
 
 
 def _change_tests(merged: pd.DataFrame) -> pd.DataFrame:

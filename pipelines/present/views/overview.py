@@ -20,7 +20,7 @@ from pipelines.present.views.parts import (
 from pipelines.programme.datasets import DATASET_LABELS
 from pipelines.programme.factors import INDEX
 from pipelines.programme.factors import label as factor_label
-from pipelines.query import alerts, significance
+from pipelines.query import alerts, scores, significance
 from pipelines.query.scores import PROGRAMME
 
 MOVERS_SHOWN = 8  # the slide says "Eight largest changes"
@@ -131,21 +131,19 @@ def _movers_panels(ctx: Context, changes: pd.DataFrame, index: pd.DataFrame,
     current = index[index["wave"] == wave]
     hidden = current[current["suppressed"]]
     notes = list(parts.suppression_notes(hidden, k, waves=[wave]))
-    before = index[index["wave"] == previous].set_index("partner")["suppressed"]
-    # a partner shown now without a change: its previous group was not shown, or did not answer
-    missing = {p: words.NoChange.HIDDEN if parts.yes(before.get(p)) else words.NoChange.NO_RESPONSES
-               for p in bars[bars["change"].isna()]["partner"] if p not in set(hidden["partner"])}
-    if missing and previous:
-        notes += [words.no_change_note(p, why, wave, previous) for p, why in missing.items()]
+    # a partner shown now without a change: why (its previous group hidden, or no responses)
+    missing = bars[bars["change"].isna() & (bars["no_change"] != scores.NoChange.HIDDEN)]
+    if previous:
+        notes += [f"{m.partner}: {words.change(None, m.no_change, wave, previous, words.Form.NOTE)}."
+                  for m in missing.itertuples()]
     against = f"Wave {wave} against {previous or 'none'}"
     chart = None
     if previous is not None:
         bars = bars.assign(_o=bars["change"].fillna(-1e9)).sort_values(
             ["_o", "partner"], ascending=[False, True]).drop(columns="_o")
         bars = bars.assign(label=[
-            (f"{c:+.1f}" + ("  beyond noise" if parts.yes(b) else "")) if pd.notna(c)
-            else words.no_change_mark(missing[p], previous) if p in missing else "not shown"
-            for p, c, b in zip(bars["partner"], bars["change"], bars["beyond_uncertainty"].astype(object))])
+            words.change(c, why, wave, previous, words.Form.MARK) + ("  beyond noise" if parts.yes(b) else "")
+            for c, why, b in zip(bars["change"], bars["no_change"], bars["beyond_uncertainty"].astype(object))])
         chart = ChartInput("movers_bars", (bars, dict(ctx.colours)), {"lanes": len(ctx.partners) + 1})
         chart_notes = tuple(notes)
     else:
