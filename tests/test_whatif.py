@@ -455,8 +455,8 @@ def test_the_reason_of_each_check_that_is_not_the_verdict():
 
 @pytest.mark.parametrize("check_held,status", [
     (held(27.3, 0.12), "no reliable projection: the held-back check did not pass"),
-    (held(20.0, 0.01, n=4), "no reliable projection: only 4 held-back forecasts to check the model against a "
-                            f"naive forecast (it needs {whatif.MIN_HELD_BACK})"),
+    (held(20.0, 0.01, n=4), ("no reliable projection: only 4 held-back forecasts to check the model against a "
+                             f"naive forecast (it needs {whatif.MIN_HELD_BACK})")),
 ])
 def test_the_page_says_the_check_failed_from_its_code(check_held, status):
     """The What-if's status reads the model's check, not whether the reason's text matches."""
