@@ -132,3 +132,34 @@ def test_the_spectrum_tooltip_says_no_responses_where_nobody_answered(gaps):
     spec = charts.spectrum(*chart.args, **chart.kwargs).to_dict()
     rows = [r for data in spec["datasets"].values() for r in data if r.get("partner") == "Beta"]
     assert {r["change_text"] for r in rows if "change_text" in r} == {"none: no responses in 2024-Q1"}
+
+
+@pytest.fixture(scope="module")
+def demo_source(demo_db):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+        store = Store(demo_db / "demo.duckdb")
+        yield views.Source(store.cursor(), k=5)
+        store.close()
+
+
+def test_a_profile_headline_says_why_it_has_no_change(demo_source):
+    """Brackwater's index had no delta and no word why (its 2026-Q2 group is hidden)."""
+    view = views.build(demo_source, LinkState(page="partner", partner="Brackwater Systems", wave="2026-Q3"))
+    index = view.headline[0]
+    assert (index.value, index.delta) == ("43.1", None)
+    assert index.help == "n = 18 (smallest factor), 95% interval 38.8 to 47.4. No change: 2026-Q2 not shown."
+    card = dict(view.evidence)["shared_goals"].score
+    assert card.delta is None and card.help.endswith(". No change: 2026-Q2 not shown.")
+
+
+def test_a_headline_with_a_change_keeps_its_arrow(demo_source):
+    view = views.build(demo_source, LinkState(page="partner", partner="Harbour Civils", wave="2026-Q3"))
+    assert view.headline[0].delta == "+9.2 since 2026-Q2"
+    assert view.headline[0].help == "n = 30 (smallest factor), 95% interval 64.3 to 71.8."
+    assert dict(view.evidence)["shared_goals"].score.delta == "+10.6"
+
+
+def test_the_first_waves_headline_says_there_is_no_earlier_wave(demo_source):
+    view = views.build(demo_source, LinkState(page="overview", wave="2024-Q4"))
+    assert view.headline[0].delta is None and view.headline[0].help.endswith(". No change: no earlier wave.")

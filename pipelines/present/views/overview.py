@@ -77,15 +77,26 @@ def cover(ctx: Context, subtitle: str) -> Cover:
         "could be worked out from the others."), ctx.link(page))
 
 
+def change_delta(change: pd.DataFrame, previous: str | None, since: bool = True) -> tuple[str | None, str]:
+    """A shown group's metric delta from its row of ``changes`` (``change``): its change (``since``:
+    'since ``previous``' after it); where there is none, no delta (a reason would be cut at 1024 px)
+    and why, as a sentence for the metric's help."""
+    if change.empty:
+        return None, ""
+    row = change.iloc[0]
+    said = words.change(row["change"], row["no_change"], row["wave"], previous, words.Form.MARK)
+    if pd.notna(row["change"]):
+        return (f"{said} since {previous}" if since else said), ""
+    return None, f" {said[0].upper()}{said[1:]}."
+
+
 def index_metric(label: str, row: pd.Series, change: pd.DataFrame, previous: str | None,
                  who: str) -> Metric:
-    """A shown collaboration index, with its change since ``previous`` when ``change`` (the
-    group's index row of ``changes`` in the wave) has one."""
-    delta = None
-    if not change.empty and pd.notna(change["change"].iloc[0]):
-        delta = f"{change['change'].iloc[0]:+.1f} since {previous}"
+    """A shown collaboration index, with its change since ``previous`` (``change``: the group's
+    index row of ``changes`` in the wave), or why there is none."""
+    delta, why = change_delta(change, previous)
     return Metric(label, f"{row['score']:.1f}", delta,
-                  f"{who} (smallest factor), 95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.")
+                  f"{who} (smallest factor), 95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.{why}")
 
 
 def band_metric(label: str, row: pd.Series, ctx: Context) -> Metric:
