@@ -93,13 +93,8 @@ def test_a_row_has_a_code_exactly_where_it_has_no_change(gaps):
     assert set(changes["no_change"].dropna()) <= set(NoChange)
 
 
-def test_the_demo_codes(demo_db, monkeypatch):
-    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
-    store = Store(demo_db / "demo.duckdb")
-    try:
-        changes = scores.changes(store.cursor(), k=5)
-    finally:
-        store.close()
+def test_the_demo_codes(demo_source):
+    changes = demo_source.changes(None)
     assert _codes(changes, "2026-Q3") == {
         "Brackwater Systems": "previous_hidden", "Corvell Signalling": "hidden", "Harbour Civils": None,
         "Kestrel Design": None, "Northline Infrastructure": None, "Pipwell Ecology": "hidden",
@@ -132,15 +127,6 @@ def test_the_spectrum_tooltip_says_no_responses_where_nobody_answered(gaps):
     spec = charts.spectrum(*chart.args, **chart.kwargs).to_dict()
     rows = [r for data in spec["datasets"].values() for r in data if r.get("partner") == "Beta"]
     assert {r["change_text"] for r in rows if "change_text" in r} == {"none: no responses in 2024-Q1"}
-
-
-@pytest.fixture(scope="module")
-def demo_source(demo_db):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
-        store = Store(demo_db / "demo.duckdb")
-        yield views.Source(store.cursor(), k=5)
-        store.close()
 
 
 def test_a_profile_headline_says_why_it_has_no_change(demo_source):
