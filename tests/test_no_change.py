@@ -10,7 +10,7 @@ from pipelines.present import views, words
 from pipelines.present.links import LinkState
 from pipelines.programme.factors import INDEX
 from pipelines.query import scores
-from pipelines.query.scores import NoChange
+from pipelines.query.between_waves import NoChange
 from pipelines.store import Store
 
 Q1, Q1_START = "2024-Q1", "2024-01-01"

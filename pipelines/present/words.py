@@ -1,6 +1,6 @@
-"""The sentences people read about hidden groups, survey/evidence agreement, participation, comments
-and agreed actions, made from the query layer's codes (``scores.Suppression``, ``scores.NoChange``, ``evidence.Status``,
-``programme.actions.Status``) and the real k.
+"""The sentences people read about hidden groups, changes, survey/evidence agreement, participation,
+comments and agreed actions, made from the query layer's codes (``scores.Suppression``,
+``between_waves.NoChange``, ``evidence.Status``, ``programme.actions.Status``) and the real k.
 
 Pages, the pack, charts and the command line ask here; none of them writes these words or
 compares them as values.
@@ -13,8 +13,9 @@ import pandas as pd
 
 from pipelines.programme.actions import Status as ActionStatus
 from pipelines.query import evidence, whatif
+from pipelines.query.between_waves import NoChange
 from pipelines.query.evidence import Status
-from pipelines.query.scores import NoChange, Suppression
+from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
 
 # what "beyond noise" (scores.changes' beyond_uncertainty, the alerts) rests on, for captions and notes
@@ -123,7 +124,7 @@ EVIDENCE_N = (f"Based on: the milestones or issues counted, over the waves poole
 
 # -- a change since the previous wave (tooltips, tables, the movers) ------------------------
 
-_NO_CHANGE = {  # why a change is missing (``scores.NoChange``), after "no change: "
+_NO_CHANGE = {  # why a change is missing (``between_waves.NoChange``), after "no change: "
     NoChange.FIRST_WAVE: "no earlier wave",
     NoChange.PREVIOUS_HIDDEN: "{previous} not shown",
     NoChange.PREVIOUS_NO_RESPONSES: "no responses in {previous}",

@@ -79,7 +79,6 @@ from scipy import stats
 from pipelines import settings
 from pipelines.programme.factors import FACTORS, INDEX, bands_of
 from pipelines.query import between_waves, releases
-from pipelines.query.between_waves import NoChange  # noqa: F401 (the code of changes' no_change)
 from pipelines.query.releases import Hidden
 from pipelines.store import versions
 from pipelines.store.versions import visible
@@ -634,7 +633,7 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
     whatever the filters), beyond_uncertainty (p_adjusted <= significance.FDR_Q: the same
     rule as ``alerts``). ``change`` is missing (and ``beyond_uncertainty`` <NA>) when either
     wave's group is hidden or absent, or for the first wave; ``no_change`` then says which (a
-    ``NoChange``), and is None where there is a change.
+    ``between_waves.NoChange``), and is None where there is a change.
     """
     thresholds = thresholds or settings.band_thresholds()
     frame, index = _with_index(cursor, asof, k, None, weights, thresholds)

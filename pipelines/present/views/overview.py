@@ -20,7 +20,7 @@ from pipelines.present.views.parts import (
 from pipelines.programme.datasets import DATASET_LABELS
 from pipelines.programme.factors import INDEX
 from pipelines.programme.factors import label as factor_label
-from pipelines.query import alerts, scores, significance
+from pipelines.query import alerts, between_waves, significance
 from pipelines.query.scores import PROGRAMME
 
 MOVERS_SHOWN = 8  # the slide says "Eight largest changes"
@@ -143,7 +143,7 @@ def _movers_panels(ctx: Context, changes: pd.DataFrame, index: pd.DataFrame,
     hidden = current[current["suppressed"]]
     notes = list(parts.suppression_notes(hidden, k, waves=[wave]))
     # a partner shown now without a change: why (its previous group hidden, or no responses)
-    missing = bars[bars["change"].isna() & (bars["no_change"] != scores.NoChange.HIDDEN)]
+    missing = bars[bars["change"].isna() & (bars["no_change"] != between_waves.NoChange.HIDDEN)]
     if previous:
         notes += [f"{m.partner}: {words.change(None, m.no_change, wave, previous, words.Form.NOTE)}."
                   for m in missing.itertuples()]
