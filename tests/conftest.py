@@ -50,6 +50,19 @@ def demo_db(tmp_path_factory):
     return store.path.parent
 
 
+@pytest.fixture(scope="module")
+def demo_source(demo_db):
+    """The views' source of the demo programme (k = 5), open for the module."""
+    from pipelines.present import views
+    from pipelines.store import Store
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+        store = Store(demo_db / "demo.duckdb")
+        yield views.Source(store.cursor(), k=5)
+        store.close()
+
+
 @pytest.fixture
 def demo(demo_db, monkeypatch):
     """The app's settings pointed at the demo programme (the folder of ``demo_db``)."""

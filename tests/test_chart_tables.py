@@ -61,7 +61,7 @@ def test_the_spectrum_as_a_table(demo):
         ["Kestrel Design", "72.0", "27", "67.5 to 76.6", "+4.8", "no"],
         ["Harbour Civils", "68.0", "30", "64.3 to 71.8", "+9.2", "yes"],
         ["Programme", "64.2", "109", "61.4 to 67.0", "+5.7", "yes"],
-        ["Brackwater Systems", "43.1", "18", "38.8 to 47.4", "not shown: 2026-Q2 hidden", "no change to test"],
+        ["Brackwater Systems", "43.1", "18", "38.8 to 47.4", "none: 2026-Q2 not shown", "no change to test"],
         ["Corvell Signalling", *["not shown"] * 5],
         ["Pipwell Ecology", *["not shown"] * 5]]
 

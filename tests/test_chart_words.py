@@ -199,12 +199,12 @@ def test_a_missing_change_says_why(specs):
     """Finding 7: Brackwater's "Change since previous wave" was blank (its 2026-Q2 group is hidden)."""
     def said(spec, partner):
         return {r["change_text"] for r in _rows(spec) if r.get("partner") == partner and "change_text" in r}
-    assert said(specs["overview  #0: spectrum"], "Brackwater Systems") == {"not shown: 2026-Q2 hidden"}
+    assert said(specs["overview  #0: spectrum"], "Brackwater Systems") == {"none: 2026-Q2 not shown"}
     assert said(specs["overview 2024-Q4 #0: spectrum"], "Programme") == {"none: no earlier wave"}
     assert said(specs["overview  #0: spectrum"], "Northline Infrastructure") == {"-2.6"}
     heat = next(s for n, s in specs.items() if n.startswith("compare  ") and n.endswith("heatmap"))
     assert {r["change_text"] for r in _rows(heat) if r["partner"] == "Brackwater Systems"} == \
-        {"not shown: 2026-Q2 hidden"}
+        {"none: 2026-Q2 not shown"}
     assert {r["change_text"] for r in _rows(heat) if r["partner"] == "Pipwell Ecology"} == {"not shown"}
 
 

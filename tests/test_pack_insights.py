@@ -9,16 +9,11 @@ import pytest
 
 from pipelines.present import pack, views
 from pipelines.present.links import LinkState
-from pipelines.store import Store
 
 
 @pytest.fixture(scope="module")
-def source(demo_db):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
-        store = Store(demo_db / "demo.duckdb")
-        yield views.Source(store.cursor(), k=5)
-        store.close()
+def source(demo_source):
+    return demo_source
 
 
 def slides_of(source, state: LinkState):

@@ -592,12 +592,12 @@ def test_whatif_slide_says_now_is_reweighted_without_the_pages_strip(source):
     assert not any(n.startswith("Now, with these weights") for n in plain.scenario_panel.notes)
 
 
-def test_the_words_for_a_change_that_cannot_be_given():
-    from pipelines.present import words
-
-    assert words.no_change_mark(words.NoChange.NO_RESPONSES, "2026-Q2") == "no change: 2026-Q2 no responses"
-    assert words.no_change_note("Alder Works", words.NoChange.HIDDEN, "2026-Q3", "2026-Q2") == (
-        "Alder Works: shown in 2026-Q3; no change, 2026-Q2 not shown.")
+def test_the_movers_say_why_brackwater_has_no_change(source):
+    """Its 2026-Q2 group is hidden (finding: slide 8 said only "not shown")."""
+    panel = build(source, page="overview", wave="2026-Q3").movers_panels[0]
+    bars = panel.chart.args[0]
+    assert dict(zip(bars["partner"], bars["label"]))["Brackwater Systems"] == "no change: 2026-Q2 not shown"
+    assert "Brackwater Systems: shown in 2026-Q3; no change, 2026-Q2 not shown." in panel.notes
 
 
 def test_a_partners_slide_gives_n_over_the_waves_it_shows_only(source):

@@ -421,3 +421,52 @@ def test_latest_observed_is_one_period_per_partner_and_indicator():
         "indicator": ["escalation_rate"] * 4, "value": [0.2, 0.33, None, 0.5], "count": [5, 6, 0, 4]})
     last = whatif.latest_observed(frame).sort_values("partner_id")
     assert last.values.tolist() == [["escalation_rate", 1, "2026-Q2", 0.33], ["escalation_rate", 2, "2026-Q2", 0.5]]
+
+
+# -- the check's code (one owner: ``IndicatorModel.check``; the views read it, not the reason's text) --
+
+def _model(**kwargs):
+    return whatif.IndicatorModel("median_days_to_resolve", "Median days to resolve", "days", "lower", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs,check", [
+    ({"declined": "too few partner-waves"}, whatif.Check.DECLINED),
+    ({"declined": "too few partner-waves", "held_back": held(27.3, 0.01)}, whatif.Check.DECLINED),
+    ({}, whatif.Check.NO_HISTORY),
+    ({"held_back": held(20.0, 0.01, n=whatif.MIN_HELD_BACK - 1)}, whatif.Check.TOO_FEW),
+    ({"held_back": held(27.3, 0.12)}, whatif.Check.FAILED),
+    ({"held_back": held(36.0, 0.01)}, whatif.Check.FAILED),
+    ({"held_back": held(20.0, 0.01)}, whatif.Check.PASSED),
+])
+def test_each_model_has_its_check(kwargs, check):
+    m = _model(**kwargs)
+    assert m.check is check
+    assert m.reliable == (check is whatif.Check.PASSED)
+    assert (whatif.unreliable_reason(m) is None) == (check is whatif.Check.PASSED)
+
+
+def test_the_reason_of_each_check_that_is_not_the_verdict():
+    assert whatif.unreliable_reason(_model(declined="too few partner-waves")) == "too few partner-waves"
+    assert whatif.unreliable_reason(_model()) == (
+        "too little history to check the model against a naive forecast (it needs three waves of outcomes or more)")
+    assert whatif.unreliable_reason(_model(held_back=held(20.0, 0.01, n=4))) == (
+        f"only 4 held-back forecasts to check the model against a naive forecast (it needs {whatif.MIN_HELD_BACK})")
+
+
+@pytest.mark.parametrize("check_held,status", [
+    (held(27.3, 0.12), "no reliable projection: the held-back check did not pass"),
+    (held(20.0, 0.01, n=4), ("no reliable projection: only 4 held-back forecasts to check the model against a "
+                             f"naive forecast (it needs {whatif.MIN_HELD_BACK})")),
+])
+def test_the_page_says_the_check_failed_from_its_code(check_held, status):
+    """The What-if's status reads the model's check, not whether the reason's text matches."""
+    import types
+
+    from pipelines.present.views import whatif as page
+    from pipelines.query.scenario import IndicatorProjection
+
+    m = _model(held_back=check_held)
+    nan = float("nan")
+    p = IndicatorProjection(m.indicator, m.label, m.unit, m.good, 30.0, nan, nan, nan, nan,
+                            whatif.Status.NO_RELIABLE_PROJECTION, whatif.unreliable_reason(m), m.held_back)
+    assert page._status(p, types.SimpleNamespace(indicators={m.indicator: m})) == status

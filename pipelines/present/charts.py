@@ -329,11 +329,12 @@ def spectrum(index: pd.DataFrame, colours: dict[str, str], thresholds: tuple[flo
     if changes is not None and not changes.empty:
         ch = changes[changes["factor"] == "collaboration_index"]
         ch = ch.assign(_key=ch["partner_id"].fillna(-1).astype("int64"))[
-            ["_key", "change", "beyond_uncertainty", "previous_wave"]]
+            ["_key", "change", "beyond_uncertainty", "previous_wave", "no_change"]]
         data = data.assign(_key=data["partner_id"].fillna(-1).astype("int64")).merge(ch, on="_key", how="left")
     else:
-        data = data.assign(change=np.nan, beyond_uncertainty=pd.NA, previous_wave=None)
-    data["change_text"] = [words.change(c, w) for c, w in zip(data["change"], data["previous_wave"])]
+        data = data.assign(change=np.nan, beyond_uncertainty=pd.NA, previous_wave=None, no_change=None)
+    data["change_text"] = [words.change(c, why, wave, w) if pd.notna(why) or pd.notna(c) else ""
+                           for c, why, wave, w in zip(data["change"], data["no_change"], data["wave"], data["previous_wave"])]
     data["beyond"] = data["beyond_uncertainty"].map(lambda v: "no change to test" if pd.isna(v) else ("yes" if v else "no"))
     shown = data[~data["suppressed"].astype(bool)].sort_values("score", ascending=False)
     order = list(shown["partner"])
@@ -568,7 +569,8 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     cells = pd.concat([factors[factors["partner_id"].notna()],
                        index[index["partner_id"].notna()].assign(factor="collaboration_index")],
                       ignore_index=True)
-    ch = changes[changes["partner_id"].notna()][["partner_id", "factor", "change", "beyond_uncertainty", "previous_wave"]]
+    ch = changes[changes["partner_id"].notna()][["partner_id", "factor", "change", "beyond_uncertainty", "previous_wave",
+                                                 "no_change"]]
     cells = cells.merge(ch, on=["partner_id", "factor"], how="left")
     cells = _display(cells, k)
     cells["column"] = cells["factor"].map(factor_label)
@@ -583,8 +585,8 @@ def heatmap_frame(factors: pd.DataFrame, index: pd.DataFrame, changes: pd.DataFr
     cells["arrow"] = cells.apply(arrow, axis=1) if not cells.empty else pd.Series(dtype=object)
     hidden = cells["suppressed"].astype(bool)
     cells.loc[hidden, "arrow"] = [words.reason(c, k, words.Form.MARK) for c in cells.loc[hidden, "code"]]
-    cells["change_text"] = [NOT_SHOWN if h else words.change(c, w)
-                            for h, c, w in zip(hidden, cells["change"], cells["previous_wave"])]
+    cells["change_text"] = [words.change(c, why, wave, w) for c, why, wave, w in
+                            zip(cells["change"], cells["no_change"], cells["wave"], cells["previous_wave"])]
     cells["cell"] = np.where(hidden, NOT_SHOWN_MARK, cells["score_text"])
     cells["heat"] = cells["band"].where(~cells["suppressed"].astype(bool), "not shown").fillna("not shown")
     return cells

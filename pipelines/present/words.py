@@ -1,6 +1,6 @@
-"""The sentences people read about hidden groups, survey/evidence agreement, participation, comments
-and agreed actions, made from the query layer's codes (``scores.Suppression``, ``evidence.Status``,
-``programme.actions.Status``) and the real k.
+"""The sentences people read about hidden groups, changes, survey/evidence agreement, participation,
+comments and agreed actions, made from the query layer's codes (``scores.Suppression``,
+``between_waves.NoChange``, ``evidence.Status``, ``programme.actions.Status``) and the real k.
 
 Pages, the pack, charts and the command line ask here; none of them writes these words or
 compares them as values.
@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipelines.programme.actions import Status as ActionStatus
 from pipelines.query import evidence, whatif
+from pipelines.query.between_waves import NoChange
 from pipelines.query.evidence import Status
 from pipelines.query.scores import Suppression
 from pipelines.query.significance import FDR_Q
@@ -121,25 +122,28 @@ EVIDENCE_N = (f"Based on: the milestones or issues counted, over the waves poole
               f"{evidence.MIN_EVENTS}, at most {evidence.MAX_POOLED}); *: too few to compare.")
 
 
-# -- the movers (Overview, its slides) ------------------------------------------------------
+# -- a change since the previous wave (tooltips, tables, the movers) ------------------------
 
-class NoChange(Enum):
-    """Why a group shown in a wave has no change since the previous wave."""
-    HIDDEN = "hidden"              # its previous group was not shown
-    NO_RESPONSES = "no_responses"  # nobody of it answered in the previous wave
-
-
-_BEFORE = {NoChange.HIDDEN: "not shown", NoChange.NO_RESPONSES: "no responses"}
+_NO_CHANGE = {  # why a change is missing (``between_waves.NoChange``), after "no change: "
+    NoChange.FIRST_WAVE: "no earlier wave",
+    NoChange.PREVIOUS_HIDDEN: "{previous} not shown",
+    NoChange.PREVIOUS_NO_RESPONSES: "no responses in {previous}",
+}
 
 
-def no_change_mark(why: NoChange, previous: str) -> str:
-    """A movers bar's label for a group shown now without a change: 'no change: 2026-Q2 not shown'."""
-    return f"no change: {previous} {_BEFORE[why]}"
-
-
-def no_change_note(group: str, why: NoChange, wave: str, previous: str) -> str:
-    """The same, as a slide note: 'Brackwater Systems: shown in 2026-Q3; no change, 2026-Q2 not shown.'"""
-    return f"{group}: shown in {wave}; no change, {previous} {_BEFORE[why]}."
+def change(value, why, wave: str, previous: str | None, form: Form = Form.CELL) -> str:
+    """A change since the previous wave (``scores.changes``' change and no_change of a row): signed,
+    one decimal; where there is none, why, in ``form``: CELL in a tooltip or a table ('none: 2026-Q2
+    not shown'), MARK on a movers bar ('no change: no responses in 2026-Q2'), NOTE after the group's
+    name ('shown in 2026-Q3; no change, 2026-Q2 not shown'). A hidden group says only that."""
+    if value is not None and not pd.isna(value):
+        return f"{float(value):+.1f}"
+    why = NoChange(why)
+    if why is NoChange.HIDDEN:
+        return "not shown"
+    said = _NO_CHANGE[why].format(previous=previous)
+    return {Form.CELL: f"none: {said}", Form.MARK: f"no change: {said}",
+            Form.NOTE: f"shown in {wave}; no change, {said}"}[form]
 
 
 # -- participation, comments, agreed actions (#25) ----------------------------------------
@@ -275,12 +279,3 @@ TRUST_TERMS = ("Held-back check: each later wave was forecast from the waves bef
                "average, whichever came closest. One-sided p is how often chance alone would give the model an "
                "advantage this large if it were really no better; a projection is shown only when it is below "
                f"{whatif.BEATS_NAIVE_P:g} over at least {whatif.MIN_HELD_BACK} forecasts (METHOD.md, section 8).")
-
-
-def change(value, previous_wave) -> str:
-    """A change since the previous wave as a tooltip and a chart's table say it: signed, one decimal;
-    where there is none, why (the group's previous wave hidden, or no earlier wave)."""
-    if value is not None and not pd.isna(value):
-        return f"{float(value):+.1f}"
-    return "none: no earlier wave" if previous_wave is None or pd.isna(previous_wave) else \
-        f"not shown: {previous_wave} hidden"

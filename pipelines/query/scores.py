@@ -61,15 +61,7 @@ per-respondent index (for a group where everyone answered every factor it is exa
 over respondents answering both, and their count), so the programme's comes from the sums
 of its partners'.
 
-Change since the previous wave
-------------------------------
-``change = score - previous score`` against the programme's previous wave (by
-``wave_start``), only when both groups are shown. Each change is tested with Welch's t
-from the two groups' ``se = sd / sqrt(n)`` and n (for the index, its se and n as above),
-and ``beyond_uncertainty`` is True when its Benjamini-Hochberg adjusted p-value over every
-change into that wave is at most 0.05 (``significance``; METHOD.md). That treats the two
-waves as independent samples; repeated respondents make the waves positively correlated,
-which only makes this test more cautious.
+Change since the previous wave: ``changes`` (its rules: ``between_waves``).
 """
 from __future__ import annotations
 
@@ -86,8 +78,7 @@ from scipy import stats
 
 from pipelines import settings
 from pipelines.programme.factors import FACTORS, INDEX, bands_of
-from pipelines.query import significance
-from pipelines.query import releases
+from pipelines.query import between_waves, releases
 from pipelines.query.releases import Hidden
 from pipelines.store import versions
 from pipelines.store.versions import visible
@@ -110,7 +101,7 @@ INDEX_COLUMNS = [c for c in FACTOR_COLUMNS if c != "factor"]
 CHANGE_COLUMNS = [
     "partner_id", "partner", "factor", "wave", "wave_start", "previous_wave", "score",
     "previous_score", "change", "change_low", "change_high", "p_value", "p_adjusted",
-    "beyond_uncertainty",
+    "beyond_uncertainty", "no_change",
 ]
 EXPORT_COLUMNS = ["partner", "wave", "factor", "score", "respondents", "suppressed", "reason", "pending"]
 _REASONS = {Hidden.SMALL: Suppression.SMALL_GROUP, Hidden.COMPLEMENT: Suppression.COMPLEMENT}
@@ -641,7 +632,8 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
     over every change into that wave: all partners and the programme, factors and index,
     whatever the filters), beyond_uncertainty (p_adjusted <= significance.FDR_Q: the same
     rule as ``alerts``). ``change`` is missing (and ``beyond_uncertainty`` <NA>) when either
-    wave's group is hidden or absent, or for the first wave.
+    wave's group is hidden or absent, or for the first wave; ``no_change`` then says which (a
+    ``between_waves.NoChange``), and is None where there is a change.
     """
     thresholds = thresholds or settings.band_thresholds()
     frame, index = _with_index(cursor, asof, k, None, weights, thresholds)
@@ -649,42 +641,13 @@ def changes(cursor, *, asof: int | None = None, k: int | None = None,
     # depend on what a caller asks to see
     frame = pd.concat([frame, index[[c for c in frame.columns if c in index.columns]]],
                       ignore_index=True)
-    order = (frame[["wave", "wave_start"]].drop_duplicates("wave")
-             .sort_values(["wave_start", "wave"]).reset_index(drop=True))
-    previous = dict(zip(order["wave"].iloc[1:], order["wave"].iloc[:-1]))
-    frame = frame.assign(previous_wave=frame["wave"].map(previous).astype(object),
-                         wave=frame["wave"].astype(object),
-                         _key=frame["partner_id"].fillna(-1).astype("int64"))
-    before = frame[["_key", "factor", "wave", "score", "se", "n"]].rename(
-        columns={"wave": "previous_wave", "score": "previous_score", "se": "previous_se",
-                 "n": "previous_n"})
-    merged = frame.merge(before, on=["_key", "factor", "previous_wave"], how="left")
-    merged = pd.concat([merged, _change_tests(merged)], axis=1)
+    merged = between_waves.compare(frame)
     if not include_index:
         merged = merged[merged["factor"] != INDEX]
     if waves is not None:
         merged = merged[merged["wave"].isin([str(w) for w in waves])]
     merged = _filter_partners(merged, partners, programme)
     return _order(merged, with_factor=True)[CHANGE_COLUMNS]
-
-
-def _change_tests(merged: pd.DataFrame) -> pd.DataFrame:
-    """change, its 95% interval, Welch p and the wave's Benjamini-Hochberg p (significance)
-    for each row of ``changes``; beyond_uncertainty = flagged by that one rule."""
-    change = (merged["score"] - merged["previous_score"]).to_numpy(dtype="float64")
-    se1 = merged["se"].to_numpy(dtype="float64", na_value=np.nan)
-    se0 = merged["previous_se"].to_numpy(dtype="float64", na_value=np.nan)
-    p, df = significance.welch(change, se1, merged["n"].to_numpy(dtype="float64", na_value=np.nan),
-                               se0, merged["previous_n"].to_numpy(dtype="float64", na_value=np.nan))
-    low, high = significance.interval(change, se1, se0, df)
-    adjusted = np.full(len(p), np.nan)
-    for rows in merged.groupby("wave", sort=False).indices.values():
-        adjusted[rows] = significance.fdr(p[rows])
-    beyond = pd.array(significance.flagged(adjusted), dtype="boolean")
-    beyond[np.isnan(p)] = pd.NA
-    return pd.DataFrame({"change": change, "change_low": low, "change_high": high,
-                         "p_value": p, "p_adjusted": adjusted, "beyond_uncertainty": beyond},
-                        index=merged.index)
 
 
 def waves(cursor, asof: int | None = None) -> pd.DataFrame:

@@ -86,6 +86,16 @@ class Status(StrEnum):
     OUTSIDE_OBSERVED_RANGE = "outside observed range"
 
 
+class Check(StrEnum):
+    """What an indicator's model came to in the held-back check (``IndicatorModel.check``); the
+    sentence with its numbers is ``unreliable_reason``'s."""
+    PASSED = "passed"            # clearly better than the best naive forecast: it projects
+    DECLINED = "declined"        # not fitted (``IndicatorModel.declined`` says why)
+    NO_HISTORY = "no history"    # too few waves of outcomes to hold any back
+    TOO_FEW = "too few"          # fewer than MIN_HELD_BACK held-back forecasts
+    FAILED = "failed"            # checked, and not clearly better than the naive forecast
+
+
 # -- the index -----------------------------------------------------------------
 
 def normalised(weights: Mapping[str, float]) -> dict[str, float]:
@@ -273,8 +283,19 @@ class IndicatorModel:
     last_value: dict = field(default_factory=dict)   # partner id -> latest observed value
 
     @property
+    def check(self) -> Check:
+        held = self.held_back
+        if self.declined:
+            return Check.DECLINED
+        if held is None:
+            return Check.NO_HISTORY
+        if held.n < MIN_HELD_BACK:
+            return Check.TOO_FEW
+        return Check.PASSED if held.beats_naive else Check.FAILED
+
+    @property
     def reliable(self) -> bool:
-        return self.declined is None and self.held_back is not None and self.held_back.beats_naive
+        return self.check is Check.PASSED
 
 
 @dataclass(frozen=True)
@@ -476,18 +497,20 @@ def _error_text(unit: str, value: float) -> str:
 
 
 def unreliable_reason(m: IndicatorModel) -> str | None:
-    """Why an indicator gives no reliable projection, with the numbers (None when it does)."""
-    if m.declined:
-        return m.declined
+    """Why an indicator gives no reliable projection (its ``check``), with the numbers (None when
+    it does)."""
     held = m.held_back
-    if held is None:
-        return ("too little history to check the model against a naive forecast (it needs "
-                "three waves of outcomes or more)")
-    if held.n < MIN_HELD_BACK:
-        return (f"only {held.n} held-back forecasts to check the model against a naive forecast "
-                f"(it needs {MIN_HELD_BACK})")
-    if held.beats_naive:
-        return None
+    match m.check:
+        case Check.PASSED:
+            return None
+        case Check.DECLINED:
+            return m.declined
+        case Check.NO_HISTORY:
+            return ("too little history to check the model against a naive forecast (it needs "
+                    "three waves of outcomes or more)")
+        case Check.TOO_FEW:
+            return (f"only {held.n} held-back forecasts to check the model against a naive forecast "
+                    f"(it needs {MIN_HELD_BACK})")
     return (f"{held_back_verdict(held, m.unit)}, over {held.n} forecasts of {_span(held.waves)}, "
             f"each made from the waves before it (a projection needs p below {BEATS_NAIVE_P:g})")
 

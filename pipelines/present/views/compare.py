@@ -107,7 +107,7 @@ def change_panel(ctx: Context, factors: pd.DataFrame, index: pd.DataFrame, chang
         else:
             beyond = "" if pd.isna(r.beyond_uncertainty) else ("yes" if parts.yes(r.beyond_uncertainty) else "no")
             cells = [r.partner, factor_label(r.factor), parts.fmt_score(r.previous_score),
-                     f"{parts.fmt_score(r.score)} (n {int(r.n)})", parts.fmt_change(r.change),
+                     f"{parts.fmt_score(r.score)} (n {int(r.n)})", words.change(r.change, r.no_change, wave, previous),
                      beyond if pd.notna(r.change) else "no comparable previous score"]
         rows.append(cells)
         muted.append(hidden)

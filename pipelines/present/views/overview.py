@@ -20,7 +20,7 @@ from pipelines.present.views.parts import (
 from pipelines.programme.datasets import DATASET_LABELS
 from pipelines.programme.factors import INDEX
 from pipelines.programme.factors import label as factor_label
-from pipelines.query import alerts, significance
+from pipelines.query import alerts, between_waves, significance
 from pipelines.query.scores import PROGRAMME
 
 MOVERS_SHOWN = 8  # the slide says "Eight largest changes"
@@ -77,15 +77,26 @@ def cover(ctx: Context, subtitle: str) -> Cover:
         "could be worked out from the others."), ctx.link(page))
 
 
+def change_delta(change: pd.DataFrame, previous: str | None, since: bool = True) -> tuple[str | None, str]:
+    """A shown group's metric delta from its row of ``changes`` (``change``): its change (``since``:
+    'since ``previous``' after it); where there is none, no delta (a reason would be cut at 1024 px)
+    and why, as a sentence for the metric's help."""
+    if change.empty:
+        return None, ""
+    row = change.iloc[0]
+    said = words.change(row["change"], row["no_change"], row["wave"], previous, words.Form.MARK)
+    if pd.notna(row["change"]):
+        return (f"{said} since {previous}" if since else said), ""
+    return None, f" {said[0].upper()}{said[1:]}."
+
+
 def index_metric(label: str, row: pd.Series, change: pd.DataFrame, previous: str | None,
                  who: str) -> Metric:
-    """A shown collaboration index, with its change since ``previous`` when ``change`` (the
-    group's index row of ``changes`` in the wave) has one."""
-    delta = None
-    if not change.empty and pd.notna(change["change"].iloc[0]):
-        delta = f"{change['change'].iloc[0]:+.1f} since {previous}"
+    """A shown collaboration index, with its change since ``previous`` (``change``: the group's
+    index row of ``changes`` in the wave), or why there is none."""
+    delta, why = change_delta(change, previous)
     return Metric(label, f"{row['score']:.1f}", delta,
-                  f"{who} (smallest factor), 95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.")
+                  f"{who} (smallest factor), 95% interval {row['ci_low']:.1f} to {row['ci_high']:.1f}.{why}")
 
 
 def band_metric(label: str, row: pd.Series, ctx: Context) -> Metric:
@@ -131,21 +142,19 @@ def _movers_panels(ctx: Context, changes: pd.DataFrame, index: pd.DataFrame,
     current = index[index["wave"] == wave]
     hidden = current[current["suppressed"]]
     notes = list(parts.suppression_notes(hidden, k, waves=[wave]))
-    before = index[index["wave"] == previous].set_index("partner")["suppressed"]
-    # a partner shown now without a change: its previous group was not shown, or did not answer
-    missing = {p: words.NoChange.HIDDEN if parts.yes(before.get(p)) else words.NoChange.NO_RESPONSES
-               for p in bars[bars["change"].isna()]["partner"] if p not in set(hidden["partner"])}
-    if missing and previous:
-        notes += [words.no_change_note(p, why, wave, previous) for p, why in missing.items()]
+    # a partner shown now without a change: why (its previous group hidden, or no responses)
+    missing = bars[bars["change"].isna() & (bars["no_change"] != between_waves.NoChange.HIDDEN)]
+    if previous:
+        notes += [f"{m.partner}: {words.change(None, m.no_change, wave, previous, words.Form.NOTE)}."
+                  for m in missing.itertuples()]
     against = f"Wave {wave} against {previous or 'none'}"
     chart = None
     if previous is not None:
         bars = bars.assign(_o=bars["change"].fillna(-1e9)).sort_values(
             ["_o", "partner"], ascending=[False, True]).drop(columns="_o")
         bars = bars.assign(label=[
-            (f"{c:+.1f}" + ("  beyond noise" if parts.yes(b) else "")) if pd.notna(c)
-            else words.no_change_mark(missing[p], previous) if p in missing else "not shown"
-            for p, c, b in zip(bars["partner"], bars["change"], bars["beyond_uncertainty"].astype(object))])
+            words.change(c, why, wave, previous, words.Form.MARK) + ("  beyond noise" if parts.yes(b) else "")
+            for c, why, b in zip(bars["change"], bars["no_change"], bars["beyond_uncertainty"].astype(object))])
         chart = ChartInput("movers_bars", (bars, dict(ctx.colours)), {"lanes": len(ctx.partners) + 1})
         chart_notes = tuple(notes)
     else:

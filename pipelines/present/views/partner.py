@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipelines.present import charts, links, words
 from pipelines.present.views import insights, parts
-from pipelines.present.views.overview import band_metric, cover, index_metric
+from pipelines.present.views.overview import band_metric, change_delta, cover, index_metric
 from pipelines.present.views.parts import (
     EM_DASH,
     ChartInput,
@@ -162,12 +162,10 @@ def _evidence(ctx: Context, partner: str, in_wave: pd.DataFrame, changes: pd.Dat
             score, caption = Metric(label, "not shown", help=f"Not shown: {why}."), why.capitalize()
         else:
             r = row.iloc[0]
-            delta = None
-            if factor in mine.index and pd.notna(mine.loc[factor, "change"]):
-                delta = f"{mine.loc[factor, 'change']:+.1f}"
+            delta, why = change_delta(mine[mine.index == factor].reset_index(), ctx.previous, since=False)
             score = Metric(label, f"{r['score']:.1f}", delta,
                            f"Survey score, n = {int(r['n'])}, 95% interval {r['ci_low']:.1f} to "
-                           f"{r['ci_high']:.1f}.")
+                           f"{r['ci_high']:.1f}.{why}")
         shown = evidence[evidence["factor"] == factor]
         note = None
         if factor in agree.index and not _on_card(agree.loc[factor], shown):

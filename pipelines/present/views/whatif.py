@@ -113,9 +113,7 @@ def _rests_on(p: IndicatorProjection, model) -> str:
 def _failed_check(p: IndicatorProjection, model) -> bool:
     """Whether the time-order check is the reason an indicator is not projected (its own
     column says what the check found)."""
-    m = model.indicators[p.indicator]
-    return (p.status is whatif.Status.NO_RELIABLE_PROJECTION and p.held_back is not None
-            and m.declined is None and p.reason == whatif.unreliable_reason(m))
+    return model.indicators[p.indicator].check is whatif.Check.FAILED
 
 
 def _status(p: IndicatorProjection, model) -> str:
