@@ -178,3 +178,12 @@ def test_a_projected_delivery_table_fits_1024_px_in_four_line_rows():
     assert widths == {"Indicator": 95, "2026-Q3 alone": 122, "Expected": 89, "With this scenario": 155, "Change": 77}
     assert sum(widths.values()) <= downloads.TABLE_PX
     assert (shown.row_height, shown.height) == (90, 35 + 3 * 90 + 2)
+
+
+def test_numbers_are_right_aligned_though_shown_as_text():
+    """A rating pair not shown makes its numbers text ("not shown"): they stay right-aligned."""
+    frame = pd.DataFrame({"Partner A": ["Harbour Civils", "Kestrel Design"], "A rates B": [49.1, None],
+                          "Gap": [-13.4, 2.0]})
+    shown = downloads.layout(frame, column_config={"Gap": {"alignment": "left"}})
+    assert shown.frame["A rates B"].tolist() == ["49.1", ""]
+    assert [shown.column_config[c].get("alignment") for c in frame] == [None, "right", "left"]  # a choice kept

@@ -166,11 +166,14 @@ def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict
     given = {c: ((column_config or {}).get(c) or {}).get("width") for c in order}
     wraps, lines = _wraps(shown, [c for c in order if not given[c]],
                           TABLE_PX - sum(int(w) for w in given.values() if isinstance(w, int)))
+    numbers = set(frame.select_dtypes("number").columns)
     config = {}
     for position, column in enumerate(order):
         entry = dict((column_config or {}).get(column) or st.column_config.Column())
         entry["width"] = given[column] or wraps.get(column)
         entry["pinned"] = position == 0 or None
+        if column in numbers and not entry.get("alignment"):
+            entry["alignment"] = "right"  # numbers shown as text (``as_shown``) stay right-aligned
         config[column] = entry
     if lines == 1:
         return Layout(shown, config, None, "auto")
