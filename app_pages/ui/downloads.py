@@ -151,8 +151,10 @@ def _wraps(shown: pd.DataFrame, order: list[str], room: int) -> tuple[dict[str, 
     if sum(chosen.values()) - room < min(chosen.values()):
         return chosen, lines  # a few px over: every column still in view
     # a whole column out of view however they wrap (a matrix of partners): wrapping would only make
-    # every row taller; each column whole on one line, the row's name pinned, the rest scroll
-    return {column: one for column, (one, _) in widths.items()}, 1
+    # every row taller; each column whole on one line, the row's name pinned, the rest scroll. Their
+    # widths are Streamlit's own (header and cells measured): ours, with room for a sort mark, put
+    # two of the matrix's seven partners out of view at 1440 px too
+    return {}, 1
 
 
 def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
