@@ -187,3 +187,23 @@ def test_numbers_are_right_aligned_though_shown_as_text():
     shown = downloads.layout(frame, column_config={"Gap": {"alignment": "left"}})
     assert shown.frame["A rates B"].tolist() == ["49.1", ""]
     assert [shown.column_config[c].get("alignment") for c in frame] == [None, "right", "left"]  # a choice kept
+
+
+def test_a_table_a_few_px_over_stays_on_one_line_rather_than_wrapping(demo):  # noqa: F811
+    """The partner's participation is 12 px over by our estimate: it was wrapped, for a px or two, in
+    rows 90 px tall (at 1440 px too); on one line Streamlit's own widths fit it."""
+    at = _app(page="app_pages/partner.py", query={"partner": "Brackwater Systems"})
+    table = next(f for f in at.dataframe if list(f.value.columns)[:2] == ["Wave", "Response rate"])
+    assert list(table.value.columns) == ["Wave", "Response rate", "Respondents", "Invited", "Collaboration index"]
+    assert _widths(table) == {"Wave": None, "Response rate": 130, "Respondents": None, "Invited": None,
+                              "Collaboration index": None}  # 130: the page's, so "56% (below 60%)" is whole
+    assert table.proto.row_height == 0  # Streamlit's one-line rows
+
+
+def test_wrapped_rows_are_as_tall_as_their_longest_cell_needs(demo):  # noqa: F811
+    """The Overview's participation: "Northline Infrastructure" in two lines needs a three-line
+    row (70 px), not the four (90 px) the widths were last tried at."""
+    table = next(f for f in _app().dataframe if "Response rate" in f.value.columns)
+    assert _widths(table) == {"Partner": 116, "Response rate": 130, "Respondents": 109, "Invited": 82,
+                              "Collaboration index": 161}
+    assert table.proto.row_height == downloads.WRAP_ROW_HEIGHT
