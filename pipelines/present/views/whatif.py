@@ -319,7 +319,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
     declined, delivery, trust, delivery_summary, model_note, delivery_panel = _delivery_parts(
         sc, model, Panel("whatif_delivery", f"{title}, delivery after the change", lines, link),
         {} if isinstance(model, whatif.Declined) else _latest_waves(source, asof, sc.partner_id))
-    indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery["With this scenario"]))
+    indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery[SCENARIO]))
     snapshot = {"Partner": partner,
                 "Changes": moves,
                 "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
