@@ -207,3 +207,10 @@ def test_wrapped_rows_are_as_tall_as_their_longest_cell_needs(demo):  # noqa: F8
     assert _widths(table) == {"Partner": 116, "Response rate": 130, "Respondents": 109, "Invited": 82,
                               "Collaboration index": 161}
     assert table.proto.row_height == downloads.WRAP_ROW_HEIGHT
+
+
+def test_compare_relationship_pairs_right_align_their_scores_and_gap(demo):  # noqa: F811
+    at = _app(page="app_pages/compare.py")
+    columns, config = _table(at, "Partner A")
+    assert columns == ["Partner A", "Partner B", "A rates B", "B rates A", "Gap"]
+    assert [config[c].get("alignment") for c in columns] == [None, None, "right", "right", "right"]
