@@ -51,7 +51,9 @@ with ratings_tab:
             st.caption(md(note))
         st.markdown(f"**{md(ratings.pairs_title)}**")
         if ratings.pairs is not None:
-            downloads.page_table(ratings.pairs, f"pairs-{wave}", csv=False)
+            numbers = st.column_config.TextColumn(alignment="right")  # the view's scores and gap, as text
+            downloads.page_table(ratings.pairs, f"pairs-{wave}", csv=False,
+                                 column_config=dict.fromkeys(ratings.pairs.columns[2:], numbers))
 
 # -- partners x factors --------------------------------------------------------------------------
 with scores_tab:

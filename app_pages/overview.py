@@ -44,7 +44,7 @@ insights.participation(view.participation, f"participation-{wave}")
 
 # -- movers and alerts ----------------------------------------------------------------------
 # full width (beside the alerts, at 1024 px, the movers' key columns were behind a sideways scroll);
-# the columns are the view's, as on its slide: from, to (each with its n), change, beyond noise
+# the columns are the view's, as on its slide: from, to (each with its n), change (beyond noise?)
 st.subheader("Biggest movers")
 st.caption(md(view.movers_caption))
 if view.movers is not None and view.movers.empty:
@@ -52,8 +52,9 @@ if view.movers is not None and view.movers.empty:
 elif view.movers is not None:
     numbers = st.column_config.TextColumn(alignment="right")
     downloads.page_table(view.movers, f"movers-{wave}", column_config={
-        **{column: numbers for column in view.movers.columns[2:5]},
-        "Beyond noise": st.column_config.TextColumn(help=f"Yes when {words.BEYOND_NOISE}.")})
+        **{column: numbers for column in view.movers.columns[2:4]},
+        "Change": st.column_config.TextColumn(alignment="right",
+                                              help=f"Says \"beyond noise\" when {words.BEYOND_NOISE}.")})
 st.subheader("Alerts")
 icons = {Kind.FELL: ":material/trending_down:", Kind.DISAGREEMENT: ":material/compare_arrows:"}
 if view.alerts:

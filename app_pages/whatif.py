@@ -11,6 +11,7 @@ from app_pages.ui.text import md
 from pipelines import settings
 from pipelines.present import whatif_strip
 from pipelines.present.links import LinkState, Scenario, join
+from pipelines.present.views.whatif import SCENARIO
 from pipelines.programme.factors import FACTOR_LABELS, FACTORS
 from pipelines.query import whatif
 
@@ -132,14 +133,13 @@ def what_if() -> None:
         if view.delivery_summary:
             st.info(md(view.delivery_summary), icon=":material/block:")
         downloads.page_table(view.delivery, "projected-delivery", csv=False, first=(
-            "Indicator", view.delivery.columns[1], "Expected", "With this scenario", "Change", "95% interval"), column_config={
+            "Indicator", view.delivery.columns[1], "Expected", SCENARIO, "Change"), column_config={
             view.delivery.columns[1]: st.column_config.TextColumn(
                 help="The partner's latest observed value, in the period named, on its own."),
             "Expected": st.column_config.TextColumn(help="Next period, if the scores stay as they are now."),
-            "With this scenario": st.column_config.TextColumn(
-                help="Next period, with the factor scores moved by the sliders."),
-            "95% interval": st.column_config.TextColumn(
-                help="For the expected value with this scenario; a single period varies more.")})
+            SCENARIO: st.column_config.TextColumn(
+                help="Next period, with the factor scores moved by the sliders; in brackets its 95% "
+                     "interval, for the expected value (a single period varies more).")})
         st.caption(md(view.last_period_note))
         st.markdown("**How much to trust it**")
         st.caption(md(view.trust_terms))

@@ -334,3 +334,10 @@ def test_a_view_pinned_to_before_the_first_survey_says_so_and_points_to_the_late
         "This view is pinned to a data version from before the first survey export was loaded, so there is "
         "nothing to show here. Choose \"Latest data\" under \"Data as of\" in the sidebar."]
     assert not at.exception
+
+
+def test_the_batch_to_undo_is_named_without_its_time_so_1024_px_shows_it_whole(demo):
+    """With ", loaded 6 Dec 2026 21:37" the box cut the label mid-date; the history gives the time."""
+    undo = _app(page="app_pages/data.py").selectbox(key="data_undo_batch")
+    assert undo.options[0] == "21: The edit \u201cAdded action 5 for Harbour Civils (Open communication)\u201d"
+    assert not [o for o in undo.options if ", loaded " in o]

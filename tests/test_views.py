@@ -164,10 +164,9 @@ def test_overview_headline_hidden_groups_and_movers(source):
         ("Programme band", "Transitioning", None), ("Partners shown", "4 of 6", None)]
     assert view.hidden == (("Brackwater Systems", "hidden so a smaller group cannot be worked out by subtraction"),
                            ("Pipwell Ecology", "fewer than 5 responses"))
-    assert list(view.movers.columns) == ["Partner", "Measure", "2026-Q1 (n)", "2026-Q2 (n)", "Change",
-                                         "Beyond noise"]
+    assert list(view.movers.columns) == ["Partner", "Measure", "2026-Q1 (n)", "2026-Q2 (n)", "Change"]
     assert view.movers.iloc[0].tolist() == ["Northline Infrastructure", "Mutual accountability", "68.1 (n 13)",
-                                            "84.1 (n 11)", "+16.0", "no"]
+                                            "84.1 (n 11)", "+16.0"]  # within noise: the change alone
     assert len(view.movers) == 8
 
 

@@ -68,8 +68,9 @@ def test_seeded_url_reproduces_the_scenario(generated_programme):
     assert list(table.index) == ["On-time milestones", "Median days to resolve", "Escalation rate"]
     projected = {i.label: i for i in said.indicators if i.status is whatif.Status.PROJECTED}
     assert list(projected) == ["Escalation rate"]  # the one the programme's history supports
-    assert table.loc["Escalation rate", "With this scenario"] == \
-        f"{projected['Escalation rate'].projected * 100:.0f}%"
+    escalation = projected["Escalation rate"]
+    assert table.loc["Escalation rate", "With this scenario"] == (  # its 95% interval beside it
+        f"{escalation.projected * 100:.0f}% ({escalation.low * 100:.0f}% to {escalation.high * 100:.0f}%)")
     assert table.loc["Escalation rate", "Rests on"] == \
         "72 partner-waves, 8 partners; checked on 48 forecasts of 2023-Q1 to 2024-Q2"
     assert table.loc["Escalation rate", "Status"] == "projected"
@@ -99,8 +100,8 @@ def test_moving_a_slider_changes_the_projection(generated_programme):
     assert metric(at, "Projected index") != before_index
     after = delivery(at).set_index("Indicator")
     # more accountability, fewer escalations next period: the planted within-partner effect
-    assert float(after.loc["Escalation rate", "With this scenario"].rstrip("%")) < \
-        float(before.loc["Escalation rate", "With this scenario"].rstrip("%"))
+    assert float(after.loc["Escalation rate", "With this scenario"].split("%")[0]) < \
+        float(before.loc["Escalation rate", "With this scenario"].split("%")[0])
     assert after.loc["Escalation rate", "Change"].endswith("(better)")
     assert (after["Expected"] == before["Expected"]).all()
     # a weight moves the index too

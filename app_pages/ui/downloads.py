@@ -149,21 +149,38 @@ def _wraps(shown: pd.DataFrame, order: list[str], room: int) -> tuple[dict[str, 
     """Every column's width when some must wrap to fit ``room`` px (the most saving wrapped first,
     in the fewest lines that fit), and the lines; ({}, 1) for a table that fits on one line. Widths
     are given to every column then: Streamlit measures a column wider than its text needs."""
+    one_line = {column: _widths(column, shown[column], 1)[0] for column in order}
+    if sum(one_line.values()) <= room:
+        return {}, 1
     for lines in WRAP_LINES:
         widths = {column: _widths(column, shown[column], lines) for column in order}
-        chosen = {column: one for column, (one, _) in widths.items()}
-        if sum(chosen.values()) <= room:
-            return {}, 1
+        chosen = dict(one_line)
         for column in sorted((c for c in order if widths[c][1] is not None),
                              key=lambda c: widths[c][1] - widths[c][0]):
             chosen[column] = widths[column][1]
             if sum(chosen.values()) <= room:
-                return chosen, lines
+                return chosen, _fewest_lines(shown, chosen, one_line)
+    # a few px over: every column still in view. On one line if that is all it takes (wrapping
+    # that saved a px or two made every row of the partner's participation 90 px tall)
+    if sum(one_line.values()) - room < min(one_line.values()):
+        return {}, 1
     if sum(chosen.values()) - room < min(chosen.values()):
-        return chosen, lines  # a few px over: every column still in view
+        return chosen, _fewest_lines(shown, chosen, one_line)
     # a whole column out of view however they wrap (a matrix of partners): wrapping would only make
-    # every row taller; each column whole on one line, the row's name pinned, the rest scroll
-    return {column: one for column, (one, _) in widths.items()}, 1
+    # every row taller; each column whole on one line, the row's name pinned, the rest scroll. Their
+    # widths are Streamlit's own (header and cells measured): ours, with room for a sort mark, put
+    # two of the matrix's seven partners out of view at 1440 px too
+    return {}, 1
+
+
+def _fewest_lines(shown: pd.DataFrame, chosen: dict[str, int], one_line: dict[str, int]) -> int:
+    """The fewest lines each wrapped column's cells fit in at its chosen width (the rows' height):
+    a column held wide by its header or longest word may need three where four were tried."""
+    wrapped = [c for c in chosen if chosen[c] < one_line[c]]
+    for lines in WRAP_LINES:
+        if all((_widths(c, shown[c], lines)[1] or one_line[c]) <= chosen[c] for c in wrapped):
+            return lines
+    return WRAP_LINES[-1]
 
 
 def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
@@ -177,11 +194,14 @@ def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict
     given = {c: ((column_config or {}).get(c) or {}).get("width") for c in order}
     wraps, lines = _wraps(shown, [c for c in order if not given[c]],
                           TABLE_PX - sum(int(w) for w in given.values() if isinstance(w, int)))
+    numbers = set(frame.select_dtypes("number").columns)
     config = {}
     for position, column in enumerate(order):
         entry = dict((column_config or {}).get(column) or st.column_config.Column())
         entry["width"] = given[column] or wraps.get(column)
         entry["pinned"] = position == 0 or None
+        if column in numbers and not entry.get("alignment"):
+            entry["alignment"] = "right"  # numbers shown as text (``as_shown``) stay right-aligned
         config[column] = entry
     if lines == 1:
         return Layout(shown, config, None, "auto")

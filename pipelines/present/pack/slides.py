@@ -101,7 +101,7 @@ KINDS: dict[str, Kind] = {
     "spectrum": Kind(fit=_fit_spectrum),
     "heatmap": Kind(fit=_fit_heatmap),
     "movers": Kind(fit=_fit_movers),
-    "movers_table": Kind(_fixed(200, 200, 150, 150, 80, 108), _aligns("llrrrl")),
+    "movers_table": Kind(_fixed(200, 200, 150, 150, 188), _aligns("llrrr")),  # change: "+15.1 beyond noise"
     "change_table": Kind(_fixed(190, 200, 95, 130, 80, 193), _aligns("llrrrl")),
     "partner": Kind(_fixed(140, 86, 100), _aligns("lrr"), _fit_factors),
     "partner_table": Kind(_even([110, None]), lambda n: ["l"] + ["r"] * (n - 1)),

@@ -112,7 +112,7 @@ def moves(changes: pd.DataFrame, wave: str) -> pd.DataFrame:
 
 def movers_frame(top: pd.DataFrame, groups: pd.DataFrame, wave: str, previous: str) -> pd.DataFrame:
     """The movers as the page and the slide both show them: each measure from ``previous`` to
-    ``wave``, each score with its n, then the change and whether it is beyond noise.
+    ``wave``, each score with its n, then the change (and whether it is beyond noise).
     ``groups``: the factor and index rows (``factor`` set to INDEX) of both waves, for the n."""
     n = groups.set_index(["partner", "factor", "wave"])["n"]
 
@@ -124,9 +124,14 @@ def movers_frame(top: pd.DataFrame, groups: pd.DataFrame, wave: str, previous: s
         "Measure": top["factor"].map(factor_label).to_numpy(),
         f"{previous} (n)": [cell(m.previous_score, m.partner, m.factor, previous) for m in top.itertuples()],
         f"{wave} (n)": [cell(m.score, m.partner, m.factor, wave) for m in top.itertuples()],
-        "Change": top["change"].map(parts.fmt_change).to_numpy(),
-        "Beyond noise": top["beyond_uncertainty"].map(lambda v: "yes" if parts.yes(v) else "no").to_numpy(),
-    }, columns=["Partner", "Measure", f"{previous} (n)", f"{wave} (n)", "Change", "Beyond noise"])
+        # whether it is beyond noise said in the change's cell: a sixth column did not fit 1024 px
+        "Change": [with_noise(parts.fmt_change(m.change), m.beyond_uncertainty) for m in top.itertuples()],
+    }, columns=["Partner", "Measure", f"{previous} (n)", f"{wave} (n)", "Change"])
+
+
+def with_noise(change: str, beyond, gap: str = " ") -> str:
+    """A change as the movers say it: "+15.1 beyond noise" when it is beyond noise."""
+    return change + (f"{gap}beyond noise" if parts.yes(beyond) else "")
 
 
 def _alerts(found: pd.DataFrame) -> tuple[Alert, ...]:
@@ -153,7 +158,7 @@ def _movers_panels(ctx: Context, changes: pd.DataFrame, index: pd.DataFrame,
         bars = bars.assign(_o=bars["change"].fillna(-1e9)).sort_values(
             ["_o", "partner"], ascending=[False, True]).drop(columns="_o")
         bars = bars.assign(label=[
-            words.change(c, why, wave, previous, words.Form.MARK) + ("  beyond noise" if parts.yes(b) else "")
+            with_noise(words.change(c, why, wave, previous, words.Form.MARK), b, gap="  ")
             for c, why, b in zip(bars["change"], bars["no_change"], bars["beyond_uncertainty"].astype(object))])
         chart = ChartInput("movers_bars", (bars, dict(ctx.colours)), {"lanes": len(ctx.partners) + 1})
         chart_notes = tuple(notes)

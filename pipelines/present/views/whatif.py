@@ -31,6 +31,7 @@ from pipelines.query import whatif
 from pipelines.query.scenario import IndicatorProjection, Scenario
 
 NO_VALUE = "\u2013"
+SCENARIO = "With this scenario"  # the projection, its 95% interval in brackets
 TRUST_COLUMNS = ("Indicator", "Status", "Rests on", "Held-back check")  # "How much to trust it"
 NO_WEIGHT = "Every index weight is zero. Give at least one factor a weight."
 
@@ -146,8 +147,10 @@ def _delivery(sc: Scenario, model, periods: dict[str, str]) -> pd.DataFrame:
         last = _fmt(p.unit, p.now)
         rows.append({"Indicator": p.label,
                      column: f"{last} ({periods[p.indicator]})" if not shared and p.indicator in periods else last,
-                     "Expected": _fmt(p.unit, p.expected), "With this scenario": _fmt(p.unit, p.projected),
-                     "95% interval": f"{_fmt(p.unit, p.low)} to {_fmt(p.unit, p.high)}" if projected else NO_VALUE,
+                     "Expected": _fmt(p.unit, p.expected),
+                     # the interval beside the value, not a column of its own: six columns did not fit 1024 px
+                     SCENARIO: f"{_fmt(p.unit, p.projected)} ({_fmt(p.unit, p.low)} to {_fmt(p.unit, p.high)})"
+                     if projected else NO_VALUE,
                      "Change": _fmt_change(p.unit, change) + verdict,
                      "Status": _status(p, model), "Rests on": _rests_on(p, model),
                      "Held-back check": _held_text(p)})
@@ -176,8 +179,7 @@ def _delivery_rows(sc: Scenario, model, table: pd.DataFrame) -> list[list[str]]:
         projected = p.status is whatif.Status.PROJECTED
         rests = (r["Rests on"] if projected
                  else f"{p.status.value}: {r['Held-back check']}" if _failed_check(p, model) else r["Status"])
-        rows.append([r["Indicator"], r[table.columns[1]], r["Expected"],
-                     r["With this scenario"] + (f" ({r['95% interval']})" if projected else ""), rests])
+        rows.append([r["Indicator"], r[table.columns[1]], r["Expected"], r[SCENARIO], rests])
     return rows
 
 
@@ -315,7 +317,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
     declined, delivery, trust, delivery_summary, model_note, delivery_panel = _delivery_parts(
         sc, model, Panel("whatif_delivery", f"{title}, delivery after the change", lines, link),
         {} if isinstance(model, whatif.Declined) else _latest_waves(source, asof, sc.partner_id))
-    indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery["With this scenario"]))
+    indicators = {} if delivery is None else dict(zip(delivery["Indicator"], delivery[SCENARIO]))
     snapshot = {"Partner": partner,
                 "Changes": moves,
                 "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
