@@ -114,7 +114,8 @@ def test_the_spectrum_draws_each_value_label_over_a_halo_in_its_bands_ink(specs)
 def test_the_factor_caption_names_the_marks_the_panels_draw():
     assert charts.factors_key("Kestrel Design") == (
         "Kestrel Design: solid line; the programme: dashed line; a dot on each wave with a score, a bar through it: "
-        "its 95% interval. \u2715 at the foot of a panel: a wave where Kestrel Design is not shown (hover for why).")
+        "its 95% interval. \u2715 in the grey \u201cnot shown\u201d row: a wave where Kestrel Design is not shown "
+        "(hover for why).")
 
 
 def test_a_hidden_wave_is_the_cross_glyph_not_a_plus_shaped_point(specs):  # noqa: F811

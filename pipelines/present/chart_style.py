@@ -119,3 +119,48 @@ def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
         # title never squeezes the rows
         chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
     return chart
+
+
+# -- marks every chart draws the same way -------------------------------------------------
+
+# A partner's own line, interval bars and dots in the factor panels (page and slide) are outlined:
+# a light partner colour (the sky blue) on the Collaborating band as drawn is 1.6:1, under the
+# 3:1 WCAG 1.4.11 asks of graphics; this ink is at least 3:1 on every band.
+CASING = "#1F2328"
+POINT_CASING = {"stroke": CASING, "strokeWidth": 1}
+
+
+def outline(chart: alt.Chart, mark: str, width: float, **props) -> alt.Chart:
+    """The outline drawn under a partner's ``mark`` ("line" or "rule") ``width`` px wide: the same
+    mark in ``CASING``, a pixel wider on each side. ``chart`` carries no colour encoding."""
+    return getattr(chart, f"mark_{mark}")(color=CASING, strokeWidth=width + 2, **props)
+
+
+# A hidden wave has no score, so its ✕ stands where no score can be: in a grey row of its own
+# under the plot (below its 0, on no scale), labelled "not shown"; the wave axis moves under the row.
+HIDDEN_ROW = 22  # px: the row's height, and the wave axis's offset below the plot
+HIDDEN_WAVE_COLOUR = "#8a2d2d"
+HIDDEN_ROW_INK = "#5f5e5d"  # the row's label: 6.5:1 on white
+ONE_ROW = pd.DataFrame({"row": [0]})  # a page chart's data for the row's strip and label
+
+
+def hidden_row_words(what: str) -> str:
+    """What a ✕ in the row under a chart means, for its caption or subtitle: ``what`` is the wave's."""
+    return f"{NOT_SHOWN_MARK} in the grey “{NOT_SHOWN}” row: {what} (hover for why)"
+
+
+def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, **encoding) -> list[alt.Chart]:
+    """The row under a plot ``height`` px tall: a grey strip labelled "not shown" at its left, and a
+    ✕ at each wave of ``marks`` (the hidden rows). ``one_row``: a chart of one row per panel, for
+    the strip and its label. The chart's wave axis takes ``offset=HIDDEN_ROW``."""
+    top, bottom = height + 3, height + HIDDEN_ROW - 1
+    middle = (top + bottom) / 2
+    return [
+        one_row.mark_rect(color=HEAT_COLOURS["not shown"]).encode(
+            x=alt.value(0), x2=alt.value("width"), y=alt.value(top), y2=alt.value(bottom)),
+        one_row.mark_text(text=NOT_SHOWN, align="right", baseline="middle", dx=-4, fontSize=11,
+                          color=HIDDEN_ROW_INK).encode(x=alt.value(0), y=alt.value(middle)),
+        # the glyph itself, as captions and the other charts say it (a point's "cross" shape is a plus)
+        marks.mark_text(text=NOT_SHOWN_MARK, fontSize=15, fontWeight="bold", color=HIDDEN_WAVE_COLOUR,
+                        baseline="middle").encode(x=x, y=alt.value(middle), **encoding),
+    ]

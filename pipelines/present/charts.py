@@ -34,9 +34,12 @@ from pipelines.present.chart_style import (  # noqa: F401
     CONFIG,
     FONT,
     HEAT_COLOURS,
+    HIDDEN_ROW,
     NOT_SHOWN,
     NOT_SHOWN_MARK,
+    ONE_ROW,
     PALETTE,
+    POINT_CASING,
     PROGRAMME,
     PROGRAMME_COLOUR,
     _colour_scale,
@@ -46,6 +49,9 @@ from pipelines.present.chart_style import (  # noqa: F401
     band_labels,
     bands_frame,
     haloed_text,
+    hidden_row,
+    hidden_row_words,
+    outline,
     partner_colours,
 )
 from pipelines.programme.factors import BANDS, FACTORS, SHORT_LABELS
@@ -199,14 +205,14 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
     """The programme's collaboration index per wave with its 95% interval band.
 
     ``index`` is ``scores.index_scores`` output; only the programme rows are drawn.
-    A wave whose programme index is hidden is marked at the foot of the chart."""
+    A wave whose programme index is hidden is a ✕ in a row of its own under the plot (``hidden_row``)."""
     data = _display(index[index["partner_id"].isna()], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
-    x = wave_axis(order)
+    hidden = data[data["suppressed"].astype(bool)]
+    x = wave_axis(order, **({"offset": HIDDEN_ROW} if not hidden.empty else {}))
     tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("score_text:N", title="Index"),
                N_TIP, INTERVAL_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
-    hidden = data[data["suppressed"].astype(bool)].assign(y=2.0)
     y = alt.Y("score:Q", title="Collaboration index (0-100)", scale=alt.Scale(domain=[0, 100]))
     layers = _band_layers(thresholds)
     layers += [
@@ -217,15 +223,15 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
         alt.Chart(shown).mark_point(color=PROGRAMME_COLOUR, filled=True, size=110).encode(x=x, y=y, tooltip=tooltip),
     ]
     if not hidden.empty:
-        layers.append(alt.Chart(hidden).mark_text(text=f"{NOT_SHOWN_MARK} not shown", fontSize=13, color="#8a2d2d",
-                                                  baseline="bottom").encode(
-            x=x, y=alt.Y("y:Q"), tooltip=tooltip))
+        layers += hidden_row(alt.Chart(hidden), alt.Chart(ONE_ROW), x, height, tooltip=tooltip)
     in_order = data.set_index("wave").reindex([w for w in order if w in set(data["wave"])]).reset_index()
     chart = alt.layer(*layers).properties(
         width=width, height=height,
         description=f"Line chart of the programme's collaboration index (0-100) by survey wave: {_said(in_order, 'wave')}.",
-        title=alt.Title("Programme collaboration index", subtitle="Line: mean of all respondents; "
-                        "shaded: 95% interval. Backgrounds: bands."))
+        title=alt.Title("Programme collaboration index", subtitle=[("Line: mean of all respondents; "
+                        "shaded: 95% interval. Backgrounds: bands."), *(
+                            [hidden_row_words("a wave whose index is not shown")]
+                            if not hidden.empty else [])]))
     return _style(with_table(chart, "The programme's index by wave", in_order, tooltip))
 
 
@@ -288,7 +294,6 @@ PARTNER_DASH, PROGRAMME_DASH = (1, 0), (5, 3)
 LINE_WORDS = {PARTNER_DASH: "solid line", PROGRAMME_DASH: "dashed line"}
 # a bar through each dot, not a shaded area: an area between waves not next to each other draws nothing
 INTERVAL_WORDS = "a dot on each wave with a score, a bar through it: its 95% interval"
-HIDDEN_WAVE_COLOUR = "#8a2d2d"
 
 
 def _joined(factors: pd.DataFrame | None, name: str, waves: Sequence[str] | None,
@@ -315,15 +320,7 @@ def factors_key(partner: str, factors: pd.DataFrame | None = None, waves: Sequen
         return LINE_WORDS[dash] if _joined(factors, name, waves, which) else "dots only (no two waves in a row shown)"
 
     return (f"{partner}: {drawn(partner, PARTNER_DASH)}; the programme: {drawn(PROGRAMME, PROGRAMME_DASH)}; "
-            f"{INTERVAL_WORDS}. {NOT_SHOWN_MARK} at the foot of a panel: "
-            f"a wave where {partner} is not shown (hover for why).")
-
-
-def hidden_wave_marks(chart: alt.Chart, x, y, **encoding) -> alt.Chart:
-    """A hidden wave's mark at the foot of a panel: the ``NOT_SHOWN_MARK`` glyph itself, as the
-    caption (``factors_key``) and the other charts say it (a point's "cross" shape is a plus)."""
-    return chart.mark_text(text=NOT_SHOWN_MARK, fontSize=16, fontWeight="bold", color=HIDDEN_WAVE_COLOUR,
-                           baseline="bottom").encode(x=x, y=y, **encoding)
+            f"{INTERVAL_WORDS}. {hidden_row_words(f'a wave where {partner} is not shown')}.")
 
 
 def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, str],
@@ -334,8 +331,8 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     which fit the page at 1024 px (small multiples keep their size: they cannot be fitted to it).
 
     ``factors``: ``scores.factor_scores`` rows of this partner and the programme. Lines
-    and dots with a 95% interval bar through each; a suppressed wave of the partner is a marked cross at the
-    foot of its panel with the reason in the tooltip."""
+    and dots with a 95% interval bar through each, the partner's outlined (``outline``); a suppressed wave
+    of the partner is a ✕ in the row under its panel (``hidden_row``) with the reason in the tooltip."""
     which = list(which or FACTORS)
     data = _display(factors[factors["factor"].isin(which)], k)
     data["factor_label"] = data["factor"].map(factor_label)
@@ -346,8 +343,13 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     colour = alt.Color("partner:N", scale=scale, legend=None)
     legend_colour = alt.Color("partner:N", scale=scale, legend=alt.Legend(
         title=None, orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4))
-    x = wave_axis(order, None, labelFontSize=12)
+    any_hidden = bool((data["suppressed"].astype(bool) & (data["partner"] == partner)).any())
+    # every panel's axis in the same place: the row under each when any panel has a hidden wave
+    x = wave_axis(order, None, labelFontSize=12, **({"offset": HIDDEN_ROW} if any_hidden else {}))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)")
+    interval = {"x": x, "y": alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
+                "y2": "ci_high:Q"}
+    own = colours.get(partner, PALETTE[0])
     tooltip = [GROUP_TIP, FACTOR_TIP, alt.Tooltip("wave:N", title="Wave"),
                alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP, STATUS_TIP]
     low, high = thresholds
@@ -355,23 +357,25 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     for factor in which:
         rows = data[data["factor"] == factor]
         shown = rows[~rows["suppressed"].astype(bool)]
-        hidden = rows[rows["suppressed"].astype(bool) & (rows["partner"] == partner)].assign(y=3.0)
+        hidden = rows[rows["suppressed"].astype(bool) & (rows["partner"] == partner)]
+        mine, theirs = shown[shown["partner"] == partner], shown[shown["partner"] != partner]
         layers = _band_layers(thresholds, label=False) + [
             alt.Chart(pd.DataFrame({"y": [low, high], "label": [f"{low:g}", f"{high:g}"]})).mark_text(
                 align="left", dx=2, dy=-6, fontSize=11, color="#1d3b57").encode(
                 y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), x=alt.value(0), text="label:N"),
-            alt.Chart(shown).mark_rule(strokeWidth=3, opacity=0.55).encode(
-                x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
-                y2="ci_high:Q", color=colour, tooltip=tooltip),
+            alt.Chart(theirs).mark_rule(strokeWidth=3, opacity=0.55).encode(**interval, color=colour, tooltip=tooltip),
+            outline(alt.Chart(mine).encode(**interval), "rule", 3, strokeCap="butt"),
+            alt.Chart(mine).mark_rule(strokeWidth=3, strokeCap="butt", color=own).encode(**interval, tooltip=tooltip),
+            outline(alt.Chart(rows[rows["partner"] == partner]).encode(x=x, y=y), "line", 2.5),
             alt.Chart(rows).mark_line(strokeWidth=2.5).encode(
                 x=x, y=y, color=legend_colour,
                 strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value(list(PROGRAMME_DASH)),
                                          alt.value(list(PARTNER_DASH)))),
-            alt.Chart(shown).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour, tooltip=tooltip),
+            alt.Chart(shown).mark_point(filled=True, size=60, opacity=1, **POINT_CASING).encode(
+                x=x, y=y, color=colour, tooltip=tooltip),
         ]
-        if not hidden.empty:
-            layers.append(hidden_wave_marks(alt.Chart(hidden), x, alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])),
-                                            tooltip=tooltip))
+        if any_hidden:
+            layers += hidden_row(alt.Chart(hidden), alt.Chart(ONE_ROW), x, height, tooltip=tooltip)
         panels.append(alt.layer(*layers).properties(width=width, height=height,
                                                     title=factor_label(factor)))
     last = data[data["wave"] == order[-1]] if order else data[:0]
