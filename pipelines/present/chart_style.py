@@ -149,15 +149,28 @@ def hidden_row_words(what: str) -> str:
     return f"{NOT_SHOWN_MARK} in the grey “{NOT_SHOWN}” row: {what} (hover for why)"
 
 
-def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, **encoding) -> list[alt.Chart]:
-    """The row under a plot ``height`` px tall: a grey strip labelled "not shown" at its left, and a
-    ✕ at each wave of ``marks`` (the hidden rows). ``one_row``: a chart of one row per panel, for
-    the strip and its label. The chart's wave axis takes ``offset=HIDDEN_ROW``."""
+# the ✕ drawn as a point's path (unit square), where it needs a legend entry: a text mark has none
+CROSS_PATH = "M-1,-1L1,1M1,-1L-1,1"
+
+
+def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, *, legend: bool = False,
+               **encoding) -> list[alt.Chart]:
+    """The row under a plot ``height`` px tall: a grey strip and a ✕ at each wave of ``marks`` (the
+    hidden rows); the chart's wave axis takes ``offset=HIDDEN_ROW``. ``one_row``: a chart of one
+    row per panel, for the strip. Said "not shown" by a label at the strip's left, or with
+    ``legend`` (small panels side by side, where a label beside each took a third of their width)
+    by a legend entry beside the chart's own."""
     top, bottom = height + 3, height + HIDDEN_ROW - 1
     middle = (top + bottom) / 2
-    return [
-        one_row.mark_rect(color=HEAT_COLOURS["not shown"]).encode(
-            x=alt.value(0), x2=alt.value("width"), y=alt.value(top), y2=alt.value(bottom)),
+    layers = [one_row.mark_rect(color=HEAT_COLOURS["not shown"]).encode(
+        x=alt.value(0), x2=alt.value("width"), y=alt.value(top), y2=alt.value(bottom))]
+    if legend:
+        shape = alt.Shape("said:N", title=None, scale=alt.Scale(domain=[NOT_SHOWN], range=[CROSS_PATH]),
+                          legend=alt.Legend(orient="top", symbolStrokeColor=HIDDEN_WAVE_COLOUR, symbolStrokeWidth=2.5))
+        return layers + [marks.transform_calculate(said=f"'{NOT_SHOWN}'").mark_point(
+            filled=False, size=60, strokeWidth=2.5, color=HIDDEN_WAVE_COLOUR, opacity=1).encode(
+            x=x, y=alt.value(middle), shape=shape, **encoding)]
+    return layers + [
         one_row.mark_text(text=NOT_SHOWN, align="right", baseline="middle", dx=-4, fontSize=11,
                           color=HIDDEN_ROW_INK).encode(x=alt.value(0), y=alt.value(middle)),
         # the glyph itself, as captions and the other charts say it (a point's "cross" shape is a plus)

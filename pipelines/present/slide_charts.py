@@ -30,6 +30,11 @@ ACCENT = "#0072B2"  # the first colour of charts.PALETTE
 INK = "#1F2328"
 
 
+def hidden_row_drawn(frame: pd.DataFrame, partner: str) -> bool:
+    """Whether ``partner_factors`` draws the row of hidden waves under its panels."""
+    return bool((frame["suppressed"].astype(bool) & (frame["partner"] == partner)).any())
+
+
 def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str],
                     factors: Sequence[str], thresholds: tuple[float, float], *,
                     width: float, height: float, columns: int = 3):
@@ -57,8 +62,9 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
         domain=names, range=[list(PARTNER_DASH), list(PROGRAMME_DASH)]))
     own = data[data["partner"] == partner]
     hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
+    row = hidden_row_drawn(frame, partner)
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False, labelFontSize=14,
-                                                  **({"offset": HIDDEN_ROW} if hidden_dates else {})))
+                                                  **({"offset": HIDDEN_ROW} if row else {})))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
               axis=alt.Axis(values=[0, 50, 100], labelFontSize=14))
     low, high = thresholds
@@ -80,7 +86,7 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
         alt.Chart().mark_point(size=36, filled=True, opacity=1, **POINT_CASING).encode(
             x=x, y=y, color=alt.Color("partner:N", scale=scale, legend=None)),
         *(hidden_row(alt.Chart().transform_filter("datum.cross"), alt.Chart().transform_aggregate(row="count()"),
-                     x, height) if hidden_dates else []),
+                     x, height, legend=True) if row else []),
         data=data,
     ).properties(width=width, height=height)
     # each panel its own year axis: a facet's shared one stood under the empty sixth cell
