@@ -40,7 +40,10 @@ def _layers(spec: dict, mark: str, **props) -> list[dict]:
 
 
 def _crosses(spec: dict) -> list[dict]:
-    return _layers(spec, "text", text=charts.NOT_SHOWN_MARK)
+    """The ✕ marks: the glyph as text, or its strokes as a point's path (which has a legend entry)."""
+    return _layers(spec, "text", text=charts.NOT_SHOWN_MARK) + [
+        p for p in _layers(spec, "point", filled=False)
+        if p["encoding"].get("shape", {}).get("scale", {}).get("range") == [chart_style.CROSS_PATH]]
 
 
 def _x_axes(spec: dict) -> list[dict]:
@@ -55,12 +58,18 @@ def test_a_hidden_wave_on_a_page_panel_stands_under_the_plot_not_on_the_score_ax
     assert all("field" not in c["encoding"]["y"] for c in crosses)
 
 
-def test_the_row_is_a_grey_strip_labelled_not_shown():
+def test_the_row_is_a_grey_strip_said_not_shown_once_in_the_legend():
     spec = _page({"2025-Q3"})
     strips = _layers(spec, "rect", color="#f0f0f0")
     assert [(s["encoding"]["y"], s["encoding"]["y2"]) for s in strips] == [({"value": 203.0}, {"value": 221.0})] * 5
-    labels = _layers(spec, "text", text="not shown")
-    assert [(lb["mark"]["align"], lb["encoding"]["y"]) for lb in labels] == [("right", {"value": 212.0})] * 5
+    assert {str(c["encoding"]["shape"]["scale"]["domain"]) for c in _crosses(spec)} == {"['not shown']"}
+    svg = charts.to_svg(spec).decode()
+    assert re.findall(r"<text[^>]*>(not shown)</text>", svg) == ["not shown"]  # no label beside each panel
+
+
+def test_the_programme_index_labels_its_row_beside_it():
+    labels = _layers(_index({"2025-Q3"}), "text", text="not shown")
+    assert [(lb["mark"]["align"], lb["encoding"]["y"]) for lb in labels] == [("right", {"value": 352.0})]
 
 
 def test_the_wave_axis_moves_under_the_row_in_every_panel():
@@ -79,11 +88,11 @@ def test_a_panel_without_a_hidden_wave_has_its_row_when_another_has_one():
 
 def test_no_hidden_wave_draws_no_row():
     spec = _page()
-    assert not _layers(spec, "rect", color="#f0f0f0") and not _layers(spec, "text", text="not shown")
+    assert not _layers(spec, "rect", color="#f0f0f0") and not _crosses(spec)
 
 
-def test_in_the_drawn_panel_the_cross_is_below_the_zero_tick():
-    svg = charts.to_svg(_page({"2025-Q3"}, which=["shared_goals"])).decode()
+def test_in_the_drawn_chart_the_cross_is_below_the_zero_tick():
+    svg = charts.to_svg(_index({"2025-Q3"})).decode()
     (zero,) = re.findall(r'translate\(-?[\d.]+,([\d.]+)\)"[^>]*>0</text>', svg)
     (cross,) = re.findall(r'translate\([\d.]+,([\d.]+)\)"[^>]*>\u2715</text>', svg)
     (label,) = re.findall(r'translate\(-?[\d.]+,([\d.]+)\)"[^>]*>not shown</text>', svg)
@@ -92,12 +101,12 @@ def test_in_the_drawn_panel_the_cross_is_below_the_zero_tick():
 
 def test_a_hidden_wave_on_a_slide_panel_stands_in_the_same_row():
     spec = _slide({"2025-Q3"})
-    crosses = _layers(spec, "point", shape=None, filled=False)
+    crosses = _crosses(spec)
     assert [c["encoding"]["y"] for c in crosses] == [{"value": 122.0}]  # the slide's panel is 110 px tall
     assert crosses[0]["transform"][0] == {"filter": "datum.cross"}
     assert [s["encoding"]["y"] for s in _layers(spec, "rect", color="#f0f0f0")] == [{"value": 113.0}]
     assert {a.get("offset") for a in _x_axes(spec)} == {22}
-    assert not _layers(_slide(), "point", filled=False) and {a.get("offset") for a in _x_axes(_slide())} == {None}
+    assert not _crosses(_slide()) and {a.get("offset") for a in _x_axes(_slide())} == {None}
 
 
 def test_the_slide_says_what_its_cross_means_in_its_legend_not_beside_each_panel():

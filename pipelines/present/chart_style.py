@@ -157,9 +157,10 @@ def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, *, legend
                **encoding) -> list[alt.Chart]:
     """The row under a plot ``height`` px tall: a grey strip and a ✕ at each wave of ``marks`` (the
     hidden rows); the chart's wave axis takes ``offset=HIDDEN_ROW``. ``one_row``: a chart of one
-    row per panel, for the strip. Said "not shown" by a label at the strip's left, or with
-    ``legend`` (small panels side by side, where a label beside each took a third of their width)
-    by a legend entry beside the chart's own."""
+    row per panel, for the strip. Said "not shown" by a label at the strip's left, or with ``legend``
+    by a legend entry beside the chart's own (small panels side by side: a label beside each widened
+    them past a 1024 px page and took a third of a slide's). A text mark has no legend: there the
+    ✕ is a point's path (``CROSS_PATH``)."""
     top, bottom = height + 3, height + HIDDEN_ROW - 1
     middle = (top + bottom) / 2
     layers = [one_row.mark_rect(color=HEAT_COLOURS["not shown"]).encode(

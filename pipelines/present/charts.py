@@ -375,12 +375,12 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
                 x=x, y=y, color=colour, tooltip=tooltip),
         ]
         if any_hidden:
-            layers += hidden_row(alt.Chart(hidden), alt.Chart(ONE_ROW), x, height, tooltip=tooltip)
+            layers += hidden_row(alt.Chart(hidden), alt.Chart(ONE_ROW), x, height, legend=True, tooltip=tooltip)
         panels.append(alt.layer(*layers).properties(width=width, height=height,
                                                     title=factor_label(factor)))
     last = data[data["wave"] == order[-1]] if order else data[:0]
     mine = last[last["partner"] == partner].set_index("factor").reindex(which).dropna(subset=["partner"])
-    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared").properties(description=(
+    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared", shape="shared").properties(description=(
         f"One line chart per factor: {partner}'s score (0-100) by survey wave against the programme's. "
         f"In {order[-1] if order else 'the latest wave'}: "
         f"{_said(mine, 'factor_label')}."))
