@@ -144,6 +144,17 @@ HIDDEN_ROW_INK = "#5f5e5d"  # the row's label: 6.5:1 on white
 ONE_ROW = pd.DataFrame({"row": [0]})  # a page chart's data for the row's strip and label
 
 
+def hidden_row_drawn(frame: pd.DataFrame, partner: str) -> bool:
+    """Whether a partner's factor panels draw the row: some wave of ``partner`` in ``frame`` is hidden.
+    Every panel then has it, so their wave axes line up."""
+    return bool((frame["suppressed"].astype(bool) & (frame["partner"] == partner)).any())
+
+
+def row_offset(drawn: bool) -> dict:
+    """The wave axis's ``offset`` under a row of hidden waves (``drawn``), as axis properties."""
+    return {"offset": HIDDEN_ROW} if drawn else {}
+
+
 def hidden_row_words(what: str) -> str:
     """What a ✕ in the row under a chart means, for its caption or subtitle: ``what`` is the wave's."""
     return f"{NOT_SHOWN_MARK} in the grey “{NOT_SHOWN}” row: {what} (hover for why)"

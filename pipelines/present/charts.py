@@ -15,7 +15,8 @@ Conventions every chart follows
   click away under the chart (``table_of``).
 
 The rows each chart draws come from the view models (``present.views``), in their order; ``heatmap_frame`` only
-lays the query layer's cells out for the heatmap. The What-if strip is in ``whatif_strip``; the pack's in ``slide_charts``.
+lays the query layer's cells out for the heatmap. The What-if strip is in ``whatif_strip``; the pack's in ``slide_charts``;
+the look they share (colours, bands, fonts, a hidden wave's row, a partner's outline) in ``chart_style``.
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ from pipelines.present.chart_style import (  # noqa: F401
     CONFIG,
     FONT,
     HEAT_COLOURS,
-    HIDDEN_ROW,
     NOT_SHOWN,
     NOT_SHOWN_MARK,
     ONE_ROW,
@@ -50,9 +50,11 @@ from pipelines.present.chart_style import (  # noqa: F401
     bands_frame,
     haloed_text,
     hidden_row,
+    hidden_row_drawn,
     hidden_row_words,
     outline,
     partner_colours,
+    row_offset,
 )
 from pipelines.programme.factors import BANDS, FACTORS, SHORT_LABELS
 from pipelines.programme.factors import label as factor_label
@@ -209,7 +211,7 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
     data = _display(index[index["partner_id"].isna()], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
     hidden = data[data["suppressed"].astype(bool)]
-    x = wave_axis(order, **({"offset": HIDDEN_ROW} if not hidden.empty else {}))
+    x = wave_axis(order, **row_offset(not hidden.empty))
     tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("score_text:N", title="Index"),
                N_TIP, INTERVAL_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
@@ -343,9 +345,8 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     colour = alt.Color("partner:N", scale=scale, legend=None)
     legend_colour = alt.Color("partner:N", scale=scale, legend=alt.Legend(
         title=None, orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4))
-    any_hidden = bool((data["suppressed"].astype(bool) & (data["partner"] == partner)).any())
-    # every panel's axis in the same place: the row under each when any panel has a hidden wave
-    x = wave_axis(order, None, labelFontSize=12, **({"offset": HIDDEN_ROW} if any_hidden else {}))
+    any_hidden = hidden_row_drawn(data, partner)
+    x = wave_axis(order, None, labelFontSize=12, **row_offset(any_hidden))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)")
     interval = {"x": x, "y": alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
                 "y2": "ci_high:Q"}

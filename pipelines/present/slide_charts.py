@@ -15,11 +15,12 @@ import pandas as pd
 from pipelines.present.chart_style import (
     BAND_COLOURS,
     BAND_OPACITY,
-    HIDDEN_ROW,
     POINT_CASING,
     _style,
     hidden_row,
+    hidden_row_drawn,
     outline,
+    row_offset,
 )
 from pipelines.present.charts import PARTNER_DASH, PROGRAMME_DASH
 from pipelines.programme.factors import BANDS
@@ -28,11 +29,6 @@ from pipelines.query.scores import PROGRAMME
 
 ACCENT = "#0072B2"  # the first colour of charts.PALETTE
 INK = "#1F2328"
-
-
-def hidden_row_drawn(frame: pd.DataFrame, partner: str) -> bool:
-    """Whether ``partner_factors`` draws the row of hidden waves under its panels."""
-    return bool((frame["suppressed"].astype(bool) & (frame["partner"] == partner)).any())
 
 
 def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str],
@@ -64,7 +60,7 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
     row = hidden_row_drawn(frame, partner)
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False, labelFontSize=14,
-                                                  **({"offset": HIDDEN_ROW} if row else {})))
+                                                  **row_offset(row)))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
               axis=alt.Axis(values=[0, 50, 100], labelFontSize=14))
     low, high = thresholds
