@@ -114,14 +114,18 @@ def test_the_spectrum_draws_each_value_label_over_a_halo_in_its_bands_ink(specs)
 def test_the_factor_caption_names_the_marks_the_panels_draw():
     assert charts.factors_key("Kestrel Design") == (
         "Kestrel Design: solid line; the programme: dashed line; a dot on each wave with a score, a bar through it: "
-        "its 95% interval. \u2715 at the foot of a panel: a wave where Kestrel Design is not shown (hover for why).")
+        "its 95% interval. \u2715 in the grey \u201cnot shown\u201d row: a wave where Kestrel Design is not shown "
+        "(hover for why).")
 
 
 def test_a_hidden_wave_is_the_cross_glyph_not_a_plus_shaped_point(specs):  # noqa: F811
     for builder in ("factors_over_time", "partner_factors"):  # the page's and the pack's
         marks = [v for spec in _of(specs, builder) for k, v in _walk(spec) if k == "mark" and isinstance(v, dict)]
         assert not [m for m in marks if m.get("shape") == "cross"], builder
-        assert [m for m in marks if m.get("text") == charts.NOT_SHOWN_MARK], builder  # Pipwell's hidden waves
+        # the glyph's two strokes as a point's path, for its legend entry "not shown"
+        shapes = [v for spec in _of(specs, builder) for k, v in _walk(spec) if k == "shape" and "scale" in v]
+        assert shapes and {(tuple(s["scale"]["domain"]), tuple(s["scale"]["range"])) for s in shapes} == {
+            (("not shown",), ("M-1,-1L1,1M1,-1L-1,1",))}, builder  # Pipwell's hidden waves
 
 
 def test_the_panels_dash_the_lines_the_caption_names(specs):  # noqa: F811

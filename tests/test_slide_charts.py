@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from pipelines.present import charts, slide_charts
+from pipelines.present import chart_style, charts, slide_charts
 from pipelines.programme.factors import FACTORS
 from pipelines.query.scores import PROGRAMME, Suppression
 from tests.test_chart_layout import _contrast
@@ -53,7 +53,7 @@ def test_a_year_axis_under_each_panel_and_none_under_the_empty_place():
 def test_the_partners_marks_are_cased_dark_enough_on_every_band():
     svg = _svg()
     assert _contrast(NORTHLINE_BLUE, charts.band_drawn("collaborating")) < 3  # why they are cased
-    assert all(_contrast(slide_charts.INK, charts.band_drawn(b)) >= 3 for b in charts.BAND_COLOURS)
+    assert all(_contrast(chart_style.CASING, charts.band_drawn(b)) >= 3 for b in charts.BAND_COLOURS)
     casings = re.findall(r'aria-roledescription="line mark"[^>]*stroke="#1F2328" stroke-width="5"', svg)
     assert len(casings) == 5
 

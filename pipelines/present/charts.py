@@ -15,71 +15,51 @@ Conventions every chart follows
   click away under the chart (``table_of``).
 
 The rows each chart draws come from the view models (``present.views``), in their order; ``heatmap_frame`` only
-lays the query layer's cells out for the heatmap. The What-if strip is in ``whatif_strip``; the pack's in ``slide_charts``.
+lays the query layer's cells out for the heatmap. The What-if strip is in ``whatif_strip``; the pack's in ``slide_charts``;
+the look they share (colours, bands, fonts, a hidden wave's row, a partner's outline) in ``chart_style``.
 """
 from __future__ import annotations
 
 import json
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from pipelines.present import words
+from pipelines.present.chart_style import (  # noqa: F401
+    BAND_COLOURS,
+    BAND_INK,
+    BAND_OPACITY,
+    CONFIG,
+    FONT,
+    HEAT_COLOURS,
+    NOT_SHOWN,
+    NOT_SHOWN_MARK,
+    ONE_ROW,
+    PALETTE,
+    POINT_CASING,
+    PROGRAMME,
+    PROGRAMME_COLOUR,
+    _colour_scale,
+    _style,
+    band_drawn,
+    band_expr,
+    band_labels,
+    bands_frame,
+    haloed_text,
+    hidden_row,
+    hidden_row_drawn,
+    hidden_row_words,
+    outline,
+    partner_colours,
+    row_offset,
+)
 from pipelines.programme.factors import BANDS, FACTORS, SHORT_LABELS
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import Suppression
 
-PROGRAMME = "Programme"
-PROGRAMME_COLOUR = "#333333"
-# Okabe & Ito (2008) without yellow (unreadable on white) and black (the programme),
-# then Paul Tol's muted scheme for programmes with more than six partners.
-PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7",
-                             "#882255", "#44AA99", "#999933", "#AA4499", "#117733", "#DDCC77")
-BAND_COLOURS: dict[str, str] = {
-    "cooperating": "#e8f1fa", "transitioning": "#bcd7ee", "collaborating": "#7fb2dd",
-}
-BAND_OPACITY = 0.6  # a band's background over white, as the strips draw it
-# a value label's colour on each band as drawn: at least 4.5:1 (WCAG AA for text); a partner's own
-# colour fell to 1.3:1 on the Collaborating band
-BAND_INK: dict[str, str] = {
-    "cooperating": "#1b1b1b", "transitioning": "#1b1b1b", "collaborating": "#10263b",
-}
-
-
-def band_drawn(band: str) -> str:
-    """A band's background as drawn (its colour at ``BAND_OPACITY`` over white): a label's halo on it."""
-    channels = (int(BAND_COLOURS[band][i:i + 2], 16) for i in (1, 3, 5))
-    return "#" + "".join(f"{round(255 - BAND_OPACITY * (255 - c)):02x}" for c in channels)
-
-
-def band_expr(field: str, thresholds: tuple[float, float], colours: dict[str, str]) -> str:
-    """A Vega expression picking ``colours[band]`` by the band of ``datum[field]`` (the band's rule
-    as ``programme.factors.band_of``: a score on a threshold belongs to the higher band)."""
-    low, high = thresholds
-    return (f"datum['{field}'] >= {float(high)} ? '{colours['collaborating']}' : "
-            f"datum['{field}'] >= {float(low)} ? '{colours['transitioning']}' : '{colours['cooperating']}'")
-
-
-def haloed_text(chart: alt.Chart, thresholds: tuple[float, float], at: str, *, mark: dict,
-                **encoding) -> list[alt.Chart]:
-    """A value label over the lines it may cross: drawn twice, first as a halo in the colour of the
-    band under it (``at``: the field of its place on the score axis), so a band's rule or a stem
-    stops short of its letters; then in that band's ink (``BAND_INK``)."""
-    coloured = chart.transform_calculate(
-        halo=band_expr(at, thresholds, {b: band_drawn(b) for b in BAND_COLOURS}),
-        ink=band_expr(at, thresholds, BAND_INK))
-    return [coloured.mark_text(**mark, strokeWidth=3, strokeJoin="round").encode(
-                **encoding, color=alt.Color("halo:N", scale=None), stroke=alt.Stroke("halo:N", scale=None)),
-            coloured.mark_text(**mark).encode(**encoding, color=alt.Color("ink:N", scale=None))]
-
-
-HEAT_COLOURS: dict[str, str] = {
-    "cooperating": "#deebf7", "transitioning": "#9ecae1", "collaborating": "#3182bd", "not shown": "#f0f0f0"}
-FONT = "Source Sans Pro, Arial, sans-serif"
-NOT_SHOWN_MARK = "✕"  # a hidden group's place in a cell or on an axis; the reason beside it is short
-NOT_SHOWN = "not shown"  # a hidden group's cell in a chart's table
 # tooltip entries several charts share (their titles are the chart's table's column names too)
 N_TIP = alt.Tooltip("n_text:N", title="Respondents (n)")
 INTERVAL_TIP = alt.Tooltip("interval:N", title="95% interval")
@@ -87,67 +67,6 @@ STATUS_TIP = alt.Tooltip("status:N", title="Status")
 CHANGE_TIP = alt.Tooltip("change_text:N", title="Change since previous wave")
 GROUP_TIP = alt.Tooltip("partner:N", title="Group")  # a partner or the programme
 FACTOR_TIP = alt.Tooltip("factor_label:N", title="Factor")
-
-
-# -- colours, bands, style -------------------------------------------------------
-
-def partner_colours(partners: pd.DataFrame) -> dict[str, str]:
-    """Partner name -> colour, stable by partner_id; 'Programme' -> dark grey.
-
-    ``partners`` has partner_id and name (``scores.partners``)."""
-    ordered = partners.sort_values("partner_id", kind="stable")
-    colours = {str(name): PALETTE[i % len(PALETTE)] for i, name in enumerate(ordered["name"])}
-    colours[PROGRAMME] = PROGRAMME_COLOUR
-    return colours
-
-
-def _colour_scale(colours: dict[str, str], names: Iterable[str] | None = None) -> alt.Scale:
-    names = list(colours) if names is None else [n for n in colours if n in set(names)]
-    return alt.Scale(domain=names, range=[colours[n] for n in names])
-
-
-def band_labels(thresholds: tuple[float, float]) -> dict[str, str]:
-    low, high = thresholds
-    return {
-        "cooperating": f"Cooperating (<{low:g})",
-        "transitioning": f"Transitioning ({low:g}–{high:g})",
-        "collaborating": f"Collaborating (≥{high:g})",
-    }
-
-
-def bands_frame(thresholds: tuple[float, float]) -> pd.DataFrame:
-    low, high = thresholds
-    labels = band_labels(thresholds)
-    return pd.DataFrame({
-        "band": list(BANDS),
-        "label": [labels[b] for b in BANDS],
-        "start": [0.0, low, high],
-        "end": [low, high, 100.0],
-        "mid": [low / 2, (low + high) / 2, (high + 100) / 2],
-    })
-
-
-CONFIG = alt.Config(
-    font=FONT,
-    # a mark shows its own tooltip or none (Streamlit's default ``tooltip: true`` listed raw fields)
-    mark=alt.MarkConfig(tooltip=False),
-    axis=alt.AxisConfig(labelFontSize=14, titleFontSize=15, labelLimit=260, gridOpacity=0.5),
-    legend=alt.LegendConfig(labelFontSize=14, titleFontSize=14, labelLimit=320, symbolSize=160),
-    title=alt.TitleConfig(fontSize=18, anchor="start", subtitleFontSize=14),
-    header=alt.HeaderConfig(labelFontSize=16, titleFontSize=16),
-    view=alt.ViewConfig(stroke=None),
-)
-
-
-def _style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Projector-friendly fonts and no chart border (set in place: ``configure`` deep-copies
-    the whole chart, which is slow for small multiples)."""
-    chart.config = CONFIG
-    if not isinstance(chart, (alt.ConcatChart, alt.HConcatChart, alt.VConcatChart, alt.FacetChart)):
-        # fit the width to the page; the height is the plot's own, so a legend or a long
-        # title never squeezes the rows
-        chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
-    return chart
 
 
 def _interval_text(low, high) -> pd.Series:
@@ -288,14 +207,14 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
     """The programme's collaboration index per wave with its 95% interval band.
 
     ``index`` is ``scores.index_scores`` output; only the programme rows are drawn.
-    A wave whose programme index is hidden is marked at the foot of the chart."""
+    A wave whose programme index is hidden is a ✕ in a row of its own under the plot (``hidden_row``)."""
     data = _display(index[index["partner_id"].isna()], k)
     order = list(waves) if waves is not None else list(data.sort_values("wave_start")["wave"])
-    x = wave_axis(order)
+    hidden = data[data["suppressed"].astype(bool)]
+    x = wave_axis(order, **row_offset(not hidden.empty))
     tooltip = [alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("score_text:N", title="Index"),
                N_TIP, INTERVAL_TIP, STATUS_TIP]
     shown = data[~data["suppressed"].astype(bool)]
-    hidden = data[data["suppressed"].astype(bool)].assign(y=2.0)
     y = alt.Y("score:Q", title="Collaboration index (0-100)", scale=alt.Scale(domain=[0, 100]))
     layers = _band_layers(thresholds)
     layers += [
@@ -306,15 +225,15 @@ def index_over_time(index: pd.DataFrame, thresholds: tuple[float, float], k: int
         alt.Chart(shown).mark_point(color=PROGRAMME_COLOUR, filled=True, size=110).encode(x=x, y=y, tooltip=tooltip),
     ]
     if not hidden.empty:
-        layers.append(alt.Chart(hidden).mark_text(text=f"{NOT_SHOWN_MARK} not shown", fontSize=13, color="#8a2d2d",
-                                                  baseline="bottom").encode(
-            x=x, y=alt.Y("y:Q"), tooltip=tooltip))
+        layers += hidden_row(alt.Chart(hidden), alt.Chart(ONE_ROW), x, height, tooltip=tooltip)
     in_order = data.set_index("wave").reindex([w for w in order if w in set(data["wave"])]).reset_index()
     chart = alt.layer(*layers).properties(
         width=width, height=height,
         description=f"Line chart of the programme's collaboration index (0-100) by survey wave: {_said(in_order, 'wave')}.",
-        title=alt.Title("Programme collaboration index", subtitle="Line: mean of all respondents; "
-                        "shaded: 95% interval. Backgrounds: bands."))
+        title=alt.Title("Programme collaboration index", subtitle=[("Line: mean of all respondents; "
+                        "shaded: 95% interval. Backgrounds: bands."), *(
+                            [hidden_row_words("a wave whose index is not shown")]
+                            if not hidden.empty else [])]))
     return _style(with_table(chart, "The programme's index by wave", in_order, tooltip))
 
 
@@ -378,7 +297,6 @@ PARTNER_DASH, PROGRAMME_DASH = (1, 0), (5, 3)
 LINE_WORDS = {PARTNER_DASH: "solid line", PROGRAMME_DASH: "dashed line"}
 # a bar through each dot, not a shaded area: an area between waves not next to each other draws nothing
 INTERVAL_WORDS = "a dot on each wave with a score, a bar through it: its 95% interval"
-HIDDEN_WAVE_COLOUR = "#8a2d2d"
 
 
 def _joined(factors: pd.DataFrame | None, name: str, waves: Sequence[str] | None,
@@ -405,15 +323,7 @@ def factors_key(partner: str, factors: pd.DataFrame | None = None, waves: Sequen
         return LINE_WORDS[dash] if _joined(factors, name, waves, which) else "dots only (no two waves in a row shown)"
 
     return (f"{partner}: {drawn(partner, PARTNER_DASH)}; the programme: {drawn(PROGRAMME, PROGRAMME_DASH)}; "
-            f"{INTERVAL_WORDS}. {NOT_SHOWN_MARK} at the foot of a panel: "
-            f"a wave where {partner} is not shown (hover for why).")
-
-
-def hidden_wave_marks(chart: alt.Chart, x, y, **encoding) -> alt.Chart:
-    """A hidden wave's mark at the foot of a panel: the ``NOT_SHOWN_MARK`` glyph itself, as the
-    caption (``factors_key``) and the other charts say it (a point's "cross" shape is a plus)."""
-    return chart.mark_text(text=NOT_SHOWN_MARK, fontSize=16, fontWeight="bold", color=HIDDEN_WAVE_COLOUR,
-                           baseline="bottom").encode(x=x, y=y, **encoding)
+            f"{INTERVAL_WORDS}. {hidden_row_words(f'a wave where {partner} is not shown')}.")
 
 
 def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, str],
@@ -424,8 +334,8 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     which fit the page at 1024 px (small multiples keep their size: they cannot be fitted to it).
 
     ``factors``: ``scores.factor_scores`` rows of this partner and the programme. Lines
-    and dots with a 95% interval bar through each; a suppressed wave of the partner is a marked cross at the
-    foot of its panel with the reason in the tooltip."""
+    and dots with a 95% interval bar through each, the partner's outlined (``outline``); a suppressed wave
+    of the partner is a ✕ in the row under its panel (``hidden_row``) with the reason in the tooltip."""
     which = list(which or FACTORS)
     data = _display(factors[factors["factor"].isin(which)], k)
     data["factor_label"] = data["factor"].map(factor_label)
@@ -436,8 +346,12 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     colour = alt.Color("partner:N", scale=scale, legend=None)
     legend_colour = alt.Color("partner:N", scale=scale, legend=alt.Legend(
         title=None, orient="top", direction="horizontal", symbolType="stroke", symbolStrokeWidth=4))
-    x = wave_axis(order, None, labelFontSize=12)
+    any_hidden = hidden_row_drawn(data, partner)
+    x = wave_axis(order, None, labelFontSize=12, **row_offset(any_hidden))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)")
+    interval = {"x": x, "y": alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
+                "y2": "ci_high:Q"}
+    own = colours.get(partner, PALETTE[0])
     tooltip = [GROUP_TIP, FACTOR_TIP, alt.Tooltip("wave:N", title="Wave"),
                alt.Tooltip("score_text:N", title="Score"), N_TIP, INTERVAL_TIP, STATUS_TIP]
     low, high = thresholds
@@ -445,28 +359,30 @@ def factors_over_time(factors: pd.DataFrame, partner: str, colours: dict[str, st
     for factor in which:
         rows = data[data["factor"] == factor]
         shown = rows[~rows["suppressed"].astype(bool)]
-        hidden = rows[rows["suppressed"].astype(bool) & (rows["partner"] == partner)].assign(y=3.0)
+        hidden = rows[rows["suppressed"].astype(bool) & (rows["partner"] == partner)]
+        mine, theirs = shown[shown["partner"] == partner], shown[shown["partner"] != partner]
         layers = _band_layers(thresholds, label=False) + [
             alt.Chart(pd.DataFrame({"y": [low, high], "label": [f"{low:g}", f"{high:g}"]})).mark_text(
                 align="left", dx=2, dy=-6, fontSize=11, color="#1d3b57").encode(
                 y=alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])), x=alt.value(0), text="label:N"),
-            alt.Chart(shown).mark_rule(strokeWidth=3, opacity=0.55).encode(
-                x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=[0, 100]), title="Score (0-100)"),
-                y2="ci_high:Q", color=colour, tooltip=tooltip),
+            alt.Chart(theirs).mark_rule(strokeWidth=3, opacity=0.55).encode(**interval, color=colour, tooltip=tooltip),
+            outline(alt.Chart(mine).encode(**interval), "rule", 3, strokeCap="butt"),
+            alt.Chart(mine).mark_rule(strokeWidth=3, strokeCap="butt", color=own).encode(**interval, tooltip=tooltip),
+            outline(alt.Chart(rows[rows["partner"] == partner]).encode(x=x, y=y), "line", 2.5),
             alt.Chart(rows).mark_line(strokeWidth=2.5).encode(
                 x=x, y=y, color=legend_colour,
                 strokeDash=alt.condition(alt.datum.partner == PROGRAMME, alt.value(list(PROGRAMME_DASH)),
                                          alt.value(list(PARTNER_DASH)))),
-            alt.Chart(shown).mark_point(filled=True, size=60).encode(x=x, y=y, color=colour, tooltip=tooltip),
+            alt.Chart(shown).mark_point(filled=True, size=60, opacity=1, **POINT_CASING).encode(
+                x=x, y=y, color=colour, tooltip=tooltip),
         ]
-        if not hidden.empty:
-            layers.append(hidden_wave_marks(alt.Chart(hidden), x, alt.Y("y:Q", scale=alt.Scale(domain=[0, 100])),
-                                            tooltip=tooltip))
+        if any_hidden:
+            layers += hidden_row(alt.Chart(hidden), alt.Chart(ONE_ROW), x, height, legend=True, tooltip=tooltip)
         panels.append(alt.layer(*layers).properties(width=width, height=height,
                                                     title=factor_label(factor)))
     last = data[data["wave"] == order[-1]] if order else data[:0]
     mine = last[last["partner"] == partner].set_index("factor").reindex(which).dropna(subset=["partner"])
-    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared").properties(description=(
+    chart = alt.concat(*panels, columns=columns).resolve_scale(color="shared", shape="shared").properties(description=(
         f"One line chart per factor: {partner}'s score (0-100) by survey wave against the programme's. "
         f"In {order[-1] if order else 'the latest wave'}: "
         f"{_said(mine, 'factor_label')}."))

@@ -12,8 +12,17 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from pipelines.present.charts import (BAND_COLOURS, BAND_OPACITY, PARTNER_DASH, PROGRAMME_DASH, _style,
-                                      hidden_wave_marks)
+from pipelines.present.chart_style import (
+    BAND_COLOURS,
+    BAND_OPACITY,
+    POINT_CASING,
+    _style,
+    hidden_row,
+    hidden_row_drawn,
+    outline,
+    row_offset,
+)
+from pipelines.present.charts import PARTNER_DASH, PROGRAMME_DASH
 from pipelines.programme.factors import BANDS
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import PROGRAMME
@@ -28,9 +37,9 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     """Compact small multiples for a slide: each factor over time, the partner (its colour, a
     95% interval bar through each dot, as the page draws them) against the programme (grey,
     dashed), one shared 0-100 axis, the bands behind. Same frames and colours as
-    ``charts.factors_over_time``; a wave where the partner's group is hidden is marked as the page
-    marks it (``charts.hidden_wave_marks``). The partner's marks are cased in ``INK``: a light
-    partner colour (Northline's sky blue) on the Collaborating band is under 3:1 (WCAG 1.4.11)."""
+    ``charts.factors_over_time``; a wave where the partner's group is hidden is a ✕ in the row
+    under its panel and the partner's marks are outlined, as the page draws them
+    (``chart_style.hidden_row``, ``chart_style.outline``)."""
     data = frame.copy()
     data["panel"] = data["factor"].map(factor_label)
     data["date"] = pd.to_datetime(data["wave_start"])
@@ -47,8 +56,11 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     color = alt.Color("partner:N", title=None, scale=scale, legend=legend)
     dash = alt.StrokeDash("partner:N", title=None, legend=legend, scale=alt.Scale(
         domain=names, range=[list(PARTNER_DASH), list(PROGRAMME_DASH)]))
-    x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False,
-                                                  labelFontSize=14))
+    own = data[data["partner"] == partner]
+    hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
+    row = hidden_row_drawn(frame, partner)
+    x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False, labelFontSize=14,
+                                                  **row_offset(row)))
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
               axis=alt.Axis(values=[0, 50, 100], labelFontSize=14))
     low, high = thresholds
@@ -57,21 +69,20 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
             color=BAND_COLOURS[band], opacity=BAND_OPACITY).encode(
             y=alt.Y("start:Q", scale=alt.Scale(domain=[0, 100])), y2="end:Q")
         for band, start, end in zip(BANDS, (0.0, low, high), (low, high, 100.0))]
-    own = data[data["partner"] == partner]
-    hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
-    data["cross"] = np.where((data["partner"] == partner) & data["date"].isin(hidden_dates), 4.0, np.nan)
+    data["cross"] = (data["partner"] == partner) & data["date"].isin(hidden_dates)
     mine = alt.Chart().transform_filter(alt.datum.partner == partner)
     interval = mine.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)").mark_rule().encode(
         x=x, y=alt.Y("ci_low:Q"), y2="ci_high:Q")
     chart = alt.layer(
         *band_layers,
-        interval.mark_rule(color=INK, strokeWidth=5, strokeCap="butt"),
+        outline(interval, "rule", 3, strokeCap="butt"),
         interval.mark_rule(color=colour, strokeWidth=3, strokeCap="butt"),
-        mine.mark_line(color=INK, strokeWidth=5).encode(x=x, y=y),
+        outline(mine.encode(x=x, y=y), "line", 3),
         alt.Chart().mark_line(strokeWidth=3).encode(x=x, y=y, color=color, strokeDash=dash),
-        alt.Chart().mark_point(size=36, filled=True, opacity=1, stroke=INK, strokeWidth=1).encode(
+        alt.Chart().mark_point(size=36, filled=True, opacity=1, **POINT_CASING).encode(
             x=x, y=y, color=alt.Color("partner:N", scale=scale, legend=None)),
-        hidden_wave_marks(alt.Chart().transform_filter("isValid(datum.cross)"), x, alt.Y("cross:Q")),
+        *(hidden_row(alt.Chart().transform_filter("datum.cross"), alt.Chart().transform_aggregate(row="count()"),
+                     x, height, legend=True) if row else []),
         data=data,
     ).properties(width=width, height=height)
     # each panel its own year axis: a facet's shared one stood under the empty sixth cell

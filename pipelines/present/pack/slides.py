@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Callable
 
-from pipelines.present import charts, links, slide_charts
+from pipelines.present import chart_style, charts, links, slide_charts
 from pipelines.present.pack.layout import (
     MARGIN,
     Chart,
@@ -74,7 +74,9 @@ def _fit_factors(chart, box):
     panels = len(chart.args[3])
     columns = 3 if panels > 4 else min(panels, 2)
     rows = -(-panels // columns)
-    return render_fit(f"factors{columns}x{rows}", lambda w, h: _make(
+    # the row of hidden waves under each panel and its legend entry take room the others do not
+    kind = f"factors{columns}x{rows}" + ("-hidden" if chart_style.hidden_row_drawn(*chart.args[:2]) else "")
+    return render_fit(kind, lambda w, h: _make(
         chart, width=max(60, (w - 18 * (columns - 1)) / columns), height=max(50, (h - 30 * rows) / rows),
         columns=columns), box, box[2] - 200, box[3] - 150)
 
