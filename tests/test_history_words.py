@@ -139,10 +139,44 @@ def test_an_action_change_is_said_as_the_edit_it_was_with_no_file(store):
     actions.done(store, 1, closed=pd.Timestamp("2026-12-05").date())
     words = versions.history_in_words(store.cursor())
     assert words[["what", "file"]].values.tolist() == [
-        ["The edit \u201cAction 1 done on 2026-12-05\u201d", ""],
-        ["The edit \u201cAdded action 1 for Northgate Housing (Shared goals)\u201d", ""],
+        ["The edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d", ""],
+        ["The edit \u201cAction 1 added for Northgate Housing (Shared goals): Joint risk register\u201d", ""],
         ["The partner list upload", "partners.csv"]]
-    assert versions.in_words(store.cursor(), 2).endswith(", before the edit \u201cAction 1 done on 2026-12-05\u201d")
+    assert versions.in_words(store.cursor(), 2).endswith(
+        ", before the edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d")
     ingest.undo(store, 3)
     assert versions.history_in_words(store.cursor())["what"].iloc[0] == (
-        "The undo of the edit \u201cAction 1 done on 2026-12-05\u201d")
+        "The undo of the edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d")
+
+
+def test_an_edit_is_said_whole_though_its_new_owner_holds_a_colon(store):
+    from pipelines.programme import actions
+
+    commit(store, "partners", "partners.csv", PARTNERS)
+    actions.add(store, partner="Northgate Housing", factor="shared goals", title="Risk: the joint register",
+                owner="Eastfield Council", due="2027-01-31")
+    actions.edit(store, 1, owner="PMO: rail team", title="Risk: the joint register")
+    assert versions.history_in_words(store.cursor())["what"].tolist()[:2] == [
+        "The edit \u201cAction 1 (Risk: the joint register) edited: owner now PMO: rail team\u201d",
+        "The edit \u201cAction 1 added for Northgate Housing (Shared goals): Risk: the joint register\u201d"]
+
+
+def test_an_edit_that_changed_nothing_says_so(store):
+    from pipelines.programme import actions
+
+    commit(store, "partners", "partners.csv", PARTNERS)
+    actions.add(store, partner="Northgate Housing", factor="shared goals", title="Joint risk register",
+                owner="Eastfield Council", due="2027-01-31")
+    actions.edit(store, 1, owner="Eastfield Council")
+    assert versions.history_in_words(store.cursor())["what"].iloc[0] == (
+        "The edit \u201cAction 1 (Joint risk register) edited: nothing changed\u201d")
+
+
+def test_the_recorded_summary_of_a_change_is_the_history_s_sentence(store):
+    from pipelines.programme import actions
+
+    commit(store, "partners", "partners.csv", PARTNERS)
+    actions.add(store, partner="Northgate Housing", factor="shared goals", title="Joint risk register",
+                owner="Eastfield Council", due="2027-01-31")
+    assert versions.history(store.cursor())[["file", "summary"]].values.tolist()[0] == [
+        "action 1 added", "Action 1 added for Northgate Housing (Shared goals): Joint risk register."]
