@@ -324,7 +324,7 @@ def test_view_from_query_params_round_trip(demo_store):
 
     cursor = demo_store.cursor()
     label = versions.labels(cursor)[11]
-    assert label.startswith("version 11 · ")
+    assert label.startswith("v11 · ")
     params = {"wave": "2026-Q2", "partner": "Kestrel Design", "factors": ["Shared goals", "Open communication"],
               "asof": label, "wi_partner": "Harbour Civils", "d_joint_governance": "15",
               "w_shared_goals": "0.4"}

@@ -199,7 +199,7 @@ def test_a_pinned_compare(demo, rendered, cursor):
     model = rendered[-1]
     assert model.context.state == links.LinkState(page="compare", wave="2025-Q3", sort="shared_goals", asof=10)
     slides = check(model, cursor)
-    assert label.startswith("version 10 · ")
+    assert label.startswith("v10 · ")
     assert all(s.link.endswith("asof=" + urllib.parse.quote(label, safe="")) for s in slides)
     assert "pinned to version 10" in slides[1].context[-1]
     assert profile_links(at) == list(model.order)
