@@ -165,6 +165,9 @@ def test_an_edit_is_said_whole_though_its_new_owner_holds_a_colon(store):
     assert versions.history_in_words(store.cursor())["what"].tolist()[:2] == [
         "The edit \u201cAction 1 (Risk: the joint register) edited: owner now PMO: rail team\u201d",
         "The edit \u201cAction 1 added for Northgate Housing (Shared goals): Risk: the joint register\u201d"]
+    label = versions.labels(store.cursor())[3]
+    assert label.rsplit(" \u00b7 ", 1)[0] == "v3 \u00b7 action 1 edited: owner now PMO: rail team"
+    assert versions.parse(label, store.cursor()) == 3
 
 
 def test_an_edit_that_changed_nothing_says_so(store):

@@ -101,10 +101,8 @@ class Version:
             from pipelines.programme.actions import DONE_AS, Change  # here: programme.actions imports this module
 
             edit = self.action
-            done = f"action {edit.action_id} {DONE_AS[edit.change]}"
-            if edit.change is Change.EDIT:
-                return f"{done}: " + (", ".join(f"{name} now {value}" for name, value in edit.changed) or "no change")
-            return f"{done}: {edit.title}"
+            return (f"action {edit.action_id} {DONE_AS[edit.change]}: "
+                    + (_changed(edit) if edit.change is Change.EDIT else edit.title))
         waves = f" {', '.join(self.waves)}" if self.waves else ""
         return f"{DATASET_NOUNS.get(self.dataset, self.dataset)}{waves} ({self.source_name})"
 
@@ -126,8 +124,12 @@ def edit_words(edit: Edit) -> str:
         return f"Action {edit.action_id} added for {edit.partner} ({label(edit.factor)}): {edit.title}"
     if edit.change is Change.DONE:
         return f"Action {edit.action_id} done on {_day(edit.closed)}: {edit.title}"
-    what = ", ".join(f"{name} now {value}" for name, value in edit.changed) or "nothing changed"
-    return f"Action {edit.action_id} ({edit.title}) edited: {what}"
+    return f"Action {edit.action_id} ({edit.title}) edited: {_changed(edit)}"
+
+
+def _changed(edit: Edit) -> str:
+    """What an edit changed: "owner now Site lead, due now 2027-02-28"."""
+    return ", ".join(f"{name} now {value}" for name, value in edit.changed) or "nothing changed"
 
 
 # -- reading the history ------------------------------------------------------------------
