@@ -95,16 +95,24 @@ class Version:
     @property
     def _what(self) -> str:
         """What the load (the undone load, for an undo) was: its data and file, or the action's change."""
+        if self.action is not None:
+            from pipelines.programme.actions import Change  # here: programme.actions imports this module
+
+            return f"{self._brief}: " + (_changed(self.action) if self.action.change is Change.EDIT
+                                         else self.action.title)
+        return f"{self._brief} ({self.source_name})"
+
+    @property
+    def _brief(self) -> str:
+        """``_what`` in a few words: "survey responses 2026-Q3", "action 5 added"."""
         from pipelines.ingest.fields import DATASET_NOUNS  # here: ingest imports this module
 
         if self.action is not None:
-            from pipelines.programme.actions import DONE_AS, Change  # here: programme.actions imports this module
+            from pipelines.programme.actions import DONE_AS  # here: programme.actions imports this module
 
-            edit = self.action
-            return (f"action {edit.action_id} {DONE_AS[edit.change]}: "
-                    + (_changed(edit) if edit.change is Change.EDIT else edit.title))
+            return f"action {self.action.action_id} {DONE_AS[self.action.change]}"
         waves = f" {', '.join(self.waves)}" if self.waves else ""
-        return f"{DATASET_NOUNS.get(self.dataset, self.dataset)}{waves} ({self.source_name})"
+        return f"{DATASET_NOUNS.get(self.dataset, self.dataset)}{waves}"
 
     @property
     def former_labels(self) -> tuple[str, ...]:
@@ -218,19 +226,20 @@ def find(cursor, number: int) -> Version | None:
 
 def describe(cursor, asof: int | None) -> str:
     """The data a view shows, in words: the latest data or the pinned version, and what made it."""
-    found = all_versions(cursor)
+    found = described(cursor)
     if not found:
         return "no data loaded yet"
     if asof is None:
         last = found[-1]
         what = (f"loaded {_when(last.at)}" if last.event is Event.LOAD
-                else f"undo of batch {last.batch}, {_when(last.at)}")
+                else f"undo of the {last._brief}, {_when(last.at)}")
         return f"latest data, version {last.number}, {what}"
     pinned = next((v for v in found if v.number == int(asof)), None)
     if pinned is None:
         raise UnknownVersion(asof, [v.number for v in found])
-    what = (f"batch {pinned.batch}, loaded {_when(pinned.at)}" if pinned.event is Event.LOAD
-            else f"undo of batch {pinned.batch}, {_when(pinned.at)}")
+    loaded = "" if pinned.is_edit else "loaded "  # an action's change was made, not loaded
+    what = (f"{pinned._brief}, {loaded}{_when(pinned.at)}" if pinned.event is Event.LOAD
+            else f"undo of the {pinned._brief}, {_when(pinned.at)}")
     return f"pinned to version {pinned.number} ({what})"
 
 
