@@ -6,9 +6,10 @@ store's history: ``batches.batch_id`` is the version at which a batch loaded, an
 ``batches.undone_version`` the version at which it was undone. Undo never deletes rows,
 so any version can be rebuilt (``visible``) and a pinned link keeps showing what it showed.
 
-A pinned version travels in links as its label (a bound Streamlit widget writes the
+A pinned version travels in the browser's links as its label (a bound Streamlit widget writes the
 option's label into the URL), which says what the version did ("v10 · survey responses 2026-Q3
-(pulse.csv) · 6 Dec 2026 18:32"). ``labels`` makes the labels; ``match`` is the one rule that reads
+(pulse.csv) · 6 Dec 2026 18:32"); the links the pack and the command line write carry its number
+("asof=10"), which the app respells as the label. ``labels`` makes the labels; ``match`` is the one rule that reads
 a version back from a link or a command (its label, a label links were written with before,
 or its number), by looking it up among the versions the programme has, never by pattern over
 display text. A label is made only from what never changes once recorded (the batch, its file, its
