@@ -370,7 +370,7 @@ def history_section() -> None:
     # a table (not a grid) wraps its text: nothing is cut at any width; long histories scroll
     st.table(table, hide_index=True, height=min(60 + 50 * len(table), 560),
              alt="Load history: every load and undo, newest first")
-    labels = queries.version_labels()  # a batch's number is the version it loaded: named as the "Data as of" picker names it
+    labels = queries.version_labels()  # a batch's number is the version it made: named as "Data as of" names it
     live = [int(b) for b, s in zip(history["batch"], history["state"]) if s == "loaded"]
     if live:
         batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)

@@ -213,11 +213,13 @@ def test_a_survey_load_s_label_names_its_waves(store, tmp_path):
 def test_the_data_a_pack_shows_is_said_by_what_its_version_did(history):
     """The pack's "Data:" line: what the pinned version did, not its batch number."""
     assert versions.describe(history.cursor(), 2) == "pinned to version 2 (issue log, loaded 3 Dec 2026 14:05)"
-    assert versions.describe(history.cursor(), 3) == "pinned to version 3 (undo of the issue log, 4 Dec 2026 09:12)"
+    assert versions.describe(history.cursor(), 3) == (
+        "pinned to version 3 (undo of version 2, issue log, 4 Dec 2026 09:12)")
     assert versions.describe(history.cursor(), None) == "latest data, version 4, loaded 4 Dec 2026 10:30"
     ingest.undo(history, 4)
     at(history, 4, "2026-12-04 10:30", "2026-12-05 08:00")
-    assert versions.describe(history.cursor(), None) == "latest data, version 5, undo of the issue log, 5 Dec 2026 08:00"
+    assert versions.describe(history.cursor(), None) == (
+        "latest data, version 5, undo of version 4, issue log, 5 Dec 2026 08:00")
 
 
 def test_a_pack_pinned_to_an_action_s_change_says_the_change(store):

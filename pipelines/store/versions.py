@@ -8,12 +8,13 @@ so any version can be rebuilt (``visible``) and a pinned link keeps showing what
 
 A pinned version travels in the browser's links as its label (a bound Streamlit widget writes the
 option's label into the URL), which says what the version did ("v10 · survey responses 2026-Q3
-(pulse.csv) · 6 Dec 2026 18:32"); the links the pack and the command line write carry its number
-("asof=10"), which the app respells as the label. ``labels`` makes the labels; ``match`` is the one rule that reads
-a version back from a link or a command (its label, a label links were written with before,
-or its number), by looking it up among the versions the programme has, never by pattern over
-display text. A label is made only from what never changes once recorded (the batch, its file, its
-survey waves, an action's row at that version), so a link keeps its label.
+(pulse.csv) · 6 Dec 2026 18:32"); the links the pack and the command line write carry its
+number ("asof=10"), which the app respells as the label. ``labels`` makes the labels; ``match``
+is the one rule that reads a version back from a link or a command (its label, a label links were
+written with before, or its number), by looking it up among the versions the programme has, never
+by pattern over display text. A label is made only from what never changes once recorded (the
+batch, its file, its survey waves, an action's row at that version), so a link keeps its label; if
+its wording changes, the wording before goes to ``Version.former_labels``.
 
 This module is also the one owner of the history's words: the labels, the pinned banner
 (``in_words``), the load history (``history_in_words``) and an action's change (``edit_words``).
@@ -233,14 +234,14 @@ def describe(cursor, asof: int | None) -> str:
     if asof is None:
         last = found[-1]
         what = (f"loaded {_when(last.at)}" if last.event is Event.LOAD
-                else f"undo of the {last._brief}, {_when(last.at)}")
+                else f"undo of version {last.batch}, {last._brief}, {_when(last.at)}")
         return f"latest data, version {last.number}, {what}"
     pinned = next((v for v in found if v.number == int(asof)), None)
     if pinned is None:
         raise UnknownVersion(asof, [v.number for v in found])
     loaded = "" if pinned.is_edit else "loaded "  # an action's change was made, not loaded
     what = (f"{pinned._brief}, {loaded}{_when(pinned.at)}" if pinned.event is Event.LOAD
-            else f"undo of the {pinned._brief}, {_when(pinned.at)}")
+            else f"undo of version {pinned.batch}, {pinned._brief}, {_when(pinned.at)}")
     return f"pinned to version {pinned.number} ({what})"
 
 
