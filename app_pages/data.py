@@ -370,15 +370,10 @@ def history_section() -> None:
     # a table (not a grid) wraps its text: nothing is cut at any width; long histories scroll
     st.table(table, hide_index=True, height=min(60 + 50 * len(table), 560),
              alt="Load history: every load and undo, newest first")
-    loads = words[words["event"] == "load"]
-    # the choice without its time (the history above gives it): with it, at 1024 px the box cut the
-    # label mid-date; the confirmation says it in full
-    choices = {int(n): f"{n}: {what}" + (f" ({file})" if file else "")
-               for n, what, file in zip(loads["number"], loads["what"], loads["file"])}
-    labels = {n: f"{choice}, {when}" for (n, choice), when in zip(choices.items(), loads["when"])}
+    labels = queries.version_labels()  # a batch's number is the version it made: named as "Data as of" names it
     live = [int(b) for b, s in zip(history["batch"], history["state"]) if s == "loaded"]
     if live:
-        batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=choices.get)
+        batch = st.selectbox("Undo a batch", live, key="data_undo_batch", format_func=labels.get)
         pending = state["data_undo_pending"]
         if pending is None:
             st.button("Undo this batch...", key="data_undo", icon=":material/undo:",
@@ -397,7 +392,7 @@ def history_section() -> None:
             no.button("Cancel", key="data_undo_no", on_click=lambda: state.update(data_undo_pending=None))
     rejected = [int(b) for b, n in zip(history["batch"], history["rows_rejected"]) if n and n > 0]
     if rejected:
-        batch = st.selectbox("Invalid rows of a batch", rejected, key="data_rejected_batch", format_func=choices.get)
+        batch = st.selectbox("Invalid rows of a batch", rejected, key="data_rejected_batch", format_func=labels.get)
         st.download_button("Download its invalid rows (CSV)", key="data_rejected_csv", on_click="ignore",
                            data=lambda: exports.to_csv_bytes(ingest.rejected_rows(queries.cursor(), batch)),
                            file_name=f"invalid-rows-batch-{batch}.csv", mime="text/csv", icon=":material/download:")

@@ -69,7 +69,7 @@ downloads.show_chart("programme-index", view.index_over_time)
 # -- freshness -------------------------------------------------------------------------------
 st.subheader("Data freshness")
 if view.freshness_caption:
-    st.caption(view.freshness_caption)
+    st.caption(md(view.freshness_caption))  # the pinned version's label names a file
 if view.freshness.empty:
     st.write("Nothing loaded yet.")
 else:

@@ -27,6 +27,14 @@ def listing(store, *args):
     return records("action", "list", *args, store=store)
 
 
+def test_an_edit_is_told_whole_in_the_history_though_its_words_hold_a_colon(partners):
+    run(*ADD, store=partners)
+    run("action", "edit", "1", "--owner", "PMO lead: rail", "--due", "2026-02-28", store=partners)
+    history = run("history", store=partners)[1].splitlines()
+    assert history[1].endswith(" loaded The edit \u201cAction 1 (Joint lessons-learned session after each possession) "
+                               "edited: owner now PMO lead: rail, due now 2026-02-28\u201d")
+
+
 def test_add_list_edit_and_done_through_the_command_line(partners):
     assert run(*ADD, store=partners)[1] == "Added action 1 (version 3).\n"
     assert listing(partners) == [{"id": 1, "partner": "Alder Works", "factor": "open_communication",
@@ -55,9 +63,12 @@ def test_each_change_is_in_the_history_and_undo_takes_it_back(partners):
     run(*ADD, store=partners)
     run("action", "done", "1", store=partners)
     history = run("history", store=partners)[1].splitlines()
-    assert [line.split()[:4] for line in history[1:3]] == [["4", "actions", "action", "1:"],
-                                                          ["3", "actions", "action", "1:"]]
-    assert "action 1: done" in history[1] and "action 1: add" in history[2]
+    assert [line.split()[:2] for line in history[1:3]] == [["4", "actions"], ["3", "actions"]]
+    today = dt.date.today()
+    assert history[1].endswith(f" loaded The edit \u201cAction 1 done on {today.day} {today:%b %Y}: "
+                               "Joint lessons-learned session after each possession\u201d")
+    assert history[2].endswith(" loaded The edit \u201cAction 1 added for Alder Works (Open communication): "
+                               "Joint lessons-learned session after each possession\u201d")
     assert run("undo", "4", store=partners)[0] == 0
     assert listing(partners)[0]["status"] == "open"
     assert listing(partners, "--asof", "4")[0]["status"] == "done"  # the pin still shows it done

@@ -151,10 +151,10 @@ def test_a_pin_typed_as_a_number_opens_that_version(app_server, chromium):
                        "&factors=Open+communication")
     assert "This view is pinned to version 8" in text
     query = parse_qs(urlparse(page.url).query)
-    assert query["asof"][0].startswith("version 8 · ") and query["partner"] == ["Kestrel Design"]
+    assert query["asof"][0].startswith("v8 · ") and query["partner"] == ["Kestrel Design"]
     assert query["factors"] == ["Shared goals", "Open communication"]
     sidebar = page.inner_text('[data-testid="stSidebar"]')
-    assert "Pinned to version 8 · " in sidebar and "does not have" not in sidebar
+    assert "Pinned to v8 · " in sidebar and "does not have" not in sidebar
     screenshot(page, "partner-pinned-by-number")
 
     _open(page, f"{app_server.url}/overview?asof=999")

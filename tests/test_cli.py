@@ -76,8 +76,10 @@ def test_undo_and_history(files):
     assert run("undo", "2")[1] == "Undid batch 2 (issues.csv).\n"
     history = run("history")[1].splitlines()
     assert history[0].split() == ["batch", "dataset", "file", "loaded_at", "rows_in", "rows_accepted",
-                                  "rows_rejected", "state"]
-    assert history[1].split()[:3] == ["2", "issues", "issues.csv"] and history[1].split()[-1] == "undone"
+                                  "rows_rejected", "state", "what"]
+    assert history[1].split()[:3] == ["2", "issues", "issues.csv"]
+    assert history[1].endswith(" undone The issue log upload")
+    assert history[2].endswith(" loaded The partner list upload")
     code, _, err = run("undo", "2")
     assert code == 1 and "already undone" in err
     code, _, err = run("undo", "99")

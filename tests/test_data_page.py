@@ -102,7 +102,7 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     # undo, with a confirm step
     at.selectbox(key="data_undo_batch").set_value(2).run()
     at.button(key="data_undo").click().run()
-    assert "Undo 2: The issue log upload (jira_issues.csv), loaded " in text(at)
+    assert "Undo v2 · issue log (jira_issues.csv) · " in text(at)  # named as the "Data as of" picker names it
     assert batches()[-1][3] is True  # not yet
     at.button(key="data_undo_yes").click().run()
     assert not at.exception

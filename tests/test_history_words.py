@@ -139,10 +139,90 @@ def test_an_action_change_is_said_as_the_edit_it_was_with_no_file(store):
     actions.done(store, 1, closed=pd.Timestamp("2026-12-05").date())
     words = versions.history_in_words(store.cursor())
     assert words[["what", "file"]].values.tolist() == [
-        ["The edit \u201cAction 1 done on 2026-12-05\u201d", ""],
-        ["The edit \u201cAdded action 1 for Northgate Housing (Shared goals)\u201d", ""],
+        ["The edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d", ""],
+        ["The edit \u201cAction 1 added for Northgate Housing (Shared goals): Joint risk register\u201d", ""],
         ["The partner list upload", "partners.csv"]]
-    assert versions.in_words(store.cursor(), 2).endswith(", before the edit \u201cAction 1 done on 2026-12-05\u201d")
+    assert versions.in_words(store.cursor(), 2).endswith(
+        ", before the edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d")
     ingest.undo(store, 3)
     assert versions.history_in_words(store.cursor())["what"].iloc[0] == (
-        "The undo of the edit \u201cAction 1 done on 2026-12-05\u201d")
+        "The undo of the edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d")
+
+
+def add_action(store, title: str = "Joint risk register"):
+    """The partner list, then action 1 for Northgate Housing (versions 1 and 2)."""
+    from pipelines.programme import actions
+
+    commit(store, "partners", "partners.csv", PARTNERS)
+    actions.add(store, partner="Northgate Housing", factor="shared goals", title=title, owner="Eastfield Council",
+                due="2027-01-31")
+    return actions
+
+
+def test_an_edit_is_said_whole_though_its_new_owner_holds_a_colon(store):
+    add_action(store, "Risk: the joint register").edit(store, 1, owner="PMO: rail team",
+                                                       title="Risk: the joint register")
+    assert versions.history_in_words(store.cursor())["what"].tolist()[:2] == [
+        "The edit \u201cAction 1 (Risk: the joint register) edited: owner now PMO: rail team\u201d",
+        "The edit \u201cAction 1 added for Northgate Housing (Shared goals): Risk: the joint register\u201d"]
+    label = versions.labels(store.cursor())[3]
+    assert label.rsplit(" \u00b7 ", 1)[0] == "v3 \u00b7 action 1 edited: owner now PMO: rail team"
+    assert versions.parse(label, store.cursor()) == 3
+
+
+def test_an_edit_that_changed_nothing_says_so(store):
+    add_action(store).edit(store, 1, owner="Eastfield Council")
+    assert versions.history_in_words(store.cursor())["what"].iloc[0] == (
+        "The edit \u201cAction 1 (Joint risk register) edited: nothing changed\u201d")
+
+
+def test_the_recorded_summary_of_a_change_is_the_history_s_sentence(store):
+    add_action(store)
+    assert versions.history(store.cursor())[["file", "summary"]].values.tolist()[0] == [
+        "action 1 added", "Action 1 added for Northgate Housing (Shared goals): Joint risk register."]
+
+
+def test_a_version_s_label_says_what_it_did_and_its_former_labels_still_name_it(store):
+    add_action(store, "A very long title that a director pasted in whole from the minutes of the meeting")
+    at(store, 1, "2026-12-03 09:00")
+    at(store, 2, "2026-12-03 09:05")
+    ingest.undo(store, 1)
+    at(store, 1, "2026-12-03 09:00", "2026-12-04 10:00")
+    assert versions.labels(store.cursor()) == {
+        3: "v3 \u00b7 undo of v1, partner list (partners.csv) \u00b7 4 Dec 2026 10:00",
+        2: "v2 \u00b7 action 1 added: A very long title that a director pasted in\u2026 "
+           "\u00b7 3 Dec 2026 09:05",
+        1: "v1 \u00b7 partner list (partners.csv) \u00b7 3 Dec 2026 09:00"}
+    names = versions.names(store.cursor())
+    assert {n: names[n] for n in ("version 3 \u00b7 4 Dec 2026 10:00", "undo of batch 1 (2026-12-04 10:00)",
+                                  "version 2 \u00b7 3 Dec 2026 09:05", "batch 2 (2026-12-03 09:05)")} == {
+        "version 3 \u00b7 4 Dec 2026 10:00": 3, "undo of batch 1 (2026-12-04 10:00)": 3,
+        "version 2 \u00b7 3 Dec 2026 09:05": 2, "batch 2 (2026-12-03 09:05)": 2}
+
+
+def test_a_survey_load_s_label_names_its_waves(store, tmp_path):
+    from survey_files import load, programme, survey
+
+    programme(tmp_path, ["Alder Works", "Birch Lane"], store=store)
+    load(tmp_path, "survey", "pulse 2026-Q2.csv", survey("2026-Q2", {"Alder Works": 6, "Birch Lane": 6}), store=store)
+    assert [label.rsplit(" \u00b7 ", 1)[0] for label in versions.labels(store.cursor()).values()] == [
+        "v3 \u00b7 survey responses 2026-Q2 (pulse 2026-Q2.csv)", "v2 \u00b7 partner list (partners.csv)",
+        "v1 \u00b7 survey questions (items.csv)"]
+
+
+def test_the_data_a_pack_shows_is_said_by_what_its_version_did(history):
+    """The pack's "Data:" line: what the pinned version did, not its batch number."""
+    assert versions.describe(history.cursor(), 2) == "pinned to version 2 (issue log, loaded 3 Dec 2026 14:05)"
+    assert versions.describe(history.cursor(), 3) == (
+        "pinned to version 3 (undo of version 2, issue log, 4 Dec 2026 09:12)")
+    assert versions.describe(history.cursor(), None) == "latest data, version 4, loaded 4 Dec 2026 10:30"
+    ingest.undo(history, 4)
+    at(history, 4, "2026-12-04 10:30", "2026-12-05 08:00")
+    assert versions.describe(history.cursor(), None) == (
+        "latest data, version 5, undo of version 4, issue log, 5 Dec 2026 08:00")
+
+
+def test_a_pack_pinned_to_an_action_s_change_says_the_change(store):
+    add_action(store)
+    at(store, 2, "2026-12-03 09:05")
+    assert versions.describe(store.cursor(), 2) == "pinned to version 2 (action 1 added, 3 Dec 2026 09:05)"

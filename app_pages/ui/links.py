@@ -17,8 +17,8 @@ def sidebar(page) -> None:
     with st.sidebar:
         st.selectbox("Data as of", [None, *labels], key="asof", bind="query-params",
                      format_func=lambda v: "Latest data" if v is None else labels[v],
-                     help="Pin the view to the data as it was after one load, so later uploads do not "
-                          "change what a shared link shows.")
+                     help="Pin the view to the data as it was after one load, undo or edit (each named by "
+                          "what it did), so later uploads do not change what a shared link shows.")
         if requested and not st.session_state.get("asof") and queries.pinned_version(requested) is None:
             st.warning(f"The link pins data version {md(requested)}, which this programme does not have. "
                        "Showing the latest data instead.")
@@ -27,7 +27,7 @@ def sidebar(page) -> None:
             st.button("Pin to this data", icon=":material/push_pin:", on_click=_pin, args=(current,),
                       help="Adds the current data version to the link.", width="stretch")
         else:
-            st.caption(f":material/push_pin: Pinned to {labels[st.session_state['asof']]}.")
+            st.caption(f":material/push_pin: Pinned to {md(labels[st.session_state['asof']])}.")  # a file's name
             st.button("Show the latest data", on_click=_pin, args=(None,), width="stretch")
         copy_link_button()
 

@@ -178,8 +178,15 @@ def _history(store: Store, args, out: TextIO, err: TextIO) -> int:
         print("No batches loaded yet.", file=out)
         return EXIT_OK
     frame["loaded_at"] = frame["loaded_at"].dt.strftime("%Y-%m-%d %H:%M")
-    columns = ["batch", "dataset", "file", "loaded_at", "rows_in", "rows_accepted", "rows_rejected", "state"]
-    out.write(frame[columns].to_string(index=False) + "\n")
+    # what each batch did and its file, in the Data page's load history's words (an edit has no file)
+    words = versions.history_in_words(store.cursor())
+    loads = words[words["event"] == str(versions.Event.LOAD)].set_index("batch")
+    frame["file"], frame["what"] = frame["batch"].map(loads["file"]), frame["batch"].map(loads["what"])
+    columns = ["batch", "dataset", "file", "loaded_at", "rows_in", "rows_accepted", "rows_rejected", "state", "what"]
+    table = frame[columns].astype(str)  # every column left-aligned under its name: sentences read from the left
+    text = table.to_string(index=False, justify="left", formatters={
+        c: f"{{:<{max(len(c), table[c].str.len().max())}}}".format for c in columns})
+    out.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
     return EXIT_OK
 
 

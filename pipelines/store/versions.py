@@ -6,18 +6,25 @@ store's history: ``batches.batch_id`` is the version at which a batch loaded, an
 ``batches.undone_version`` the version at which it was undone. Undo never deletes rows,
 so any version can be rebuilt (``visible``) and a pinned link keeps showing what it showed.
 
-A pinned version travels in links as its label (a bound Streamlit widget writes the
-option's label into the URL). ``labels`` makes the labels; ``match`` is the one rule that reads
-a version back from a link or a command (its label, a label links were written with before,
-or its number), by looking it up among the versions the programme has, never by pattern over
-display text.
+A pinned version travels in the browser's links as its label (a bound Streamlit widget writes the
+option's label into the URL), which says what the version did ("v10 · survey responses 2026-Q3
+(pulse.csv) · 6 Dec 2026 18:32"); the links the pack and the command line write carry its
+number ("asof=10"), which the app respells as the label. ``labels`` makes the labels; ``match``
+is the one rule that reads a version back from a link or a command (its label, a label links were
+written with before, or its number), by looking it up among the versions the programme has, never
+by pattern over display text. A label is made only from what never changes once recorded (the
+batch, its file, its survey waves, an action's row at that version), so a link keeps its label; if
+its wording changes, the wording before goes to ``Version.former_labels``.
+
+This module is also the one owner of the history's words: the labels, the pinned banner
+(``in_words``), the load history (``history_in_words``) and an action's change (``edit_words``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -25,6 +32,10 @@ from pipelines.store.schema import NATURAL_KEYS
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made: the command line's --help stays light
     import pandas as pd
+
+    from pipelines.programme.actions import Edit
+
+LABEL_WHAT = 64  # characters a label keeps of what its version did: the sidebar's picker is narrow
 
 
 class Event(StrEnum):
@@ -58,6 +69,8 @@ class Version:
     source_name: str
     is_demo: bool
     summary: str = ""
+    waves: tuple[str, ...] = ()  # a survey load's waves (``described``)
+    action: Edit | None = None  # an edit's fields (``described``)
 
     @property
     def is_edit(self) -> bool:
@@ -68,21 +81,65 @@ class Version:
 
     @property
     def edit(self) -> str:
-        """An edit as its summary's head: "Added action 5 for Pipwell Ecology (Shared goals)"."""
-        return (self.summary or self.source_name).split(":")[0].rstrip(".")
+        """An edit in words (``edit_words``), from its recorded fields."""
+        return edit_words(self.action) if self.action is not None else (self.summary or self.source_name).rstrip(".")
 
     @property
     def label(self) -> str:
-        """How the "Data as of" picker and a link name this version: "version 3 · 6 Dec 2026 13:00",
-        a load's or an undo's alike (the pinned banner says which, ``in_words``): a longer label was
-        cut in the sidebar's picker."""
-        return f"version {self.number} · {_when(self.at)}"
+        """How the "Data as of" picker and a link name this version, by what it did:
+        "v10 · survey responses 2026-Q3 (pulse.csv) · 6 Dec 2026 18:32", "v21 · action 5 added: Weekly
+        look-ahead · ...", "v22 · undo of v12, issue log (raid.csv) · ..."."""
+        what = self._what if self.event is Event.LOAD else f"undo of v{self.batch}, {self._what}"
+        if len(what) > LABEL_WHAT:  # cut between words: a title can be 200 characters long
+            what = what[:LABEL_WHAT].rsplit(" ", 1)[0].rstrip(",:;") + "\u2026"
+        return f"v{self.number} · {what} · {_when(self.at)}"
+
+    @property
+    def _what(self) -> str:
+        """What the load (the undone load, for an undo) was: its data and file, or the action's change."""
+        if self.action is not None:
+            from pipelines.programme.actions import Change  # here: programme.actions imports this module
+
+            return f"{self._brief}: " + (_changed(self.action) if self.action.change is Change.EDIT
+                                         else self.action.title)
+        return f"{self._brief} ({self.source_name})"
+
+    @property
+    def _brief(self) -> str:
+        """``_what`` in a few words: "survey responses 2026-Q3", "action 5 added"."""
+        from pipelines.ingest.fields import DATASET_NOUNS  # here: ingest imports this module
+
+        if self.action is not None:
+            from pipelines.programme.actions import DONE_AS  # here: programme.actions imports this module
+
+            return f"action {self.action.action_id} {DONE_AS[self.action.change]}"
+        waves = f" {', '.join(self.waves)}" if self.waves else ""
+        return f"{DATASET_NOUNS.get(self.dataset, self.dataset)}{waves}"
 
     @property
     def former_labels(self) -> tuple[str, ...]:
         """How links written before spelled this version (pinned links in the wild keep opening)."""
         prefix = "undo of batch" if self.event is Event.UNDO else "batch"
-        return (f"{prefix} {self.batch} ({_stamp(self.at)})",)
+        return f"{prefix} {self.batch} ({_stamp(self.at)})", f"version {self.number} · {_when(self.at)}"
+
+
+def edit_words(edit: Edit) -> str:
+    """An action's change as the history says it: "Action 5 added for Harbour Civils (Open
+    communication): Weekly joint look-ahead", "Action 5 (Weekly joint look-ahead) edited: owner now
+    Site lead", "Action 1 done on 10 Sep 2025: No-blame design reviews"."""
+    from pipelines.programme.actions import Change  # here: programme.actions imports this module
+    from pipelines.programme.factors import label
+
+    if edit.change is Change.ADD:
+        return f"Action {edit.action_id} added for {edit.partner} ({label(edit.factor)}): {edit.title}"
+    if edit.change is Change.DONE:
+        return f"Action {edit.action_id} done on {_day(edit.closed)}: {edit.title}"
+    return f"Action {edit.action_id} ({edit.title}) edited: {_changed(edit)}"
+
+
+def _changed(edit: Edit) -> str:
+    """What an edit changed: "owner now Site lead, due now 2027-02-28"."""
+    return ", ".join(f"{name} now {value}" for name, value in edit.changed) or "nothing changed"
 
 
 # -- reading the history ------------------------------------------------------------------
@@ -99,24 +156,36 @@ def all_versions(cursor) -> list[Version]:
             for n, e, b, at, d, s, demo, summary in rows]
 
 
+def described(cursor) -> list[Version]:
+    """``all_versions`` with what each did beyond its batch: a survey load's waves, an edit's fields
+    (what labels and the history's words are made from)."""
+    from pipelines.programme import actions  # here: programme.actions imports this module
+
+    waves = dict(cursor.execute("""SELECT batch_id, list(DISTINCT wave ORDER BY wave) FROM survey_responses
+        GROUP BY batch_id""").fetchall())
+    edits = actions.edits(cursor)
+    return [replace(v, waves=tuple(waves.get(v.batch) or ()), action=edits.get(v.batch) if v.is_edit else None)
+            for v in all_versions(cursor)]
+
+
 def versions(cursor) -> pd.DataFrame:
     """Every version, newest first: version, label."""
     import pandas as pd
 
-    found = all_versions(cursor)[::-1]
+    found = described(cursor)[::-1]
     return pd.DataFrame({"version": pd.array([v.number for v in found], dtype="int64"),
                          "label": pd.array([v.label for v in found], dtype=object)})
 
 
 def labels(cursor) -> dict[int, str]:
     """Version number -> its label, newest first."""
-    return {v.number: v.label for v in all_versions(cursor)[::-1]}
+    return {v.number: v.label for v in described(cursor)[::-1]}
 
 
 def names(cursor) -> dict[str, int]:
     """Every spelling a link or a command may name a version by (its label, its former labels) ->
     its number: what ``match`` looks a link's text up in."""
-    return {name: v.number for v in all_versions(cursor) for name in (v.label, *v.former_labels)}
+    return {name: v.number for v in described(cursor) for name in (v.label, *v.former_labels)}
 
 
 def match(value, known: Mapping[str, int]) -> int | None:
@@ -159,26 +228,27 @@ def find(cursor, number: int) -> Version | None:
 
 def describe(cursor, asof: int | None) -> str:
     """The data a view shows, in words: the latest data or the pinned version, and what made it."""
-    found = all_versions(cursor)
+    found = described(cursor)
     if not found:
         return "no data loaded yet"
     if asof is None:
         last = found[-1]
         what = (f"loaded {_when(last.at)}" if last.event is Event.LOAD
-                else f"undo of batch {last.batch}, {_when(last.at)}")
+                else f"undo of version {last.batch}, {last._brief}, {_when(last.at)}")
         return f"latest data, version {last.number}, {what}"
     pinned = next((v for v in found if v.number == int(asof)), None)
     if pinned is None:
         raise UnknownVersion(asof, [v.number for v in found])
-    what = (f"batch {pinned.batch}, loaded {_when(pinned.at)}" if pinned.event is Event.LOAD
-            else f"undo of batch {pinned.batch}, {_when(pinned.at)}")
+    loaded = "" if pinned.is_edit else "loaded "  # an action's change was made, not loaded
+    what = (f"{pinned._brief}, {loaded}{_when(pinned.at)}" if pinned.event is Event.LOAD
+            else f"undo of version {pinned.batch}, {pinned._brief}, {_when(pinned.at)}")
     return f"pinned to version {pinned.number} ({what})"
 
 
 def in_words(cursor, asof: int | None) -> str:
     """The data a view shows, as a director reads it: "the latest data, as loaded on 3 Dec 2026 14:05", or
     a pin as "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (raid.xlsx)"."""
-    found = all_versions(cursor)
+    found = described(cursor)
     if not found:
         return "no data loaded yet"
     if asof is None:
@@ -227,7 +297,7 @@ def history_in_words(cursor) -> pd.DataFrame:
     import pandas as pd
 
     records = []
-    for v in all_versions(cursor)[::-1]:
+    for v in described(cursor)[::-1]:
         records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
                         "file": "" if v.is_edit else v.source_name,
                         "when": f"{'loaded' if v.event is Event.LOAD else 'undone'} {moment(v.at)}",
@@ -261,6 +331,13 @@ def _when(value) -> str:
     if value is None or pd.isna(value):
         return "date unknown"
     return moment(value)
+
+
+def _day(value) -> str:
+    import pandas as pd
+
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%b %Y}"
 
 
 def _stamp(value) -> str:

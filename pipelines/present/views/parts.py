@@ -139,7 +139,8 @@ class Context:
     def link(self, page: str, scenario: links.Scenario | None = None, **changes) -> str:
         """The relative link of this view on ``page``, with ``changes`` to its state."""
         state = replace(self.state, **changes) if changes else self.state
-        return links.view_url(state, None, self.asof_label, page=page, scenario=scenario)
+        # the pin as its number: short on a slide, the same for ever; the app respells it as the picker's label
+        return links.view_url(state, None, page=page, scenario=scenario)
 
     def lines(self, *parts: str) -> tuple[str, ...]:
         """A panel's filter lines: the parts on one line, then the data's version."""
