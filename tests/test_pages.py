@@ -374,8 +374,9 @@ def test_a_view_pinned_to_before_the_first_survey_says_so_and_points_to_the_late
     assert not at.exception
 
 
-def test_the_batch_to_undo_is_named_without_its_time_so_1024_px_shows_it_whole(demo):
-    """With ", loaded 6 Dec 2026 21:37" the box cut the label mid-date; the history gives the time."""
+def test_the_batch_to_undo_is_named_as_data_as_of_names_its_version_what_it_did_first(demo):
+    """One label per version (``versions``): what the batch did before its time, so a box too narrow
+    for the whole label cuts the time, not what it did."""
     undo = _app(page="app_pages/data.py").selectbox(key="data_undo_batch")
-    assert undo.options[0] == "21: The edit \u201cAdded action 5 for Harbour Civils (Open communication)\u201d"
-    assert not [o for o in undo.options if ", loaded " in o]
+    assert undo.options[0].startswith("v21 \u00b7 action 5 added: Weekly joint look-ahead with the designer \u00b7 ")
+    assert undo.options[-1].startswith("v1 \u00b7 survey questions (default-instrument.csv (built in)) \u00b7 ")
