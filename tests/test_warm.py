@@ -24,11 +24,15 @@ def empty_cache():
 
 @pytest.fixture
 def fits(monkeypatch):
-    """Every ``whatif.fit`` call: (thread name, cursor, asof), the real fit still run."""
+    """Every ``whatif.fit`` call of this test: (thread name, cursor, asof), the real fit still run.
+    Not the fits of threads that were running before it (a page test's warm-up thread, still
+    warming its own store)."""
     calls, real = [], whatif.fit
+    before = {t.ident for t in threading.enumerate()}
 
     def counted(cursor, asof=None, **kwargs):
-        calls.append((threading.current_thread().name, cursor, asof))
+        if threading.current_thread().ident not in before or threading.current_thread() is threading.main_thread():
+            calls.append((threading.current_thread().name, cursor, asof))
         return real(cursor, asof, **kwargs)
 
     monkeypatch.setattr(whatif, "fit", counted)
