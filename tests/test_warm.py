@@ -293,8 +293,8 @@ def test_the_first_views_warmed_are_the_ones_a_bare_link_opens(demo, monkeypatch
         queries.warm_first_views(queries.open_store())
         warmed = list(built)
         assert [(s.page, len(s.scenarios)) for s in warmed] == [
-            ("overview", 0), ("what-if", 0), ("what-if", 1), ("partner", 0), ("compare", 0)]
-        assert warmed[2].scenarios[0].partner == "Brackwater Systems" and not warmed[2].scenarios[0].deltas
+            ("what-if", 0), ("what-if", 1), ("overview", 0), ("partner", 0), ("compare", 0)]
+        assert warmed[1].scenarios[0].partner == "Brackwater Systems" and not warmed[1].scenarios[0].deltas
         assert (warmed[3].partner, warmed[3].wave, warmed[4].sort) == ("Brackwater Systems", "2026-Q3", "partner")
         assert {"factors_over_time", "factor_profile", "spectrum"} <= set(drawn)
         built.clear()

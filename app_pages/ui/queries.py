@@ -214,19 +214,20 @@ def view(state: links.LinkState):
 
 
 def first_views() -> Iterator[links.LinkState]:
-    """The views a link without parameters opens, on the latest data, as each page asks for it,
-    most waited for first: the Overview, What-if's partners and its first partner unmoved (its
-    first open after a load waited for the fit), then the Partner profile of the first partner
-    and Compare (each first open built its view: 2-5x a warm open at 1M answers)."""
+    """The views a link without parameters opens, on the latest data, as each page asks for it:
+    What-if's partners and its first partner unmoved (the fit and the view: half the Overview's
+    build at 1M answers, so the shorter wait first; its first open after a load waited for both),
+    the Overview, then the Partner profile of the first partner and Compare (each first open
+    built its view: 2-5x a warm open at 1M answers)."""
     found = waves(None)
     if not found:
         return
-    yield links.LinkState(page="overview", wave=found[-1], asof=None)
     whatif = links.LinkState(page="what-if", asof=None)
     yield whatif
     base = view(whatif)  # built by the caller by now
     if base.partners:
         yield links.LinkState(page="what-if", asof=None, scenarios=(links.Scenario(base.default_partner, {}, None),))
+    yield links.LinkState(page="overview", wave=found[-1], asof=None)
     names = [str(n) for n in partners()["name"]]
     if names:
         yield links.LinkState(page="partner", partner=names[0], wave=found[-1], asof=None, factors=None)

@@ -1,5 +1,5 @@
 """The process's warm-up thread (``pipelines.query.warm.Warmer``), one per store, so the what-if
-model is fitted, and the first views a bare link opens are built (Overview, What-if:
+model is fitted, and the first views a bare link opens are built (What-if, Overview, ...:
 ``queries.first_views``), in the background at start and after every load: started by the
 server's start (``app_pages/ui/server.py``, when served by ``serve.py``) or else by the first
 script run."""

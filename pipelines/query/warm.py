@@ -14,8 +14,8 @@ flat however many pinned links are opened.
 shared across threads; the process keeps one connection) that fits the latest data when it
 starts and again whenever the store's data version changes (a load or an undo, from the Data
 page or a command handed to the app), so the first What-if open after a load finds it ready;
-``after`` (the app passes its first views: the Overview's, What-if's) is warmed first, in the same
-round (the Overview needs no fit), and the version counts as warmed when both are done.
+``after`` (the app passes its first views: What-if's, the Overview's, ...) is warmed first, in the
+same round (What-if's views fit on the way), and the version counts as warmed when both are done.
 """
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ from pipelines import settings
 from pipelines.store import versions
 
 KEEP = 4                # what-if fits kept: the latest data and a few pinned versions
-POLL_SECONDS = 1.0      # how often the warm-up thread looks for a new data version
+# how often the warm-up thread looks for a new data version: free on a file (the store knows its
+# version) and on a lake read at most every LAKE_VERSION_SECONDS; a second's poll was a second's
+# wait for What-if after a load
+POLL_SECONDS = 0.2
 _log = logging.getLogger(__name__)
 
 
@@ -170,8 +173,7 @@ class Warmer:
                     version = self.store.data_version(self.cursor)
                     if version != self._tried:
                         self._tried = version
-                        # the Overview first: the page most opened, and it needs no fit (What-if's
-                        # views, warmed next, fit on the way; else the fit is made here)
+                        # the pages' first views (What-if's fit on the way; else it is made here)
                         self._after()
                         whatif_model(self.cursor, None)
                         with self._changed:
