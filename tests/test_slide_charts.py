@@ -110,3 +110,14 @@ def test_the_change_scale_is_the_least_that_leaves_the_labels_room():
     need = (slide_charts.LABEL_GAP + 2 + slide_charts.label_width("+25.0  beyond noise")) / 600.0
     assert low == -5.0 and round((high - 25.0) / (high - low), 6) == round(need, 6)
     assert slide_charts.change_domain(pd.Series([0.5, -0.5]), ["+0.5", "-0.5"], 600.0) == (-5.0, 5.0)  # never under ±5
+
+
+# -- the smallest factor panels, with the row of hidden waves under them ------------------------------
+
+def test_a_small_panel_keeps_its_0_50_100_labels_and_lines():
+    chart = slide_charts.partner_factors(_frame("Northline", {"2025-Q3"}), "Northline", {"Northline": NORTHLINE_BLUE},
+                                         FACTORS, (50.0, 70.0), width=150.0, height=50.0)
+    svg = charts.to_svg(chart.to_dict()).decode()
+    assert re.findall(r">(0|50|100)</text>", svg) == ["0", "50", "100"] * 2  # the first panel of each row
+    assert len(re.findall(r'<line[^>]*stroke="#ddd"', svg)) == 3 * 5  # each panel's 0, 50 and 100 lines
+

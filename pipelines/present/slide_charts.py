@@ -62,8 +62,10 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     row = hidden_row_drawn(frame, partner)
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False, labelFontSize=14,
                                                   **row_offset(row, SLIDE_HIDDEN_ROW)))
+    # the tick count too: Vega thins given values to its default (one per 40 px), so a panel under
+    # 80 px lost its 50 line and label
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
-              axis=alt.Axis(values=[0, 50, 100], labelFontSize=14))
+              axis=alt.Axis(values=[0, 50, 100], tickCount=3, labelFontSize=14))
     low, high = thresholds
     band_layers = [
         alt.Chart(pd.DataFrame({"start": [start], "end": [end]})).mark_rect(
