@@ -171,10 +171,10 @@ def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, *, legend
                size: float = HIDDEN_ROW, **encoding) -> list[alt.Chart]:
     """The row, ``size`` px tall, under a plot ``height`` px tall: a grey strip and a ✕ at each wave
     of ``marks`` (the hidden rows); the chart's wave axis takes ``row_offset(True, size)``.
-    ``one_row``: a chart of one row per panel, for the strip. Said "not shown" by a label at the strip's left, or with ``legend``
-    by a legend entry beside the chart's own (small panels side by side: a label beside each widened
-    them past a 1024 px page and took a third of a slide's). A text mark has no legend: there the
-    ✕ is a point's path (``CROSS_PATH``)."""
+    ``one_row``: a chart of one row per panel, for the strip. Said "not shown" by a label at the
+    strip's left, or with ``legend`` by a legend entry beside the chart's own (small panels side by
+    side: a label beside each widened them past a 1024 px page and took a third of a slide's). A
+    text mark has no legend: there the ✕ is a point's path (``CROSS_PATH``)."""
     top, bottom = height + 3, height + size - 1
     middle = (top + bottom) / 2
     layers = [one_row.mark_rect(color=HEAT_COLOURS["not shown"]).encode(
