@@ -102,10 +102,11 @@ def test_in_the_drawn_chart_the_cross_is_below_the_zero_tick():
 def test_a_hidden_wave_on_a_slide_panel_stands_in_the_same_row():
     spec = _slide({"2025-Q3"})
     crosses = _crosses(spec)
-    assert [c["encoding"]["y"] for c in crosses] == [{"value": 122.0}]  # the slide's panel is 110 px tall
+    # the slide's panel is 110 px tall; its row 14 px (22 took a small panel's 50 label's room)
+    assert [c["encoding"]["y"] for c in crosses] == [{"value": 118.0}]
     assert crosses[0]["transform"][0] == {"filter": "datum.cross"}
     assert [s["encoding"]["y"] for s in _layers(spec, "rect", color="#f0f0f0")] == [{"value": 113.0}]
-    assert {a.get("offset") for a in _x_axes(spec)} == {22}
+    assert {a.get("offset") for a in _x_axes(spec)} == {14}
     assert not _crosses(_slide()) and {a.get("offset") for a in _x_axes(_slide())} == {None}
 
 
@@ -115,7 +116,7 @@ def test_the_slide_says_what_its_cross_means_in_its_legend_not_beside_each_panel
     assert svg.count('class="mark-group role-legend"') == 2  # the lines' and the cross's
     drawn = re.findall(r'aria-roledescription="point" transform="translate\([\d.]+,(\d+)\)" d="M-3.873,-3.873L3.873,'
                        r'3.873M3.873,-3.873L-3.873,3.873" stroke="#8a2d2d"', svg)
-    assert drawn == ["122"] * 5  # a ✕ in each panel's row, under its 110 px plot
+    assert drawn == ["118"] * 5  # a ✕ in each panel's row, under its 110 px plot
 
 
 def test_the_programme_index_hides_a_wave_in_the_row_and_says_so():

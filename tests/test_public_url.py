@@ -50,9 +50,18 @@ def test_without_an_address_the_links_are_paths_and_a_note_says_how_to_set_it(de
     assert code == 0
     assert links == []  # a path is no link a slide can open: it is shown as text
     assert "Reopen this view: compare?wave=2026-Q3" in pack_links(tmp_path / "compare.pptx")[1]
-    assert err == ("note: the pack's links are paths such as overview?wave=2026-Q3, without the app's address, so "
+    assert err == ("note: the pack's links are paths such as compare, without the app's address, so "
                    "they do not open from the pack. Set PARTNERSHIP_PUBLIC_URL to the address people open the app "
                    "at (for example https://health.example.org), or pass --base-url.\n")
+
+
+def test_the_note_names_the_packs_own_first_link(demo_store, tmp_path, monkeypatch):
+    """Its example was always overview?wave=2026-Q3, whatever wave, page or version the pack was of."""
+    monkeypatch.delenv("PARTNERSHIP_PUBLIC_URL", raising=False)
+    code, _, err = write_pack(demo_store, tmp_path, "--wave", "2026-Q1", "--sort", "Collaboration index")
+    assert code == 0
+    assert err.startswith("note: the pack's links are paths such as compare?wave=2026-Q1&sort=Collaboration%20index, "
+                          "without the app's address")
 
 
 def test_base_url_wins_over_the_setting(demo_store, tmp_path, monkeypatch):

@@ -62,3 +62,62 @@ def test_each_shown_wave_has_its_interval_bar_even_alone():
     svg = _svg(hidden={"2025-Q3"})  # 2025-Q1 and 2026-Q1 shown, never next to each other
     bars = re.findall(r'<line[^>]*aria-roledescription="rule mark"[^>]*stroke="#56B4E9"', svg)
     assert len(bars) == 2 * 5
+
+
+# -- the movers' bars: each label beside its bar, whole (a bar at the axis end cut "+25.0 beyond nois") --
+
+def _movers(changes: dict[str, float | None], labels: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({"partner": list(changes), "change": list(changes.values()),
+                         "beyond_uncertainty": [True] * len(changes), "label": [labels[p] for p in changes]})
+
+
+def _label_spans(frame: pd.DataFrame, width: float) -> dict[str, tuple[float, float]]:
+    """Each label's left and right edge in the plot's px, as the chart is drawn (SVG)."""
+    colours = {p: NORTHLINE_BLUE for p in frame["partner"]}
+    svg = charts.to_svg(slide_charts.movers_bars(frame, colours, lanes=len(frame), width=width,
+                                                 height=200.0).to_dict()).decode()
+    spans = {}
+    for anchor, x, text in re.findall(r'aria-roledescription="text mark" text-anchor="(start|end)" '
+                                      r'transform="translate\(([-\d.]+),[-\d.]+\)"[^>]*>([^<]+)</text>', svg):
+        width_px = slide_charts.label_width(text)
+        left = float(x) if anchor == "start" else float(x) - width_px
+        spans[text] = (left, left + width_px)
+    return spans
+
+
+def test_a_rise_reaching_the_end_keeps_its_whole_label_inside_the_plot():
+    frame = _movers({"Harbour": 25.0, "Corvell": 3.2}, {"Harbour": "+25.0  beyond noise", "Corvell": "+3.2"})
+    spans = _label_spans(frame, 300.0)
+    assert set(spans) == {"+25.0  beyond noise", "+3.2"}
+    assert all(0.0 <= left and right <= 300.0 for left, right in spans.values())
+
+
+def test_a_fall_keeps_its_label_inside_the_plot_on_the_left():
+    frame = _movers({"Harbour": 1.0, "Corvell": -25.0}, {"Harbour": "+1.0", "Corvell": "-25.0  beyond noise"})
+    spans = _label_spans(frame, 300.0)
+    assert spans["-25.0  beyond noise"][0] >= 0.0 and spans["+1.0"][1] <= 300.0
+
+
+def test_a_missing_change_says_why_whole_at_zero():
+    frame = _movers({"Harbour": 25.0, "Brackwater": None},
+                    {"Harbour": "+25.0  beyond noise", "Brackwater": "no change: no responses in 2026-Q2"})
+    spans = _label_spans(frame, 300.0)
+    assert all(0.0 <= left and right <= 300.0 for left, right in spans.values())
+
+
+def test_the_change_scale_is_the_least_that_leaves_the_labels_room():
+    low, high = slide_charts.change_domain(pd.Series([25.0]), ["+25.0  beyond noise"], 600.0)
+    need = (slide_charts.LABEL_GAP + 2 + slide_charts.label_width("+25.0  beyond noise")) / 600.0
+    assert low == -5.0 and round((high - 25.0) / (high - low), 6) == round(need, 6)
+    assert slide_charts.change_domain(pd.Series([0.5, -0.5]), ["+0.5", "-0.5"], 600.0) == (-5.0, 5.0)  # never under ±5
+
+
+# -- the smallest factor panels, with the row of hidden waves under them ------------------------------
+
+def test_a_small_panel_keeps_its_0_50_100_labels_and_lines():
+    chart = slide_charts.partner_factors(_frame("Northline", {"2025-Q3"}), "Northline", {"Northline": NORTHLINE_BLUE},
+                                         FACTORS, (50.0, 70.0), width=150.0, height=50.0)
+    svg = charts.to_svg(chart.to_dict()).decode()
+    assert re.findall(r">(0|50|100)</text>", svg) == ["0", "50", "100"] * 2  # the first panel of each row
+    assert len(re.findall(r'<line[^>]*stroke="#ddd"', svg)) == 3 * 5  # each panel's 0, 50 and 100 lines
+

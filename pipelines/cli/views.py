@@ -95,12 +95,14 @@ def _pack(store: Store, args, out: TextIO, err: TextIO) -> int:
     view = links.LinkState(page=args.page, partner=args.partner, wave=args.wave,
                          factors=tuple(args.factors) if args.factors else None, sort=args.sort,
                          asof=args.asof, scenarios=scenarios, comments=args.comments)
-    data = pack.build_pack(store.cursor(), view=view, fmt=args.format, base_url=base_url)
+    model = pack.view_model(view, cursor=store.cursor())
+    slides = pack.build_slides(view=view, base_url=base_url, model=model)
+    data = pack.render_slides(slides, args.format, pack.pack_title(model, view))
     target = Path(args.out).expanduser()
     private.write(private.folder(target.parent) / target.name, data)
     print(f"Wrote {target} ({len(data) // 1024} KB).", file=out)
-    if base_url is None:
-        print("note: the pack's links are paths such as overview?wave=2026-Q3, without the app's address, so they "
+    if base_url is None:  # the example: this pack's own first link (its cover's)
+        print(f"note: the pack's links are paths such as {slides[0].link}, without the app's address, so they "
               "do not open from the pack. Set PARTNERSHIP_PUBLIC_URL to the address people open the app at "
               "(for example https://health.example.org), or pass --base-url.", file=err)
     return EXIT_OK

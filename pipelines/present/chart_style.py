@@ -139,6 +139,8 @@ def outline(chart: alt.Chart, mark: str, width: float, **props) -> alt.Chart:
 # A hidden wave has no score, so its ✕ stands where no score can be: in a grey row of its own
 # under the plot (below its 0, on no scale), labelled "not shown"; the wave axis moves under the row.
 HIDDEN_ROW = 22  # px: the row's height, and the wave axis's offset below the plot
+# on a slide's small panels: 22 px took the room of their "50" label and line (the ✕ is 10 px)
+SLIDE_HIDDEN_ROW = 14
 HIDDEN_WAVE_COLOUR = "#8a2d2d"
 HIDDEN_ROW_INK = "#5f5e5d"  # the row's label: 6.5:1 on white
 ONE_ROW = pd.DataFrame({"row": [0]})  # a page chart's data for the row's strip and label
@@ -150,9 +152,10 @@ def hidden_row_drawn(frame: pd.DataFrame, partner: str) -> bool:
     return bool((frame["suppressed"].astype(bool) & (frame["partner"] == partner)).any())
 
 
-def row_offset(drawn: bool) -> dict:
-    """The wave axis's ``offset`` under a row of hidden waves (``drawn``), as axis properties."""
-    return {"offset": HIDDEN_ROW} if drawn else {}
+def row_offset(drawn: bool, size: float = HIDDEN_ROW) -> dict:
+    """The wave axis's ``offset`` under a row of hidden waves (``drawn``) ``size`` px tall, as axis
+    properties."""
+    return {"offset": size} if drawn else {}
 
 
 def hidden_row_words(what: str) -> str:
@@ -165,14 +168,14 @@ CROSS_PATH = "M-1,-1L1,1M1,-1L-1,1"
 
 
 def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, *, legend: bool = False,
-               **encoding) -> list[alt.Chart]:
-    """The row under a plot ``height`` px tall: a grey strip and a ✕ at each wave of ``marks`` (the
-    hidden rows); the chart's wave axis takes ``offset=HIDDEN_ROW``. ``one_row``: a chart of one
-    row per panel, for the strip. Said "not shown" by a label at the strip's left, or with ``legend``
-    by a legend entry beside the chart's own (small panels side by side: a label beside each widened
-    them past a 1024 px page and took a third of a slide's). A text mark has no legend: there the
-    ✕ is a point's path (``CROSS_PATH``)."""
-    top, bottom = height + 3, height + HIDDEN_ROW - 1
+               size: float = HIDDEN_ROW, **encoding) -> list[alt.Chart]:
+    """The row, ``size`` px tall, under a plot ``height`` px tall: a grey strip and a ✕ at each wave
+    of ``marks`` (the hidden rows); the chart's wave axis takes ``row_offset(True, size)``.
+    ``one_row``: a chart of one row per panel, for the strip. Said "not shown" by a label at the
+    strip's left, or with ``legend`` by a legend entry beside the chart's own (small panels side by
+    side: a label beside each widened them past a 1024 px page and took a third of a slide's). A
+    text mark has no legend: there the ✕ is a point's path (``CROSS_PATH``)."""
+    top, bottom = height + 3, height + size - 1
     middle = (top + bottom) / 2
     layers = [one_row.mark_rect(color=HEAT_COLOURS["not shown"]).encode(
         x=alt.value(0), x2=alt.value("width"), y=alt.value(top), y2=alt.value(bottom))]

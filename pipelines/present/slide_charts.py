@@ -16,6 +16,7 @@ from pipelines.present.chart_style import (
     BAND_COLOURS,
     BAND_OPACITY,
     POINT_CASING,
+    SLIDE_HIDDEN_ROW,
     _style,
     hidden_row,
     hidden_row_drawn,
@@ -60,9 +61,11 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
     hidden_dates = set(own.loc[own["suppressed"].astype(bool), "date"])
     row = hidden_row_drawn(frame, partner)
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False, labelFontSize=14,
-                                                  **row_offset(row)))
+                                                  **row_offset(row, SLIDE_HIDDEN_ROW)))
+    # the tick count too: Vega thins given values to its default (one per 40 px), so a panel under
+    # 80 px lost its 50 line and label
     y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=None,
-              axis=alt.Axis(values=[0, 50, 100], labelFontSize=14))
+              axis=alt.Axis(values=[0, 50, 100], tickCount=3, labelFontSize=14))
     low, high = thresholds
     band_layers = [
         alt.Chart(pd.DataFrame({"start": [start], "end": [end]})).mark_rect(
@@ -82,7 +85,7 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
         alt.Chart().mark_point(size=36, filled=True, opacity=1, **POINT_CASING).encode(
             x=x, y=y, color=alt.Color("partner:N", scale=scale, legend=None)),
         *(hidden_row(alt.Chart().transform_filter("datum.cross"), alt.Chart().transform_aggregate(row="count()"),
-                     x, height, legend=True) if row else []),
+                     x, height, legend=True, size=SLIDE_HIDDEN_ROW) if row else []),
         data=data,
     ).properties(width=width, height=height)
     # each panel its own year axis: a facet's shared one stood under the empty sixth cell
@@ -92,17 +95,48 @@ def partner_factors(frame: pd.DataFrame, partner: str, colours: Mapping[str, str
                               columns=columns, spacing={"row": 12, "column": 18}).resolve_axis(x="independent"))
 
 
+LABEL_PT = 14  # a movers label's size
+LABEL_GAP = 6  # px between a bar's end and its label
+MIN_REACH = 5.0  # points of change each side of 0, however small the changes
+
+
+def label_width(text: str, size: float = LABEL_PT) -> float:
+    """``text``'s width in px as the slides' charts draw it: vl-convert sets it in Liberation Sans,
+    whose widths are Helvetica's (reportlab knows them)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return stringWidth(str(text), "Helvetica", size)
+
+
+def change_domain(change: pd.Series, labels: Sequence[str], width: float) -> tuple[float, float]:
+    """The change scale's domain for a plot ``width`` px wide, with room for each bar's label beside
+    its end (to the right of 0 or a rise, to the left of a fall; a bar reaching the end cut
+    "+25.0 beyond nois" off): the least span that leaves it, at least ``MIN_REACH`` each side of 0.
+    A label needs ``f = (gap + its width) / width`` of the span: ``hi - v >= f (hi - lo)`` on the
+    right, ``v - lo >= f (hi - lo)`` on the left; a linear programme in ``lo`` and ``hi`` (scipy's)."""
+    from scipy.optimize import linprog
+
+    values = change.fillna(0.0).astype("float64").to_numpy()
+    need = [(LABEL_GAP + 2 + label_width(t)) / width for t in labels]
+    rows = [([-f, -(1 - f)], -v) if v >= 0 else ([1 - f, f], v) for v, f in zip(values, need)]
+    result = linprog([-1.0, 1.0], A_ub=[r for r, _ in rows], b_ub=[b for _, b in rows],
+                     bounds=[(None, -MIN_REACH), (MIN_REACH, None)])
+    if result.status != 0:  # a label wider than the plot: none can fit it; the old margin
+        reach = max(MIN_REACH, float(np.abs(values).max(initial=0.0)) * 1.35)
+        return -reach, reach
+    return float(result.x[0]), float(result.x[1])
+
+
 def movers_bars(bars: pd.DataFrame, colours: Mapping[str, str], *, lanes: int, width: float,
                 height: float):
     """Change of each group's index since the previous wave: ``bars`` (partner, change,
-    beyond_uncertainty, label) top to bottom; at most ``lanes`` rows' height."""
+    beyond_uncertainty, label) top to bottom; at most ``lanes`` rows' height. ``width``: the
+    plot's (its axis labels beside it), so each label's room on the scale is known."""
     data = bars.copy()
     names = list(data["partner"])
-    reach = max(5.0, float(data["change"].abs().max() if data["change"].notna().any() else 5) * 1.35)
     data["pos"] = data["change"].fillna(0)
-    data["align"] = np.where(data["pos"] >= 0, "left", "right")
     scale = alt.Scale(domain=list(colours), range=list(colours.values()))
-    x = alt.X("pos:Q", scale=alt.Scale(domain=[-reach, reach]),
+    x = alt.X("pos:Q", scale=alt.Scale(domain=list(change_domain(data["change"], data["label"], width))),
               title="Change in collaboration index since the previous wave (points)")
     y = alt.Y("partner:N", sort=names, title=None, axis=alt.Axis(labelFontSize=15))
     shown = data[data["change"].notna()]
@@ -111,12 +145,14 @@ def movers_bars(bars: pd.DataFrame, colours: Mapping[str, str], *, lanes: int, w
         alt.Chart(shown).mark_bar(height=22).encode(
             x=x, y=y, color=alt.Color("partner:N", scale=scale, legend=None),
             opacity=alt.condition("datum.beyond_uncertainty === true", alt.value(1.0), alt.value(0.55))),
-        alt.Chart(data[data["pos"] >= 0]).mark_text(align="left", dx=6, fontSize=14, color=INK).encode(
-            x=x, y=y, text="label:N"),
-        alt.Chart(data[data["pos"] < 0]).mark_text(align="right", dx=-6, fontSize=14, color=INK).encode(
-            x=x, y=y, text="label:N"),
+        alt.Chart(data[data["pos"] >= 0]).mark_text(align="left", dx=LABEL_GAP, fontSize=LABEL_PT,
+                                                    color=INK).encode(x=x, y=y, text="label:N"),
+        alt.Chart(data[data["pos"] < 0]).mark_text(align="right", dx=-LABEL_GAP, fontSize=LABEL_PT,
+                                                   color=INK).encode(x=x, y=y, text="label:N"),
     ).properties(width=width, height=min(height, 44 * lanes))
-    return _style(chart)
+    chart = _style(chart)
+    chart.autosize = alt.AutoSizeParams(type="pad")  # ``width`` is the plot's, not the whole chart's
+    return chart
 
 
 def whatif_bars(rows: pd.DataFrame, colour: str, thresholds: tuple[float, float], *,

@@ -70,6 +70,11 @@ def render_slides(slides: list[Slide], fmt: str, title: str = "Partnership Healt
     return to_pptx.render(slides, title) if fmt == "pptx" else to_pdf.render(slides, title)
 
 
+def pack_title(model, view: links.LinkState) -> str:
+    """The file's own title (its properties): the programme and the page."""
+    return f"{model.cover.title} {EM_DASH} {links.PAGE_TITLES[view.page]}"
+
+
 def build_pack(cursor=None, *, view: links.LinkState, fmt: str = "pptx", base_url: str | None = None,
                today: date | None = None, source: views.Source | None = None, model=None) -> bytes:
     """The steering pack for ``view`` as PowerPoint (``fmt='pptx'``) or PDF bytes (of
@@ -77,9 +82,8 @@ def build_pack(cursor=None, *, view: links.LinkState, fmt: str = "pptx", base_ur
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format '{fmt}'. Choose pptx or pdf.")
     model = view_model(view, cursor=cursor, source=source, model=model)
-    slides = _slides(model, base_url, today or date.today())
-    return render_slides(slides, fmt, f"{model.cover.title} {EM_DASH} {links.PAGE_TITLES[view.page]}")
+    return render_slides(_slides(model, base_url, today or date.today()), fmt, pack_title(model, view))
 
 
-__all__ = ["FORMATS", "Chart", "Slide", "Table", "build_pack", "build_slides", "pack_filename",
+__all__ = ["FORMATS", "Chart", "Slide", "Table", "build_pack", "build_slides", "pack_filename", "pack_title",
            "render_slides", "view_model"]
