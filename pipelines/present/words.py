@@ -21,7 +21,7 @@ from pipelines.query.significance import FDR_Q
 # what "beyond noise" (scores.changes' beyond_uncertainty, the alerts) rests on, for captions and notes
 BEYOND_NOISE = (f"the change is larger than chance would likely make between two waves' answers "
                 f"(Welch's t-test on the two waves' responses, with the false discovery rate held to "
-                f"{FDR_Q:.0%} over every change into the wave; METHOD.md)")
+                f"{FDR_Q:.0%} over every change into the wave)")
 
 
 class Form(Enum):
@@ -278,4 +278,4 @@ TRUST_TERMS = ("Held-back check: each later wave was forecast from the waves bef
                "without the model: the partner's latest value, its own average so far or the programme's "
                "average, whichever came closest. One-sided p is how often chance alone would give the model an "
                "advantage this large if it were really no better; a projection is shown only when it is below "
-               f"{whatif.BEATS_NAIVE_P:g} over at least {whatif.MIN_HELD_BACK} forecasts (METHOD.md, section 8).")
+               f"{whatif.BEATS_NAIVE_P:g} over at least {whatif.MIN_HELD_BACK} forecasts.")

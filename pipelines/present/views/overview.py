@@ -257,8 +257,8 @@ def build(source, state: links.LinkState) -> OverviewView:
         no_movers="No partner is shown in both waves, so no change can be given.",
         alerts=_alerts(source.alerts(asof, wave)),
         no_alerts=(f"Nothing to flag in {wave}: no score fell beyond noise, and no partner's survey "
-                   "and delivery evidence disagree beyond noise (METHOD.md: false discovery rate "
-                   f"{significance.FDR_Q:g} across the wave)."),
+                   "and delivery evidence disagree beyond noise (false discoveries held to "
+                   f"{significance.FDR_Q:.0%} across the wave)."),
         index_over_time=trend.chart,
         freshness=fresh,
         freshness_caption=None if asof is None else (
