@@ -35,7 +35,7 @@ view = queries.view(state)
 for column, metric in zip(st.columns(3), view.headline):
     page.metric(column, metric)
 if view.hidden_waves:
-    listed = "; ".join(f"{md(w)} ({md(why)})" for w, why in view.hidden_waves)
+    listed = "; ".join(f"{md(w)} ({md(why)})" for w, why in view.hidden_listed)
     st.markdown(f":material/visibility_off: **{md(view.hidden_title)}** {listed}. {md(view.hidden_tail)}")
 if view.no_responses:
     st.info(md(view.no_responses))

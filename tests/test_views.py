@@ -282,6 +282,9 @@ def test_a_hidden_partner_says_why_and_never_a_number(source):
     assert [(m.label, m.value) for m in view.headline] == [
         ("Collaboration index, 2026-Q2", "not shown"), ("Band", "not shown"), ("Respondents", "< 5")]
     assert view.hidden_waves[:2] == (("2024-Q4", "fewer than 5 responses"), ("2025-Q2", "fewer than 5 responses"))
+    assert view.hidden_listed[0][1] == "fewer than 5 responses"  # each reason said once
+    assert view.hidden_listed[0][0].startswith("2024-Q4, 2025-Q2")
+    assert len({why for _, why in view.hidden_listed}) == len(view.hidden_listed)
     factor, evidence = view.evidence[0]
     assert factor == "shared_goals" and evidence.score.value == "not shown"
     assert evidence.score_caption == "Fewer than 5 responses"

@@ -44,6 +44,12 @@ class PartnerView:
     hidden_title: str
     hidden_waves: tuple[tuple[str, str], ...]  # (wave, why it is not shown)
     hidden_tail: str
+
+    @property
+    def hidden_listed(self) -> tuple[tuple[str, str], ...]:
+        """``hidden_waves`` by reason, each said once: ("2024-Q4, 2025-Q2", why)."""
+        reasons = dict.fromkeys(why for _, why in self.hidden_waves)
+        return tuple((", ".join(w for w, why in self.hidden_waves if why == reason), reason) for reason in reasons)
     no_responses: str | None
     factors_caption: str
     factors_over_time: ChartInput
@@ -288,7 +294,7 @@ def build(source, state: links.LinkState) -> PartnerView:
         headline=_headline(ctx, my_index[my_index["wave"] == wave], changes, partner),
         hidden_title=f"Not shown for {partner}:",
         hidden_waves=tuple((str(w), words.reason(r, k)) for w, r in zip(hidden["wave"], hidden["suppression_reason"])),
-        hidden_tail="Those waves are marked \u2715 on the charts, never drawn as zero.",
+        hidden_tail="Those waves are marked \u2715 in the charts' grey \u201cnot shown\u201d row, never drawn as zero.",
         no_responses=f"{partner} has no survey responses at this data version." if my_index.empty else None,
         factors_caption=charts.factors_key(partner, mine, ctx.waves, ctx.factors),
         factors_over_time=ChartInput("factors_over_time", (mine, partner, dict(ctx.colours), ctx.thresholds, k),
