@@ -4,6 +4,7 @@ import streamlit as st
 from app_pages.ui import downloads, links, pack_control, page, queries
 from app_pages.ui.text import md
 from pipelines.present.links import COMPARE_PARTNER, SORTS, LinkState, sort_label
+from pipelines.present.views.parts import HIDDEN_BECAUSE
 
 asof, k, thresholds, waves = page.page_context(
     "Compare partners",
@@ -60,10 +61,13 @@ with scores_tab:
     if view.no_partners:
         st.info(md(view.no_partners))
         st.stop()
-    st.subheader(md(view.title))
-    st.caption(md(view.caption))
+    st.caption(md(view.caption))  # no subheader: the tab and the chart's title name it
+    # why a row is not shown: in the CSV, and on the page once, in the list under the partners' links
+    # (a column of sentences put the table 47 px over at 1440 px)
     event = downloads.show_chart(f"compare-{wave}", view.heatmap, key="heatmap", on_select="rerun",
-                                 table=downloads.Table("The same numbers", view.table))
+                                 table=downloads.Table("The same numbers", view.table, {
+                                     **downloads.headers(view.table_headers),
+                                     HIDDEN_BECAUSE: {"hidden": True}}))
     picked = (event.selection.get("pick") or []) if event is not None else []
     if picked and picked[0].get("partner") in view.partner_links:
         st.switch_page("app_pages/partner.py", query_params=view.partner_links[picked[0]["partner"]])

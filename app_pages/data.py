@@ -18,6 +18,7 @@ from pipelines.ingest.delimiters import DELIMITER_NAMES
 from pipelines.ingest.fields import DATASET_NOUNS, DATASETS, instrument_questions
 from pipelines.ingest.preview import Skipped
 from pipelines.present import exports
+from pipelines.present.views.compare import NBSP
 from pipelines.programme.datasets import DATASET_LABELS
 from pipelines.store import versions
 
@@ -365,8 +366,12 @@ def history_section() -> None:
     words = versions.history_in_words(queries.cursor())
     st.caption("Every load and every undo, newest first. Loads and undos are numbered in one sequence, so an "
                "undo takes a number too: where a load's number is skipped, the row with that number is an undo.")
-    table = words[["number", "when", "what", "file", "rows", "now"]].rename(columns={
-        "number": "Number", "when": "When", "what": "What", "file": "File", "rows": "Rows", "now": "Now"})
+    # the file and an undone load's undo inside "What" (a File column stood empty and wide for edits, a
+    # Now column said "in the data" on every row); the date kept on one line, the time free to go to the
+    # next: a row reads on one or two lines at 1024 px
+    table = words[["number", "when", "entry", "rows"]].rename(columns={
+        "number": "Number", "when": "When", "entry": "What", "rows": "Rows"})
+    table["When"] = [when.replace(" ", NBSP, 2) for when in table["When"]]
     # a table (not a grid) wraps its text: nothing is cut at any width; long histories scroll
     st.table(table, hide_index=True, height=min(60 + 50 * len(table), 560),
              alt="Load history: every load and undo, newest first")

@@ -105,7 +105,7 @@ def test_partner_by_url_then_change_the_partner_and_reopen(app_server, chromium)
 def test_compare_by_url_sort_and_open_a_partner(app_server, chromium):
     context, page = _fresh(chromium)
     text = _open(page, f"{app_server.url}/compare?wave=2026-Q1&sort=Collaboration+index")
-    assert "Partners × factors, 2026-Q1" in text
+    assert "Wave 2026-Q1: arrows show the change since 2025-Q4" in text
     assert "Brackwater Systems: hidden so a smaller group cannot be worked out by subtraction" in text
     screenshot(page, "compare-2026-Q1")
 
@@ -134,7 +134,7 @@ def test_bad_links_open_with_a_notice_and_defaults(app_server, chromium):
 
     text = _open(page, f"{app_server.url}/compare?wave=nonsense&sort=height")
     assert "nonsense" in text and "height" in text
-    assert "Partners × factors, 2026-Q3" in text
+    assert "Wave 2026-Q3: arrows show the change since 2026-Q2" in text
 
     page.goto(f"{app_server.url}/?asof=batch+999+(2020-01-01+00:00)")
     wait_for_app(page)

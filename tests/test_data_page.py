@@ -89,9 +89,10 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     assert at.file_uploader[0].value is None  # the uploader is empty again
 
     history = at.table[0].value
-    assert list(history["What"]) == ["The issue log upload", "The survey questions upload"]
-    assert list(history["File"]) == ["jira_issues.csv", "default-instrument.csv (built in)"]
-    assert list(history["Now"]) == ["in the data", "in the data"]
+    # no File column (empty for edits), no Now column ("in the data" on every row but an undone one)
+    assert list(history.columns) == ["Number", "When", "What", "Rows"]
+    assert list(history["What"]) == ["The issue log upload from jira_issues.csv",
+                                     "The survey questions upload from default-instrument.csv (built in)"]
 
     # the same file again changes nothing
     at.file_uploader[0].upload("jira_issues (1).csv", fixture("jira_issues.csv"), "text/csv")
@@ -102,7 +103,7 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     # undo, with a confirm step
     at.selectbox(key="data_undo_batch").set_value(2).run()
     at.button(key="data_undo").click().run()
-    assert "Undo v2 · issue log (jira_issues.csv) · " in text(at)  # named as the "Data as of" picker names it
+    assert "Undo v2 · issue log from jira_issues.csv · " in text(at)  # named as the "Data as of" picker names it
     assert batches()[-1][3] is True  # not yet
     at.button(key="data_undo_yes").click().run()
     assert not at.exception
@@ -110,9 +111,10 @@ def test_issue_log_upload_mapping_preview_commit_history_undo(at):
     assert batches()[-1] == (2, "issues", "jira_issues.csv", False)
     history = at.table[0].value
     assert list(history["Number"]) == [3, 2, 1]  # the undo took number 3
-    assert list(history["What"])[:2] == ["The undo of the issue log upload", "The issue log upload"]
-    assert re.fullmatch(r"undone \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d \(number 3\)", history["Now"][1])
-    assert re.fullmatch(r"loaded \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", history["When"][1])
+    assert list(history["What"])[:2] == ["The undo of the issue log upload from jira_issues.csv",
+                                         "The issue log upload from jira_issues.csv, undone by number 3"]
+    # the date on one line (non-breaking spaces), the time free to wrap to a second
+    assert re.fullmatch("\\d{1,2}\u00a0[A-Z][a-z]{2}\u00a0\\d{4} \\d\\d:\\d\\d", history["When"][1])
     assert "None" not in history.to_csv()
 
 

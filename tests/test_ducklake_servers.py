@@ -77,7 +77,7 @@ def open_data_page(page, url: str) -> None:
 
 def history_labels(page) -> list[str]:
     """The batches the Data page's history offers to undo (``batch N: file``), newest first: the page
-    names each by its version label, "v2 · issue log (file) · 6 Dec 2026 06:15"."""
+    names each by its version label, "v2 · issue log from file · 6 Dec 2026 06:15"."""
     main = page.locator('[data-testid="stMain"]')
     if "Nothing loaded yet" in main.inner_text():
         return []
@@ -86,7 +86,7 @@ def history_labels(page) -> list[str]:
     options.first.wait_for(timeout=HANG_MS)
     labels = options.all_inner_texts()
     page.keyboard.press("Escape")
-    return [re.sub(r"^v(\d+) · .*? \((.*)\) · [^·]*$", r"batch \1: \2", label.strip()) for label in labels]
+    return [re.sub(r"^v(\d+) · .*? from (.*) · [^·]*$", r"batch \1: \2", label.strip()) for label in labels]
 
 
 def upload(page, path: Path) -> None:

@@ -1,5 +1,5 @@
 """store.versions in words: the load history (loads and undos in one numbering, no None) and the data a
-view shows ("data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (...)"), on loads
+view shows ("data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload from ..."), on loads
 and undos made through ingest.commit / ingest.undo."""
 import pandas as pd
 import pytest
@@ -42,13 +42,14 @@ def history(store):
 def test_every_load_and_undo_newest_first_in_words(history):
     words = versions.history_in_words(history.cursor())
     assert words.values.tolist() == [
-        [4, "load", 4, "issues", "RAID log v2.csv", "loaded 4 Dec 2026 10:30", "The issue log upload", "1 of 1 loaded",
-         "in the data"],
-        [3, "undo", 2, "issues", "RAID log.csv", "undone 4 Dec 2026 09:12", "The undo of the issue log upload", "", ""],
-        [2, "load", 2, "issues", "RAID log.csv", "loaded 3 Dec 2026 14:05", "The issue log upload", "2 of 3 loaded, 1 invalid",
-         "undone 4 Dec 2026 09:12 (number 3)"],
-        [1, "load", 1, "partners", "partners.csv", "loaded 3 Dec 2026 09:00", "The partner list upload", "2 of 2 loaded",
-         "in the data"],
+        [4, "load", 4, "issues", "RAID log v2.csv", "4 Dec 2026 10:30", "The issue log upload", "1 of 1 loaded",
+         "in the data", "The issue log upload from RAID log v2.csv"],
+        [3, "undo", 2, "issues", "RAID log.csv", "4 Dec 2026 09:12", "The undo of the issue log upload", "", "",
+         "The undo of the issue log upload from RAID log.csv"],
+        [2, "load", 2, "issues", "RAID log.csv", "3 Dec 2026 14:05", "The issue log upload", "2 of 3 loaded, 1 invalid",
+         "undone by number 3", "The issue log upload from RAID log.csv, undone by number 3"],
+        [1, "load", 1, "partners", "partners.csv", "3 Dec 2026 09:00", "The partner list upload", "2 of 2 loaded",
+         "in the data", "The partner list upload from partners.csv"],
     ]
 
 
@@ -74,15 +75,15 @@ def test_the_latest_data_in_words(history):
 
 def test_a_pinned_load_says_what_came_next(history):
     assert versions.in_words(history.cursor(), 2) == (
-        "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (RAID log.csv)")
+        "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload from RAID log.csv")
     assert versions.in_words(history.cursor(), 1) == (
-        "data as loaded on 3 Dec 2026 09:00, before the issue log upload (RAID log.csv)")
+        "data as loaded on 3 Dec 2026 09:00, before the issue log upload from RAID log.csv")
 
 
 def test_a_pinned_undo_says_what_it_undid(history):
     assert versions.in_words(history.cursor(), 3) == (
-        "data as left by the undo of the issue log upload (RAID log.csv) on 4 Dec 2026 09:12, before the "
-        "issue log upload (RAID log v2.csv)")
+        "data as left by the undo of the issue log upload from RAID log.csv on 4 Dec 2026 09:12, before the "
+        "issue log upload from RAID log v2.csv")
 
 
 def test_a_pin_to_the_last_change_says_it_is_the_latest(history):
@@ -93,7 +94,7 @@ def test_the_latest_data_after_an_undo(history):
     ingest.undo(history, 4)
     at(history, 4, "2026-12-04 10:30", "2026-12-05 08:00")
     assert versions.in_words(history.cursor(), None) == (
-        "the latest data, as left by the undo of the issue log upload (RAID log v2.csv) on 5 Dec 2026 08:00")
+        "the latest data, as left by the undo of the issue log upload from RAID log v2.csv on 5 Dec 2026 08:00")
 
 
 def test_an_unknown_version_is_named(history):
@@ -104,8 +105,8 @@ def test_an_unknown_version_is_named(history):
 def test_nothing_loaded_yet(store):
     assert versions.in_words(store.cursor(), None) == "no data loaded yet"
     words = versions.history_in_words(store.cursor())
-    assert words.empty and list(words.columns) == ["number", "event", "batch", "dataset", "file", "when", "what", "rows",
-                                             "now"]
+    assert words.empty and list(words.columns) == ["number", "event", "batch", "dataset", "file", "when", "what",
+                                                   "rows", "now", "entry"]
 
 
 def test_demo_uploads_say_so(store):
@@ -142,6 +143,9 @@ def test_an_action_change_is_said_as_the_edit_it_was_with_no_file(store):
         ["The edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d", ""],
         ["The edit \u201cAction 1 added for Northgate Housing (Shared goals): Joint risk register\u201d", ""],
         ["The partner list upload", "partners.csv"]]
+    assert words["entry"].tolist()[1:] == [  # an edit has no file to add
+        "The edit \u201cAction 1 added for Northgate Housing (Shared goals): Joint risk register\u201d",
+        "The partner list upload from partners.csv"]
     assert versions.in_words(store.cursor(), 2).endswith(
         ", before the edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d")
     ingest.undo(store, 3)
@@ -189,10 +193,10 @@ def test_a_version_s_label_says_what_it_did_and_its_former_labels_still_name_it(
     ingest.undo(store, 1)
     at(store, 1, "2026-12-03 09:00", "2026-12-04 10:00")
     assert versions.labels(store.cursor()) == {
-        3: "v3 \u00b7 undo of v1, partner list (partners.csv) \u00b7 4 Dec 2026 10:00",
+        3: "v3 \u00b7 undo of v1, partner list from partners.csv \u00b7 4 Dec 2026 10:00",
         2: "v2 \u00b7 action 1 added: A very long title that a director pasted in\u2026 "
            "\u00b7 3 Dec 2026 09:05",
-        1: "v1 \u00b7 partner list (partners.csv) \u00b7 3 Dec 2026 09:00"}
+        1: "v1 \u00b7 partner list from partners.csv \u00b7 3 Dec 2026 09:00"}
     names = versions.names(store.cursor())
     assert {n: names[n] for n in ("version 3 \u00b7 4 Dec 2026 10:00", "undo of batch 1 (2026-12-04 10:00)",
                                   "version 2 \u00b7 3 Dec 2026 09:05", "batch 2 (2026-12-03 09:05)")} == {
@@ -206,8 +210,8 @@ def test_a_survey_load_s_label_names_its_waves(store, tmp_path):
     programme(tmp_path, ["Alder Works", "Birch Lane"], store=store)
     load(tmp_path, "survey", "pulse 2026-Q2.csv", survey("2026-Q2", {"Alder Works": 6, "Birch Lane": 6}), store=store)
     assert [label.rsplit(" \u00b7 ", 1)[0] for label in versions.labels(store.cursor()).values()] == [
-        "v3 \u00b7 survey responses 2026-Q2 (pulse 2026-Q2.csv)", "v2 \u00b7 partner list (partners.csv)",
-        "v1 \u00b7 survey questions (items.csv)"]
+        "v3 \u00b7 survey responses 2026-Q2 from pulse 2026-Q2.csv", "v2 \u00b7 partner list from partners.csv",
+        "v1 \u00b7 survey questions from items.csv"]
 
 
 def test_the_data_a_pack_shows_is_said_by_what_its_version_did(history):
@@ -226,3 +230,28 @@ def test_a_pack_pinned_to_an_action_s_change_says_the_change(store):
     add_action(store)
     at(store, 2, "2026-12-03 09:05")
     assert versions.describe(store.cursor(), 2) == "pinned to version 2 (action 1 added, 3 Dec 2026 09:05)"
+
+
+def test_the_built_in_instrument_s_label_has_no_brackets_in_brackets(store):
+    """The first version read "v1 · survey questions (default-instrument.csv (built in)) · ..."."""
+    from pipelines.programme import bootstrap
+
+    bootstrap.ensure_instrument(store)
+    at(store, 1, "2026-12-03 09:00")
+    assert versions.labels(store.cursor()) == {
+        1: "v1 \u00b7 survey questions from default-instrument.csv (built in) \u00b7 3 Dec 2026 09:00"}
+
+
+def test_a_link_written_with_a_label_s_bracketed_file_still_opens_its_version(history):
+    """Labels named the file in brackets until the built-in instrument's nested them: links in the wild
+    keep opening the version they were written for (an undo's too)."""
+    cursor = history.cursor()
+    assert versions.parse("v2 \u00b7 issue log (RAID log.csv) \u00b7 3 Dec 2026 14:05", cursor) == 2
+    assert versions.parse("v3 \u00b7 undo of v2, issue log (RAID log.csv) \u00b7 4 Dec 2026 09:12", cursor) == 3
+    assert versions.parse("v2 \u00b7 issue log from RAID log.csv \u00b7 3 Dec 2026 14:05", cursor) == 2
+
+
+def test_an_action_s_label_has_no_former_bracketed_spelling(store):
+    add_action(store)
+    edit = next(v for v in versions.described(store.cursor()) if v.number == 2)
+    assert len(edit.former_labels) == 2  # an edit named no file: no bracketed spelling to keep

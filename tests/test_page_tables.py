@@ -1,6 +1,6 @@
 """Page tables at 1024 px (#23): one layout rule (``downloads.layout``) puts the columns a reader came
-for first, pins the row's name, makes every header fit and wraps long text instead of widening the
-table; the Overview's movers, the Partner profile's actions and questions and What-if's projection
+for first, pins the row's name where whole columns scroll out of view, makes every header fit and wraps long
+text instead of widening the table; the Overview's movers, the Partner profile's actions and questions and What-if's projection
 use it (in AppTest on the demo programme)."""
 import json
 
@@ -21,9 +21,33 @@ def test_the_first_columns_come_first_in_their_order_and_the_rest_keep_theirs():
     assert list(shown.frame.columns) == ["Question", "Kestrel Design", "Programme", "Factor"]
 
 
-def test_only_the_leftmost_column_is_pinned():
+def test_a_table_that_fits_pins_nothing_so_every_column_widens_with_the_page():
+    """Streamlit widens every unpinned column of a stretched table to the page: a pinned name kept the
+    width wrapped for 1024 px at 1440 px too (What-if delivery, Compare's pairs)."""
     shown = downloads.layout(_frame(), first=("Question",))
-    assert [c for c, e in shown.column_config.items() if e.get("pinned")] == ["Question"]
+    assert shown.row_height == downloads.WRAP_ROW_HEIGHT  # wrapped to fit 1024 px
+    assert not [c for c, e in shown.column_config.items() if e.get("pinned")]
+
+
+def test_a_table_a_few_px_over_stays_on_one_line_and_pins_nothing():
+    """Three unbreakable cells of 222 px each: 126 px over, no wrapping helps, no whole column out of view."""
+    shown = downloads.layout(pd.DataFrame({"First": ["a" * 30], "Second": ["b" * 30], "Third": ["c" * 30]}))
+    assert (shown.row_height, shown.height) == (None, "auto")
+    assert not [c for c, e in shown.column_config.items() if e.get("pinned")]
+
+
+def test_a_shorter_header_is_measured_in_place_of_the_column_s_name():
+    """The Overview's participation: "Collaboration index" (161 px) shown as "Index" (83 px, its cells)."""
+    frame = pd.DataFrame({"Collaboration index": ["43.1", "not shown"]})
+    assert downloads.layout(frame).column_config["Collaboration index"]["width"] is None  # fits as it is
+    wide = pd.DataFrame({"Partner": ["Northline Infrastructure"] * 2, "Response rate": ["56% (below 60%)"] * 2,
+                         "Respondents": ["fewer than 5"] * 2, "Invited": ["32"] * 2,
+                         "Collaboration index": ["43.1", "not shown"]})
+    config = {"Response rate": {"width": 130}, **downloads.headers({"Collaboration index": ("Index", "in full")})}
+    widths = {c: e["width"] for c, e in downloads.layout(wide, column_config=config).column_config.items()}
+    assert widths == {"Partner": 116, "Response rate": 130, "Respondents": 109, "Invited": 82,
+                      "Collaboration index": 83}
+    assert sum(widths.values()) <= downloads.TABLE_PX
 
 
 def test_a_column_that_fits_one_line_keeps_the_width_streamlit_measures():
@@ -88,14 +112,15 @@ def test_overview_movers_go_from_before_to_each_with_its_n(demo):  # noqa: F811
     assert movers.value.iloc[4].tolist() == ["Northline Infrastructure", "Mutual accountability", "84.1 (n 11)",
                                              "76.0 (n 13)", "-8.1"]
     config = json.loads(movers.proto.columns)
-    assert config["Partner"]["pinned"] is True
+    assert not config["Partner"].get("pinned")  # it fits: nothing scrolls sideways
     assert config["Change"]["alignment"] == "right"
 
 
 def test_overview_freshness_wraps_the_dataset_so_the_newest_date_is_in_view(demo):  # noqa: F811
     columns, config = _table(_app(), "Dataset")
     assert columns == ["Dataset", "Last loaded", "Loads", "Latest event recorded"]
-    assert config["Dataset"]["pinned"] is True and config["Dataset"]["width"] == 136  # "Headcount (staff ...)" in three lines
+    assert config["Dataset"]["width"] == 136  # "Headcount (staff ...)" in three lines
+    assert not config["Dataset"].get("pinned")
     assert config["Last loaded"]["type_config"]["format"] == "YYYY-MM-DD HH:mm"
 
 
@@ -103,7 +128,7 @@ def test_partner_actions_show_the_status_beside_the_action(demo):  # noqa: F811
     at = _app(page="app_pages/partner.py", query={"partner": "Brackwater Systems"})
     columns, config = _table(at, "Action")
     assert columns == ["Action", "Status", "Factor", "Owner", "The factor since"]
-    assert config["Action"]["pinned"] is True
+    assert config["Action"]["width"] == 116 and not config["Action"].get("pinned")  # wrapped, every column in view
 
 
 def test_partner_questions_show_both_scores_beside_the_question(demo):  # noqa: F811
@@ -189,9 +214,9 @@ def test_numbers_are_right_aligned_though_shown_as_text():
     assert [shown.column_config[c].get("alignment") for c in frame] == [None, "right", "left"]  # a choice kept
 
 
-def test_a_table_a_few_px_over_stays_on_one_line_rather_than_wrapping(demo):  # noqa: F811
-    """The partner's participation is 12 px over by our estimate: it was wrapped, for a px or two, in
-    rows 90 px tall (at 1440 px too); on one line Streamlit's own widths fit it."""
+def test_the_partner_s_participation_fits_on_one_line(demo):  # noqa: F811
+    """It was 12 px over by our estimate and wrapped, for a px or two, in rows 90 px tall (at 1440 px
+    too); with the index's short header it fits on one line."""
     at = _app(page="app_pages/partner.py", query={"partner": "Brackwater Systems"})
     table = next(f for f in at.dataframe if list(f.value.columns)[:2] == ["Wave", "Response rate"])
     assert list(table.value.columns) == ["Wave", "Response rate", "Respondents", "Invited", "Collaboration index"]
@@ -204,9 +229,32 @@ def test_wrapped_rows_are_as_tall_as_their_longest_cell_needs(demo):  # noqa: F8
     """The Overview's participation: "Northline Infrastructure" in two lines needs a three-line
     row (70 px), not the four (90 px) the widths were last tried at."""
     table = next(f for f in _app().dataframe if "Response rate" in f.value.columns)
-    assert _widths(table) == {"Partner": 116, "Response rate": 130, "Respondents": 109, "Invited": 82,
-                              "Collaboration index": 161}
     assert table.proto.row_height == downloads.WRAP_ROW_HEIGHT
+
+
+def test_overview_participation_fits_1024_px_under_the_index_s_short_header(demo):  # noqa: F811
+    """"Collaboration index" (161 px) put the table 36 px over at 1024 px: the page says "Index", its
+    help the full name; the CSV and the pack keep "Collaboration index"."""
+    table = next(f for f in _app().dataframe if "Response rate" in f.value.columns)
+    widths = _widths(table)
+    assert widths == {"Partner": 116, "Response rate": 130, "Respondents": 109, "Invited": 82,
+                      "Collaboration index": 83}
+    assert sum(widths.values()) <= downloads.TABLE_PX
+    config = json.loads(table.proto.columns)["Collaboration index"]
+    assert (config["label"], config["help"]) == ("Index", "Collaboration index (0-100)")
+
+
+def test_compare_s_table_puts_partner_index_and_change_first_under_short_headers(demo):  # noqa: F811
+    """"The same numbers as a table" was 1254 px wide with the index, its change and n last."""
+    at = _app(page="app_pages/compare.py")
+    table = next(f for f in at.dataframe if "Index change" in f.value.columns)
+    assert list(table.value.columns)[:4] == ["Partner", "Collaboration index", "Index change", "Respondents"]
+    config = json.loads(table.proto.columns)
+    assert {c: config[c].get("label") for c in list(table.value.columns)[1:9]} == {
+        "Collaboration index": "Index", "Index change": "Change", "Respondents": None, "Shared goals": "Shared goals",
+        "Joint governance": "Joint gov.", "Psychological safety": "Psych. safety", "Open communication": "Open comm.",
+        "Mutual accountability": "Mutual acc."}
+    assert config["Partner"]["pinned"] is True  # at 1024 px the factors scroll: the partner stays in view
 
 
 def test_compare_relationship_pairs_right_align_their_scores_and_gap(demo):  # noqa: F811

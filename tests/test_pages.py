@@ -293,19 +293,19 @@ def test_the_data_as_of_picker_says_what_each_of_the_demo_s_versions_did(demo):
         "v16 \u00b7 action 2 added: A seat for Corvell on the change board",
         "v15 \u00b7 action 1 done: No-blame design reviews with Harbour Civils",
         "v14 \u00b7 action 1 added: No-blame design reviews with Harbour Civils",
-        "v13 \u00b7 headcount list (northline-headcount.csv)",
-        "v12 \u00b7 issue log (northline-raid-log.csv)",
-        "v11 \u00b7 milestone plan (northline-milestones.csv)",
-        "v10 \u00b7 survey responses 2026-Q3 (northline-pulse-2026-Q3.csv)",
-        "v9 \u00b7 survey responses 2026-Q2 (northline-pulse-2026-Q2.csv)",
-        "v8 \u00b7 survey responses 2026-Q1 (northline-pulse-2026-Q1.csv)",
-        "v7 \u00b7 survey responses 2025-Q4 (northline-pulse-2025-Q4.csv)",
-        "v6 \u00b7 survey responses 2025-Q3 (northline-pulse-2025-Q3.csv)",
-        "v5 \u00b7 survey responses 2025-Q2 (northline-pulse-2025-Q2.csv)",
-        "v4 \u00b7 survey responses 2025-Q1 (northline-pulse-2025-Q1.csv)",
-        "v3 \u00b7 survey responses 2024-Q4 (northline-pulse-2024-Q4.csv)",
-        "v2 \u00b7 partner list (northline-partners.csv)",
-        "v1 \u00b7 survey questions (default-instrument.csv (built in))"]
+        "v13 \u00b7 headcount list from northline-headcount.csv",
+        "v12 \u00b7 issue log from northline-raid-log.csv",
+        "v11 \u00b7 milestone plan from northline-milestones.csv",
+        "v10 \u00b7 survey responses 2026-Q3 from northline-pulse-2026-Q3.csv",
+        "v9 \u00b7 survey responses 2026-Q2 from northline-pulse-2026-Q2.csv",
+        "v8 \u00b7 survey responses 2026-Q1 from northline-pulse-2026-Q1.csv",
+        "v7 \u00b7 survey responses 2025-Q4 from northline-pulse-2025-Q4.csv",
+        "v6 \u00b7 survey responses 2025-Q3 from northline-pulse-2025-Q3.csv",
+        "v5 \u00b7 survey responses 2025-Q2 from northline-pulse-2025-Q2.csv",
+        "v4 \u00b7 survey responses 2025-Q1 from northline-pulse-2025-Q1.csv",
+        "v3 \u00b7 survey responses 2024-Q4 from northline-pulse-2024-Q4.csv",
+        "v2 \u00b7 partner list from northline-partners.csv",
+        "v1 \u00b7 survey questions from default-instrument.csv (built in)"]  # no brackets in brackets
 
 
 def test_a_number_the_programme_has_no_version_of_opens_the_latest_data_with_a_notice(demo):

@@ -4,6 +4,8 @@ question-by-question view and comments; k-suppression in each; the Partner profi
 comments only when asked."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from test_pack_pages import media, open_page, pdf_text, prepare  # noqa: F401  (media: a fixture)
 from test_pages import _app, _texts, shown
@@ -63,9 +65,14 @@ def test_compare_says_when_the_links_partner_is_unknown(demo):
     assert any("The link asks for partner **Nobody Ltd**" in w.value for w in at.warning)
 
 
-def test_compare_scores_tab_unchanged(demo):
+def test_compare_scores_tab_names_the_heatmap_once(demo):
+    """"Partners × factors" was the tab, the subheader and the chart's title: the tab and the chart's
+    title (kept in its PNG, SVG and the pack) say it; the caption gives the wave."""
     at = open_page("app_pages/compare.py", wave="2026-Q3")
-    assert "Partners \u00d7 factors, 2026-Q3" in [h.value for h in at.subheader]
+    assert not [h.value for h in at.subheader if "factors" in h.value]
+    assert [c.value for c in at.caption if c.value.startswith("Wave 2026-Q3: arrows")]
+    titles = [json.loads(c.proto.spec).get("title", {}).get("text") for c in at.get("vega_lite_chart")]
+    assert "Partners \u00d7 factors" in titles  # the chart's own title, kept in its PNG, SVG and the pack
     assert "Collaboration index" in frame_with(at, "Index change").columns
 
 

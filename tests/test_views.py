@@ -234,7 +234,7 @@ def test_a_pinned_overview_says_so(source, store):
                                       "undos are not counted.")
     assert view.context.wave == "2026-Q1" and view.cover.lines[0].startswith("Data: pinned to version 8")
     assert label.startswith("v8 · ")
-    assert label == "v8 \u00b7 survey responses 2026-Q1 (northline-pulse-2026-Q1.csv) \u00b7 " + label.rsplit(" \u00b7 ")[-1]
+    assert label == "v8 \u00b7 survey responses 2026-Q1 from northline-pulse-2026-Q1.csv \u00b7 " + label.rsplit(" \u00b7 ")[-1]
     assert view.index_panel.link == "overview?asof=8"  # short and stable; the app respells it as the label
 
 
@@ -255,9 +255,34 @@ def test_compare_table_and_caption(source):
     assert (kestrel["Shared goals"], kestrel["Collaboration index"], kestrel["Index change"]) == (77.0, 65.5, 7.2)
     pipwell = view.table.set_index("Partner").loc["Pipwell Ecology"]
     assert pd.isna(pipwell["Collaboration index"]) and pipwell["Not shown because"] == "fewer than 5 responses"
-    assert view.caption == ("Arrows: change since 2025-Q4. Hover a cell for its n and 95% interval. Grey cells "
-                            "are not shown (\u2715 n < 5: fewer than 5 responses; \u2715 protected: hidden so a "
-                            "smaller group cannot be worked out by subtraction).")
+    # the wave (the chart's title leaves it out); the chart's subtitle says what its ✕ marks mean
+    assert view.caption == "Wave 2026-Q1: arrows show the change since 2025-Q4. Hover a cell for its n and 95% interval."
+
+
+def test_compare_table_puts_the_index_and_its_change_first(source):
+    """A director came for the partner, its index and the index's change: at 1024 px and 1440 px they
+    were behind the sideways scroll, after the five factors."""
+    view = build(source, page="compare", wave="2026-Q1")
+    assert list(view.table.columns) == [
+        "Partner", "Collaboration index", "Index change", "Respondents", "Shared goals", "Joint governance",
+        "Psychological safety", "Open communication", "Mutual accountability", "Not shown because"]
+    kestrel = view.table.set_index("Partner").loc["Kestrel Design"]
+    assert (kestrel["Collaboration index"], kestrel["Index change"], kestrel["Shared goals"]) == (65.5, 7.2, 77.0)
+
+
+def test_compare_table_headers_are_short_and_their_full_names_said_once(source):
+    headers = build(source, page="compare", wave="2026-Q1").table_headers
+    assert headers["Collaboration index"] == ("Index", "Collaboration index (0-100)")
+    assert headers["Index change"] == ("Change", "Change of the collaboration index since 2025-Q4")
+    assert headers["Psychological safety"] == ("Psych. safety", "Psychological safety (0-100)")
+    assert "Respondents" not in headers  # short enough as it is
+
+
+def test_compare_first_wave_caption_says_there_is_no_change_yet(source):
+    view = build(source, page="compare", wave="2024-Q4")
+    assert view.caption == "Wave 2024-Q4 is the first wave: no change yet. Hover a cell for its n and 95% interval."
+    assert view.table_headers["Index change"][1] == (
+        "Change of the collaboration index since the previous wave (none before this one)")
 
 
 def test_compare_links_to_profiles_keep_the_wave_and_pin(source, store):
@@ -273,6 +298,17 @@ def test_compare_change_table_for_chosen_factors(source):
     hidden = [r for r, m in zip(table.rows, table.muted) if m]
     assert hidden and all(r[5].startswith("not shown: ") for r in hidden)
     assert table.rows[-1][0] == "Programme"
+
+
+def test_compare_change_table_says_why_there_is_no_change_once(source):
+    """Where the change cell says why there is none, "Beyond noise?" is empty (it said "no comparable
+    previous score" beside it)."""
+    table = build(source, page="compare", wave="2026-Q3").change_panel.table
+    brackwater = [r for r in table.rows if r[0] == "Brackwater Systems"]  # hidden in 2026-Q2
+    assert brackwater[0] == ("Brackwater Systems", "Shared goals", "", "39.9 (n 18)", "none: 2026-Q2 not shown", "")
+    assert {(r[4], r[5]) for r in brackwater} == {("none: 2026-Q2 not shown", "")}
+    shown = [r for r, m in zip(table.rows, table.muted) if not m]
+    assert all(r[5] in ("yes", "no") for r in shown if r[4].startswith(("+", "-")))
 
 
 # -- Partner profile --------------------------------------------------------------------

@@ -102,11 +102,15 @@ def data_table(table: Table, name: str) -> None:
 # -- how a page table is laid out -------------------------------------------------------------
 # At 1024 px a page's column is 564 px wide (measured in Chromium): a table as wide as its longest
 # cells hides its right-hand columns behind a sideways scroll ("Owne", "Corve..."). So every page
-# table is laid out by one rule (``layout``): the columns the reader came for first, the row's name
-# pinned, and, when the columns at their own widths would not fit ``TABLE_PX``, the text columns
-# that save the most wrapped into up to ``WRAP_LINES`` lines (never narrower than their header or
-# longest word) until the table fits; a table that fits keeps one-line rows. Other columns are as
-# wide as Streamlit measures them (a fixed "small" width cut headers such as "With this scenario").
+# table is laid out by one rule (``layout``): the columns the reader came for first, and, when the
+# columns at their own widths would not fit ``TABLE_PX``, the text columns that save the most wrapped
+# into up to ``WRAP_LINES`` lines (never narrower than their header or longest word) until the table
+# fits; a table that fits keeps one-line rows. Other columns are as wide as Streamlit measures them (a
+# fixed "small" width cut headers such as "With this scenario"). The row's name is pinned only in a
+# table with whole columns out of view: Streamlit widens every unpinned column of a stretched table to
+# the page's width, so at 1440 px a pinned name stayed as narrow as 1024 px needed. Rows keep the
+# height chosen for 1024 px at every width: the grid's row height is one number in pixels, and the
+# server does not know the browser's width (a height per width would need a second run).
 TABLE_PX = 540       # the page's column at 1024 px (564 px) less the grid's border and row markers
 CHAR_PX = 6.6        # an average character of the grid's 14 px font
 CELL_PAD_PX = 24     # a cell's padding
@@ -130,13 +134,13 @@ def _px(chars: int, pad: int = CELL_PAD_PX) -> int:
     return round(chars * CHAR_PX + pad)
 
 
-def _widths(column: str, values: pd.Series, lines: int) -> tuple[int, int | None]:
+def _widths(header_text: str, values: pd.Series, lines: int) -> tuple[int, int | None]:
     """A column's width in pixels on one line, and wrapped into ``lines`` lines (enough for its
     longest cell and its longest word whole, never narrower than its header); None when wrapping
     would not make a text column narrower."""
     texts = [str(v) for v in values if pd.notna(v)]
     longest = max(map(len, texts), default=0)
-    header = _px(len(str(column)), HEADER_PAD_PX)
+    header = _px(len(header_text), HEADER_PAD_PX)
     one_line = max(_px(longest), header)
     if not any(" " in t for t in texts):
         return one_line, None
@@ -145,67 +149,77 @@ def _widths(column: str, values: pd.Series, lines: int) -> tuple[int, int | None
     return one_line, wrapped if wrapped < one_line else None
 
 
-def _wraps(shown: pd.DataFrame, order: list[str], room: int) -> tuple[dict[str, int], int]:
+class _Wraps(NamedTuple):
+    widths: dict[str, int]  # every column's, when some wrap; {} when none does
+    lines: int
+    scrolls: bool           # whole columns out of view at 1024 px, however they wrap
+
+
+def _wraps(shown: pd.DataFrame, headers: dict[str, str], room: int) -> _Wraps:
     """Every column's width when some must wrap to fit ``room`` px (the most saving wrapped first,
-    in the fewest lines that fit), and the lines; ({}, 1) for a table that fits on one line. Widths
-    are given to every column then: Streamlit measures a column wider than its text needs."""
-    one_line = {column: _widths(column, shown[column], 1)[0] for column in order}
+    in the fewest lines that fit), and the lines; no widths and one line for a table that fits on one
+    line. Widths are given to every column then: Streamlit measures a column wider than its text needs."""
+    order = list(headers)
+    one_line = {column: _widths(headers[column], shown[column], 1)[0] for column in order}
     if sum(one_line.values()) <= room:
-        return {}, 1
+        return _Wraps({}, 1, False)
     for lines in WRAP_LINES:
-        widths = {column: _widths(column, shown[column], lines) for column in order}
+        widths = {column: _widths(headers[column], shown[column], lines) for column in order}
         chosen = dict(one_line)
         for column in sorted((c for c in order if widths[c][1] is not None),
                              key=lambda c: widths[c][1] - widths[c][0]):
             chosen[column] = widths[column][1]
             if sum(chosen.values()) <= room:
-                return chosen, _fewest_lines(shown, chosen, one_line)
+                return _Wraps(chosen, _fewest_lines(shown, headers, chosen, one_line), False)
     # a few px over: every column still in view. On one line if that is all it takes (wrapping
     # that saved a px or two made every row of the partner's participation 90 px tall)
     if sum(one_line.values()) - room < min(one_line.values()):
-        return {}, 1
+        return _Wraps({}, 1, False)
     if sum(chosen.values()) - room < min(chosen.values()):
-        return chosen, _fewest_lines(shown, chosen, one_line)
+        return _Wraps(chosen, _fewest_lines(shown, headers, chosen, one_line), False)
     # a whole column out of view however they wrap (a matrix of partners): wrapping would only make
     # every row taller; each column whole on one line, the row's name pinned, the rest scroll. Their
     # widths are Streamlit's own (header and cells measured): ours, with room for a sort mark, put
     # two of the matrix's seven partners out of view at 1440 px too
-    return {}, 1
+    return _Wraps({}, 1, True)
 
 
-def _fewest_lines(shown: pd.DataFrame, chosen: dict[str, int], one_line: dict[str, int]) -> int:
+def _fewest_lines(shown: pd.DataFrame, headers: dict[str, str], chosen: dict[str, int],
+                  one_line: dict[str, int]) -> int:
     """The fewest lines each wrapped column's cells fit in at its chosen width (the rows' height):
     a column held wide by its header or longest word may need three where four were tried."""
     wrapped = [c for c in chosen if chosen[c] < one_line[c]]
     for lines in WRAP_LINES:
-        if all((_widths(c, shown[c], lines)[1] or one_line[c]) <= chosen[c] for c in wrapped):
+        if all((_widths(headers[c], shown[c], lines)[1] or one_line[c]) <= chosen[c] for c in wrapped):
             return lines
     return WRAP_LINES[-1]
 
 
 def layout(frame: pd.DataFrame, first: tuple[str, ...] = (), column_config: dict | None = None) -> Layout:
     """A page table as shown (``as_shown``) and laid out: the ``first`` columns (the row's name, then
-    the numbers the reader came for) leftmost in that order, the leftmost pinned; long text wrapped
-    (taller rows) rather than widened, only as far as the table needs to fit. ``column_config`` adds
-    formats, help and, where Streamlit's measure cuts a cell, a width in pixels."""
+    the numbers the reader came for) leftmost in that order, the leftmost pinned where whole columns
+    scroll out of view; long text wrapped (taller rows) rather than widened, only as far as the table
+    needs to fit. ``column_config`` adds formats, help, a shorter header (``label``, measured in its
+    place) and, where Streamlit's measure cuts a cell, a width in pixels."""
     shown = as_shown(frame)
     order = [c for c in first if c in shown] + [c for c in shown if c not in first]
     shown = shown[order]
-    given = {c: ((column_config or {}).get(c) or {}).get("width") for c in order}
-    wraps, lines = _wraps(shown, [c for c in order if not given[c]],
-                          TABLE_PX - sum(int(w) for w in given.values() if isinstance(w, int)))
+    configs = {c: (column_config or {}).get(c) or {} for c in order}
+    given = {c: configs[c].get("width") for c in order}
+    wraps = _wraps(shown, {c: configs[c].get("label") or str(c) for c in order if not given[c]},
+                   TABLE_PX - sum(int(w) for w in given.values() if isinstance(w, int)))
     numbers = set(frame.select_dtypes("number").columns)
     config = {}
     for position, column in enumerate(order):
-        entry = dict((column_config or {}).get(column) or st.column_config.Column())
-        entry["width"] = given[column] or wraps.get(column)
-        entry["pinned"] = position == 0 or None
+        entry = dict(configs[column] or st.column_config.Column())
+        entry["width"] = given[column] or wraps.widths.get(column)
+        entry["pinned"] = (position == 0 and wraps.scrolls) or None
         if column in numbers and not entry.get("alignment"):
             entry["alignment"] = "right"  # numbers shown as text (``as_shown``) stay right-aligned
         config[column] = entry
-    if lines == 1:
+    if wraps.lines == 1:
         return Layout(shown, config, None, "auto")
-    row = WRAP_ROW_HEIGHT + LINE_PX * (lines - WRAP_LINES[0])
+    row = WRAP_ROW_HEIGHT + LINE_PX * (wraps.lines - WRAP_LINES[0])
     return Layout(shown, config, row, HEADER_HEIGHT + row * min(len(shown), WRAP_ROWS_SHOWN) + 2)
 
 
@@ -244,6 +258,13 @@ def page_table(frame: pd.DataFrame, name: str, *, first: tuple[str, ...] = (), c
                  row_height=shown.row_height, height=shown.height)
     if csv:
         csv_download(frame, name)
+
+
+def headers(shorter: dict[str, tuple[str, str]]) -> dict[str, dict]:
+    """Column configs that show a view's shorter headers (column -> (header, help)) in place of its
+    column names, which the CSV keeps."""
+    return {column: st.column_config.Column(label=header, help=help_text)
+            for column, (header, help_text) in shorter.items()}
 
 
 def as_shown(frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages.ui import downloads
 from app_pages.ui.text import md
-from pipelines.present.views.insights import Participation
+from pipelines.present.views.insights import RATE_HEADERS, Participation
 
 
 def participation(part: Participation, name: str) -> None:
@@ -16,4 +16,5 @@ def participation(part: Participation, name: str) -> None:
         st.write(md(part.empty))
         return
     # the rate's cell holds its flag ("56% (below 60%)"): Streamlit's own measure cut it at 1024 px
-    downloads.page_table(part.table, name, column_config={"Response rate": st.column_config.TextColumn(width=130)})
+    downloads.page_table(part.table, name, column_config={
+        "Response rate": st.column_config.TextColumn(width=130), **downloads.headers(RATE_HEADERS)})

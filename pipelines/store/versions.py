@@ -8,7 +8,7 @@ so any version can be rebuilt (``visible``) and a pinned link keeps showing what
 
 A pinned version travels in the browser's links as its label (a bound Streamlit widget writes the
 option's label into the URL), which says what the version did ("v10 · survey responses 2026-Q3
-(pulse.csv) · 6 Dec 2026 18:32"); the links the pack and the command line write carry its
+from pulse.csv · 6 Dec 2026 18:32"); the links the pack and the command line write carry its
 number ("asof=10"), which the app respells as the label. ``labels`` makes the labels; ``match``
 is the one rule that reads a version back from a link or a command (its label, a label links were
 written with before, or its number), by looking it up among the versions the programme has, never
@@ -87,22 +87,25 @@ class Version:
     @property
     def label(self) -> str:
         """How the "Data as of" picker and a link name this version, by what it did:
-        "v10 · survey responses 2026-Q3 (pulse.csv) · 6 Dec 2026 18:32", "v21 · action 5 added: Weekly
-        look-ahead · ...", "v22 · undo of v12, issue log (raid.csv) · ..."."""
-        what = self._what if self.event is Event.LOAD else f"undo of v{self.batch}, {self._what}"
+        "v10 · survey responses 2026-Q3 from pulse.csv · 6 Dec 2026 18:32", "v21 · action 5 added: Weekly
+        look-ahead · ...", "v22 · undo of v12, issue log from raid.csv · ..."."""
+        return self._label(self._what(from_file(self.source_name)))
+
+    def _label(self, what: str) -> str:
+        what = what if self.event is Event.LOAD else f"undo of v{self.batch}, {what}"
         if len(what) > LABEL_WHAT:  # cut between words: a title can be 200 characters long
             what = what[:LABEL_WHAT].rsplit(" ", 1)[0].rstrip(",:;") + "\u2026"
         return f"v{self.number} · {what} · {_when(self.at)}"
 
-    @property
-    def _what(self) -> str:
-        """What the load (the undone load, for an undo) was: its data and file, or the action's change."""
+    def _what(self, file: str) -> str:
+        """What the load (the undone load, for an undo) was: its data and ``file`` (its file in words),
+        or the action's change."""
         if self.action is not None:
             from pipelines.programme.actions import Change  # here: programme.actions imports this module
 
             return f"{self._brief}: " + (_changed(self.action) if self.action.change is Change.EDIT
                                          else self.action.title)
-        return f"{self._brief} ({self.source_name})"
+        return f"{self._brief} {file}"
 
     @property
     def _brief(self) -> str:
@@ -120,7 +123,16 @@ class Version:
     def former_labels(self) -> tuple[str, ...]:
         """How links written before spelled this version (pinned links in the wild keep opening)."""
         prefix = "undo of batch" if self.event is Event.UNDO else "batch"
-        return f"{prefix} {self.batch} ({_stamp(self.at)})", f"version {self.number} · {_when(self.at)}"
+        # the file in brackets, until the built-in instrument's "(built in)" nested them
+        bracketed = self._label(self._what(f"({self.source_name})"))
+        return (f"{prefix} {self.batch} ({_stamp(self.at)})", f"version {self.number} · {_when(self.at)}",
+                *([bracketed] if bracketed != self.label else []))
+
+
+def from_file(name: str) -> str:
+    """A load's file as every history text names it: "from pulse.csv" (never in brackets: a name such as
+    the built-in instrument's "default-instrument.csv (built in)" brings its own)."""
+    return f"from {name}"
 
 
 def edit_words(edit: Edit) -> str:
@@ -247,7 +259,7 @@ def describe(cursor, asof: int | None) -> str:
 
 def in_words(cursor, asof: int | None) -> str:
     """The data a view shows, as a director reads it: "the latest data, as loaded on 3 Dec 2026 14:05", or
-    a pin as "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload (raid.xlsx)"."""
+    a pin as "data as loaded on 3 Dec 2026 14:05, before the undo of the issue log upload from raid.xlsx"."""
     found = described(cursor)
     if not found:
         return "no data loaded yet"
@@ -266,12 +278,12 @@ def _upload(version: Version, file: bool) -> str:
     if version.is_edit:  # no file, and the demo's edits are named by the banner already
         return f"the edit \u201c{version.edit}\u201d"
     demo = " of the demo programme" if version.is_demo else ""
-    named = f" ({version.source_name})" if file else ""
+    named = f" {from_file(version.source_name)}" if file else ""
     return f"the {DATASET_NOUNS.get(version.dataset, version.dataset)} upload{demo}{named}"
 
 
 def _event(version: Version, file: bool = True) -> str:
-    """A version as what happened: "the issue log upload (raid.xlsx)", "the undo of ..."."""
+    """A version as what happened: "the issue log upload from raid.xlsx", "the undo of ..."."""
     return _upload(version, file) if version.event is Event.LOAD else f"the undo of {_upload(version, file)}"
 
 
@@ -292,26 +304,32 @@ def moment(value) -> str:
 def history_in_words(cursor) -> pd.DataFrame:
     """Every load and every undo, newest first, in words: number (loads and undos draw their numbers from
     one sequence, so an undo's row shows where a load's number went), event, batch, dataset, file, when
-    ("loaded 3 Dec 2026 14:05", "undone 4 Dec 2026 09:12"), what ("The undo of the issue log upload"),
-    rows and now (whether a load's rows still count). Every cell is text or a number: nothing is None."""
+    ("3 Dec 2026 14:05"), what ("The undo of the issue log upload"), rows, now (whether a load's rows still
+    count, or the number that undid them) and entry (the row as the Data page says it: what with its file,
+    and the undo of an undone load: "The issue log upload from raid.csv, undone by number 3"). Every cell
+    is text or a number: nothing is None."""
     import pandas as pd
 
     records = []
     for v in described(cursor)[::-1]:
         records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
-                        "file": "" if v.is_edit else v.source_name,
-                        "when": f"{'loaded' if v.event is Event.LOAD else 'undone'} {moment(v.at)}",
-                        "what": _sentence(_event(v, file=False))})
-    frame = pd.DataFrame(records, columns=["number", "event", "batch", "dataset", "file", "when", "what"])
-    counts = cursor.execute("""SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version,
-        undone_at FROM batches""").df()
+                        "file": "" if v.is_edit else v.source_name, "when": moment(v.at),
+                        "what": _sentence(_event(v, file=False)), "entry": _sentence(_event(v))})
+    columns = ["number", "event", "batch", "dataset", "file", "when", "what"]
+    frame = pd.DataFrame(records, columns=[*columns, "entry"])
+    counts = cursor.execute(
+        "SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version FROM batches").df()
     frame = frame.merge(counts, on="batch", how="left")
     load = frame["event"] == str(Event.LOAD)
     frame["rows"] = [_rows(*r) if is_load else "" for is_load, r in
                      zip(load, frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
-    frame["now"] = [("in the data" if pd.isna(by) else f"undone {moment(at)} (number {int(by)})") if is_load else ""
-                    for is_load, by, at in zip(load, frame["undone_version"], frame["undone_at"])]
-    return frame[["number", "event", "batch", "dataset", "file", "when", "what", "rows", "now"]]
+    # an undone load names the row of its undo, which says when
+    undone = [is_load and pd.notna(by) for is_load, by in zip(load, frame["undone_version"])]
+    frame["now"] = [("undone by number " + str(int(by)) if gone else "in the data") if is_load else ""
+                    for is_load, gone, by in zip(load, undone, frame["undone_version"])]
+    frame["entry"] = [entry + (f", {now}" if gone else "") for entry, gone, now in
+                      zip(frame["entry"], undone, frame["now"])]
+    return frame[[*columns, "rows", "now", "entry"]]
 
 
 def _sentence(text: str) -> str:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from pipelines.present import charts, links, words
 from pipelines.present.views import parts, ratings
+from pipelines.present.views.insights import short_header
 from pipelines.present.views.overview import cover
 from pipelines.present.views.parts import EM_DASH, ChartInput, Context, Cover, Panel
 from pipelines.programme.factors import FACTORS, INDEX, SHORT_LABELS
@@ -21,8 +22,7 @@ NBSP = "\u00a0"
 class CompareView:
     context: Context
     no_partners: str | None          # when nobody answered in the wave (then nothing else)
-    title: str
-    caption: str
+    caption: str                     # the heatmap's own title says "Partners × factors" (downloads, pack)
     heatmap: ChartInput | None
     order: tuple[str, ...]           # partners, top to bottom
     partner_links: dict[str, dict[str, str]]  # partner -> query of its profile at this wave
@@ -30,7 +30,8 @@ class CompareView:
     hidden: tuple[tuple[str, str], ...]
     pending_title: str
     pending: tuple[tuple[str, str], ...]  # (group, responses its value does not count yet)
-    table: pd.DataFrame | None       # the heatmap's numbers, one row per partner
+    table: pd.DataFrame | None       # the heatmap's numbers, one row per partner: the index and its change first
+    table_headers: dict[str, tuple[str, str]]  # the page's shorter headers (column -> header, help)
     ratings: ratings.RatingsView     # the "Who rates whom" tab
     # the pack
     cover: Cover
@@ -52,19 +53,30 @@ def order(cells: pd.DataFrame, sort: str) -> list[str]:
     return found + sorted(set(cells["partner"]) - set(found), key=str.casefold)
 
 
+INDEX_CHANGE = "Index change"
+
+
 def _table(cells: pd.DataFrame, ranked: list[str], k: int) -> pd.DataFrame:
+    """What a director came for first (the partner, its index, the index's change and n), then the
+    five factors, then why a row is not shown."""
     wide = cells.pivot_table(index="partner", columns="column", values="score", aggfunc="first",
                              dropna=False)
-    columns = tuple(factor_label(f) for f in (*FACTORS, INDEX))
-    wide = wide.reindex(index=ranked, columns=list(columns)).round(1)
+    wide = wide.reindex(index=ranked, columns=[factor_label(f) for f in (INDEX, *FACTORS)]).round(1)
     index_rows = cells[cells["factor"] == INDEX].set_index("partner").reindex(ranked)
+    wide.insert(1, INDEX_CHANGE, index_rows["change"].round(1).to_numpy())
+    wide.insert(2, "Respondents", index_rows["n"].to_numpy())
     table = wide.reset_index().rename(columns={"partner": "Partner"})
     table.columns.name = None
-    table["Respondents"] = index_rows["n"].to_numpy()
-    table["Index change"] = index_rows["change"].round(1).to_numpy()
     table[parts.HIDDEN_BECAUSE] = index_rows["suppression_reason"].map(
         lambda c: words.reason(c, k), na_action="ignore").to_numpy()
     return table
+
+
+def _table_headers(previous: str | None) -> dict[str, tuple[str, str]]:
+    """The table's factor columns by their short labels, and the index's change as "Change" beside it."""
+    since = f"since {previous}" if previous else "since the previous wave (none before this one)"
+    return {**{factor_label(f): short_header(f) for f in (INDEX, *FACTORS)},
+            INDEX_CHANGE: ("Change", f"Change of the collaboration index {since}")}
 
 
 def heatmap_panel(ctx: Context, factors: pd.DataFrame, cells: pd.DataFrame, ranked: list[str]) -> Panel:
@@ -105,10 +117,12 @@ def change_panel(ctx: Context, factors: pd.DataFrame, index: pd.DataFrame, chang
             cells = [r.partner, factor_label(r.factor), "", "", "",
                      words.reason(r.suppression_reason, k, words.Form.CELL)]
         else:
-            beyond = "" if pd.isna(r.beyond_uncertainty) else ("yes" if parts.yes(r.beyond_uncertainty) else "no")
+            # no change: the Change cell says why, so "Beyond noise?" stays empty (said once)
+            beyond = ("" if pd.isna(r.change) or pd.isna(r.beyond_uncertainty)
+                      else "yes" if parts.yes(r.beyond_uncertainty) else "no")
             cells = [r.partner, factor_label(r.factor), parts.fmt_score(r.previous_score),
                      f"{parts.fmt_score(r.score)} (n {int(r.n)})", words.change(r.change, r.no_change, wave, previous),
-                     beyond if pd.notna(r.change) else "no comparable previous score"]
+                     beyond]
         rows.append(cells)
         muted.append(hidden)
         bold.append(r.factor == INDEX)
@@ -133,11 +147,9 @@ def build(source, state: links.LinkState) -> CompareView:
     return CompareView(
         context=ctx,
         no_partners=f"No partner answered the survey in {wave}." if cells.empty else None,
-        title=f"Partners \u00d7 factors, {wave}",
-        caption=(f"Arrows: change since {previous}" if previous else
-                 f"{wave} is the first wave: no change yet")
-        + ". Hover a cell for its n and 95% interval. Grey cells are not shown ("
-        + "; ".join(charts.hidden_marks(k)) + ").",
+        # the wave, which the chart's title leaves to the page; the ✕ marks are said by the chart's subtitle
+        caption=(f"Wave {wave}: arrows show the change since {previous}" if previous else
+                 f"Wave {wave} is the first wave: no change yet") + ". Hover a cell for its n and 95% interval.",
         heatmap=None if cells.empty else ChartInput("heatmap", (cells, tuple(ranked), ctx.thresholds, k)),
         order=tuple(ranked),
         partner_links={name: dict(links.view_params(
@@ -147,6 +159,7 @@ def build(source, state: links.LinkState) -> CompareView:
         hidden=parts.hidden_groups(index[index["wave"] == wave], k),
         pending_title=f"Not counted yet in {wave}:", pending=parts.pending_groups(index[index["wave"] == wave]),
         table=table,
+        table_headers=_table_headers(previous),
         ratings=ratings.build(ctx, source, state.partner),
         cover=cover(ctx, f"Compare {EM_DASH} wave {wave}"),
         heatmap_panel=heatmap_panel(ctx, factors, cells, ranked) if not cells.empty else None,

@@ -16,11 +16,21 @@ from pipelines import settings
 from pipelines.present import words
 from pipelines.present.views import parts
 from pipelines.present.views.parts import EM_DASH, Context, Panel
-from pipelines.programme.factors import FACTORS
+from pipelines.programme.factors import FACTORS, INDEX, SHORT_LABELS
 from pipelines.programme.factors import label as factor_label
 from pipelines.query.scores import Suppression
 
-RATE_COLUMNS = ("Response rate", "Respondents", "Invited", "Collaboration index")
+RATE_COLUMNS = ("Response rate", "Respondents", "Invited", factor_label(INDEX))
+
+
+def short_header(factor: str) -> tuple[str, str]:
+    """A factor's (or the index's) column on a page where its full name would not fit 1024 px: its
+    short label as the header, the full name said once in its help. CSVs and slides keep the full name."""
+    return SHORT_LABELS[factor], f"{factor_label(factor)} (0-100)"
+
+
+# the page's headers of a participation table (column -> header, help)
+RATE_HEADERS = {factor_label(INDEX): short_header(INDEX)}
 
 
 @dataclass(frozen=True)
