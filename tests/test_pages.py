@@ -92,7 +92,7 @@ def test_page_renders_on_the_demo(demo, page):
         assert "Five factors over time, against the programme" in text
         assert "Evidence beside each factor, 2026-Q3" in text
     else:
-        assert "Partners × factors, 2026-Q3" in text
+        assert "Wave 2026-Q3: arrows show the change since 2026-Q2" in text  # the chart names itself
         assert len(at.get("page_link")) >= 6  # one link per partner to its profile
 
 
