@@ -26,7 +26,7 @@ from conftest import AppServer, screenshot, wait_for_app
 
 EDITOR, VIEWER = "alice@x.org", "bob@elsewhere.org"
 LINK = "/compare?wave=2025-Q4"
-HEADING = "Partners × factors, 2025-Q4"
+HEADING = "Wave 2025-Q4: arrows show the change since 2025-Q3"  # Compare's caption
 
 
 def _wait_http(url: str, seconds: float, process: subprocess.Popen, log) -> None:
@@ -149,7 +149,7 @@ def _sign_in(page, app, provider: str, email: str, shot: str, cancel_first: bool
     # Streamlit's callback lands on the home page; the remembered link is reopened from there
     page.wait_for_url(lambda url: urlparse(url).path == "/compare", timeout=30_000)
     wait_for_app(page, timeout=60_000)
-    page.wait_for_selector(f'text="{HEADING}"', timeout=30_000)
+    page.get_by_text(HEADING).first.wait_for(timeout=30_000)
     after = visited[max(i for i, url in enumerate(visited) if url.startswith(provider)) + 1:]
     assert after == [app.url + "/", app.url + LINK], (
         f"expected provider -> home -> linked view, got {after} (if Streamlit now returns to the "

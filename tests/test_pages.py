@@ -150,7 +150,7 @@ def test_compare_url_sets_every_widget(demo):
     at = _app({"wave": "2026-Q1", "sort": "Collaboration index"}, page="app_pages/compare.py")
     assert at.selectbox(key="wave").value == "2026-Q1"
     assert at.selectbox(key="sort").value == "collaboration_index"
-    assert "Partners × factors, 2026-Q1" in _texts(at)
+    assert "Wave 2026-Q1: arrows show the change since 2025-Q4" in _texts(at)
 
 
 def test_pinned_url_sets_the_data_version(demo):
@@ -172,7 +172,7 @@ def test_a_pinned_link_says_which_data_version_it_shows(demo, page):
     at = _app({"asof": pinned}, page=None if page == PAGES[0] else page)
     said = [i.value for i in at.info if i.value.startswith(PINNED)]
     assert len(said) == 1, [i.value for i in at.info]
-    assert ", before the survey responses upload of the demo programme (northline-pulse-2026-Q2.csv). Later loads " \
+    assert ", before the survey responses upload of the demo programme from northline-pulse-2026-Q2.csv. Later loads " \
         "and undos are not shown; choose *Latest data* under *Data as of* to see them." in shown(said[0])
 
 
@@ -338,7 +338,7 @@ def test_every_control_is_bound_to_the_url(demo, page, keys):
 def test_changing_a_widget_reruns_the_view(demo):
     at = _app(page="app_pages/compare.py")
     at.selectbox(key="wave").set_value("2025-Q3").run()
-    assert "Partners × factors, 2025-Q3" in _texts(at)
+    assert "Wave 2025-Q3: arrows show the change since 2025-Q2" in _texts(at)
     at.selectbox(key="sort").set_value("shared_goals").run()
     assert not at.exception
 
@@ -379,4 +379,4 @@ def test_the_batch_to_undo_is_named_as_data_as_of_names_its_version_what_it_did_
     for the whole label cuts the time, not what it did."""
     undo = _app(page="app_pages/data.py").selectbox(key="data_undo_batch")
     assert undo.options[0].startswith("v21 \u00b7 action 5 added: Weekly joint look-ahead with the designer \u00b7 ")
-    assert undo.options[-1].startswith("v1 \u00b7 survey questions (default-instrument.csv (built in)) \u00b7 ")
+    assert undo.options[-1].startswith("v1 \u00b7 survey questions from default-instrument.csv (built in) \u00b7 ")
