@@ -214,6 +214,19 @@ def test_a_survey_load_s_label_names_its_waves(store, tmp_path):
         "v1 \u00b7 survey questions from items.csv"]
 
 
+def test_a_survey_load_of_many_waves_counts_them_and_keeps_its_file(store, tmp_path):
+    from survey_files import load, programme, survey
+
+    programme(tmp_path, ["Alder Works", "Birch Lane"], store=store)
+    waves = ["2025-Q3", "2025-Q4", "2026-Q1"]
+    rows = [survey(w, {"Alder Works": 6, "Birch Lane": 6}) for w in waves]
+    header, *_ = rows[0].splitlines(keepends=True)
+    history_file = header + "".join("".join(r.splitlines(keepends=True)[1:]) for r in rows)
+    load(tmp_path, "survey", "pulse-history-export.csv", history_file, store=store)
+    newest = next(iter(versions.labels(store.cursor()).values()))
+    assert newest.rsplit(" \u00b7 ", 1)[0] == "v3 \u00b7 survey responses of 3 waves from pulse-history-export.csv"
+
+
 def test_the_data_a_pack_shows_is_said_by_what_its_version_did(history):
     """The pack's "Data:" line: what the pinned version did, not its batch number."""
     assert versions.describe(history.cursor(), 2) == "pinned to version 2 (issue log, loaded 3 Dec 2026 14:05)"

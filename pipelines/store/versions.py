@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: the command line'
     from pipelines.programme.actions import Edit
 
 LABEL_WHAT = 64  # characters a label keeps of what its version did: the sidebar's picker is narrow
+WAVES_LISTED = 2  # a survey load's waves named in its label; more are counted
 
 
 class Event(StrEnum):
@@ -116,7 +117,9 @@ class Version:
             from pipelines.programme.actions import DONE_AS  # here: programme.actions imports this module
 
             return f"action {self.action.action_id} {DONE_AS[self.action.change]}"
-        waves = f" {', '.join(self.waves)}" if self.waves else ""
+        # a history of many waves in one export is counted: listed, it pushed the file out of the label
+        waves = ("" if not self.waves else f" {', '.join(self.waves)}" if len(self.waves) <= WAVES_LISTED
+                 else f" of {len(self.waves)} waves")
         return f"{DATASET_NOUNS.get(self.dataset, self.dataset)}{waves}"
 
     @property
