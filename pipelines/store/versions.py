@@ -300,8 +300,7 @@ def moment(value) -> str:
     """A time as people write it: 3 Dec 2026 14:05."""
     import pandas as pd
 
-    stamp = pd.Timestamp(value)
-    return f"{stamp.day} {stamp:%b %Y %H:%M}"
+    return f"{_day(value)} {pd.Timestamp(value):%H:%M}"
 
 
 def history_in_words(cursor) -> pd.DataFrame:
