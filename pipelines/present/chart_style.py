@@ -177,7 +177,9 @@ def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, *, legend
     text mark has no legend: there the ✕ is a point's path (``CROSS_PATH``)."""
     top, bottom = height + 3, height + size - 1
     middle = (top + bottom) / 2
-    layers = [one_row.mark_rect(color=HEAT_COLOURS["not shown"]).encode(
+    # the strip and its label are decoration (the chart's description says which waves are hidden):
+    # without encodings Vega gave them an unnamed graphics-symbol role (axe: svg-img-alt)
+    layers = [one_row.mark_rect(color=HEAT_COLOURS["not shown"], aria=False).encode(
         x=alt.value(0), x2=alt.value("width"), y=alt.value(top), y2=alt.value(bottom))]
     if legend:
         shape = alt.Shape("said:N", title=None, scale=alt.Scale(domain=[NOT_SHOWN], range=[CROSS_PATH]),
@@ -187,7 +189,7 @@ def hidden_row(marks: alt.Chart, one_row: alt.Chart, x, height: float, *, legend
             x=x, y=alt.value(middle), shape=shape, **encoding)]
     return layers + [
         one_row.mark_text(text=NOT_SHOWN, align="right", baseline="middle", dx=-4, fontSize=11,
-                          color=HIDDEN_ROW_INK).encode(x=alt.value(0), y=alt.value(middle)),
+                          color=HIDDEN_ROW_INK, aria=False).encode(x=alt.value(0), y=alt.value(middle)),
         # the glyph itself, as captions and the other charts say it (a point's "cross" shape is a plus)
         marks.mark_text(text=NOT_SHOWN_MARK, fontSize=15, fontWeight="bold", color=HIDDEN_WAVE_COLOUR,
                         baseline="middle").encode(x=x, y=alt.value(middle), **encoding),
