@@ -70,6 +70,17 @@ def test_a_page_table_says_not_shown_for_a_hidden_group_and_leaves_other_gaps_em
         "Not shown because": ["", "fewer than 5 responses", ""]}
 
 
+def test_a_page_table_says_why_a_shown_row_has_no_number_and_leaves_the_why_column_out():
+    frame = pd.DataFrame({"Partner": ["Kestrel Design", "Pipwell Ecology", "Harbour Civils"],
+                          "Index change": [7.2, None, None],
+                          "Why no index change": [None, None, "none: 2025-Q4 not shown"],
+                          "Not shown because": [None, "fewer than 5 responses", None]})
+    assert downloads.as_shown(frame).to_dict("list") == {
+        "Partner": ["Kestrel Design", "Pipwell Ecology", "Harbour Civils"],
+        "Index change": ["7.2", "not shown", "none: 2025-Q4 not shown"],
+        "Not shown because": ["", "fewer than 5 responses", ""]}
+
+
 def test_a_page_table_without_gaps_is_left_as_it_is():
     frame = pd.DataFrame({"Wave": ["2025-Q1"], "Respondents": [14]})
     assert downloads.as_shown(frame) is frame

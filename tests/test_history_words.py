@@ -139,10 +139,10 @@ def test_an_action_change_is_said_as_the_edit_it_was_with_no_file(store):
                 owner="Eastfield Council", due="2027-01-31", is_demo=True)
     actions.done(store, 1, closed=pd.Timestamp("2026-12-05").date())
     words = versions.history_in_words(store.cursor())
-    assert words[["what", "file"]].values.tolist() == [
-        ["The edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d", ""],
-        ["The edit \u201cAction 1 added for Northgate Housing (Shared goals): Joint risk register\u201d", ""],
-        ["The partner list upload", "partners.csv"]]
+    assert words[["what", "file", "rows"]].values.tolist() == [  # an edit's row is made, not loaded
+        ["The edit \u201cAction 1 done on 5 Dec 2026: Joint risk register\u201d", "", ""],
+        ["The edit \u201cAction 1 added for Northgate Housing (Shared goals): Joint risk register\u201d", "", ""],
+        ["The partner list upload", "partners.csv", "2 of 2 loaded"]]
     assert words["entry"].tolist()[1:] == [  # an edit has no file to add
         "The edit \u201cAction 1 added for Northgate Housing (Shared goals): Joint risk register\u201d",
         "The partner list upload from partners.csv"]

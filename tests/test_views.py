@@ -265,7 +265,8 @@ def test_compare_table_puts_the_index_and_its_change_first(source):
     view = build(source, page="compare", wave="2026-Q1")
     assert list(view.table.columns) == [
         "Partner", "Collaboration index", "Index change", "Respondents", "Shared goals", "Joint governance",
-        "Psychological safety", "Open communication", "Mutual accountability", "Not shown because"]
+        "Psychological safety", "Open communication", "Mutual accountability", "Why no index change",
+        "Not shown because"]
     kestrel = view.table.set_index("Partner").loc["Kestrel Design"]
     assert (kestrel["Collaboration index"], kestrel["Index change"], kestrel["Shared goals"]) == (65.5, 7.2, 77.0)
 
@@ -408,7 +409,7 @@ def test_whatif_projects_ranks_and_links_the_scenario(source):
     assert view.sliders["joint_governance"] == views.whatif.SliderNote("64.9", "79.9", False)
     assert view.link == "what-if?wi_partner=Harbour%20Civils&d_joint_governance=15"
     assert view.snapshot["Index"] == "68.0 \u2192 71.0" and view.snapshot["Changes"] == "Joint governance +15"
-    assert view.scenario_panel.table.rows[1] == ("Joint governance", "64.9 (n 30)", "+15", "79.9", "collaborating")
+    assert view.scenario_panel.table.rows[1] == ("Joint governance", "64.9 (n 30)", "+15", "79.9", "Collaborating")
     assert list(view.delivery["Indicator"]) == ["On-time milestones", "Median days to resolve", "Escalation rate"]
 
 
@@ -451,8 +452,10 @@ def test_whatif_band_is_the_scores_as_on_every_page(source):
     view = build(source, page="what-if", scenarios=(Scenario("Harbour Civils", {"shared_goals": 12}, WEIGHTS_04),))
     assert view.metrics[0].value == "72.5"
     assert view.band.value == "Collaborating; its 95% interval reaches into Transitioning"
-    assert view.snapshot["Band"] == "collaborating"
-    assert view.scenario_panel.table.rows[-1][-1] == "collaborating"
+    assert view.snapshot["Band"] == "Collaborating"  # a cell says a band as the metric does
+    assert view.scenario_panel.table.rows[-1][-1] == "Collaborating"
+    assert [row[-1] for row in view.scenario_panel.table.rows[:-1]] == [
+        "Collaborating", "Transitioning", "Transitioning", "Collaborating", "Collaborating"]  # 82.9 … 73.6
 
 
 def test_whatif_now_with_changed_weights_says_both_figures(source):

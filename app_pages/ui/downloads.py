@@ -14,7 +14,7 @@ from streamlit import dataframe_util
 
 from pipelines.present import charts, exports
 from pipelines.present.charts import NOT_SHOWN
-from pipelines.present.views.parts import HIDDEN_BECAUSE, ChartInput, charts_in
+from pipelines.present.views.parts import HIDDEN_BECAUSE, ChartInput, charts_in, why_empty
 
 
 # -- downloads --------------------------------------------------------------------------
@@ -269,18 +269,23 @@ def headers(shorter: dict[str, tuple[str, str]]) -> dict[str, dict]:
 
 def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
     """A page table with empty cells as words: in a row whose group is not shown (its
-    ``HIDDEN_BECAUSE`` says why) the numbers read "not shown"; elsewhere an empty cell stays empty
+    ``HIDDEN_BECAUSE`` says why) the numbers read "not shown"; a number's empty cell in a shown row
+    says its ``why_empty`` column (which the page leaves out); elsewhere an empty cell stays empty
     (Streamlit would print "None"). Numbers as the page shows them: whole numbers without
     decimals, others to one decimal."""
-    if not frame.isna().to_numpy().any():
-        return frame
+    numbers = list(frame.select_dtypes("number").columns)
+    reasons = {column: why_empty(column) for column in numbers if why_empty(column) in frame}
+    frame_shown = frame.drop(columns=list(reasons.values())) if reasons else frame
+    if not frame_shown.isna().to_numpy().any():
+        return frame_shown
     hidden = frame[HIDDEN_BECAUSE].notna().to_numpy() if HIDDEN_BECAUSE in frame else np.zeros(len(frame), bool)
-    out = frame.astype(object).where(frame.notna(), "")
-    for column in frame.select_dtypes("number").columns:
+    out = frame_shown.astype(object).where(frame_shown.notna(), "")
+    for column in numbers:
         values = frame[column]
+        why = frame[reasons[column]].fillna("") if column in reasons else pd.Series("", index=frame.index)
         whole = bool((values.dropna() % 1 == 0).all())
-        out[column] = [NOT_SHOWN if h and pd.isna(v) else "" if pd.isna(v) else f"{v:.0f}" if whole else f"{v:.1f}"
-                       for v, h in zip(values, hidden)]
+        out[column] = [NOT_SHOWN if h and pd.isna(v) else str(w) if pd.isna(v) else f"{v:.0f}" if whole else f"{v:.1f}"
+                       for v, h, w in zip(values, hidden, why)]
     return out
 
 

@@ -235,11 +235,17 @@ def _day(value) -> str:
 
 # -- What-if (#23) -------------------------------------------------------------------------
 
-def band_with_reach(band: str, reach: tuple[str, str] | None) -> str:
+def band(code: str | None) -> str:
+    """A band as a label, a table cell or a metric says it: "Collaborating" (``factors.BANDS``' code in
+    a running sentence stays lower case)."""
+    return "" if code is None else str(code).capitalize()
+
+
+def band_with_reach(code: str, reach: tuple[str, str] | None) -> str:
     """A what-if index's band (its score's, ``factors.band_of``, as on every page), then the other
     bands its 95% interval reaches: "Collaborating; its 95% interval reaches into Transitioning"."""
-    others = [b.capitalize() for b in dict.fromkeys(reach or ()) if b != band]
-    said = band.capitalize()
+    others = [band(b) for b in dict.fromkeys(reach or ()) if b != code]
+    said = band(code)
     return f"{said}; its 95% interval reaches into {' and '.join(others)}" if others else said
 
 

@@ -312,8 +312,9 @@ def history_in_words(cursor) -> pd.DataFrame:
     is text or a number: nothing is None."""
     import pandas as pd
 
-    records = []
+    records, edits = [], []
     for v in described(cursor)[::-1]:
+        edits.append(v.is_edit)
         records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
                         "file": "" if v.is_edit else v.source_name, "when": moment(v.at),
                         "what": _sentence(_event(v, file=False)), "entry": _sentence(_event(v))})
@@ -323,8 +324,9 @@ def history_in_words(cursor) -> pd.DataFrame:
         "SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version FROM batches").df()
     frame = frame.merge(counts, on="batch", how="left")
     load = frame["event"] == str(Event.LOAD)
-    frame["rows"] = [_rows(*r) if is_load else "" for is_load, r in
-                     zip(load, frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
+    # an action's change is one row made, not loaded: its "what" says it
+    frame["rows"] = [_rows(*r) if is_load and not edit else "" for is_load, edit, r in
+                     zip(load, edits, frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
     # an undone load names the row of its undo, which says when
     undone = [is_load and pd.notna(by) for is_load, by in zip(load, frame["undone_version"])]
     frame["now"] = [("undone by number " + str(int(by)) if gone else "in the data") if is_load else ""

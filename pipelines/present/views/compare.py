@@ -58,7 +58,7 @@ INDEX_CHANGE = "Index change"
 
 def _table(cells: pd.DataFrame, ranked: list[str], k: int) -> pd.DataFrame:
     """What a director came for first (the partner, its index, the index's change and n), then the
-    five factors, then why a row is not shown."""
+    five factors, then why a shown row has no change and why a row is not shown."""
     wide = cells.pivot_table(index="partner", columns="column", values="score", aggfunc="first",
                              dropna=False)
     wide = wide.reindex(index=ranked, columns=[factor_label(f) for f in (INDEX, *FACTORS)]).round(1)
@@ -67,6 +67,9 @@ def _table(cells: pd.DataFrame, ranked: list[str], k: int) -> pd.DataFrame:
     wide.insert(2, "Respondents", index_rows["n"].to_numpy())
     table = wide.reset_index().rename(columns={"partner": "Partner"})
     table.columns.name = None
+    shown = ~index_rows["suppressed"].fillna(True).astype(bool)
+    table[parts.why_empty(INDEX_CHANGE)] = index_rows["change_text"].where(
+        shown & index_rows["change"].isna()).to_numpy()
     table[parts.HIDDEN_BECAUSE] = index_rows["suppression_reason"].map(
         lambda c: words.reason(c, k), na_action="ignore").to_numpy()
     return table

@@ -100,7 +100,7 @@ def index_metric(label: str, row: pd.Series, change: pd.DataFrame, previous: str
 
 
 def band_metric(label: str, row: pd.Series, ctx: Context) -> Metric:
-    return Metric(label, str(row["band"]).capitalize(), help=charts.band_labels(ctx.thresholds)[row["band"]])
+    return Metric(label, words.band(row["band"]), help=charts.band_labels(ctx.thresholds)[row["band"]])
 
 
 def moves(changes: pd.DataFrame, wave: str) -> pd.DataFrame:

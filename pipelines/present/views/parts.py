@@ -29,6 +29,12 @@ SEP = "  \u00b7  "  # between the parts of a filter line
 HIDDEN_BECAUSE = "Not shown because"  # a page table's column: why a row's group is not shown
 
 
+def why_empty(column: str) -> str:
+    """A page table's column beside a number ``column``: why a shown row has no number there (the
+    CSV keeps it; the page says it in the empty cell, ``downloads.as_shown``)."""
+    return f"Why no {column[:1].lower()}{column[1:]}"
+
+
 @dataclass(frozen=True)
 class ChartInput:
     """A chart: a builder of ``present.charts`` (or ``present.slide_charts``) and its
@@ -80,6 +86,16 @@ class Panel:
     notes: tuple[str, ...] = ()
     chart: ChartInput | None = None
     table: TextTable | None = None
+
+    def __post_init__(self):
+        # a slide's notes read as sentences, whoever wrote them (some views' lines ended without one)
+        object.__setattr__(self, "notes", tuple(sentence(n) for n in self.notes))
+
+
+def sentence(text: str) -> str:
+    """``text`` ending as a sentence does: a full stop added unless it ends with one (or ?, !)."""
+    text = text.rstrip()
+    return text if not text or text.endswith((".", "?", "!", "…")) else text + "."
 
 
 @dataclass(frozen=True)

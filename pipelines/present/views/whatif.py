@@ -303,9 +303,9 @@ def build(source, state: links.LinkState) -> WhatIfView:
                          "now": [now[f] for f in FACTORS] + [index_now],
                          "projected": [moved[f] for f in FACTORS] + [projected]})
     rows = [[factor_label(f), f"{now[f]:.1f} (n {int(n[f])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
-             band_of(moved[f], thresholds)] for f in FACTORS]
+             words.band(band_of(moved[f], thresholds))] for f in FACTORS]
     rows.append(["Collaboration index", f"{index_now:.1f}", "",
-                 f"{projected:.1f} ({sc.index_low:.1f} to {sc.index_high:.1f})", band])
+                 f"{projected:.1f} ({sc.index_low:.1f} to {sc.index_high:.1f})", words.band(band)])
     scenario_panel = Panel(
         "whatif", title, lines, link,
         (f"Projected index {projected:.1f} ({band}), rank {rank} of {of} partners shown in {wave} (same "
@@ -321,7 +321,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
     snapshot = {"Partner": partner,
                 "Changes": moves,
                 "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
-                "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": band, **indicators}
+                "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": words.band(band), **indicators}
     return WhatIfView(
         **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics, band=band_metric,
         reweighted=reweighted,
