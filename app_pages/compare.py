@@ -45,8 +45,7 @@ with ratings_tab:
     if ratings.none:
         st.info(md(ratings.none))
     else:
-        st.subheader(md(ratings.title))
-        st.caption(md(ratings.caption))
+        st.caption(md(ratings.caption))  # no subheader: the tab and the chart's title name it
         downloads.show_chart(f"ratings-{wave}", ratings.chart, table=downloads.Table("The matrix", ratings.matrix))
         for note in ratings.notes:
             st.caption(md(note))

@@ -48,10 +48,10 @@ def test_overview_participation(demo_app, page_1440):
 def test_compare_who_rates_whom(demo_app, page_1440):
     _open(page_1440, f"{demo_app.url}/compare?wave=2026-Q3")
     page_1440.get_by_role("tab", name="Who rates whom").click()
-    heading = page_1440.get_by_role("heading", name="Who rates whom, 2026-Q3")
-    heading.wait_for(state="visible")
+    caption = page_1440.get_by_text("Wave 2026-Q3: each organisation's people rate each other partner")
+    caption.wait_for(state="visible")
     _drawn(page_1440)
-    tab = page_1440.get_by_role("tabpanel").filter(has=heading)
+    tab = page_1440.get_by_role("tabpanel").filter(has=caption)
     text = tab.inner_text()
     assert "Two sides of a relationship, 2026-Q3" in text
     assert "k applies to the rating organisation's people" in text

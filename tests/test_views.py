@@ -271,6 +271,26 @@ def test_compare_table_puts_the_index_and_its_change_first(source):
     assert (kestrel["Collaboration index"], kestrel["Index change"], kestrel["Shared goals"]) == (65.5, 7.2, 77.0)
 
 
+def test_compare_table_says_why_a_shown_partner_has_no_change(source):
+    """A blank Change cell beside a shown index left a director guessing: the table carries why (the
+    CSV keeps the column; the page says it in the cell)."""
+    table = build(source, page="compare", wave="2025-Q1").table.set_index("Partner")
+    why = table["Why no index change"]
+    assert why.dropna().to_dict() == {"Brackwater Systems": "none: 2024-Q4 not shown",
+                                      "Pipwell Ecology": "none: 2024-Q4 not shown"}
+    assert pd.isna(table.loc["Brackwater Systems", "Index change"])
+    first = build(source, page="compare", wave="2024-Q4").table.set_index("Partner")
+    assert first["Why no index change"].dropna().to_dict() == dict.fromkeys(
+        ["Corvell Signalling", "Harbour Civils", "Kestrel Design", "Northline Infrastructure"], "none: no earlier wave")
+
+
+@pytest.mark.parametrize("page", ["overview", "partner", "compare", "what-if"])
+def test_every_slide_note_ends_as_a_sentence(source, page):
+    view = build(source, page=page, wave="2025-Q1", partner="Brackwater Systems")
+    notes = [note for panel in view.panels for note in panel.notes]
+    assert notes and all(note.endswith((".", "?", "!")) for note in notes), notes
+
+
 def test_compare_table_headers_are_short_and_their_full_names_said_once(source):
     headers = build(source, page="compare", wave="2026-Q1").table_headers
     assert headers["Collaboration index"] == ("Index", "Collaboration index (0-100)")

@@ -155,7 +155,8 @@ def build(ctx: Context, source, focus: str | None = None) -> RatingsView:
             table=parts.table(pairs_columns, pairs)))
     return RatingsView(
         title=title,
-        caption=("Each organisation's people rate each other partner (the survey's grid questions). "
+        # the wave, which the chart's title leaves to the page (the page names the chart once, by its title)
+        caption=(f"Wave {wave}: each organisation's people rate each other partner (the survey's grid questions). "
                  f"Hover a cell for n, how the partner rates back and the change {previous}."),
         none=None, focus=focus, shown=tuple(shown), partners=tuple(ranked),
         chart=ChartInput("ratings_matrix", (_chart_cells(inside, ctx.thresholds, k), (*shown, ALL),
