@@ -256,3 +256,15 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_chart_tables(at):
+    """An AppTest page with every chart's "… as a table" opened, as a click opens it: its table is
+    made only while it is open (``app_pages/ui/downloads.data_table``)."""
+    keys = [e.key for e in at.expander if e.label.endswith(" as a table") and e.key]
+    for key in keys:
+        at.session_state[key] = True
+    if keys:
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -89,3 +89,16 @@ def test_partner_profile_of_a_small_group_hides_its_comments(demo_app, page_1440
     assert ("Pipwell Ecology's comments for 2026-Q3 are not shown: fewer than 5 of its people answered, "
             "so a comment could point to who wrote it.") in text
     assert "No actions agreed for Pipwell Ecology yet" in text
+
+
+def test_a_chart_s_table_is_made_when_opened_and_stays_open(demo_app, page_1440):
+    """A chart's "… as a table" holds no table until it is opened (a rerun makes it), then shows it."""
+    _open(page_1440, f"{demo_app.url}/?wave=2026-Q3")
+    expander = page_1440.locator('[data-testid="stExpander"]').filter(has_text="Where partners stand as a table")
+    assert expander.locator('[data-testid="stDataFrame"]').count() == 0
+    expander.locator("summary").click()
+    wait_for_app(page_1440)
+    rows = _grid(page_1440, "Respondents (n)")
+    assert rows[0][:2] == ["Northline Infrastructure", "77.1"]
+    page_1440.get_by_role("button", name="CSV").first.wait_for(state="visible")
+    screenshot(page_1440, "insights-chart-table-opened")

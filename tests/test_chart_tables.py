@@ -7,6 +7,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import pytest
+from conftest import open_chart_tables
 from test_pack_pages import open_page
 from test_pages import metrics
 
@@ -32,7 +33,8 @@ def in_order(at) -> list[str]:
 
 
 def table(at, title: str) -> pd.DataFrame:
-    expander = next(e for e in at.expander if e.label == title + SUFFIX)
+    """The chart's table as shown once its expander is opened (it is made only then)."""
+    expander = next(e for e in open_chart_tables(at).expander if e.label == title + SUFFIX)
     assert len(expander.dataframe) == 1
     assert [b.label for b in expander.get("download_button")] == ["CSV"]
     return expander.dataframe[0].value
@@ -49,6 +51,10 @@ def test_each_chart_has_its_table_right_under_it(demo, page, query, titles):
     at = open_page(page, **query)
     drawn = [x for title in titles for x in ("chart", title + SUFFIX)]
     assert in_order(at) == drawn
+    # closed, a table is not made (nor sent); opened, each holds its table and CSV
+    assert not [e for e in at.expander if e.label.endswith(SUFFIX) and e.dataframe]
+    opened = [e for e in open_chart_tables(at).expander if e.label.endswith(SUFFIX)]
+    assert [(len(e.dataframe), [b.label for b in e.get("download_button")]) for e in opened] == [(1, ["CSV"])] * len(titles)
 
 
 def test_the_spectrum_as_a_table(demo):

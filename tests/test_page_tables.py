@@ -7,6 +7,7 @@ import json
 import pandas as pd
 
 from app_pages.ui import downloads
+from tests.conftest import open_chart_tables
 from tests.test_pages import _app, demo  # noqa: F401 (the fixture)
 
 
@@ -246,7 +247,7 @@ def test_overview_participation_fits_1024_px_under_the_index_s_short_header(demo
 
 def test_compare_s_table_puts_partner_index_and_change_first_under_short_headers(demo):  # noqa: F811
     """"The same numbers as a table" was 1254 px wide with the index, its change and n last."""
-    at = _app(page="app_pages/compare.py")
+    at = open_chart_tables(_app(page="app_pages/compare.py"))  # "The same numbers as a table", opened
     table = next(f for f in at.dataframe if "Index change" in f.value.columns)
     assert list(table.value.columns)[:4] == ["Partner", "Collaboration index", "Index change", "Respondents"]
     config = json.loads(table.proto.columns)

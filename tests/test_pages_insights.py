@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import open_chart_tables
 from test_pack_pages import media, open_page, pdf_text, prepare  # noqa: F401  (media: a fixture)
 from test_pages import _app, _texts, shown
 from test_views_insights import PARTICIPATION_2026_Q3
@@ -43,7 +44,7 @@ def test_compare_has_the_ratings_tab_with_the_matrix(demo):
     assert [t.label for t in at.tabs] == ["Partners \u00d7 factors", "Who rates whom"]
     assert "Who rates whom, 2026-Q3" not in [h.value for h in at.subheader]  # the chart's title names it
     assert any(c.value.startswith("Wave 2026-Q3: each organisation's people rate") for c in at.caption)
-    matrix = frame_with(at, "Rating organisation")
+    matrix = frame_with(open_chart_tables(at), "Rating organisation")  # "The matrix as a table"
     assert matrix.values.tolist()[5] == ["Pipwell Ecology", *["n < 5"] * 5, "\u2014", "n < 5"]
     assert matrix.values.tolist()[1][2] == "\u2014"  # nobody rates itself
     pairs = frame_with(at, "A rates B")
@@ -74,7 +75,7 @@ def test_compare_scores_tab_names_the_heatmap_once(demo):
     assert [c.value for c in at.caption if c.value.startswith("Wave 2026-Q3: arrows")]
     titles = [json.loads(c.proto.spec).get("title", {}).get("text") for c in at.get("vega_lite_chart")]
     assert "Partners \u00d7 factors" in titles  # the chart's own title, kept in its PNG, SVG and the pack
-    assert "Collaboration index" in frame_with(at, "Index change").columns
+    assert "Collaboration index" in frame_with(open_chart_tables(at), "Index change").columns
 
 
 # -- Partner profile -----------------------------------------------------------------------------
