@@ -75,7 +75,7 @@ def test_participation_before_the_headcounts_were_loaded_has_no_rate(source):
 
 def test_the_matrix_rows_rate_columns_with_the_change(source):
     found = build(source, page="compare", wave="2026-Q3").ratings
-    assert found.title == "Who rates whom, 2026-Q3"
+    assert found.panels[0].title == "Who rates whom, 2026-Q3"  # its slide's (the page names it by the chart)
     # the most respondents first, then (their counts not shown) Corvell and Pipwell by name
     assert found.shown == ("Harbour Civils", "Kestrel Design", "Brackwater Systems", "Northline Infrastructure",
                            "Corvell Signalling", "Pipwell Ecology")

@@ -312,21 +312,21 @@ def history_in_words(cursor) -> pd.DataFrame:
     is text or a number: nothing is None."""
     import pandas as pd
 
-    records, edits = [], []
+    records = []
     for v in described(cursor)[::-1]:
-        edits.append(v.is_edit)
         records.append({"number": v.number, "event": str(v.event), "batch": v.batch, "dataset": v.dataset,
-                        "file": "" if v.is_edit else v.source_name, "when": moment(v.at),
+                        "edit": v.is_edit, "file": "" if v.is_edit else v.source_name, "when": moment(v.at),
                         "what": _sentence(_event(v, file=False)), "entry": _sentence(_event(v))})
     columns = ["number", "event", "batch", "dataset", "file", "when", "what"]
-    frame = pd.DataFrame(records, columns=[*columns, "entry"])
+    frame = pd.DataFrame(records, columns=[*columns, "entry", "edit"])
     counts = cursor.execute(
         "SELECT batch_id AS batch, rows_in, rows_accepted, rows_rejected, undone_version FROM batches").df()
     frame = frame.merge(counts, on="batch", how="left")
     load = frame["event"] == str(Event.LOAD)
     # an action's change is one row made, not loaded: its "what" says it
     frame["rows"] = [_rows(*r) if is_load and not edit else "" for is_load, edit, r in
-                     zip(load, edits, frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
+                     zip(load, frame["edit"],
+                         frame[["rows_in", "rows_accepted", "rows_rejected"]].itertuples(index=False))]
     # an undone load names the row of its undo, which says when
     undone = [is_load and pd.notna(by) for is_load, by in zip(load, frame["undone_version"])]
     frame["now"] = [("undone by number " + str(int(by)) if gone else "in the data") if is_load else ""

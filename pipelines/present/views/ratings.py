@@ -28,7 +28,6 @@ PAIRS_SHOWN = 8    # relationships listed by the gap between their two sides
 
 @dataclass(frozen=True)
 class RatingsView:
-    title: str
     caption: str
     none: str | None                 # no ratings in the wave (then nothing else)
     focus: str | None                # the partner chosen to be in the matrix
@@ -124,7 +123,7 @@ def build(ctx: Context, source, focus: str | None = None) -> RatingsView:
     if cells.empty:
         none = (f"No partner-to-partner ratings in {wave}: the survey has no grid questions that name a "
                 "partner (such as 'How well do we work with [Partner]').")
-        return RatingsView(title, "", none, focus, (), (), None, None, "", None, (), ())
+        return RatingsView("", none, focus, (), (), None, None, "", None, (), ())
     ranked = _ranked(cells)
     shown = ranked[:MATRIX_SHOWN]
     if focus in ranked and focus not in shown:
@@ -154,7 +153,6 @@ def build(ctx: Context, source, focus: str | None = None) -> RatingsView:
             ("Gap: A rates B less B rates A. Only relationships whose two sides are both shown.",),
             table=parts.table(pairs_columns, pairs)))
     return RatingsView(
-        title=title,
         # the wave, which the chart's title leaves to the page (the page names the chart once, by its title)
         caption=(f"Wave {wave}: each organisation's people rate each other partner (the survey's grid questions). "
                  f"Hover a cell for n, how the partner rates back and the change {previous}."),
