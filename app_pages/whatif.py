@@ -171,7 +171,11 @@ def kept_scenarios() -> None:
 
 def how_this_works(view) -> None:
     low, high = view.context.thresholds
-    with st.expander("How this works"):
+    # written when opened (its fitted-effects table laid out again for every slider step otherwise)
+    box = st.expander("How this works", key="wi_how", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.markdown(
             "**The index.** Each factor score moves by its slider (kept within 0–100); the "
             "projected index is their weighted mean with the weights above, and its band uses "

@@ -258,6 +258,16 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def open_popovers(at, *keys: str):
+    """An AppTest page with the popovers of ``keys`` opened, as a click opens them: the steering
+    pack's ("pack") and a chart's downloads ("download-<name>") make their contents only while open."""
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def open_chart_tables(at):
     """An AppTest page with every chart's "… as a table" opened, as a click opens it: its table is
     made only while it is open (``app_pages/ui/downloads.data_table``)."""

@@ -55,6 +55,27 @@ def test_the_drawn_spec_holds_the_same_rows_as_arrow_bytes(demo_db, monkeypatch)
         assert table.column_names[: len(rows[0])] == list(rows[0])
 
 
+def test_every_session_reads_one_drawn_spec_and_streamlit_leaves_it_as_it_was(demo_db, monkeypatch):
+    import copy
+
+    import streamlit as st
+
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
+    store = Store(demo_db / "demo.duckdb")
+    try:
+        chart = views.build(views.Source(store.cursor(), k=5), LinkState(page="overview")).spectrum
+    finally:
+        store.close()
+    downloads.forget_drawn()
+    first, _ = downloads._shared_drawn(chart.key, chart)
+    kept = copy.deepcopy(first)
+    st.vega_lite_chart(first, theme=None)  # as a page draws it: Streamlit's copy takes the datasets out
+    again, _ = downloads._shared_drawn(chart.key, chart)
+    assert again is first and again == kept  # shared, not unpickled per run, and unchanged by drawing
+    downloads.forget_drawn()
+    assert downloads._shared_drawn(chart.key, chart)[0] is not first
+
+
 def test_a_page_table_says_not_shown_for_a_hidden_group_and_leaves_other_gaps_empty():
     frame = pd.DataFrame({"Wave": ["2025-Q1", "2025-Q2", "2025-Q3"],
                           "Respondents": [14.0, None, 15.0],

@@ -19,11 +19,14 @@ def _secrets() -> dict:
 
 def current_access() -> access.Access:
     """Who is looking at this session: local mode, signed out, viewer or editor."""
+    secrets = _secrets()
+    if access.auth_section(secrets) is None:  # local mode: no claims to read (st.user looks for
+        return access.resolve(secrets, None)  # the secrets files again on every run without them)
     try:
         user = st.user.to_dict()
     except Exception:
         user = {}
-    return access.resolve(_secrets(), user)
+    return access.resolve(secrets, user)
 
 
 def sign_in_page(who: access.Access, page) -> None:

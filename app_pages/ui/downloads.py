@@ -51,20 +51,33 @@ def _drawn(key: str, _chart: ChartInput) -> tuple[dict, Table | None]:
     return spec, own
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _shared_drawn(key: str, _chart: ChartInput) -> tuple[dict, Table | None]:
+    # one spec read by every session (st.vega_lite_chart copies it before changing it): a run no
+    # longer unpickles its charts' specs and datasets from ``_drawn`` (a twentieth of each
+    # session's server time when 15 people opened one link); ``_drawn`` keeps the byte budget
+    return _drawn(key, _chart)
+
+
+def forget_drawn() -> None:
+    """The charts drawn and shared (``_drawn`` goes with ``st.cache_data.clear()``)."""
+    _shared_drawn.clear()
+
+
 def predraw(view) -> None:
     """Draw a view's page charts into the chart cache (``_drawn``) outside a page run: the
     warm-up does it for the first views, whose first open spent most of its time here (the
     Partner profile's factors over time: about 1 s of Altair at 1M answers)."""
     for chart in charts_in(view):
         if hasattr(charts, chart.builder):  # the pack's own slide charts are drawn by the pack
-            _drawn(chart.key, chart)
+            _shared_drawn(chart.key, chart)
 
 
 def show_chart(name: str, chart: ChartInput, *, key: str | None = None, on_select=None,
                table: Table | None = None):
     """Show a view model's chart (a ``pipelines.present.charts`` builder and its inputs): see
     ``show_spec``."""
-    spec, own = _drawn(chart.key, chart)
+    spec, own = _shared_drawn(chart.key, chart)
     return _show(spec, name, lambda: _spec(chart), key=key, on_select=on_select, table=table or own)
 
 
@@ -296,13 +309,19 @@ def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def chart_downloads(spec_of, name: str) -> None:
-    """PNG and SVG buttons; ``spec_of()`` makes the chart's Vega-Lite spec, only when one is clicked."""
-    row = st.container(horizontal=True, gap="small")  # buttons keep their width in narrow columns
+    """A "Download" popover with PNG and SVG buttons; ``spec_of()`` makes the chart's Vega-Lite spec,
+    only when one is clicked. Its buttons are made when it is opened (a rerun) and kept open by its
+    key: made and sent with every chart on every run, they were a tenth of each session's server
+    time when 15 people opened one link at once, and What-if sent them again on every slider step."""
+    box = st.popover("Download", icon=":material/download:", key=f"download-{name}", on_change="rerun",
+                     help="This chart as a PNG image or an SVG (vector) image")
+    if not box.open:
+        return
     stem = exports.slug(name)  # a partner's or a wave's name is no file name as it stands
-    row.download_button("PNG", data=lambda: charts.to_png(spec_of()), file_name=f"{stem}.png",
+    box.download_button("PNG", data=lambda: charts.to_png(spec_of()), file_name=f"{stem}.png",
                         mime="image/png", on_click="ignore", icon=":material/image:",
                         key=f"png-{name}", help="Download this chart as a PNG image")
-    row.download_button("SVG", data=lambda: charts.to_svg(spec_of()), file_name=f"{stem}.svg",
+    box.download_button("SVG", data=lambda: charts.to_svg(spec_of()), file_name=f"{stem}.svg",
                         mime="image/svg+xml", on_click="ignore", icon=":material/draw:",
                         key=f"svg-{name}", help="Download this chart as an SVG (vector) image")
 

@@ -62,9 +62,15 @@ def pack_bytes(state: view_links.LinkState, fmt: str, base_url: str | None = Non
 def steering_pack(view, *, unavailable: str = "Choose at least one factor to make a pack of this view.") -> None:
     """The "Steering pack" popover of the page's view model ``view``: what to include, the
     format, Prepare, then Download. With no view (nothing to pack), it says ``unavailable``."""
-    with st.popover("Steering pack", icon=":material/slideshow:",
-                    help="This view as slides (PowerPoint) or a PDF for the steering meeting: every "
-                         "chart and table with its filters, data version, n and a link back here."):
+    # its controls are made when it is opened (a rerun) and kept open by its key: made and sent
+    # closed on every run, they were a twentieth of each session's server time when 15 people
+    # opened one link at once
+    box = st.popover("Steering pack", icon=":material/slideshow:", key="pack", on_change="rerun",
+                     help="This view as slides (PowerPoint) or a PDF for the steering meeting: every "
+                          "chart and table with its filters, data version, n and a link back here.")
+    if not box.open:
+        return
+    with box:
         if view is None:
             st.caption(unavailable)
             return

@@ -205,6 +205,7 @@ def forget_computed() -> None:
     """Every cached query and view: after a change that can give a data version number again."""
     st.cache_data.clear()
     _shared_view.clear()
+    downloads.forget_drawn()
 
 
 def view(state: links.LinkState):
