@@ -318,10 +318,11 @@ def chart_downloads(spec_of, name: str) -> None:
     if not box.open:
         return
     stem = exports.slug(name)  # a partner's or a wave's name is no file name as it stands
-    box.download_button("PNG", data=lambda: charts.to_png(spec_of()), file_name=f"{stem}.png",
+    row = box.container(horizontal=True, gap="small")
+    row.download_button("PNG", data=lambda: charts.to_png(spec_of()), file_name=f"{stem}.png",
                         mime="image/png", on_click="ignore", icon=":material/image:",
                         key=f"png-{name}", help="Download this chart as a PNG image")
-    box.download_button("SVG", data=lambda: charts.to_svg(spec_of()), file_name=f"{stem}.svg",
+    row.download_button("SVG", data=lambda: charts.to_svg(spec_of()), file_name=f"{stem}.svg",
                         mime="image/svg+xml", on_click="ignore", icon=":material/draw:",
                         key=f"svg-{name}", help="Download this chart as an SVG (vector) image")
 
