@@ -37,13 +37,18 @@ def test_the_key_is_not_part_of_equality_and_survives_a_copy():
     assert pickle.loads(pickle.dumps(chart)).key == chart.key
 
 
-def test_the_drawn_spec_holds_the_same_rows_as_arrow_bytes(demo_db, monkeypatch):
+def demo_spectrum(demo_db, monkeypatch) -> ChartInput:
+    """The demo Overview's spectrum chart, as its view builds it."""
     monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
     store = Store(demo_db / "demo.duckdb")
     try:
-        chart = views.build(views.Source(store.cursor(), k=5), LinkState(page="overview")).spectrum
+        return views.build(views.Source(store.cursor(), k=5), LinkState(page="overview")).spectrum
     finally:
         store.close()
+
+
+def test_the_drawn_spec_holds_the_same_rows_as_arrow_bytes(demo_db, monkeypatch):
+    chart = demo_spectrum(demo_db, monkeypatch)
     plain = downloads._spec(chart)
     drawn, table = downloads._drawn(chart.key, chart)
     assert table.title == plain.pop("usermeta")["table"]["title"]  # the table goes beside, not to the browser
@@ -60,12 +65,7 @@ def test_every_session_reads_one_drawn_spec_and_streamlit_leaves_it_as_it_was(de
 
     import streamlit as st
 
-    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo_db / "salt"))
-    store = Store(demo_db / "demo.duckdb")
-    try:
-        chart = views.build(views.Source(store.cursor(), k=5), LinkState(page="overview")).spectrum
-    finally:
-        store.close()
+    chart = demo_spectrum(demo_db, monkeypatch)
     downloads.forget_drawn()
     first, _ = downloads._shared_drawn(chart.key, chart)
     kept = copy.deepcopy(first)
