@@ -245,10 +245,13 @@ def browser_page(chromium):
 
 
 def wait_for_app(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script for what is on screen."""
+    """Wait until Streamlit has finished running the script for what is on screen, and every element
+    is drawn: an element whose code the browser is still loading is a placeholder (``stSkeleton``)
+    after the run has finished (a loaded machine showed a page of them: no metric yet)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_timeout(250)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:
