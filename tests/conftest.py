@@ -261,9 +261,10 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def open_popovers(at, *keys: str):
-    """An AppTest page with the popovers of ``keys`` opened, as a click opens them: the steering
-    pack's ("pack") and a chart's downloads ("download-<name>") make their contents only while open."""
+def open_containers(at, *keys: str):
+    """An AppTest page with the popovers and expanders of ``keys`` opened, as a click opens them:
+    the steering pack ("pack"), a chart's downloads ("download-<name>") and its table, What-if's
+    "How this works" make their contents only while open."""
     for key in keys:
         at.session_state[key] = True
     at.run()
@@ -274,10 +275,4 @@ def open_popovers(at, *keys: str):
 def open_chart_tables(at):
     """An AppTest page with every chart's "… as a table" opened, as a click opens it: its table is
     made only while it is open (``app_pages/ui/downloads.data_table``)."""
-    keys = [e.key for e in at.expander if e.label.endswith(" as a table") and e.key]
-    for key in keys:
-        at.session_state[key] = True
-    if keys:
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_containers(at, *(e.key for e in at.expander if e.label.endswith(" as a table") and e.key))

@@ -17,7 +17,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_popovers
+from conftest import open_containers
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 240
@@ -52,7 +52,7 @@ def open_page(page: str | None = None, **query) -> AppTest:
         at.run()
         at.run()  # AppTest's first run after switch_page hands shared widgets their defaults
     assert not at.exception, [e.value for e in at.exception]
-    return open_popovers(at, "pack")  # its controls are made when it is opened
+    return open_containers(at, "pack")  # its controls are made when it is opened
 
 
 def pack_download(at: AppTest):
