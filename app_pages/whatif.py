@@ -121,9 +121,12 @@ def what_if() -> None:
         band = view.band
         st.markdown(f"**{md(band.label)}: {md(band.value)}** ({md(band.delta)})", help=md(band.help))
         # a move is a new scenario: its data goes into the partner's ready spec (no Altair build,
-        # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads, its table)
-        downloads.show_spec(whatif_strip.whatif_strip_spec(*view.strip.args), "what-if-spectrum",
-                            alt=whatif_strip.whatif_strip_description(*view.strip.args))
+        # no spec cache to fill), drawn like every chart (theme off, PNG/SVG downloads, its table:
+        # made when it is opened, not on every slider step)
+        downloads.show_spec(whatif_strip.whatif_strip_spec(*view.strip.args, table=False), "what-if-spectrum",
+                            alt=whatif_strip.whatif_strip_description(*view.strip.args),
+                            table=downloads.Table(whatif_strip.STRIP_TABLE,
+                                                  lambda: whatif_strip.whatif_strip_table(*view.strip.args)))
 
     # full width: at 1024 px the right column is too narrow for the tables
     st.subheader("Projected delivery, next period")

@@ -75,6 +75,23 @@ def test_only_the_data_changes_with_the_scenario():
         {"what": "with this scenario", "index": 80.0, "partner": "Brackwater Systems"}]
 
 
+@pytest.mark.parametrize("changes", [{}, {"others": BIG}, {"projected": float("nan")}, {"others": {}}])
+def test_the_page_sends_the_strip_s_rows_as_they_are(changes):
+    # the page converts them to Arrow itself (downloads._arrow), not through a pandas frame
+    import pyarrow as pa
+
+    from app_pages.ui import downloads
+    for name, rows in whatif_strip.whatif_strip_spec(**strip_args(**changes))["datasets"].items():
+        assert pa.ipc.open_stream(downloads._arrow(rows)).read_all().to_pylist() == rows, name
+
+
+def test_the_strip_s_table_on_its_own_is_the_one_its_spec_carries():
+    args = strip_args(others=BIG, projected=74.0)
+    assert "usermeta" not in whatif_strip.whatif_strip_spec(**args, table=False)
+    carried = charts.table_of(whatif_strip.whatif_strip_spec(**args))[1]
+    assert whatif_strip.whatif_strip_table(**args).values.tolist() == carried.values.tolist()
+
+
 def test_the_strip_carries_its_data_as_a_table_in_its_tooltip_words():
     spec = whatif_strip.whatif_strip_spec(**strip_args(others=OTHERS | {"Hidden": float("nan")}))
     title, frame = charts.table_of(spec)

@@ -126,6 +126,25 @@ def partner_row(store, name):
 
 # -- the index ---------------------------------------------------------------
 
+def test_weighted_indexes_are_each_row_s_weighted_index():
+    frame = pd.DataFrame([dict(zip(FACTORS, (40.0, 50.0, 60.0, 70.0, 95.0))),
+                          dict(zip(FACTORS, (10.0, 20.0, 30.0, 40.0, 50.0)))])
+    weights = dict(zip(FACTORS, (2.0, 1.0, 1.0, 0.0, 0.0)))
+    assert whatif.weighted_indexes(frame, weights) == [47.5, 17.5]
+    assert whatif.weighted_indexes(frame, weights) == [
+        whatif.weighted_index(r, weights) for r in frame.to_dict("records")]
+
+
+def test_current_scores_carry_each_factor_s_respondents(planted):
+    from pipelines.query import scores
+    current = whatif.current_scores(planted.cursor())
+    wave = current["wave"].iloc[0]
+    n = scores.factor_scores(planted.cursor(), waves=[wave], programme=False)
+    for row in current[~current["suppressed"]].itertuples(index=False):
+        mine = n[n["partner_id"] == row.partner_id].set_index("factor")["n"]
+        assert [getattr(row, f"n_{f}") for f in FACTORS] == [float(mine[f]) for f in FACTORS]
+
+
 def test_project_index_moves_clamps_and_bands():
     current = dict(zip(FACTORS, (40.0, 50.0, 60.0, 70.0, 95.0)))
     equal = {f: 1.0 for f in FACTORS}
@@ -294,6 +313,7 @@ def test_suppressed_groups_are_not_used(tmp_path):
     assert isinstance(whatif.fit(store.cursor()), whatif.Declined)
     current = whatif.current_scores(store.cursor())
     assert current["suppressed"].all() and current[list(FACTORS)].isna().all().all()
+    assert current[[f"n_{f}" for f in FACTORS]].isna().all().all()  # no n of a group not shown
     store.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -25,9 +25,10 @@ def _spec(chart: ChartInput) -> dict:
 
 
 class Table(NamedTuple):
-    """A chart's numbers as the page lays them out, when not the chart's own table."""
+    """A chart's numbers as the page lays them out, when not the chart's own table: the frame, or
+    a function that makes it when the table is opened (a chart drawn anew on every slider step)."""
     title: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | Callable[[], pd.DataFrame]
     column_config: dict | None = None
 
 
@@ -87,7 +88,18 @@ def show_spec(spec: dict, name: str, *, alt: str | None = None, key: str | None 
     and, one click away, its data as a table: ``table``, else the chart's own
     (``charts.with_table``). Returns the selection event when ``on_select`` is set."""
     own = _own_table(spec)
-    return _show(spec, name, lambda: spec, alt=alt, key=key, on_select=on_select, table=table or own)
+    drawn = {**spec, "datasets": {n: _arrow(rows) for n, rows in spec["datasets"].items()}} if "datasets" in spec else spec
+    return _show(drawn, name, lambda: spec, alt=alt, key=key, on_select=on_select, table=table or own)
+
+
+def _arrow(rows) -> bytes:
+    """A dataset of a spec made on every run (What-if's strip on every slider step) as Arrow IPC
+    bytes, made straight from its rows: ``st.vega_lite_chart``'s own conversion goes through a
+    pandas frame, a sixth of a slider step's server time. Its records are plain numbers, strings,
+    booleans and None (None stays null, as the pandas way gives for text)."""
+    if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
+        return dataframe_util.convert_arrow_table_to_arrow_bytes(pa.Table.from_pylist(rows))
+    return dataframe_util.convert_anything_to_arrow_bytes(rows)
 
 
 def _show(spec: dict, name: str, spec_of, *, alt: str | None = None, key: str | None = None, on_select=None,
@@ -115,7 +127,8 @@ def data_table(table: Table, name: str) -> None:
                         on_change="rerun")
     if shown.open:
         with shown:
-            page_table(table.frame, name, column_config=table.column_config)
+            frame = table.frame() if callable(table.frame) else table.frame
+            page_table(frame, name, column_config=table.column_config)
 
 
 # -- how a page table is laid out -------------------------------------------------------------

@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from pipelines.present.charts import _band_layers, _style, bands_frame, haloed_text, table_meta
+from pipelines.present.charts import _band_layers, _style, bands_frame, haloed_text, table_meta, table_of
 
 # ---------------------------------------------------------------------------------
 
@@ -34,9 +34,10 @@ _LABEL_DX = 3        # px between a name and its leader line
 # index points between dots side by side (a dot is ~7 px) on a 440 px plot: on the narrowest they
 # touch, yet each shows, and a wider spacing would stack a large programme past its lanes
 _DOT_GAP = 7.5 * 100 / 440
-# the partner's own markers' tooltip, which is the strip's table too
+# the partner's own markers' tooltip, which is the strip's table too, and the table's title
 _OWN_TOOLTIP = [alt.Tooltip("partner:N", title="Partner"), alt.Tooltip("what:N", title="Marker"),
                 alt.Tooltip("index:Q", title="Index", format=".1f")]
+STRIP_TABLE = "The projected index among the partners"
 
 
 def whatif_strip(partner: str, now: float, projected: float, others: dict[str, float],
@@ -51,22 +52,31 @@ def whatif_strip(partner: str, now: float, projected: float, others: dict[str, f
 
 
 def whatif_strip_spec(partner: str, now: float, projected: float, others: dict[str, float],
-                      thresholds: tuple[float, float], wave: str, colour: str) -> dict:
+                      thresholds: tuple[float, float], wave: str, colour: str, *, table: bool = True) -> dict:
     """``whatif_strip(...).to_dict()`` without building the chart: the scenario's data put
     into the partner's spec, which Altair builds and validates once per process (a slider
-    move then costs no Altair work)."""
+    move then costs no Altair work). Without ``table``, no table in it (``whatif_strip_table``
+    makes it when it is asked for)."""
     spec = json.loads(_whatif_strip_template(partner, tuple(map(float, thresholds)), wave, colour))
     data = _whatif_strip_data(partner, now, projected, others)
     spec.setdefault("datasets", {}).update(data)
-    spec["usermeta"] = _whatif_strip_table(data)
+    if table:
+        spec["usermeta"] = _whatif_strip_table(data)
     return spec
+
+
+def whatif_strip_table(partner: str, now: float, projected: float, others: dict[str, float],
+                       thresholds: tuple[float, float], wave: str, colour: str) -> pd.DataFrame:
+    """The strip's table (``charts.table_of`` of ``whatif_strip_spec``), on its own."""
+    return table_of({"usermeta": _whatif_strip_table(_whatif_strip_data(partner, now, projected, others))})[1]
+
 
 
 def _whatif_strip_table(data: dict[str, list[dict]]) -> dict:
     """The strip as a table (``charts.with_table``): the partner now and moved, then the other
     partners, highest index first, in the partner's tooltip's words."""
     others = [{"partner": r["partner"], "what": "now", "index": r["index"]} for r in data["whatif-others"][::-1]]
-    return table_meta("The projected index among the partners",
+    return table_meta(STRIP_TABLE,
                       pd.DataFrame([*data["whatif-own"][::-1], *others], columns=["partner", "what", "index"]),
                       _OWN_TOOLTIP)
 

@@ -113,7 +113,17 @@ def moved_scores(current: Mapping[str, float], deltas: Mapping[str, float]) -> d
 
 
 def weighted_index(factor_scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    return _weighted(factor_scores, normalised(weights))
+
+
+def weighted_indexes(frame: pd.DataFrame, weights: Mapping[str, float]) -> list[float]:
+    """``weighted_index`` of each row of ``frame`` (its factor columns), the weights
+    normalised once."""
     w = normalised(weights)
+    return [_weighted(dict(zip(FACTORS, values)), w) for values in zip(*(frame[f].tolist() for f in FACTORS))]
+
+
+def _weighted(factor_scores: Mapping[str, float], w: Mapping[str, float]) -> float:
     return float(sum(w[f] * float(factor_scores[f]) for f in FACTORS if w[f] > 0))
 
 
@@ -136,18 +146,20 @@ def placement(index: float, others: Mapping[str, float]) -> tuple[int, int]:
 
 def current_scores(cursor, *, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
     """One row per partner for the latest wave: partner_id, partner, wave, the five factor
-    scores, suppressed, reason. A partner with any factor hidden (or absent) is suppressed
-    and carries no scores."""
+    scores, each one's respondents (``n_<factor>``), suppressed, reason. A partner with any
+    factor hidden (or absent) is suppressed and carries no scores and no n."""
     wave = scores.latest_wave(cursor, asof)
-    columns = ["partner_id", "partner", "wave", *FACTORS, "suppressed", "reason"]
+    counts = [f"n_{f}" for f in FACTORS]
+    columns = ["partner_id", "partner", "wave", *FACTORS, *counts, "suppressed", "reason"]
     known = scores.partners(cursor)
     if wave is None:
         return pd.DataFrame({"partner_id": known["partner_id"], "partner": known["name"],
-                             "wave": None, **{f: np.nan for f in FACTORS},
+                             "wave": None, **{f: np.nan for f in (*FACTORS, *counts)},
                              "suppressed": True, "reason": "no survey responses yet"})[columns]
     frame = scores.factor_scores(cursor, asof=asof, k=k, waves=[wave], programme=False)
     wide = frame.pivot_table(index="partner_id", columns="factor", values="score",
                              aggfunc="first", dropna=False)
+    n = frame.pivot_table(index="partner_id", columns="factor", values="n", aggfunc="first", dropna=False)
     hidden = frame.groupby("partner_id")["suppressed"].any()
     reasons = (frame[frame["suppressed"]].groupby("partner_id")["suppression_reason"]
                .agg(lambda s: sorted(set(s))[0]))
@@ -164,6 +176,7 @@ def current_scores(cursor, *, asof: int | None = None, k: int | None = None) -> 
             suppressed, reason = False, None
         if suppressed:
             values = {f: np.nan for f in FACTORS}
+        values |= {f"n_{f}": np.nan if suppressed else float(n.at[pid, f]) for f in FACTORS}
         rows.append({"partner_id": pid, "partner": name, "wave": wave, **values,
                      "suppressed": suppressed, "reason": reason})
     return pd.DataFrame(rows, columns=columns)

@@ -184,15 +184,17 @@ def _delivery_rows(sc: Scenario, model, table: pd.DataFrame) -> list[list[str]]:
 
 
 def _effects(model) -> pd.DataFrame | None:
+    """The fitted effects per +10 points (``whatif.coefficients_frame``), in the page's words."""
     if not isinstance(model, whatif.FittedModel):
         return None
-    coefs = whatif.coefficients_frame(model)
-    return pd.DataFrame({
-        "Indicator": coefs["label"], "Factor": coefs["factor_label"],
-        "Per +10 points": coefs["estimate"].map(lambda v: f"{v:+.1f}") + " "
-        + coefs["unit"].map({"percentage points": "pts", "% change": "%"}),
-        "95% interval": coefs["low"].map(lambda v: f"{v:+.1f}") + " to " + coefs["high"].map(lambda v: f"{v:+.1f}"),
-        "Clear of zero": ~coefs["spans_zero"]})
+    unit = {"percentage points": "pts", "% change": "%"}
+    # rows, not a column at a time: built on every slider step, pandas' per-column work was a
+    # tenth of the view
+    return pd.DataFrame([{
+        "Indicator": c.label, "Factor": c.factor_label, "Per +10 points": f"{c.estimate:+.1f} {unit[c.unit]}",
+        "95% interval": f"{c.low:+.1f} to {c.high:+.1f}", "Clear of zero": not c.spans_zero}
+        for c in whatif.coefficients_frame(model).itertuples(index=False)],
+        columns=["Indicator", "Factor", "Per +10 points", "95% interval", "Clear of zero"])
 
 
 def _delivery_parts(sc: Scenario, model, panel: Panel, periods: dict[str, str]):
@@ -278,8 +280,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
     colour = ctx.colours.get(partner, PROGRAMME_COLOUR)
     sc = source.scenario(asof, partner, deltas, weights)
     index_now, projected, band = sc.index_now, sc.index_projected, sc.band
-    others = {str(r["partner"]): whatif.weighted_index(r, weights)
-              for r in shown[shown["partner"] != partner][["partner", *FACTORS]].to_dict("records")}
+    rest = shown[shown["partner"] != partner]
+    others = dict(zip(rest["partner"].astype(str), whatif.weighted_indexes(rest, weights)))
     rank_now, of = whatif.placement(index_now, others)
     rank, _ = whatif.placement(projected, others)
     low, high = thresholds
@@ -297,12 +299,10 @@ def build(source, state: links.LinkState) -> WhatIfView:
         Metric("Rank", f"{rank} of {of}", f"now {rank_now} of {of}",
                f"Rank of the projected index among the other partners' {wave} index (partners whose "
                "scores are hidden are left out).", "off", False))
-    n = source.factor_scores(asof)
-    n = n[(n["partner"] == partner) & (n["wave"] == wave)].set_index("factor")["n"]
     bars = pd.DataFrame({"short": [SHORT_LABELS[f].replace(" ", "\u00a0") for f in (*FACTORS, INDEX)],
                          "now": [now[f] for f in FACTORS] + [index_now],
                          "projected": [moved[f] for f in FACTORS] + [projected]})
-    rows = [[factor_label(f), f"{now[f]:.1f} (n {int(n[f])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
+    rows = [[factor_label(f), f"{now[f]:.1f} (n {int(row[f'n_{f}'])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
              words.band(band_of(moved[f], thresholds))] for f in FACTORS]
     rows.append(["Collaboration index", f"{index_now:.1f}", "",
                  f"{projected:.1f} ({sc.index_low:.1f} to {sc.index_high:.1f})", words.band(band)])
