@@ -13,7 +13,8 @@ asof, k, thresholds, waves = page.page_context(
     "(and the partners, milestones and issue log) on the Data page.")
 
 bad_wave = links.dropped_param("wave", waves)
-wave = st.columns([1, 2])[0].selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params",
+# a width, not a column: a row of columns is three more elements in every session's run
+wave = st.selectbox("Survey wave", waves, index=len(waves) - 1, key="wave", bind="query-params", width=240,
                     help="The wave the spectrum, movers and alerts describe. The link keeps it.")
 if bad_wave:
     links.bad_link_notice("wave", bad_wave, f"the latest wave, {waves[-1]}")
