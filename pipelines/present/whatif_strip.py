@@ -71,7 +71,6 @@ def whatif_strip_table(partner: str, now: float, projected: float, others: dict[
     return table_of({"usermeta": _whatif_strip_table(_whatif_strip_data(partner, now, projected, others))})[1]
 
 
-
 def _whatif_strip_table(data: dict[str, list[dict]]) -> dict:
     """The strip as a table (``charts.with_table``): the partner now and moved, then the other
     partners, highest index first, in the partner's tooltip's words."""
