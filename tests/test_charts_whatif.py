@@ -85,6 +85,17 @@ def test_the_page_sends_the_strip_s_rows_as_they_are(changes):
         assert pa.ipc.open_stream(downloads._arrow(rows)).read_all().to_pylist() == rows, name
 
 
+def test_a_dataset_of_mixed_types_is_sent_as_streamlit_sends_it():
+    import pyarrow as pa
+    from streamlit import dataframe_util
+
+    from app_pages.ui import downloads
+    rows = [{"label": "Harbour", "y": 1}, {"label": 7, "y": 2.5}]
+    sent = pa.ipc.open_stream(downloads._arrow(rows)).read_all()
+    assert sent.equals(pa.ipc.open_stream(dataframe_util.convert_anything_to_arrow_bytes(rows)).read_all())
+    assert sent.column("label").to_pylist() == ["Harbour", "7"]
+
+
 def test_the_strip_s_table_on_its_own_is_the_one_its_spec_carries():
     args = strip_args(others=BIG, projected=74.0)
     assert "usermeta" not in whatif_strip.whatif_strip_spec(**args, table=False)

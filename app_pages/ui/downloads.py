@@ -98,7 +98,10 @@ def _arrow(rows) -> bytes:
     pandas frame, a sixth of a slider step's server time. Its records are plain numbers, strings,
     booleans and None (None stays null, as the pandas way gives for text)."""
     if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
-        return dataframe_util.convert_arrow_table_to_arrow_bytes(pa.Table.from_pylist(rows))
+        try:
+            return dataframe_util.convert_arrow_table_to_arrow_bytes(pa.Table.from_pylist(rows))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column of mixed types: Streamlit's way mends it
+            pass
     return dataframe_util.convert_anything_to_arrow_bytes(rows)
 
 
