@@ -199,6 +199,32 @@ def serving(script: Path, env: dict, logs: Path, ready: bool = False):
 
 # -- opening links ------------------------------------------------------------------------------
 
+QUIET_BUSY = 0.15   # the machine is quiet when its cores are this busy or less over QUIET_WINDOW_S
+QUIET_WINDOW_S = 1.0
+QUIET_MAX_S = 60.0
+
+
+def _busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+async def quiet() -> float:
+    """Wait until the machine is quiet (browsers closed and done, the server idle): the server-only
+    sessions measure the server's part, which Chromium's leftover work from the sessions before
+    them (load 15-18) moved as much as any change did. Seconds waited (at most QUIET_MAX_S)."""
+    start = time.monotonic()
+    while time.monotonic() - start < QUIET_MAX_S:
+        busy, total = _busy_jiffies()
+        await asyncio.sleep(QUIET_WINDOW_S)
+        busy_after, total_after = _busy_jiffies()
+        if (busy_after - busy) <= QUIET_BUSY * max(total_after - total, 1):
+            break
+    return time.monotonic() - start
+
 def _sample(seconds: float, **extra) -> dict:
     return {"s": seconds, "load": os.getloadavg()[0], **extra}
 
@@ -396,7 +422,9 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                     out["floor_sessions_niced"].append(await open_at_once(low, floor, "", SESSIONS))
                     out["among"].append(await open_among(browser, server, overview, SESSIONS - 1))
                     await floor_open()
-                    # the same over the websocket protocol, no browsers: the server's part alone
+                    # the same over the websocket protocol, no browsers, once the machine is quiet:
+                    # the server's part alone
+                    out.setdefault("quiet_waited_s", []).append(await quiet())
                     for name, target in (("", server), ("floor_", floor)):
                         out[f"{name}server_alone"].append(await protocol.open_session(target.url))
                         out[f"{name}server_sessions"].append(await protocol.at_once(target.url, SESSIONS))

@@ -193,7 +193,9 @@ def markdown(results: dict) -> str:
             lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = "
                           f"{r['sessions_slowest_vs_alone']}×."]
         if r.get("server_sessions_slowest_vs_alone") is not None:
-            lines += ["", f"The same over the websocket protocol, without browsers (the server's part): "
+            waited = r.get("raw", {}).get("quiet_waited_s") or []
+            lines += ["", f"The same over the websocket protocol, without browsers (the server's part), each "
+                          f"once the machine was quiet (waited {', '.join(f'{w:.0f} s' for w in waited)}): "
                           f"slowest / one person alone = {r['server_sessions_slowest_vs_alone']}×."]
         lines += ["",
                   "| server memory | RSS | peak |", "|---|---:|---:|"]
