@@ -225,6 +225,7 @@ async def quiet() -> float:
             break
     return time.monotonic() - start
 
+
 def _sample(seconds: float, **extra) -> dict:
     return {"s": seconds, "load": os.getloadavg()[0], **extra}
 
