@@ -59,10 +59,11 @@ def reset_sliders() -> None:
         st.session_state[f"w_{f}"] = DEFAULT_WEIGHTS[f]
 
 
-# -- the fragment: a slider move reruns only this --------------------------------------
+# -- the page: the partner and the weights rerun all of it -----------------------------
 
-@st.fragment
-def what_if() -> None:
+def page_frame():
+    """The partner, the weights and the page's frame (a change reruns the whole page), and the
+    slots the fragment writes into: a slider step then re-sends only what it changes."""
     names = list(BASE.partners)
     bad_partner = links.dropped_param("wi_partner", names)
     top = st.columns([3, 1], vertical_alignment="bottom")
@@ -75,19 +76,12 @@ def what_if() -> None:
     if bad_partner:
         links.bad_link_notice("partner", bad_partner, f"the first partner whose scores are shown, "
                                                       f"{BASE.default_partner}")
-    hidden = partner in BASE.hidden_partners
-
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.subheader("Move the factors")
         st.caption(f"A change in points from the partner's {md(BASE.wave)} score; the result stays "
                    "within 0–100.")
-        notes = {}
-        for f in FACTORS:
-            st.slider(FACTOR_LABELS[f], LOW, HIGH, 0, step=1, key=f"d_{f}", bind="query-params",
-                      format="%+d", disabled=hidden,
-                      help=f"Change in {FACTOR_LABELS[f].lower()}, in points on the 0–100 scale.")
-            notes[f] = st.empty()
+        sliders = st.container()
         with st.expander("Index weights", expanded=any(k.startswith("w_") for k in st.query_params)):
             st.caption("How much each factor counts in the collaboration index. Weights are "
                        "rescaled to add up to 1. The programme default is "
@@ -96,6 +90,21 @@ def what_if() -> None:
                 st.slider(FACTOR_LABELS[f], 0.0, 1.0, DEFAULT_WEIGHTS[f], step=0.05, key=f"w_{f}",
                           bind="query-params", format="%.2f")
         pack_slot = st.container()
+    what_if(partner, sliders, pack_slot, right)
+
+
+# -- the fragment: a slider move reruns only this --------------------------------------
+
+@st.fragment
+def what_if(partner: str, sliders, pack_slot, right) -> None:
+    hidden = partner in BASE.hidden_partners
+    with sliders:
+        notes = {}
+        for f in FACTORS:
+            st.slider(FACTOR_LABELS[f], LOW, HIGH, 0, step=1, key=f"d_{f}", bind="query-params",
+                      format="%+d", disabled=hidden,
+                      help=f"Change in {FACTOR_LABELS[f].lower()}, in points on the 0–100 scale.")
+            notes[f] = st.empty()
 
     view = queries.view(LinkState(page="what-if", asof=ASOF, scenarios=(scenario(partner),)))
     for f, note in view.sliders.items():
@@ -210,4 +219,4 @@ def how_this_works(view) -> None:
             downloads.page_table(view.effects, "fitted-effects", csv=False)
 
 
-what_if()
+page_frame()

@@ -244,8 +244,15 @@ def test_the_strip_draws_bands_partners_marker_and_legend():
 def test_the_strip_says_what_it_shows_for_a_screen_reader():
     said = whatif_strip.whatif_strip_description(**strip_args(now=40.0, projected=80.0,
                                                               others={"Harbour Civils": 20.0, "Hidden": float("nan")}))
-    assert said == ("Brackwater Systems's collaboration index (0-100): now 40.0, with this scenario 80.0. "
-                    "The other partners' index in 2026-Q3: Harbour Civils 20.0.")
+    assert said == ("Brackwater Systems's collaboration index (0-100): now 40.0; with this scenario, the "
+                    "projected index above. The other partners' index in 2026-Q3: Harbour Civils 20.0.")
+
+
+def test_the_strips_description_stays_the_same_as_a_slider_moves():
+    """The browser redraws the whole chart when its ``alt`` changes (Streamlit puts it in the spec),
+    and only its data when the datasets alone change."""
+    moved = [whatif_strip.whatif_strip_description(**strip_args(now=40.0, projected=p)) for p in (40.0, 52.5, 80.0)]
+    assert moved[0] == moved[1] == moved[2]
 
 
 def test_a_name_reaching_into_a_lighter_band_takes_that_bands_halo():

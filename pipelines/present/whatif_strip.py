@@ -83,14 +83,16 @@ def _whatif_strip_table(data: dict[str, list[dict]]) -> dict:
 def whatif_strip_description(partner: str, now: float, projected: float, others: dict[str, float],
                              thresholds: tuple[float, float], wave: str, colour: str) -> str:
     """What the strip of these arguments shows, for a screen reader: the page gives it as the
-    chart's ``alt`` (in the spec it would change the spec with every slider move, and the
-    browser would redraw the chart instead of its data)."""
+    chart's ``alt``. It names no figure a slider moves (the projected index is the metric above
+    the chart): Streamlit puts ``alt`` into the chart's spec in the browser, so a changing one
+    would redraw the whole chart on every slider step instead of updating its data."""
     def said(value) -> str:
         return "not shown" if value is None or value != value else f"{float(value):.1f}"
 
     ranked = sorted(((v, p) for p, v in others.items() if v is not None and v == v), reverse=True)
-    return (f"{partner}'s collaboration index (0-100): now {said(now)}, with this scenario {said(projected)}. "
-            f"The other partners' index in {wave}: " + ("; ".join(f"{p} {v:.1f}" for v, p in ranked) or "none") + ".")
+    return (f"{partner}'s collaboration index (0-100): now {said(now)}; with this scenario, the projected "
+            f"index above. The other partners' index in {wave}: "
+            + ("; ".join(f"{p} {v:.1f}" for v, p in ranked) or "none") + ".")
 
 
 @functools.lru_cache(maxsize=64)
