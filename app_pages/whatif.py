@@ -11,7 +11,7 @@ from app_pages.ui.text import md
 from pipelines import settings
 from pipelines.present import whatif_strip
 from pipelines.present.links import LinkState, Scenario, join
-from pipelines.present.views.whatif import SCENARIO
+from pipelines.present.views.whatif import SCENARIO, partner_scores, slider_note
 from pipelines.programme.factors import FACTOR_LABELS, FACTORS
 from pipelines.query import whatif
 
@@ -98,17 +98,17 @@ def page_frame():
 @st.fragment
 def what_if(partner: str, sliders, pack_slot, right) -> None:
     hidden = partner in BASE.hidden_partners
+    now = partner_scores(queries.source().whatif_current(ASOF), partner)
     with sliders:
-        notes = {}
         for f in FACTORS:
-            st.slider(FACTOR_LABELS[f], LOW, HIGH, 0, step=1, key=f"d_{f}", bind="query-params",
-                      format="%+d", disabled=hidden,
-                      help=f"Change in {FACTOR_LABELS[f].lower()}, in points on the 0–100 scale.")
-            notes[f] = st.empty()
+            delta = st.slider(FACTOR_LABELS[f], LOW, HIGH, 0, step=1, key=f"d_{f}", bind="query-params",
+                              format="%+d", disabled=hidden,
+                              help=f"Change in {FACTOR_LABELS[f].lower()}, in points on the 0–100 scale.")
+            if now is not None:  # written with its slider (no placeholder to fill once the view is built)
+                note = slider_note(now[f], delta)
+                st.caption(f"Now {note.now} → **{note.moved}**{' (capped)' if note.capped else ''}")
 
     view = queries.view(LinkState(page="what-if", asof=ASOF, scenarios=(scenario(partner),)))
-    for f, note in view.sliders.items():
-        notes[f].caption(f"Now {note.now} → **{note.moved}**{' (capped)' if note.capped else ''}")
     with pack_slot:
         pack_control.steering_pack(view)  # this scenario, or the programme with the kept ones
 

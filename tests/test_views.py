@@ -7,6 +7,7 @@ import pytest
 
 from pipelines.present import links, views, words
 from pipelines.present.links import LinkState, Scenario
+from pipelines.programme.factors import FACTORS
 from pipelines.query.evidence import Status
 from pipelines.query.scores import Suppression
 from pipelines.store import Store, versions
@@ -426,7 +427,8 @@ def test_whatif_projects_ranks_and_links_the_scenario(source):
     assert (view.band.label, view.band.value, view.band.delta) == (
         "Band", "Collaborating; its 95% interval reaches into Transitioning",
         "now Transitioning; its 95% interval reaches into Collaborating")
-    assert view.sliders["joint_governance"] == views.whatif.SliderNote("64.9", "79.9", False)
+    now = views.whatif.partner_scores(source.whatif_current(None), "Harbour Civils")
+    assert views.whatif.slider_note(now["joint_governance"], 15) == views.whatif.SliderNote("64.9", "79.9", False)
     assert view.link == "what-if?wi_partner=Harbour%20Civils&d_joint_governance=15"
     assert view.snapshot["Index"] == "68.0 \u2192 71.0" and view.snapshot["Changes"] == "Joint governance +15"
     assert view.scenario_panel.table.rows[1] == ("Joint governance", "64.9 (n 30)", "+15", "79.9", "Collaborating")
@@ -665,3 +667,17 @@ def test_a_partners_slide_gives_n_over_the_waves_it_shows_only(source):
     """Pipwell Ecology is shown in two of eight waves, 6 respondents each: "per wave" read as all eight."""
     view = build(source, page="partner", partner="Pipwell Ecology", wave="2026-Q3")
     assert "Pipwell Ecology: n 6 respondents in each wave shown; grey dashed line: programme." in view.profile_panel.notes
+
+
+def test_a_slider_note_is_the_score_now_and_moved_within_0_to_100():
+    assert views.whatif.slider_note(64.9, 15) == views.whatif.SliderNote("64.9", "79.9", False)
+    assert views.whatif.slider_note(92.0, 10) == views.whatif.SliderNote("92.0", "100.0", True)
+    assert views.whatif.slider_note(4.5, -10) == views.whatif.SliderNote("4.5", "0.0", True)
+    assert views.whatif.slider_note(50.0, 0) == views.whatif.SliderNote("50.0", "50.0", False)
+
+
+def test_a_partners_scores_for_its_notes_are_none_when_not_shown():
+    current = pd.DataFrame([{"partner": "Ely", **{f: 60.0 for f in FACTORS}, "suppressed": False},
+                            {"partner": "Ouse", **{f: float("nan") for f in FACTORS}, "suppressed": True}])
+    assert views.whatif.partner_scores(current, "Ely") == {f: 60.0 for f in FACTORS}
+    assert views.whatif.partner_scores(current, "Ouse") is None

@@ -108,8 +108,12 @@ def normalised(weights: Mapping[str, float]) -> dict[str, float]:
 
 def moved_scores(current: Mapping[str, float], deltas: Mapping[str, float]) -> dict[str, float]:
     """Current factor scores moved by the deltas, each clamped to 0..100."""
-    return {f: float(np.clip(float(current[f]) + float(deltas.get(f, 0.0) or 0.0), 0.0, 100.0))
-            for f in FACTORS}
+    return {f: moved_score(current[f], deltas.get(f, 0.0)) for f in FACTORS}
+
+
+def moved_score(score: float, delta: float | None) -> float:
+    """One factor score moved by ``delta``, clamped to 0..100."""
+    return float(np.clip(float(score) + float(delta or 0.0), 0.0, 100.0))
 
 
 def weighted_index(factor_scores: Mapping[str, float], weights: Mapping[str, float]) -> float:

@@ -44,6 +44,21 @@ class SliderNote:
     capped: bool
 
 
+def slider_note(now: float, delta: float) -> SliderNote:
+    """The note under a factor's slider for a score ``now`` moved by ``delta``."""
+    moved = whatif.moved_score(now, delta)
+    return SliderNote(f"{now:.1f}", f"{moved:.1f}", moved != now + delta)
+
+
+def partner_scores(current: pd.DataFrame, partner: str) -> dict[str, float] | None:
+    """The partner's factor scores in ``current`` (``Source.whatif_current``); None when they are
+    not shown. The page writes each slider's note from them as the slider is drawn."""
+    row = current[current["partner"] == partner]
+    if row.empty or bool(row["suppressed"].iloc[0]):
+        return None
+    return {f: float(row[f].iloc[0]) for f in FACTORS}
+
+
 @dataclass(frozen=True)
 class WhatIfView:
     context: Context
@@ -54,7 +69,6 @@ class WhatIfView:
     wave: str
     hidden: str | None                  # why the partner's scores are not shown
     no_weight: str | None               # every weight is zero
-    sliders: dict[str, SliderNote]
     default_weights: dict[str, float]
     metrics: tuple[Metric, ...]         # projected index, rank
     band: Metric | None                 # the projected index's band and its interval's: a line
@@ -259,7 +273,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
                 wave=wave, default_weights=default, link=link, cover=cover(ctx, title),
                 scenario_line=f"Changes: {moves}. {weights_line}" + ("" if same else " (changed from the programme's)") + ".")
-    empty = dict(no_weight=None, sliders={}, metrics=(), band=None, strip=None, reweighted=None, declined=None,
+    empty = dict(no_weight=None, metrics=(), band=None, strip=None, reweighted=None, declined=None,
                  delivery=None, trust=None, delivery_summary=None, last_period_note=None, trust_terms=None,
                  model_note=None, effects=None, snapshot=None, delivery_panel=None)
     model = source.whatif_model(asof)
@@ -272,9 +286,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
                               f"{partner}: {why}. No projection is made from a group that is not shown.",)))
     now = {f: float(row[f]) for f in FACTORS}
     moved = whatif.moved_scores(now, deltas)
-    sliders = {f: SliderNote(f"{now[f]:.1f}", f"{moved[f]:.1f}", moved[f] != now[f] + deltas[f]) for f in FACTORS}
     if total <= 0:
-        return WhatIfView(**base, **{**empty, "sliders": sliders, "effects": _effects(model), "no_weight": NO_WEIGHT},
+        return WhatIfView(**base, **{**empty, "effects": _effects(model), "no_weight": NO_WEIGHT},
                           hidden=None, scenario_panel=Panel("whatif", title, lines, link, (NO_WEIGHT,)))
     thresholds = ctx.thresholds
     colour = ctx.colours.get(partner, PROGRAMME_COLOUR)
@@ -323,7 +336,7 @@ def build(source, state: links.LinkState) -> WhatIfView:
                 "Weights": "default" if same else " / ".join(f"{weights[f]:g}" for f in FACTORS),
                 "Index": f"{index_now:.1f} \u2192 {projected:.1f}", "Band": words.band(band), **indicators}
     return WhatIfView(
-        **base, hidden=None, no_weight=None, sliders=sliders, metrics=metrics, band=band_metric,
+        **base, hidden=None, no_weight=None, metrics=metrics, band=band_metric,
         reweighted=reweighted,
         last_period_note=None if delivery is None else words.last_period_note(delivery.columns[1]),
         trust_terms=None if delivery is None else words.TRUST_TERMS,
