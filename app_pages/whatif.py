@@ -61,7 +61,7 @@ def reset_sliders() -> None:
 
 # -- the page: the partner and the weights rerun all of it -----------------------------
 
-def page_frame():
+def page_frame() -> None:
     """The partner, the weights and the page's frame (a change reruns the whole page), and the
     slots the fragment writes into: a slider step then re-sends only what it changes."""
     names = list(BASE.partners)
