@@ -97,8 +97,8 @@ def page_frame() -> None:
 
 @st.fragment
 def what_if(partner: str, sliders, pack_slot, right) -> None:
-    hidden = partner in BASE.hidden_partners
     now = partner_scores(queries.source().whatif_current(ASOF), partner)
+    hidden = now is None  # its scores are not shown: nothing to move
     with sliders:
         for f in FACTORS:
             delta = st.slider(FACTOR_LABELS[f], LOW, HIGH, 0, step=1, key=f"d_{f}", bind="query-params",

@@ -438,7 +438,9 @@ def test_whatif_projects_ranks_and_links_the_scenario(source):
 def test_whatif_default_partner_and_hidden_ones(source):
     view = build(source, page="what-if")
     assert view.scenario.partner == view.default_partner == "Brackwater Systems"
-    assert view.hidden_partners == {"Corvell Signalling", "Pipwell Ecology"}
+    current = source.whatif_current(None)
+    assert {p for p in view.partners if views.whatif.partner_scores(current, p) is None} == {
+        "Corvell Signalling", "Pipwell Ecology"}
     assert view.scenario.deltas == {f: 0.0 for f in FIVE}
 
 

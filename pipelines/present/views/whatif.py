@@ -65,7 +65,6 @@ class WhatIfView:
     scenario: links.Scenario            # the partner, its deltas and weights (all five)
     partners: tuple[str, ...]           # every partner with a latest-wave row
     default_partner: str                # the first partner whose scores are shown
-    hidden_partners: frozenset[str]     # partners whose scores are not shown (nothing to move)
     wave: str
     hidden: str | None                  # why the partner's scores are not shown
     no_weight: str | None               # every weight is zero
@@ -270,7 +269,6 @@ def build(source, state: links.LinkState) -> WhatIfView:
     shown = current[~current["suppressed"].astype(bool)]
     base = dict(context=ctx, scenario=scenario, partners=tuple(str(p) for p in current["partner"]),
                 default_partner=str(shown["partner"].iloc[0]) if not shown.empty else str(current["partner"].iloc[0]),
-                hidden_partners=frozenset(str(p) for p in current.loc[current["suppressed"].astype(bool), "partner"]),
                 wave=wave, default_weights=default, link=link, cover=cover(ctx, title),
                 scenario_line=f"Changes: {moves}. {weights_line}" + ("" if same else " (changed from the programme's)") + ".")
     empty = dict(no_weight=None, metrics=(), band=None, strip=None, reweighted=None, declined=None,
