@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import threading
+from collections import OrderedDict
 from typing import Iterator, NoReturn
 
 import duckdb
@@ -164,13 +165,48 @@ def source() -> views.Source:
     return views.Source(cursor(), k=k, fetch=_fetcher(db, version, k))
 
 
+# The queries a What-if slider step reads on every move (twice each, from its view and its
+# scenario): small, and read as one object per process. A cache_data hit unpickles its value (and
+# pandas then rebuilds the frame's lookups), and Streamlit's cache hashes the call: together a third
+# of a step's view build. Each reader gets its own shallow copy: with pandas' copy-on-write a
+# change to it never reaches the shared frame.
+STEP_QUERIES = frozenset({"check_asof", "describe", "is_demo", "waves", "partners", "whatif_current",
+                          "whatif_model", "partner_index", "latest_observed"})
+STEPS_KEPT = 64  # a few data versions' and pins' worth of them
+_step_results: OrderedDict = OrderedDict()  # (db, version, k, name, args) -> result
+_step_lock = threading.Lock()
+
+
+def _own(value):
+    """A reader's own view of a shared result (frames shallow-copied; a model is frozen)."""
+    if isinstance(value, pd.DataFrame):
+        return value.copy(deep=False)
+    return list(value) if isinstance(value, list) else value
+
+
+def _cached(db: str, version: int, k: int, name: str, args: tuple):
+    if name == "whatif_model":
+        return _whatif_model(db, version, k, *args)
+    return _query(db, version, k, name, args)
+
+
 def _fetcher(db: str, version: int, k: int):
     """Each query of this data version and k from its cache (a query made from others reads
     them through it too)."""
     def fetch(name: str, *args):
-        if name == "whatif_model":
-            return _whatif_model(db, version, k, *args)
-        return _query(db, version, k, name, args)
+        if name not in STEP_QUERIES:
+            return _cached(db, version, k, name, args)
+        key = (db, version, k, name, args)
+        with _step_lock:
+            if key in _step_results:
+                _step_results.move_to_end(key)
+                return _own(_step_results[key])
+        value = _cached(db, version, k, name, args)
+        with _step_lock:
+            _step_results[key] = value
+            while len(_step_results) > STEPS_KEPT:
+                _step_results.popitem(last=False)
+        return _own(value)
     return fetch
 
 
@@ -205,6 +241,8 @@ def forget_computed() -> None:
     """Every cached query and view: after a change that can give a data version number again."""
     st.cache_data.clear()
     _shared_view.clear()
+    with _step_lock:
+        _step_results.clear()
     downloads.forget_drawn()
 
 
