@@ -67,6 +67,7 @@ class Start:
         from app_pages.ui import queries, warmup
 
         retry = queries.RETRY_SECONDS if self.retry_seconds is None else self.retry_seconds
+        warmup.settle_heap_after_warming()
         while not self._stopping.is_set():
             try:
                 self.warmer = warmup.warmer()

@@ -5,6 +5,8 @@ server's start (``app_pages/ui/server.py``, when served by ``serve.py``) or else
 script run."""
 from __future__ import annotations
 
+import gc
+
 import streamlit as st
 
 from app_pages.ui import queries
@@ -25,9 +27,32 @@ def _on_the_pages_store(warmer: warm.Warmer) -> bool:
     return current
 
 
+# Python's collector walks every object it tracks at each full collection: in a server holding a
+# store, fits, caches and views that was 110-180 ms at 1M answers, growing with the heap, with the
+# interpreter held; falling among 15 people opening one link, it made the slowest wait ~100 ms more.
+# What the warm-up leaves is the process's long-lived heap, so it is moved out of the collector's
+# reach (``gc.freeze``; each warm-up first gives the last one's back, so what a load made garbage is
+# collected then): a full collection then takes ~15 ms. Only in a server (``serve.py`` turns it on):
+# a process running tests or commands has no long-lived heap worth it.
+_settle = False
+
+
+def settle_heap_after_warming() -> None:
+    global _settle
+    _settle = True
+
+
+def _warm(store) -> None:
+    queries.warm_first_views(store)
+    if _settle:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+
 @st.cache_resource(show_spinner=False, validate=_on_the_pages_store)
 def _warmer(location: str) -> warm.Warmer:
-    return warm.Warmer(queries.open_store(), after=queries.warm_first_views).start()
+    return warm.Warmer(queries.open_store(), after=_warm).start()
 
 
 def warmer() -> warm.Warmer:
