@@ -38,6 +38,7 @@ _settle = False
 
 
 def settle_heap_after_warming() -> None:
+    """From the server's start: each warm-up of this process ends by settling the heap (above)."""
     global _settle
     _settle = True
 
