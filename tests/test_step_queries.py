@@ -52,12 +52,16 @@ def test_forgetting_what_was_computed_drops_the_step_queries(demo, monkeypatch):
 
 
 def test_the_step_queries_kept_are_bounded(demo, monkeypatch):
+    from pipelines.query import warm
+
     queries.forget_computed()
-    monkeypatch.setattr(queries, "STEPS_KEPT", 3)
+    monkeypatch.setattr(queries, "_step_results", warm.Shared(3))
     try:
         for asof in (None, 1, 2, 3, 4):
             queries.source().is_demo(asof)
         assert len(queries._step_results) == 3
-        assert [key[4] for key in queries._step_results] == [(2,), (3,), (4,)]
+        kept = [asof for asof in (None, 1, 2, 3, 4)
+                if (*queries._qkey(), "is_demo", (asof,)) in queries._step_results]
+        assert kept == [2, 3, 4]
     finally:
         queries.forget_computed()

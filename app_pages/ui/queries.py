@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 import threading
-from collections import OrderedDict
 from typing import Iterator, NoReturn
 
 import duckdb
@@ -28,6 +27,7 @@ from pipelines import cli, settings
 from pipelines.ingest import known_partners
 from pipelines.present import links, views
 from pipelines.programme import bootstrap
+from pipelines.query import warm
 from pipelines.store import Store, db_path, handoff, lake, open_prepared, versions
 
 STORE_UNREACHABLE = ("The programme store cannot be reached; retrying. This page comes back by itself "
@@ -173,8 +173,7 @@ def source() -> views.Source:
 STEP_QUERIES = frozenset({"check_asof", "describe", "is_demo", "waves", "partners", "whatif_current",
                           "whatif_model", "partner_index", "latest_observed"})
 STEPS_KEPT = 64  # a few data versions' and pins' worth of them
-_step_results: OrderedDict = OrderedDict()  # (db, version, k, name, args) -> result
-_step_lock = threading.Lock()
+_step_results = warm.Shared(STEPS_KEPT)  # (db, version, k, name, args) -> result
 
 
 def _own(value):
@@ -196,17 +195,7 @@ def _fetcher(db: str, version: int, k: int):
     def fetch(name: str, *args):
         if name not in STEP_QUERIES:
             return _cached(db, version, k, name, args)
-        key = (db, version, k, name, args)
-        with _step_lock:
-            if key in _step_results:
-                _step_results.move_to_end(key)
-                return _own(_step_results[key])
-        value = _cached(db, version, k, name, args)
-        with _step_lock:
-            _step_results[key] = value
-            while len(_step_results) > STEPS_KEPT:
-                _step_results.popitem(last=False)
-        return _own(value)
+        return _own(_step_results.get((db, version, k, name, args), lambda: _cached(db, version, k, name, args)))
     return fetch
 
 
@@ -241,8 +230,7 @@ def forget_computed() -> None:
     """Every cached query and view: after a change that can give a data version number again."""
     st.cache_data.clear()
     _shared_view.clear()
-    with _step_lock:
-        _step_results.clear()
+    _step_results.clear()
     downloads.forget_drawn()
 
 
