@@ -118,4 +118,4 @@ def test_every_page_cache_shares_one_byte_budget():
     from streamlit.byte_util import config_max_cache_data_size_to_bytes
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert config_max_cache_data_size_to_bytes(config["server"]["maxCacheDataSize"]) == 160 * 2**20
+    assert config_max_cache_data_size_to_bytes(config["server"]["maxCacheDataSize"]) == 64 * 2**20
