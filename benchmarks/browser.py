@@ -218,7 +218,8 @@ def _busy_jiffies() -> tuple[int, int]:
 async def quiet() -> float:
     """Wait until the machine is quiet (browsers closed and done, the server idle): the server-only
     sessions measure the server's part, which Chromium's leftover work from the sessions before
-    them (load 15-18) moved as much as any change did. Seconds waited (at most QUIET_MAX_S)."""
+    them (load 15-18) moved as much as any change did; the slider steps what one director's own
+    browser does. Seconds waited (at most QUIET_MAX_S)."""
     start = time.monotonic()
     while time.monotonic() - start < QUIET_MAX_S:
         busy, total = _busy_jiffies()
@@ -408,6 +409,9 @@ async def measure_async(answers: int, repeats: int, work: Path, env: dict, files
                 out["memory"]["after warm opens"] = server.memory_mb()
 
                 sample, (context, page) = await open_link(browser, server, PATHS["what-if"], keep=True)
+                # a director looks at the page before moving a slider, on their own computer: the
+                # steps start once this machine is quiet (the warm opens' browsers done)
+                out["slider_quiet_waited_s"] = await quiet()
                 out["slider"] = await slider_steps(page, server, SLIDER_STEPS)
                 out["slider_errors"] = await _errors(page)
                 await page.screenshot(path=str(work / "what-if-after-steps.png"), full_page=True)

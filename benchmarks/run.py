@@ -189,6 +189,9 @@ def markdown(results: dict) -> str:
         if r.get("ready_s"):
             lines += ["", "serve.py, start until GET /ready said ready: "
                           + ", ".join(_ms(x) for x in r["ready_s"]) + "."]
+        if r.get("raw", {}).get("slider_quiet_waited_s") is not None:
+            lines += ["", f"The slider steps started once the machine was quiet (waited "
+                          f"{r['raw']['slider_quiet_waited_s']:.0f} s after What-if opened)."]
         if r["sessions_slowest_vs_alone"] is not None:
             lines += ["", f"Sessions opening one Overview link at once: slowest / one person alone = "
                           f"{r['sessions_slowest_vs_alone']}×."]
