@@ -6,6 +6,7 @@ test keeps the two in step.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from pipelines.programme.factors import FACTORS
 ROOT = Path(__file__).resolve().parent.parent
 
 MIN_ANONYMITY_K = 3
+WAVE_FREQUENCIES = ("quarterly", "monthly")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Setting:
 def _share(text: str) -> float:
     """0.6 or 60%: a share between 0 and 1."""
     text = text.strip()
-    share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    share = _finite(text[:-1]) / 100 if text.endswith("%") else _finite(text)
     if not 0 <= share <= 1:
         raise ValueError(f"{text} is not between 0 and 1 (or 0% and 100%)")
     return share
@@ -44,8 +46,23 @@ def _optional_int(text: str) -> int | None:
     return int(text) if text.strip() else None
 
 
+def _finite(text: str) -> float:
+    """A number; 'nan' and 'inf' (which float() takes) are not."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text.strip()!r} is not a finite number")
+    return number
+
+
 def _floats(text: str) -> tuple[float, ...]:
-    return tuple(float(part) for part in text.replace(";", ",").split(",") if part.strip())
+    return tuple(_finite(part) for part in text.replace(";", ",").split(",") if part.strip())
+
+
+def _wave_frequency(text: str) -> str:
+    frequency = text.strip().lower()
+    if frequency not in WAVE_FREQUENCIES:
+        raise ValueError(f"{text!r} is not one of {', '.join(WAVE_FREQUENCIES)}")
+    return frequency
 
 
 def address(text: str) -> str:
@@ -82,7 +99,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Weights of the five factors in the collaboration index, in factor order.",
             _floats),
     Setting("wave_frequency", "quarterly",
-            "How survey dates group into waves when a file gives dates: 'quarterly' or 'monthly'."),
+            "How survey dates group into waves when a file gives dates: 'quarterly' or 'monthly'.",
+            _wave_frequency),
     Setting("salt_file", str(ROOT / "data" / "secret_salt"),
             "File holding the secret salt that pseudonymises respondent ids; created on first start."),
     Setting("upload_limit_mb", 50,
@@ -90,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
             int),
     Setting("lock_wait_seconds", 30.0,
             "How long a command waits for the database held by another process before it gives up.",
-            float),
+            _finite),
     Setting("future_tolerance_days", 31,
             "How far past today a date may lie before it is rejected as a typing error: the dates of what has "
             "happened (responses, waves, issues raised and resolved, milestones achieved); a milestone's baseline "

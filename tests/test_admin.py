@@ -5,6 +5,7 @@ import io
 from pathlib import Path
 
 from pipelines import cli, ingest
+from pipelines.programme import bootstrap
 from pipelines.store import Store, fingerprint
 from pipelines.store.schema import SCHEMA_VERSION
 
@@ -87,6 +88,43 @@ def test_check_fails_with_another_salt(tmp_path, monkeypatch):
     code, _, err = run("check")
     assert code == 1 and f"the salt in {tmp_path / 'other'} is not the one the store was written with" in err
     assert "o" * 32 not in err
+
+
+def _pulse(store: Store, first: int) -> bytes:
+    items = [r[0] for r in store.cursor().execute("SELECT item_id FROM instrument_items").fetchall()]
+    return ("Respondent ID,Organisation,Wave," + ",".join(items) + "\r\n" + "".join(
+        f"r{i},Kestrel Design,2025-Q1," + ",".join("4" for _ in items) + "\r\n" for i in range(first, first + 6))
+            ).encode()
+
+
+def test_a_load_with_another_salt_is_refused_once_respondent_keys_exist(tmp_path, monkeypatch):
+    db = tmp_path / "programme.duckdb"
+    store = Store(db)
+    bootstrap.ensure_instrument(store)
+    ingest.commit(store, ingest.prepare(store, "partners", "p.csv", b"Partner\r\nKestrel Design\r\n"))
+    ingest.commit(store, ingest.prepare(store, "survey", "pulse.csv", _pulse(store, 0)))
+    (tmp_path / "pulse2.csv").write_bytes(_pulse(store, 0) + b"\r\n")  # the same people, another file
+    counts = store.cursor().execute("SELECT count(*), count(DISTINCT respondent_key) FROM survey_responses").fetchone()
+    store.close()
+    (tmp_path / "other").write_text("o" * 64)
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(tmp_path / "other"))
+    code, out, err = run("load", "--dataset", "survey", str(tmp_path / "pulse2.csv"))
+    assert (code, out) == (1, "")
+    assert (f"\nThe salt in {tmp_path / 'other'} is not the one this store was written with, so nothing is "
+            "written") in err
+    after = Store(db)
+    assert after.cursor().execute("SELECT count(*), count(DISTINCT respondent_key) FROM survey_responses"
+                                  ).fetchone() == counts
+    after.close()
+
+
+def test_another_salt_may_write_while_no_respondent_key_exists(tmp_path, monkeypatch):
+    loaded(tmp_path / "programme.duckdb")  # an issue log: no survey answers yet
+    (tmp_path / "other").write_text("o" * 64)
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(tmp_path / "other"))
+    (tmp_path / "raid2.csv").write_bytes(LOG.replace(b"K-1,One", b"K-2,Two"))
+    assert run("load", "--dataset", "issues", str(tmp_path / "raid2.csv"))[0] == 0
+    assert run("check")[0] == 0  # the fingerprint is now this salt's
 
 
 def test_check_fails_on_an_older_schema_without_migrating_it(tmp_path):

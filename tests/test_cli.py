@@ -41,6 +41,40 @@ def test_load_prints_one_line_and_reloading_changes_nothing(files):
     assert (code, out) == (0, "This file was already loaded as batch 2; loading it again changes nothing.\n")
 
 
+def test_control_characters_from_a_file_reach_the_terminal_as_visible_escapes(files):
+    (files / "odd.csv").write_text("Partner,Aliases\n\x1b[31mRed Corp\x1b[0m,\nPlain Works,\n")
+    assert run("load", "--dataset", "partners", str(files / "odd.csv"))[0] == 0
+    code, out, err = run("history")
+    assert code == 0 and "\x1b" not in out + err
+    code, out, err = run("whatif", "--partner", "Nobody")
+    assert code == 1 and "\x1b" not in err and "\\x1b[31mRed Corp\\x1b[0m" in err
+
+
+def test_unreadable_inputs_give_a_plain_message_not_a_traceback(files):
+    code, out, err = run("load", "--dataset", "issues", "--mapping", str(files), str(files / "issues.csv"))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"Could not use {files}: Is a directory. Check that the path names a file")
+    (files / "list.json").write_text("[1, 2]")
+    code, _, err = run("load", "--dataset", "issues", "--mapping", str(files / "list.json"), str(files / "issues.csv"))
+    assert code == 1 and "holds a JSON list, not an object of field names and columns" in err
+    code, _, err = run("whatif", "--partner", "Kestrel Design", "--weight", "shared goals=nan")
+    assert code == 1 and err == "--weight needs a finite number, not 'shared goals=nan'.\n"
+
+
+def test_rejected_rows_of_a_batch_there_is_not(files):
+    assert run("load", "--dataset", "partners", str(files / "partners.csv"))[0] == 0
+    assert run("rejected", "7") == (1, "", "There is no batch 7. `python -m pipelines history` lists the batches.\n")
+    assert run("rejected", "1") == (0, "row,column,check,value,message\n", "")
+
+
+def test_a_store_that_is_no_store_gives_a_plain_message(tmp_path):
+    (tmp_path / "noise.duckdb").write_bytes(bytes(range(256)) * 800)
+    code, out, err = run("--db", str(tmp_path / "noise.duckdb"), "history")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"The store {tmp_path / 'noise.duckdb'} could not be opened or written (")
+    assert "Traceback" not in err
+
+
 def test_invalid_file_exits_1_with_reasons_and_changes_nothing(files):
     bad = files / "bad.csv"
     bad.write_text(ISSUES.replace("2025-01-20", "2024-12-01"))

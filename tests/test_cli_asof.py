@@ -60,6 +60,17 @@ def test_a_version_the_programme_has_is_answered(loaded):
     assert code == 0 and out.strip() == "partner,wave,factor,score,respondents,suppressed,reason,pending"
 
 
+def test_a_version_is_also_named_by_its_data_as_of_label(loaded):
+    from pipelines.store import versions
+
+    label = versions.labels(loaded.cursor())[3]
+    assert label.startswith("v3 · ")
+    by_number = _run(loaded, ["scores", "--asof", "3"])
+    assert _run(loaded, ["scores", "--asof", label]) == by_number
+    code, out, err = _run(loaded, ["scores", "--asof", "v7 · nothing"])
+    assert (code, out) == (64, "") and "The versions there are: 1, 2, 3;" in err
+
+
 def test_an_empty_programme_says_no_data_has_been_loaded(store):
     code, out, err = _run(store, ["scores", "--asof", "1"])
     assert code == 64 and out == ""

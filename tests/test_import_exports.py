@@ -507,6 +507,43 @@ def test_qualtrics_partial_responses_left_out_unless_included(programme):
                            "WHERE current") == [(5, 1.0)]
 
 
+def test_qualtrics_preview_and_test_responses_are_never_loaded(programme):
+    # Qualtrics exports its own preview and generated test responses beside the real ones
+    preview, result = load(programme, "survey", "qualtrics_preview.csv")
+    assert ("Left out 3 preview or test responses (Qualtrics Status 'Survey Preview' or 'Survey Test', or "
+            "Distribution Channel 'preview' or 'test'): made while trying the survey out, they are nobody's "
+            "answers.") in preview.notes
+    assert not any("partial" in n for n in preview.notes)  # the unfinished preview counts as a preview
+    assert (result.rows_in, result.rows_accepted) == (6, 3)
+    assert "3 preview or test responses skipped" in result.message
+    assert answers(programme) == [
+        ("Eastfield Council", "2025-Q4", "JG1", 4.0), ("Eastfield Council", "2025-Q4", "PS1", 4.0),
+        ("Eastfield Council", "2025-Q4", "SG1", 5.0), ("Northgate Housing", "2025-Q4", "JG1", 4.0),
+        ("Northgate Housing", "2025-Q4", "PS1", 4.0), ("Northgate Housing", "2025-Q4", "SG1", 4.0),
+        ("Riverside Health Trust", "2025-Q4", "JG1", 4.0), ("Riverside Health Trust", "2025-Q4", "PS1", 5.0),
+        ("Riverside Health Trust", "2025-Q4", "SG1", 2.0)]
+
+
+def test_qualtrics_numeric_status_codes_preview_bits_left_out(programme):
+    # numeric values: Status 1 (preview) and 9 (a preview marked spam) are left out; 0 (an answer
+    # from an IP address) and 4 (imported) are answers
+    preview, result = load(programme, "survey", "qualtrics_numeric_preview.csv")
+    assert (result.rows_in, result.rows_accepted) == (5, 3)
+    assert any(n.startswith("Left out 2 preview or test responses") for n in preview.notes)
+    assert rows(programme, "SELECT count(DISTINCT respondent_key), min(value) FROM survey_responses") == [(3, 2.0)]
+
+
+def test_a_status_column_of_other_numbers_leaves_every_response_in(programme):
+    frame = pd.read_csv(EXPORTS / "qualtrics_numeric_preview.csv", header=None, dtype=str,
+                        keep_default_na=False, encoding="utf-8-sig")
+    frame.iloc[3:, 2] = ["100", "101", "102", "103", "104"]  # not Qualtrics' codes: some other status
+    frame.iloc[3:, 13] = "anonymous"
+    data = frame.to_csv(index=False, header=False).encode()
+    preview = prepare(programme, "survey", "qualtrics_numeric_preview.csv", data=data)
+    assert not any("preview or test" in n for n in preview.notes)
+    assert preview.rows_skipped == 0
+
+
 def test_qualtrics_legacy_two_row_header(programme):
     preview, result = load(programme, "survey", "qualtrics_legacy.csv")
     assert (preview.raw.source_format, preview.raw.header_rows) == ("qualtrics", 2)

@@ -141,6 +141,32 @@ def test_forced_order_fails_contradicting_values():
     assert result.failed.tolist() == [False, True]
 
 
+def test_a_written_weekday_settles_the_order_microsoft_project_us():
+    # 2 March 2026 is a Monday, 3 February a Tuesday: every number is 12 or less
+    result = parse_dates(pd.Series(["Mon 3/2/26", "Wed 3/4/26", None]))
+    assert result.order == "monthfirst"
+    assert result.dates.tolist()[:2] == [T("2026-03-02"), T("2026-03-04")]
+    assert result.failed.tolist() == [False, False, False]
+
+
+def test_a_written_weekday_settles_the_order_microsoft_project_uk():
+    result = parse_dates(pd.Series(["Mon 02/03/26", "Wednesday 04/03/26"]))
+    assert result.order == "dayfirst"
+    assert result.dates.tolist() == [T("2026-03-02"), T("2026-03-04")]
+
+
+def test_an_order_that_contradicts_the_written_weekday_fails_the_date():
+    result = parse_dates(pd.Series(["Mon 3/2/26", "Thu 14/08/25"]), order="dayfirst")
+    assert result.failed.tolist() == [True, False]  # 3 February 2026 is a Tuesday
+    assert result.dates.iloc[1] == T("2025-08-14")
+
+
+def test_a_weekday_both_orders_fall_on_is_no_evidence():
+    # 1 July and 7 January 2026 are both Wednesdays; 1 February is a Sunday, 2 January a Friday
+    assert parse_dates(pd.Series(["Wed 01/07/26"])).order == "ambiguous"
+    assert parse_dates(pd.Series(["Sun 01/02/26"])).order == "dayfirst"
+
+
 def test_iso_dates_beside_ambiguous_slash_dates_still_parse():
     result = parse_dates(pd.Series(["2025-03-09", "01/02/2025"]))
     assert result.order == "ambiguous"

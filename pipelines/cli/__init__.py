@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Sequence, TextIO
 
 from pipelines.cli import admin, analysis, data, insights, views
 from pipelines.cli.output import (  # noqa: F401
+    PlainText,
     EXIT_BUSY,
     EXIT_INVALID,
     EXIT_NEEDS_DECISION,
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
          out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
+    out, err = PlainText(out or sys.stdout), PlainText(err or sys.stderr)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -78,6 +79,7 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     say = functools.partial(_say, err, [str(place) for place in locations if place])
     opening = {"create": args.verb not in admin.AS_FOUND, "migrate": args.verb not in admin.PROBES}
     own = store is None
+    path = None
     try:
         if own:
             path = Path(args.db).expanduser().resolve() if args.db else db_path()
@@ -96,8 +98,8 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
                     return code
                 store = Store(path, **opening)
         try:
-            if getattr(args, "asof", None) is not None:  # every verb that takes --asof
-                versions.check(args.asof, store.cursor())
+            if getattr(args, "asof", None) is not None:  # every verb that takes --asof: a number or a label
+                args.asof = versions.parse(args.asof, store.cursor())
             return VERBS[args.verb](store, args, out, err)
         except duckdb.Error as error:
             reason = lake.reachable(store.lake) if store.is_lake else None
@@ -118,9 +120,27 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
         say(problem)
         busy = isinstance(problem, (StoreBusy, lake.LakeBusyError, lake.LakeUnreachable))
         return EXIT_BUSY if busy else EXIT_INVALID
+    except (OSError, duckdb.Error) as problem:  # a file or the store that cannot be read or written
+        said = _cannot(problem, path)
+        say(f"not ready: {said}" if args.verb in admin.PROBES else said)
+        return EXIT_INVALID
     finally:
         if own and store is not None:
             store.close()
+
+
+def _cannot(problem: Exception, store_path: Path | None) -> str:
+    """A file or store the command could not use, in a sentence: which, why, what to do."""
+    if isinstance(problem, OSError):
+        where = problem.filename or store_path or "a file"
+        why = problem.strerror or str(problem)
+        return (f"Could not use {where}: {why}. Check that the path names a file (not a folder), that it "
+                "exists where it is read, and that this account may read it (and write to its folder).")
+    first = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+    which = f"The store {store_path}" if store_path else "The store"
+    return (f"{which} could not be opened or written ({first}). Check that it is a Partnership Health "
+            "store (PARTNERSHIP_DB or --db) and that this account may write to its folder; "
+            "`python -m pipelines check` says more.")
 
 
 def _say(err: TextIO, locations: list[str], message) -> None:

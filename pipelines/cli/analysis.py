@@ -16,8 +16,8 @@ def add_parsers(verbs) -> None:
         parser.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
         if wave:
             parser.add_argument("--wave", help="Survey wave, e.g. 2026-Q3 (default: the latest).")
-        parser.add_argument("--asof", type=int, metavar="VERSION",
-                            help="Pin the data to a version (a batch from `history`): later loads "
+        parser.add_argument("--asof", metavar="VERSION",
+                            help="Pin the data to a version (a batch from `history`, or its 'Data as of' label): later loads "
                                  "and undos do not count.")
 
     table_options(verbs.add_parser(
@@ -48,8 +48,8 @@ def add_parsers(verbs) -> None:
                         help="Move a factor by POINTS (repeatable; others stay).")
     whatif.add_argument("--weight", action="append", default=[], metavar="FACTOR=WEIGHT",
                         help="Index weight of a factor (repeatable; others keep theirs).")
-    whatif.add_argument("--asof", type=int, metavar="VERSION",
-                        help="Pin the data to a version (a batch from `history`).")
+    whatif.add_argument("--asof", metavar="VERSION",
+                        help="Pin the data to a version (a batch from `history`, or its 'Data as of' label).")
     whatif.add_argument("--format", choices=["json"], default="json", help="Output format.")
     table_options(verbs.add_parser(
         "reliability", help="Print Cronbach's alpha per factor and wave, with a warning below 0.7.",

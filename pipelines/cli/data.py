@@ -100,7 +100,7 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
                              delimiter=delimiter, include_partial=args.include_partial,
                              accept_new_partners=args.accept_new_partners)
     if args.mapping:
-        options.mapping = json.loads(Path(args.mapping).read_text())
+        options.mapping = _mapping_file(Path(args.mapping))
     for pair in args.partner_alias:
         name, _, partner = pair.partition("=")
         options.partner_links[name.strip()] = partner.strip()
@@ -151,6 +151,19 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
         return EXIT_INVALID
     print(result.message, file=out)
     return EXIT_OK
+
+
+def _mapping_file(path: Path) -> dict:
+    """A --mapping file: a JSON object of field -> column, as --write-mapping writes it."""
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as bad:
+        raise ValueError(f"The mapping file {path} is not JSON ({bad}). Use a file that --write-mapping "
+                         "wrote, or a JSON object of field names and columns.") from None
+    if not isinstance(mapping, dict):
+        raise ValueError(f"The mapping file {path} holds a JSON {type(mapping).__name__}, not an object of "
+                         "field names and columns such as {\"partner\": \"Organisation\"}.")
+    return mapping
 
 
 def mapping_file(args) -> Path:

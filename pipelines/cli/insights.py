@@ -9,7 +9,7 @@ from pipelines.cli.output import EXIT_OK, print_records
 if TYPE_CHECKING:
     from pipelines.store import Store
 
-ASOF_HELP = "As of a data version (a pinned view): later loads, undos and edits do not count."
+ASOF_HELP = "As of a data version (a batch from `history`, or its 'Data as of' label; a pinned view): later loads, undos and edits do not count."
 
 
 def add_parsers(verbs) -> None:
@@ -18,7 +18,7 @@ def add_parsers(verbs) -> None:
         description="One record per partner x wave: partner, wave, invited, respondents, rate (0-1). A group "
                     "with fewer than anonymity_k respondents is given as 'fewer than K', with no rate.")
     participation.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
-    participation.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
+    participation.add_argument("--asof", metavar="VERSION", help=ASOF_HELP)
 
     dyads = verbs.add_parser(
         "dyads", help="Print how each partner's people rate each other partner, wave by wave.",
@@ -29,7 +29,7 @@ def add_parsers(verbs) -> None:
                     "score without respondents (suppressed false) and its ratings are in no total.")
     dyads.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
     dyads.add_argument("--wave", help="Only this survey wave, e.g. 2026-Q3 (default: every wave).")
-    dyads.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
+    dyads.add_argument("--asof", metavar="VERSION", help=ASOF_HELP)
 
     comments = verbs.add_parser(
         "comments", help="Print what respondents wrote, per partner and wave (groups of comment_k or more).",
@@ -40,7 +40,7 @@ def add_parsers(verbs) -> None:
     comments.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
     comments.add_argument("--partner", help="Only this partner's comments (its name or another name of it).")
     comments.add_argument("--wave", help="Only this survey wave, e.g. 2026-Q3 (default: every wave).")
-    comments.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
+    comments.add_argument("--asof", metavar="VERSION", help=ASOF_HELP)
 
     action = verbs.add_parser(
         "action", help="Add, list, edit or close the actions agreed per partner and factor.",
@@ -56,7 +56,7 @@ def add_parsers(verbs) -> None:
     listing = steps.add_parser("list", help="Print the actions: id, partner, factor, title, owner, due, status, created.")
     listing.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
     listing.add_argument("--partner", help="Only this partner's actions.")
-    listing.add_argument("--asof", type=int, metavar="VERSION", help=ASOF_HELP)
+    listing.add_argument("--asof", metavar="VERSION", help=ASOF_HELP)
     finished = steps.add_parser("done", help="Mark an action done (today).")
     finished.add_argument("id", type=int, metavar="ID", help="The action's id, from `action list`.")
     edit = steps.add_parser("edit", help="Change an action's title, due date or owner.")

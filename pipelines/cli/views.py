@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def add_parsers(verbs) -> None:
     scores = verbs.add_parser("scores", help="Print factor scores per partner, wave and factor.")
     scores.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
-    scores.add_argument("--asof", type=int, metavar="VERSION",
+    scores.add_argument("--asof", metavar="VERSION",
                         help="Scores as of a batch (a pinned view): later loads and undos do not count.")
 
     pack = verbs.add_parser("pack", help="Write a steering pack (PowerPoint or PDF) of the programme or of a page's view.",
@@ -31,8 +31,8 @@ def add_parsers(verbs) -> None:
                       help="Factor to show (repeatable; default: all five).")
     pack.add_argument("--sort", metavar="ORDER", help="Order of partners in the heatmap: 'Partner name' "
                       "(default), 'Collaboration index' or a factor (highest first).")
-    pack.add_argument("--asof", type=int, metavar="VERSION",
-                      help="Pin the data to a version (a batch from `history`): later loads and undos do not count.")
+    pack.add_argument("--asof", metavar="VERSION",
+                      help="Pin the data to a version (a batch from `history`, or its 'Data as of' label): later loads and undos do not count.")
     pack.add_argument("--base-url", metavar="URL",
                       help="Address of the app (e.g. https://health.example.org), for the links on every slide.")
     pack.add_argument("--comments", action="store_true",

@@ -186,12 +186,16 @@ _LOADERS: dict[str, Callable] = {  # (cursor, batch_id, valid rows, staged surve
 }
 
 
+def _no_batch(batch_id: int) -> ValueError:
+    return ValueError(f"There is no batch {batch_id}. `python -m pipelines history` lists the batches.")
+
+
 def undo(store: Store, batch_id: int) -> str:
     """Take a batch back. Its rows stay in history for pinned links, but no longer count."""
     with store.write() as cursor:
         row = versions.batch(cursor, batch_id)
         if row is None:
-            raise ValueError(f"There is no batch {batch_id}. `python -m pipelines history` lists the batches.")
+            raise _no_batch(batch_id)
         dataset, source_name, undone = row
         if undone is not None:
             raise ValueError(f"Batch {batch_id} ({source_name}) was already undone.")
@@ -205,6 +209,9 @@ def undo(store: Store, batch_id: int) -> str:
 
 
 def rejected_rows(cursor, batch_id: int) -> pd.DataFrame:
+    """The rows a batch left out as invalid, with why (ValueError for a batch there is not)."""
+    if versions.batch(cursor, batch_id) is None:
+        raise _no_batch(batch_id)
     return cursor.execute("""SELECT source_row AS row, column_name AS "column", check_name AS "check", value, message
         FROM rejected_rows WHERE batch_id = ? ORDER BY source_row""", [batch_id]).df()
 

@@ -58,11 +58,13 @@ class Options:
 class Skipped(StrEnum):
     """A kind of row left out on purpose (never invalid)."""
     PARTIAL_RESPONSE = "partial response"
+    TRIAL_RESPONSE = "preview or test response"
     NOT_A_MILESTONE = "not a milestone"
 
 
 SKIPPED_WORDS = {  # the words for a count of each kind: (one, several)
     Skipped.PARTIAL_RESPONSE: ("partial response", "partial responses"),
+    Skipped.TRIAL_RESPONSE: ("preview or test response", "preview or test responses"),
     Skipped.NOT_A_MILESTONE: ("task that is not a milestone", "tasks that are not milestones"),
 }
 
@@ -513,7 +515,7 @@ def _reshape_survey(store, cursor, frame, preview, options) -> pd.DataFrame | No
             preview.questions.insert(0, likely)
         return None
 
-    frame, source_rows = _kept(preview, frame, *_finished(frame, preview, options))
+    frame, source_rows = _kept(preview, frame, *_answered(frame, preview, options))
     rows = pd.DataFrame({"source_row": source_rows})
     rows["partner"] = _text(frame, cols.get("partner")) if not options.partner else options.partner
     rows["response_date_raw"] = _value_text(frame, cols.get("response_date"))
@@ -551,11 +553,55 @@ def _reshape_headcount(store, cursor, frame, preview, options) -> pd.DataFrame:
     return out
 
 
-def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[Skipped, int]]:
-    """Which responses were finished: a survey tool's 'Finished' False or 'Progress' below 100 marks
-    one closed before the end (Qualtrics). Those are left out unless options.include_partial."""
+# Qualtrics' Status ("Response Type"): a bit set in numeric exports (1 preview, 2 test, 4 imported,
+# 8 spam, 16 offline; 9 = a preview marked spam), words in choice-text ones ("Survey Preview")
+_TRIAL_STATUS_BITS = 1 | 2
+_STATUS_CODES = range(32)
+_TRIAL_WORDS = ("preview", "test")
+
+
+def _answered(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[np.ndarray, dict[Skipped, int]]:
+    """The rows that are someone's answers: neither a preview or test response nor (unless
+    options.include_partial) one closed before the end; with the count of each kind left out."""
     by_name = {mapping.normalise_header(c): c for c in frame.columns}
     by_name.update({mapping.normalise_header(t): c for c, t in preview.raw.question_text.items() if t})
+    trial = _trial(frame, by_name)
+    finished, skipped = _finished(frame, by_name, preview, options, ~trial)
+    count = int(trial.sum())
+    if count:
+        preview.notes.append(
+            f"Left out {count} preview or test response{'s' if count != 1 else ''} (Qualtrics Status "
+            "'Survey Preview' or 'Survey Test', or Distribution Channel 'preview' or 'test'): made while "
+            "trying the survey out, they are nobody's answers.")
+        skipped = {Skipped.TRIAL_RESPONSE: count, **skipped}
+    return finished & ~trial, skipped
+
+
+def _trial(frame: pd.DataFrame, by_name: dict[str, str]) -> np.ndarray:
+    """Rows a survey tool marks as its own preview or test responses (Qualtrics' Status, or its
+    DistributionChannel). A numeric Status column counts only when every value is one of its codes."""
+    trial = np.zeros(len(frame), dtype=bool)
+    for name in ("status", "response type"):
+        if name in by_name:
+            text = _value_text(frame, by_name[name]).fillna("").astype(str).str.strip().str.lower()
+            codes, failed = values.parse_numbers(text)
+            numeric = codes.dropna()
+            if len(numeric) and not failed.any() and numeric.isin(_STATUS_CODES).all():
+                trial |= (codes.fillna(0).astype("int64") & _TRIAL_STATUS_BITS).to_numpy() > 0
+            else:
+                trial |= text.str.contains(rf"\b(?:{'|'.join(_TRIAL_WORDS)})\b", regex=True).to_numpy(dtype=bool)
+            break
+    if "distribution channel" in by_name:  # "DistributionChannel", header split at its capitals
+        channel = _value_text(frame, by_name["distribution channel"]).fillna("").astype(str).str.strip().str.lower()
+        trial |= channel.isin(_TRIAL_WORDS).to_numpy(dtype=bool)
+    return trial
+
+
+def _finished(frame: pd.DataFrame, by_name: dict[str, str], preview: Preview, options: Options,
+              rows: np.ndarray) -> tuple[np.ndarray, dict[Skipped, int]]:
+    """Which responses were finished: a survey tool's 'Finished' False or 'Progress' below 100 marks
+    one closed before the end (Qualtrics). Those are left out unless options.include_partial;
+    counted among ``rows`` only (a partial preview is counted as a preview)."""
     partial = np.zeros(len(frame), dtype=bool)
     if "finished" in by_name:
         finished, _unknown = values.parse_bool(_value_text(frame, by_name["finished"]))
@@ -563,6 +609,7 @@ def _finished(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[
     if "progress" in by_name:
         progress, _failed = values.parse_numbers(_value_text(frame, by_name["progress"]))
         partial |= (progress < 100).to_numpy(dtype=bool)
+    partial &= rows
     count = int(partial.sum())
     if not count:
         return np.ones(len(frame), dtype=bool), {}

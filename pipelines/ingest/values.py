@@ -238,6 +238,20 @@ def _sep_code(parts: pa.StructArray) -> np.ndarray:
     return np.asarray(pc.fill_null(pos, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+_WEEKDAYS = {name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
+
+
+def _written_weekday(parts: pa.StructArray) -> np.ndarray:
+    """The weekday written before a date (Monday 0 ... Sunday 6), -1 where none is."""
+    pos, known = _lookup(pc.utf8_slice_codeunits(pc.utf8_lower(parts.field("wd")), 0, 3), _WEEKDAYS)
+    return np.where(known, pos, -1)
+
+
+def _weekday_of(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Monday 0 ... Sunday 6 (1970-01-01 was a Thursday)."""
+    return (_days_from_civil(y, m, d) + 3) % 7
+
+
 def _weekday_bits(parts: pa.StructArray) -> np.ndarray:
     length = np.asarray(pc.utf8_length(parts.field("wd")).to_numpy(zero_copy_only=False))
     return (length > 0) * 1 + (length > 3) * 2
@@ -269,7 +283,9 @@ def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = 
     ``order`` forces the day/month order of numeric dates (``'dayfirst'``/``'monthfirst'``);
     ``None`` (or ``'iso'``, ``'ambiguous'``, ``'none'`` handed back from an earlier result) lets
     the column decide: a first number above 12 is evidence of day-first, a second number above
-    12 of month-first; the majority wins and values contradicting it are failed. With no
+    12 of month-first, a weekday written before it (``Mon 02/03/26``) of the order whose date falls
+    on it; the majority wins and values contradicting it are failed (as is a numeric date whose
+    written weekday is not its own, whatever the order). With no
     evidence (or a tie) the numeric dates are left NaT, not failed, and ``order='ambiguous'`` --
     unless more of the column's rows are written in a format without the question (ISO, month
     names): then the order is asked only where it is ambiguous, which is nowhere in that column's
@@ -330,6 +346,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = 
             found.append((int(weight[pos].sum()), EXCEL_SERIAL))
             continue
         clock = _time(parts)
+        said = True  # the date is the weekday written with it, if any
         code = _sep_code(parts) << 2
         if family == "ymd":
             y, m, d = _ints(parts.field("y")), _ints(parts.field("m")), _ints(parts.field("d"))
@@ -339,9 +356,14 @@ def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = 
             y, short = _year(parts.field("y"))
             code |= short * 16
             a, b = _ints(parts.field("a")), _ints(parts.field("b"))
+            written = _written_weekday(parts)
             if decided is None:
-                votes_day = int(weight[pos][(a > 12) & (b <= 12)].sum())
-                votes_month = int(weight[pos][(b > 12) & (a <= 12)].sum())
+                # evidence: a number above 12, or a written weekday only one order's date falls on
+                # (MS Project's "Mon 02/03/26": 2 March 2026 is a Monday, 3 February a Tuesday)
+                fits_day = (written >= 0) & _valid_ymd(y, b, a) & (_weekday_of(y, b, a) == written)
+                fits_month = (written >= 0) & _valid_ymd(y, a, b) & (_weekday_of(y, a, b) == written)
+                votes_day = int(weight[pos][((a > 12) & (b <= 12)) | (fits_day & ~fits_month)].sum())
+                votes_month = int(weight[pos][((b > 12) & (a <= 12)) | (fits_month & ~fits_day)].sum())
                 if votes_day > votes_month:
                     decided = "dayfirst"
                 elif votes_month > votes_day:
@@ -355,6 +377,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = 
                     undecided.append((int(count), _describe(family, "ambiguous", int(c))))
                 continue
             d, m = (a, b) if decided == "dayfirst" else (b, a)
+            said = (written < 0) | (_weekday_of(y, m, d) == written)  # "Mon" on a Tuesday: a wrong order
         else:
             code |= _weekday_bits(parts)
             mon = pc.utf8_lower(parts.field("mon"))
@@ -364,7 +387,7 @@ def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = 
             d = _ints(parts.field("d"))
             y, short = _year(parts.field("y"))
             code |= short * 16
-        ok = _valid_ymd(y, m, d) & clock.ok
+        ok = _valid_ymd(y, m, d) & clock.ok & said
         days = _days_from_civil(y, m, d)
         ns[pos[ok]] = (days * 86_400 * _NS_PER_S + clock.ns)[ok]
         parsed[pos[ok]] = True

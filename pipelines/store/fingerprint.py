@@ -31,12 +31,34 @@ def recorded(cursor) -> str | None:
     return row[0] if row else None
 
 
+class OtherSalt(ValueError):
+    """This process's salt is not the one the store was written with."""
+
+
 def note(cursor) -> None:
-    """Inside a write: record the fingerprint of this process's salt when the store has none."""
+    """Inside a write: record the fingerprint of this process's salt when the store has none (or has
+    another salt's but no respondent key yet); refuse (``OtherSalt``) when its respondent keys were
+    made with another salt: a survey loaded now would store people already there a second time."""
+    from pipelines import settings
     from pipelines.ingest import privacy  # the salt's owner (creates it on first use)
 
-    if recorded(cursor) is None:
-        cursor.execute("INSERT INTO salt_fingerprint VALUES (?, now()::TIMESTAMP)", [of(privacy.salt())])
+    stored, mine = recorded(cursor), of(privacy.salt())
+    if stored is not None and not hmac.compare_digest(stored, mine) and not _keys_made(cursor):
+        cursor.execute("DELETE FROM salt_fingerprint")  # no respondent key yet: this salt makes the first
+        stored = None
+    if stored is None:
+        cursor.execute("INSERT INTO salt_fingerprint VALUES (?, now()::TIMESTAMP)", [mine])
+    elif not hmac.compare_digest(stored, mine):
+        raise OtherSalt(
+            f"The salt in {settings.get('salt_file')} is not the one this store was written with, so "
+            "nothing is written: re-uploaded survey answers would be stored a second time under new keys. "
+            "Point PARTNERSHIP_SALT_FILE at the store's salt (restore it from the backup kept with the "
+            "store); `python -m pipelines check` compares them.")
+
+
+def _keys_made(cursor) -> bool:
+    """Whether the store holds respondent keys (any survey answer, undone ones too: undo can be undone)."""
+    return cursor.execute("SELECT EXISTS (SELECT 1 FROM survey_responses)").fetchone()[0]
 
 
 def compare(cursor, salt_file: Path) -> Match:
