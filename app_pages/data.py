@@ -295,6 +295,9 @@ def load_section(preview: ingest.Preview) -> None:
             ingest.commit(queries.store(), preview, policy="all_or_nothing")
         except ingest.Refused as refused:
             state["data_flash"] = ("warning", str(refused))
+        except ValueError as error:  # nothing written (the store's salt is another one)
+            st.error(md(error))
+            return
         _finish()
 
 

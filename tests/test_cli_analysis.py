@@ -66,7 +66,7 @@ def test_alerts_csv_and_an_earlier_wave(falling):
 def test_alerts_unknown_wave_is_a_usage_error(falling):
     code, out, err = run(falling, "alerts", "--wave", "2031-Q1")
     assert (code, out) == (64, "")
-    assert err == f"No wave named '2031-Q1'. Waves: {pg.wave(0)}, {pg.wave(1)}.\n"
+    assert err == f"There is no survey wave '2031-Q1'. The waves are: {pg.wave(0)}, {pg.wave(1)}.\n"
 
 
 # -- evidence ------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_evidence_per_partner_and_period(store):
 def test_evidence_unknown_wave(store):
     evidence_setup(store)
     code, _, err = run(store, "evidence", "--wave", "1999-Q4")
-    assert code == 64 and err.startswith("No wave named '1999-Q4'. Waves: 2024-Q1, 2024-Q2")
+    assert code == 64 and err.startswith("There is no survey wave '1999-Q4'. The waves are: 2024-Q1, 2024-Q2")
 
 
 def test_evidence_pooled_gives_the_figures_the_partner_profiles_cards_show(demo):

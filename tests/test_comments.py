@@ -113,7 +113,7 @@ def test_partner_by_another_name_and_wave_filters(wave, tmp_path):
     code, _, err = run("comments", "--partner", "Oak Hill", store=wave)
     assert code == 1 and "There is no partner 'Oak Hill'. The partners are: Alder Works, Birch Lane, Cedar Group, Dogwood Trust." in err
     code, _, err = run("comments", "--wave", "2031-Q1", store=wave)
-    assert code == 1 and "There is no survey wave '2031-Q1'. The waves are: 2025-Q3." in err
+    assert code == 64 and "There is no survey wave '2031-Q1'. The waves are: 2025-Q3." in err
 
 
 def test_a_pinned_version_shows_the_comments_as_they_were(wave, tmp_path):

@@ -399,7 +399,7 @@ def test_cli_writes_a_pack(demo_store, tmp_path):
     assert "not a promise" in text  # the delivery projection's plain words
     code = cli.main(["pack", "--out", str(tmp_path / "x.pptx"), "--wave", "1999-Q1"],
                     store=demo_store, out=out, err=err)
-    assert code == cli.EXIT_INVALID and "No survey wave '1999-Q1'" in err.getvalue()
+    assert code == cli.EXIT_USAGE and "There is no survey wave '1999-Q1'" in err.getvalue()
 
 
 def test_a_table_too_long_for_a_slide_is_split_with_its_header_repeated():

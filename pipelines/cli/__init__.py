@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
     import duckdb
 
     from pipelines import ingest, settings
+    from pipelines.query.respondents import UnknownWave
     from pipelines.store import (
         Store,
         StoreBusy,
@@ -106,7 +107,7 @@ def main(argv: Sequence[str] | None = None, *, store: Store | None = None,
             if reason is None:
                 raise
             raise lake.LakeUnreachable(store.lake, reason) from error
-    except versions.UnknownVersion as unknown:  # a usage error: it names the versions there are
+    except (versions.UnknownVersion, UnknownWave) as unknown:  # a usage error: it names those there are
         say(unknown)
         return EXIT_USAGE
     except (ValueError, ingest.NotReady) as problem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, TextIO
 
-from pipelines.cli.output import EXIT_OK, EXIT_USAGE, factor_numbers, safe_csv
+from pipelines.cli.output import EXIT_OK, factor_numbers, safe_csv
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -65,21 +65,19 @@ def _print(frame, fmt: str, out: TextIO) -> None:
         out.write(safe_csv(frame))
 
 
-def _wave_or_usage(known: list[str], wave: str | None, err: TextIO) -> bool:
-    """True when ``wave`` is absent or one the programme has; else says which there are."""
-    if wave is None or wave in known:
-        return True
-    print(f"No wave named '{wave}'. Waves: {', '.join(known) or 'none yet'}.", file=err)
-    return False
+def _known_wave(known: list[str], wave: str | None) -> None:
+    """``wave`` absent or one of ``known``; else UnknownWave (a usage error naming the waves)."""
+    from pipelines.query.respondents import UnknownWave
+
+    if wave is not None and wave not in known:
+        raise UnknownWave(wave, known)
 
 
 def _alerts(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import alerts, scores
 
     cursor = store.cursor()
-    if not _wave_or_usage(scores.waves(cursor, args.asof)["wave"].astype(str).tolist(),
-                          args.wave, err):
-        return EXIT_USAGE
+    _known_wave(scores.waves(cursor, args.asof)["wave"].astype(str).tolist(), args.wave)
     frame = alerts.alerts(cursor, wave=args.wave, asof=args.asof)
     _print(frame.round({c: 2 for c in ("score", "compared_score", "change", "change_low",
                                        "change_high")}), args.format, out)
@@ -90,9 +88,7 @@ def _evidence(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import evidence
 
     cursor = store.cursor()
-    if not _wave_or_usage(evidence.periods(cursor, args.asof)["wave"].astype(str).tolist(),
-                          args.wave, err):
-        return EXIT_USAGE
+    _known_wave(evidence.periods(cursor, args.asof)["wave"].astype(str).tolist(), args.wave)
     basis = {i.name: i.basis for i in evidence.INDICATORS}
     if args.pooled:
         _print(_pooled(cursor, evidence, args, basis), args.format, out)

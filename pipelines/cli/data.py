@@ -72,6 +72,9 @@ def _template(store: Store | None, args, out: TextIO, err: TextIO) -> int:
 
 def _check_load(args, err: TextIO) -> int | None:
     """Usage errors of ``load``, found before the store is opened."""
+    if Path(args.file).is_dir():
+        print(f"{Path(args.file)} is a folder: give the export file in it.", file=err)
+        return EXIT_USAGE
     if not Path(args.file).is_file():
         print(f"No such file: {Path(args.file)}", file=err)
         return EXIT_USAGE

@@ -89,11 +89,18 @@ def counts_hidden(cursor, asof: int | None = None, k: int | None = None) -> dict
     return out
 
 
+class UnknownWave(ValueError):
+    """A wave asked for that the data has not (a usage error of the command line)."""
+
+    def __init__(self, wave: str, known: list[str]):
+        super().__init__(f"There is no survey wave '{wave}'. The waves are: {', '.join(known) or 'none yet'}.")
+
+
 def check_wave(cursor, wave: str | None, asof: int | None = None) -> str | None:
-    """``wave`` when the survey has it (None stays None); ValueError naming the waves there are."""
+    """``wave`` when the survey has it (None stays None); UnknownWave naming the waves there are."""
     if wave is None:
         return None
     known = [str(w) for w in scores.waves(cursor, asof)["wave"]]
     if str(wave) not in known:
-        raise ValueError(f"There is no survey wave '{wave}'. The waves are: {', '.join(known) or 'none yet'}.")
+        raise UnknownWave(str(wave), known)
     return str(wave)
