@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Sequence, TextIO
 
 from pipelines.cli import admin, analysis, data, insights, views
 from pipelines.cli.output import (  # noqa: F401
-    PlainText,
     EXIT_BUSY,
     EXIT_INVALID,
     EXIT_NEEDS_DECISION,
     EXIT_OK,
     EXIT_USAGE,
+    PlainText,
 )
 
 if TYPE_CHECKING:

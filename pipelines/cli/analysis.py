@@ -17,8 +17,8 @@ def add_parsers(verbs) -> None:
         if wave:
             parser.add_argument("--wave", help="Survey wave, e.g. 2026-Q3 (default: the latest).")
         parser.add_argument("--asof", metavar="VERSION",
-                            help="Pin the data to a version (a batch from `history`, or its 'Data as of' label): later loads "
-                                 "and undos do not count.")
+                            help="Pin the data to a version (a batch from `history`, or its 'Data as of' "
+                                 "label): later loads and undos do not count.")
 
     table_options(verbs.add_parser(
         "alerts", help="Print the alerts the Overview shows: falls and survey-evidence "

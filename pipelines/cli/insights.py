@@ -9,7 +9,8 @@ from pipelines.cli.output import EXIT_OK, print_records
 if TYPE_CHECKING:
     from pipelines.store import Store
 
-ASOF_HELP = "As of a data version (a batch from `history`, or its 'Data as of' label; a pinned view): later loads, undos and edits do not count."
+ASOF_HELP = ("As of a data version (a batch from `history`, or its 'Data as of' label; a pinned view): later loads, "
+             "undos and edits do not count.")
 
 
 def add_parsers(verbs) -> None:

@@ -14,7 +14,8 @@ def add_parsers(verbs) -> None:
     scores = verbs.add_parser("scores", help="Print factor scores per partner, wave and factor.")
     scores.add_argument("--format", choices=["csv", "json"], default="csv", help="Output format.")
     scores.add_argument("--asof", metavar="VERSION",
-                        help="Scores as of a batch (a pinned view): later loads and undos do not count.")
+                        help="Scores as of a batch (a number from `history`, or its 'Data as of' label; a pinned "
+                             "view): later loads and undos do not count.")
 
     pack = verbs.add_parser("pack", help="Write a steering pack (PowerPoint or PDF) of the programme or of a page's view.",
                             description="Write a steering pack: the programme pack (cover, index over time, "
@@ -32,7 +33,8 @@ def add_parsers(verbs) -> None:
     pack.add_argument("--sort", metavar="ORDER", help="Order of partners in the heatmap: 'Partner name' "
                       "(default), 'Collaboration index' or a factor (highest first).")
     pack.add_argument("--asof", metavar="VERSION",
-                      help="Pin the data to a version (a batch from `history`, or its 'Data as of' label): later loads and undos do not count.")
+                      help="Pin the data to a version (a batch from `history`, or its 'Data as of' label): later "
+                           "loads and undos do not count.")
     pack.add_argument("--base-url", metavar="URL",
                       help="Address of the app (e.g. https://health.example.org), for the links on every slide.")
     pack.add_argument("--comments", action="store_true",
