@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, TextIO
 
-from pipelines.cli.output import EXIT_OK, factor_numbers, safe_csv
+from pipelines.cli.output import EXIT_INVALID, EXIT_OK, factor_numbers, safe_csv
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -128,6 +128,17 @@ def _whatif(store: Store, args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _check_whatif(args, err: TextIO) -> int | None:
+    """--delta and --weight read before the store opens: a mistyped one answers at once."""
+    try:
+        factor_numbers(args.delta, "delta")
+        factor_numbers(args.weight, "weight")
+    except ValueError as problem:
+        print(problem, file=err)
+        return EXIT_INVALID
+    return None
+
+
 def _reliability(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import reliability
 
@@ -138,3 +149,4 @@ def _reliability(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 HANDLERS = {"alerts": _alerts, "evidence": _evidence, "whatif": _whatif,
             "reliability": _reliability}
+CHECKS = {"whatif": _check_whatif}  # run before the store opens: a usage error answers at once

@@ -78,6 +78,12 @@ def _check_load(args, err: TextIO) -> int | None:
     if not Path(args.file).is_file():
         print(f"No such file: {Path(args.file)}", file=err)
         return EXIT_USAGE
+    if args.delimiter is not None:
+        from pipelines.ingest.delimiters import DELIMITER_NAMES
+
+        if DELIMITER_NAMES.get(args.delimiter, args.delimiter) not in DELIMITER_NAMES.values():
+            print(f"--delimiter must be one of {', '.join(DELIMITER_NAMES)}, not '{args.delimiter}'.", file=err)
+            return EXIT_USAGE
     for pair in args.partner_alias:
         if not pair.partition("=")[2]:
             print(f"--partner-alias needs NAME=PARTNER, not '{pair}'.", file=err)
@@ -95,10 +101,7 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     path = Path(args.file)
     if args.dataset == "survey":
         bootstrap.ensure_instrument(store)
-    delimiter = DELIMITER_NAMES.get(args.delimiter, args.delimiter)
-    if delimiter is not None and delimiter not in DELIMITER_NAMES.values():
-        print(f"--delimiter must be one of {', '.join(DELIMITER_NAMES)}, not '{args.delimiter}'.", file=err)
-        return EXIT_USAGE
+    delimiter = DELIMITER_NAMES.get(args.delimiter, args.delimiter)  # a name, or the character (_check_load)
     options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner, date_order=args.date_order,
                              delimiter=delimiter, include_partial=args.include_partial,
                              accept_new_partners=args.accept_new_partners)

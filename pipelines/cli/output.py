@@ -33,13 +33,17 @@ def safe_csv(frame) -> str:
 def factor_numbers(items: list[str], option: str) -> dict[str, float]:
     """``FACTOR=NUMBER`` options (--delta, --weight) as {factor key: number}; the factor may
     be named by its key, label or words."""
-    from pipelines.programme.factors import key as factor_key
+    from pipelines.programme.factors import FACTORS, key_or_none
 
     values = {}
     for item in items:
         name, _, number = item.partition("=")
+        factor = key_or_none(name)
+        if factor is None:
+            raise ValueError(f"--{option} needs FACTOR=NUMBER, not '{item}': FACTOR is one of "
+                             f"{', '.join(FACTORS)} (or its words, such as 'shared goals').")
         try:
-            values[factor_key(name)] = value = float(number)
+            values[factor] = value = float(number)
         except ValueError:
             raise ValueError(f"--{option} needs FACTOR=NUMBER, not '{item}'.") from None
         if not math.isfinite(value):
