@@ -43,3 +43,13 @@ def test_vectorised_labels_match_one_by_one():
 def test_other_thresholds():
     assert band_label(45.0, 41.0, 49.0, (40.0, 60.0)) == "transitioning"
     assert band_label(45.0, 38.0, 49.0, (40.0, 60.0)) == "between cooperating and transitioning"
+
+
+def test_a_weighted_mean_on_a_threshold_is_in_the_higher_band():
+    # Zed's five factor scores 75, 100, 25/3, 175/3, 25/3 with weights 0.2 each: an index of 50 by
+    # its arithmetic, 49.99999999999999 in floating point
+    index = sum(0.2 * s for s in (75.0, 100.0, 25 / 3, 175 / 3, 25 / 3))
+    assert index != 50.0
+    assert band_label(index, None, None, T) == "transitioning"
+    assert band_label(69.99999999999999, None, None, T) == "collaborating"
+    assert band_label(49.9999, None, None, T) == "cooperating"

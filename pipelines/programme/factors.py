@@ -60,10 +60,15 @@ def band_of(score: float | None, thresholds: tuple[float, float]) -> str | None:
     return str(bands_of(np.array([float(score)]), thresholds)[0])
 
 
+# a score is compared with the thresholds to this many decimals: a weighted mean of factor scores
+# that is 50 by its arithmetic comes out of floating point as 49.99999999999999
+BAND_DECIMALS = 9
+
+
 def bands_of(scores: np.ndarray, thresholds: tuple[float, float]) -> np.ndarray:
     """``band_of`` for an array of scores (a missing score has no band)."""
     low, high = thresholds
-    values = np.asarray(scores, dtype="float64")
+    values = np.round(np.asarray(scores, dtype="float64"), BAND_DECIMALS)
     band = np.full(len(values), None, dtype=object)
     band[values < low] = BANDS[0]
     band[values >= low] = BANDS[1]
