@@ -289,6 +289,37 @@ def test_unicode_text_milestones(programme):
     ]
 
 
+def test_a_comma_before_a_legal_form_is_part_of_the_owners_name(programme):
+    data = ("Milestone ID,Owner,Baseline Date\r\n"
+            'M1,"Northgate Housing, Ltd",2025-04-03\r\n'
+            'M2,"Riverside Health Trust, Inc.; Eastfield Council",2025-06-05\r\n'
+            'M3,"Eastfield Council, Northgate Housing",2025-06-05\r\n').encode()
+    preview = prepare(programme, "milestones", "plan.csv", data=data)
+    assert not preview.questions, preview.questions
+    assert not any("new partner" in n for n in preview.notes)
+    ingest.commit(programme, preview)
+    assert [r[:3] for r in rows(programme, MILESTONES_SQL)] == [
+        ("M1", None, ["Northgate Housing"]),
+        ("M2", None, ["Eastfield Council", "Riverside Health Trust"]),
+        ("M3", None, ["Eastfield Council", "Northgate Housing"])]
+    assert rows(programme, "SELECT count(*) FROM partners") == [(3,)]
+
+
+def test_ms_project_for_german_speaking_users(programme):
+    # "NV" for an empty date, weekdays "Mo", "Mi", durations "0 Tage"; the weekday settles day-first
+    data = ("Unique ID;Name;Duration;Start;Finish;Baseline Finish;Actual Finish;Resource Names\r\n"
+            "2;Design freeze;0 Tage;Mo 02.03.26;Mo 09.03.26;Mo 02.03.26;Mo 09.03.26;Northgate Housing\r\n"
+            "4;Handover;0 Tage;Mi 30.09.26;Mi 14.10.26;Mi 30.09.26;NV;Eastfield Council\r\n"
+            "5;Works;20 Tage;Di 01.09.26;Mi 14.10.26;Mi 30.09.26;NV;Eastfield Council\r\n").encode("cp1252")
+    preview = prepare(programme, "milestones", "plan.csv", data=data)
+    assert not preview.questions, preview.questions
+    result = ingest.commit(programme, preview)
+    assert result.rows_accepted == 2
+    assert rows(programme, "SELECT milestone_id, baseline_date, forecast_date, actual_date FROM milestones "
+                           "ORDER BY 1") == [("2", D(2026, 3, 2), D(2026, 3, 9), D(2026, 3, 9)),
+                                             ("4", D(2026, 9, 30), D(2026, 10, 14), None)]
+
+
 def test_dates_the_file_cannot_settle_are_asked_not_guessed(programme):
     data = ("Milestone ID,Owner,Baseline Date\r\nM1,Northgate Housing,03/04/2025\r\n"
             "M2,Eastfield Council,05/06/2025\r\n").encode()

@@ -514,3 +514,17 @@ def test_servicenow_numbered_priorities():
                                              "5 - Planning", "3"]))
     assert out.tolist()[:5] == ["critical", "high", "medium", "low", "low"]
     assert unknown.tolist() == [False, False, False, False, False, True]
+
+
+def test_german_weekdays_and_months_as_microsoft_project_and_jira_write_them():
+    project = parse_dates(pd.Series(["Mo 02.03.26", "Mi 04.03.26", "Donnerstag 14.08.2025"]))
+    assert project.order == "dayfirst"  # 2 March 2026 is a Monday: the weekday settles it
+    assert project.dates.tolist() == [T("2026-03-02"), T("2026-03-04"), T("2025-08-14")]
+    jira = parse_dates(pd.Series(["05/Okt/26 10:03", "02/Mär/26", "01/Dez/26", "14. März 2026"]))
+    assert not jira.failed.any()
+    assert jira.dates.tolist() == [T("2026-10-05 10:03"), T("2026-03-02"), T("2026-12-01"), T("2026-03-14")]
+
+
+def test_german_jira_priorities():
+    out, unknown = parse_severity(pd.Series(["Höchste", "Hoch", "Mittel", "Niedrig", "Niedrigste"]))
+    assert out.tolist() == ["critical", "high", "medium", "low", "low"] and not unknown.any()

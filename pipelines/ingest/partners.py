@@ -23,7 +23,7 @@ class PartnerName:
     rows: int
 
 
-_LIST_SEPARATORS = re.compile(r"\s*[;|,\n]\s*")
+_LIST_SEPARATORS = re.compile(r"\s*([;|,\n])\s*")  # captured: a comma may be part of a name
 _ALLOCATION = re.compile(r"\[[^\]]*\]")  # MS Project "Kestrel Design[50%]"
 PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",),
                    "headcount": ("partner",)}
@@ -54,10 +54,27 @@ def find(cursor, name: str) -> tuple[int, str]:
     return partner_id, names[partner_id]
 
 
+# what follows a comma inside one organisation's name ("Atlas Rail, Inc."), not another owner
+_LEGAL_FORM = re.compile(
+    r"(?i)^(?:inc|incorporated|ltd|limited|llc|l\.l\.c|llp|lp|plc|corp|corporation|co|company|gmbh|ggmbh|ag|kg|"
+    r"e\.?\s?v|s\.?\s?a|sas|sarl|s\.?\s?r\.?\s?l|s\.?\s?p\.?\s?a|b\.?\s?v|n\.?\s?v|oy|ab|aps|a/s|as|pty(?:\s+ltd)?|"
+    r"cic|cio)\.?$")
+
+
 def split_owners(text: str | None) -> list[str]:
+    """The owners a cell names: split at ``;``, ``|``, ``,`` and line breaks, except a comma
+    before a legal form ("Harbour Civils, Ltd" is one owner); allocations ("[50%]") dropped."""
     if text is None:
         return []
-    return [n for n in (tidy_name(_ALLOCATION.sub("", part)) for part in _LIST_SEPARATORS.split(text)) if n]
+    parts = _LIST_SEPARATORS.split(text)
+    names: list[str] = []
+    for i in range(0, len(parts), 2):
+        part = tidy_name(_ALLOCATION.sub("", parts[i]))
+        if part and names and parts[i - 1] == "," and _LEGAL_FORM.match(part):
+            names[-1] = f"{names[-1]}, {part}"
+        elif part:
+            names.append(part)
+    return names
 
 
 def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,

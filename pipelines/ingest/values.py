@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from anyascii import anyascii
 
-EMPTY_TOKENS: tuple[str, ...] = ("", "na", "n/a", "-", "none")
+# "NV" / "ND": MS Project's "NA" in German and in French, Spanish and Italian
+EMPTY_TOKENS: tuple[str, ...] = ("", "na", "n/a", "-", "none", "nv", "nd")
 _EMPTY_SET = pa.array(list(EMPTY_TOKENS), type=pa.large_string())
 
 # --------------------------------------------------------------------------------------------
@@ -112,7 +113,9 @@ class DateParse:
         return self.ambiguous & self.failed
 
 
-_WD = r"(?:(?P<wd>(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6})\.?,?\s+)?"
+# a weekday before a date: English ("Thu", "Thursday") or German ("Do", "Donnerstag": MS Project de)
+_WD = (r"(?:(?P<wd>(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6}|dienstag|mittwoch|donnerstag|freitag|samstag"
+       r"|sonnabend|sonntag|mo|di|mi|do|fr|sa|so)\.?,?\s+)?")
 _TIME = (
     r"(?:(?P<tsep>\s*,\s*|\s+|t)(?P<H>\d{1,2}):(?P<M>\d{2})"
     r"(?::(?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?"
@@ -125,10 +128,10 @@ _FAMILIES: dict[str, str] = {
     "num": r"(?i)^" + _WD + r"(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})"
     + _TIME + "$",
     # 09/Mar/25 09:00 AM, 14 August 2025, 14-Aug-2025, Thu 14 Aug 2025
-    "dmon": r"(?i)^" + _WD + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?(?P<sep>[-/. ]+)(?P<mon>[a-z]{3,9})"
+    "dmon": r"(?i)^" + _WD + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?(?P<sep>[-/. ]+)(?P<mon>[a-zä]{3,9})"
     r"\.?[-/. ,]+(?P<y>\d{4}|\d{2})" + _TIME + "$",
     # August 14, 2025; Aug 14 2025
-    "mond": r"(?i)^" + _WD + r"(?P<mon>[a-z]{3,9})\.?(?P<sep>[ -])(?P<d>\d{1,2})(?:st|nd|rd|th)?,?"
+    "mond": r"(?i)^" + _WD + r"(?P<mon>[a-zä]{3,9})\.?(?P<sep>[ -])(?P<d>\d{1,2})(?:st|nd|rd|th)?,?"
     r"[ -](?P<y>\d{4})" + _TIME + "$",
     # 46027, 46027.5: Excel's day number of a cell not formatted as a date (read only when asked)
     "serial": r"^(?P<days>\d{5})(?P<frac>\.\d{1,15})?$",
@@ -140,9 +143,13 @@ _MONTHS: dict[str, int] = {
     "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
     "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12,
     "december": 12,
+    # German (Jira and MS Project for German-speaking users): the rest are spelt as in English
+    "januar": 1, "jän": 1, "jänner": 1, "februar": 2, "mär": 3, "märz": 3, "maerz": 3, "mrz": 3,
+    "mai": 5, "juni": 6, "juli": 7, "okt": 10, "oktober": 10, "dez": 12, "dezember": 12,
 }
 _MONTH_FULL = {"january", "february", "march", "april", "june", "july", "august", "september",
-               "october", "november", "december"}
+               "october", "november", "december", "januar", "jänner", "februar", "märz", "juni", "juli",
+               "oktober", "dezember"}
 _MONTH_NUMBERS = np.array(list(_MONTHS.values()), dtype=np.int64)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _SEPS = ["-", "/", ".", " "]
@@ -238,13 +245,14 @@ def _sep_code(parts: pa.StructArray) -> np.ndarray:
     return np.asarray(pc.fill_null(pos, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-_WEEKDAYS = {name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
+# a weekday by its first two letters, English or German (no two of them share a pair)
+_WEEKDAYS = {"mo": 0, "tu": 1, "di": 1, "we": 2, "mi": 2, "th": 3, "do": 3, "fr": 4, "sa": 5, "su": 6, "so": 6}
 
 
 def _written_weekday(parts: pa.StructArray) -> np.ndarray:
     """The weekday written before a date (Monday 0 ... Sunday 6), -1 where none is."""
-    pos, known = _lookup(pc.utf8_slice_codeunits(pc.utf8_lower(parts.field("wd")), 0, 3), _WEEKDAYS)
-    return np.where(known, pos, -1)
+    pos, known = _lookup(pc.utf8_slice_codeunits(pc.utf8_lower(parts.field("wd")), 0, 2), _WEEKDAYS)
+    return np.where(known, np.array(list(_WEEKDAYS.values()))[np.where(known, pos, 0)], -1)
 
 
 def _weekday_of(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -592,6 +600,8 @@ SEVERITY_LABELS: dict[str, str] = {
     "p1": "critical", "p2": "high", "p3": "medium", "p4": "low",
     # ServiceNow priorities ("3 - Moderate": the number prefix is dropped first)
     "moderate": "medium", "planning": "low",
+    # Jira priorities for German-speaking users
+    "höchste": "critical", "hoch": "high", "mittel": "medium", "niedrig": "low", "niedrigste": "low",
 }
 _NUMBER_PREFIX = r"^\d+\s*[-.:)]\s*"  # ServiceNow's "1 - Critical", "2 - High"
 
