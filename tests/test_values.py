@@ -34,12 +34,12 @@ def one(text: str, order: str | None = None) -> pd.Timestamp:
     ("2025-03-09 14:05:00", T("2025-03-09 14:05:00")),  # Qualtrics
     ("2025-03-09T14:05:00Z", T("2025-03-09 14:05:00")),
     ("2025-03-09T14:05:00.250Z", T("2025-03-09 14:05:00.250")),
-    ("2025-03-09T14:05:00+01:00", T("2025-03-09 13:05:00")),  # offsets go to UTC
+    ("2025-03-09T14:05:00+01:00", T("2025-03-09 14:05:00")),  # the time as written
     ("2025/03/09", T("2025-03-09")),
-    ("2025/08/14 9:01:12 AM GMT+1", T("2025-08-14 08:01:12")),  # Google Sheets of a Form
+    ("2025/08/14 9:01:12 AM GMT+1", T("2025-08-14 09:01:12")),  # Google Sheets of a Form
     ("2025/08/14 4:47:51 PM GMT", T("2025-08-14 16:47:51")),
-    ("2025-08-14 10:00 UTC-05:30", T("2025-08-14 15:30")),
-    ("2025-08-14T10:00:00+0100", T("2025-08-14 09:00")),
+    ("2025-08-14 10:00 UTC-05:30", T("2025-08-14 10:00")),
+    ("2025-08-14T10:00:00+0100", T("2025-08-14 10:00")),
     ("14 August 2025", T("2025-08-14")),  # MS Project
     ("14-Aug-2025", T("2025-08-14")),
     ("09/Mar/25 09:00 AM", T("2025-03-09 09:00")),  # Jira
@@ -528,3 +528,8 @@ def test_german_weekdays_and_months_as_microsoft_project_and_jira_write_them():
 def test_german_jira_priorities():
     out, unknown = parse_severity(pd.Series(["Höchste", "Hoch", "Mittel", "Niedrig", "Niedrigste"]))
     assert out.tolist() == ["critical", "high", "medium", "low", "low"] and not unknown.any()
+
+
+def test_a_time_with_an_offset_keeps_the_day_it_was_written_on():
+    # Jira's ISO export for a user at +02:00: raised at 00:30 on 1 October, in 2026-Q4 where they are
+    assert parse_dates(pd.Series(["2026-10-01T00:30:00.000+0200"])).dates.tolist() == [T("2026-10-01 00:30")]

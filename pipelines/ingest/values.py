@@ -176,7 +176,7 @@ def _valid_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Time:
-    ns: np.ndarray  # nanoseconds since midnight, minus the UTC offset
+    ns: np.ndarray  # nanoseconds since midnight, as written
     ok: np.ndarray
     code: np.ndarray  # feature bits for the format description
 
@@ -195,17 +195,16 @@ def _time(parts: pa.StructArray) -> _Time:
     zone = pc.utf8_lower(parts.field("Z"))
     has_zone = _np_bool(pc.not_equal(zone, ""))
     is_offset = np.zeros(len(hour), dtype=bool)
-    offset_s = np.zeros(len(hour), dtype=np.int64)
     zpos = np.flatnonzero(has_zone)
     if zpos.size:  # Z, UTC, GMT, +01:00, +0100, GMT+1, UTC-05:30
         zp = pc.extract_regex(zone.take(pa.array(zpos)),
                               r"^(?:z|utc|gmt)?(?P<sign>[+-]?)(?P<h>\d{1,2}?):?(?P<m>\d{2})?$")
         off_h, off_m = _ints(zp.field("h")), _ints(zp.field("m"))
-        sign = np.where(_np_bool(pc.equal(zp.field("sign"), "-")), -1, 1)
         is_offset[zpos] = _np_bool(pc.not_equal(zp.field("sign"), ""))
         ok[zpos] &= (off_h <= 14) & (off_m <= 59)
-        offset_s[zpos] = sign * (off_h * 3600 + off_m * 60)
-    ns = (hour * 3600 + minute * 60 + second - offset_s) * _NS_PER_S + frac
+    # the time as written, its offset only checked: the day a person saw in their tool is the day
+    # (an issue raised at 00:30 on 1 October, +02:00, is 1 October's, not 30 September's in UTC)
+    ns = (hour * 3600 + minute * 60 + second) * _NS_PER_S + frac
     t_sep = _np_bool(pc.equal(pc.utf8_lower(parts.field("tsep")), "t"))
     has_s = _np_bool(pc.not_equal(parts.field("S"), ""))
     has_f = _np_bool(pc.not_equal(parts.field("F"), ""))
@@ -298,7 +297,8 @@ def parse_dates(values: pd.Series, *, order: str | None = None, serials: bool = 
     unless more of the column's rows are written in a format without the question (ISO, month
     names): then the order is asked only where it is ambiguous, which is nowhere in that column's
     own format, and the few numeric dates are failed (``stray``).
-    Offsets (``Z``, ``+01:00``) are converted to UTC and dropped; other times are kept as written.
+    Times are kept as written: an offset (``Z``, ``+01:00``, ``GMT+1``) is checked and dropped, not
+    applied, so a date is the day the tool showed where it was written.
     ``serials`` also reads five-digit numbers as Excel day numbers (46027 is 2026-01-05): only for
     a column known to hold dates, since any number would otherwise pass for one.
     """
