@@ -502,3 +502,15 @@ def test_a_parsed_field_keeps_a_column_named_for_it_whatever_its_values(header, 
     columns = {"Issue ID": ["I-1", "I-2"][:len(values)], "Raised by": ["Acme"] * len(values), header: values}
     suggestion = suggest_mapping("issues", frame(columns))[field]
     assert (suggestion.column, suggestion.confidence) == (header, MIN_SUGGEST)
+
+
+def test_of_two_columns_naming_partners_the_one_with_values_on_every_row_is_the_owner():
+    # P6: "Primary Resource" blank on most milestones, left of an activity code naming each one's partner
+    from pipelines.ingest import values
+
+    known = {values.normalise_partner_name(n): i for i, n in enumerate(["Atlas Rail", "Harbour Civils"], 1)}
+    plan = pd.DataFrame({"Activity ID": ["A1000", "A1010", "A2010"], "Activity Name": ["Start", "Deck", "Handover"],
+                         "Primary Resource": ["Atlas Rail", "", ""],
+                         "Responsible Partner": ["Atlas Rail", "Harbour Civils", "Atlas Rail"],
+                         "Planned Finish": ["2026-03-02", "2026-06-01", "2026-09-30"]})
+    assert suggest_mapping("milestones", plan, known=known)["owners"].column == "Responsible Partner"

@@ -275,7 +275,9 @@ def suggest_mapping(dataset: str, frame: pd.DataFrame, question_text: dict[str, 
             not_people = "; ".join(f"'{c}': {w}" for c, w in unfit.items())
             candidates.append((round(score - (0 if spec.required else 0.1), 3), fi, columns.index(column), column,
                                why + (f" (instead of {not_people})" if not_people else "")))
-    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+    # ties: the column with more values first (P6's "Primary Resource", blank on most milestones,
+    # beside an activity code naming every milestone's partner), then the leftmost
+    candidates.sort(key=lambda c: (-c[0], c[1], -profile(c[3]).n, c[2]))
     chosen: dict[str, Suggestion] = {}
     used: set[str] = set()
     for score, fi, _, column, reason in candidates:
