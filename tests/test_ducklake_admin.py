@@ -225,7 +225,8 @@ def every_table(store: Store) -> dict[str, list]:
     return {t: sorted(cursor.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
 
 
-def test_migrate_copies_the_demo_with_every_version(demo, lake_env, tmp_path):
+def test_migrate_copies_the_demo_with_every_version(demo, lake_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTNERSHIP_SALT_FILE", str(demo / "salt"))  # the demo's respondent keys are its salt's
     file_db = Path(demo / "demo.duckdb")
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
