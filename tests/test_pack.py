@@ -372,7 +372,7 @@ def test_bad_views_say_why(demo_store):
     from pipelines.present import links, pack
 
     cursor = demo_store.cursor()
-    with pytest.raises(ValueError, match="No survey wave '2031-Q1'"):
+    with pytest.raises(ValueError, match="There is no survey wave '2031-Q1'"):
         pack.build_slides(cursor, view=links.LinkState(page="compare", wave="2031-Q1"))
     with pytest.raises(ValueError, match="No partner named 'Nobody'"):
         pack.build_slides(cursor, view=links.LinkState(page="partner", partner="Nobody"))

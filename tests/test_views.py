@@ -412,7 +412,7 @@ def test_partner_pack_panels_follow_the_factors(source):
 def test_an_unknown_partner_or_wave_or_version_says_which(source):
     with pytest.raises(ValueError, match="No partner named 'Nobody'"):
         build(source, page="partner", partner="Nobody")
-    with pytest.raises(ValueError, match="No survey wave '2031-Q1'"):
+    with pytest.raises(ValueError, match="There is no survey wave '2031-Q1'"):
         build(source, page="overview", wave="2031-Q1")
     with pytest.raises(ValueError, match="does not have"):
         build(source, page="compare", asof=999)
