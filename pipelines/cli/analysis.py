@@ -65,19 +65,12 @@ def _print(frame, fmt: str, out: TextIO) -> None:
         out.write(safe_csv(frame))
 
 
-def _known_wave(known: list[str], wave: str | None) -> None:
-    """``wave`` absent or one of ``known``; else UnknownWave (a usage error naming the waves)."""
-    from pipelines.query.respondents import UnknownWave
-
-    if wave is not None and wave not in known:
-        raise UnknownWave(wave, known)
-
-
 def _alerts(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import alerts, scores
+    from pipelines.query.respondents import known_wave
 
     cursor = store.cursor()
-    _known_wave(scores.waves(cursor, args.asof)["wave"].astype(str).tolist(), args.wave)
+    known_wave(args.wave, scores.waves(cursor, args.asof)["wave"].astype(str).tolist())
     frame = alerts.alerts(cursor, wave=args.wave, asof=args.asof)
     _print(frame.round({c: 2 for c in ("score", "compared_score", "change", "change_low",
                                        "change_high")}), args.format, out)
@@ -86,9 +79,10 @@ def _alerts(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 def _evidence(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import evidence
+    from pipelines.query.respondents import known_wave
 
     cursor = store.cursor()
-    _known_wave(evidence.periods(cursor, args.asof)["wave"].astype(str).tolist(), args.wave)
+    known_wave(args.wave, evidence.periods(cursor, args.asof)["wave"].astype(str).tolist())
     basis = {i.name: i.basis for i in evidence.INDICATORS}
     if args.pooled:
         _print(_pooled(cursor, evidence, args, basis), args.format, out)

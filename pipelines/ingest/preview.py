@@ -580,10 +580,13 @@ def _answered(frame: pd.DataFrame, preview: Preview, options: Options) -> tuple[
 def _trial(frame: pd.DataFrame, by_name: dict[str, str]) -> np.ndarray:
     """Rows a survey tool marks as its own preview or test responses (Qualtrics' Status, or its
     DistributionChannel). A numeric Status column counts only when every value is one of its codes."""
+    def lowered(name: str) -> pd.Series:
+        return _value_text(frame, by_name[name]).fillna("").astype(str).str.strip().str.lower()
+
     trial = np.zeros(len(frame), dtype=bool)
     for name in ("status", "response type"):
         if name in by_name:
-            text = _value_text(frame, by_name[name]).fillna("").astype(str).str.strip().str.lower()
+            text = lowered(name)
             codes, failed = values.parse_numbers(text)
             numeric = codes.dropna()
             if len(numeric) and not failed.any() and numeric.isin(_STATUS_CODES).all():
@@ -592,8 +595,7 @@ def _trial(frame: pd.DataFrame, by_name: dict[str, str]) -> np.ndarray:
                 trial |= text.str.contains(rf"\b(?:{'|'.join(_TRIAL_WORDS)})\b", regex=True).to_numpy(dtype=bool)
             break
     if "distribution channel" in by_name:  # "DistributionChannel", header split at its capitals
-        channel = _value_text(frame, by_name["distribution channel"]).fillna("").astype(str).str.strip().str.lower()
-        trial |= channel.isin(_TRIAL_WORDS).to_numpy(dtype=bool)
+        trial |= lowered("distribution channel").isin(_TRIAL_WORDS).to_numpy(dtype=bool)
     return trial
 
 

@@ -246,12 +246,13 @@ def _sep_code(parts: pa.StructArray) -> np.ndarray:
 
 # a weekday by its first two letters, English or German (no two of them share a pair)
 _WEEKDAYS = {"mo": 0, "tu": 1, "di": 1, "we": 2, "mi": 2, "th": 3, "do": 3, "fr": 4, "sa": 5, "su": 6, "so": 6}
+_WEEKDAY_NUMBERS = np.array(list(_WEEKDAYS.values()), dtype=np.int64)
 
 
 def _written_weekday(parts: pa.StructArray) -> np.ndarray:
     """The weekday written before a date (Monday 0 ... Sunday 6), -1 where none is."""
     pos, known = _lookup(pc.utf8_slice_codeunits(pc.utf8_lower(parts.field("wd")), 0, 2), _WEEKDAYS)
-    return np.where(known, np.array(list(_WEEKDAYS.values()))[np.where(known, pos, 0)], -1)
+    return np.where(known, _WEEKDAY_NUMBERS[pos], -1)
 
 
 def _weekday_of(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:

@@ -96,11 +96,17 @@ class UnknownWave(ValueError):
         super().__init__(f"There is no survey wave '{wave}'. The waves are: {', '.join(known) or 'none yet'}.")
 
 
+def known_wave(wave: str | None, known: list[str]) -> str | None:
+    """``wave`` when it is one of ``known`` (None stays None); UnknownWave naming them otherwise."""
+    if wave is None:
+        return None
+    if str(wave) not in known:
+        raise UnknownWave(str(wave), known)
+    return str(wave)
+
+
 def check_wave(cursor, wave: str | None, asof: int | None = None) -> str | None:
     """``wave`` when the survey has it (None stays None); UnknownWave naming the waves there are."""
     if wave is None:
         return None
-    known = [str(w) for w in scores.waves(cursor, asof)["wave"]]
-    if str(wave) not in known:
-        raise UnknownWave(str(wave), known)
-    return str(wave)
+    return known_wave(wave, [str(w) for w in scores.waves(cursor, asof)["wave"]])

@@ -42,13 +42,14 @@ def note(cursor) -> None:
     from pipelines import settings
     from pipelines.ingest import privacy  # the salt's owner (creates it on first use)
 
-    stored, mine = recorded(cursor), of(privacy.salt())
-    if stored is not None and not hmac.compare_digest(stored, mine) and not _keys_made(cursor):
+    salt = privacy.salt()
+    match = _match(cursor, salt)
+    if match is Match.DIFFERENT and not _keys_made(cursor):
         cursor.execute("DELETE FROM salt_fingerprint")  # no respondent key yet: this salt makes the first
-        stored = None
-    if stored is None:
-        cursor.execute("INSERT INTO salt_fingerprint VALUES (?, now()::TIMESTAMP)", [mine])
-    elif not hmac.compare_digest(stored, mine):
+        match = Match.NOT_RECORDED
+    if match is Match.NOT_RECORDED:
+        cursor.execute("INSERT INTO salt_fingerprint VALUES (?, now()::TIMESTAMP)", [of(salt)])
+    elif match is Match.DIFFERENT:
         raise OtherSalt(
             f"The salt in {settings.get('salt_file')} is not the one this store was written with, so "
             "nothing is written: re-uploaded survey answers would be stored a second time under new keys. "
@@ -65,7 +66,11 @@ def compare(cursor, salt_file: Path) -> Match:
     """How the salt in ``salt_file`` (which must exist) compares with the one the store was written with."""
     from pipelines.ingest import privacy
 
+    return _match(cursor, privacy.salt(salt_file))
+
+
+def _match(cursor, salt: bytes) -> Match:
     stored = recorded(cursor)
     if stored is None:
         return Match.NOT_RECORDED
-    return Match.SAME if hmac.compare_digest(stored, of(privacy.salt(salt_file))) else Match.DIFFERENT
+    return Match.SAME if hmac.compare_digest(stored, of(salt)) else Match.DIFFERENT

@@ -21,7 +21,7 @@ from pipelines.present import charts, links, words
 from pipelines.programme.demo import DEMO_LABEL
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
-from pipelines.query.respondents import UnknownWave
+from pipelines.query.respondents import known_wave
 from pipelines.query.scores import PROGRAMME, Suppression
 
 EM_DASH = "\u2014"
@@ -177,8 +177,7 @@ def context(source, state: links.LinkState) -> Context:
     names = tuple(str(n) for n in partners["name"])
     ids = dict(zip(names, partners["partner_id"].astype(int)))
     waves = tuple(source.waves(state.asof))
-    if state.wave is not None and state.wave not in waves:
-        raise UnknownWave(state.wave, list(waves))
+    known_wave(state.wave, list(waves))
     if state.partner is not None and state.partner not in ids:
         raise ValueError(f"No partner named '{state.partner}'. Partners: {', '.join(names)}.")
     wave = state.wave or (waves[-1] if waves else None)
