@@ -69,33 +69,30 @@ def add_parsers(verbs) -> None:
 
 def _dyads(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import dyads
-    from pipelines.store import versions
 
     cursor = store.cursor()
-    frame = dyads.dyads_export(cursor, wave=args.wave, asof=versions.check(args.asof, cursor))
+    frame = dyads.dyads_export(cursor, wave=args.wave, asof=args.asof)
     print_records(frame, args.format, out)
     return EXIT_OK
 
 
 def _comments(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import comments
-    from pipelines.store import versions
 
     cursor = store.cursor()
-    frame = comments.comments(cursor, partner=args.partner, wave=args.wave, asof=versions.check(args.asof, cursor))
+    frame = comments.comments(cursor, partner=args.partner, wave=args.wave, asof=args.asof)
     print_records(frame, args.format, out)
     return EXIT_OK
 
 
 def _action(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.programme import actions
-    from pipelines.store import versions
 
     if args.action_verb == "list":
         from pipelines.query import actions as agreed
 
         cursor = store.cursor()
-        frame = agreed.actions_export(cursor, partner=args.partner, asof=versions.check(args.asof, cursor))
+        frame = agreed.actions_export(cursor, partner=args.partner, asof=args.asof)
         print_records(frame, args.format, out)
         return EXIT_OK
     if args.action_verb == "add":
@@ -113,10 +110,9 @@ def _action(store: Store, args, out: TextIO, err: TextIO) -> int:
 
 def _participation(store: Store, args, out: TextIO, err: TextIO) -> int:
     from pipelines.query import participation
-    from pipelines.store import versions
 
     cursor = store.cursor()
-    frame = participation.participation_export(cursor, asof=versions.check(args.asof, cursor))
+    frame = participation.participation_export(cursor, asof=args.asof)
     print_records(frame, args.format, out)
     return EXIT_OK
 
