@@ -265,6 +265,18 @@ def test_a_late_rater_loaded_then_undone_changes_no_version(matrix, tmp_path):
     assert row["respondents"] == 7
 
 
+def test_five_late_respondents_of_whom_one_rated_a_partner_wait(matrix, tmp_path):
+    """Five late Dale respondents (their organisation's scores could take them) of whom one alone
+    rated Alder: showing them would move Dale's Alder cell by one person's rating. The batch waits."""
+    first = records("dyads", store=matrix)
+    late = {("Dale Partners", "Alder Works"): [1]}
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Dale Partners": 5}, targets=tuple(P), start=300,
+                                                  ratings=late), store=matrix)
+    assert records("dyads", store=matrix) == first
+    dale = scores.factor_scores(matrix.cursor(), k=5, programme=False)
+    assert set(dale[dale["partner"].eq("Dale Partners")]["pending"]) == {"5 late responses are not shown yet"}
+
+
 def test_five_late_raters_are_shown_with_their_organisation(matrix, tmp_path):
     late = {("Dale Partners", t): [5] * 5 for t in P if t != "Dale Partners"}
     load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Dale Partners": 5}, targets=tuple(P), start=300,

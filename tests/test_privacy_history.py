@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from test_privacy import file_copies, one_store_settings
 
 from pipelines.programme.factors import FACTORS
-from pipelines.query import releases, scores
+from pipelines.query import items, releases, scores
 from pipelines.store import Store
 
 WAVES = {"2025-Q1": "2025-01-01", "2025-Q2": "2025-04-01"}
@@ -37,7 +37,9 @@ def answers(draw, count: int) -> list[dict]:
     for _ in range(count):
         values = draw(st.lists(st.integers(1, 5), min_size=len(ITEMS), max_size=len(ITEMS)))
         skip = draw(st.sampled_from([None, None, None, *FACTORS]))  # a few skip a factor
-        out.append({item: v for item, v in zip(ITEMS, values) if skip is None or not item.startswith(skip)})
+        alone = draw(st.sampled_from([None, None, *ITEMS]))  # or one question
+        out.append({item: v for item, v in zip(ITEMS, values)
+                    if (skip is None or not item.startswith(skip)) and item != alone})
     return out
 
 
@@ -87,6 +89,13 @@ class History:
         if version not in self._sets:
             self._sets[version] = self._count(version)
         return self._sets[version]
+
+    def item_sets(self, version: int) -> dict:
+        """(wave, partner, item) -> Counter of (respondent, answer) at ``version``."""
+        out: dict = defaultdict(Counter)
+        for row in self.visible(version):
+            out[(row["wave"], row["partner_id"], row["item_id"])][(row["respondent"], row["value"])] += 1
+        return out
 
     def _count(self, version: int) -> dict:
         per: dict = defaultdict(list)
@@ -160,6 +169,24 @@ def released_sets(store, history: History, version: int, k: int) -> dict:
     return out
 
 
+def released_item_sets(store, history: History, version: int, k: int) -> dict:
+    """wave -> {partner: {item: Counter}} the release in force at ``version`` holds."""
+    cursor = store.cursor()
+    plan = releases.plan(cursor, scores._SURVEY, scores._rules(cursor, k, scores._weights(None)))
+    return {wave: {p: {i: history.item_sets(state.made_at)[(wave, p, i)] for i in ITEMS}
+                   for p, state in entry.release.partners.items()}
+            for wave, entry in plan.at(version).items() if entry.release is not None}
+
+
+def published_items(store, version: int, k: int) -> pd.DataFrame:
+    """The per-question table of every wave the version has, as the factor frames are read here:
+    the question in ``factor``, its favourable share in ``score``."""
+    cursor = store.cursor()
+    frames = [items.items(cursor, wave=w, asof=version, k=k) for w in scores.waves(cursor, version)["wave"]]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=items.COLUMNS)
+    return frame.drop(columns="factor").rename(columns={"item_id": "factor", "favourable": "score"})
+
+
 def check_shown_values_are_the_released_sets(frame: pd.DataFrame, sets: dict) -> None:
     for row in frame[(~frame["suppressed"]) & (frame["factor"] != scores.INDEX)].itertuples():
         partners = sets[row.wave]
@@ -228,6 +255,16 @@ def _attack(one: dict, two: dict, k: int, where) -> None:
                     assert not (vector and _leak(vector, hidden_sets, k)), (where, q, c1, c2, sorted(vector))
 
 
+def check_no_question_isolated(frames: dict, sets: dict, k: int) -> None:
+    versions = list(frames)
+    for i, v1 in enumerate(versions):
+        for v2 in versions[i:]:
+            for wave in set(sets[v1]) | set(sets[v2]):
+                for item in ITEMS:
+                    sides = [_side(frames[v], sets[v].get(wave, {}), wave, item) for v in (v1, v2)]
+                    _attack(*sides, k, (v1, v2, wave, item))
+
+
 def with_partners_and_instrument(store: Store) -> None:
     b.add_partners(store, [f"Partner {p}" for p in PARTNERS])
     b.load(store, "instrument_items", b.instrument())
@@ -254,3 +291,17 @@ def test_no_two_versions_give_a_group_away(stores, history_steps):
     for v in versions:
         check_shown_values_are_the_released_sets(frames[v], sets[v])
     check_no_isolation(frames, sets, k)
+
+
+@one_store_settings(60)
+@given(histories())
+def test_no_two_versions_give_a_question_away(stores, history_steps):
+    """The same attacks on the per-question table: its groups are each question's answers."""
+    k, steps = history_steps
+    store = stores.fresh()
+    history, versions = play(store, steps)
+    if not versions:
+        return
+    frames = {v: published_items(store, v, k) for v in versions}
+    check_same_or_k_apart(frames, k)
+    check_no_question_isolated(frames, {v: released_item_sets(store, history, v, k) for v in versions}, k)

@@ -19,15 +19,19 @@ k-1 respondents is hidden, and so is whatever would let it be worked out from th
 shown (``suppression.protect`` on the wave's matrix with its margins, decided per wave over every
 partner before ``wave`` filters). A hidden row or column carries no score or respondents. Across
 data versions the scores' releases decide (``scores.released_reads``): a rating organisation's
-ratings are read at the version its scores show, and one not released yet is left out. Known limit:
-within a change the release admitted (k or more respondents), fewer than k of them may have rated
-one partner.
+ratings are read at the version its scores show, one not released yet is left out, and a release is
+made only when each rated partner's raters (a cell; the column as its programme) and each
+organisation's raters (a row) differ safely from every earlier release's (``releases.Detail``);
+what the release hides of them is hidden here and protected as if small. Known limit: the release
+checks a column as the sum of every released rater's cell; a column leaves out the raters the scores
+withhold, so two versions with different raters withheld are checked as if they had the same.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from pipelines.query import releases
 from pipelines.query import respondents as groups
 from pipelines.query import scores, suppression
 from pipelines.store.versions import visible
@@ -87,10 +91,13 @@ def _cells(cursor, asof: int | None, k: int) -> pd.DataFrame:
         ratings_sql, params = visible("partner_ratings", asof)
         for (wave,) in cursor.execute(f"SELECT DISTINCT wave FROM {ratings_sql} r", params).fetchall():
             released = scores.released_reads(cursor, wave, asof=asof, k=k)
+            rated = scores.released_detail(cursor, wave, asof=asof, k=k, kind=releases.Detail.RATED)
+            raters = scores.released_detail(cursor, wave, asof=asof, k=k, kind=releases.Detail.RATER).get("", {})
             for version, group in groups.by_read_version(released):
                 at_sql, at_params = visible("partner_ratings", version)
-                parts.append(cursor.execute(_CELLS_SQL.format(ratings=at_sql),
-                                            [*at_params, wave, group["partner_id"].tolist()]).df())
+                read = cursor.execute(_CELLS_SQL.format(ratings=at_sql),
+                                      [*at_params, wave, group["partner_id"].tolist()]).df()
+                parts.append(read.assign(**_release_hides(read, rated, raters)))
     if not parts:
         return pd.DataFrame(columns=["wave", "wave_start", "rater_id", "rater", "target_id", "target"])
     frame = pd.concat(parts, ignore_index=True)
@@ -98,6 +105,18 @@ def _cells(cursor, asof: int | None, k: int) -> pd.DataFrame:
                 for p, w in zip(frame["rater_id"], frame["wave"])]
     return frame.assign(withheld=pd.Series(withheld, dtype=object)).sort_values(
         ["wave_start", "wave", "rater", "rater_id", "target", "target_id"], kind="stable", ignore_index=True)
+
+
+def _release_hides(cells: pd.DataFrame, rated: dict, raters: dict) -> dict[str, np.ndarray]:
+    """Per cell, whether the release hides it, its rater's row or its target's column (their
+    sets changed too little between releases to show both)."""
+    shown = releases.Hidden.SHOWN
+    per_target = [rated.get(str(t), {}) for t in cells["target_id"]]
+    return {
+        "cell_hides": np.array([c.get(int(r), shown) != shown for c, r in zip(per_target, cells["rater_id"])], bool),
+        "row_hides": np.array([raters.get(int(r), shown) != shown for r in cells["rater_id"]], bool),
+        "col_hides": np.array([c.get(releases.PROGRAMME, shown) != shown for c in per_target], bool),
+    }
 
 
 def dyads_export(cursor, *, wave: str | None = None, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
@@ -123,8 +142,11 @@ def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
     kept = np.flatnonzero(~out)
     col_n = np.bincount(cols[kept], weights=n[kept], minlength=len(targets)).astype("int64")
     # rows of withheld raters stay in the table as rows of no cells (protect sees none of them)
+    # a withheld rater's row is hidden already, with none of its cells in the table
+    row_hides = cells.groupby("rater_id", sort=False)["row_hides"].any().reindex(raters).to_numpy(bool) & ~withheld
+    col_hides = np.bincount(cols, weights=cells["col_hides"].to_numpy(bool), minlength=len(targets)) > 0
     shown = suppression.protect(n[kept], rows[kept], cols[kept], np.where(withheld, 0, first_of["rater_people"]),
-                                col_n, k)
+                                col_n, k, secret=(cells["cell_hides"].to_numpy(bool)[kept], row_hides, col_hides))
     small = (n > 0) & (n < k)
     cell_primary, cell_hidden = small.copy(), small.copy()
     cell_hidden[kept], cell_primary[kept] = shown.cell_hidden, shown.cell_primary

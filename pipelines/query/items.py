@@ -6,14 +6,14 @@ of collaboration: 4 or 5 on 1-5, 6 or 7 on 1-7; for a reverse-scored item (agree
 collaboration) the bottom two. ``favourable`` is their share of the item's answers, ``n`` the
 respondents who answered it.
 
-Privacy: per wave and item, the programme is the sum of the partners, as for the scores; so a
-group with 1 to k-1 respondents is hidden and, when it is the only one, another is hidden beside it
-(the smallest other partner; the programme only when there is none: ``suppression.protect`` on the
-one-total table), decided over every partner before ``partner`` filters. Across data versions the
-scores' releases decide (``scores.released_reads``): each partner's answers are read at the version
-its scores show, a partner not released yet is left out, and an item of a factor the release hides
-is hidden. Known limit: within a change the release admitted (k or more respondents), fewer than k
-of them may have answered one item.
+Privacy: per wave and item, the programme is the sum of the partners, as for the scores, and the
+scores' releases decide what is shown (``releases.Detail.QUESTION``): each partner's answers are
+read at the version its scores show, a partner not released yet is left out, a group with 1 to k-1
+respondents is hidden and, when it is the only one, another beside it (the release's rule: the
+partner hidden for it before, else the smallest other, never the lead partner while another is
+shown; the programme when there is none); a release is made only when every question's sets, not
+only the factors', differ safely from every earlier release's. An item of a factor the release
+hides is hidden too.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import pandas as pd
 from pipelines.ingest import partners as partner_names
 from pipelines.programme.factors import FACTORS
 from pipelines.query import respondents as groups
-from pipelines.query import scores, suppression
+from pipelines.query import releases, scores
 from pipelines.store.versions import visible
 
 COLUMNS = ["item_id", "text", "factor", "partner_id", "partner", "wave", "favourable", "n", "suppressed", "reason"]
@@ -51,11 +51,13 @@ def items(cursor, *, partner: str | None = None, wave: str | None = None, asof: 
     partner_id = None if partner is None else partner_names.find(cursor, partner)[0]
     with scores.snapshot(cursor):
         released = scores.released_reads(cursor, wave, asof=asof, k=k)
+        hidden = scores.released_detail(cursor, wave, asof=asof, k=k, kind=releases.Detail.QUESTION)
         counts = _counts(cursor, wave, released)
         items_sql, items_params = visible("instrument_items", asof)
         texts = cursor.execute(f"SELECT item_id, text, factor FROM {items_sql} i", items_params).df()
     names = dict(cursor.execute("SELECT partner_id, name FROM partners").fetchall())
-    frames = [_suppress(part.reset_index(drop=True), k) for _, part in counts.groupby("item_id", sort=False)]
+    frames = [_suppress(part.reset_index(drop=True), hidden.get(str(item_id), {}))
+              for item_id, part in counts.groupby("item_id", sort=False)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["item_id", "partner_id", "n", "favourable", "suppressed", "reason"])
     frame = _hidden_by_release(frame.merge(texts, on="item_id"), released)
@@ -99,14 +101,14 @@ def _hidden_by_release(frame: pd.DataFrame, released: pd.DataFrame) -> pd.DataFr
     return frame
 
 
-def _suppress(item: pd.DataFrame, k: int) -> pd.DataFrame:
-    """One item's partners and programme, suppression decided (the one place the item view decides
-    what is hidden, where a rule across data versions would wrap)."""
+def _suppress(item: pd.DataFrame, codes: dict[int, int]) -> pd.DataFrame:
+    """One item's partners and programme, hidden as the release decided for the question
+    (``codes``: partner id, -1 the programme -> a ``releases.Hidden`` code; not listed: shown)."""
     n = item["n"].to_numpy(dtype="int64")
     favourable = item["favourable"].to_numpy(dtype="float64")
-    shown = suppression.protect(n, np.zeros(len(n), dtype="int64"), np.full(len(n), -1), [n.sum()], [], k)
-    hidden = np.append(shown.cell_hidden, shown.row_hidden[0])
-    primary = np.append(shown.cell_primary, shown.row_primary[0])
+    ids = [*item["partner_id"].astype(int), releases.PROGRAMME]
+    code = np.array([codes.get(p, releases.Hidden.SHOWN) for p in ids])
+    hidden = code != releases.Hidden.SHOWN
     counts = np.append(n, n.sum())
     out = pd.DataFrame({
         "item_id": item["item_id"].iloc[0],
@@ -114,7 +116,7 @@ def _suppress(item: pd.DataFrame, k: int) -> pd.DataFrame:
         "favourable": np.where(hidden, np.nan, np.append(favourable, favourable.sum()) / counts),
         "n": pd.array(counts, dtype="Int64"),
         "suppressed": hidden,
-        "reason": pd.Series(np.where(primary, scores.Suppression.SMALL_GROUP,
+        "reason": pd.Series(np.where(code == releases.Hidden.SMALL, scores.Suppression.SMALL_GROUP,
                                      np.where(hidden, scores.Suppression.COMPLEMENT, None)), dtype=object),
     })
     out.loc[hidden, "n"] = pd.NA

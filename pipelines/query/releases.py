@@ -6,7 +6,8 @@ The rule
 --------
 A group's *set* is its respondents, each with their answers (a respondent whose answers changed
 counts as one leaving and one arriving). A partner x wave's *state* is its five factor sets at
-a version. What a version shows of a wave is a *release*: a state per partner, made at some
+a version, and its sets of the finer groups other views show of the same people (``Detail``: each
+question's answers, each rated partner's ratings, all its ratings), each checked like a factor. What a version shows of a wave is a *release*: a state per partner, made at some
 version, and the suppression decided for it (``pattern``). The shown value of a group at version
 V comes from the release in force at V, the latest made at or before V. Releases are decided in
 the order of the store's history, so a pinned version always shows the same thing.
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from typing import Protocol
 
@@ -56,6 +57,30 @@ class Hidden(IntEnum):
     SHOWN = 0
     SMALL = 1       # fewer than k respondents
     COMPLEMENT = 2  # hidden so a smaller group cannot be worked out by subtraction
+    NO_TOTAL = 3    # the programme of a detail no view adds up (a partner's raters)
+
+
+class Detail(StrEnum):
+    """The sets beside the five factors that views show of the same respondents, each checked
+    like a factor: a question's answers (the item view), the ratings of one partner (a dyad
+    cell; its programme is the dyad column) and a partner's raters (a dyad row: no programme)."""
+    QUESTION = "question"
+    RATED = "rated"
+    RATER = "rater"
+
+    @property
+    def prefix(self) -> str:
+        """A dimension's name starts with this; the question's item id or the rated partner follows."""
+        return f"{self.value}:"
+
+    @staticmethod
+    def totalled(dimension: str) -> bool:
+        return not dimension.startswith(Detail.RATER.prefix)
+
+
+Dimension = int | str  # a factor's number, or a detail's name (``Detail``)
+_EMPTY = np.empty(0, np.uint64)
+_NO_DIGEST = (0, 0, 0, 0)
 
 
 class Pending(StrEnum):
@@ -86,19 +111,47 @@ def note(added: int, removed: int, changed: int) -> str | None:
 @dataclass(frozen=True, eq=False)
 class State:
     """A partner x wave at one version: per factor, its respondents' keys and answer tokens (sorted
-    by token). Two equal states of one partner x wave are the same object (``Plan._known``)."""
+    by token), and the same per detail (name -> keys, tokens, digest). Two equal states of one
+    partner x wave are the same object (``Plan._known``)."""
     made_at: int
     keys: tuple[np.ndarray, ...]
     tokens: tuple[np.ndarray, ...]
     digest: tuple[tuple[int, ...], ...]  # per factor: equal digests, equal sets
+    detail: dict[str, tuple[np.ndarray, np.ndarray, tuple[int, ...]]] = field(default_factory=dict)
 
     @property
     def n(self) -> np.ndarray:
         return np.array([len(t) for t in self.tokens], dtype=np.int64)
 
+    @property
+    def identity(self) -> tuple:
+        return self.digest, tuple(sorted((d, v[2]) for d, v in self.detail.items()))
+
+    def keyed(self, dimension: Dimension) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, tokens) of a factor or detail (empty when it has none)."""
+        if isinstance(dimension, int):
+            return self.keys[dimension], self.tokens[dimension]
+        keys, tokens, _ = self.detail.get(dimension, (_EMPTY, _EMPTY, None))
+        return keys, tokens
+
+    def tokens_of(self, dimension: Dimension) -> np.ndarray:
+        return self.keyed(dimension)[1]
+
+    def digest_of(self, dimension: Dimension) -> tuple[int, ...]:
+        if isinstance(dimension, int):
+            return self.digest[dimension]
+        found = self.detail.get(dimension)
+        return _NO_DIGEST if found is None else found[2]
+
+    def sets(self):
+        """(keys, tokens) of every factor and detail."""
+        yield from zip(self.keys, self.tokens)
+        yield from ((keys, tokens) for keys, tokens, _ in self.detail.values())
+
     def respondents(self, factors: range | list[int] | None = None) -> np.ndarray:
-        chosen = range(len(FACTORS)) if factors is None else factors
-        return np.unique(np.concatenate([self.keys[f] for f in chosen] or [np.empty(0, np.uint64)]))
+        """The respondents of the ``factors`` (default: of anything, details included)."""
+        chosen = [k for k, _ in self.sets()] if factors is None else [self.keys[f] for f in factors]
+        return np.unique(np.concatenate(chosen or [_EMPTY]))
 
 
 def _states(made_at: int, group: np.ndarray, keys: np.ndarray, tokens: np.ndarray,
@@ -132,18 +185,35 @@ def _mixes(tokens: np.ndarray) -> tuple[np.ndarray, ...]:
     return tokens, tokens * np.uint64(0x9E3779B97F4A7C15), tokens ^ (tokens >> np.uint64(29))
 
 
+def _digest(tokens: np.ndarray) -> tuple[int, ...]:
+    return (len(tokens), *(int(np.add.reduce(x, dtype=np.uint64)) for x in _mixes(tokens)))
+
+
+def _replace(old_keys, old_tokens, touched, new_keys, new_tokens) -> tuple[np.ndarray, np.ndarray]:
+    keep = ~np.isin(old_keys, touched)
+    t = np.concatenate([old_tokens[keep], new_tokens])
+    k = np.concatenate([old_keys[keep], new_keys])
+    order = np.argsort(t, kind="stable")
+    return k[order], t[order]
+
+
 def _merge(old: State, touched: np.ndarray, fresh: State | None, made_at: int) -> State:
     """``old`` with the respondents ``touched`` replaced by those of ``fresh``."""
     keys, tokens, digest = [], [], []
     for f in range(len(FACTORS)):
-        keep = ~np.isin(old.keys[f], touched)
-        t = np.concatenate([old.tokens[f][keep], fresh.tokens[f] if fresh else np.empty(0, np.uint64)])
-        k = np.concatenate([old.keys[f][keep], fresh.keys[f] if fresh else np.empty(0, np.uint64)])
-        order = np.argsort(t, kind="stable")
-        tokens.append(t[order])
-        keys.append(k[order])
-        digest.append((len(t), *(int(np.add.reduce(x, dtype=np.uint64)) for x in _mixes(t))))
-    return State(made_at, tuple(keys), tuple(tokens), tuple(digest))
+        k, t = _replace(old.keys[f], old.tokens[f], touched, fresh.keys[f] if fresh else _EMPTY,
+                        fresh.tokens[f] if fresh else _EMPTY)
+        keys.append(k)
+        tokens.append(t)
+        digest.append(_digest(t))
+    new = fresh.detail if fresh else {}
+    detail = {}
+    for d in sorted(set(old.detail) | set(new)):
+        before, after = old.detail.get(d, (_EMPTY, _EMPTY, None)), new.get(d, (_EMPTY, _EMPTY, None))
+        k, t = _replace(before[0], before[1], touched, after[0], after[1])
+        if len(t):
+            detail[d] = (k, t, _digest(t))
+    return State(made_at, tuple(keys), tuple(tokens), tuple(digest), detail)
 
 
 def _one_sided(old: np.ndarray, new: np.ndarray) -> tuple[int, int]:
@@ -163,10 +233,25 @@ def _safe(sizes: tuple[int, int], k: int) -> bool:
 @dataclass(eq=False)
 class Release:
     """What a version shows of one wave: a state per partner and the suppression decided for them
-    (``hidden``: partner id or PROGRAMME -> a Hidden code per factor)."""
+    (``hidden``: partner id or PROGRAMME -> a Hidden code per factor; ``detail_hidden``: detail ->
+    partner id or PROGRAMME -> a Hidden code, where not shown)."""
     made_at: int
     partners: dict[int, State]
     hidden: dict[int, np.ndarray]
+    detail_hidden: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def code(self, partner: int, dimension: Dimension) -> int:
+        if isinstance(dimension, int):
+            return int(self.hidden[partner][dimension]) if partner in self.hidden else Hidden.SHOWN
+        if partner == PROGRAMME and not Detail.totalled(dimension):
+            return Hidden.NO_TOTAL
+        return self.detail_hidden.get(dimension, {}).get(partner, Hidden.SHOWN)
+
+    def outside(self, partner: int, dimension: Dimension) -> bool:
+        """Whether the programme of ``dimension`` leaves the partner out: a dyad column adds up only
+        the raters whose respondents the scores show (every factor shown; ``dyads``)."""
+        return isinstance(dimension, str) and dimension.startswith(Detail.RATED.prefix) \
+            and partner in self.hidden and bool(self.hidden[partner].any())
 
 
 @dataclass(frozen=True)
@@ -186,32 +271,66 @@ class Rules:
 
 
 def pattern(partners: dict[int, State], rules: Rules, before: Release | None = None) -> dict[int, np.ndarray]:
-    """Suppression within one release, per factor: a group under k is hidden; when that leaves exactly
-    one hidden partner and the programme shown, a second group is hidden so the first cannot be
-    worked out by subtraction: the partner hidden for it in the release ``before`` if it is still
-    shown (had another been hidden now, the two releases together would give the small group away),
-    else the smallest other shown partner (ties: lowest id); never the lead partner while another
-    partner is shown; the programme when no other partner is."""
+    """Suppression within one release, per factor (``_hide``)."""
     ids = sorted(partners)
     n = np.array([partners[p].n for p in ids], dtype=np.int64).reshape(len(ids), len(FACTORS))
-    total = n.sum(axis=0)
-    k = rules.k
-    hidden = np.where((n > 0) & (n < k), Hidden.SMALL, Hidden.SHOWN).astype(np.int8)
-    programme = np.where((total > 0) & (total < k), Hidden.SMALL, Hidden.SHOWN).astype(np.int8)
-    for f in range(len(FACTORS)):
-        if (hidden[:, f] == Hidden.SMALL).sum() != 1 or programme[f]:
-            continue
-        kept = {p for p, codes in (before.hidden.items() if before else ())
-                if p != PROGRAMME and codes[f] == Hidden.COMPLEMENT}
-        shown = [(p == rules.lead, p not in kept, n[i, f], p, i) for i, p in enumerate(ids) if n[i, f] >= k]
-        others = [c for c in shown if not c[0]]
-        if others:
-            hidden[min(others)[-1], f] = Hidden.COMPLEMENT
-        else:
-            programme[f] = Hidden.COMPLEMENT
+    dimensions = list(range(len(FACTORS)))
+    hidden, programme = _hide(ids, n, dimensions, rules, before)
     out = {p: hidden[i] for i, p in enumerate(ids)}
     out[PROGRAMME] = programme
     return out
+
+
+def detail_pattern(release: Release, rules: Rules, before: Release | None = None) -> dict[str, dict[int, int]]:
+    """Suppression within one release, per detail (``_hide``; ``release`` has its factors' decided),
+    as the views beside the scores show it: each detail's codes other than Hidden.SHOWN, by partner
+    (PROGRAMME for its total)."""
+    partners = release.partners
+    ids = sorted(partners)
+    dimensions = sorted(set().union(*(s.detail for s in partners.values())))
+    n = np.array([[len(partners[p].detail[d][1]) if d in partners[p].detail else 0 for d in dimensions]
+                  for p in ids], dtype=np.int64).reshape(len(ids), len(dimensions))
+    rated = [release.outside(p, Detail.RATED.prefix) for p in ids]  # the same for every rated partner
+    outside = np.outer(rated, [d.startswith(Detail.RATED.prefix) for d in dimensions]).reshape(n.shape)
+    hidden, programme = _hide(ids, n, dimensions, rules, before, outside)
+    out: dict[str, dict[int, int]] = {}
+    for j, d in enumerate(dimensions):
+        codes = {p: int(hidden[i, j]) for i, p in enumerate(ids) if hidden[i, j]}
+        if programme[j] and Detail.totalled(d):
+            codes[PROGRAMME] = int(programme[j])
+        if codes:
+            out[d] = codes
+    return out
+
+
+def _hide(ids: list[int], n: np.ndarray, dimensions: list[Dimension], rules: Rules,
+          before: Release | None, outside: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per dimension (column of ``n``, partners x dimensions): a group under k is hidden; when that
+    leaves exactly one hidden partner and the programme shown, a second group is hidden so the first
+    cannot be worked out by subtraction: the partner hidden for it in the release ``before`` if it
+    is still shown (had another been hidden now, the two releases together would give the small
+    group away), else the smallest other shown partner (ties: lowest id); never the lead partner
+    while another partner is shown; the programme when no other partner is. A detail no view adds
+    up (``Detail.totalled``) needs no second group, nor does a group its total leaves out (``outside``)."""
+    inside = np.ones(n.shape, bool) if outside is None else ~outside
+    total = (n * inside).sum(axis=0)
+    k = rules.k
+    hidden = np.where((n > 0) & (n < k), Hidden.SMALL, Hidden.SHOWN).astype(np.int8)
+    programme = np.where((total > 0) & (total < k), Hidden.SMALL, Hidden.SHOWN).astype(np.int8)
+    for j, d in enumerate(dimensions):
+        if ((hidden[:, j] == Hidden.SMALL) & inside[:, j]).sum() != 1 or programme[j]:
+            continue
+        if isinstance(d, str) and not Detail.totalled(d):
+            continue
+        kept = {p for p in ids if before is not None and before.code(p, d) == Hidden.COMPLEMENT}
+        shown = [(p == rules.lead, p not in kept, n[i, j], p, i) for i, p in enumerate(ids)
+                 if n[i, j] >= k and inside[i, j]]
+        others = [c for c in shown if not c[0]]
+        if others:
+            hidden[min(others)[-1], j] = Hidden.COMPLEMENT
+        else:
+            programme[j] = Hidden.COMPLEMENT
+    return hidden, programme
 
 
 class _Pair:
@@ -221,22 +340,33 @@ class _Pair:
         self.old, self.new, self.changed, self.rules = old, new, changed, rules
         self.partners = sorted(set(old.partners) | set(new.partners))
 
-    def _sets(self, p: int, f: int) -> tuple[np.ndarray, np.ndarray]:
-        empty = np.empty(0, np.uint64)
+    def _sets(self, p: int, f: Dimension) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.old.partners.get(p), self.new.partners.get(p)
-        return (a.tokens[f] if a else empty), (b.tokens[f] if b else empty)
+        return (a.tokens_of(f) if a else _EMPTY), (b.tokens_of(f) if b else _EMPTY)
 
-    def _same(self, p: int, f: int) -> bool:
+    def _same(self, p: int, f: Dimension) -> bool:
         a, b = self.old.partners.get(p), self.new.partners.get(p)
-        return a is b or (a is not None and b is not None and a.digest[f] == b.digest[f])
+        return a is b or (a.digest_of(f) if a else _NO_DIGEST) == (b.digest_of(f) if b else _NO_DIGEST)
 
-    def _code(self, release: Release, p: int, f: int) -> int:
-        return int(release.hidden[p][f]) if p in release.hidden else Hidden.SHOWN
+    def _code(self, release: Release, p: int, f: Dimension) -> int:
+        return release.code(p, f)
+
+    def _unchanged(self, f: Dimension) -> bool:
+        """Both releases show the same of this dimension: together they tell nothing either does not."""
+        return all(self._same(p, f) and self._code(self.old, p, f) == self._code(self.new, p, f)
+                   and self.old.outside(p, f) == self.new.outside(p, f) for p in [*self.partners, PROGRAMME])
+
+    def _in_total(self, p: int, f: Dimension) -> tuple[np.ndarray, np.ndarray]:
+        """The partner's sets as its programme adds them up in each release (none where left out)."""
+        old, new = self._sets(p, f)
+        return (_EMPTY if self.old.outside(p, f) else old), (_EMPTY if self.new.outside(p, f) else new)
 
     def blame(self) -> set[int]:
         blamed: set[int] = set()
-        for f in range(len(FACTORS)):
-            blamed |= self._programme(f) | self._isolation(f)
+        details = set().union(*(s.detail for r in (self.old, self.new) for s in r.partners.values()))
+        for f in [*range(len(FACTORS)), *sorted(details)]:
+            if not self._unchanged(f):
+                blamed |= self._programme(f) | self._isolation(f)
         return blamed | self._index()
 
     def _guilty(self, culprits: set[int]) -> set[int]:
@@ -252,17 +382,18 @@ class _Pair:
         moved = [(sum(s), p) for p, s in sizes.items() if p in self.changed and sum(s)]
         return {min(moved)[1]} if moved else set(self.changed)
 
-    def _programme(self, f: int) -> set[int]:
+    def _programme(self, f: Dimension) -> set[int]:
         """The programme shown in both: its sets (the union of the partners') must differ safely."""
-        if self.old.hidden[PROGRAMME][f] or self.new.hidden[PROGRAMME][f]:
+        if self._code(self.old, PROGRAMME, f) or self._code(self.new, PROGRAMME, f):
             return set()
-        sizes = {p: (0, 0) if self._same(p, f) else _one_sided(*self._sets(p, f)) for p in self.partners}
+        sizes = {p: (0, 0) if self._same(p, f) and self.old.outside(p, f) == self.new.outside(p, f)
+                 else _one_sided(*self._in_total(p, f)) for p in self.partners}
         total = (sum(s[0] for s in sizes.values()), sum(s[1] for s in sizes.values()))
         if _safe(total, self.rules.k):
             return set()
         return self._smallest_change(sizes)
 
-    def _isolation(self, f: int) -> set[int]:
+    def _isolation(self, f: Dimension) -> set[int]:
         """Combine the two releases (each programme minus or plus its shown partners, each partner
         shown in either with any sign): may the result be exactly one partner's hidden set, or a
         small change of one partner?"""
@@ -273,15 +404,16 @@ class _Pair:
             info[p] = (old, new, self._code(self.old, p, f), self._code(self.new, p, f), self._same(p, f))
         free = (-1, 0, 1)
         blamed: set[int] = set()
-        programme_old = (0,) if self.old.hidden[PROGRAMME][f] else free
-        programme_new = (0,) if self.new.hidden[PROGRAMME][f] else free
+        programme_old = (0,) if self._code(self.old, PROGRAMME, f) else free
+        programme_new = (0,) if self._code(self.new, PROGRAMME, f) else free
         for c_old in programme_old:
             for c_new in programme_new:
                 options = {}
                 forced = []
                 for p, (old, new, h_old, h_new, same) in info.items():
-                    a = free if (not h_old or not old.size) else (c_old,)
-                    b = free if (not h_new or not new.size) else (c_new,)
+                    # a hidden group moves with its programme, unless the programme leaves it out
+                    a = free if (not h_old or not old.size) else (0,) if self.old.outside(p, f) else (c_old,)
+                    b = free if (not h_new or not new.size) else (0,) if self.new.outside(p, f) else (c_new,)
                     zero = (0 in a and 0 in b) or (same and old.size and any(-x in b for x in a if x))
                     options[p] = (a, b)
                     if not zero:
@@ -355,6 +487,8 @@ class Survey(Protocol):
 
     def changes(self, cursor, events: list[tuple[int, int, bool]]) -> dict[str, np.ndarray]: ...
 
+    def details(self, cursor, events: list[tuple[int, int, bool]]) -> dict[str, np.ndarray]: ...
+
 
 @dataclass
 class Plan:
@@ -391,14 +525,17 @@ class Plan:
         """Decide, in order, what each of ``events`` changes (one read of the store for all)."""
         if not events:
             return
-        rows = survey.changes(cursor, [(v, batch, dataset != "survey") for v, _, batch, dataset, _ in events])
-        version = np.asarray(rows["version"], dtype=np.int64)
-        bounds = np.searchsorted(version, [e[0] for e in events] + [np.iinfo(np.int64).max])
-        for event, start, end in zip(events, bounds[:-1], bounds[1:]):
-            self._apply(event[0], {name: values[start:end] for name, values in rows.items()})
+        asked = [(v, batch, dataset != "survey") for v, _, batch, dataset, _ in events]
+        rows, details = survey.changes(cursor, asked), survey.details(cursor, asked)
+        edges = [e[0] for e in events] + [np.iinfo(np.int64).max]
+        bounds = np.searchsorted(np.asarray(rows["version"], dtype=np.int64), edges)
+        detail_bounds = np.searchsorted(np.asarray(details["version"], dtype=np.int64), edges)
+        for i, event in enumerate(events):
+            self._apply(event[0], {name: values[bounds[i]:bounds[i + 1]] for name, values in rows.items()},
+                        {name: values[detail_bounds[i]:detail_bounds[i + 1]] for name, values in details.items()})
             self.events.append(event)
 
-    def _apply(self, version: int, rows: dict[str, np.ndarray]) -> None:
+    def _apply(self, version: int, rows: dict[str, np.ndarray], details: dict[str, np.ndarray]) -> None:
         """One event: its touched respondents' states replace their old ones, wave by wave."""
         wave = np.asarray(rows["wave"], dtype=object)
         keys = np.ma.getdata(rows["respondent_key"]).astype(np.uint64)
@@ -416,6 +553,9 @@ class Plan:
         for start, state in zip(np.flatnonzero(first), _states(version, np.cumsum(first) - 1, keys[rows_found],
                                                                tokens[rows_found], answered[rows_found])):
             fresh.setdefault(str(w_f[start]), {})[int(p_f[start])] = state
+        for (w, p), detail in _grouped_details(details).items():
+            if p in fresh.get(w, {}):
+                fresh[w][p] = replace(fresh[w][p], detail=detail)
         starts = np.flatnonzero(np.r_[True, wave[1:] != wave[:-1]]) if len(wave) else np.empty(0, np.int64)
         for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(wave)]):
             w, touched = str(wave[start]), keys[start:end]  # rows come ordered by wave
@@ -429,8 +569,8 @@ class Plan:
                     state = old
                 else:
                     state = _merge(old, touched, new.get(p), version)
-                if any(len(t) for t in state.tokens):
-                    states[p] = self._known.setdefault((w, p), {}).setdefault(state.digest, state)
+                if any(len(t) for _, t in state.sets()):
+                    states[p] = self._known.setdefault((w, p), {}).setdefault(state.identity, state)
             self.current[w] = states
             self._decide(w, states, version)
 
@@ -463,6 +603,7 @@ class Plan:
                 if earlier is not None and _same_states(earlier.partners, partners):
                     return earlier
             candidate = Release(version, partners, pattern(partners, self.rules, in_force))
+            candidate.detail_hidden = detail_pattern(candidate, self.rules, in_force)
             changed = {p for p in options if partners.get(p) is not held.get(p)}
             blamed = set().union(*(_Pair(old, candidate, changed, self.rules).blame() for old in history))
             if not blamed:
@@ -481,17 +622,19 @@ class Plan:
 class Shown:
     """What one version shows, one row per released partner x wave: ``read_at`` the version whose
     data it shows (-1: the version's own data, which its release still matches), ``codes`` its
-    Hidden code per factor, ``pending`` its note; ``programme`` per wave: (codes, note)."""
+    Hidden code per factor, ``pending`` its note; ``programme`` per wave: (codes, note); ``detail``
+    per wave: the release's ``detail_hidden``."""
     wave: np.ndarray
     partner_id: np.ndarray
     read_at: np.ndarray
     codes: np.ndarray
     pending: np.ndarray
     programme: dict[str, tuple[np.ndarray, str | None]]
+    detail: dict[str, dict[str, dict[int, int]]]
 
 
 def _shown(entries: dict[str, Entry]) -> Shown:
-    waves, partners, read_at, codes, pending, programme = [], [], [], [], [], {}
+    waves, partners, read_at, codes, pending, programme, detail = [], [], [], [], [], {}, {}
     for wave, entry in entries.items():
         if entry.release is None:
             continue
@@ -504,10 +647,34 @@ def _shown(entries: dict[str, Entry]) -> Shown:
             pending.append(note(*waiting) if waiting else None)
         total = np.sum(list(entry.pending.values()) or [(0, 0, 0)], axis=0)
         programme[wave] = (entry.release.hidden[PROGRAMME], note(*total))
+        detail[wave] = entry.release.detail_hidden
     return Shown(np.array(waves, dtype=object), np.array(partners, dtype=np.int64),
                  np.array(read_at, dtype=np.int64),
                  np.array(codes, dtype=np.int8).reshape(len(codes), len(FACTORS)),
-                 np.array(pending, dtype=object), programme)
+                 np.array(pending, dtype=object), programme, detail)
+
+
+def _grouped_details(rows: dict[str, np.ndarray]) -> dict[tuple[str, int], dict]:
+    """An event's detail rows (``Survey.details``) per wave x partner, as ``State.detail``."""
+    if not len(rows.get("version", ())):
+        return {}
+    wave = np.asarray(rows["wave"], dtype=object)
+    found = ~np.ma.getmaskarray(rows["partner_id"])
+    partner = np.ma.getdata(rows["partner_id"]).astype(np.int64)
+    keys = np.ma.getdata(rows["respondent_key"]).astype(np.uint64)
+    tokens = np.ma.getdata(rows["token"]).astype(np.uint64)
+    dimension = np.asarray(rows["dimension"], dtype=object)
+    group = np.r_[True, (wave[1:] != wave[:-1]) | (partner[1:] != partner[:-1])]
+    # every (wave, partner, detail) run's digest at once: a call per run would cost ~10 us each
+    starts = np.flatnonzero(group | np.r_[True, dimension[1:] != dimension[:-1]])
+    ends = np.r_[starts[1:], len(tokens)]
+    digests = list(zip((ends - starts).tolist(), *(np.add.reduceat(x, starts).tolist() for x in _mixes(tokens))))
+    out: dict[tuple[str, int], dict] = {}
+    for a, b, digest in zip(starts.tolist(), ends.tolist(), digests):
+        if found[a]:
+            detail = out.setdefault((str(wave[a]), int(partner[a])), {})
+            detail[str(dimension[a])] = (keys[a:b], tokens[a:b], digest)
+    return out
 
 
 def _same_states(a: dict[int, State], b: dict[int, State]) -> bool:
@@ -531,10 +698,10 @@ def _pending(states: dict[int, State], release: Release | None) -> dict[int, tup
         removed, added = _one_sided(shown_keys, now_keys)
         changed = 0
         if now is not None and shown is not None:
+            dimensions = [*range(len(FACTORS)), *(set(now.detail) | set(shown.detail))]
             differing = np.concatenate([
-                np.r_[now.keys[f][~np.isin(now.tokens[f], shown.tokens[f], assume_unique=True)],
-                      shown.keys[f][~np.isin(shown.tokens[f], now.tokens[f], assume_unique=True)]]
-                for f in range(len(FACTORS))])
+                np.r_[a_keys[~np.isin(a, b, assume_unique=True)], b_keys[~np.isin(b, a, assume_unique=True)]]
+                for (a_keys, a), (b_keys, b) in ((now.keyed(d), shown.keyed(d)) for d in dimensions)])
             both = np.intersect1d(now_keys, shown_keys, assume_unique=True)
             changed = int(np.isin(np.unique(differing), both, assume_unique=True).sum())
         out[p] = (added, removed, changed)

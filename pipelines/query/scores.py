@@ -199,7 +199,7 @@ FROM by_respondent GROUP BY partner_id, wave
 # batch; everyone for an instrument), each with a token per factor answered at that version (the
 # respondent and their score, rounded so the same answers always give the same token), or none
 # when nothing of theirs is visible then.
-_CHANGES_SQL = """WITH
+_TOUCHED_SQL = """WITH
 events AS (SELECT unnest(?::INTEGER[]) AS version, unnest(?::INTEGER[]) AS batch,
                   unnest(?::BOOLEAN[]) AS everyone),
 touched AS (
@@ -219,10 +219,41 @@ touched_rows AS (
     UNION ALL
     SELECT * FROM {earlier_rows}
 ),
-""" + _RESPONDENTS_SQL + """
+"""
+_CHANGES_SQL = _TOUCHED_SQL + _RESPONDENTS_SQL + """
 SELECT t.version, t.wave, t.respondent_key, b.partner_id, {tokens}
 FROM touched t LEFT JOIN by_respondent b USING (version, respondent_key, wave)
 ORDER BY t.version, t.wave, b.partner_id NULLS FIRST, t.respondent_key
+"""
+# The same respondents' answers as the views beside the scores show them: a token per question
+# answered (the item view), per partner rated (a dyad cell: the mean of its questions, as
+# ``dyads`` scores it) and one for all their ratings (a dyad row), so that releases check each
+# question's and each rated partner's set too.
+_DETAILS_SQL = _TOUCHED_SQL + """
+touched_ratings AS (
+    SELECT l.version, r.* FROM last_touch l JOIN {current_ratings} r USING (respondent_key, wave)
+    UNION ALL
+    SELECT * FROM {earlier_ratings}
+),
+owners AS (SELECT DISTINCT version, wave, respondent_key, partner_id FROM touched_rows),
+rated AS (
+    SELECT version, wave, respondent_key, target_id,
+           round(avg((value - scale_min) * 100.0 / (scale_max - scale_min)), 9) AS x
+    FROM touched_ratings WHERE scale_max > scale_min GROUP BY ALL
+),
+details AS (
+    SELECT version, wave, respondent_key, partner_id, '{question}' || item_id AS dimension,
+           hash(respondent_key, item_id, round(value, 9)) AS token
+    FROM touched_rows
+    UNION ALL
+    SELECT version, wave, respondent_key, o.partner_id, '{rated}' || target_id, hash(respondent_key, target_id, x)
+    FROM rated JOIN owners o USING (version, wave, respondent_key)
+    UNION ALL
+    SELECT version, wave, respondent_key, o.partner_id, '{rater}', hash(respondent_key, bit_xor(hash(target_id, x)))
+    FROM rated JOIN owners o USING (version, wave, respondent_key)
+    GROUP BY version, wave, respondent_key, o.partner_id
+)
+SELECT * FROM details ORDER BY version, wave, partner_id, dimension, token
 """
 _FACTOR_MEANS = ",\n           ".join(f"avg(x) FILTER (WHERE factor_no = {f}) AS f{f}" for f in range(1, _F + 1))
 
@@ -267,6 +298,22 @@ class _Survey:
             items=versions.visible_at("instrument_items", "moments"), responses="touched_rows")
         columns = [list(c) for c in zip(*events)] if events else [[], [], []]
         return cursor.execute(sql, columns + current_params + [list(FACTORS), list(FACTORS)]).fetchnumpy()
+
+    @staticmethod
+    def details(cursor, events: list[tuple[int, int, bool]]) -> dict[str, np.ndarray]:
+        """Per event as ``changes``: the touched respondents' tokens per question, per partner they
+        rated and for all their ratings: columns version, wave, respondent_key, partner_id,
+        dimension (``releases.Detail`` names), token; ordered by version, wave, partner, dimension."""
+        current, current_params = visible("survey_responses", None)
+        ratings, ratings_params = visible("partner_ratings", None)
+        on = "t.respondent_key = m.respondent_key AND t.wave = m.wave"
+        sql = _DETAILS_SQL.format(
+            current=current, earlier_rows=versions.visible_at("survey_responses", "earlier", on),
+            current_ratings=ratings, earlier_ratings=versions.visible_at("partner_ratings", "earlier", on),
+            question=releases.Detail.QUESTION.prefix, rated=releases.Detail.RATED.prefix,
+            rater=releases.Detail.RATER.prefix)
+        columns = [list(c) for c in zip(*events)] if events else [[], [], []]
+        return cursor.execute(sql, columns + current_params + ratings_params).fetchnumpy()
 
 
 _SURVEY = _Survey()
@@ -366,6 +413,16 @@ def released_reads(cursor, wave: str | None = None, *, asof: int | None = None,
         "partner_id": np.r_[shown.partner_id[rows], [-1] * len(waves)].astype("int64"),
         "read_at": read_at,
         **{f"h{f + 1}": codes[:, f] != releases.Hidden.SHOWN for f in range(_F)}})
+
+
+def released_detail(cursor, wave: str, *, asof: int | None = None, k: int | None = None,
+                    kind: releases.Detail) -> dict[str, dict[int, int]]:
+    """What the release of ``wave`` in force at ``asof`` hides of each question or rated partner
+    (``kind``): the id (item id, or rated partner's id as text) -> partner id (-1: the programme)
+    -> a ``releases.Hidden`` code; a group not listed is shown. Read with ``released_reads`` in one
+    ``snapshot``: the views beside the scores take their suppression from here."""
+    found = _shown(cursor, asof, _k(k), _weights(None)).detail.get(str(wave), {})
+    return {d.removeprefix(kind.prefix): codes for d, codes in found.items() if d.startswith(kind.prefix)}
 
 
 def _read_released(cursor, asof, k, waves, pairs, weights) -> dict:

@@ -54,19 +54,24 @@ class Protected:
     col_primary: np.ndarray
 
 
-def protect(n, rows, cols, row_n, col_n, k: int) -> Protected:
+def protect(n, rows, cols, row_n, col_n, k: int, secret=None) -> Protected:
     """Hide what must be hidden in a table (module docstring). ``n``: respondents per cell (cells with
     none are not in the table); ``rows``/``cols``: each cell's row and column total (index, -1 for
-    none); ``row_n``/``col_n``: respondents per total. Cells in the caller's order break ties."""
+    none); ``row_n``/``col_n``: respondents per total. Cells in the caller's order break ties.
+    ``secret``: (cells, rows, cols) to hide and protect as if small (what a rule across data
+    versions hides), each a boolean array or None."""
     n = np.asarray(n, dtype="int64")
     rows, cols = np.asarray(rows, dtype="int64"), np.asarray(cols, dtype="int64")
     row_n, col_n = np.asarray(row_n, dtype="int64"), np.asarray(col_n, dtype="int64")
     cell_primary = (n > 0) & (n < k)
     row_primary, col_primary = (row_n > 0) & (row_n < k), (col_n > 0) & (col_n < k)
-    table = _Table(n, rows, cols, row_n, col_n, cell_primary.copy(), row_primary.copy(), col_primary.copy())
-    for cell in np.flatnonzero(cell_primary):
+    given = [np.zeros(len(x), bool) if s is None else np.asarray(s, dtype=bool)
+             for s, x in zip(secret or (None, None, None), (n, row_n, col_n))]
+    cell_secret, row_secret, col_secret = cell_primary | given[0], row_primary | given[1], col_primary | given[2]
+    table = _Table(n, rows, cols, row_n, col_n, cell_secret.copy(), row_secret.copy(), col_secret.copy())
+    for cell in np.flatnonzero(cell_secret):
         table.close_cycle(int(cell))
-    table.settle_secrets(cell_primary, row_primary, col_primary)
+    table.settle_secrets(cell_secret, row_secret, col_secret)
     return Protected(table.cell_hidden, cell_primary, table.row_hidden, row_primary, table.col_hidden, col_primary)
 
 
