@@ -144,7 +144,7 @@ def _issues_csv(store, issues: pd.DataFrame) -> bytes:
         [i.title, i.issue_id, i.kind, i.status, "" if _missing(i.severity) else i.severity.capitalize(),
          _jira_date(i.raised_date), _jira_date(i.resolved_date), _name(names, i.raised_by_partner_id),
          "" if _missing(i.owned_by_partner_id) else _name(names, i.owned_by_partner_id),
-         "Yes" if i.escalated else "No"] for i in issues.itertuples()])
+         "" if _missing(i.escalated) else "Yes" if i.escalated else "No"] for i in issues.itertuples()])
 
 
 _FILES = {  # table -> (dataset, file name, writer)

@@ -139,6 +139,26 @@ def test_check_fails_on_an_older_schema_without_migrating_it(tmp_path):
     assert Store(db, migrate=False).schema_version() == 4
 
 
+def test_a_store_of_schema_6_migrates_to_unknown_escalation_keeping_its_issues(tmp_path):
+    db = tmp_path / "programme.duckdb"
+    loaded(db)
+    store = Store(db)
+    with store.write() as cursor:  # issues as schema 6 made them: "no" where the log did not say
+        cursor.execute("UPDATE issues SET escalated = false")
+    with store.write() as cursor:
+        cursor.execute("ALTER TABLE issues ALTER escalated SET NOT NULL")
+        cursor.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+        before = cursor.execute("SELECT issue_id, escalated FROM issues ORDER BY 1").fetchall()
+    store.close()
+    store = Store(db)
+    assert store.schema_version() == SCHEMA_VERSION
+    cursor = store.cursor()
+    assert cursor.execute("SELECT issue_id, escalated FROM issues ORDER BY 1").fetchall() == before
+    assert cursor.execute("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'issues' "
+                          "AND column_name = 'escalated'").fetchone() == ("YES",)
+    store.close()
+
+
 def test_check_fails_when_the_folder_takes_no_file(tmp_path, monkeypatch):
     loaded(tmp_path / "programme.duckdb")
     monkeypatch.setattr("pipelines.store.readiness.tempfile.NamedTemporaryFile",

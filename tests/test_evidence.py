@@ -216,6 +216,46 @@ def test_quarters_without_survey(store):
     assert value(frame, 1, "on_time_rate") == (0.5, 2)
 
 
+def test_a_milestone_not_yet_due_is_no_miss(store):
+    """The schedule's latest achievement is 2024-05-01 (M4): M3 (2024-03-15, not done) is a miss;
+    a milestone planned for 2024-06-20 and not done is not yet due, and the quarters of a
+    programme without a survey stop at what has happened (none for a milestone planned in 2025)."""
+    ids = b.add_partners(store, ["Alpha", "Beta", "Gamma"])
+    b.load(store, "milestones", MILESTONES + [milestone("M8", [3], "2024-06-20", forecast="2024-06-30"),
+                                              milestone("M9", [3], "2025-05-01")])
+    spans = evidence.periods(store.cursor())
+    assert list(spans["wave"]) == ["2023-Q4", "2024-Q1", "2024-Q2"]
+    frame = evidence.indicators(store.cursor())
+    assert value(frame, ids["Gamma"], "on_time_rate", "2024-Q2") == (1.0, 1)  # M4 only, not M8
+    assert value(frame, ids["Beta"], "on_time_rate", "2024-Q1") == (0.0, 2)   # M2 late, M3 missed
+    assert value(frame, ids["Gamma"], "mean_slip_days", "2024-Q2") == (5.0, 2)  # M4 0, M8 forecast +10
+
+
+def test_a_later_achievement_makes_earlier_plans_due(store):
+    ids = b.add_partners(store, ["Alpha", "Beta", "Gamma"])
+    b.load(store, "milestones", [milestone("M8", [3], "2024-06-20", forecast="2024-06-30"),
+                                 milestone("M4", [3], "2024-05-01", actual="2024-05-01")])
+    before = evidence.indicators(store.cursor())
+    b.load(store, "milestones", [milestone("M10", [1], "2024-06-25", actual="2024-06-24")])
+    after = evidence.indicators(store.cursor())
+    assert value(before, ids["Gamma"], "on_time_rate", "2024-Q2") == (1.0, 1)
+    assert value(after, ids["Gamma"], "on_time_rate", "2024-Q2") == (0.5, 2)  # M8 now missed
+
+
+def test_an_issue_log_that_does_not_say_gives_no_escalation_rate(store):
+    """Escalation unknown (a log without the column) is no value, not 0%; known beside unknown counts
+    the known ones only."""
+    ids = b.add_partners(store, ["Alpha", "Beta", "Gamma"])
+    cursor_rows = [issue("I1", 1, 1, "2024-01-10", "2024-01-20"), issue("I2", 2, 1, "2024-02-01")]
+    b.load(store, "issues", [dict(row, escalated=None) for row in cursor_rows])
+    frame = evidence.indicators(store.cursor())
+    rate, count = value(frame, ids["Alpha"], "escalation_rate", "2024-Q1")
+    assert pd.isna(rate) and count == 0
+    assert value(frame, ids["Alpha"], "self_raised_share", "2024-Q1") == (0.5, 2)
+    b.load(store, "issues", [issue("I3", 2, 1, "2024-03-01", escalated=True)])
+    assert value(evidence.indicators(store.cursor()), ids["Alpha"], "escalation_rate", "2024-Q1") == (1.0, 1)
+
+
 def test_asof_pin_for_issues(store):
     ids = setup(store)
     pin = store.data_version()

@@ -215,10 +215,10 @@ def test_raid_log_with_semicolons_and_dotted_dates(programme):
     assert preview.raw.delimiter == ";"
     assert rows(programme, ISSUES_SQL) == [
         ("R-010", "Staff turnover; two leads leaving", "Risk", "Eastfield Council", None, D(2025, 5, 12), None,
-         None, "Open", False),
+         None, "Open", None),
         ("R-011", "Venue, parking and access", "Risk", "Northgate Housing", None, D(2025, 5, 19), None,
-         None, "Open", False),
-    ]
+         None, "Open", None),
+    ]  # no escalation column: unknown, not "no"
 
 
 def test_raid_log_workbook_picks_the_log_sheet_or_the_one_chosen(programme):
@@ -230,12 +230,12 @@ def test_raid_log_workbook_picks_the_log_sheet_or_the_one_chosen(programme):
     assert preview.raw.sheet == "RAID log"
     assert rows(programme, ISSUES_SQL) == [
         ("D-003", "Venue booking", "Dependency", "Eastfield Council", "Northgate Housing", D(2025, 4, 1), None,
-         "low", None, False),
+         "low", None, None),
         ("I-002", "Data not received", "Issue", "Riverside Health Trust", "Eastfield Council", D(2025, 3, 17),
-         D(2025, 4, 2), "medium", None, False),
+         D(2025, 4, 2), "medium", None, None),
         ("R-001", "Budget shortfall of £40k", "Risk", "Northgate Housing", "Riverside Health Trust",
-         D(2025, 2, 3), None, "high", None, False),
-    ]
+         D(2025, 2, 3), None, "high", None, None),
+    ]  # no escalation column
 
 
 # ------------------------------------------------------------------------------ schedules
@@ -614,9 +614,9 @@ def test_servicenow_incidents_map_as_an_issue_log(programme):
     assert result.rows_accepted == 5
     assert rows(programme, ISSUES_SQL)[:2] == [
         ("INC0010041", "Shared drive unavailable at the hub", "Network", "Northgate Housing", None, D(2024, 12, 2),
-         D(2024, 12, 2), "high", "Closed", False),
+         D(2024, 12, 2), "high", "Closed", None),
         ("INC0010042", "Referral form – fields missing", "Software", "Riverside Health Trust", None, D(2024, 12, 3),
-         D(2024, 12, 13), "medium", "Resolved", False)]
+         D(2024, 12, 13), "medium", "Resolved", None)]
     no_value_anywhere(programme, r"Priya|Wei Chen|Kowalski|O'Neill")
 
 

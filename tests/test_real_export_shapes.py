@@ -61,11 +61,11 @@ def test_servicenow_incident_list_exported_directly(programme):
     assert (result.rows_in, result.rows_accepted, result.rows_rejected) == (3, 3, 0)
     assert rows(programme, ISSUES_SQL) == [
         ("INC0020101", "Hub Wi-Fi drops at 9am", "Network", "Northgate Housing", None, D(2025, 10, 2),
-         D(2025, 10, 2), "high", "Resolved", False),
+         D(2025, 10, 2), "high", "Resolved", None),
         ("INC0020102", "Referral form rejects NHS numbers – “invalid”", "Software", "Riverside Health Trust", None,
-         D(2025, 10, 6), D(2025, 10, 7), "critical", "Closed", False),
+         D(2025, 10, 6), D(2025, 10, 7), "critical", "Closed", None),
         ("INC0020103", "New starter laptops, café site", "Hardware", "Eastfield Council", None, D(2025, 10, 20),
-         None, "low", "In Progress", False)]
+         None, "low", "In Progress", None)]  # no escalation column: unknown
     assert partner_names(programme) == NAMES
     no_value_anywhere(programme, r"Priya|Wei Chen|Kowalski|Tom Baker|Olu Adeyemi")
 

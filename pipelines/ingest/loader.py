@@ -149,7 +149,9 @@ def _load_milestones(cursor, batch_id: int, valid: pd.DataFrame, staged=None) ->
 def _load_issues(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
     frame = valid[["issue_id", "title", "kind", "raised_by", "owned_by", "raised_date", "resolved_date",
                    "severity", "status", "escalated"]].copy()
-    frame["escalated"] = frame["escalated"].astype("boolean").fillna(False).astype(bool)
+    escalated = frame["escalated"].astype("boolean")
+    # a blank beside yes/no answers is a "no" (a ticked box or not); a log with none says nothing
+    frame["escalated"] = escalated.fillna(False) if escalated.notna().any() else escalated
     cursor.register("staged_issues", _arrow(frame))
     cursor.execute("""INSERT INTO issues
         SELECT s.issue_id, s.title, s.kind, r.partner_id, o.partner_id, CAST(s.raised_date AS DATE),

@@ -86,8 +86,9 @@ PER_MILESTONES = 10
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "on_time_rate", "On-time milestones", "mutual_accountability", "higher", "share (0-1)",
-        "Share of the partner's milestones due in the period (baseline date in it) that were "
-        "achieved on or before their baseline date.",
+        "Share of the partner's milestones due in the period (baseline date in it, and achieved "
+        "or on or before the schedule's latest achievement) that were achieved on or before "
+        "their baseline date.",
         "Higher is better, and it corroborates mutual accountability: a milestone is a "
         "commitment made to the other partners, and keeping it on time is accountability "
         "practised rather than stated.",
@@ -129,7 +130,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "its issues take longer to resolve than the other partners'"),
     Indicator(
         "escalation_rate", "Escalation rate", "joint_governance", "lower", "share (0-1)",
-        "Share of the issues the partner owns, raised in the period, that were escalated.",
+        "Share of the issues the partner owns, raised in the period, that were escalated (of those "
+        "whose log says whether they were).",
         "Lower is better, and it corroborates joint governance: where the partners' agreed way "
         "of deciding works, an issue is settled at the level where it arises; an escalation "
         "means it did not settle it there.",
@@ -188,7 +190,7 @@ def periods(cursor, asof: int | None = None) -> pd.DataFrame:
     return cursor.execute(f"""
         WITH bounds AS (
             SELECT min(d) AS lo, max(d) AS hi FROM (
-                SELECT baseline_date AS d FROM {ms_sql} m
+                SELECT baseline_date AS d FROM {ms_sql} m WHERE {_DUE.format(milestones=ms_sql)}
                 UNION ALL SELECT raised_date FROM {is_sql} i)
         ), q AS (
             SELECT unnest(generate_series(date_trunc('quarter', lo), hi, INTERVAL 3 MONTH))::DATE AS s
@@ -196,12 +198,17 @@ def periods(cursor, asof: int | None = None) -> pd.DataFrame:
         )
         SELECT strftime(s, '%Y') || '-Q' || quarter(s) AS wave, s AS wave_start,
                (s + INTERVAL 3 MONTH)::DATE AS wave_end
-        FROM q ORDER BY s""", ms_params + is_params).df().assign(
+        FROM q ORDER BY s""", ms_params * 2 + is_params).df().assign(
         wave_start=lambda f: pd.to_datetime(f["wave_start"]).dt.date,
         wave_end=lambda f: pd.to_datetime(f["wave_end"]).dt.date)
 
 
 # -- events and indicators -------------------------------------------------------
+
+# A milestone is due once it is achieved or its baseline date is on or before the schedule's latest
+# achievement (the data's own "as of", not the wall clock: a pinned version keeps its figures); one
+# planned after that is not yet missed. With no achievement recorded, nothing unachieved is due.
+_DUE = "(actual_date IS NOT NULL OR baseline_date <= (SELECT max(actual_date) FROM {milestones} x))"
 
 # The periods asked for and the partners known (or asked for): the parameters of
 # ``_span_params``, the start of both queries below.
@@ -224,7 +231,7 @@ owned_ms AS (
     SELECT * FROM (
         SELECT unnest(list_distinct(owner_partner_ids)) AS partner_id,
                len(list_distinct(owner_partner_ids)) AS owners,
-               baseline_date, actual_date, forecast_date
+               baseline_date, actual_date, forecast_date, """ + _DUE + """ AS due
         FROM {milestones} m
     ) WHERE partner_id IN (SELECT partner_id FROM known)
 ),
@@ -246,7 +253,7 @@ iss AS (
 )
 SELECT partner_id, wave, 'on_time_rate' AS indicator,
        CASE WHEN actual_date <= baseline_date THEN 1.0 ELSE 0.0 END AS x, TRUE AS ended
-FROM ms
+FROM ms WHERE due
 UNION ALL
 SELECT partner_id, wave, 'mean_slip_days',
        datediff('day', baseline_date, coalesce(actual_date, forecast_date))::DOUBLE, TRUE
@@ -260,7 +267,7 @@ SELECT partner_id, wave, 'median_days_to_resolve',
 FROM iss
 UNION ALL
 SELECT partner_id, wave, 'escalation_rate', CASE WHEN escalated THEN 1.0 ELSE 0.0 END, TRUE
-FROM iss
+FROM iss WHERE escalated IS NOT NULL
 UNION ALL
 SELECT partner_id, wave, 'self_raised_share',
        CASE WHEN raised_by_partner_id = partner_id THEN 1.0 ELSE 0.0 END, TRUE
@@ -310,7 +317,7 @@ def events(cursor, spans: pd.DataFrame, *, asof: int | None = None,
     ms_sql, ms_params = visible("milestones", asof)
     is_sql, is_params = visible("issues", asof)
     frame = cursor.execute(_EVENTS_SQL.format(milestones=ms_sql, issues=is_sql),
-                           _span_params(spans, partners) + ms_params + is_params).df()
+                           _span_params(spans, partners) + ms_params * 2 + is_params).df()
     return frame.astype({"partner_id": "int64", "x": "float64", "ended": "bool"})
 
 

@@ -11,7 +11,18 @@ moment from ``batch_id`` and ``batches.undone_version`` (see ``store.visible``).
 """
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A migration statement SQL cannot make idempotent (no IF EXISTS form): run only when the
+    query ``needed`` answers true (a store whose recorded version is older than its tables)."""
+    statement: str
+    needed: str
+
+
+MIGRATIONS: list[tuple[int, str, list[str | Guarded]]] = [
     (1, "canonical tables", [
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
         "CREATE SEQUENCE IF NOT EXISTS version_seq START 1",
@@ -185,6 +196,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             batch_id INTEGER NOT NULL,
             current BOOLEAN NOT NULL
         )""",
+    ]),
+    # An issue log with no escalation column says nothing about escalation: unknown, not "no"
+    # (the escalation rate was 0% for such logs). DuckLake drops NOT NULL in place too.
+    (7, "escalation may be unknown", [
+        Guarded("ALTER TABLE issues ALTER escalated DROP NOT NULL",
+                """SELECT count(*) > 0 FROM information_schema.columns WHERE table_catalog = current_database()
+                   AND table_schema = current_schema() AND table_name = 'issues'
+                   AND column_name = 'escalated' AND is_nullable = 'NO'"""),
     ]),
 ]
 
