@@ -23,10 +23,11 @@ from pipelines.programme.datasets import DATASET_LABELS
 from pipelines.store import versions
 
 NEW = "__new__"  # partner choice: a new partner
+SCHEDULE_CHOICES = {"replaces": "a new version of that schedule", "another": "another schedule"}
 UPLOAD_TYPES = ["csv", "tsv", "txt", "tab", "xlsx", "xlsm", "xer", "xml"]
 # every key of the upload flow starts with one of these: cleared when another file is chosen
 _FLOW_KEYS = ("data_map_", "data_pname_", "data_sheet", "data_wave", "data_whole_partner",
-              "data_date_order", "data_delimiter", "data_include_partial", "data_accept_new")
+              "data_date_order", "data_delimiter", "data_include_partial", "data_accept_new", "data_schedule")
 
 st.title("Data")
 page.demo_banner()
@@ -189,6 +190,16 @@ def questions_section(preview: ingest.Preview) -> None:
                  + " are", list(values.DATE_ORDERS), index=None, key="data_date_order", horizontal=True,
                  format_func={"dayfirst": "day first (3 April)", "monthfirst": "month first (March 4)"}.get,
                  help="No date in the column settles it (no day above 12), so choose; it is never guessed.")
+    clash = preview.schedule_clash
+    if clash is not None or state.get("data_schedule_is"):
+        st.radio("This schedule is", list(SCHEDULE_CHOICES), index=None, key="data_schedule_is",
+                 format_func=SCHEDULE_CHOICES.get, horizontal=True,
+                 help="Its milestone ids are used by another schedule for other milestones: loaded as they are, "
+                      "they would replace that schedule's.")
+        if state.get("data_schedule_is") == "another":
+            st.text_input("Schedule name", key="data_schedule_name", max_chars=40,
+                          help="Its ids are kept apart as 'name: id'. Give the same name each time this schedule "
+                               "is loaded.")
     names = queries.partner_names()
     links = {k[len("data_pname_"):] for k in state if isinstance(k, str) and k.startswith("data_pname_")}
     asked = [p for p in preview.partners if p.kind in ("near", "new") or p.name in links]
@@ -229,7 +240,10 @@ def _options(sheet: str | None, overrides: dict) -> ingest.Options:
                           partner_links=links, new_partners=new if asked else None,
                           delimiter=state.get("data_delimiter"),
                           include_partial=bool(state.get("data_include_partial")),
-                          accept_new_partners=bool(state.get("data_accept_new")))
+                          accept_new_partners=bool(state.get("data_accept_new")),
+                          schedule=(state.get("data_schedule_name") or "").strip() or None
+                          if state.get("data_schedule_is") == "another" else None,
+                          replaces_schedule=state.get("data_schedule_is") == "replaces")
 
 
 # ------------------------------------------------------------------------------ 5. check and load

@@ -273,6 +273,27 @@ def test_question_columns_are_listed_with_their_text_in_the_instrument_order(at)
         "The partners take decisions that affect several of them in a joint forum."]
 
 
+def test_a_second_schedule_with_the_same_ids_is_named_before_it_loads(at):
+    plan = "ID,Name,Baseline Finish,Resource Names\r\n1,{},2025-08-08,Eastfield Council\r\n2,{},2025-09-01,Eastfield Council\r\n"
+    store = Store(db_path())
+    ingest.commit(store, ingest.prepare(store, "milestones", "plan-a.csv", plan.format("Kick-off", "Design").encode(),
+                                        ingest.Options(accept_new_partners=True)))
+    store.close()
+    upload(at, "milestones", "plan-b.csv", plan.format("Lease signed", "Fit-out").encode())
+    assert at.radio(key="data_schedule_is").value is None
+    assert not [b for b in at.button if b.key == "data_load"]
+    at.radio(key="data_schedule_is").set_value("another").run()
+    at.text_input(key="data_schedule_name").set_value("Hub").run()
+    at.button(key="data_load").click().run()
+    assert "Loaded 2 of 2 rows of plan-b.csv" in shown(at.success[0].value)
+    store = Store(db_path())
+    try:
+        assert store.cursor().execute("SELECT milestone_id FROM milestones WHERE current ORDER BY 1").fetchall() == [
+            ("1",), ("2",), ("Hub: 1",), ("Hub: 2",)]
+    finally:
+        store.close()
+
+
 def test_one_slash_date_in_an_iso_log_is_an_invalid_row_not_a_question(at):
     data = ("Ref,Title,Raised by,Date raised\r\nR-1,Papers late,Northgate Housing,2025-11-03\r\n"
             "R-2,Budget,Northgate Housing,2025-11-10\r\nR-3,Board,Northgate Housing,05/01/2025\r\n").encode()

@@ -699,3 +699,55 @@ def test_rows_skipped_on_purpose_are_counted_in_words():
     preview = Preview(dataset="survey", source_name="pulse.csv", sha256="")
     preview.skipped.update({Skipped.PARTIAL_RESPONSE: 1, Skipped.NOT_A_MILESTONE: 2})
     assert preview.skipped_in_words() == ["1 partial response", "2 tasks that are not milestones"]
+
+
+# ------------------------------------------------------------------------------ two schedules
+PLAN_A = ("ID,Name,Duration,Baseline Finish,Actual Finish,Resource Names\n"
+          "1,Mobilisation complete,0 days,2025-08-08,2025-08-14,Northgate Housing\n"
+          "2,Referral pathway live,0 days,2025-08-25,,Riverside Health Trust\n"
+          "3,Evaluation framework agreed,0 days,2025-10-31,,Eastfield Council\n").encode()
+PLAN_B = ("ID,Name,Duration,Baseline Finish,Actual Finish,Resource Names\n"
+          "1,Hub lease signed,0 days,2025-09-01,2025-09-03,Eastfield Council\n"
+          "2,Hub fit-out done,0 days,2025-11-14,,Eastfield Council\n").encode()
+SCHEDULES_SQL = "SELECT milestone_id, title FROM milestones WHERE current ORDER BY milestone_id"
+
+
+def test_a_second_schedule_with_the_same_ids_asks_before_replacing_the_first(programme):
+    ingest.commit(programme, prepare(programme, "milestones", "plan-a.csv", data=PLAN_A))
+    second = prepare(programme, "milestones", "plan-b.csv", data=PLAN_B)
+    assert second.questions == [
+        "2 of this file's 2 milestone ids that 'plan-a.csv' already loaded name other milestones there "
+        "(1: 'Mobilisation complete' there, 'Hub lease signed' here; 2: 'Referral pathway live' there, "
+        "'Hub fit-out done' here). Say whether this file replaces that schedule (a new version of it) or is "
+        "another schedule, named so its ids are kept apart."]
+    with pytest.raises(ValueError):
+        ingest.commit(programme, second)
+    assert len(rows(programme, SCHEDULES_SQL)) == 3  # nothing replaced
+
+
+def test_another_schedule_named_keeps_its_ids_apart_and_a_refresh_of_it_replaces_its_own(programme):
+    ingest.commit(programme, prepare(programme, "milestones", "plan-a.csv", data=PLAN_A))
+    apart = ingest.Options(schedule="Hub")
+    ingest.commit(programme, prepare(programme, "milestones", "plan-b.csv", apart, data=PLAN_B))
+    refreshed = PLAN_B.replace(b"2025-11-14,,", b"2025-11-14,2025-11-20,")
+    again = prepare(programme, "milestones", "plan-b-dec.csv", apart, data=refreshed)
+    assert not again.questions
+    ingest.commit(programme, again)
+    assert rows(programme, SCHEDULES_SQL) == [
+        ("1", "Mobilisation complete"), ("2", "Referral pathway live"), ("3", "Evaluation framework agreed"),
+        ("Hub: 1", "Hub lease signed"), ("Hub: 2", "Hub fit-out done")]
+    assert rows(programme, "SELECT actual_date FROM milestones WHERE current AND milestone_id = 'Hub: 2'") == [
+        (D(2025, 11, 20),)]
+
+
+def test_a_new_version_of_a_schedule_with_renamed_milestones_replaces_it_when_said(programme):
+    ingest.commit(programme, prepare(programme, "milestones", "plan-a.csv", data=PLAN_A))
+    renamed = PLAN_A.replace(b"Mobilisation complete", b"Mobilised").replace(b"Referral pathway live",
+                                                                             b"Pathway open")
+    assert prepare(programme, "milestones", "plan-a-v2.csv", data=renamed).questions  # most titles changed
+    ingest.commit(programme, prepare(programme, "milestones", "plan-a-v2.csv",
+                                     ingest.Options(replaces_schedule=True), data=renamed))
+    assert [t for _, t in rows(programme, SCHEDULES_SQL)] == ["Mobilised", "Pathway open",
+                                                               "Evaluation framework agreed"]
+    one_renamed = renamed.replace(b"Mobilised", b"Mobilisation done")
+    assert not prepare(programme, "milestones", "plan-a-v3.csv", data=one_renamed).questions  # a refresh

@@ -45,6 +45,12 @@ def add_parsers(verbs) -> None:
     load.add_argument("--accept-new-partners", action="store_true",
                       help="Add every new partner name of the file (asked when there are more than a few), "
                            "except those resembling a known partner.")
+    load.add_argument("--schedule", metavar="NAME",
+                      help="Milestones: this file is the schedule NAME; its ids are kept apart from other "
+                           "schedules' ('NAME: A1000'). Give the same NAME each time that schedule is loaded.")
+    load.add_argument("--replaces-schedule", action="store_true",
+                      help="Milestones: this file is a new version of the schedule whose ids it shares, "
+                           "though most of their titles changed.")
     load.add_argument("--accept-valid", action="store_true",
                       help="Load the valid rows and record the invalid ones, instead of refusing the file.")
     load.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
@@ -104,7 +110,8 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
     delimiter = DELIMITER_NAMES.get(args.delimiter, args.delimiter)  # a name, or the character (_check_load)
     options = ingest.Options(sheet=args.sheet, wave=args.wave, partner=args.partner, date_order=args.date_order,
                              delimiter=delimiter, include_partial=args.include_partial,
-                             accept_new_partners=args.accept_new_partners)
+                             accept_new_partners=args.accept_new_partners, schedule=args.schedule,
+                             replaces_schedule=args.replaces_schedule)
     if args.mapping:
         options.mapping = _mapping_file(Path(args.mapping))
     for pair in args.partner_alias:
@@ -144,7 +151,9 @@ def _load(store: Store, args, out: TextIO, err: TextIO) -> int:
               f"{target}; edit it and run again with --mapping {target}.", file=err)
         return EXIT_NEEDS_DECISION
     if preview.questions:
-        print("Not loaded: " + " ".join(preview.questions), file=err)
+        how = (" Run again with --replaces-schedule, or with --schedule NAME."
+               if preview.schedule_clash is not None else "")
+        print("Not loaded: " + " ".join(preview.questions) + how, file=err)
         return EXIT_NEEDS_DECISION
     validation = preview.validation
     if not validation.ok:

@@ -53,6 +53,8 @@ class Options:
     delimiter: str | None = None  # one of readers.DELIMITERS, for the rare file detection gets wrong
     include_partial: bool = False  # survey: load responses closed before the end too
     accept_new_partners: bool = False  # every new name of this file is a new partner (not a near twin)
+    schedule: str | None = None  # milestones: this file is the schedule so named (its ids kept apart)
+    replaces_schedule: bool = False  # milestones: a new version of the schedule whose ids it shares
 
 
 class Skipped(StrEnum):
@@ -86,6 +88,7 @@ class Preview:
     notes: list[str] = field(default_factory=list)
     options: Options = field(default_factory=Options)
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
+    schedule_clash: schedules.Clash | None = None  # needs options.schedule or options.replaces_schedule
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
     extras: survey_extras.StagedExtras | None = None  # a survey's partner ratings and comments
     skipped: dict[Skipped, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
@@ -429,7 +432,13 @@ def _reshape_milestones(store, cursor, frame, preview, options) -> pd.DataFrame:
     cols = preview.mapping_used()
     out = pd.DataFrame({"source_row": rows})
     out["milestone_id"] = _text(frame, cols.get("milestone_id"))
+    if options.schedule and options.schedule.strip():
+        out["milestone_id"] = schedules.kept_apart(options.schedule, out["milestone_id"])
     out["title"] = _text(frame, cols.get("title"))
+    if not options.replaces_schedule:
+        preview.schedule_clash = schedules.clash(cursor, out[["milestone_id", "title"]])
+        if preview.schedule_clash is not None:
+            preview.questions.append(preview.schedule_clash.question)
     out["owners"] = _text(frame, cols.get("owners"))
     out["status"] = _text(frame, cols.get("status"))
     for name in ("baseline_date", "forecast_date", "actual_date"):

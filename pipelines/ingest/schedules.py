@@ -86,6 +86,59 @@ def milestone_rows(frame: pd.DataFrame, outline: list[int] | None = None) -> Mil
     return Milestones(milestone, note)
 
 
+# ------------------------------------------------------------------------------------------------
+# two schedules in one programme
+# ------------------------------------------------------------------------------------------------
+SCHEDULE_SEPARATOR = ": "  # a named schedule's milestone ids: '<schedule>: <id>'
+_EXAMPLES = 2
+
+
+def kept_apart(schedule: str, ids: pd.Series) -> pd.Series:
+    """The milestone ids of the schedule named ``schedule``, kept apart from other schedules' ids."""
+    prefix = schedule.strip() + SCHEDULE_SEPARATOR
+    return ids.map(lambda i: i if i is None or pd.isna(i) else prefix + str(i))
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A file whose milestone ids another schedule already uses for other milestones: one of them
+    would silently replace the other's (P6 activity ids A1000, A1010...; Microsoft Project's 1, 2...)."""
+    source: str                                  # the file that loaded the other schedule (its latest)
+    differing: int                               # ids used there with another title
+    shared: int                                  # ids of this file used there at all
+    examples: tuple[tuple[str, str, str], ...]   # (id, title there, title here)
+
+    @property
+    def question(self) -> str:
+        shown = "; ".join(f"{i}: '{there}' there, '{here}' here" for i, there, here in self.examples)
+        return (f"{self.differing} of this file's {self.shared} milestone ids that '{self.source}' already "
+                f"loaded name other milestones there ({shown}). Say whether this file replaces that "
+                "schedule (a new version of it) or is another schedule, named so its ids are kept apart.")
+
+
+def clash(cursor, rows: pd.DataFrame) -> Clash | None:
+    """Whether the milestones ``rows`` (milestone_id, title) look like another schedule than the
+    current one with the same ids: more than half of the shared ids, and at least two, have another
+    title (a refreshed export renames a few milestones, a different plan nearly all)."""
+    given = rows.dropna(subset=["milestone_id"]).drop_duplicates("milestone_id")
+    if given.empty:
+        return None
+    found = cursor.execute("""
+        SELECT m.milestone_id, m.title, b.source_name FROM milestones m JOIN batches b USING (batch_id)
+        WHERE m.current AND list_contains(?::VARCHAR[], m.milestone_id)
+        ORDER BY b.batch_id DESC, m.milestone_id""", [given["milestone_id"].astype(str).tolist()]).fetchall()
+    here = dict(zip(given["milestone_id"].astype(str), given["title"]))
+    differing = [(i, there, here[i]) for i, there, _ in found if _title(there) != _title(here[i])]
+    if len(differing) < 2 or 2 * len(differing) <= len(found):
+        return None
+    return Clash(found[0][2], len(differing), len(found), tuple(
+        (i, there or "", here_title or "") for i, there, here_title in differing[:_EXAMPLES]))
+
+
+def _title(text) -> str:
+    return "" if text is None or (not isinstance(text, str) and pd.isna(text)) else " ".join(str(text).lower().split())
+
+
 def _flags(column: pd.Series) -> np.ndarray | None:
     """Yes/No, True/False, 1/0 as booleans (blank is no); None when most cells are something else."""
     parsed, unknown = values.parse_bool(column)
