@@ -11,7 +11,7 @@ from app_pages.ui.text import md
 from pipelines import settings
 from pipelines.present import whatif_strip
 from pipelines.present.links import LinkState, Scenario, join
-from pipelines.present.views.whatif import SCENARIO, partner_scores, slider_note
+from pipelines.present.views.whatif import NOT_SHOWN, SCENARIO, partner_scores, slider_note
 from pipelines.programme.factors import FACTOR_LABELS, FACTORS
 from pipelines.query import whatif
 
@@ -102,11 +102,12 @@ def what_if(partner: str, sliders, pack_slot, right) -> None:
     with sliders:
         for f in FACTORS:
             delta = st.slider(FACTOR_LABELS[f], LOW, HIGH, 0, step=1, key=f"d_{f}", bind="query-params",
-                              format="%+d", disabled=hidden,
+                              format="%+d", disabled=hidden or now[f] != now[f],
                               help=f"Change in {FACTOR_LABELS[f].lower()}, in points on the 0–100 scale.")
             if now is not None:  # written with its slider (no placeholder to fill once the view is built)
                 note = slider_note(now[f], delta)
-                st.caption(f"Now {note.now} → **{note.moved}**{' (capped)' if note.capped else ''}")
+                st.caption(f"Now {note.now} → **{note.moved}**{' (capped)' if note.capped else ''}"
+                           if note.now != NOT_SHOWN else "No score shown for this partner (outside the index)")
 
     view = queries.view(LinkState(page="what-if", asof=ASOF, scenarios=(scenario(partner),)))
     with pack_slot:

@@ -490,3 +490,33 @@ def test_the_page_says_the_check_failed_from_its_code(check_held, status):
     p = IndicatorProjection(m.indicator, m.label, m.unit, m.good, 30.0, nan, nan, nan, nan,
                             whatif.Status.NO_RELIABLE_PROJECTION, whatif.unreliable_reason(m), m.held_back)
     assert page._status(p, types.SimpleNamespace(indicators={m.indicator: m})) == status
+
+
+def test_a_factor_the_instrument_lacks_leaves_the_others_when_it_has_no_weight(tmp_path, monkeypatch):
+    """An instrument without psychological safety: with its weight 0 the partners' what-if stands on
+    the four other factors; the model, needing all five, projects no delivery; given a weight, the
+    page says what is missing instead of a number."""
+    from pipelines.present import views
+    from pipelines.present.links import LinkState, Scenario
+    from pipelines.store import Store
+
+    store = Store(tmp_path / "t.duckdb")
+    ids = b.add_partners(store, ["Alder", "Birch"])
+    b.load(store, "instrument_items", [i for i in b.instrument() if i["factor"] != "psychological_safety"])
+    answers = {item: 4 for item in b.all_items(4) if not item.startswith("psychological_safety")}
+    b.load(store, "survey_responses", b.responses(ids["Alder"], "2025-Q1", "2025-01-01", [answers] * 6)
+           + b.responses(ids["Birch"], "2025-Q1", "2025-01-01", [answers] * 6))
+    monkeypatch.setenv("PARTNERSHIP_INDEX_WEIGHTS", "0.25,0.25,0,0.25,0.25")
+    current = whatif.current_scores(store.cursor(), k=5)
+    alder = current[current["partner"] == "Alder"].iloc[0]
+    assert not alder["suppressed"] and alder["shared_goals"] == 75.0 and np.isnan(alder["psychological_safety"])
+    assert np.isnan(alder["n_psychological_safety"]) and alder["n_shared_goals"] == 6
+    source = views.Source(store.cursor(), k=5)
+    view = views.build(source, LinkState(page="what-if", scenarios=(Scenario("Alder", {"shared_goals": 10}, None),)))
+    assert view.hidden is None and view.no_weight is None
+    assert [m.value for m in view.metrics][0] == "77.5"  # (85 + 75 * 3) / 4
+    weighted = Scenario("Alder", {}, {f: 0.2 for f in FACTORS})
+    view = views.build(source, LinkState(page="what-if", scenarios=(weighted,)))
+    assert view.no_weight == ("Psychological safety has no score shown for Alder in 2025-Q1. Give it weight 0 "
+                              "to project the index from the other factors.")
+    store.close()

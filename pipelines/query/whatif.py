@@ -150,8 +150,10 @@ def placement(index: float, others: Mapping[str, float]) -> tuple[int, int]:
 
 def current_scores(cursor, *, asof: int | None = None, k: int | None = None) -> pd.DataFrame:
     """One row per partner for the latest wave: partner_id, partner, wave, the five factor
-    scores, each one's respondents (``n_<factor>``), suppressed, reason. A partner with any
-    factor hidden (or absent) is suppressed and carries no scores and no n."""
+    scores, each one's respondents (``n_<factor>``), suppressed, reason. A partner with a factor
+    of the index (a positive weight in the settings) hidden or absent is suppressed and carries no
+    scores and no n; a factor outside the index that is hidden or absent (an instrument without
+    it) has no score and no n, and the others stand."""
     wave = scores.latest_wave(cursor, asof)
     counts = [f"n_{f}" for f in FACTORS]
     columns = ["partner_id", "partner", "wave", *FACTORS, *counts, "suppressed", "reason"]
@@ -164,23 +166,24 @@ def current_scores(cursor, *, asof: int | None = None, k: int | None = None) -> 
     wide = frame.pivot_table(index="partner_id", columns="factor", values="score",
                              aggfunc="first", dropna=False)
     n = frame.pivot_table(index="partner_id", columns="factor", values="n", aggfunc="first", dropna=False)
-    hidden = frame.groupby("partner_id")["suppressed"].any()
-    reasons = (frame[frame["suppressed"]].groupby("partner_id")["suppression_reason"]
+    weighted = {f for f, w in settings.index_weights().items() if w > 0}
+    indexed = frame[frame["factor"].isin(weighted)]
+    reasons = (indexed[indexed["suppressed"]].groupby("partner_id")["suppression_reason"]
                .agg(lambda s: sorted(set(s))[0]))
     rows = []
     for pid, name in zip(known["partner_id"], known["name"]):
         pid = int(pid)
         values = {f: (float(wide.at[pid, f]) if pid in wide.index and f in wide.columns
                       and pd.notna(wide.at[pid, f]) else np.nan) for f in FACTORS}
-        if pid not in hidden.index:
+        if pid not in wide.index:
             suppressed, reason = True, f"no survey responses in {wave}"
-        elif bool(hidden.get(pid)) or any(np.isnan(v) for v in values.values()):
-            suppressed, reason = True, reasons.get(pid, "not every factor is shown")
+        elif pid in reasons.index or any(np.isnan(values[f]) for f in weighted):
+            suppressed, reason = True, reasons.get(pid, "not every factor of the index is shown")
         else:
             suppressed, reason = False, None
         if suppressed:
             values = {f: np.nan for f in FACTORS}
-        values |= {f"n_{f}": np.nan if suppressed else float(n.at[pid, f]) for f in FACTORS}
+        values |= {f"n_{f}": np.nan if np.isnan(values[f]) else float(n.at[pid, f]) for f in FACTORS}
         rows.append({"partner_id": pid, "partner": name, "wave": wave, **values,
                      "suppressed": suppressed, "reason": reason})
     return pd.DataFrame(rows, columns=columns)
@@ -205,8 +208,9 @@ def panel(cursor, *, asof: int | None = None, k: int | None = None,
     # DuckDB's parallel averages can differ in the last bit between runs: round so the
     # fit is bit-for-bit deterministic
     factors = factors.assign(score=factors["score"].round(9))
+    # an instrument without a factor has no column of it: no partner-wave has all five
     wide = factors.pivot_table(index=["partner_id", "wave"], columns="factor", values="score",
-                               aggfunc="first").dropna(subset=list(FACTORS)).reset_index()
+                               aggfunc="first").reindex(columns=list(FACTORS)).dropna().reset_index()
     spans = evidence.periods(cursor, asof)
     order = list(spans["wave"].astype(str))
     following = dict(zip(order[:-1], order[1:]))
@@ -592,6 +596,7 @@ def project(model: FittedModel, partner_current: Mapping[str, float],
     otherwise ``declined`` says why, with the numbers. ``last_value``: the partner's latest
     observed value."""
     x_now = np.array([float(partner_current[f]) for f in FACTORS]).clip(0, 100)
+    unscored = [FACTOR_LABELS[f].lower() for f, x in zip(FACTORS, x_now) if np.isnan(x)]
     x_new = np.array(list(moved_scores(partner_current, deltas).values()))
     outside = (outside_reason(model, partner_id, partner_current, deltas)
                if partner_id is not None else None)
@@ -603,6 +608,8 @@ def project(model: FittedModel, partner_current: Mapping[str, float],
                    current=np.nan, projected=np.nan, low=np.nan, high=np.nan, change=np.nan,
                    status=Status.NO_RELIABLE_PROJECTION.value)
         reason = unreliable_reason(m)
+        if reason is None and unscored:
+            reason = f"the model needs every factor's score, and this partner's {', '.join(unscored)} is not shown"
         if reason is None and pid not in m.levels:
             reason = "this partner has no history in the model (no wave with a following period)"
         if reason is None and outside is not None:

@@ -44,8 +44,24 @@ class SliderNote:
     capped: bool
 
 
+NOT_SHOWN = "not shown"
+
+
+def unscored(now: dict[str, float], weights: dict[str, float], partner: str, wave: str) -> str | None:
+    """Why the index cannot be projected with these weights: a weighted factor with no score shown
+    (a factor outside the index may have none: an instrument without it)."""
+    missing = [FACTOR_LABELS[f] for f in FACTORS if now[f] != now[f] and weights[f] > 0]
+    if not missing:
+        return None
+    return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no score shown for {partner} "
+            f"in {wave}. Give {'it' if len(missing) == 1 else 'them'} weight 0 to project the index from the "
+            "other factors.")
+
+
 def slider_note(now: float, delta: float) -> SliderNote:
     """The note under a factor's slider for a score ``now`` moved by ``delta``."""
+    if now != now:
+        return SliderNote(NOT_SHOWN, NOT_SHOWN, False)
     moved = whatif.moved_score(now, delta)
     return SliderNote(f"{now:.1f}", f"{moved:.1f}", moved != now + delta)
 
@@ -67,7 +83,7 @@ class WhatIfView:
     default_partner: str                # the first partner whose scores are shown
     wave: str
     hidden: str | None                  # why the partner's scores are not shown
-    no_weight: str | None               # every weight is zero
+    no_weight: str | None               # why no index at these weights: all zero, or a weighted factor unscored
     default_weights: dict[str, float]
     metrics: tuple[Metric, ...]         # projected index, rank
     band: Metric | None                 # the projected index's band and its interval's: a line
@@ -284,9 +300,10 @@ def build(source, state: links.LinkState) -> WhatIfView:
                               f"{partner}: {why}. No projection is made from a group that is not shown.",)))
     now = {f: float(row[f]) for f in FACTORS}
     moved = whatif.moved_scores(now, deltas)
-    if total <= 0:
-        return WhatIfView(**base, **{**empty, "effects": _effects(model), "no_weight": NO_WEIGHT},
-                          hidden=None, scenario_panel=Panel("whatif", title, lines, link, (NO_WEIGHT,)))
+    no_index = NO_WEIGHT if total <= 0 else unscored(now, weights, partner, wave)
+    if no_index:
+        return WhatIfView(**base, **{**empty, "effects": _effects(model), "no_weight": no_index},
+                          hidden=None, scenario_panel=Panel("whatif", title, lines, link, (no_index,)))
     thresholds = ctx.thresholds
     colour = ctx.colours.get(partner, PROGRAMME_COLOUR)
     sc = source.scenario(asof, partner, deltas, weights)
@@ -314,7 +331,8 @@ def build(source, state: links.LinkState) -> WhatIfView:
                          "now": [now[f] for f in FACTORS] + [index_now],
                          "projected": [moved[f] for f in FACTORS] + [projected]})
     rows = [[factor_label(f), f"{now[f]:.1f} (n {int(row[f'n_{f}'])})", f"{deltas[f]:+g}", f"{moved[f]:.1f}",
-             words.band(band_of(moved[f], thresholds))] for f in FACTORS]
+             words.band(band_of(moved[f], thresholds))] if now[f] == now[f]
+            else [factor_label(f), NOT_SHOWN, "", NOT_SHOWN, "outside the index"] for f in FACTORS]
     rows.append(["Collaboration index", f"{index_now:.1f}", "",
                  f"{projected:.1f} ({sc.index_low:.1f} to {sc.index_high:.1f})", words.band(band)])
     scenario_panel = Panel(
