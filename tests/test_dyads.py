@@ -277,6 +277,18 @@ def test_five_late_respondents_of_whom_one_rated_a_partner_wait(matrix, tmp_path
     assert set(dale[dale["partner"].eq("Dale Partners")]["pending"]) == {"5 late responses are not shown yet"}
 
 
+def test_a_late_row_that_only_rates_changes_no_version(matrix, tmp_path):
+    """A late Dale row with every question blank but a rating of Alder: no respondent the scores know,
+    so it is in no cell, and the versions before and after show the same."""
+    first = records("dyads", store=matrix)
+    late = {("Dale Partners", "Alder Works"): [1]}
+    load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Dale Partners": 1}, targets=tuple(P), start=300,
+                                                  ratings=late, answer=lambda partner, i: (None, None)),
+         store=matrix)
+    assert records("dyads", store=matrix) == first
+    assert records("dyads", "--asof", "3", store=matrix) == first
+
+
 def test_five_late_raters_are_shown_with_their_organisation(matrix, tmp_path):
     late = {("Dale Partners", t): [5] * 5 for t in P if t != "Dale Partners"}
     load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Dale Partners": 5}, targets=tuple(P), start=300,

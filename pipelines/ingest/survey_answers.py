@@ -216,7 +216,8 @@ def _long_answers(cursor, staged: StagedAnswers, rows: pd.DataFrame) -> pa.Table
         "item_id": pa.DictionaryArray.from_arrays(item, pa.array(list(staged.items["item_id"]), pa.string())),
         "value": value_of_code[flat[answered]],
     })
-    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS))  # DuckDB scans batches in parallel
+    # DuckDB scans batches in parallel; the schema given, a file with no answer at all gives none
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema=table.schema)
 
 
 _BATCH_ROWS = 122_880  # one DuckDB row group

@@ -22,9 +22,11 @@ data versions the scores' releases decide (``scores.released_reads``): a rating 
 ratings are read at the version its scores show, one not released yet is left out, and a release is
 made only when each rated partner's raters (a cell; the column as its programme) and each
 organisation's raters (a row) differ safely from every earlier release's (``releases.Detail``);
-what the release hides of them is hidden here and protected as if small. Known limit: the release
-checks a column as the sum of every released rater's cell; a column leaves out the raters the scores
-withhold, so two versions with different raters withheld are checked as if they had the same.
+what the release hides of them is hidden here and protected as if small. A rating counts only from a
+respondent with answers of the same organisation at that version (as releases count raters). Known
+limit: a row is checked as its people and each cell as its raters, not the row as the sum of its
+cells across versions: a row shown in two versions beside a cell hidden in both bounds that cell's
+change (pairs are not shown, so it is not given exactly).
 """
 from __future__ import annotations
 
@@ -44,8 +46,11 @@ COLUMNS = ["rater_id", "rater", "target_id", "target", "wave", "wave_start", "sc
 _CELLS_SQL = """
 WITH per_respondent AS (
     SELECT wave, partner_id, target_id, respondent_key, min(wave_start) AS wave_start,
-           avg((value - scale_min) * 100.0 / (scale_max - scale_min)) AS x
+           avg(""" + scores.RATING_POINTS + """) AS x
     FROM {ratings} r WHERE scale_max > scale_min AND r.wave = ? AND list_contains(?::BIGINT[], r.partner_id)
+    -- a rater is a respondent of the organisation then (as releases count them): ratings from a row
+    -- with no answers are no one's the scores know, and no release has checked them
+      AND (respondent_key, wave, partner_id) IN (SELECT respondent_key, wave, partner_id FROM {responses} s)
     GROUP BY wave, partner_id, target_id, respondent_key
 ),
 cells AS (
@@ -95,8 +100,9 @@ def _cells(cursor, asof: int | None, k: int) -> pd.DataFrame:
             raters = scores.released_detail(cursor, wave, asof=asof, k=k, kind=releases.Detail.RATER).get("", {})
             for version, group in groups.by_read_version(released):
                 at_sql, at_params = visible("partner_ratings", version)
-                read = cursor.execute(_CELLS_SQL.format(ratings=at_sql),
-                                      [*at_params, wave, group["partner_id"].tolist()]).df()
+                answers_sql, answers_params = visible("survey_responses", version)
+                read = cursor.execute(_CELLS_SQL.format(ratings=at_sql, responses=answers_sql),
+                                      [*at_params, wave, group["partner_id"].tolist(), *answers_params]).df()
                 parts.append(read.assign(**_release_hides(read, rated, raters)))
     if not parts:
         return pd.DataFrame(columns=["wave", "wave_start", "rater_id", "rater", "target_id", "target"])
@@ -150,6 +156,7 @@ def _suppress(cells: pd.DataFrame, k: int) -> pd.DataFrame:
     small = (n > 0) & (n < k)
     cell_primary, cell_hidden = small.copy(), small.copy()
     cell_hidden[kept], cell_primary[kept] = shown.cell_hidden, shown.cell_primary
+    cell_hidden |= cells["cell_hides"].to_numpy(bool)  # a withheld rater's too: the release's word stands
     row_primary = np.where(withheld, row_reason == scores.Suppression.SMALL_GROUP, shown.row_primary)
     row_hidden = withheld | shown.row_hidden
     # a column none of whose raters is counted: small when each of them is

@@ -13,7 +13,7 @@ respondents is hidden and, when it is the only one, another beside it (the relea
 partner hidden for it before, else the smallest other, never the lead partner while another is
 shown; the programme when there is none); a release is made only when every question's sets, not
 only the factors', differ safely from every earlier release's. An item of a factor the release
-hides is hidden too.
+hides is hidden too, and protected as a small one is (``releases.detail_pattern``).
 """
 from __future__ import annotations
 
@@ -56,11 +56,11 @@ def items(cursor, *, partner: str | None = None, wave: str | None = None, asof: 
         items_sql, items_params = visible("instrument_items", asof)
         texts = cursor.execute(f"SELECT item_id, text, factor FROM {items_sql} i", items_params).df()
     names = dict(cursor.execute("SELECT partner_id, name FROM partners").fetchall())
-    frames = [_suppress(part.reset_index(drop=True), hidden.get(str(item_id), {}))
+    frames = [_suppress(part.reset_index(drop=True), hidden.get(str(item_id), {}), k)
               for item_id, part in counts.groupby("item_id", sort=False)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["item_id", "partner_id", "n", "favourable", "suppressed", "reason"])
-    frame = _hidden_by_release(frame.merge(texts, on="item_id"), released)
+    frame = frame.merge(texts, on="item_id")
     if partner_id is not None:
         frame = frame[frame["partner_id"].isna() | frame["partner_id"].eq(partner_id)]
     frame["partner"] = [scores.PROGRAMME if pd.isna(p) else names[int(p)] for p in frame["partner_id"]]
@@ -86,30 +86,17 @@ def _counts(cursor, wave: str, released: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).sort_values(["item_id", "partner_id"], ignore_index=True)
 
 
-def _hidden_by_release(frame: pd.DataFrame, released: pd.DataFrame) -> pd.DataFrame:
-    """An item of a factor the release hides for its group is hidden too (hiding more reveals nothing)."""
-    hides = released.set_index("partner_id")
-    factor_no = frame["factor"].map({f: i + 1 for i, f in enumerate(FACTORS)})
-    group = frame["partner_id"].fillna(-1).astype("int64")
-    extra = np.array([bool(hides.at[g, f"h{f}"]) for g, f in zip(group, factor_no)], dtype=bool) & \
-        ~frame["suppressed"].to_numpy(dtype=bool)
-    frame = frame.copy()
-    frame.loc[extra, "favourable"] = np.nan
-    frame.loc[extra, "n"] = pd.NA
-    frame.loc[extra, "suppressed"] = True
-    frame.loc[extra, "reason"] = scores.Suppression.COMPLEMENT
-    return frame
-
-
-def _suppress(item: pd.DataFrame, codes: dict[int, int]) -> pd.DataFrame:
+def _suppress(item: pd.DataFrame, codes: dict[int, int], k: int) -> pd.DataFrame:
     """One item's partners and programme, hidden as the release decided for the question
-    (``codes``: partner id, -1 the programme -> a ``releases.Hidden`` code; not listed: shown)."""
+    (``codes``: partner id, -1 the programme -> a ``releases.Hidden`` code; not listed: shown),
+    and never a group under k whatever the release says (it decided over the same groups)."""
     n = item["n"].to_numpy(dtype="int64")
     favourable = item["favourable"].to_numpy(dtype="float64")
     ids = [*item["partner_id"].astype(int), releases.PROGRAMME]
-    code = np.array([codes.get(p, releases.Hidden.SHOWN) for p in ids])
-    hidden = code != releases.Hidden.SHOWN
     counts = np.append(n, n.sum())
+    code = np.array([codes.get(p, releases.Hidden.SHOWN) for p in ids])
+    code = np.where((counts > 0) & (counts < k), releases.Hidden.SMALL, code)
+    hidden = code != releases.Hidden.SHOWN
     out = pd.DataFrame({
         "item_id": item["item_id"].iloc[0],
         "partner_id": pd.array([*item["partner_id"].astype(int), pd.NA], dtype="Int64"),

@@ -7,7 +7,9 @@ The rule
 A group's *set* is its respondents, each with their answers (a respondent whose answers changed
 counts as one leaving and one arriving). A partner x wave's *state* is its five factor sets at
 a version, and its sets of the finer groups other views show of the same people (``Detail``: each
-question's answers, each rated partner's ratings, all its ratings), each checked like a factor. What a version shows of a wave is a *release*: a state per partner, made at some
+question's answers, each rated partner's ratings, all its ratings), each checked like a factor.
+
+What a version shows of a wave is a *release*: a state per partner, made at some
 version, and the suppression decided for it (``pattern``). The shown value of a group at version
 V comes from the release in force at V, the latest made at or before V. Releases are decided in
 the order of the store's history, so a pinned version always shows the same thing.
@@ -76,6 +78,20 @@ class Detail(StrEnum):
     @staticmethod
     def totalled(dimension: str) -> bool:
         return not dimension.startswith(Detail.RATER.prefix)
+
+    @staticmethod
+    def factor_of(dimension: str) -> int | None:
+        """A question's factor (its number among FACTORS, from 0), else None: 'question:<1-5>:<item>'."""
+        if not dimension.startswith(Detail.QUESTION.prefix):
+            return None
+        number = int(dimension[len(Detail.QUESTION.prefix):].split(":", 1)[0])
+        return number - 1 if number else None
+
+    @staticmethod
+    def id_of(dimension: str) -> str:
+        """The item id or the rated partner's id of a dimension ('' for a partner's raters)."""
+        rest = dimension.split(":", 1)[1]
+        return rest.split(":", 1)[1] if dimension.startswith(Detail.QUESTION.prefix) else rest
 
 
 Dimension = int | str  # a factor's number, or a detail's name (``Detail``)
@@ -292,7 +308,15 @@ def detail_pattern(release: Release, rules: Rules, before: Release | None = None
                   for p in ids], dtype=np.int64).reshape(len(ids), len(dimensions))
     rated = [release.outside(p, Detail.RATED.prefix) for p in ids]  # the same for every rated partner
     outside = np.outer(rated, [d.startswith(Detail.RATED.prefix) for d in dimensions]).reshape(n.shape)
-    hidden, programme = _hide(ids, n, dimensions, rules, before, outside)
+    # a question of a factor the release hides for a partner is hidden too (its answers would
+    # approach the factor's score), and protected as such
+    factor = [Detail.factor_of(d) for d in dimensions]
+    forced = np.array([[f is not None and bool(release.hidden[p][f]) for f in factor] for p in ids],
+                      dtype=bool).reshape(n.shape) & (n > 0)
+    hidden, programme = _hide(ids, n, dimensions, rules, before, outside, forced)
+    for j, f in enumerate(factor):
+        if f is not None and not programme[j] and release.hidden[PROGRAMME][f]:
+            programme[j] = Hidden.COMPLEMENT
     out: dict[str, dict[int, int]] = {}
     for j, d in enumerate(dimensions):
         codes = {p: int(hidden[i, j]) for i, p in enumerate(ids) if hidden[i, j]}
@@ -304,27 +328,31 @@ def detail_pattern(release: Release, rules: Rules, before: Release | None = None
 
 
 def _hide(ids: list[int], n: np.ndarray, dimensions: list[Dimension], rules: Rules,
-          before: Release | None, outside: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+          before: Release | None, outside: np.ndarray | None = None,
+          forced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per dimension (column of ``n``, partners x dimensions): a group under k is hidden; when that
     leaves exactly one hidden partner and the programme shown, a second group is hidden so the first
     cannot be worked out by subtraction: the partner hidden for it in the release ``before`` if it
     is still shown (had another been hidden now, the two releases together would give the small
     group away), else the smallest other shown partner (ties: lowest id); never the lead partner
     while another partner is shown; the programme when no other partner is. A detail no view adds
-    up (``Detail.totalled``) needs no second group, nor does a group its total leaves out (``outside``)."""
+    up (``Detail.totalled``) needs no second group, nor does a group its total leaves out (``outside``).
+    ``forced``: groups hidden for another reason (Hidden.COMPLEMENT), protected as a small one is."""
     inside = np.ones(n.shape, bool) if outside is None else ~outside
     total = (n * inside).sum(axis=0)
     k = rules.k
     hidden = np.where((n > 0) & (n < k), Hidden.SMALL, Hidden.SHOWN).astype(np.int8)
+    if forced is not None:
+        hidden[forced & (hidden == Hidden.SHOWN)] = Hidden.COMPLEMENT
     programme = np.where((total > 0) & (total < k), Hidden.SMALL, Hidden.SHOWN).astype(np.int8)
     for j, d in enumerate(dimensions):
-        if ((hidden[:, j] == Hidden.SMALL) & inside[:, j]).sum() != 1 or programme[j]:
+        if ((hidden[:, j] != Hidden.SHOWN) & inside[:, j]).sum() != 1 or programme[j]:
             continue
         if isinstance(d, str) and not Detail.totalled(d):
             continue
         kept = {p for p in ids if before is not None and before.code(p, d) == Hidden.COMPLEMENT}
         shown = [(p == rules.lead, p not in kept, n[i, j], p, i) for i, p in enumerate(ids)
-                 if n[i, j] >= k and inside[i, j]]
+                 if n[i, j] >= k and inside[i, j] and not hidden[i, j]]
         others = [c for c in shown if not c[0]]
         if others:
             hidden[min(others)[-1], j] = Hidden.COMPLEMENT

@@ -208,6 +208,9 @@ touched AS (
     UNION
     SELECT DISTINCT e.version, r.respondent_key, r.wave FROM events e
     JOIN survey_responses r ON r.batch_id <= e.version WHERE e.everyone
+    UNION  -- a batch may change a respondent's ratings and none of their answers
+    SELECT DISTINCT e.version, r.respondent_key, r.wave FROM events e
+    JOIN partner_ratings r ON r.batch_id = e.batch WHERE NOT e.everyone
 ),
 moments AS (SELECT DISTINCT version FROM events),
 -- a respondent no later event touches has, at the last event that did, the rows they have now
@@ -225,6 +228,9 @@ SELECT t.version, t.wave, t.respondent_key, b.partner_id, {tokens}
 FROM touched t LEFT JOIN by_respondent b USING (version, respondent_key, wave)
 ORDER BY t.version, t.wave, b.partner_id NULLS FIRST, t.respondent_key
 """
+# A rating on 0..100 by its question's scale (``dyads`` scores a respondent's rating of a partner as
+# the mean of these; the releases' tokens must be of the same number).
+RATING_POINTS = "(value - scale_min) * 100.0 / (scale_max - scale_min)"
 # The same respondents' answers as the views beside the scores show them: a token per question
 # answered (the item view), per partner rated (a dyad cell: the mean of its questions, as
 # ``dyads`` scores it) and one for all their ratings (a dyad row), so that releases check each
@@ -237,21 +243,22 @@ touched_ratings AS (
 ),
 owners AS (SELECT DISTINCT version, wave, respondent_key, partner_id FROM touched_rows),
 rated AS (
-    SELECT version, wave, respondent_key, target_id,
-           round(avg((value - scale_min) * 100.0 / (scale_max - scale_min)), 9) AS x
+    SELECT version, wave, respondent_key, partner_id, target_id, round(avg(""" + RATING_POINTS + """), 9) AS x
     FROM touched_ratings WHERE scale_max > scale_min GROUP BY ALL
 ),
 details AS (
-    SELECT version, wave, respondent_key, partner_id, '{question}' || item_id AS dimension,
-           hash(respondent_key, item_id, round(value, 9)) AS token
-    FROM touched_rows
+    -- a question's dimension names its factor (1-5; 0: none), whose hiding hides the question too
+    SELECT r.version, r.wave, r.respondent_key, r.partner_id,
+           '{question}' || coalesce(list_position(?::VARCHAR[], i.factor), 0) || ':' || r.item_id AS dimension,
+           hash(r.respondent_key, r.item_id, round(r.value, 9)) AS token
+    FROM touched_rows r LEFT JOIN {items} i ON i.version = r.version AND i.item_id = r.item_id
     UNION ALL
-    SELECT version, wave, respondent_key, o.partner_id, '{rated}' || target_id, hash(respondent_key, target_id, x)
-    FROM rated JOIN owners o USING (version, wave, respondent_key)
+    SELECT version, wave, respondent_key, partner_id, '{rated}' || target_id, hash(respondent_key, target_id, x)
+    FROM rated JOIN owners USING (version, wave, respondent_key, partner_id)
     UNION ALL
-    SELECT version, wave, respondent_key, o.partner_id, '{rater}', hash(respondent_key, bit_xor(hash(target_id, x)))
-    FROM rated JOIN owners o USING (version, wave, respondent_key)
-    GROUP BY version, wave, respondent_key, o.partner_id
+    SELECT version, wave, respondent_key, partner_id, '{rater}', hash(respondent_key, bit_xor(hash(target_id, x)))
+    FROM rated JOIN owners USING (version, wave, respondent_key, partner_id)
+    GROUP BY version, wave, respondent_key, partner_id
 )
 SELECT * FROM details ORDER BY version, wave, partner_id, dimension, token
 """
@@ -310,10 +317,11 @@ class _Survey:
         sql = _DETAILS_SQL.format(
             current=current, earlier_rows=versions.visible_at("survey_responses", "earlier", on),
             current_ratings=ratings, earlier_ratings=versions.visible_at("partner_ratings", "earlier", on),
+            items=versions.visible_at("instrument_items", "moments"),
             question=releases.Detail.QUESTION.prefix, rated=releases.Detail.RATED.prefix,
             rater=releases.Detail.RATER.prefix)
         columns = [list(c) for c in zip(*events)] if events else [[], [], []]
-        return cursor.execute(sql, columns + current_params + ratings_params).fetchnumpy()
+        return cursor.execute(sql, columns + current_params + ratings_params + [list(FACTORS)]).fetchnumpy()
 
 
 _SURVEY = _Survey()
@@ -422,7 +430,7 @@ def released_detail(cursor, wave: str, *, asof: int | None = None, k: int | None
     -> a ``releases.Hidden`` code; a group not listed is shown. Read with ``released_reads`` in one
     ``snapshot``: the views beside the scores take their suppression from here."""
     found = _shown(cursor, asof, _k(k), _weights(None)).detail.get(str(wave), {})
-    return {d.removeprefix(kind.prefix): codes for d, codes in found.items() if d.startswith(kind.prefix)}
+    return {releases.Detail.id_of(d): codes for d, codes in found.items() if d.startswith(kind.prefix)}
 
 
 def _read_released(cursor, asof, k, waves, pairs, weights) -> dict:

@@ -28,7 +28,7 @@ import duckdb
 
 from pipelines import settings
 from pipelines.store import fingerprint, lake, private, versions
-from pipelines.store.schema import MIGRATIONS, SCHEMA_VERSION, Guarded
+from pipelines.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 class StoreBusy(RuntimeError):
@@ -175,10 +175,6 @@ class Store:
                 if self.schema_version(cursor) >= version:
                     continue  # another process sharing the lake applied it meanwhile
                 for statement in statements:
-                    if isinstance(statement, Guarded):
-                        if not cursor.execute(statement.needed).fetchone()[0]:
-                            continue
-                        statement = statement.statement
                     cursor.execute(statement)
                 cursor.execute("DELETE FROM meta WHERE key = 'schema_version'")
                 cursor.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version)])

@@ -276,8 +276,6 @@ _UNSUPPORTED = re.compile(r"^\s*(?:CREATE\s+(?:UNIQUE\s+)?(?:SEQUENCE|INDEX)|DRO
 
 def lake_statement(statement: str) -> str | None:
     """A migration statement as DuckLake accepts it, or None when it has no lake meaning."""
-    if not isinstance(statement, str):
-        return statement  # a guarded statement: DuckLake takes it as written
     if _UNSUPPORTED.match(statement):
         return None  # sequences: see the version counter; indexes: Parquet min/max does the work
     statement = re.sub(r"\bPRIMARY\s+KEY\b", "NOT NULL", statement, flags=re.I)

@@ -11,18 +11,7 @@ moment from ``batch_id`` and ``batches.undone_version`` (see ``store.visible``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Guarded:
-    """A migration statement SQL cannot make idempotent (no IF EXISTS form): run only when the
-    query ``needed`` answers true (a store whose recorded version is older than its tables)."""
-    statement: str
-    needed: str
-
-
-MIGRATIONS: list[tuple[int, str, list[str | Guarded]]] = [
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "canonical tables", [
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
         "CREATE SEQUENCE IF NOT EXISTS version_seq START 1",
@@ -198,12 +187,26 @@ MIGRATIONS: list[tuple[int, str, list[str | Guarded]]] = [
         )""",
     ]),
     # An issue log with no escalation column says nothing about escalation: unknown, not "no"
-    # (the escalation rate was 0% for such logs). DuckLake drops NOT NULL in place too.
+    # (the escalation rate was 0% for such logs). A new table, not ALTER ... DROP NOT NULL: DuckLake
+    # drops it, but its file compaction (``maintain``) still refuses the NULLs written after.
     (7, "escalation may be unknown", [
-        Guarded("ALTER TABLE issues ALTER escalated DROP NOT NULL",
-                """SELECT count(*) > 0 FROM information_schema.columns WHERE table_catalog = current_database()
-                   AND table_schema = current_schema() AND table_name = 'issues'
-                   AND column_name = 'escalated' AND is_nullable = 'NO'"""),
+        """CREATE TABLE issues_v7 (
+            issue_id TEXT NOT NULL,
+            title TEXT,
+            kind TEXT,
+            raised_by_partner_id INTEGER NOT NULL,
+            owned_by_partner_id INTEGER,
+            raised_date DATE NOT NULL,
+            resolved_date DATE,
+            severity TEXT,
+            status TEXT,
+            escalated BOOLEAN,
+            batch_id INTEGER NOT NULL,
+            current BOOLEAN NOT NULL
+        )""",
+        "INSERT INTO issues_v7 SELECT * FROM issues",
+        "DROP TABLE issues",
+        "ALTER TABLE issues_v7 RENAME TO issues",
     ]),
 ]
 
