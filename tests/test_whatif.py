@@ -515,6 +515,9 @@ def test_a_factor_the_instrument_lacks_leaves_the_others_when_it_has_no_weight(t
     view = views.build(source, LinkState(page="what-if", scenarios=(Scenario("Alder", {"shared_goals": 10}, None),)))
     assert view.hidden is None and view.no_weight is None
     assert [m.value for m in view.metrics][0] == "77.5"  # (85 + 75 * 3) / 4
+    assert whatif.fit(store.cursor()).reason == (
+        "The delivery model needs all five factors' scores, and the survey instrument has no question on "
+        "psychological safety: no delivery projection is made.")
     weighted = Scenario("Alder", {}, {f: 0.2 for f in FACTORS})
     view = views.build(source, LinkState(page="what-if", scenarios=(weighted,)))
     assert view.no_weight == ("Psychological safety has no score shown for Alder in 2025-Q1. Give it weight 0 "

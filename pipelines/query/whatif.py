@@ -65,6 +65,7 @@ import pandas as pd
 from pipelines import settings
 from pipelines.programme.factors import FACTOR_LABELS, FACTORS, band_of
 from pipelines.query import evidence, scores
+from pipelines.store.versions import visible
 
 MODEL_INDICATORS: tuple[str, ...] = ("on_time_rate", "median_days_to_resolve", "escalation_rate")
 LOG_INDICATORS = frozenset({"median_days_to_resolve"})
@@ -496,6 +497,12 @@ def fit(cursor, asof: int | None = None, *, min_partner_waves: int = MIN_PARTNER
         min_partners: int = MIN_PARTNERS, k: int | None = None) -> FittedModel | Declined:
     """Fit the delivery model to the programme's history as of ``asof`` (once per data
     content: the pages cache it)."""
+    items_sql, params = visible("instrument_items", asof)
+    asked = {f for (f,) in cursor.execute(f"SELECT DISTINCT factor FROM {items_sql} i", params).fetchall()}
+    unasked = [FACTOR_LABELS[f].lower() for f in FACTORS if f not in asked]
+    if unasked and asked:
+        return Declined(f"The delivery model needs all five factors' scores, and the survey instrument has no "
+                        f"question on {' or '.join(unasked)}: no delivery projection is made.")
     indicators = evidence.indicators(cursor, asof=asof)
     rows = panel(cursor, asof=asof, k=k, indicators=indicators)
     return fit_panel(rows, min_partner_waves=min_partner_waves, min_partners=min_partners,
