@@ -90,3 +90,17 @@ def test_smartsheet_export_with_hierarchy_as_excel_outline_and_no_row_id(program
                    ("Building handed over", D(2025, 10, 27), D(2025, 10, 31), "Not Started"),
                    ("Service opened", D(2025, 11, 3), D(2025, 11, 3), "Not Started")]
     assert partner_names(programme) == NAMES
+
+
+def test_servicenow_escalation_levels_read_as_escalated_or_not(programme):
+    """ServiceNow's escalation field (Normal, Moderate, High, Overdue) is the Escalated flag: above
+    Normal is escalated."""
+    data = ("number,opened_at,short_description,company,priority,state,escalation\r\n"
+            "INC1,2025-10-02 08:16:45,Wi-Fi,Northgate Housing,3 - Moderate,New,Normal\r\n"
+            "INC2,2025-10-03 08:16:45,Laptops,Northgate Housing,3 - Moderate,New,Moderate\r\n"
+            "INC3,2025-10-04 08:16:45,Printers,Northgate Housing,2 - High,New,Overdue\r\n").encode()
+    preview = ingest.prepare(programme, "issues", "incident.csv", data)
+    assert preview.mapping_used()["escalated"] == "escalation"
+    ingest.commit(programme, preview)
+    assert rows(programme, "SELECT issue_id, escalated FROM issues ORDER BY 1") == [
+        ("INC1", False), ("INC2", True), ("INC3", True)]

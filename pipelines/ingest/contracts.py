@@ -275,7 +275,7 @@ MESSAGES: dict[str, tuple[str | None, str]] = {
     "resolved_date_not_in_future": ("resolved_date", "The resolved date is in the future: an issue cannot be resolved yet. Check the year, or leave it blank while the issue is open."),
     "resolved_not_before_raised": ("resolved_date", "The issue is resolved before it was raised. Check both dates."),
     "severity_is_known": ("severity", "The severity is not one we know. Use Low, Medium, High or Critical (or Red/Amber/Green)."),
-    "escalated_is_yes_or_no": ("escalated", "Escalated must be Yes or No (or Y/N, True/False, 1/0)."),
+    "escalated_is_yes_or_no": ("escalated", "Escalated must be Yes or No (or Y/N, True/False, 1/0, or ServiceNow's Normal, Moderate, High, Overdue)."),
     "partner_name_is_short": ("partner", f"The partner name is longer than {MAX_ID_CHARS} characters, so it is not a name (text pasted into the wrong column?). Put the organisation's name here."),
     "item_id_is_short": ("item_id", f"The item id is longer than {MAX_ID_CHARS} characters. Use a short id such as SG1."),
     "milestone_id_is_short": ("milestone_id", f"The milestone id is longer than {MAX_ID_CHARS} characters (text pasted into the wrong column?). Use the schedule's short id."),

@@ -461,7 +461,7 @@ def _reshape_issues(store, cursor, frame, preview, options) -> pd.DataFrame:
     out["severity_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get("severity")))
     out["severity"] = _each_distinct(out["severity_raw"], values.parse_severity).astype(_ARROW_TEXT)
     out["escalated_raw"] = _without_empty_tokens(_arrow_text(frame, cols.get("escalated")))
-    out["escalated"] = _each_distinct(out["escalated_raw"], values.parse_bool)
+    out["escalated"] = _each_distinct(out["escalated_raw"], values.parse_escalated)
     return out
 
 

@@ -576,13 +576,23 @@ BOOL_LABELS: dict[str, bool] = {
 }
 
 
-def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+# ServiceNow's escalation field: Normal (0) is not escalated; Moderate, High, Overdue (1-3) are
+ESCALATION_LABELS: dict[str, bool] = {**BOOL_LABELS, "normal": False, "moderate": True, "high": True,
+                                      "overdue": True, "2": True, "3": True}
+
+
+def parse_escalated(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whether an issue was escalated: yes/no as ``parse_bool`` reads it, or ServiceNow's levels."""
+    return parse_bool(values, ESCALATION_LABELS)
+
+
+def parse_bool(values: pd.Series, labels: dict[str, bool] = BOOL_LABELS) -> tuple[pd.Series, pd.Series]:
     """Y/N, Yes/No, True/False, 1/0 (any case) as a nullable boolean, and the mask of unknown
     cells. Empty cells are NA, not unknown; anything else is unknown and never guessed."""
     series = _series(values)
     arr, empty = _text(series)
-    pos, known = _lookup(_key(arr), BOOL_LABELS)
-    truth = np.array(list(BOOL_LABELS.values()))[pos]
+    pos, known = _lookup(_key(arr), labels)
+    truth = np.array(list(labels.values()))[pos]
     out = pd.array(np.where(known, truth, False), dtype="boolean")
     out[~known] = pd.NA
     return (pd.Series(out, index=series.index, name=series.name),
