@@ -3,6 +3,8 @@ fixture's generator in fixtures/exports/make_fixtures.py), loaded end to end thr
 ingest.prepare -> commit, the path of `python -m pipelines load` and the Data page."""
 import datetime as dt
 
+import pytest
+
 from pipelines import ingest
 from test_import_exports import (ISSUES_SQL, NAMES, answers, load, no_value_anywhere, partner_names,  # noqa: F401
                                  prepare, programme, rows)
@@ -104,3 +106,20 @@ def test_servicenow_escalation_levels_read_as_escalated_or_not(programme):
     ingest.commit(programme, preview)
     assert rows(programme, "SELECT issue_id, escalated FROM issues ORDER BY 1") == [
         ("INC1", False), ("INC2", True), ("INC3", True)]
+
+
+def test_jira_components_that_are_not_partners_are_asked_not_added(programme):
+    """Jira's Component/s is the owning partner in some programmes and a software part in others: a
+    component that is no known partner is asked about, even one alone."""
+    data = ("Summary,Issue key,Issue Type,Status,Created,Component/s,Custom field (Raised by partner)\r\n"
+            "Login fails,PH-1,Bug,Open,05/Oct/25 9:12 AM,Backend,Northgate Housing\r\n"
+            "Report late,PH-2,Task,Open,06/Oct/25 9:12 AM,Eastfield Council,Northgate Housing\r\n").encode()
+    preview = ingest.prepare(programme, "issues", "jira.csv", data)
+    assert preview.mapping_used()["owned_by"] == "Component/s"
+    assert preview.unconfirmed_partners == ["Backend"]
+    assert preview.questions[0].startswith(
+        "This file would add 1 new partner: Backend. Nothing was loaded: check that 'Custom field (Raised by "
+        "partner)', 'Component/s' holds organisations, not people or software components, then confirm them all")
+    with pytest.raises(ValueError):
+        ingest.commit(programme, preview)
+    assert partner_names(programme) == NAMES

@@ -28,6 +28,7 @@ _ALLOCATION = re.compile(r"\[[^\]]*\]")  # MS Project "Kestrel Design[50%]"
 PARTNER_COLUMNS = {"survey": ("partner",), "issues": ("raised_by", "owned_by"), "milestones": ("owners",),
                    "headcount": ("partner",)}
 FEW_NEW_PARTNERS = 3  # more new partners than this from one issue log or plan is asked, never assumed
+LOOSE_PARTNER_HEADER = "component"  # Jira's Component/s: a partner in some programmes, a software part in others
 
 
 def tidy_name(name: str | None) -> str | None:
@@ -128,15 +129,21 @@ def resolve(cursor, dataset: str, canonical: pd.DataFrame, preview: Preview,
         resolved[name] = name
         by_key[key] = name
         preview.partners.append(PartnerName(name, "new", None, counts[name]))
-    if options.new_partners is not None and not (dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS):
+    used = preview.mapping_used()
+    # a column that names software parts as often as organisations: every new name in it is asked
+    loose = any(re.sub(r"[^a-z]", "", used[c].lower()).startswith(LOOSE_PARTNER_HEADER) for c in columns if c in used)
+    ask_all = dataset != "survey" and (len(unconfirmed) > FEW_NEW_PARTNERS or (bool(unconfirmed) and loose))
+    if options.new_partners is not None and not ask_all:
         preview.questions.extend(f"'{name}' is not a partner yet. Confirm it as a new partner, or say which "
                                  "partner it is." for name in unconfirmed)
-    elif dataset != "survey" and len(unconfirmed) > FEW_NEW_PARTNERS:
+    elif ask_all:
         preview.unconfirmed_partners = unconfirmed
-        mapped = ", ".join(f"'{preview.mapping_used()[c]}'" for c in columns if c in preview.mapping_used())
+        mapped = ", ".join(f"'{used[c]}'" for c in columns if c in used)
         preview.questions.append(
-            f"This file would add {len(unconfirmed)} new partners: {_some(unconfirmed)}. Nothing was loaded: check "
-            f"that {mapped} holds organisations, not people, then confirm them all ('Add them all as new partners'; "
+            f"This file would add {len(unconfirmed)} new partner{'s' if len(unconfirmed) != 1 else ''}: "
+            f"{_some(unconfirmed)}. Nothing was loaded: check "
+            f"that {mapped} holds organisations, not people{' or software components' if loose else ''}, "
+            "then confirm them all ('Add them all as new partners'; "
             "command line: --accept-new-partners), or each one (--new-partner NAME), or say which known partner a "
             "name is (--partner-alias NAME=PARTNER).")
     for column in columns:
