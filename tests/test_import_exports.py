@@ -333,6 +333,23 @@ def test_dates_the_file_cannot_settle_are_asked_not_guessed(programme):
         ("M1", D(2025, 4, 3)), ("M2", D(2025, 6, 5))]
 
 
+def test_the_date_order_chosen_once_is_remembered_for_the_same_layout(programme):
+    """A nightly load of a refreshed export whose dates are all 12 or under is not asked again."""
+    first = ("Milestone ID,Owner,Baseline Date\r\nM1,Northgate Housing,03/04/2025\r\n").encode()
+    ingest.commit(programme, prepare(programme, "milestones", "plan.csv", ingest.Options(date_order="dayfirst"),
+                                     data=first))
+    refreshed = first + b"M2,Eastfield Council,05/06/2025\r\n"
+    preview = prepare(programme, "milestones", "plan-next.csv", data=refreshed)
+    assert not preview.questions
+    assert ("Dates such as 03/04 are read day-first, as chosen at an earlier upload of a file laid out like this "
+            "one.") in preview.notes
+    ingest.commit(programme, preview)
+    assert rows(programme, "SELECT milestone_id, baseline_date FROM milestones WHERE current ORDER BY 1") == [
+        ("M1", D(2025, 4, 3)), ("M2", D(2025, 6, 5))]
+    other = prepare(programme, "milestones", "plan-us.csv", ingest.Options(date_order="monthfirst"), data=refreshed)
+    assert not [n for n in other.notes if "earlier upload" in n]  # a choice given now stands
+
+
 # ------------------------------------------------------------------------------ partners, memory
 def test_mixed_encoding_partner_list(store):
     preview = prepare(store, "partners", "mixed_encoding.csv")

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.ingest import mapping, partners, survey_answers, survey_extras
-from pipelines.ingest.preview import NotReady, Preview
+from pipelines.ingest.preview import DATE_ORDER_MEMORY, NotReady, Preview
 from pipelines.store import versions
 from pipelines.store.database import Store
 
@@ -99,8 +99,9 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
             mapping=preview.mapping_used(), read_notes=preview.notes)
         fingerprint = mapping.fingerprint(list(preview.columns))
         cursor.execute("DELETE FROM mapping_memory WHERE fingerprint = ?", [fingerprint])
+        order = {DATE_ORDER_MEMORY: preview.options.date_order} if preview.options.date_order else {}
         cursor.execute("INSERT INTO mapping_memory VALUES (?, ?, ?, now())",
-                       [fingerprint, preview.dataset, json.dumps(preview.mapping_used())])
+                       [fingerprint, preview.dataset, json.dumps({**preview.mapping_used(), **order})])
     report(1.0, "Done")
     return LoadResult(batch_id, preview.dataset, preview.source_name, rows_in, accepted, rejected,
                       new_partners, summary)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Callable
 
@@ -35,6 +35,7 @@ from pipelines.store import versions
 from pipelines.store.database import Store
 
 REMEMBERED = "remembered from an earlier upload"
+DATE_ORDER_MEMORY = "_date_order"  # beside the fields in a remembered mapping: the day/month order chosen
 
 
 class NotReady(ValueError):
@@ -89,6 +90,7 @@ class Preview:
     options: Options = field(default_factory=Options)
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
     schedule_clash: schedules.Clash | None = None  # needs options.schedule or options.replaces_schedule
+    remembered_date_order: str | None = None  # chosen at an earlier upload of this layout
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
     extras: survey_extras.StagedExtras | None = None  # a survey's partner ratings and comments
     skipped: dict[Skipped, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
@@ -163,6 +165,10 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
             preview.notes.append("Personal data columns are dropped and never stored: "
                                  + ", ".join(preview.personal_columns) + ".")
     preview.mapping = _mapping(cursor, dataset, frame, preview, options)
+    if options.date_order is None and preview.remembered_date_order in values.DATE_ORDERS:
+        options = preview.options = replace(options, date_order=preview.remembered_date_order)
+        preview.notes.append(f"Dates such as 03/04 are read {options.date_order.replace('first', '-first')}, as "
+                             "chosen at an earlier upload of a file laid out like this one.")
     chosen = preview.mapping_used()
     missing = [f for f in required_fields(dataset) if f not in chosen]
     if dataset == "survey":
@@ -278,6 +284,7 @@ def _mapping(cursor, dataset: str, frame: pd.DataFrame, preview: Preview,
     row = cursor.execute("SELECT mapping FROM mapping_memory WHERE fingerprint = ? AND dataset = ?",
                          [fingerprint, dataset]).fetchone()
     remembered = json.loads(row[0]) if row else {}
+    preview.remembered_date_order = remembered.pop(DATE_ORDER_MEMORY, None)
     for name, column in remembered.items():
         if name in suggestions and (column is None or column in frame.columns):
             suggestions[name] = mapping.Suggestion(name, column, 1.0, REMEMBERED)
