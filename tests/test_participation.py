@@ -197,3 +197,19 @@ def test_five_late_respondents_are_counted_once_the_scores_show_them(wave, tmp_p
     load(tmp_path, "survey", "late.csv", survey("2025-Q3", {"Alder Works": 5}, start=500), store=wave)
     alder = by_partner(records("participation", store=wave))["Alder Works"]
     assert (alder["respondents"], alder["rate"]) == (13, 1.0)
+
+
+def test_more_respondents_than_invited_caps_the_rate_and_says_the_list_is_out_of_date(store, tmp_path):
+    from pipelines.present import views
+    from pipelines.present.links import LinkState
+
+    programme(tmp_path, PARTNERS, store=store)
+    load(tmp_path, "survey", "q3.csv", survey("2025-Q3", {"Alder Works": 7, "Birch Lane": 6}), store=store)
+    load(tmp_path, "headcount", "h.csv", "Partner,Wave,Invited\nAlder Works,2025-Q3,5\nBirch Lane,2025-Q3,10\n",
+         store=store)
+    frame = participation.participation(store.cursor(), k=5)
+    assert [(r.partner, r.rate, r.over_invited) for r in frame.itertuples()] == [
+        ("Alder Works", 1.0, True), ("Birch Lane", 0.6, False)]
+    view = views.build(views.Source(store.cursor(), k=5), LinkState(page="overview", wave="2025-Q3"))
+    assert ("Alder Works: 7 answered in 2025-Q3, more than the 5 invited on the headcount list, so its rate shows "
+            "100%. The list is out of date: load the current one on the Data page.") in view.participation.low

@@ -162,6 +162,12 @@ def low_participation(partner: str, wave: str, shown_rate, invited, warning: flo
             "its scores rest on few of its people.")
 
 
+def more_than_invited(partner: str, wave: str, respondents: int, invited: int) -> str:
+    """A rate capped at 100%: more people answered than the headcount list says were invited."""
+    return (f"{partner}: {respondents} answered in {wave}, more than the {invited} invited on the headcount "
+            "list, so its rate shows 100%. The list is out of date: load the current one on the Data page.")
+
+
 def rate_cell(value, below, warning: float) -> str:
     """A rate in a table, flagged when under the warning: '56% (below 60%)'; 'below 70%' when only
     "fewer than k" is known and even k - 1 would be under it; an em dash when nothing is known."""

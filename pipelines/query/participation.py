@@ -3,7 +3,7 @@
 One row per partner x wave where the partner had respondents or a headcount applies. A headcount
 counts for its wave and for later waves until the partner's next one (a programme sends its list
 once and updates it when it changes). ``rate = respondents / invited``, at most 1 (more respondents
-than invited means the headcount is out of date).
+than invited means the headcount is out of date: ``over_invited`` says so, for the views to tell).
 
 Privacy: a group with fewer than k respondents (but some) is not given exactly: its respondents are
 "fewer than k" and it has no rate, as survey platforms do. The scores publish the programme's
@@ -29,7 +29,7 @@ from pipelines.store.versions import visible
 
 EXPORT_COLUMNS = ["partner", "wave", "invited", "respondents", "rate"]
 COLUMNS = ["partner_id", "partner", "wave", "wave_start", "invited", "respondents", "rate",
-           "below_warning", "suppressed", "reason"]
+           "below_warning", "over_invited", "suppressed", "reason"]
 
 
 def participation(cursor, *, asof: int | None = None, k: int | None = None,
@@ -38,7 +38,8 @@ def participation(cursor, *, asof: int | None = None, k: int | None = None,
 
     Columns: partner_id, partner, wave, wave_start, invited (<NA> without a headcount),
     respondents (a number, or the words for a hidden count), rate (NaN when not given),
-    below_warning (<NA> when unknown), suppressed, reason."""
+    below_warning (<NA> when unknown), over_invited (more respondents shown than invited), suppressed,
+    reason."""
     k = groups.group_k(k)
     warning = settings.get("participation_warning") if warning is None else float(warning)
     frame = _suppress(_groups(cursor, asof, k), _complements(cursor, asof, k), k)
@@ -56,6 +57,7 @@ def participation(cursor, *, asof: int | None = None, k: int | None = None,
     frame["respondents"] = frame["n"].astype(object).where(shown, words)
     frame["rate"] = rate
     frame["below_warning"] = below
+    frame["over_invited"] = shown & (invited > 0) & (counts > invited)
     return frame[COLUMNS]
 
 

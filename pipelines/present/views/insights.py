@@ -90,9 +90,13 @@ def _rate_row(row, cells: dict[tuple, str], warning: float) -> list[str]:
 
 
 def _low(rows: pd.DataFrame, warning: float) -> tuple[str, ...]:
+    """The warnings beside a participation table: rates under the warning, and rates capped at 100%."""
     below = rows[rows["below_warning"].fillna(False).astype(bool)]
-    return tuple(words.low_participation(r["partner"], r["wave"], None if pd.isna(r["rate"]) else r["rate"],
-                                         r["invited"], warning) for _, r in below.iterrows())
+    over = rows[rows["over_invited"].astype(bool)]
+    return (*(words.low_participation(r["partner"], r["wave"], None if pd.isna(r["rate"]) else r["rate"],
+                                      r["invited"], warning) for _, r in below.iterrows()),
+            *(words.more_than_invited(r["partner"], r["wave"], int(r["respondents"]), int(r["invited"]))
+              for _, r in over.iterrows()))
 
 
 def _headcount_note(ctx: Context, source) -> tuple[str, ...]:
