@@ -358,7 +358,7 @@ def upload_flow() -> None:
         if len(base.raw.sheets) > 1:
             st.selectbox("Sheet", base.raw.sheets, index=base.raw.sheets.index(base.raw.sheet), key="data_sheet",
                          help="The workbook has several sheets: the one that looks most like a table is chosen.")
-        if base.raw.delimiter is not None and base.raw.source_format in ("plain", "qualtrics", "surveymonkey"):
+        if base.raw.delimiter is not None and base.raw.source_format in ("plain", "grouped", "qualtrics", "surveymonkey"):
             delimiter_control(base)
         overrides = mapping_section(dataset, base)
         preview = _prepare(dataset, name, data, _options(state.get("data_sheet"), overrides))

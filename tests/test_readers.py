@@ -624,3 +624,21 @@ def test_outline_levels_are_read_from_the_chosen_sheet_across_read_pieces():
     for chunk in (7, 64, 1 << 20):  # tags cut at every place a piece can end
         assert workbooks._outline_levels(data, "Plan", chunk=chunk) == expected
     assert workbooks._outline_levels(data, "Missing") == {}
+
+
+def test_a_raid_log_with_group_labels_above_its_column_names_reads_both_rows():
+    """Merged 'Ownership' over 'Raised by' and 'Owner', 'Ref' merged down over both header rows."""
+    data = xlsx_bytes({"RAID log": [
+        ["Ref", "Title", "Ownership", None, "Dates", None],
+        [None, None, "Raised by", "Owner", "Date raised", "Closed"],
+        ["R-1", "Budget", "Northgate Housing", "Eastfield Council", "2025-02-03", None],
+        ["R-2", "Venue", "Eastfield Council", "Northgate Housing", "2025-03-03", "2025-04-01"]]})
+    t = read_file("raid.xlsx", data)
+    assert list(t.frame.columns) == ["Ref", "Title", "Raised by", "Owner", "Date raised", "Closed"]
+    assert t.frame["Raised by"].tolist() == ["Northgate Housing", "Eastfield Council"]
+    assert "Read 2 header rows: group labels on row 1 above the column names on row 2; data starts on row 3." in t.notes
+
+
+def test_a_first_data_row_of_text_under_an_unnamed_column_is_data_not_a_second_header():
+    t = read_file("log.csv", b"Ref,Title,,Status\r\nR-1,Budget,Note,Open\r\nR-2,Venue,,Open\r\n")
+    assert t.frame["Ref"].tolist() == ["R-1", "R-2"]

@@ -448,8 +448,29 @@ def _find_header(top: list[list[str | None]]) -> tuple[int, str, int]:
         cells = [x for x in top[i] if x]
         texty = sum(1 for x in cells if _is_texty(x))
         if c >= max(1, 0.6 * ref) and texty >= 0.6 * c and (c >= 2 or ref <= 1):
+            if i + 2 < n and _grouped(top[i], top[i + 1]):
+                return i, "grouped", 2
             return i, "plain", 1
     return next((i for i, c in enumerate(counts) if c), 0), "plain", 1
+
+
+def _grouped(above: list[str | None], below: list[str | None]) -> bool:
+    """Whether ``below`` names the columns under group labels of ``above`` (a RAID log's merged
+    'Ownership' over 'Raised by' and 'Owner'): every cell of ``below`` is text under a group (a label
+    whose next cell is blank, and the blanks after it), and ``below`` is blank under every other
+    header (merged down over both rows)."""
+    width = max(len(above), len(below))
+    top = [_norm_header(above[j]) if j < len(above) else "" for j in range(width)]
+    sub = [_norm_header(below[j]) if j < len(below) else "" for j in range(width)]
+    grouped, label = [False] * width, None
+    for j in range(width):
+        if top[j]:
+            label = j if j + 1 < width and not top[j + 1] else None
+        grouped[j] = label is not None
+    under = [j for j in range(width) if sub[j]]
+    return (len(under) >= 2 and any(not top[j] for j in under)
+            and all(grouped[j] and _is_texty(sub[j]) for j in under)
+            and all(not sub[j] for j in range(width) if top[j] and not grouped[j]))
 
 
 def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
@@ -518,6 +539,9 @@ def _locate(rows, where: str, notes: list[str]) -> _Located:
     elif source_format == "surveymonkey":
         notes.append(f"Read as a SurveyMonkey export: 2 header rows (questions, then answer "
                      f"options or statements); data starts on row {first_data}.")
+    elif source_format == "grouped":
+        notes.append(f"Read 2 header rows: group labels on row {header_row_no} above the column names on "
+                     f"row {rows.row_number(header_idx[1])}; data starts on row {first_data}.")
     return _Located(source_format, header_rows, names, texts, data_idx)
 
 
@@ -611,6 +635,11 @@ def _column_names(header: list[list[str | None]], source_format: str
             names.append(name)
             qt.append(name)
         return names, qt
+    if source_format == "grouped":  # a group's columns by their own names, the others by theirs
+        width = max(len(header[0]), len(header[1]))
+        names = [_norm_header(header[1][j] if j < len(header[1]) else None)
+                 or _norm_header(header[0][j] if j < len(header[0]) else None) for j in range(width)]
+        return names, [""] * width
     names = [_norm_header(c) for c in header[0]]
     return names, [""] * len(names)
 
