@@ -184,7 +184,7 @@ def _partner_label(value: str | None) -> str:
 
 
 def questions_section(preview: ingest.Preview) -> None:
-    date_columns = preview.ambiguous_date_columns
+    date_columns = preview.ambiguous_date_columns or preview.remembered_date_columns
     if date_columns or state.get("data_date_order"):
         st.radio("Dates such as 03/04/2025 in " + (md(", ".join(f"'{c}'" for c in date_columns)) or "this file")
                  + " are", list(values.DATE_ORDERS), index=None, key="data_date_order", horizontal=True,

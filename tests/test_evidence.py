@@ -7,6 +7,7 @@ import builders as b
 import pandas as pd
 import pytest
 
+from pipelines import ingest
 from pipelines.programme.factors import FACTORS
 from pipelines.programme.factors import label as factor_label
 from pipelines.present import words
@@ -246,8 +247,9 @@ def test_an_issue_log_that_does_not_say_gives_no_escalation_rate(store):
     """Escalation unknown (a log without the column) is no value, not 0%; known beside unknown counts
     the known ones only."""
     ids = b.add_partners(store, ["Alpha", "Beta", "Gamma"])
-    cursor_rows = [issue("I1", 1, 1, "2024-01-10", "2024-01-20"), issue("I2", 2, 1, "2024-02-01")]
-    b.load(store, "issues", [dict(row, escalated=None) for row in cursor_rows])
+    log = (b"Issue ID,Title,Raised by,Owned by,Raised date,Resolved date\r\n"
+           b"I1,One,Alpha,Alpha,2024-01-10,2024-01-20\r\nI2,Two,Beta,Alpha,2024-02-01,\r\n")
+    ingest.commit(store, ingest.prepare(store, "issues", "raid.csv", log))
     frame = evidence.indicators(store.cursor())
     rate, count = value(frame, ids["Alpha"], "escalation_rate", "2024-Q1")
     assert pd.isna(rate) and count == 0

@@ -341,13 +341,18 @@ def test_the_date_order_chosen_once_is_remembered_for_the_same_layout(programme)
     refreshed = first + b"M2,Eastfield Council,05/06/2025\r\n"
     preview = prepare(programme, "milestones", "plan-next.csv", data=refreshed)
     assert not preview.questions
-    assert ("Dates such as 03/04 are read day-first, as chosen at an earlier upload of a file laid out like this "
-            "one.") in preview.notes
+    assert ("Dates in 'Baseline Date' such as 03/04/2025 are read day-first, as chosen at an earlier upload of a "
+            "file laid out like this one (choose the order to read them otherwise).") in preview.notes
     ingest.commit(programme, preview)
     assert rows(programme, "SELECT milestone_id, baseline_date FROM milestones WHERE current ORDER BY 1") == [
         ("M1", D(2025, 4, 3)), ("M2", D(2025, 6, 5))]
     other = prepare(programme, "milestones", "plan-us.csv", ingest.Options(date_order="monthfirst"), data=refreshed)
     assert not [n for n in other.notes if "earlier upload" in n]  # a choice given now stands
+    us = prepare(programme, "milestones", "plan-us2.csv", data=first + b"M3,Eastfield Council,04/25/2025\r\n")
+    assert not [n for n in us.notes if "earlier upload" in n]  # the file's own 04/25 settles it: month-first
+    ingest.commit(programme, us)
+    assert rows(programme, "SELECT baseline_date FROM milestones WHERE current AND milestone_id = 'M1'") == [
+        (D(2025, 3, 4),)]
 
 
 # ------------------------------------------------------------------------------ partners, memory

@@ -642,3 +642,10 @@ def test_a_raid_log_with_group_labels_above_its_column_names_reads_both_rows():
 def test_a_first_data_row_of_text_under_an_unnamed_column_is_data_not_a_second_header():
     t = read_file("log.csv", b"Ref,Title,,Status\r\nR-1,Budget,Note,Open\r\nR-2,Venue,,Open\r\n")
     assert t.frame["Ref"].tolist() == ["R-1", "R-2"]
+
+
+def test_group_labels_written_over_each_column_and_repeated_names_keep_their_group():
+    data = (b"ID,Name,Baseline,Baseline,Actual,Actual\r\n,,Start,Finish,Start,Finish\r\n"
+            b"1,Kick-off,2025-01-06,2025-01-10,2025-01-06,2025-01-14\r\n")
+    t = read_file("plan.csv", data)
+    assert list(t.frame.columns) == ["ID", "Name", "Baseline Start", "Baseline Finish", "Actual Start", "Actual Finish"]

@@ -522,4 +522,7 @@ def test_a_factor_the_instrument_lacks_leaves_the_others_when_it_has_no_weight(t
     view = views.build(source, LinkState(page="what-if", scenarios=(weighted,)))
     assert view.no_weight == ("Psychological safety has no score shown for Alder in 2025-Q1. Give it weight 0 "
                               "to project the index from the other factors.")
+    from pipelines.query import scenario
+    told = scenario.scenario(store.cursor(), "Alder", weights={f: 0.2 for f in FACTORS}, k=5)
+    assert (told.shown, told.reason) == (False, view.no_weight)  # the command line says the same
     store.close()

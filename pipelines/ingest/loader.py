@@ -74,7 +74,7 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
         report(0.2, "Adding partners")
         new_partners = partners.add_new(cursor, batch_id, preview, valid)
         report(0.4, "Loading rows")
-        loaded = _LOADERS[preview.dataset](cursor, batch_id, valid, preview.staged)
+        loaded = _LOADERS[preview.dataset](cursor, batch_id, valid, preview)
         if preview.extras is not None:
             survey_extras.load(cursor, preview.extras, valid, batch_id)
         report(0.8, "Recording the batch")
@@ -99,7 +99,8 @@ def commit(store: Store, preview: Preview, *, policy: str = "all_or_nothing", is
             mapping=preview.mapping_used(), read_notes=preview.notes)
         fingerprint = mapping.fingerprint(list(preview.columns))
         cursor.execute("DELETE FROM mapping_memory WHERE fingerprint = ?", [fingerprint])
-        order = {DATE_ORDER_MEMORY: preview.options.date_order} if preview.options.date_order else {}
+        chosen = preview.options.date_order or preview.remembered_date_order
+        order = {DATE_ORDER_MEMORY: chosen} if chosen else {}
         cursor.execute("INSERT INTO mapping_memory VALUES (?, ?, ?, now())",
                        [fingerprint, preview.dataset, json.dumps({**preview.mapping_used(), **order})])
     report(1.0, "Done")
@@ -115,13 +116,13 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
 _replace = versions.supersede  # rows of this batch replace current rows with the same natural key
 
 
-def _load_survey(cursor, batch_id: int, valid: pd.DataFrame, staged) -> int:
-    loaded = survey_answers.load(cursor, staged, valid, batch_id)
+def _load_survey(cursor, batch_id: int, valid: pd.DataFrame, preview: Preview) -> int:
+    loaded = survey_answers.load(cursor, preview.staged, valid, batch_id)
     _replace(cursor, "survey_responses", batch_id)
     return loaded
 
 
-def _load_instrument(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
+def _load_instrument(cursor, batch_id: int, valid: pd.DataFrame, preview: Preview) -> int:
     frame = valid[["item_id", "text", "factor", "scale_min", "scale_max", "reverse_scored"]]
     cursor.register("staged_items", _arrow(frame))
     cursor.execute("""INSERT INTO instrument_items
@@ -132,7 +133,7 @@ def _load_instrument(cursor, batch_id: int, valid: pd.DataFrame, staged=None) ->
     return len(frame)
 
 
-def _load_milestones(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
+def _load_milestones(cursor, batch_id: int, valid: pd.DataFrame, preview: Preview) -> int:
     _, names = partners.known_partners(cursor)
     ids = {name: pid for pid, name in names.items()}
     frame = valid[["milestone_id", "title", "baseline_date", "forecast_date", "actual_date", "status"]].copy()
@@ -147,12 +148,13 @@ def _load_milestones(cursor, batch_id: int, valid: pd.DataFrame, staged=None) ->
     return len(frame)
 
 
-def _load_issues(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
+def _load_issues(cursor, batch_id: int, valid: pd.DataFrame, preview: Preview) -> int:
     frame = valid[["issue_id", "title", "kind", "raised_by", "owned_by", "raised_date", "resolved_date",
                    "severity", "status", "escalated"]].copy()
     escalated = frame["escalated"].astype("boolean")
-    # a blank beside yes/no answers is a "no" (a ticked box or not); a log with none says nothing
-    frame["escalated"] = escalated.fillna(False) if escalated.notna().any() else escalated
+    # with an escalation column a blank is a "no" (an unticked box); a log without one says nothing
+    mapped = "escalated" in preview.mapping_used()
+    frame["escalated"] = escalated.fillna(False) if mapped else escalated
     cursor.register("staged_issues", _arrow(frame))
     cursor.execute("""INSERT INTO issues
         SELECT s.issue_id, s.title, s.kind, r.partner_id, o.partner_id, CAST(s.raised_date AS DATE),
@@ -164,7 +166,7 @@ def _load_issues(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int
     return len(frame)
 
 
-def _load_headcount(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
+def _load_headcount(cursor, batch_id: int, valid: pd.DataFrame, preview: Preview) -> int:
     frame = valid[["partner", "wave", "wave_start", "invited"]]
     cursor.register("staged_headcounts", _arrow(frame))
     cursor.execute("""INSERT INTO headcounts
@@ -175,11 +177,11 @@ def _load_headcount(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> 
     return len(frame)
 
 
-def _load_partners(cursor, batch_id: int, valid: pd.DataFrame, staged=None) -> int:
+def _load_partners(cursor, batch_id: int, valid: pd.DataFrame, preview: Preview) -> int:
     return len(valid)  # partners and their aliases were added by _add_partners
 
 
-_LOADERS: dict[str, Callable] = {  # (cursor, batch_id, valid rows, staged survey answers or None)
+_LOADERS: dict[str, Callable] = {  # (cursor, batch_id, valid rows, the preview they come from)
     "survey": _load_survey,
     "instrument": _load_instrument,
     "milestones": _load_milestones,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Callable
 
@@ -91,6 +91,7 @@ class Preview:
     ambiguous_date_columns: list[str] = field(default_factory=list)  # need options.date_order
     schedule_clash: schedules.Clash | None = None  # needs options.schedule or options.replaces_schedule
     remembered_date_order: str | None = None  # chosen at an earlier upload of this layout
+    remembered_date_columns: list[str] = field(default_factory=list)  # read in that order (may be changed)
     staged: survey_answers.StagedAnswers | None = None  # a survey's answers, reshaped by DuckDB
     extras: survey_extras.StagedExtras | None = None  # a survey's partner ratings and comments
     skipped: dict[Skipped, int] = field(default_factory=dict)  # rows left out on purpose, by what they are
@@ -165,10 +166,6 @@ def prepare(store: Store, dataset: str, source_name: str, data: bytes,
             preview.notes.append("Personal data columns are dropped and never stored: "
                                  + ", ".join(preview.personal_columns) + ".")
     preview.mapping = _mapping(cursor, dataset, frame, preview, options)
-    if options.date_order is None and preview.remembered_date_order in values.DATE_ORDERS:
-        options = preview.options = replace(options, date_order=preview.remembered_date_order)
-        preview.notes.append(f"Dates such as 03/04 are read {options.date_order.replace('first', '-first')}, as "
-                             "chosen at an earlier upload of a file laid out like this one.")
     chosen = preview.mapping_used()
     missing = [f for f in required_fields(dataset) if f not in chosen]
     if dataset == "survey":
@@ -331,10 +328,19 @@ def _dates(preview: Preview, options: Options, column: str | None, text: pd.Seri
     parsed = values.parse_dates(text, order=options.date_order, serials=True)
     if parsed.order == "ambiguous" or parsed.stray.any():
         settled = _file_date_order(preview, column)
+        remembered = preview.remembered_date_order if options.date_order is None else None
         if settled is not None:
             parsed = values.parse_dates(text, order=settled[0], serials=True)
             _note_once(preview, f"Dates in '{column}' read {settled[0].replace('first', '-first')}, as the "
                                 f"file's column '{settled[1]}' settles it (a date such as {settled[2]}).")
+        elif parsed.order == "ambiguous" and remembered in values.DATE_ORDERS:
+            # only where the file cannot settle it: a file whose own dates say otherwise is read so
+            example = text[parsed.ambiguous].iloc[0]
+            parsed = values.parse_dates(text, order=remembered, serials=True)
+            preview.remembered_date_columns.append(column)
+            _note_once(preview, f"Dates in '{column}' such as {example} are read {remembered.replace('first', '-first')}, "
+                                "as chosen at an earlier upload of a file laid out like this one (choose the order "
+                                "to read them otherwise).")
     unsettled = text[parsed.ambiguous].iloc[0] if parsed.ambiguous.any() else None
     if parsed.order == "ambiguous":
         preview.ambiguous_date_columns.append(column)

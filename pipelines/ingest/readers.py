@@ -454,23 +454,31 @@ def _find_header(top: list[list[str | None]]) -> tuple[int, str, int]:
     return next((i for i, c in enumerate(counts) if c), 0), "plain", 1
 
 
+def _group_labels(top: list[str]) -> list[str | None]:
+    """Per column of a header row, the group label over it: a label merged over the blanks after it
+    (or written again over each of its columns), else None."""
+    width, out, label = len(top), [], None
+    for j in range(width):
+        if top[j] and not (label is not None and top[j] == label):
+            spans = j + 1 < width and (not top[j + 1] or top[j + 1] == top[j])
+            label = top[j] if spans else None
+        out.append(label)
+    return out
+
+
 def _grouped(above: list[str | None], below: list[str | None]) -> bool:
     """Whether ``below`` names the columns under group labels of ``above`` (a RAID log's merged
-    'Ownership' over 'Raised by' and 'Owner'): every cell of ``below`` is text under a group (a label
-    whose next cell is blank, and the blanks after it), and ``below`` is blank under every other
+    'Ownership' over 'Raised by' and 'Owner'): every cell of ``below`` is text under a group, at least
+    one where ``above`` is blank or repeats the label, and ``below`` is blank under every other
     header (merged down over both rows)."""
     width = max(len(above), len(below))
     top = [_norm_header(above[j]) if j < len(above) else "" for j in range(width)]
     sub = [_norm_header(below[j]) if j < len(below) else "" for j in range(width)]
-    grouped, label = [False] * width, None
-    for j in range(width):
-        if top[j]:
-            label = j if j + 1 < width and not top[j + 1] else None
-        grouped[j] = label is not None
+    groups = _group_labels(top)
     under = [j for j in range(width) if sub[j]]
-    return (len(under) >= 2 and any(not top[j] for j in under)
-            and all(grouped[j] and _is_texty(sub[j]) for j in under)
-            and all(not sub[j] for j in range(width) if top[j] and not grouped[j]))
+    spread = any(not top[j] or (j and top[j] == top[j - 1]) for j in under)
+    return (len(under) >= 2 and spread and all(groups[j] and _is_texty(sub[j]) for j in under)
+            and all(not sub[j] for j in range(width) if top[j] and not groups[j]))
 
 
 def _build(name: str, rows, *, encoding, delimiter, sheet, sheets, notes,
@@ -637,8 +645,14 @@ def _column_names(header: list[list[str | None]], source_format: str
         return names, qt
     if source_format == "grouped":  # a group's columns by their own names, the others by theirs
         width = max(len(header[0]), len(header[1]))
-        names = [_norm_header(header[1][j] if j < len(header[1]) else None)
-                 or _norm_header(header[0][j] if j < len(header[0]) else None) for j in range(width)]
+        top = [_norm_header(header[0][j] if j < len(header[0]) else None) for j in range(width)]
+        sub = [_norm_header(header[1][j] if j < len(header[1]) else None) for j in range(width)]
+        groups = _group_labels(top)
+        names = [sub[j] or top[j] for j in range(width)]
+        repeated = {n.casefold() for n in names if n and sum(m.casefold() == n.casefold() for m in names) > 1}
+        # 'Finish' under both 'Baseline' and 'Actual': each keeps its group's label
+        names = [f"{groups[j]} {names[j]}" if sub[j] and groups[j] and names[j].casefold() in repeated else names[j]
+                 for j in range(width)]
         return names, [""] * width
     names = [_norm_header(c) for c in header[0]]
     return names, [""] * len(names)

@@ -128,7 +128,9 @@ def clash(cursor, rows: pd.DataFrame) -> Clash | None:
         WHERE m.current AND list_contains(?::VARCHAR[], m.milestone_id)
         ORDER BY b.batch_id DESC, m.milestone_id""", [given["milestone_id"].astype(str).tolist()]).fetchall()
     here = dict(zip(given["milestone_id"].astype(str), given["title"]))
-    differing = [(i, there, here[i]) for i, there, _ in found if _title(there) != _title(here[i])]
+    # a blank title (a column left unmapped, a re-export without it) tells nothing either way
+    differing = [(i, there, here[i]) for i, there, _ in found
+                 if _title(there) and _title(here[i]) and _title(there) != _title(here[i])]
     if len(differing) < 2 or 2 * len(differing) <= len(found):
         return None
     return Clash(found[0][2], len(differing), len(found), tuple(

@@ -207,8 +207,11 @@ def periods(cursor, asof: int | None = None) -> pd.DataFrame:
 
 # A milestone is due once it is achieved or its baseline date is on or before the schedule's latest
 # achievement (the data's own "as of", not the wall clock: a pinned version keeps its figures); one
-# planned after that is not yet missed. With no achievement recorded, nothing unachieved is due.
-_DUE = "(actual_date IS NOT NULL OR baseline_date <= (SELECT max(actual_date) FROM {milestones} x))"
+# planned after that is not yet missed. With no achievement recorded, nothing unachieved is due. An
+# achievement dated after its file was loaded is a typing slip, not the schedule's "as of".
+_DUE = """(actual_date IS NOT NULL OR baseline_date <= (
+    SELECT max(x.actual_date) FROM {milestones} x JOIN batches b ON b.batch_id = x.batch_id
+    WHERE x.actual_date <= CAST(b.loaded_at AS DATE)))"""
 
 # The periods asked for and the partners known (or asked for): the parameters of
 # ``_span_params``, the start of both queries below.

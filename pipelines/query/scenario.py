@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import settings
-from pipelines.programme.factors import FACTORS, band_of
+from pipelines.programme.factors import FACTOR_LABELS, FACTORS, band_of
 from pipelines.query import evidence, scores, warm
 from pipelines.query.whatif import (
     LOG_INDICATORS,
@@ -129,6 +129,9 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
     if bool(row["suppressed"]):
         return Scenario(**base, shown=False, reason=str(row["reason"]))
     scores_now = {f: float(row[f]) for f in FACTORS}
+    missing = unscored(scores_now, weights, partner, wave)
+    if missing:
+        return Scenario(**base, shown=False, reason=missing)
     now = weighted_index(scores_now, weights)
     projected, _ = project_index(scores_now, deltas, weights, thresholds)
     index = (partner_index(cursor, asof, k, pid, wave, weights) if index_of is None
@@ -146,6 +149,17 @@ def scenario(cursor, partner: str, deltas: Mapping[str, float] | None = None,
                         model, scores_now, deltas, pid,
                         last_values(cursor, asof) if isinstance(model, Declined) else {}),
                     model=_model_text(model))
+
+
+def unscored(now: Mapping[str, float], weights: Mapping[str, float], partner: str, wave: str) -> str | None:
+    """Why the index cannot be projected with these weights: a weighted factor with no score shown
+    (a factor outside the index may have none: an instrument without it)."""
+    missing = [FACTOR_LABELS[f] for f in FACTORS if now[f] != now[f] and weights[f] > 0]
+    if not missing:
+        return None
+    return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no score shown for {partner} "
+            f"in {wave}. Give {'it' if len(missing) == 1 else 'them'} weight 0 to project the index from the "
+            "other factors.")
 
 
 def partner_index(cursor, asof: int | None, k: int | None, partner_id: int, wave: str,

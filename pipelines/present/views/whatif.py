@@ -28,7 +28,7 @@ from pipelines.programme.factors import (
 )
 from pipelines.programme.factors import label as factor_label
 from pipelines.query import whatif
-from pipelines.query.scenario import IndicatorProjection, Scenario
+from pipelines.query.scenario import IndicatorProjection, Scenario, unscored
 
 NO_VALUE = "\u2013"
 SCENARIO = "With this scenario"  # the projection, its 95% interval in brackets
@@ -45,17 +45,6 @@ class SliderNote:
 
 
 NOT_SHOWN = "not shown"
-
-
-def unscored(now: dict[str, float], weights: dict[str, float], partner: str, wave: str) -> str | None:
-    """Why the index cannot be projected with these weights: a weighted factor with no score shown
-    (a factor outside the index may have none: an instrument without it)."""
-    missing = [FACTOR_LABELS[f] for f in FACTORS if now[f] != now[f] and weights[f] > 0]
-    if not missing:
-        return None
-    return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no score shown for {partner} "
-            f"in {wave}. Give {'it' if len(missing) == 1 else 'them'} weight 0 to project the index from the "
-            "other factors.")
 
 
 def slider_note(now: float, delta: float) -> SliderNote:
