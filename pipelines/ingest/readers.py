@@ -454,6 +454,13 @@ def _find_header(top: list[list[str | None]]) -> tuple[int, str, int]:
     return next((i for i, c in enumerate(counts) if c), 0), "plain", 1
 
 
+def _two_rows(above: list[str | None], below: list[str | None]) -> tuple[list[str], list[str]]:
+    """Two header rows as names, padded to the wider one."""
+    width = max(len(above), len(below))
+    return ([_norm_header(above[j]) if j < len(above) else "" for j in range(width)],
+            [_norm_header(below[j]) if j < len(below) else "" for j in range(width)])
+
+
 def _group_labels(top: list[str]) -> list[str | None]:
     """Per column of a header row, the group label over it: a label merged over the blanks after it
     (or written again over each of its columns), else None."""
@@ -471,10 +478,8 @@ def _grouped(above: list[str | None], below: list[str | None]) -> bool:
     'Ownership' over 'Raised by' and 'Owner'): every cell of ``below`` is text under a group, at least
     one where ``above`` is blank or repeats the label, and ``below`` is blank under every other
     header (merged down over both rows)."""
-    width = max(len(above), len(below))
-    top = [_norm_header(above[j]) if j < len(above) else "" for j in range(width)]
-    sub = [_norm_header(below[j]) if j < len(below) else "" for j in range(width)]
-    groups = _group_labels(top)
+    top, sub = _two_rows(above, below)
+    width, groups = len(top), _group_labels(top)
     under = [j for j in range(width) if sub[j]]
     spread = any(not top[j] or (j and top[j] == top[j - 1]) for j in under)
     return (len(under) >= 2 and spread and all(groups[j] and _is_texty(sub[j]) for j in under)
@@ -644,10 +649,8 @@ def _column_names(header: list[list[str | None]], source_format: str
             qt.append(name)
         return names, qt
     if source_format == "grouped":  # a group's columns by their own names, the others by theirs
-        width = max(len(header[0]), len(header[1]))
-        top = [_norm_header(header[0][j] if j < len(header[0]) else None) for j in range(width)]
-        sub = [_norm_header(header[1][j] if j < len(header[1]) else None) for j in range(width)]
-        groups = _group_labels(top)
+        top, sub = _two_rows(header[0], header[1])
+        width, groups = len(top), _group_labels(top)
         names = [sub[j] or top[j] for j in range(width)]
         repeated = {n.casefold() for n in names if n and sum(m.casefold() == n.casefold() for m in names) > 1}
         # 'Finish' under both 'Baseline' and 'Actual': each keeps its group's label

@@ -187,13 +187,19 @@ def _states(made_at: int, group: np.ndarray, keys: np.ndarray, tokens: np.ndarra
         bounds = list(zip(starts.tolist(), ends.tolist()))
         per_tokens.append([t[a:b] for a, b in bounds])
         per_keys.append([k[a:b] for a, b in bounds])
-        at = np.minimum(starts, max(len(t) - 1, 0))
-        sums = [np.where(sizes > 0, np.add.reduceat(x, at) if len(t) else 0, 0) for x in _mixes(t)]
-        digests.append(list(zip(sizes.tolist(), *(x.tolist() for x in sums))))
+        digests.append(_run_digests(t, starts, sizes))
     return [State(made_at, tuple(per_keys[f][g] for f in range(len(FACTORS))),
                   tuple(per_tokens[f][g] for f in range(len(FACTORS))),
                   tuple(digests[f][g] for f in range(len(FACTORS))))
             for g in range(groups)]
+
+
+def _run_digests(tokens: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> list[tuple[int, ...]]:
+    """The digest (``_digest``) of each run ``tokens[start:start + size]`` at once, empty runs too: a
+    call per run would cost ~10 us each."""
+    at = np.minimum(starts, max(len(tokens) - 1, 0))
+    sums = [np.where(sizes > 0, np.add.reduceat(x, at) if len(tokens) else 0, 0) for x in _mixes(tokens)]
+    return list(zip(sizes.tolist(), *(x.tolist() for x in sums)))
 
 
 def _mixes(tokens: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -263,11 +269,14 @@ class Release:
             return Hidden.NO_TOTAL
         return self.detail_hidden.get(dimension, {}).get(partner, Hidden.SHOWN)
 
+    def withheld(self, partner: int) -> bool:
+        """Whether a factor of the partner is hidden: its respondents are not counted anywhere."""
+        return partner in self.hidden and bool(self.hidden[partner].any())
+
     def outside(self, partner: int, dimension: Dimension) -> bool:
         """Whether the programme of ``dimension`` leaves the partner out: a dyad column adds up only
         the raters whose respondents the scores show (every factor shown; ``dyads``)."""
-        return isinstance(dimension, str) and dimension.startswith(Detail.RATED.prefix) \
-            and partner in self.hidden and bool(self.hidden[partner].any())
+        return isinstance(dimension, str) and dimension.startswith(Detail.RATED.prefix) and self.withheld(partner)
 
 
 @dataclass(frozen=True)
@@ -306,8 +315,8 @@ def detail_pattern(release: Release, rules: Rules, before: Release | None = None
     dimensions = sorted(set().union(*(s.detail for s in partners.values())))
     n = np.array([[len(partners[p].detail[d][1]) if d in partners[p].detail else 0 for d in dimensions]
                   for p in ids], dtype=np.int64).reshape(len(ids), len(dimensions))
-    rated = [release.outside(p, Detail.RATED.prefix) for p in ids]  # the same for every rated partner
-    outside = np.outer(rated, [d.startswith(Detail.RATED.prefix) for d in dimensions]).reshape(n.shape)
+    outside = np.outer([release.withheld(p) for p in ids],
+                       [d.startswith(Detail.RATED.prefix) for d in dimensions]).reshape(n.shape)
     # a question of a factor the release hides for a partner is hidden too (its answers would
     # approach the factor's score), and protected as such
     factor = [Detail.factor_of(d) for d in dimensions]
@@ -693,10 +702,9 @@ def _grouped_details(rows: dict[str, np.ndarray]) -> dict[tuple[str, int], dict]
     tokens = np.ma.getdata(rows["token"]).astype(np.uint64)
     dimension = np.asarray(rows["dimension"], dtype=object)
     group = np.r_[True, (wave[1:] != wave[:-1]) | (partner[1:] != partner[:-1])]
-    # every (wave, partner, detail) run's digest at once: a call per run would cost ~10 us each
     starts = np.flatnonzero(group | np.r_[True, dimension[1:] != dimension[:-1]])
     ends = np.r_[starts[1:], len(tokens)]
-    digests = list(zip((ends - starts).tolist(), *(np.add.reduceat(x, starts).tolist() for x in _mixes(tokens))))
+    digests = _run_digests(tokens, starts, ends - starts)
     out: dict[tuple[str, int], dict] = {}
     for a, b, digest in zip(starts.tolist(), ends.tolist(), digests):
         if found[a]:

@@ -242,9 +242,11 @@ touched_ratings AS (
     SELECT * FROM {earlier_ratings}
 ),
 owners AS (SELECT DISTINCT version, wave, respondent_key, partner_id FROM touched_rows),
+-- a rater is a respondent with answers of the same organisation then, as ``dyads`` counts them
 rated AS (
     SELECT version, wave, respondent_key, partner_id, target_id, round(avg(""" + RATING_POINTS + """), 9) AS x
-    FROM touched_ratings WHERE scale_max > scale_min GROUP BY ALL
+    FROM touched_ratings JOIN owners USING (version, wave, respondent_key, partner_id)
+    WHERE scale_max > scale_min GROUP BY ALL
 ),
 details AS (
     -- a question's dimension names its factor (1-5; 0: none), whose hiding hides the question too
@@ -254,11 +256,10 @@ details AS (
     FROM touched_rows r LEFT JOIN {items} i ON i.version = r.version AND i.item_id = r.item_id
     UNION ALL
     SELECT version, wave, respondent_key, partner_id, '{rated}' || target_id, hash(respondent_key, target_id, x)
-    FROM rated JOIN owners USING (version, wave, respondent_key, partner_id)
+    FROM rated
     UNION ALL
     SELECT version, wave, respondent_key, partner_id, '{rater}', hash(respondent_key, bit_xor(hash(target_id, x)))
-    FROM rated JOIN owners USING (version, wave, respondent_key, partner_id)
-    GROUP BY version, wave, respondent_key, partner_id
+    FROM rated GROUP BY version, wave, respondent_key, partner_id
 )
 SELECT * FROM details ORDER BY version, wave, partner_id, dimension, token
 """
